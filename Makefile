@@ -1,0 +1,98 @@
+# Makefile: the one build entry point.
+#   make            release build: build/release/ztyle
+#   make asan       ASan+UBSan build: build/asan/ztyle, build/asan/zt_test
+#   make test       builds both and runs every test under both, then tests/cli.sh
+#   make fuzz       libFuzzer harnesses (clang): build/fuzz/*
+#   make bench-*    benchmarks (see bench/)
+# Dependencies come from Debian packages (scripts/setup.sh) and are found
+# with pkg-config; oneDNN ships no .pc file, so it is linked as -ldnnl.
+
+MODE ?= release
+CC ?= cc
+CXX ?= c++
+PKGS := libjpeg libpng libwebp libexif sqlite3 libmicrohttpd jansson libpq
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -g $(WARN) $(PKG_CFLAGS)
+BASE_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -fopenmp -g -Wall -Wextra -Wno-unused-parameter
+ifeq ($(MODE),asan)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+OPT := -O3 -march=x86-64-v3 -mtune=native -DNDEBUG
+endif
+CFLAGS ?=
+CFLAGS += $(BASE_CFLAGS) $(OPT)
+CXXFLAGS += $(BASE_CXXFLAGS) $(OPT)
+LDLIBS := $(PKG_LIBS) -ldnnl -lm -lpthread -fopenmp
+EXTRA_LDLIBS ?=
+
+B := build/$(MODE)
+LIB_C := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+LIB_CXX := $(wildcard src/*/*.cpp)
+CLI_C := $(wildcard src/cli/*.c)
+TEST_C := $(wildcard tests/*.c)
+WEB := $(wildcard web/*)
+
+LIB_OBJ := $(LIB_C:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)
+CLI_OBJ := $(CLI_C:%.c=$(B)/%.o)
+TEST_OBJ := $(TEST_C:%.c=$(B)/%.o)
+LINK := $(if $(LIB_CXX),$(CXX),$(CC))
+
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo
+all: $(B)/ztyle $(B)/zt_test
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libztyle.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/ztyle: $(CLI_OBJ) $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+
+$(B)/zt_test: $(TEST_OBJ) $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $(TEST_OBJ) $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+
+asan:
+	$(MAKE) MODE=asan all
+
+test-release:
+	$(MAKE) MODE=release all
+	ZT_TEST_TMP=build/test-tmp/release build/release/zt_test $(T)
+
+test-asan:
+	$(MAKE) MODE=asan all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ZT_TEST_TMP=build/test-tmp/asan build/asan/zt_test $(T)
+
+# Runs everything; the last line printed is the combined "N passed, N failed".
+test:
+	@bash tests/run_all.sh
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+fuzz: $(FUZZ_BIN)
+build/fuzz/%: tests/fuzz/%.c $(LIB_C) $(LIB_CXX)
+	@mkdir -p build/fuzz
+	$(MAKE) MODE=fuzz CC=clang CXX=clang++ OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libztyle.a
+	clang $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(LDLIBS) -lstdc++
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# setup.sh: installs every Debian package Ztyle needs (idempotent; run as root
+# or with sudo). `scripts/setup.sh` installs what building, running and
+# testing need; `scripts/setup.sh --dev` adds the tools for golden files,
+# fuzzing and benchmarks (clang, python3-torch, python3-skimage, OpenCV, wrk).
+set -eu
+RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
+  libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
+  libfaiss-dev"
+DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk"
+want="$RUNTIME_PKGS"
+[ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "setup: all packages present"
+    exit 0
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "setup: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,31 @@
+/* cli.h: what every `ztyle` subcommand shares: the command table entry,
+ * error printing in the "ztyle <cmd>: <what>: <why>" form, and option
+ * parsing helpers. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+#ifndef ZT_CLI_H
+#define ZT_CLI_H
+
+#include <stdio.h>
+
+enum { ZT_EXIT_OK = 0, ZT_EXIT_FAIL = 1, ZT_EXIT_USAGE = 2 };
+
+struct zt_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+    const char *summary;               /* one line for `ztyle --help` */
+};
+
+/* Prints "ztyle <cmd>: <msg>" to stderr; returns ZT_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "ztyle <cmd>: <msg>" plus a hint to run --help; returns ZT_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a whole-string integer in [lo, hi]; 0 on success. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *s, double lo, double hi, double *out);
+/* --threads value or $ZTYLE_THREADS or core count. */
+int cli_threads(const char *opt);
+/* True if argv has -h/--help anywhere before "--". */
+int cli_wants_help(int argc, char **argv);
+
+/* Subcommands (src/cli/cmd_*.c), one declaration each. */
+
+#endif

@@ -1,0 +1,44 @@
+/* main.c: `ztyle <subcommand> [options]`: dispatches through the command
+ * table; `ztyle --help` lists it. One file per subcommand (cmd_*.c). */
+#include "cli.h"
+#include "../util/zt.h"
+
+#include <string.h>
+
+static const struct zt_cmd commands[] = {
+    /* one row per subcommand, alphabetical; the NULL row ends the table */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ztyle <command> [options]\n"
+               "       ztyle <command> --help\n"
+               "       ztyle --version\n\n"
+               "Ztyle turns a drawing of a garment into a photo-like image and finds\n"
+               "matching products.\n\ncommands:\n");
+    for (size_t i = 0; commands[i].name; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nParallel commands take --threads N (default: $ZTYLE_THREADS, else all cores).\n"
+               "Exit status: 0 ok, 1 failure, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return ZT_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return ZT_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("ztyle %s\n", ZT_VERSION);
+        return ZT_EXIT_OK;
+    }
+    for (size_t i = 0; commands[i].name; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ztyle: unknown command '%s'\nTry 'ztyle --help'.\n", argv[1]);
+    return ZT_EXIT_USAGE;
+}

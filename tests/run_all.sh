@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# run_all.sh: `make test`. Builds release and ASan+UBSan, runs the unit tests
+# under both, then the CLI tests (tests/cli.sh) and any tests/*_test.sh, and
+# prints one combined "N passed, N failed" line last.
+set -u
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+add_counts() { # parses the last "N passed, N failed" line of a log
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "run_all: $2 printed no summary line (crashed?)" >&2
+        total_fail=$((total_fail + 1))
+        return
+    fi
+    total_pass=$((total_pass + $(echo "$line" | awk '{print $1}')))
+    total_fail=$((total_fail + $(echo "$line" | awk '{print $3}')))
+}
+mkdir -p build/logs
+for mode in release asan; do
+    echo "== build ($mode)"
+    if ! make -s -j"$jobs" MODE=$mode all >build/logs/build-$mode.log 2>&1; then
+        cat build/logs/build-$mode.log
+        echo "run_all: build ($mode) failed" >&2
+        total_fail=$((total_fail + 1))
+        continue
+    fi
+    echo "== unit tests ($mode)"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ZT_TEST_TMP=build/test-tmp/$mode build/$mode/zt_test 2>&1 | tee build/logs/test-$mode.log | grep -E 'FAIL|passed' || true
+    add_counts build/logs/test-$mode.log "zt_test ($mode)"
+done
+for t in tests/*_test.sh; do
+    [ -e "$t" ] || continue
+    echo "== $t"
+    bash "$t" 2>&1 | tee "build/logs/$(basename "$t").log" | grep -E 'FAIL|passed' || true
+    add_counts "build/logs/$(basename "$t").log" "$t"
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
