@@ -1,0 +1,61 @@
+/* conv.h: convolution kernels on plain float NCHW buffers, the contract
+ * between the engine's graph ops (core/ops) and the code that computes
+ * them: a readable reference (conv_ref.c) and oneDNN (conv_dnnl.c).
+ * Weights: conv2d (Cout, Cin/groups, kh, kw) as PyTorch;
+ *          conv_transpose2d (Cin, Cout/groups, kh, kw) as PyTorch. */
+#ifndef ZT_CONV_H
+#define ZT_CONV_H
+
+#include <stdint.h>
+
+struct zt_conv_desc {
+    int n, cin, h, w;        /* input  (n, cin, h, w) */
+    int cout, oh, ow;        /* output (n, cout, oh, ow): filled by zt_conv_desc_init */
+    int kh, kw, sh, sw, ph, pw, dh, dw, groups;
+    int transposed;          /* 1: conv_transpose2d */
+    int oph, opw;            /* output_padding (transposed only) */
+};
+
+/* Checks the parameters and computes oh/ow (PyTorch's formulas).
+ * Returns ZT_OK or ZT_EINVAL with a message. */
+int zt_conv_desc_init(struct zt_conv_desc *d);
+
+/* Forward: y = conv(x, w) + b (b may be NULL). y is overwritten. */
+typedef void (*zt_conv_fwd_fn)(void *ctx, const struct zt_conv_desc *d, const float *x,
+                               const float *w, const float *b, float *y);
+/* Backward data: dx (+)= conv^T(dy, w). accumulate: 0 overwrite, 1 add. */
+typedef void (*zt_conv_bwd_data_fn)(void *ctx, const struct zt_conv_desc *d, const float *dy,
+                                    const float *w, float *dx, int accumulate);
+/* Backward weights: dw (+)= ..., db (+)= sum of dy (db may be NULL). */
+typedef void (*zt_conv_bwd_weights_fn)(void *ctx, const struct zt_conv_desc *d, const float *x,
+                                       const float *dy, float *dw, float *db, int accumulate);
+
+/* Reference kernels: plain loops, the spec every fast kernel is tested against.
+ * ctx is unused (NULL). */
+void zt_conv_ref_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
+                     const float *b, float *y);
+void zt_conv_ref_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
+                          const float *w, float *dx, int accumulate);
+void zt_conv_ref_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
+                             const float *dy, float *dw, float *db, int accumulate);
+
+/* oneDNN kernels. ctx is a struct zt_dnnl * (primitive cache, engine,
+ * stream, thread count): one per model/worker, not shared across threads
+ * at the same time. */
+struct zt_dnnl;
+struct zt_dnnl *zt_dnnl_new(int nthreads); /* NULL + zt_errmsg on failure */
+void zt_dnnl_free(struct zt_dnnl *c);     /* NULL-safe */
+void zt_conv_dnnl_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
+                      const float *b, float *y);
+void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
+                           const float *w, float *dx, int accumulate);
+void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
+                              const float *dy, float *dw, float *db, int accumulate);
+
+/* C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major,
+ * through dnnl_sgemm (nthreads from ctx; ctx may be NULL = reference loops). */
+void zt_sgemm(void *ctx, int transa, int transb, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+              int64_t ldc);
+
+#endif
