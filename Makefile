@@ -14,7 +14,7 @@ PKGS := libjpeg libpng libwebp libexif sqlite3 libmicrohttpd jansson libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla -Wno-format-truncation
 ifeq ($(CI),true)
 WARN += -Werror
 endif
