@@ -1,0 +1,240 @@
+/* test_conv.c: convolution kernels (suite "conv"): the reference against
+ * PyTorch golden data, its own adjoint and finite differences; oneDNN against
+ * the reference over a table of shapes; descriptor errors; primitive cache. */
+#include "test.h"
+#include "../src/core/conv.h"
+#include "../src/util/buf.h"
+#include "../src/util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --- helpers --- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) * (1.0 / (1 << 23))) * 1.0f - 1.0f;
+}
+
+static float *rand_buf(int64_t n)
+{
+    float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++) p[i] = frand();
+    return p;
+}
+
+static double dot(const float *a, const float *b, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static int64_t x_size(const struct zt_conv_desc *d) { return (int64_t)d->n * d->cin * d->h * d->w; }
+static int64_t y_size(const struct zt_conv_desc *d)
+{
+    return (int64_t)d->n * d->cout * d->oh * d->ow;
+}
+static int64_t w_size(const struct zt_conv_desc *d)
+{
+    return (int64_t)d->cin * (d->cout / d->groups) * d->kh * d->kw;
+}
+
+/* max |a-b| / (max|b| + 1e-3): relative to the scale of the reference */
+static double rel_err(const float *a, const float *b, int64_t n)
+{
+    double m = 0, s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (e > m || e != e) m = e != e ? INFINITY : e;
+        if (fabs(b[i]) > s) s = fabs(b[i]);
+    }
+    return m / (s + 1e-3);
+}
+
+static void desc_str(const struct zt_conv_desc *d, char *s, size_t n)
+{
+    snprintf(s, n, "%s n%d c%d->%d %dx%d k%dx%d s%dx%d p%dx%d d%dx%d g%d op%dx%d",
+             d->transposed ? "convT" : "conv", d->n, d->cin, d->cout, d->h, d->w, d->kh, d->kw,
+             d->sh, d->sw, d->ph, d->pw, d->dh, d->dw, d->groups, d->oph, d->opw);
+}
+
+/* square convenience constructor */
+static struct zt_conv_desc mk(int tr, int n, int cin, int cout, int h, int w, int k, int s,
+                              int p, int dil, int g, int op)
+{
+    struct zt_conv_desc d = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .kh = k, .kw = k,
+                             .sh = s, .sw = s, .ph = p, .pw = p, .dh = dil, .dw = dil,
+                             .groups = g, .transposed = tr, .oph = op, .opw = op};
+    return d;
+}
+
+/* --- descriptor --- */
+
+TEST(conv, desc_sizes)
+{
+    struct zt_conv_desc d = mk(0, 1, 3, 64, 256, 256, 4, 2, 1, 1, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 128);
+    CHECK_EQ_INT(d.ow, 128);
+    d = mk(1, 1, 128, 3, 128, 128, 4, 2, 1, 1, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 256);
+    /* floor: (7 + 2 - 2*(3-1) - 1) / 2 + 1 = 3 */
+    d = mk(0, 1, 1, 1, 7, 7, 3, 2, 1, 2, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 3);
+    /* transposed: (5-1)*3 - 2*2 + 2*(3-1) + 1 + 1 = 14 */
+    d = mk(1, 1, 2, 2, 5, 5, 3, 3, 2, 2, 2, 1);
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 14);
+    /* non-square */
+    d = (struct zt_conv_desc){.n = 2, .cin = 4, .h = 9, .w = 6, .cout = 6, .kh = 3, .kw = 1,
+                              .sh = 2, .sw = 1, .ph = 1, .pw = 0, .dh = 1, .dw = 1, .groups = 2};
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 5);
+    CHECK_EQ_INT(d.ow, 6);
+}
+
+TEST(conv, desc_errors)
+{
+    struct zt_conv_desc d;
+#define BAD(expr, substr)                                                                   \
+    do {                                                                                    \
+        d = mk(0, 1, 4, 4, 8, 8, 3, 1, 1, 1, 1, 0);                                         \
+        expr;                                                                               \
+        zt_clearerr();                                                                      \
+        CHECK_RC(zt_conv_desc_init(&d), ZT_EINVAL);                                         \
+        CHECK_MSG(strstr(zt_errmsg(), substr) != NULL, "%s: message '%s' lacks '%s'", #expr, \
+                  zt_errmsg(), substr);                                                     \
+    } while (0)
+    BAD(d.n = 0, "must all be >= 1");
+    BAD(d.cin = -1, "must all be >= 1");
+    BAD(d.h = 0, "must all be >= 1");
+    BAD(d.cout = 0, "must all be >= 1");
+    BAD(d.kw = 0, "kernel");
+    BAD(d.sh = 0, "stride");
+    BAD(d.pw = -1, "padding");
+    BAD(d.dh = 0, "dilation");
+    BAD(d.groups = 0, "groups");
+    BAD(d.groups = 3, "groups");
+    BAD((d.groups = 2, d.cout = 5), "groups");
+    BAD(d.oph = 1, "output_padding");
+    BAD((d.h = 2, d.ph = 0), "smaller than the dilated kernel");
+    BAD((d.w = 4, d.pw = 0, d.dw = 2), "smaller than the dilated kernel");
+    BAD(d.transposed = 2, "transposed");
+    /* transposed: output_padding < max(stride, dilation) */
+    BAD((d.transposed = 1, d.sh = 2, d.oph = 2), "output_padding");
+    BAD((d.transposed = 1, d.opw = 1), "output_padding");
+    BAD((d.transposed = 1, d.oph = -1), "output_padding");
+    BAD((d.transposed = 1, d.h = 1, d.w = 1, d.kh = d.kw = 1, d.ph = 1), "too small");
+    BAD((d.h = 1 << 30, d.w = 1 << 30), "too large");
+#undef BAD
+    CHECK_RC(zt_conv_desc_init(NULL), ZT_EINVAL);
+    /* allowed: output_padding below dilation even when not below stride */
+    d = mk(1, 1, 2, 2, 4, 4, 3, 1, 0, 2, 1, 1);
+    CHECK_OK(zt_conv_desc_init(&d));
+    CHECK_EQ_INT(d.oh, 4 - 1 + 4 + 1 + 1);
+}
+
+/* --- reference: adjoint and finite differences --- */
+
+/* shapes for the reference self-checks (tiny, cover every parameter) */
+static const struct zt_conv_desc ref_cases[] = {
+    {.n = 1, .cin = 2, .h = 5, .w = 4, .cout = 3, .kh = 3, .kw = 2, .sh = 1, .sw = 2, .ph = 1,
+     .pw = 0, .dh = 1, .dw = 1, .groups = 1},
+    {.n = 2, .cin = 4, .h = 7, .w = 6, .cout = 2, .kh = 3, .kw = 3, .sh = 2, .sw = 1, .ph = 2,
+     .pw = 1, .dh = 2, .dw = 1, .groups = 2},
+    {.n = 1, .cin = 3, .h = 4, .w = 5, .cout = 6, .kh = 2, .kw = 3, .sh = 2, .sw = 2, .ph = 1,
+     .pw = 1, .dh = 1, .dw = 2, .groups = 3, .transposed = 1, .oph = 1, .opw = 0},
+    {.n = 2, .cin = 4, .h = 3, .w = 3, .cout = 4, .kh = 4, .kw = 4, .sh = 2, .sw = 2, .ph = 1,
+     .pw = 1, .dh = 1, .dw = 1, .groups = 4, .transposed = 1},
+    {.n = 1, .cin = 2, .h = 3, .w = 4, .cout = 2, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 0,
+     .pw = 2, .dh = 2, .dw = 2, .groups = 1, .transposed = 1, .oph = 1, .opw = 1},
+};
+
+TEST(conv, ref_adjoint)
+{
+    for (size_t ci = 0; ci < ZT_ARRAY_LEN(ref_cases); ci++) {
+        struct zt_conv_desc d = ref_cases[ci];
+        char name[160];
+        CHECK_OK(zt_conv_desc_init(&d));
+        desc_str(&d, name, sizeof name);
+        int64_t nx = x_size(&d), ny = y_size(&d), nw = w_size(&d);
+        float *x = rand_buf(nx), *w = rand_buf(nw), *dy = rand_buf(ny);
+        float *y = rand_buf(ny), *dx = rand_buf(nx), *dw = rand_buf(nw);
+        zt_conv_ref_fwd(NULL, &d, x, w, NULL, y);
+        zt_conv_ref_bwd_data(NULL, &d, dy, w, dx, 0);
+        zt_conv_ref_bwd_weights(NULL, &d, x, dy, dw, NULL, 0);
+        double lhs = dot(y, dy, ny);
+        /* <conv(x, w), dy> == <x, conv^T(dy, w)> == <w, dW(x, dy)> */
+        CHECK_MSG(fabs(lhs - dot(x, dx, nx)) <= 1e-4 * (1 + fabs(lhs)), "%s: <y,dy>=%g <x,dx>=%g",
+                  name, lhs, dot(x, dx, nx));
+        CHECK_MSG(fabs(lhs - dot(w, dw, nw)) <= 1e-4 * (1 + fabs(lhs)), "%s: <y,dy>=%g <w,dw>=%g",
+                  name, lhs, dot(w, dw, nw));
+        CHECK_MSG(fabs(lhs) > 1e-3, "%s: degenerate test", name);
+        free(x), free(w), free(dy), free(y), free(dx), free(dw);
+    }
+}
+
+/* L(x, w, b) = <fwd(x, w, b), r>: central differences vs the backward kernels */
+TEST(conv, ref_finite_diff)
+{
+    for (size_t ci = 0; ci < ZT_ARRAY_LEN(ref_cases); ci++) {
+        struct zt_conv_desc d = ref_cases[ci];
+        char name[160];
+        CHECK_OK(zt_conv_desc_init(&d));
+        desc_str(&d, name, sizeof name);
+        int64_t nx = x_size(&d), ny = y_size(&d), nw = w_size(&d);
+        float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf(d.cout), *r = rand_buf(ny);
+        float *y = malloc(sizeof(float) * ny), *dx = malloc(sizeof(float) * nx);
+        float *dw = malloc(sizeof(float) * nw), *db = malloc(sizeof(float) * d.cout);
+        zt_conv_ref_bwd_data(NULL, &d, r, w, dx, 0);
+        zt_conv_ref_bwd_weights(NULL, &d, x, r, dw, db, 0);
+        const float eps = 0.01f;
+        float *params[3] = {x, w, b}, *grads[3] = {dx, dw, db};
+        int64_t sizes[3] = {nx, nw, d.cout};
+        for (int p = 0; p < 3; p++)
+            for (int64_t i = 0; i < sizes[p]; i += 1 + sizes[p] / 13) {
+                float keep = params[p][i];
+                params[p][i] = keep + eps;
+                zt_conv_ref_fwd(NULL, &d, x, w, b, y);
+                double lp = dot(y, r, ny);
+                params[p][i] = keep - eps;
+                zt_conv_ref_fwd(NULL, &d, x, w, b, y);
+                double lm = dot(y, r, ny);
+                params[p][i] = keep;
+                double fd = (lp - lm) / (2 * eps);
+                CHECK_MSG(fabs(fd - grads[p][i]) <= 2e-3 * (1 + fabs(fd)),
+                          "%s: param %d[%lld]: finite diff %g, backward %g", name, p,
+                          (long long)i, fd, grads[p][i]);
+            }
+        free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
+    }
+}
+
+/* conv_transpose2d forward is conv2d backward-data with the roles swapped */
+TEST(conv, ref_transpose_is_adjoint)
+{
+    struct zt_conv_desc c = mk(0, 2, 4, 6, 9, 8, 3, 2, 1, 1, 2, 0);
+    CHECK_OK(zt_conv_desc_init(&c));
+    struct zt_conv_desc t = mk(1, 2, 6, 4, c.oh, c.ow, 3, 2, 1, 1, 2, 0);
+    t.oph = (c.h + 2 * c.ph - 3) % 2, t.opw = (c.w + 2 * c.pw - 3) % 2;
+    CHECK_OK(zt_conv_desc_init(&t));
+    CHECK_EQ_INT(t.oh, c.h);
+    CHECK_EQ_INT(t.ow, c.w);
+    float *w = rand_buf(w_size(&c)), *dy = rand_buf(y_size(&c));
+    float *a = rand_buf(x_size(&c)), *bb = rand_buf(x_size(&c));
+    zt_conv_ref_bwd_data(NULL, &c, dy, w, a, 0);
+    zt_conv_ref_fwd(NULL, &t, dy, w, NULL, bb);
+    CHECK(rel_err(bb, a, x_size(&c)) < 1e-6);
+    /* accumulate adds */
+    zt_conv_ref_bwd_data(NULL, &c, dy, w, a, 1);
+    for (int64_t i = 0; i < x_size(&c); i++) bb[i] *= 2;
+    CHECK(rel_err(a, bb, x_size(&c)) < 1e-6);
+    free(w), free(dy), free(a), free(bb);
+}
