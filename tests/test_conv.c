@@ -238,3 +238,62 @@ TEST(conv, ref_transpose_is_adjoint)
     CHECK(rel_err(a, bb, x_size(&c)) < 1e-6);
     free(w), free(dy), free(a), free(bb);
 }
+
+/* --- reference vs PyTorch 1.13 (tests/data/conv/make_golden.py) --- */
+
+/* copies n bytes at *pos of f into dst; 0 or -1 when f is too short */
+static int take(const struct zt_buf *f, size_t *pos, void *dst, size_t n)
+{
+    if (*pos + n > f->len) return -1;
+    memcpy(dst, f->data + *pos, n);
+    *pos += n;
+    return 0;
+}
+
+TEST(conv, ref_torch_golden)
+{
+    char path[4096];
+    struct zt_buf f = {0};
+    CHECK_OK(zt_path_join(path, sizeof path, zt_test_datadir(), "conv/golden.bin"));
+    CHECK_OK(zt_file_read(path, 1 << 20, &f));
+    size_t pos = 0;
+    int32_t ncases = 0;
+    CHECK(take(&f, &pos, &ncases, 4) == 0);
+    CHECK_EQ_INT(ncases, 8);
+    for (int c = 0; c < ncases; c++) {
+        int32_t v[17];
+        if (take(&f, &pos, v, sizeof v)) break;
+        struct zt_conv_desc d = {.transposed = v[0], .n = v[1], .cin = v[2], .cout = v[3],
+                                 .h = v[4], .w = v[5], .kh = v[6], .kw = v[7], .sh = v[8],
+                                 .sw = v[9], .ph = v[10], .pw = v[11], .dh = v[12],
+                                 .dw = v[13], .groups = v[14], .oph = v[15], .opw = v[16]};
+        CHECK_OK(zt_conv_desc_init(&d));
+        char name[160];
+        desc_str(&d, name, sizeof name);
+        int64_t sz[8] = {x_size(&d), w_size(&d), d.cout, y_size(&d),
+                         y_size(&d), x_size(&d), w_size(&d), d.cout};
+        float *a[8]; /* x w b dy | y dx dw db (torch) */
+        int short_read = 0;
+        for (int i = 0; i < 8; i++) {
+            a[i] = malloc(sizeof(float) * (size_t)sz[i]);
+            short_read |= take(&f, &pos, a[i], sizeof(float) * (size_t)sz[i]);
+        }
+        if (!short_read) {
+            float *y = malloc(sizeof(float) * sz[4]), *dx = malloc(sizeof(float) * sz[5]);
+            float *dw = malloc(sizeof(float) * sz[6]), *db = malloc(sizeof(float) * d.cout);
+            zt_conv_ref_fwd(NULL, &d, a[0], a[1], a[2], y);
+            zt_conv_ref_bwd_data(NULL, &d, a[3], a[1], dx, 0);
+            zt_conv_ref_bwd_weights(NULL, &d, a[0], a[3], dw, db, 0);
+            const float *got[4] = {y, dx, dw, db};
+            static const char *what[4] = {"y", "dx", "dw", "db"};
+            for (int i = 0; i < 4; i++) {
+                double e = rel_err(got[i], a[4 + i], sz[4 + i]);
+                CHECK_MSG(e < 1e-5, "%s: %s differs from torch, rel err %g", name, what[i], e);
+            }
+            free(y), free(dx), free(dw), free(db);
+        }
+        for (int i = 0; i < 8; i++) free(a[i]);
+    }
+    CHECK_MSG(pos == f.len, "golden.bin: read %zu of %zu bytes", pos, f.len);
+    zt_buf_deinit(&f);
+}
