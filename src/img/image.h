@@ -37,6 +37,15 @@ static inline uint8_t *zt_image_at(const struct zt_image *im, int x, int y)
 
 /* --- decode / encode (img/decode.c, img/encode.c) --- */
 
+enum zt_image_format {
+    ZT_IMAGE_FORMAT_UNKNOWN = 0,
+    ZT_IMAGE_FORMAT_JPEG,
+    ZT_IMAGE_FORMAT_PNG,
+    ZT_IMAGE_FORMAT_WEBP,
+};
+/* Format from the magic bytes at the start of buf. */
+enum zt_image_format zt_image_sniff(const uint8_t *buf, size_t len);
+
 /* Decodes PNG/JPEG/WebP bytes (format sniffed from magic). want_c 0 keeps
  * the file's channels (gray stays 1, palette/RGB -> 3, alpha -> 4);
  * 1/3/4 converts. JPEG EXIF orientation is applied. lim NULL = defaults.
@@ -66,6 +75,10 @@ int zt_image_crop(const struct zt_image *src, int x, int y, int w, int h, struct
 void zt_image_flip_h(struct zt_image *im); /* in place */
 /* Pastes src into dst at (x, y), clipped; channels must match. */
 void zt_image_paste(struct zt_image *dst, const struct zt_image *src, int x, int y);
+/* Applies EXIF orientation 1..8 (2 mirror, 3 rotate 180, 4 flip, 5 transpose,
+ * 6 rotate 90 clockwise, 7 transverse, 8 rotate 90 counter-clockwise) into a
+ * new image *out (5..8 swap w and h). ZT_EINVAL for other values. */
+int zt_image_orient(const struct zt_image *src, int orientation, struct zt_image *out);
 
 /* --- colour (img/color.c) --- */
 
