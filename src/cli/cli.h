@@ -27,5 +27,6 @@ int cli_threads(const char *opt);
 int cli_wants_help(int argc, char **argv);
 
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
+int cmd_edges(int argc, char **argv);
 
 #endif

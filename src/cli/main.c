@@ -7,6 +7,7 @@
 
 static const struct zt_cmd commands[] = {
     /* one row per subcommand, alphabetical; the NULL row ends the table */
+    {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
     {NULL, NULL, NULL},
 };
 
