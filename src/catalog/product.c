@@ -1,0 +1,223 @@
+/* product.c: product field setters, validation, price parsing/formatting
+ * and the category table. */
+#include "product.h"
+#include "../util/zt.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const category_names[ZT_CATEGORY_COUNT] = {
+    [ZT_CATEGORY_TOP] = "top",     [ZT_CATEGORY_PANTS] = "pants",
+    [ZT_CATEGORY_SKIRT] = "skirt", [ZT_CATEGORY_HAT] = "hat",
+    [ZT_CATEGORY_OTHER] = "other",
+};
+
+/* Garment classes of the shop datasets and the category each belongs to. */
+static const struct {
+    const char *cls;
+    enum zt_category cat;
+} class_table[] = {
+    {"t-shirt", ZT_CATEGORY_TOP},   {"shirt", ZT_CATEGORY_TOP},
+    {"longsleeve", ZT_CATEGORY_TOP}, {"outwear", ZT_CATEGORY_TOP},
+    {"top", ZT_CATEGORY_TOP},       {"pants", ZT_CATEGORY_PANTS},
+    {"shorts", ZT_CATEGORY_PANTS},  {"skirt", ZT_CATEGORY_SKIRT},
+    {"hat", ZT_CATEGORY_HAT},       {"dress", ZT_CATEGORY_OTHER},
+    {"shoes", ZT_CATEGORY_OTHER},
+};
+
+void zt_product_init(struct zt_product *p)
+{
+    memset(p, 0, sizeof *p);
+    memcpy(p->currency, ZT_DEFAULT_CURRENCY, sizeof ZT_DEFAULT_CURRENCY);
+}
+
+int zt_product_set(char *dst, size_t cap, const char *field, const char *s, size_t n)
+{
+    if (n == (size_t)-1) n = strlen(s);
+    if (n >= cap) {
+        zt_seterr("%s: %zu bytes is longer than the %zu-byte limit", field, n, cap - 1);
+        return ZT_ETOOBIG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            zt_seterr("%s: contains control character 0x%02x", field, c);
+            return ZT_EINVAL;
+        }
+    }
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    return ZT_OK;
+}
+
+/* --- price --- */
+
+int zt_price_parse(const char *s, int64_t *minor)
+{
+    const char *p = s, *end;
+    while (*p == ' ') p++;
+    end = p + strlen(p);
+    while (end > p && end[-1] == ' ') end--;
+    int len = (int)ZT_MIN(end - p, 64);
+    if (p == end) {
+        zt_seterr("'' is not a number");
+        return ZT_EINVAL;
+    }
+    int neg = 0;
+    const char *q = p;
+    if (*q == '-' || *q == '+') neg = *q++ == '-';
+    int64_t units = 0;
+    int ndig = 0, ndec = 0, dec = 0;
+    for (; q < end && isdigit((unsigned char)*q); q++, ndig++) {
+        if (units > ZT_PRICE_MAX / 100) {
+            zt_seterr("'%.*s' is too large", len, p);
+            return ZT_EINVAL;
+        }
+        units = units * 10 + (*q - '0');
+    }
+    if (q < end && *q == '.') {
+        q++;
+        for (; q < end && isdigit((unsigned char)*q); q++, ndec++)
+            if (ndec < 2) dec = dec * 10 + (*q - '0');
+            else if (*q != '0') ndec = 99; /* trailing zeros "1.500" are fine */
+    }
+    if (q != end || ndig == 0) {
+        zt_seterr("'%.*s' is not a number", len, p);
+        return ZT_EINVAL;
+    }
+    if (ndec > 2) {
+        zt_seterr("'%.*s' has more than 2 decimals", len, p);
+        return ZT_EINVAL;
+    }
+    if (ndec == 1) dec *= 10;
+    int64_t v = units * 100 + dec;
+    if (neg && v != 0) {
+        zt_seterr("'%.*s' is negative", len, p);
+        return ZT_EINVAL;
+    }
+    if (v > ZT_PRICE_MAX) {
+        zt_seterr("'%.*s' is too large", len, p);
+        return ZT_EINVAL;
+    }
+    *minor = v;
+    return ZT_OK;
+}
+
+void zt_price_format(int64_t minor, char *out, size_t n)
+{
+    const char *sign = minor < 0 ? "-" : "";
+    uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    snprintf(out, n, "%s%" PRIu64 ".%02u", sign, m / 100, (unsigned)(m % 100));
+}
+
+/* --- categories --- */
+
+const char *zt_category_name(enum zt_category c)
+{
+    return (unsigned)c < ZT_CATEGORY_COUNT ? category_names[c] : NULL;
+}
+
+int zt_category_parse(const char *s, enum zt_category *out)
+{
+    for (int i = 0; i < ZT_CATEGORY_COUNT; i++)
+        if (!strcasecmp(s, category_names[i])) {
+            *out = (enum zt_category)i;
+            return ZT_OK;
+        }
+    zt_seterr("'%.64s' is not one of top, pants, skirt, hat, other", s);
+    return ZT_EINVAL;
+}
+
+enum zt_category zt_category_of_class(const char *cls)
+{
+    for (size_t i = 0; i < ZT_ARRAY_LEN(class_table); i++)
+        if (!strcasecmp(cls, class_table[i].cls)) return class_table[i].cat;
+    return ZT_CATEGORY_OTHER;
+}
+
+/* --- validation --- */
+
+int zt_url_check(const char *url)
+{
+    if (!*url) {
+        zt_seterr("empty");
+        return ZT_EINVAL;
+    }
+    for (const char *c = url; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+            zt_seterr("'%.64s' contains whitespace or a control character", url);
+            return ZT_EINVAL;
+        }
+    /* a scheme is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986) */
+    const char *c = url;
+    if (isalpha((unsigned char)*c)) {
+        while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.') c++;
+        if (*c == ':') {
+            size_t slen = (size_t)(c - url);
+            int http = (slen == 4 && !strncasecmp(url, "http", 4)) ||
+                       (slen == 5 && !strncasecmp(url, "https", 5));
+            if (!http) {
+                zt_seterr("'%.64s' has scheme '%.*s'; only http, https or a relative URL", url,
+                          (int)ZT_MIN(slen, 16), url);
+                return ZT_EINVAL;
+            }
+            if (strncmp(c, "://", 3) || c[3] == 0 || c[3] == '/') {
+                zt_seterr("'%.64s' has no host", url);
+                return ZT_EINVAL;
+            }
+            return ZT_OK;
+        }
+    }
+    if (url[0] == '/' && url[1] == '/') { /* scheme-relative: a host without http(s) */
+        zt_seterr("'%.64s' is scheme-relative; use http(s):// or a path", url);
+        return ZT_EINVAL;
+    }
+    return ZT_OK;
+}
+
+int zt_product_validate(const struct zt_product *p)
+{
+    if (!p->id[0]) {
+        zt_seterr("id: empty");
+        return ZT_EINVAL;
+    }
+    for (const char *c = p->id; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '/') {
+            zt_seterr("id: '%.64s' contains '/' or a control character", p->id);
+            return ZT_EINVAL;
+        }
+    if (!p->title[0]) {
+        zt_seterr("title: empty");
+        return ZT_EINVAL;
+    }
+    enum zt_category cat;
+    if (zt_category_parse(p->category, &cat)) {
+        zt_adderr("category");
+        return ZT_EINVAL;
+    }
+    if (strcmp(p->category, category_names[cat])) {
+        zt_seterr("category: '%s' must be lower case", p->category);
+        return ZT_EINVAL;
+    }
+    if (p->price < 0 || p->price > ZT_PRICE_MAX) {
+        zt_seterr("price: %" PRId64 " minor units is out of range", p->price);
+        return ZT_EINVAL;
+    }
+    if (strlen(p->currency) != 3 || !isupper((unsigned char)p->currency[0]) ||
+        !isupper((unsigned char)p->currency[1]) || !isupper((unsigned char)p->currency[2])) {
+        zt_seterr("currency: '%.8s' is not a 3-letter code like USD", p->currency);
+        return ZT_EINVAL;
+    }
+    if (zt_url_check(p->url)) {
+        zt_adderr("url");
+        return ZT_EINVAL;
+    }
+    if (!p->image_path[0]) {
+        zt_seterr("image: empty");
+        return ZT_EINVAL;
+    }
+    return ZT_OK;
+}

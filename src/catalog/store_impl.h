@@ -1,0 +1,62 @@
+/* store_impl.h: private to src/catalog/store*.c: the function table each
+ * backend (SQLite, PostgreSQL) fills in. store.c checks arguments, the
+ * schema and the transaction state before calling a backend. */
+#ifndef ZT_STORE_IMPL_H
+#define ZT_STORE_IMPL_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Products fetched per page by zt_store_feature_each. */
+#define ZT_STORE_PAGE 256
+
+enum zt_store_txop { ZT_TX_BEGIN, ZT_TX_COMMIT, ZT_TX_ROLLBACK };
+
+/* Every function gets the backend's own handle `db`. Strings are borrowed
+ * and already checked (ids non-empty and bounded, names valid). `now` is
+ * unix seconds for updated_at columns. */
+struct zt_store_ops {
+    const char *name;
+    void (*close)(void *db);
+    int (*schema_version)(void *db, int *version);
+    /* Applies one migration step from version `from` to from + 1 in its own
+     * transaction, after re-checking the version under a lock. Sets *now_at
+     * to the version after the call (may be > from + 1 if another process
+     * migrated meanwhile). */
+    int (*migrate_step)(void *db, int *now_at);
+    int (*tx)(void *db, enum zt_store_txop op);
+    int (*upsert)(void *db, const struct zt_product *p, int64_t now);
+    /* NULL = leave, "" = clear. ZT_ENOTFOUND if no such product. */
+    int (*set_derived)(void *db, const char *id, const char *thumb, const char *edge,
+                       int64_t now);
+    int (*get)(void *db, const char *id, struct zt_product *out);
+    int (*del)(void *db, const char *id);
+    /* category NULL = any; has_max 0 = no upper bound. *items malloc'd. */
+    int (*list)(void *db, const char *category, int64_t pmin, int has_max, int64_t pmax,
+                int64_t limit, int64_t offset, struct zt_product **items, size_t *n);
+    int (*count)(void *db, const char *category, int64_t pmin, int has_max, int64_t pmax,
+                 int64_t *count);
+    int (*feature_put)(void *db, const char *id, const char *name, int version,
+                       const void *data, size_t len, int64_t now);
+    int (*feature_get)(void *db, const char *id, const char *name, int *version,
+                       uint8_t **data, size_t *len);
+    int (*feature_del)(void *db, const char *id, const char *name);
+    /* Calls fn for up to `limit` products with feature `name` and id >
+     * `after` (byte order), in id order; *rows is how many were visited,
+     * `last` (ZT_PRODUCT_ID_MAX bytes) receives the last id visited. A
+     * non-zero return of fn is returned as is. */
+    int (*feature_page)(void *db, const char *name, const char *after, int limit,
+                        zt_store_feature_fn fn, void *ctx, int *rows, char *last);
+};
+
+/* Backend constructors: on success *db is the backend handle. */
+int zt_store_sqlite_open(const char *path, const struct zt_store_ops **ops, void **db);
+int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db);
+
+/* Copies a column value of n bytes into a product field; ZT_EDB naming the
+ * column if it does not fit (a corrupt or foreign database). */
+int zt_store_copy_col(char *dst, size_t cap, const char *col, const char *src, size_t n);
+
+#endif

@@ -1,0 +1,513 @@
+/* store_pg.c: the PostgreSQL catalogue backend over libpq: text
+ * parameters through PQexecParams, bytea blobs as binary parameters and
+ * results, schema steps recorded in table schema_version under an
+ * advisory lock. Same semantics as store_sqlite.c. */
+#include "store_impl.h"
+#include "../util/zt.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema steps; step i takes schema_version i to i + 1. Ids use the "C"
+ * collation so that ORDER BY id is byte order, as in SQLite. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE products ("
+    " id TEXT COLLATE \"C\" PRIMARY KEY,"
+    " title TEXT NOT NULL,"
+    " category TEXT NOT NULL CHECK (category IN ('top','pants','skirt','hat','other')),"
+    " garment_class TEXT NOT NULL DEFAULT '',"
+    " price BIGINT NOT NULL CHECK (price >= 0),"
+    " currency TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " image_path TEXT NOT NULL,"
+    " thumb_path TEXT NOT NULL DEFAULT '',"
+    " edge_path TEXT NOT NULL DEFAULT '',"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE INDEX products_category_price ON products(category, price);"
+    "CREATE TABLE features ("
+    " product_id TEXT COLLATE \"C\" NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " data BYTEA NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (product_id, name));"
+    "CREATE INDEX features_name_product ON features(name, product_id);",
+};
+_Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+/* Key of the advisory lock that serialises migrations ("ZTYL"). */
+#define MIGRATE_LOCK "1515477324"
+
+#define PRODUCT_COLS                                                                       \
+    "id, title, category, garment_class, price, currency, url, image_path, thumb_path, " \
+    "edge_path, updated_at"
+
+#define FILTER                                                                             \
+    " WHERE ($1::text IS NULL OR category = $1::text) AND price >= $2::bigint"            \
+    " AND ($3::int = 0 OR price <= $4::bigint)"
+
+#define BYTEAOID 17
+
+struct pg {
+    PGconn *c;
+    char where[256]; /* "postgres db@host:port" for messages (no password) */
+};
+
+static void no_notices(void *arg, const char *msg) { (void)arg, (void)msg; }
+
+/* Sets "<where>: <what>: <libpq message>" without the trailing newline. */
+static int pg_error(struct pg *g, const char *what, const PGresult *r)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !*m) m = PQerrorMessage(g->c);
+    int n = (int)strlen(m);
+    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' ')) n--;
+    zt_seterr("%s: %s: %.*s", g->where, what, n, m);
+    return ZT_EDB;
+}
+
+/* Runs sql with n text/binary params; *out (if non-NULL) gets the result
+ * on success, to PQclear. resfmt 1 = binary results. */
+static int pq(struct pg *g, const char *what, const char *sql, int n, const char *const *vals,
+              const int *lens, const int *fmts, const Oid *types, int resfmt, PGresult **out)
+{
+    PGresult *r = PQexecParams(g->c, sql, n, types, vals, lens, fmts, resfmt);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        pg_error(g, what, r);
+        PQclear(r);
+        return ZT_EDB;
+    }
+    if (out) *out = r;
+    else PQclear(r);
+    return ZT_OK;
+}
+
+/* Plain text-parameter query. */
+static int pqt(struct pg *g, const char *what, const char *sql, int n, const char *const *vals,
+               PGresult **out)
+{
+    return pq(g, what, sql, n, vals, NULL, NULL, NULL, 0, out);
+}
+
+static int changed(PGresult *r) { return atoi(PQcmdTuples(r)); }
+
+static int not_found(const char *what, const char *id)
+{
+    zt_seterr("%s: no product with id '%.128s'", what, id);
+    return ZT_ENOTFOUND;
+}
+
+static void pg_close(void *dbv)
+{
+    struct pg *g = dbv;
+    PQfinish(g->c);
+    free(g);
+}
+
+static int read_version(struct pg *g, int *v)
+{
+    PGresult *r;
+    int rc = pqt(g, "read schema version", "SELECT to_regclass('schema_version') IS NOT NULL", 0,
+                 NULL, &r);
+    if (rc) return rc;
+    int exists = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    *v = 0;
+    if (!exists) return ZT_OK;
+    rc = pqt(g, "read schema version", "SELECT coalesce(max(version), 0) FROM schema_version",
+             0, NULL, &r);
+    if (rc) return rc;
+    *v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return ZT_OK;
+}
+
+static int pg_schema_version(void *dbv, int *v) { return read_version(dbv, v); }
+
+static int pg_migrate_step(void *dbv, int *now_at)
+{
+    struct pg *g = dbv;
+    int v, rc;
+    if ((rc = pqt(g, "migrate", "BEGIN", 0, NULL, NULL))) return rc;
+    if ((rc = pqt(g, "migrate", "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", 0, NULL,
+                  NULL)) ||
+        (rc = pqt(g, "migrate", "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
+                  0, NULL, NULL)) ||
+        (rc = read_version(g, &v)))
+        goto fail;
+    if (v < 0 || v > (int)ZT_ARRAY_LEN(migrations)) {
+        zt_seterr("%s: schema_version %d is not a Ztyle schema version", g->where, v);
+        rc = ZT_EDB;
+        goto fail;
+    }
+    if (v < (int)ZT_ARRAY_LEN(migrations)) {
+        char next[16];
+        snprintf(next, sizeof next, "%d", v + 1);
+        const char *p[1] = {next};
+        PGresult *r = PQexec(g->c, migrations[v]);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            rc = pg_error(g, "migrate", r);
+            PQclear(r);
+            goto fail;
+        }
+        PQclear(r);
+        if ((rc = pqt(g, "migrate", "DELETE FROM schema_version", 0, NULL, NULL)) ||
+            (rc = pqt(g, "migrate", "INSERT INTO schema_version VALUES ($1::int)", 1, p, NULL)))
+            goto fail;
+        v++;
+    }
+    if ((rc = pqt(g, "migrate", "COMMIT", 0, NULL, NULL))) return rc;
+    *now_at = v;
+    return ZT_OK;
+fail:
+    PQclear(PQexec(g->c, "ROLLBACK"));
+    return rc;
+}
+
+static int pg_tx(void *dbv, enum zt_store_txop op)
+{
+    static const char *const sql[] = {"BEGIN", "COMMIT", "ROLLBACK"};
+    struct pg *g = dbv;
+    PGresult *r;
+    int rc = pqt(g, sql[op], sql[op], 0, NULL, &r);
+    if (rc) return rc;
+    /* COMMIT of a transaction that had an error rolls back and says so */
+    if (op == ZT_TX_COMMIT && !strcmp(PQcmdStatus(r), "ROLLBACK")) {
+        zt_seterr("%s: commit: the transaction was rolled back after an earlier error",
+                  g->where);
+        rc = ZT_EDB;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_upsert(void *dbv, const struct zt_product *p, int64_t now)
+{
+    struct pg *g = dbv;
+    char price[24], ts[24];
+    snprintf(price, sizeof price, "%" PRId64, p->price);
+    snprintf(ts, sizeof ts, "%" PRId64, now);
+    const char *v[11] = {p->id,  p->title,      p->category,   p->cls,
+                         price,  p->currency,   p->url,        p->image_path,
+                         p->thumb_path, p->edge_path, ts};
+    return pqt(g, "upsert",
+               "INSERT INTO products (" PRODUCT_COLS ") VALUES"
+               " ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11::bigint)"
+               " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+               " category = excluded.category, garment_class = excluded.garment_class,"
+               " price = excluded.price, currency = excluded.currency, url = excluded.url,"
+               " image_path = excluded.image_path,"
+               " thumb_path = CASE WHEN excluded.thumb_path <> '' THEN excluded.thumb_path"
+               "   ELSE products.thumb_path END,"
+               " edge_path = CASE WHEN excluded.edge_path <> '' THEN excluded.edge_path"
+               "   ELSE products.edge_path END,"
+               " updated_at = excluded.updated_at",
+               11, v, NULL);
+}
+
+static int pg_set_derived(void *dbv, const char *id, const char *thumb, const char *edge,
+                          int64_t now)
+{
+    struct pg *g = dbv;
+    char ts[24];
+    snprintf(ts, sizeof ts, "%" PRId64, now);
+    const char *v[4] = {id, thumb, edge, ts};
+    PGresult *r;
+    int rc = pqt(g, "set derived paths",
+                 "UPDATE products SET thumb_path = coalesce($2::text, thumb_path),"
+                 " edge_path = coalesce($3::text, edge_path), updated_at = $4::bigint"
+                 " WHERE id = $1",
+                 4, v, &r);
+    if (rc) return rc;
+    int n = changed(r);
+    PQclear(r);
+    return n ? ZT_OK : not_found("set derived paths", id);
+}
+
+/* Fills p from row i of a text-format PRODUCT_COLS result. */
+static int read_product(PGresult *r, int i, struct zt_product *p)
+{
+    static const struct {
+        const char *col;
+        size_t off, cap;
+    } cols[] = {
+        {"id", offsetof(struct zt_product, id), ZT_PRODUCT_ID_MAX},
+        {"title", offsetof(struct zt_product, title), ZT_PRODUCT_TITLE_MAX},
+        {"category", offsetof(struct zt_product, category), ZT_PRODUCT_CATEGORY_MAX},
+        {"garment_class", offsetof(struct zt_product, cls), ZT_PRODUCT_CLASS_MAX},
+        {NULL, 0, 0}, /* price */
+        {"currency", offsetof(struct zt_product, currency), ZT_PRODUCT_CURRENCY_MAX},
+        {"url", offsetof(struct zt_product, url), ZT_PRODUCT_URL_MAX},
+        {"image_path", offsetof(struct zt_product, image_path), ZT_PRODUCT_PATH_MAX},
+        {"thumb_path", offsetof(struct zt_product, thumb_path), ZT_PRODUCT_PATH_MAX},
+        {"edge_path", offsetof(struct zt_product, edge_path), ZT_PRODUCT_PATH_MAX},
+    };
+    for (int c = 0; c < (int)ZT_ARRAY_LEN(cols); c++) {
+        if (!cols[c].col) continue;
+        int rc = zt_store_copy_col((char *)p + cols[c].off, cols[c].cap, cols[c].col,
+                                   PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
+        if (rc) return rc;
+    }
+    p->price = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+    p->updated_at = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+    return ZT_OK;
+}
+
+static int pg_get(void *dbv, const char *id, struct zt_product *out)
+{
+    struct pg *g = dbv;
+    const char *v[1] = {id};
+    PGresult *r;
+    int rc = pqt(g, "get", "SELECT " PRODUCT_COLS " FROM products WHERE id = $1", 1, v, &r);
+    if (rc) return rc;
+    rc = PQntuples(r) ? read_product(r, 0, out) : not_found("get", id);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_del(void *dbv, const char *id)
+{
+    struct pg *g = dbv;
+    const char *v[1] = {id};
+    PGresult *r;
+    int rc = pqt(g, "delete", "DELETE FROM products WHERE id = $1", 1, v, &r);
+    if (rc) return rc;
+    int n = changed(r);
+    PQclear(r);
+    return n ? ZT_OK : not_found("delete", id);
+}
+
+struct filter_args {
+    char pmin[24], has_max[4], pmax[24], limit[24], offset[24];
+    const char *v[6];
+};
+
+static void filter_args(struct filter_args *a, const char *cat, int64_t pmin, int has_max,
+                        int64_t pmax, int64_t limit, int64_t offset)
+{
+    snprintf(a->pmin, sizeof a->pmin, "%" PRId64, pmin);
+    snprintf(a->has_max, sizeof a->has_max, "%d", has_max != 0);
+    snprintf(a->pmax, sizeof a->pmax, "%" PRId64, pmax);
+    snprintf(a->limit, sizeof a->limit, "%" PRId64, limit);
+    snprintf(a->offset, sizeof a->offset, "%" PRId64, offset);
+    const char *v[6] = {cat, a->pmin, a->has_max, a->pmax, a->limit, a->offset};
+    memcpy(a->v, v, sizeof v);
+}
+
+static int pg_list(void *dbv, const char *cat, int64_t pmin, int has_max, int64_t pmax,
+                   int64_t limit, int64_t offset, struct zt_product **items, size_t *n)
+{
+    struct pg *g = dbv;
+    struct filter_args a;
+    filter_args(&a, cat, pmin, has_max, pmax, limit, offset);
+    PGresult *r;
+    int rc = pqt(g, "list",
+                 "SELECT " PRODUCT_COLS " FROM products" FILTER
+                 " ORDER BY id LIMIT $5::bigint OFFSET $6::bigint",
+                 6, a.v, &r);
+    if (rc) return rc;
+    int rows = PQntuples(r);
+    struct zt_product *v = NULL;
+    if (rows > 0) {
+        v = calloc((size_t)rows, sizeof *v);
+        if (!v) {
+            zt_seterr("list: out of memory");
+            rc = ZT_ENOMEM;
+            goto out;
+        }
+        for (int i = 0; i < rows && !rc; i++) rc = read_product(r, i, &v[i]);
+        if (rc) {
+            free(v);
+            goto out;
+        }
+    }
+    *items = v;
+    *n = (size_t)rows;
+out:
+    PQclear(r);
+    return rc;
+}
+
+static int pg_count(void *dbv, const char *cat, int64_t pmin, int has_max, int64_t pmax,
+                    int64_t *count)
+{
+    struct pg *g = dbv;
+    struct filter_args a;
+    filter_args(&a, cat, pmin, has_max, pmax, 0, 0);
+    PGresult *r;
+    int rc = pqt(g, "count", "SELECT count(*) FROM products" FILTER, 4, a.v, &r);
+    if (rc) return rc;
+    *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return ZT_OK;
+}
+
+static int pg_feature_put(void *dbv, const char *id, const char *name, int version,
+                          const void *data, size_t len, int64_t now)
+{
+    struct pg *g = dbv;
+    if (len > INT32_MAX) {
+        zt_seterr("put feature: %zu bytes is too large for one parameter", len);
+        return ZT_EINVAL;
+    }
+    char ver[16], ts[24];
+    snprintf(ver, sizeof ver, "%d", version);
+    snprintf(ts, sizeof ts, "%" PRId64, now);
+    const char *v[5] = {id, name, ver, len ? (const char *)data : "", ts};
+    const int lens[5] = {0, 0, 0, (int)len, 0};
+    const int fmts[5] = {0, 0, 0, 1, 0};
+    const Oid types[5] = {0, 0, 0, BYTEAOID, 0};
+    PGresult *r;
+    int rc = pq(g, "put feature",
+                "INSERT INTO features (product_id, name, version, data, updated_at)"
+                " SELECT $1, $2, $3::int, $4, $5::bigint"
+                " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
+                " ON CONFLICT (product_id, name) DO UPDATE SET version = excluded.version,"
+                " data = excluded.data, updated_at = excluded.updated_at",
+                5, v, lens, fmts, types, 0, &r);
+    if (rc) return rc;
+    int n = changed(r);
+    PQclear(r);
+    return n ? ZT_OK : not_found("put feature", id);
+}
+
+/* int4 column of a binary-format result. */
+static int bin_int(PGresult *r, int i, int c)
+{
+    uint32_t be;
+    if (PQgetlength(r, i, c) != 4) return 0;
+    memcpy(&be, PQgetvalue(r, i, c), 4);
+    return (int)ntohl(be);
+}
+
+static int pg_feature_get(void *dbv, const char *id, const char *name, int *version,
+                          uint8_t **data, size_t *len)
+{
+    struct pg *g = dbv;
+    const char *v[2] = {id, name};
+    PGresult *r;
+    int rc = pq(g, "get feature",
+                "SELECT version, data FROM features WHERE product_id = $1 AND name = $2", 2, v,
+                NULL, NULL, NULL, 1, &r);
+    if (rc) return rc;
+    if (!PQntuples(r)) {
+        zt_seterr("get feature: product '%.128s' has no feature '%s'", id, name);
+        rc = ZT_ENOTFOUND;
+        goto out;
+    }
+    size_t n = (size_t)PQgetlength(r, 0, 1);
+    uint8_t *copy = malloc(n ? n : 1);
+    if (!copy) {
+        zt_seterr("get feature: out of memory for %zu bytes", n);
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    if (n) memcpy(copy, PQgetvalue(r, 0, 1), n);
+    *version = bin_int(r, 0, 0);
+    *data = copy;
+    *len = n;
+out:
+    PQclear(r);
+    return rc;
+}
+
+static int pg_feature_del(void *dbv, const char *id, const char *name)
+{
+    struct pg *g = dbv;
+    const char *v[2] = {id, name};
+    PGresult *r;
+    int rc = pqt(g, "delete feature", "DELETE FROM features WHERE product_id = $1 AND name = $2",
+                 2, v, &r);
+    if (rc) return rc;
+    int n = changed(r);
+    PQclear(r);
+    if (!n) {
+        zt_seterr("delete feature: product '%.128s' has no feature '%s'", id, name);
+        return ZT_ENOTFOUND;
+    }
+    return ZT_OK;
+}
+
+static int pg_feature_page(void *dbv, const char *name, const char *after, int limit,
+                           zt_store_feature_fn fn, void *ctx, int *rows, char *last)
+{
+    struct pg *g = dbv;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *v[3] = {name, after, lim};
+    PGresult *r;
+    int rc = pq(g, "walk features",
+                "SELECT product_id, version, data FROM features WHERE name = $1"
+                " AND product_id > $2 ORDER BY product_id LIMIT $3::int",
+                3, v, NULL, NULL, NULL, 1, &r);
+    if (rc) return rc;
+    int nt = PQntuples(r);
+    for (int i = 0; i < nt && !rc; i++) {
+        rc = zt_store_copy_col(last, ZT_PRODUCT_ID_MAX, "product_id", PQgetvalue(r, i, 0),
+                               (size_t)PQgetlength(r, i, 0));
+        if (rc) break;
+        (*rows)++;
+        rc = fn(ctx, last, bin_int(r, i, 1), PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static const struct zt_store_ops pg_ops = {
+    .name = "postgres",
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .migrate_step = pg_migrate_step,
+    .tx = pg_tx,
+    .upsert = pg_upsert,
+    .set_derived = pg_set_derived,
+    .get = pg_get,
+    .del = pg_del,
+    .list = pg_list,
+    .count = pg_count,
+    .feature_put = pg_feature_put,
+    .feature_get = pg_feature_get,
+    .feature_del = pg_feature_del,
+    .feature_page = pg_feature_page,
+};
+
+int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db)
+{
+    struct pg *g = calloc(1, sizeof *g);
+    if (!g) {
+        zt_seterr("out of memory");
+        return ZT_ENOMEM;
+    }
+    g->c = PQconnectdb(url);
+    if (!g->c) {
+        zt_seterr("postgres: out of memory connecting");
+        free(g);
+        return ZT_ENOMEM;
+    }
+    PQsetNoticeProcessor(g->c, no_notices, NULL); /* library code prints nothing */
+    if (PQstatus(g->c) != CONNECTION_OK) {
+        snprintf(g->where, sizeof g->where, "postgres");
+        pg_error(g, "connect", NULL);
+        pg_close(g);
+        return ZT_EDB;
+    }
+    const char *host = PQhost(g->c);
+    snprintf(g->where, sizeof g->where, "postgres %s@%s:%s", PQdb(g->c),
+             host && *host ? host : "localhost", PQport(g->c));
+    if (PQsetClientEncoding(g->c, "UTF8")) {
+        pg_error(g, "set client encoding", NULL);
+        pg_close(g);
+        return ZT_EDB;
+    }
+    *ops = &pg_ops;
+    *db = g;
+    return ZT_OK;
+}
