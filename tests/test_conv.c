@@ -6,6 +6,7 @@
 #include "../src/util/buf.h"
 #include "../src/util/zt.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,4 +297,208 @@ TEST(conv, ref_torch_golden)
     }
     CHECK_MSG(pos == f.len, "golden.bin: read %zu of %zu bytes", pos, f.len);
     zt_buf_deinit(&f);
+}
+
+/* --- oneDNN vs reference --- */
+
+static const struct zt_conv_desc dnnl_cases[] = {
+#define C(tr_, n_, ci_, co_, h_, w_, k_, s_, p_, d_, g_, op_)                                \
+    {.transposed = tr_, .n = n_, .cin = ci_, .cout = co_, .h = h_, .w = w_, .kh = k_,        \
+     .kw = k_, .sh = s_, .sw = s_, .ph = p_, .pw = p_, .dh = d_, .dw = d_, .groups = g_,     \
+     .oph = op_, .opw = op_}
+    /* tr n  cin cout h   w  k  s  p  d  g  op */
+    C(0, 1, 3, 8, 9, 11, 3, 1, 1, 1, 1, 0),
+    C(0, 3, 4, 6, 7, 7, 1, 2, 0, 1, 2, 0),
+    C(0, 1, 8, 8, 10, 9, 4, 2, 1, 1, 4, 0),
+    C(0, 3, 2, 5, 13, 12, 7, 1, 2, 1, 1, 0),
+    C(0, 1, 4, 4, 11, 10, 3, 2, 2, 2, 2, 0),
+    C(0, 1, 3, 16, 16, 16, 4, 2, 1, 1, 1, 0), /* unet encoder, small */
+    C(0, 3, 16, 32, 5, 5, 3, 1, 0, 1, 4, 0),
+    C(1, 1, 8, 4, 5, 6, 4, 2, 1, 1, 1, 0), /* unet decoder, small */
+    C(1, 3, 4, 6, 4, 5, 3, 2, 1, 1, 2, 1),
+    C(1, 1, 4, 4, 6, 5, 3, 1, 2, 2, 4, 1),
+    C(1, 1, 2, 3, 5, 5, 7, 1, 3, 1, 1, 0),
+    C(1, 1, 6, 6, 4, 4, 1, 2, 0, 1, 2, 1),
+    C(1, 3, 32, 16, 3, 3, 4, 2, 1, 1, 1, 0),
+#undef C
+    /* non-square everything */
+    {.n = 2, .cin = 4, .h = 9, .w = 7, .cout = 6, .kh = 3, .kw = 1, .sh = 2, .sw = 1, .ph = 1,
+     .pw = 0, .dh = 1, .dw = 2, .groups = 2},
+    {.n = 1, .cin = 4, .h = 5, .w = 6, .cout = 2, .kh = 4, .kw = 2, .sh = 2, .sw = 1, .ph = 1,
+     .pw = 0, .dh = 1, .dw = 2, .groups = 2, .transposed = 1, .oph = 1, .opw = 0},
+    /* output_padding >= stride (allowed as it is < dilation): negative right padding */
+    {.n = 1, .cin = 2, .h = 4, .w = 4, .cout = 2, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 0,
+     .pw = 0, .dh = 3, .dw = 3, .groups = 1, .transposed = 1, .oph = 2, .opw = 2},
+};
+
+/* compares every kernel of c against the reference on d; returns fallbacks used */
+static void check_dnnl_case(struct zt_dnnl *c, const struct zt_conv_desc *d, const char *name)
+{
+    int64_t nx = x_size(d), ny = y_size(d), nw = w_size(d), nb = d->cout;
+    float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf(nb), *dy = rand_buf(ny);
+    float *r = rand_buf(ny), *o = rand_buf(ny); /* fwd: ref, dnnl */
+    float *dx0 = rand_buf(nx), *rdx = malloc(sizeof(float) * nx), *odx = malloc(sizeof(float) * nx);
+    float *dw0 = rand_buf(nw), *rdw = malloc(sizeof(float) * nw), *odw = malloc(sizeof(float) * nw);
+    float *db0 = rand_buf(nb), *rdb = malloc(sizeof(float) * nb), *odb = malloc(sizeof(float) * nb);
+    const double tol = 1e-4;
+    double e;
+    for (int bias = 0; bias < 2; bias++) {
+        zt_conv_ref_fwd(NULL, d, x, w, bias ? b : NULL, r);
+        zt_conv_dnnl_fwd(c, d, x, w, bias ? b : NULL, o);
+        e = rel_err(o, r, ny);
+        CHECK_MSG(e < tol, "%s: fwd (bias %d) rel err %g", name, bias, e);
+    }
+    for (int acc = 0; acc < 2; acc++) {
+        memcpy(rdx, dx0, sizeof(float) * nx);
+        memcpy(odx, dx0, sizeof(float) * nx);
+        zt_conv_ref_bwd_data(NULL, d, dy, w, rdx, acc);
+        zt_conv_dnnl_bwd_data(c, d, dy, w, odx, acc);
+        e = rel_err(odx, rdx, nx);
+        CHECK_MSG(e < tol, "%s: bwd_data (acc %d) rel err %g", name, acc, e);
+        for (int bias = 0; bias < 2; bias++) {
+            memcpy(rdw, dw0, sizeof(float) * nw);
+            memcpy(odw, dw0, sizeof(float) * nw);
+            memcpy(rdb, db0, sizeof(float) * nb);
+            memcpy(odb, db0, sizeof(float) * nb);
+            zt_conv_ref_bwd_weights(NULL, d, x, dy, rdw, bias ? rdb : NULL, acc);
+            zt_conv_dnnl_bwd_weights(c, d, x, dy, odw, bias ? odb : NULL, acc);
+            e = rel_err(odw, rdw, nw);
+            CHECK_MSG(e < tol, "%s: bwd_weights (acc %d bias %d) dw rel err %g", name, acc, bias,
+                      e);
+            e = rel_err(odb, rdb, nb);
+            CHECK_MSG(e < tol, "%s: bwd_weights (acc %d bias %d) db rel err %g", name, acc, bias,
+                      e);
+        }
+    }
+    free(x), free(w), free(b), free(dy), free(r), free(o);
+    free(dx0), free(rdx), free(odx), free(dw0), free(rdw), free(odw), free(db0), free(rdb),
+        free(odb);
+}
+
+TEST(conv, dnnl_vs_ref)
+{
+    struct zt_dnnl *c = zt_dnnl_new(1);
+    CHECK(c != NULL);
+    if (!c) return;
+    for (size_t i = 0; i < ZT_ARRAY_LEN(dnnl_cases); i++) {
+        struct zt_conv_desc d = dnnl_cases[i];
+        char name[160];
+        CHECK_OK(zt_conv_desc_init(&d));
+        desc_str(&d, name, sizeof name);
+        struct zt_dnnl_stats s0, s1;
+        zt_dnnl_get_stats(c, &s0);
+        check_dnnl_case(c, &d, name);
+        zt_dnnl_get_stats(c, &s1);
+        /* only the last case (negative right padding) may need the reference */
+        if (i + 1 < ZT_ARRAY_LEN(dnnl_cases))
+            CHECK_MSG(s1.fallbacks == s0.fallbacks, "%s: %lld calls fell back to the reference",
+                      name, (long long)(s1.fallbacks - s0.fallbacks));
+        CHECK_EQ_INT(s1.errors, 0);
+    }
+    zt_dnnl_free(c);
+}
+
+/* two threads give the same answers, and the caller's OpenMP setting survives */
+TEST(conv, dnnl_threads)
+{
+    struct zt_dnnl *c = zt_dnnl_new(2);
+    CHECK(c != NULL);
+    if (!c) return;
+    CHECK_EQ_INT(zt_dnnl_nthreads(c), 2);
+    int before = omp_get_max_threads();
+    struct zt_conv_desc d = mk(0, 2, 8, 16, 12, 12, 3, 1, 1, 1, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    check_dnnl_case(c, &d, "2 threads conv");
+    d = mk(1, 2, 16, 8, 6, 6, 4, 2, 1, 1, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    check_dnnl_case(c, &d, "2 threads convT");
+    CHECK_EQ_INT(omp_get_max_threads(), before);
+    struct zt_dnnl_stats s;
+    zt_dnnl_get_stats(c, &s);
+    CHECK_EQ_INT(s.fallbacks, 0);
+    zt_dnnl_free(c);
+    CHECK(zt_dnnl_new(0) == NULL);
+    zt_dnnl_free(NULL);
+}
+
+/* the same desc twice -> no new primitive, no new reorder, no workspace growth */
+TEST(conv, dnnl_cache)
+{
+    struct zt_dnnl *c = zt_dnnl_new(1);
+    CHECK(c != NULL);
+    if (!c) return;
+    struct zt_conv_desc d = mk(0, 1, 4, 8, 8, 8, 4, 2, 1, 1, 1, 0);
+    CHECK_OK(zt_conv_desc_init(&d));
+    float *x = rand_buf(x_size(&d)), *w = rand_buf(w_size(&d)), *b = rand_buf(d.cout);
+    float *y = rand_buf(y_size(&d)), *dw = rand_buf(w_size(&d)), *db = rand_buf(d.cout);
+    struct zt_dnnl_stats s0, s1, s2;
+    zt_conv_dnnl_fwd(c, &d, x, w, b, y);
+    zt_conv_dnnl_bwd_weights(c, &d, x, y, dw, db, 1);
+    zt_dnnl_get_stats(c, &s0);
+    CHECK_EQ_INT(s0.primitives_created, 2);
+    CHECK_EQ_INT(s0.cache_misses, 2);
+    CHECK_EQ_INT(s0.cache_hits, 0);
+    CHECK(s0.workspace_bytes > 0);
+    for (int i = 0; i < 3; i++) {
+        struct zt_conv_desc d2 = mk(0, 1, 4, 8, 8, 8, 4, 2, 1, 1, 1, 0); /* equal, not same */
+        CHECK_OK(zt_conv_desc_init(&d2));
+        zt_conv_dnnl_fwd(c, &d2, x, w, b, y);
+        zt_conv_dnnl_bwd_weights(c, &d2, x, y, dw, db, 1);
+    }
+    zt_dnnl_get_stats(c, &s1);
+    CHECK_EQ_INT(s1.primitives_created, 2);
+    CHECK_EQ_INT(s1.reorders_created, s0.reorders_created);
+    CHECK_EQ_INT(s1.cache_hits, 6);
+    CHECK_EQ_INT(s1.workspace_bytes, s0.workspace_bytes);
+    /* no bias, or overwrite instead of accumulate, is another primitive */
+    zt_conv_dnnl_fwd(c, &d, x, w, NULL, y);
+    zt_conv_dnnl_bwd_weights(c, &d, x, y, dw, db, 0);
+    zt_dnnl_get_stats(c, &s2);
+    CHECK_EQ_INT(s2.primitives_created, 4);
+    CHECK_EQ_INT(s2.fallbacks, 0);
+    free(x), free(w), free(b), free(y), free(dw), free(db);
+    zt_dnnl_free(c);
+}
+
+/* --- sgemm --- */
+
+TEST(conv, sgemm)
+{
+    struct zt_dnnl *c = zt_dnnl_new(2);
+    CHECK(c != NULL);
+    const int64_t m = 13, n = 17, k = 11, pad = 3;
+    float *a = rand_buf((m + pad) * (k + pad)), *b = rand_buf((k + pad) * (n + pad));
+    float *c0 = rand_buf(m * (n + pad)), *c1 = malloc(sizeof(float) * m * (n + pad));
+    float *c2 = malloc(sizeof(float) * m * (n + pad));
+    int64_t ldc = n + pad;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int bi = 0; bi < 3; bi++) {
+                float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f;
+                int64_t lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad;
+                memcpy(c1, c0, sizeof(float) * m * ldc);
+                if (beta == 0) c1[0] = NAN; /* beta 0 ignores C */
+                memcpy(c2, c1, sizeof(float) * m * ldc);
+                zt_sgemm(NULL, ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c1, ldc);
+                zt_sgemm(c, ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c2, ldc);
+                double maxe = 0;
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t j = 0; j < n; j++) {
+                        double want = beta * (beta == 0 ? 0 : c0[i * ldc + j]);
+                        for (int64_t p = 0; p < k; p++)
+                            want += 0.75 * (ta ? a[p * lda + i] : a[i * lda + p]) *
+                                    (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                        maxe = fmax(maxe, fabs(c1[i * ldc + j] - want));
+                        maxe = fmax(maxe, fabs(c2[i * ldc + j] - want));
+                        if (c1[i * ldc + j] != c1[i * ldc + j] || c2[i * ldc + j] != c2[i * ldc + j])
+                            maxe = INFINITY;
+                    }
+                CHECK_MSG(maxe < 1e-5, "sgemm ta %d tb %d beta %g: max err %g", ta, tb, beta,
+                          maxe);
+                /* the padding columns of C are untouched */
+                for (int64_t i = 0; i < m; i++)
+                    CHECK(c1[i * ldc + n] == c0[i * ldc + n] && c2[i * ldc + n] == c0[i * ldc + n]);
+            }
+    free(a), free(b), free(c0), free(c1), free(c2);
+    zt_dnnl_free(c);
 }

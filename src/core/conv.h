@@ -39,12 +39,23 @@ void zt_conv_ref_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *
 void zt_conv_ref_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
                              const float *dy, float *dw, float *db, int accumulate);
 
-/* oneDNN kernels. ctx is a struct zt_dnnl * (primitive cache, engine,
- * stream, thread count): one per model/worker, not shared across threads
- * at the same time. */
+/* oneDNN kernels. ctx is a struct zt_dnnl *: engine, stream, thread count,
+ * a cache of primitives (and of the reorders between plain NCHW and
+ * oneDNN's blocked layouts) keyed by the full desc + direction + bias +
+ * accumulate, and one scratch workspace grown to the largest call (no
+ * malloc per call in steady state). One context per model/worker: it is
+ * not safe to use one from two threads at the same time.
+ * Threads: oneDNN's OpenMP runtime uses the calling thread's
+ * omp_get_max_threads(); each call sets omp_set_num_threads(nthreads) on
+ * the calling thread and restores the previous value before returning.
+ * Failures: a shape oneDNN refuses (or a failed workspace allocation) is
+ * computed by the reference kernel instead (counted in stats.fallbacks);
+ * an execution failure after outputs were touched (not seen in practice)
+ * counts in stats.errors and sets zt_errmsg(). */
 struct zt_dnnl;
 struct zt_dnnl *zt_dnnl_new(int nthreads); /* NULL + zt_errmsg on failure */
 void zt_dnnl_free(struct zt_dnnl *c);     /* NULL-safe */
+int zt_dnnl_nthreads(const struct zt_dnnl *c); /* 1 for NULL */
 void zt_conv_dnnl_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
                       const float *b, float *y);
 void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
@@ -52,8 +63,22 @@ void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float 
 void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
                               const float *dy, float *dw, float *db, int accumulate);
 
-/* C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major,
- * through dnnl_sgemm (nthreads from ctx; ctx may be NULL = reference loops). */
+/* Counters of a context, for tests and benchmarks. */
+struct zt_dnnl_stats {
+    int64_t primitives_created; /* convolution primitives built (cache misses that worked) */
+    int64_t reorders_created;   /* reorder primitives built */
+    int64_t cache_hits, cache_misses;
+    int64_t fallbacks;          /* calls computed by the reference kernel */
+    int64_t errors;             /* calls that failed half-way (outputs undefined) */
+    int64_t workspace_bytes;    /* current size of the shared workspace */
+};
+void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s);
+
+/* C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major
+ * (op(X) = X, or X transposed when transX is nonzero; lda etc. are row
+ * strides of the stored matrices), through dnnl_sgemm with ctx's thread
+ * count (ctx: struct zt_dnnl *). ctx NULL: reference loops. beta == 0
+ * ignores C's old contents (NaN included), as BLAS does. */
 void zt_sgemm(void *ctx, int transa, int transb, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc);
