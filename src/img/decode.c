@@ -233,6 +233,15 @@ static void png_on_read(png_structp png, png_bytep data, size_t n)
 
 static int png_run(struct png_ctx *c, const struct zt_image_limits *lim)
 {
+    /* refuse oversized images from the IHDR bytes, before libpng reads on */
+    const uint8_t *p = c->buf + 16;
+    if (c->len >= 24 && !memcmp(c->buf + 12, "IHDR", 4)) {
+        int64_t w = (int64_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+        int64_t h = (int64_t)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7];
+        /* sizes past 2^31-1 are invalid PNG: libpng reports those below */
+        if (w <= PNG_UINT_31_MAX && h <= PNG_UINT_31_MAX && check_limits("PNG", w, h, lim) == ZT_ETOOBIG)
+            return ZT_ETOOBIG;
+    }
     if (setjmp(png_jmpbuf(c->png))) {
         zt_seterr("PNG: %s", c->msg);
         return ZT_EFORMAT;
