@@ -8,6 +8,7 @@
 static const struct zt_cmd commands[] = {
     /* one row per subcommand, alphabetical; the NULL row ends the table */
     {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
+    {"ssim", cmd_ssim, "SSIM (gray, RGB) and PSNR of two same-size images"},
     {NULL, NULL, NULL},
 };
 
