@@ -1,0 +1,125 @@
+/* backend.h: engine internals shared by the graph, the op constructors and
+ * the kernels: the op enum, the recorded node, the per-backend kernel table
+ * (fwd/bwd function pointers per op; NULL slot = reference kernel) and the
+ * engine/graph structs. Model code includes ops.h/graph.h, not this. */
+#ifndef ZT_BACKEND_H
+#define ZT_BACKEND_H
+
+#include "arena.h"
+#include "conv.h"
+#include "engine.h"
+#include "graph.h"
+#include "rng.h"
+#include "tensor.h"
+
+enum zt_op {
+#define X(id, lower) ZT_OP_##id,
+#include "ops.def"
+#undef X
+    ZT_OP_COUNT
+};
+
+const char *zt_op_name(int op);
+
+#define ZT_NODE_MAX_SRC 8
+
+/* One recorded op. Everything in it lives in the graph's arena. */
+struct zt_node {
+    int op;                             /* enum zt_op */
+    struct zt_node *prev;               /* previous node on the tape */
+    int nsrc;
+    struct zt_tensor *src[ZT_NODE_MAX_SRC]; /* inputs; optional ones may be NULL */
+    struct zt_tensor *out;
+    int64_t i[8];                       /* integer arguments (per op, see ops_*.c) */
+    float f[4];                         /* float arguments */
+    void *aux, *aux2;                   /* state saved by fwd for bwd (arena) */
+    struct zt_conv_desc conv;           /* conv ops only */
+};
+
+struct zt_conv_impl {
+    void *ctx;
+    zt_conv_fwd_fn fwd;
+    zt_conv_bwd_data_fn bwd_data;
+    zt_conv_bwd_weights_fn bwd_weights;
+};
+
+/* What a kernel may use besides its node. */
+struct zt_kctx {
+    int nthreads;
+    struct zt_arena *arena;             /* scratch that lives until the graph resets */
+    const struct zt_conv_impl *conv;
+};
+
+/* The gradient buffer a bwd kernel adds into for input t, or NULL. */
+#define ZT_GRAD(t) ((t) && (t)->requires_grad ? (t)->grad : NULL)
+
+/* fwd: computes n->out->data (and n->aux state) from the inputs.
+ * bwd: adds dL/dsrc into src[i]->grad for every src[i] with a non-NULL grad
+ * (the graph allocates them zeroed), from n->out->grad.
+ * Both return ZT_OK or a code with zt_seterr. */
+typedef int (*zt_kernel_fn)(const struct zt_kctx *k, struct zt_node *n);
+
+struct zt_backend {
+    const char *name;
+    zt_kernel_fn fwd[ZT_OP_COUNT];
+    zt_kernel_fn bwd[ZT_OP_COUNT];
+};
+
+/* Reference kernels: one fwd/bwd pair per op (kernels_ref_*.c). */
+#define X(id, lower)                                                       \
+    int zt_ref_##lower##_fwd(const struct zt_kctx *k, struct zt_node *n); \
+    int zt_ref_##lower##_bwd(const struct zt_kctx *k, struct zt_node *n);
+#include "ops.def"
+#undef X
+
+/* Per-channel / per-plane pieces of the norm kernels, shared by the ref
+ * and cpu backends (kernels_ref_nn.c). */
+void zt_norm_bn_fwd_channel(struct zt_node *n, int64_t c);
+void zt_norm_bn_fwd_finish(struct zt_node *n);
+void zt_norm_bn_bwd_channel(struct zt_node *n, int64_t c);
+void zt_norm_in_fwd_plane(struct zt_node *n, int64_t p);
+void zt_norm_in_bwd_plane(struct zt_node *n, int64_t p, double *sums);
+void zt_norm_in_bwd_finish(struct zt_node *n, const double *sums);
+
+extern const struct zt_backend zt_backend_ref; /* immutable tables */
+extern const struct zt_backend zt_backend_cpu;
+
+struct zt_engine {
+    struct zt_backend be;               /* resolved: no NULL slots */
+    int kind;                           /* enum zt_backend_kind */
+    int nthreads;
+    struct zt_conv_impl conv;
+    void *conv_owned;                   /* struct zt_dnnl * when the cpu backend made one */
+    struct zt_rng rng;                  /* dropout */
+};
+
+/* kernels_cpu.c: installs the cpu backend's conv implementation (oneDNN)
+ * into e->conv when e->kind is ZT_BACKEND_CPU; frees it. */
+int zt_engine_cpu_conv(struct zt_engine *e);
+void zt_engine_cpu_conv_free(struct zt_engine *e);
+
+struct zt_graph {
+    struct zt_engine *e;
+    struct zt_arena *arena;
+    struct zt_node *tail;               /* last taped node */
+    int flags;                          /* ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN */
+    int rc;                             /* first failure (sticky), ZT_OK */
+    int nnodes;
+};
+
+/* For op constructors (ops_*.c): */
+/* Fails the graph (sticky) with rc; returns NULL for convenience. */
+struct zt_tensor *zt_graph_fail(struct zt_graph *g, int rc);
+/* Checks that the graph is healthy and the first nreq of srcs are non-NULL
+ * and all non-NULL ones contiguous; fails the graph otherwise. */
+int zt_op_check(struct zt_graph *g, const char *op, int nsrc, struct zt_tensor *const *srcs,
+                int nreq);
+/* New node with an output of the given shape (uninitialised) in the arena;
+ * srcs copied. NULL on failure (graph failed). */
+struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *shape,
+                           int nsrc, struct zt_tensor *const *srcs);
+/* Runs n's forward kernel and tapes n when its output needs a gradient.
+ * Returns n->out, or NULL (graph failed). */
+struct zt_tensor *zt_op_run(struct zt_graph *g, struct zt_node *n);
+
+#endif

@@ -1,0 +1,50 @@
+/* engine.c: engine contexts: backend table resolution (NULL slot -> ref),
+ * thread count, conv implementation, RNG. */
+#include "backend.h"
+#include "../util/parallel.h"
+#include "../util/zt.h"
+
+#include <stdlib.h>
+
+struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
+{
+    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0};
+    if (!o) o = &def;
+    if (o->backend != ZT_BACKEND_REF && o->backend != ZT_BACKEND_CPU) {
+        zt_seterr("engine: unknown backend %d", o->backend);
+        return NULL;
+    }
+    struct zt_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        zt_seterr("engine: out of memory");
+        return NULL;
+    }
+    e->kind = o->backend;
+    e->nthreads = o->nthreads > 0 ? o->nthreads : zt_threads_default();
+    const struct zt_backend *be = o->backend == ZT_BACKEND_CPU ? &zt_backend_cpu : &zt_backend_ref;
+    e->be = *be;
+    for (int i = 0; i < ZT_OP_COUNT; i++) {
+        if (!e->be.fwd[i]) e->be.fwd[i] = zt_backend_ref.fwd[i];
+        if (!e->be.bwd[i]) e->be.bwd[i] = zt_backend_ref.bwd[i];
+        ZT_ASSERT(e->be.fwd[i] && e->be.bwd[i]);
+    }
+    e->conv = (struct zt_conv_impl){NULL, zt_conv_ref_fwd, zt_conv_ref_bwd_data,
+                                    zt_conv_ref_bwd_weights};
+    if (zt_engine_cpu_conv(e)) {
+        free(e);
+        return NULL;
+    }
+    zt_rng_seed(&e->rng, o->seed);
+    return e;
+}
+
+void zt_engine_free(struct zt_engine *e)
+{
+    if (!e) return;
+    zt_engine_cpu_conv_free(e);
+    free(e);
+}
+
+int zt_engine_threads(const struct zt_engine *e) { return e->nthreads; }
+const char *zt_engine_backend_name(const struct zt_engine *e) { return e->be.name; }
+struct zt_rng *zt_engine_rng(struct zt_engine *e) { return &e->rng; }

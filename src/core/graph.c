@@ -1,0 +1,218 @@
+/* graph.c: a pass over the engine: arena tensors, the tape, sticky errors,
+ * op dispatch (forward at construction) and the reverse pass. */
+#include "backend.h"
+#include "../util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *op_names[] = {
+#define X(id, lower) #lower,
+#include "ops.def"
+#undef X
+};
+_Static_assert(sizeof op_names / sizeof op_names[0] == ZT_OP_COUNT, "op name table");
+
+const char *zt_op_name(int op) { return op >= 0 && op < ZT_OP_COUNT ? op_names[op] : "?"; }
+
+struct zt_graph *zt_graph_new(struct zt_engine *e, size_t arena_bytes, size_t arena_max)
+{
+    struct zt_graph *g = calloc(1, sizeof *g);
+    if (!g) {
+        zt_seterr("graph: out of memory");
+        return NULL;
+    }
+    g->e = e;
+    g->arena = zt_arena_new(arena_bytes, arena_max);
+    if (!g->arena) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void zt_graph_free(struct zt_graph *g)
+{
+    if (!g) return;
+    zt_arena_free(g->arena);
+    free(g);
+}
+
+void zt_graph_begin(struct zt_graph *g, int flags)
+{
+    zt_arena_reset(g->arena);
+    g->tail = NULL;
+    g->flags = flags;
+    g->rc = ZT_OK;
+    g->nnodes = 0;
+}
+
+int zt_graph_flags(const struct zt_graph *g) { return g->flags; }
+int zt_graph_status(const struct zt_graph *g) { return g->rc; }
+int zt_graph_tape_len(const struct zt_graph *g) { return g->nnodes; }
+struct zt_arena *zt_graph_arena(struct zt_graph *g) { return g->arena; }
+struct zt_engine *zt_graph_engine(struct zt_graph *g) { return g->e; }
+
+struct zt_tensor *zt_graph_fail(struct zt_graph *g, int rc)
+{
+    if (g->rc == ZT_OK) g->rc = rc ? rc : ZT_EINVAL;
+    return NULL;
+}
+
+static struct zt_tensor *new_header(struct zt_graph *g, int ndim, const int64_t *shape)
+{
+    if (g->rc) return NULL;
+    if (ndim < 0 || ndim > ZT_MAX_DIMS) {
+        zt_seterr("tensor: ndim %d not in 0..%d", ndim, ZT_MAX_DIMS);
+        return zt_graph_fail(g, ZT_EINVAL);
+    }
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] <= 0) {
+            zt_seterr("tensor: dim %d is %lld", i, (long long)shape[i]);
+            return zt_graph_fail(g, ZT_EINVAL);
+        }
+    struct zt_tensor *t = zt_arena_calloc(g->arena, sizeof *t);
+    if (!t) return zt_graph_fail(g, ZT_ENOMEM);
+    zt_tensor_set_shape(t, ndim, shape);
+    return t;
+}
+
+struct zt_tensor *zt_graph_input(struct zt_graph *g, int ndim, const int64_t *shape,
+                                 const float *data, int requires_grad)
+{
+    struct zt_tensor *t = new_header(g, ndim, shape);
+    if (!t) return NULL;
+    size_t bytes = (size_t)zt_tensor_numel(t) * sizeof(float);
+    t->data = zt_arena_alloc(g->arena, bytes);
+    if (!t->data) return zt_graph_fail(g, ZT_ENOMEM);
+    if (data) memcpy(t->data, data, bytes);
+    else memset(t->data, 0, bytes);
+    t->requires_grad = requires_grad;
+    return t;
+}
+
+struct zt_tensor *zt_graph_wrap(struct zt_graph *g, int ndim, const int64_t *shape, float *data,
+                                int requires_grad)
+{
+    struct zt_tensor *t = new_header(g, ndim, shape);
+    if (!t) return NULL;
+    t->data = data;
+    t->requires_grad = requires_grad;
+    return t;
+}
+
+int zt_op_check(struct zt_graph *g, const char *op, int nsrc, struct zt_tensor *const *srcs,
+                int nreq)
+{
+    if (g->rc) return g->rc;
+    for (int i = 0; i < nsrc; i++) {
+        if (!srcs[i]) {
+            if (i < nreq) {
+                zt_seterr("%s: input %d is NULL", op, i);
+                zt_graph_fail(g, ZT_EINVAL);
+                return g->rc;
+            }
+            continue;
+        }
+        if (!zt_tensor_is_contiguous(srcs[i])) {
+            zt_seterr("%s: input %d is a strided view (ops take contiguous tensors)", op, i);
+            zt_graph_fail(g, ZT_EINVAL);
+            return g->rc;
+        }
+    }
+    return ZT_OK;
+}
+
+struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *shape, int nsrc,
+                           struct zt_tensor *const *srcs)
+{
+    ZT_ASSERT(nsrc <= ZT_NODE_MAX_SRC);
+    struct zt_tensor *out = new_header(g, ndim, shape);
+    if (!out) return NULL;
+    out->data = zt_arena_alloc(g->arena, (size_t)zt_tensor_numel(out) * sizeof(float));
+    struct zt_node *n = zt_arena_calloc(g->arena, sizeof *n);
+    if (!out->data || !n) {
+        zt_graph_fail(g, ZT_ENOMEM);
+        return NULL;
+    }
+    n->op = op;
+    n->nsrc = nsrc;
+    n->out = out;
+    for (int i = 0; i < nsrc; i++) {
+        n->src[i] = srcs[i];
+        if (srcs[i] && srcs[i]->requires_grad && (g->flags & ZT_GRAPH_GRAD)) out->requires_grad = 1;
+    }
+    return n;
+}
+
+static void kctx_init(struct zt_graph *g, struct zt_kctx *k)
+{
+    k->nthreads = g->e->nthreads;
+    k->arena = g->arena;
+    k->conv = &g->e->conv;
+}
+
+struct zt_tensor *zt_op_run(struct zt_graph *g, struct zt_node *n)
+{
+    struct zt_kctx k;
+    kctx_init(g, &k);
+    int rc = g->e->be.fwd[n->op](&k, n);
+    if (rc) {
+        zt_adderr("%s forward", zt_op_name(n->op));
+        return zt_graph_fail(g, rc);
+    }
+    if (n->out->requires_grad) {
+        n->prev = g->tail;
+        g->tail = n;
+        n->out->node = n;
+        g->nnodes++;
+    }
+    return n->out;
+}
+
+int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float *dy)
+{
+    if (g->rc) return g->rc;
+    if (!t) {
+        zt_seterr("backward: NULL tensor");
+        return g->rc = ZT_EINVAL;
+    }
+    if (!t->requires_grad) {
+        zt_seterr("backward: the tensor does not depend on anything that requires grad");
+        return g->rc = ZT_EINVAL;
+    }
+    int64_t nel = zt_tensor_numel(t);
+    if (!t->grad) {
+        t->grad = zt_arena_calloc(g->arena, (size_t)nel * sizeof(float));
+        if (!t->grad) return g->rc = ZT_ENOMEM;
+    }
+    for (int64_t i = 0; i < nel; i++) t->grad[i] += dy[i];
+    struct zt_kctx k;
+    kctx_init(g, &k);
+    for (struct zt_node *n = g->tail; n; n = n->prev) {
+        if (!n->out->grad) continue; /* no gradient reached this node */
+        for (int i = 0; i < n->nsrc; i++) {
+            struct zt_tensor *s = n->src[i];
+            if (!s || !s->requires_grad || s->grad) continue;
+            s->grad = zt_arena_calloc(g->arena, (size_t)zt_tensor_numel(s) * sizeof(float));
+            if (!s->grad) return g->rc = ZT_ENOMEM;
+        }
+        int rc = g->e->be.bwd[n->op](&k, n);
+        if (rc) {
+            zt_adderr("%s backward", zt_op_name(n->op));
+            return g->rc = rc;
+        }
+    }
+    return ZT_OK;
+}
+
+int zt_graph_backward(struct zt_graph *g, struct zt_tensor *loss)
+{
+    if (loss && zt_tensor_numel(loss) != 1) {
+        zt_seterr("backward: loss has %lld elements, want a scalar",
+                  (long long)zt_tensor_numel(loss));
+        return g->rc = ZT_EINVAL;
+    }
+    const float one = 1.0f;
+    return zt_graph_backward_seed(g, loss, &one);
+}

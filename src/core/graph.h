@@ -1,0 +1,55 @@
+/* graph.h: one forward(/backward) pass. Op constructors (ops.h) run their
+ * forward kernel at once and, when gradients are on and an input needs one,
+ * record a node on the graph's tape; zt_graph_backward walks the tape in
+ * reverse. Every activation, node and gradient of the pass lives in the
+ * graph's arena and dies at the next zt_graph_begin. */
+#ifndef ZT_GRAPH_H
+#define ZT_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensor.h"
+
+struct zt_engine;
+struct zt_arena;
+struct zt_graph;
+
+enum {
+    ZT_GRAPH_GRAD = 1,  /* record the tape (training step); off = inference */
+    ZT_GRAPH_TRAIN = 2, /* training-mode ops: BN batch stats, dropout active */
+};
+
+/* e: borrowed, must outlive the graph. arena_bytes: first arena block
+ * (0 = 1 MiB; it grows). arena_max: cap (0 = none). NULL + zt_errmsg on
+ * failure. Caller frees with zt_graph_free. */
+struct zt_graph *zt_graph_new(struct zt_engine *e, size_t arena_bytes, size_t arena_max);
+void zt_graph_free(struct zt_graph *g); /* NULL-safe */
+/* Starts a pass: clears the tape, the error and the arena (every tensor of
+ * the previous pass dies); flags = ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN or 0. */
+void zt_graph_begin(struct zt_graph *g, int flags);
+int zt_graph_flags(const struct zt_graph *g);
+/* ZT_OK, or the first failure of an op in this pass (sticky: every later op
+ * returns NULL, so model code may check once at the end). */
+int zt_graph_status(const struct zt_graph *g);
+int zt_graph_tape_len(const struct zt_graph *g);
+struct zt_arena *zt_graph_arena(struct zt_graph *g);
+struct zt_engine *zt_graph_engine(struct zt_graph *g);
+
+/* New arena tensor: data copied from data (NULL: zero-filled). Leaves with
+ * requires_grad get their grad (arena) in backward. NULL on failure. */
+struct zt_tensor *zt_graph_input(struct zt_graph *g, int ndim, const int64_t *shape,
+                                 const float *data, int requires_grad);
+/* Arena tensor header over caller memory (borrowed, no copy; must outlive the pass). */
+struct zt_tensor *zt_graph_wrap(struct zt_graph *g, int ndim, const int64_t *shape, float *data,
+                                int requires_grad);
+
+/* Reverse pass from a scalar loss (seed dL/dloss = 1). Gradients are added
+ * into every reachable tensor's grad: parameters' persistent grad buffers
+ * accumulate (zero them in the optimizer step), activations get arena ones.
+ * Call once per pass. Returns ZT_OK or the failure. */
+int zt_graph_backward(struct zt_graph *g, struct zt_tensor *loss);
+/* Same with an explicit upstream gradient dy (numel of t floats, copied). */
+int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float *dy);
+
+#endif

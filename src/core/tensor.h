@@ -1,0 +1,40 @@
+/* tensor.h: the engine's tensor: float32, up to 4-D (NCHW; 2-D (N, F) for
+ * linear), shape + strides over data it does not own. Activations live in a
+ * graph's arena, parameters in a struct zt_params (param.h). */
+#ifndef ZT_TENSOR_H
+#define ZT_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZT_MAX_DIMS 4
+
+struct zt_node;
+
+struct zt_tensor {
+    int ndim;                      /* 0..4; 0 = scalar (numel 1) */
+    int64_t shape[ZT_MAX_DIMS];    /* unused dims are 1 */
+    int64_t stride[ZT_MAX_DIMS];   /* in elements; row-major contiguous unless a view */
+    float *data;                   /* borrowed: arena memory or the owning param */
+    float *grad;                   /* dL/dx, contiguous, same shape; NULL until needed; borrowed */
+    int requires_grad;             /* leaf flag, or "some input requires grad" for op outputs */
+    struct zt_node *node;          /* op that produced it; NULL for leaves / untaped outputs */
+    const char *name;              /* optional, borrowed (params: the state_dict name) */
+};
+
+/* Number of elements (1 for a scalar). */
+int64_t zt_tensor_numel(const struct zt_tensor *t);
+/* Sets ndim/shape and row-major contiguous strides; data/grad untouched. */
+void zt_tensor_set_shape(struct zt_tensor *t, int ndim, const int64_t *shape);
+int zt_tensor_is_contiguous(const struct zt_tensor *t);
+int zt_tensor_same_shape(const struct zt_tensor *a, const struct zt_tensor *b);
+/* "(2, 3, 8, 8)" into buf (size n); returns buf. */
+char *zt_tensor_shape_str(const struct zt_tensor *t, char *buf, size_t n);
+/* Fills *out with a view of t narrowed to [start, start+len) along dim:
+ * shares data (and grad when present), keeps strides; no graph node, so a
+ * view is for reading/writing buffers, not for differentiating through.
+ * ZT_EINVAL when out of range. */
+int zt_tensor_narrow(const struct zt_tensor *t, int dim, int64_t start, int64_t len,
+                     struct zt_tensor *out);
+
+#endif
