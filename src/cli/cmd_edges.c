@@ -29,7 +29,7 @@ static void help(void)
            "  --method M      canny (default) or xdog\n"
            "  --size N        letterbox to N x N on white first (default: original size)\n"
            "  --width W       line width in pixels at 256-pixel scale (default 1)\n"
-           "  --mask-gate     drop edges away from the garment mask (background texture)\n"
+           "  --no-mask-gate  keep edges far from the garment mask (background texture)\n"
            "  --threads N     worker threads (default: $ZTYLE_THREADS, else all cores)\n"
            "  --json          print the summary as one JSON object on stdout\n"
            "  --bench R       time R passes over the decoded images (one thread), write\n"
@@ -259,7 +259,7 @@ int cmd_edges(int argc, char **argv)
     struct job j = {0};
     zt_edge_params_default(&j.ep, ZT_EDGE_CANNY);
     const char *method = "canny", *threads = NULL, *pos[2] = {0};
-    int npos = 0, json = 0, reps = 0, raw = 0, gate = 0;
+    int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0;
     double width = -1;
     long v;
     for (int i = 1; i < argc; i++) {
@@ -279,7 +279,7 @@ int cmd_edges(int argc, char **argv)
             if (cli_parse_int(argv[++i], 1, 100000, &v)) return cli_usage_error(CMD, "bad --bench '%s'", argv[i]);
             reps = (int)v;
         } else if (!strcmp(a, "--bench-raw")) raw = 1;
-        else if (!strcmp(a, "--mask-gate")) gate = 1;
+        else if (!strcmp(a, "--no-mask-gate")) nogate = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else if (a[0] == '-' && a[1]) return cli_usage_error(CMD, "unknown option '%s'", a);
         else if (npos < 2) pos[npos++] = a;
@@ -290,10 +290,10 @@ int cmd_edges(int argc, char **argv)
         return cli_usage_error(CMD, "unknown --method '%s' (canny, xdog)", method);
     zt_edge_params_default(&j.ep, m);
     if (width >= 0) j.ep.line_width = (float)width;
-    j.ep.mask_gate = gate;
+    if (nogate) j.ep.mask_gate = 0;
     if (raw) { /* what cv2.GaussianBlur + cv2.Canny do */
         j.ep.color = 0, j.ep.auto_thresh = 0, j.ep.suppress_pad = 0, j.ep.thin = 0;
-        j.ep.min_speckle = 0, j.ep.border = 0, j.ep.line_width = 1;
+        j.ep.min_speckle = 0, j.ep.border = 0, j.ep.line_width = 1, j.ep.mask_gate = 0;
     }
     if (npos < (reps ? 1 : 2)) return cli_usage_error(CMD, "need IN and OUT");
     const char *in = pos[0], *out = pos[1];

@@ -32,7 +32,8 @@ void zt_edge_params_default(struct zt_edge_params *p, enum zt_edge_method method
         .min_speckle = 10.0f,
         .thin = 1,
         .line_width = 1.0f,
-        .mask_gate = 0,
+        .mask_gate = 1,
+        .gate_margin = 8.0f,
         .soft_thresh = 0.5f,
     };
 }
@@ -171,14 +172,17 @@ void zt_edges_find_pad(const struct zt_image *src, int tol, int rect[4])
     while (left < w && count_off(src, left, y0, 0, 1, ny, ref, tol) <= ny / 100) left++;
     while (right < w - left && count_off(src, w - 1 - right, y0, 0, 1, ny, ref, tol) <= ny / 100)
         right++;
-    int x0 = left, nx = w - left - right;
+    int nx = w - left - right;
     if (nx < 4 || ny < 4) return;
+    /* a letterbox pads two opposite sides; uniform colour on three or four
+     * sides is an object on a plain background, which must keep its outline */
+    if ((top || bot) && (left || right)) return;
     /* keep a side only where the content beside the strip is mostly not the
      * pad colour: that is where a frame line would appear */
     int in = 2; /* look past a blended row */
 #define SIDE_OK(x, y, dx, dy, n) (count_off(src, x, y, dx, dy, n, ref, 2 * tol) * 2 >= (n))
-    if (top && !SIDE_OK(x0, ZT_MIN(top + in, h - 1), 1, 0, nx)) top = 0;
-    if (bot && !SIDE_OK(x0, ZT_MAX(h - 1 - bot - in, 0), 1, 0, nx)) bot = 0;
+    if (top && !SIDE_OK(0, ZT_MIN(top + in, h - 1), 1, 0, w)) top = 0;
+    if (bot && !SIDE_OK(0, ZT_MAX(h - 1 - bot - in, 0), 1, 0, w)) bot = 0;
     if (left && !SIDE_OK(ZT_MIN(left + in, w - 1), y0, 0, 1, ny)) left = 0;
     if (right && !SIDE_OK(ZT_MAX(w - 1 - right - in, 0), y0, 0, 1, ny)) right = 0;
 #undef SIDE_OK
@@ -291,6 +295,33 @@ static int dilate(uint8_t *e, int w, int h, float width)
     return 0;
 }
 
+/* square dilation of a 0/1 plane by radius r, separable; 0 or -1 (OOM) */
+static int box_max(uint8_t *e, int w, int h, int r)
+{
+    if (r <= 0) return 0;
+    uint8_t *t = malloc((size_t)w * h);
+    if (!t) return -1;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = e + (size_t)y * w;
+        int last = -1 - r; /* last set pixel at or left of x + r */
+        for (int x = 0; x < w + r; x++) {
+            if (x < w && row[x]) last = x;
+            int c = x - r; /* output column whose window [c-r, c+r] ends at x */
+            if (c >= 0) t[(size_t)y * w + c] = last >= c - r;
+        }
+    }
+    for (int x = 0; x < w; x++) {
+        int last = -1 - r;
+        for (int y = 0; y < h + r; y++) {
+            if (y < h && t[(size_t)y * w + x]) last = y;
+            int c = y - r;
+            if (c >= 0 && c < h) e[(size_t)c * w + x] = last >= c - r;
+        }
+    }
+    free(t);
+    return 0;
+}
+
 /* 0/255 drawing <-> 0/1 line plane */
 static uint8_t *plane_from_drawing(const struct zt_image *d)
 {
@@ -358,7 +389,7 @@ static int check_params(const struct zt_edge_params *p)
 {
     if (!(p->sigma >= 0 && p->sigma <= 20) || !(p->low >= 0 && p->high >= p->low) ||
         !(p->auto_k >= 0) || !(p->xdog_sigma > 0 && p->xdog_sigma <= 20) ||
-        !(p->xdog_k > 1 && p->xdog_k <= 10) || !(p->xdog_phi > 0) || !(p->border >= 0) ||
+        !(p->xdog_k > 1 && p->xdog_k <= 10) || !(p->xdog_phi > 0) || !(p->border >= 0) || !(p->gate_margin >= 0 && p->gate_margin <= 64) ||
         !(p->min_speckle >= 0) || !(p->line_width >= 0 && p->line_width <= 64) ||
         !(p->soft_thresh > 0 && p->soft_thresh < 1)) {
         zt_seterr("edge parameters out of range");
@@ -465,11 +496,18 @@ int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
         rc = zt_mask_garment(src, &mp, &mask);
         if (rc) goto fail;
         rc = ZT_ENOMEM;
-        gate = malloc(n);
-        if (!gate) goto fail;
-        for (size_t i = 0; i < n; i++) gate[i] = mask.px[i] >= 128;
-        /* keep the outline, which sits on the mask boundary, and folds */
-        if (dilate(gate, w, h, 2.0f * (4.0f * s) + 1.0f)) goto fail;
+        size_t on = 0;
+        for (size_t i = 0; i < n; i++) on += mask.px[i] >= 128;
+        /* a mask under 5% or over 90% of the content is a failed guess
+         * (garment colour taken for background, or no background): no gate */
+        double frac = (double)on / ((double)r[2] * r[3]);
+        if (frac >= 0.05 && frac <= 0.90) {
+            gate = malloc(n);
+            if (!gate) goto fail;
+            for (size_t i = 0; i < n; i++) gate[i] = mask.px[i] >= 128;
+            /* keep the outline, which sits on the mask boundary */
+            if (box_max(gate, w, h, (int)lroundf(p->gate_margin * s))) goto fail;
+        }
     }
     rc = post_process(e, w, h, p, r, gate, out);
 fail:

@@ -53,9 +53,11 @@ struct zt_edge_params {
                           (a length; scaled linearly) */
     int thin;          /* 1: Zhang-Suen thinning to 1-pixel lines */
     float line_width;  /* 1.0: final line width (1 = as thin as they come) */
-    int mask_gate;     /* 0: drop edges outside the dilated garment mask
-                          (img/mask.h); kills background texture, can eat
-                          garments the mask misses */
+    int mask_gate;     /* 1: drop edges farther than gate_margin from the
+                          garment mask (img/mask.h): kills floor/carpet
+                          texture. Skipped when the mask covers < 5% or
+                          > 90% of the content (a failed guess) */
+    float gate_margin; /* 8.0 */
     float soft_thresh; /* 0.5: zt_edges_from_soft cut (and XDoG's) */
 };
 
@@ -92,7 +94,9 @@ int zt_edges_dilate(struct zt_image *drawing, float width);
 /* The content rectangle of a letterboxed image: strips uniform rows and
  * columns (within tol of the corner colour) from each side, but only on a
  * side where the content next to the strip mostly differs from the pad
- * colour (so a plain white product background is not taken for padding).
+ * colour (so a plain white product background is not taken for padding),
+ * and only on two opposite sides (uniform colour on three or four sides is
+ * an object on a plain background).
  * rect = x, y, w, h; the whole image when there is no pad. */
 void zt_edges_find_pad(const struct zt_image *src, int tol, int rect[4]);
 
