@@ -47,25 +47,32 @@ enum zt_image_format {
 enum zt_image_format zt_image_sniff(const uint8_t *buf, size_t len);
 
 /* Decodes PNG/JPEG/WebP bytes (format sniffed from magic). want_c 0 keeps
- * the file's channels (gray stays 1, palette/RGB -> 3, alpha -> 4);
- * 1/3/4 converts. JPEG EXIF orientation is applied. lim NULL = defaults.
- * Returns ZT_OK, ZT_EFORMAT (corrupt/unknown/truncated), ZT_ETOOBIG or
- * ZT_ENOMEM; on failure *out is untouched. buf is borrowed. */
+ * the file's channels (gray stays 1, palette/RGB -> 3, alpha -> 4, so gray+
+ * alpha -> RGBA; 16-bit PNG is scaled to 8 bits, CMYK JPEG converted to RGB);
+ * 1/3/4 converts as zt_image_convert. JPEG EXIF orientation is applied (the
+ * limits apply to the rotated size). lim NULL = defaults. Returns ZT_OK,
+ * ZT_EFORMAT (corrupt/unknown/truncated, incl. a JPEG that ends early; also
+ * animated WebP), ZT_ETOOBIG (limits, from the header before any pixel
+ * allocation), ZT_EINVAL (bad want_c) or ZT_ENOMEM; on failure *out is
+ * untouched. buf is borrowed. Thread-safe (no shared state). */
 int zt_image_decode(const uint8_t *buf, size_t len, int want_c,
                     const struct zt_image_limits *lim, struct zt_image *out);
 /* Reads and decodes a file; the error message names the path. */
 int zt_image_load(const char *path, int want_c, const struct zt_image_limits *lim,
                   struct zt_image *out);
-/* Encodes to PNG (any c) or JPEG (c 1 or 3; quality 1..100) appended to out. */
+/* Encodes to PNG (any c) or JPEG (c 1 or 3, else ZT_EINVAL; quality 1..100),
+ * appended to out (the caller's buffer; a failed encode appends nothing). */
 int zt_image_encode_png(const struct zt_image *im, struct zt_buf *out);
 int zt_image_encode_jpeg(const struct zt_image *im, int quality, struct zt_buf *out);
-/* Saves by extension (.png, .jpg/.jpeg), atomically. */
+/* Saves by extension (.png, .jpg/.jpeg at quality 90; case-insensitive),
+ * atomically. ZT_EINVAL for other extensions. */
 int zt_image_save(const struct zt_image *im, const char *path);
 
 /* --- geometry (img/geom.c) --- */
 
-/* Resizes to w x h. Downscaling is antialiased (area-weighted / Lanczos-
- * like filter support widened by the scale), upscaling bilinear. */
+/* Resizes to w x h into a new image. Separable triangle filter whose support
+ * widens with the scale when shrinking (antialiased, as PIL's BILINEAR
+ * resize; within 1 level of PIL), plain bilinear when enlarging. */
 int zt_image_resize(const struct zt_image *src, int w, int h, struct zt_image *out);
 /* Scales the longer side to size and pads to size x size with bg (c bytes),
  * centred. *sx,*sy,*sw,*sh (optional) receive the placed content rect. */
