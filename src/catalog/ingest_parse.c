@@ -62,7 +62,12 @@ static int set_value(struct zt_product *p, enum col c, const char *v, size_t n)
     }
     switch (c) {
     case C_ID: return zt_product_set(p->id, sizeof p->id, name, v, n);
-    case C_TITLE: return zt_product_set(p->title, sizeof p->title, name, v, n);
+    case C_TITLE: { /* titles may span lines in a feed; store them on one */
+        if (n >= sizeof p->title) return zt_product_set(p->title, sizeof p->title, name, v, n);
+        char t[ZT_PRODUCT_TITLE_MAX];
+        for (size_t i = 0; i < n; i++) t[i] = v[i] == '\n' || v[i] == '\r' ? ' ' : v[i];
+        return zt_product_set(p->title, sizeof p->title, name, t, n);
+    }
     case C_URL: return zt_product_set(p->url, sizeof p->url, name, v, n);
     case C_IMAGE: return zt_product_set(p->image_path, sizeof p->image_path, name, v, n);
     case C_CLASS: return zt_product_set(p->cls, sizeof p->cls, name, v, n);

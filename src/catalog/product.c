@@ -70,7 +70,7 @@ int zt_price_parse(const char *s, int64_t *minor)
     const char *q = p;
     if (*q == '-' || *q == '+') neg = *q++ == '-';
     int64_t units = 0;
-    int ndig = 0, ndec = 0, dec = 0;
+    int ndig = 0, ndec = 0, dec = 0, excess = 0;
     for (; q < end && isdigit((unsigned char)*q); q++, ndig++) {
         if (units > ZT_PRICE_MAX / 100) {
             zt_seterr("'%.*s' is too large", len, p);
@@ -82,13 +82,13 @@ int zt_price_parse(const char *s, int64_t *minor)
         q++;
         for (; q < end && isdigit((unsigned char)*q); q++, ndec++)
             if (ndec < 2) dec = dec * 10 + (*q - '0');
-            else if (*q != '0') ndec = 99; /* trailing zeros "1.500" are fine */
+            else if (*q != '0') excess = 1; /* trailing zeros "1.500" are fine */
     }
     if (q != end || ndig == 0) {
         zt_seterr("'%.*s' is not a number", len, p);
         return ZT_EINVAL;
     }
-    if (ndec > 2) {
+    if (excess) {
         zt_seterr("'%.*s' has more than 2 decimals", len, p);
         return ZT_EINVAL;
     }
