@@ -375,11 +375,12 @@ static void check_dnnl_case(struct zt_dnnl *c, const struct zt_conv_desc *d, con
         free(odb);
 }
 
-TEST(conv, dnnl_vs_ref)
+static void dnnl_vs_ref(int algo)
 {
     struct zt_dnnl *c = zt_dnnl_new(1);
     CHECK(c != NULL);
     if (!c) return;
+    CHECK_OK(zt_dnnl_set_algo(c, algo));
     for (size_t i = 0; i < ZT_ARRAY_LEN(dnnl_cases); i++) {
         struct zt_conv_desc d = dnnl_cases[i];
         char name[160];
@@ -391,12 +392,18 @@ TEST(conv, dnnl_vs_ref)
         zt_dnnl_get_stats(c, &s1);
         /* only the last case (negative right padding) may need the reference */
         if (i + 1 < ZT_ARRAY_LEN(dnnl_cases))
-            CHECK_MSG(s1.fallbacks == s0.fallbacks, "%s: %lld calls fell back to the reference",
-                      name, (long long)(s1.fallbacks - s0.fallbacks));
+            CHECK_MSG(s1.fallbacks == s0.fallbacks,
+                      "%s (algo %d): %lld calls fell back to the reference", name, algo,
+                      (long long)(s1.fallbacks - s0.fallbacks));
         CHECK_EQ_INT(s1.errors, 0);
     }
     zt_dnnl_free(c);
 }
+
+TEST(conv, dnnl_vs_ref_blocked) { dnnl_vs_ref(ZT_DNNL_BLOCKED); }
+TEST(conv, dnnl_vs_ref_gemm) { dnnl_vs_ref(ZT_DNNL_GEMM); }
+/* AUTO runs both on the first call: accumulating outputs must be restored */
+TEST(conv, dnnl_vs_ref_auto) { dnnl_vs_ref(ZT_DNNL_AUTO); }
 
 /* two threads give the same answers, and the caller's OpenMP setting survives */
 TEST(conv, dnnl_threads)
@@ -427,6 +434,7 @@ TEST(conv, dnnl_cache)
     struct zt_dnnl *c = zt_dnnl_new(1);
     CHECK(c != NULL);
     if (!c) return;
+    CHECK_OK(zt_dnnl_set_algo(c, ZT_DNNL_BLOCKED)); /* one primitive per key */
     struct zt_conv_desc d = mk(0, 1, 4, 8, 8, 8, 4, 2, 1, 1, 1, 0);
     CHECK_OK(zt_conv_desc_init(&d));
     float *x = rand_buf(x_size(&d)), *w = rand_buf(w_size(&d)), *b = rand_buf(d.cout);
@@ -456,6 +464,17 @@ TEST(conv, dnnl_cache)
     zt_dnnl_get_stats(c, &s2);
     CHECK_EQ_INT(s2.primitives_created, 4);
     CHECK_EQ_INT(s2.fallbacks, 0);
+    CHECK_EQ_INT(zt_dnnl_last_algo(c), ZT_DNNL_BLOCKED);
+    /* AUTO: both candidates built and timed once, the loser freed; then hits */
+    CHECK_OK(zt_dnnl_set_algo(c, ZT_DNNL_AUTO));
+    CHECK_RC(zt_dnnl_set_algo(c, 7), ZT_EINVAL);
+    for (int i = 0; i < 3; i++) zt_conv_dnnl_bwd_weights(c, &d, x, y, dw, db, 1);
+    zt_dnnl_get_stats(c, &s1);
+    CHECK_EQ_INT(s1.primitives_created, 6);
+    CHECK_EQ_INT(s1.tuned, 1);
+    CHECK_EQ_INT(s1.cache_hits, s2.cache_hits + 2);
+    CHECK(zt_dnnl_last_algo(c) == ZT_DNNL_BLOCKED || zt_dnnl_last_algo(c) == ZT_DNNL_GEMM);
+    CHECK_EQ_INT(zt_dnnl_last_algo(c) == ZT_DNNL_GEMM, s1.chose_gemm);
     free(x), free(w), free(b), free(y), free(dw), free(db);
     zt_dnnl_free(c);
 }

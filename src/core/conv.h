@@ -63,11 +63,31 @@ void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float 
 void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
                               const float *dy, float *dw, float *db, int accumulate);
 
+/* How a context computes a new desc (existing cache entries keep theirs):
+ * BLOCKED: oneDNN's JIT kernels in its blocked layouts, with reorders from
+ *   and to plain NCHW (and weight layouts) around each call;
+ * GEMM: oneDNN's im2col + sgemm kernels on the plain layouts, no reorders
+ *   (wins where reorders cost more than they save: large weights and small
+ *   images, and most transposed convs);
+ * AUTO (default): on the first call of a desc, both are run (twice each, on
+ *   the caller's buffers, outputs restored) and the faster is kept; the
+ *   choice can differ between runs, so results may differ in the last bits.
+ * Returns ZT_OK or ZT_EINVAL. */
+enum zt_dnnl_algo { ZT_DNNL_AUTO = 0, ZT_DNNL_BLOCKED = 1, ZT_DNNL_GEMM = 2 };
+int zt_dnnl_set_algo(struct zt_dnnl *c, int algo);
+/* Algorithm used by the last kernel call (0: the reference kernel). */
+int zt_dnnl_last_algo(const struct zt_dnnl *c);
+/* Benchmarks only: skip the reorders between plain and blocked layouts
+ * (outputs are garbage) to time the primitives alone, i.e. the floor that
+ * keeping activations in blocked layout would reach. */
+void zt_dnnl_bench_skip_reorders(struct zt_dnnl *c, int on);
+
 /* Counters of a context, for tests and benchmarks. */
 struct zt_dnnl_stats {
-    int64_t primitives_created; /* convolution primitives built (cache misses that worked) */
+    int64_t primitives_created; /* convolution primitives built (both candidates in AUTO) */
     int64_t reorders_created;   /* reorder primitives built */
     int64_t cache_hits, cache_misses;
+    int64_t tuned, chose_gemm;  /* AUTO decisions made, and how many picked GEMM */
     int64_t fallbacks;          /* calls computed by the reference kernel */
     int64_t errors;             /* calls that failed half-way (outputs undefined) */
     int64_t workspace_bytes;    /* current size of the shared workspace */

@@ -9,6 +9,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum dir { DIR_FWD, DIR_BWD_DATA, DIR_BWD_WEIGHTS };
 
@@ -16,7 +17,7 @@ enum dir { DIR_FWD, DIR_BWD_DATA, DIR_BWD_WEIGHTS };
  * it is compared and hashed as bytes (always memset before filling) */
 struct key {
     struct zt_conv_desc d;
-    int dir, bias, accumulate;
+    int dir, bias, accumulate, algo;
 };
 
 /* one argument of a primitive: the caller's plain buffer and, when oneDNN
@@ -30,12 +31,11 @@ struct arg {
     size_t ws_off;             /* prim's buffer in ctx->ws when prim != user */
 };
 
-enum { MAX_ARGS = 4, NBUCKETS = 64 };
+enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 2 };
 
-struct entry {
-    struct key key;
-    struct entry *next;        /* hash chain */
-    int fallback;              /* oneDNN refused the shape: use the reference */
+/* one way of computing a key: ZT_DNNL_BLOCKED or ZT_DNNL_GEMM */
+struct impl {
+    int algo;
     dnnl_primitive_desc_t pd, hint_pd; /* hint_pd: forward pd a backward pd was made from */
     dnnl_primitive_t prim;
     struct arg args[MAX_ARGS];
@@ -44,8 +44,15 @@ struct entry {
     size_t scratch_off, ws_need;
 };
 
+struct entry {
+    struct key key;
+    struct entry *next;        /* hash chain */
+    struct impl cand[2];
+    int ncand;                 /* 0: oneDNN refused, use the reference; 2: time both next call */
+};
+
 struct zt_dnnl {
-    int nthreads;
+    int nthreads, algo, skip_reorders, last_algo;
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     struct entry *buckets[NBUCKETS];
@@ -68,8 +75,10 @@ struct zt_dnnl *zt_dnnl_new(int nthreads)
         return NULL;
     }
     c->nthreads = nthreads;
+    c->algo = ZT_DNNL_AUTO;
     dnnl_status_t st = dnnl_engine_create(&c->engine, dnnl_cpu, 0);
-    if (st == dnnl_success) st = dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags);
+    if (st == dnnl_success)
+        st = dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags);
     if (st != dnnl_success) {
         zt_seterr("dnnl: cannot create CPU engine/stream (status %d)", (int)st);
         zt_dnnl_free(c);
@@ -78,20 +87,24 @@ struct zt_dnnl *zt_dnnl_new(int nthreads)
     return c;
 }
 
-static void arg_destroy(struct arg *a)
+static void impl_free(struct impl *m)
 {
-    if (a->prim && a->prim != a->user) dnnl_memory_destroy(a->prim);
-    if (a->user) dnnl_memory_destroy(a->user);
-    if (a->reorder) dnnl_primitive_destroy(a->reorder);
+    for (int i = 0; i < m->nargs; i++) {
+        struct arg *a = &m->args[i];
+        if (a->prim && a->prim != a->user) dnnl_memory_destroy(a->prim);
+        if (a->user) dnnl_memory_destroy(a->user);
+        if (a->reorder) dnnl_primitive_destroy(a->reorder);
+    }
+    if (m->scratch) dnnl_memory_destroy(m->scratch);
+    if (m->prim) dnnl_primitive_destroy(m->prim);
+    if (m->pd) dnnl_primitive_desc_destroy(m->pd);
+    if (m->hint_pd) dnnl_primitive_desc_destroy(m->hint_pd);
+    memset(m, 0, sizeof *m);
 }
 
 static void entry_free(struct entry *e)
 {
-    for (int i = 0; i < e->nargs; i++) arg_destroy(&e->args[i]);
-    if (e->scratch) dnnl_memory_destroy(e->scratch);
-    if (e->prim) dnnl_primitive_destroy(e->prim);
-    if (e->pd) dnnl_primitive_desc_destroy(e->pd);
-    if (e->hint_pd) dnnl_primitive_desc_destroy(e->hint_pd);
+    for (int i = 0; i < e->ncand; i++) impl_free(&e->cand[i]);
     free(e);
 }
 
@@ -111,37 +124,51 @@ void zt_dnnl_free(struct zt_dnnl *c)
 
 int zt_dnnl_nthreads(const struct zt_dnnl *c) { return c ? c->nthreads : 1; }
 
+int zt_dnnl_set_algo(struct zt_dnnl *c, int algo)
+{
+    if (algo != ZT_DNNL_AUTO && algo != ZT_DNNL_BLOCKED && algo != ZT_DNNL_GEMM) {
+        zt_seterr("dnnl: unknown algorithm %d", algo);
+        return ZT_EINVAL;
+    }
+    c->algo = algo;
+    return ZT_OK;
+}
+
+int zt_dnnl_last_algo(const struct zt_dnnl *c) { return c->last_algo; }
+
+void zt_dnnl_bench_skip_reorders(struct zt_dnnl *c, int on) { c->skip_reorders = on != 0; }
+
 void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s)
 {
     *s = c->stats;
     s->workspace_bytes = (int64_t)c->ws_size;
 }
 
-/* --- building a cache entry --- */
+/* --- building an implementation --- */
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 /* creates the memories (and reorder) of one argument; user_md is the plain layout */
-static dnnl_status_t arg_init(struct zt_dnnl *c, struct entry *e, int dnnl_arg, int output,
-                              const dnnl_memory_desc_t *user_md)
+static dnnl_status_t arg_init(struct zt_dnnl *c, struct impl *m, int accumulate, int dnnl_arg,
+                              int output, const dnnl_memory_desc_t *user_md)
 {
-    struct arg *a = &e->args[e->nargs++];
+    struct arg *a = &m->args[m->nargs++];
     a->dnnl_arg = dnnl_arg;
     a->output = output;
     dnnl_status_t st = dnnl_memory_create(&a->user, user_md, c->engine, DNNL_MEMORY_NONE);
     if (st != dnnl_success) return st;
-    const dnnl_memory_desc_t *pmd = dnnl_primitive_desc_query_md(e->pd, dnnl_query_exec_arg_md,
+    const dnnl_memory_desc_t *pmd = dnnl_primitive_desc_query_md(m->pd, dnnl_query_exec_arg_md,
                                                                  dnnl_arg);
     if (!pmd) return dnnl_runtime_error;
-    int acc = output && e->key.accumulate;
+    int acc = output && accumulate;
     if (dnnl_memory_desc_equal(pmd, user_md) && !acc) {
         a->prim = a->user;
         return dnnl_success;
     }
     st = dnnl_memory_create(&a->prim, pmd, c->engine, DNNL_MEMORY_NONE);
     if (st != dnnl_success) return st;
-    a->ws_off = e->ws_need;
-    e->ws_need += align64(dnnl_memory_desc_get_size(pmd));
+    a->ws_off = m->ws_need;
+    m->ws_need += align64(dnnl_memory_desc_get_size(pmd));
     /* the reorder back to the caller's buffer adds to it when accumulating */
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
@@ -167,8 +194,8 @@ static dnnl_status_t arg_init(struct zt_dnnl *c, struct entry *e, int dnnl_arg, 
 
 /* oneDNN needs padding_r such that (I - ker + pl + pr) / s + 1 == O (floor);
  * any pr in [exact, exact + s - 1] fits: take the smallest one >= 0 (oneDNN
- * rejects negative padding in most kernels), else the largest. I is the
- * image side (conv src, deconv dst), O the window side. */
+ * rejects negative padding), else the largest. I is the image side (conv
+ * src, deconv dst), O the window side. */
 static dnnl_dim_t pad_r(int64_t img, int64_t win, int k, int s, int p, int dil)
 {
     int64_t exact = (win - 1) * s + (int64_t)(k - 1) * dil + 1 - img - p;
@@ -176,19 +203,22 @@ static dnnl_dim_t pad_r(int64_t img, int64_t win, int k, int s, int p, int dil)
     return exact + s - 1 >= 0 ? 0 : exact + s - 1;
 }
 
-#define TRY(expr)                                  \
-    do {                                           \
+#define TRY(expr)                                     \
+    do {                                              \
         if ((st = (expr)) != dnnl_success) goto fail; \
     } while (0)
 
-/* makes e's primitive for e->key; on failure leaves e for entry_free and
- * returns the oneDNN status */
-static dnnl_status_t entry_build(struct zt_dnnl *c, struct entry *e)
+/* makes m for key k with algorithm algo: BLOCKED lets oneDNN pick every
+ * layout (its JIT kernels, blocked; reorders around them), GEMM asks for
+ * plain layouts (im2col + sgemm inside oneDNN, no reorders). On failure
+ * leaves m for impl_free and returns the oneDNN status. */
+static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo, struct impl *m)
 {
-    const struct zt_conv_desc *d = &e->key.d;
-    int tr = d->transposed, g = d->groups, dir = e->key.dir;
+    const struct zt_conv_desc *d = &k->d;
+    int tr = d->transposed, g = d->groups, dir = k->dir;
     dnnl_status_t st;
     dnnl_primitive_attr_t attr = NULL;
+    m->algo = algo;
     dnnl_dims_t xd = {d->n, d->cin, d->h, d->w}, yd = {d->n, d->cout, d->oh, d->ow};
     dnnl_dims_t bd = {d->cout};
     /* weights: logical (g, oc/g, ic/g, kh, kw) with oc/ic the primitive's own dst/src
@@ -206,10 +236,14 @@ static dnnl_status_t entry_build(struct zt_dnnl *c, struct entry *e)
     TRY(dnnl_memory_desc_init_by_tag(&y_md, 4, yd, dnnl_f32, dnnl_nchw));
     TRY(dnnl_memory_desc_init_by_tag(&w_md, wnd, wd, dnnl_f32, wtag));
     TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x));
-    TRY(dnnl_memory_desc_init_by_tag(&xa, 4, xd, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&ya, 4, yd, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&wa, wnd, wd, dnnl_f32, dnnl_format_tag_any));
-    const dnnl_memory_desc_t *bias = e->key.bias ? &b_md : NULL;
+    if (algo == ZT_DNNL_GEMM) {
+        xa = x_md, ya = y_md, wa = w_md;
+    } else {
+        TRY(dnnl_memory_desc_init_by_tag(&xa, 4, xd, dnnl_f32, dnnl_format_tag_any));
+        TRY(dnnl_memory_desc_init_by_tag(&ya, 4, yd, dnnl_f32, dnnl_format_tag_any));
+        TRY(dnnl_memory_desc_init_by_tag(&wa, wnd, wd, dnnl_f32, dnnl_format_tag_any));
+    }
+    const dnnl_memory_desc_t *bias = k->bias ? &b_md : NULL;
 
     dnnl_dims_t strides = {d->sh, d->sw}, dil = {d->dh - 1, d->dw - 1}, pl = {d->ph, d->pw};
     dnnl_dims_t pr = {tr ? pad_r(d->oh, d->h, d->kh, d->sh, d->ph, d->dh)
@@ -220,7 +254,8 @@ static dnnl_status_t entry_build(struct zt_dnnl *c, struct entry *e)
     TRY(dnnl_primitive_attr_create(&attr));
     TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
 
-    /* the forward pd: the primitive itself, or the hint for a backward one */
+    /* the forward pd: the primitive itself, or the hint for a backward one
+     * (kept alive beside it) */
     dnnl_convolution_desc_t fwd, bwd; /* dnnl_deconvolution_desc_t is the same type */
     if (!tr)
         TRY(dnnl_dilated_convolution_forward_desc_init(&fwd, dnnl_forward_training,
@@ -233,9 +268,9 @@ static dnnl_status_t entry_build(struct zt_dnnl *c, struct entry *e)
     dnnl_primitive_desc_t fpd = NULL;
     TRY(dnnl_primitive_desc_create(&fpd, &fwd, attr, c->engine, NULL));
     if (dir == DIR_FWD) {
-        e->pd = fpd;
+        m->pd = fpd;
     } else {
-        e->hint_pd = fpd;
+        m->hint_pd = fpd;
         if (dir == DIR_BWD_DATA && !tr)
             TRY(dnnl_dilated_convolution_backward_data_desc_init(
                 &bwd, dnnl_convolution_direct, &xa, &wa, &ya, strides, dil, pl, pr));
@@ -248,36 +283,38 @@ static dnnl_status_t entry_build(struct zt_dnnl *c, struct entry *e)
         else
             TRY(dnnl_dilated_deconvolution_backward_weights_desc_init(
                 &bwd, dnnl_deconvolution_direct, &xa, &wa, bias, &ya, strides, dil, pl, pr));
-        TRY(dnnl_primitive_desc_create(&e->pd, &bwd, attr, c->engine, fpd));
+        TRY(dnnl_primitive_desc_create(&m->pd, &bwd, attr, c->engine, fpd));
     }
-    TRY(dnnl_primitive_create(&e->prim, e->pd));
+    TRY(dnnl_primitive_create(&m->prim, m->pd));
     c->stats.primitives_created++;
 
+    int acc = k->accumulate;
     switch (dir) {
     case DIR_FWD:
-        TRY(arg_init(c, e, DNNL_ARG_SRC, 0, &x_md));
-        TRY(arg_init(c, e, DNNL_ARG_WEIGHTS, 0, &w_md));
-        if (bias) TRY(arg_init(c, e, DNNL_ARG_BIAS, 0, &b_md));
-        TRY(arg_init(c, e, DNNL_ARG_DST, 1, &y_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_SRC, 0, &x_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_WEIGHTS, 0, &w_md));
+        if (bias) TRY(arg_init(c, m, acc, DNNL_ARG_BIAS, 0, &b_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_DST, 1, &y_md));
         break;
     case DIR_BWD_DATA:
-        TRY(arg_init(c, e, DNNL_ARG_DIFF_DST, 0, &y_md));
-        TRY(arg_init(c, e, DNNL_ARG_WEIGHTS, 0, &w_md));
-        TRY(arg_init(c, e, DNNL_ARG_DIFF_SRC, 1, &x_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_DST, 0, &y_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_WEIGHTS, 0, &w_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_SRC, 1, &x_md));
         break;
     default:
-        TRY(arg_init(c, e, DNNL_ARG_SRC, 0, &x_md));
-        TRY(arg_init(c, e, DNNL_ARG_DIFF_DST, 0, &y_md));
-        TRY(arg_init(c, e, DNNL_ARG_DIFF_WEIGHTS, 1, &w_md));
-        if (bias) TRY(arg_init(c, e, DNNL_ARG_DIFF_BIAS, 1, &b_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_SRC, 0, &x_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_DST, 0, &y_md));
+        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_WEIGHTS, 1, &w_md));
+        if (bias) TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_BIAS, 1, &b_md));
         break;
     }
-    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(e->pd, dnnl_query_scratchpad_md, 0);
+    const dnnl_memory_desc_t *smd =
+        dnnl_primitive_desc_query_md(m->pd, dnnl_query_scratchpad_md, 0);
     size_t ssize = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (ssize) {
-        TRY(dnnl_memory_create(&e->scratch, smd, c->engine, DNNL_MEMORY_NONE));
-        e->scratch_off = e->ws_need;
-        e->ws_need += align64(ssize);
+        TRY(dnnl_memory_create(&m->scratch, smd, c->engine, DNNL_MEMORY_NONE));
+        m->scratch_off = m->ws_need;
+        m->ws_need += align64(ssize);
     }
 fail:
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -294,15 +331,16 @@ static uint32_t key_hash(const struct key *k)
     return h;
 }
 
-/* the entry for (d, dir, bias, accumulate), built on first use; NULL only
- * when out of memory */
+/* the entry for (d, dir, bias, accumulate, ctx's algo), built on first use
+ * with one candidate implementation per algorithm allowed; NULL only when
+ * out of memory */
 static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int dir, int bias,
                             int accumulate)
 {
     struct key k;
     memset(&k, 0, sizeof k);
     k.d = *d;
-    k.dir = dir, k.bias = bias, k.accumulate = accumulate;
+    k.dir = dir, k.bias = bias, k.accumulate = accumulate, k.algo = c->algo;
     uint32_t b = key_hash(&k) % NBUCKETS;
     for (struct entry *e = c->buckets[b]; e; e = e->next)
         if (!memcmp(&e->key, &k, sizeof k)) {
@@ -313,15 +351,12 @@ static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int
     struct entry *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->key = k;
-    dnnl_status_t st = entry_build(c, e);
-    if (st != dnnl_success) {
-        /* unsupported shape: remember it and compute with the reference */
-        struct entry *fb = calloc(1, sizeof *fb);
-        entry_free(e);
-        if (!fb) return NULL;
-        e = fb;
-        e->key = k;
-        e->fallback = 1;
+    static const int algos[2] = {ZT_DNNL_BLOCKED, ZT_DNNL_GEMM};
+    for (int i = 0; i < 2; i++) {
+        if (c->algo != ZT_DNNL_AUTO && c->algo != algos[i]) continue;
+        struct impl *m = &e->cand[e->ncand];
+        if (impl_build(c, &k, algos[i], m) == dnnl_success) e->ncand++;
+        else impl_free(m); /* unsupported: 0 candidates means the reference */
     }
     e->next = c->buckets[b];
     c->buckets[b] = e;
@@ -341,51 +376,124 @@ static int ws_reserve(struct zt_dnnl *c, size_t need)
     return 0;
 }
 
-/* runs e with the caller's buffers ptr[i] (same order as e->args); returns
- * 0, or -1 before anything was written to an output (the caller then uses
- * the reference), or -2 after (outputs may be partial: an error) */
-static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
+/* runs m with the caller's buffers ptr[i] (same order as m->args); returns
+ * 0, or -1 before anything was written to an output (the caller may then
+ * use the reference), or -2 after (outputs may be partial: an error) */
+static int impl_run(struct zt_dnnl *c, struct impl *m, void *const *ptr)
 {
-    if (e->fallback || ws_reserve(c, e->ws_need)) return -1;
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(c->nthreads); /* oneDNN's OpenMP runtime reads the caller's setting */
+    if (ws_reserve(c, m->ws_need)) return -1;
     dnnl_exec_arg_t xa[MAX_ARGS + 1];
-    int nx = 0, rc = -1;
+    int nx = 0;
     dnnl_status_t st = dnnl_success;
-    for (int i = 0; i < e->nargs && st == dnnl_success; i++) {
-        struct arg *a = &e->args[i];
+    for (int i = 0; i < m->nargs && st == dnnl_success; i++) {
+        struct arg *a = &m->args[i];
         st = dnnl_memory_set_data_handle(a->user, ptr[i]);
         if (st == dnnl_success && a->prim != a->user)
             st = dnnl_memory_set_data_handle(a->prim, c->ws + a->ws_off);
         xa[nx++] = (dnnl_exec_arg_t){a->dnnl_arg, a->prim};
     }
-    if (st == dnnl_success && e->scratch) {
-        st = dnnl_memory_set_data_handle(e->scratch, c->ws + e->scratch_off);
-        xa[nx++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, e->scratch};
+    if (st == dnnl_success && m->scratch) {
+        st = dnnl_memory_set_data_handle(m->scratch, c->ws + m->scratch_off);
+        xa[nx++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, m->scratch};
     }
-    for (int i = 0; i < e->nargs && st == dnnl_success; i++) {
-        struct arg *a = &e->args[i];
+    for (int i = 0; i < m->nargs && st == dnnl_success && !c->skip_reorders; i++) {
+        struct arg *a = &m->args[i];
         if (a->output || !a->reorder) continue;
         dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, a->user}, {DNNL_ARG_TO, a->prim}};
         st = dnnl_primitive_execute(a->reorder, c->stream, 2, ra);
     }
-    if (st == dnnl_success) st = dnnl_primitive_execute(e->prim, c->stream, nx, xa);
+    if (st == dnnl_success) st = dnnl_primitive_execute(m->prim, c->stream, nx, xa);
     if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
-    if (st != dnnl_success) goto done;
-    rc = -2;
-    for (int i = 0; i < e->nargs && st == dnnl_success; i++) {
-        struct arg *a = &e->args[i];
+    if (st != dnnl_success) return -1;
+    for (int i = 0; i < m->nargs && st == dnnl_success && !c->skip_reorders; i++) {
+        struct arg *a = &m->args[i];
         if (!a->output || !a->reorder) continue;
         dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, a->prim}, {DNNL_ARG_TO, a->user}};
         st = dnnl_primitive_execute(a->reorder, c->stream, 2, ra);
     }
     if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
-    if (st == dnnl_success) rc = 0;
-done:
-    omp_set_num_threads(saved);
-    if (rc == -2) {
+    if (st != dnnl_success) {
         c->stats.errors++;
         zt_seterr("dnnl: executing a convolution failed (status %d)", (int)st);
+        return -2;
+    }
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ZT_DNNL_AUTO, first call of a key: times both candidates on the caller's
+ * buffers (outputs saved and restored around each run when accumulating),
+ * keeps the faster in cand[0], frees the other, then computes the real
+ * result. Returns as impl_run. */
+static int tune(struct zt_dnnl *c, struct entry *e, void *const *ptr)
+{
+    struct impl *m0 = &e->cand[0];
+    void *saved[MAX_ARGS] = {0};
+    size_t sizes[MAX_ARGS] = {0};
+    int ok = 1;
+    for (int i = 0; i < m0->nargs && e->key.accumulate; i++) {
+        if (!m0->args[i].output) continue;
+        const dnnl_memory_desc_t *umd; /* the caller's plain layout */
+        if (dnnl_memory_get_memory_desc(m0->args[i].user, &umd) != dnnl_success) {
+            ok = 0;
+            break;
+        }
+        sizes[i] = dnnl_memory_desc_get_size(umd);
+        saved[i] = malloc(sizes[i] ? sizes[i] : 1);
+        if (!saved[i]) ok = 0;
+        else memcpy(saved[i], ptr[i], sizes[i]);
+    }
+    double best[2] = {1e30, 1e30};
+    for (int r = 0; ok && r < 1 + TUNE_ROUNDS; r++) /* round 0 warms up */
+        for (int j = 0; j < 2; j++) {
+            if (best[j] < 0) continue; /* failed before */
+            for (int i = 0; i < MAX_ARGS; i++)
+                if (saved[i]) memcpy(ptr[i], saved[i], sizes[i]);
+            double t0 = now_s();
+            int rc = impl_run(c, &e->cand[j], ptr);
+            double t = now_s() - t0;
+            if (rc) best[j] = -1;
+            else if (r > 0 && t < best[j]) best[j] = t;
+        }
+    int win = best[1] >= 0 && (best[0] < 0 || best[1] < best[0]);
+    if (!ok) win = 0;
+    if (win) {
+        struct impl tmp = e->cand[0];
+        e->cand[0] = e->cand[1];
+        e->cand[1] = tmp;
+    }
+    impl_free(&e->cand[1]);
+    e->ncand = 1;
+    c->stats.tuned++;
+    if (e->cand[0].algo == ZT_DNNL_GEMM) c->stats.chose_gemm++;
+    for (int i = 0; i < MAX_ARGS; i++)
+        if (saved[i]) memcpy(ptr[i], saved[i], sizes[i]);
+    for (int i = 0; i < MAX_ARGS; i++) free(saved[i]);
+    return impl_run(c, &e->cand[0], ptr);
+}
+
+/* computes e with ptr (as impl_run); -1: nothing written, use the reference */
+static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
+{
+    if (!e || e->ncand == 0) {
+        c->stats.fallbacks++;
+        c->last_algo = 0;
+        return -1;
+    }
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(c->nthreads); /* oneDNN's OpenMP runtime reads the caller's setting */
+    int rc = e->ncand == 2 ? tune(c, e, ptr) : impl_run(c, &e->cand[0], ptr);
+    omp_set_num_threads(saved);
+    c->last_algo = e->cand[0].algo;
+    if (rc == -1) {
+        c->stats.fallbacks++;
+        c->last_algo = 0;
     }
     return rc;
 }
@@ -397,12 +505,8 @@ void zt_conv_dnnl_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, c
 {
     struct zt_dnnl *c = ctx;
     struct entry *e = lookup(c, d, DIR_FWD, b != NULL, 0);
-    void *ptr[4] = {(void *)x, (void *)w, b ? (void *)b : y, y}; /* as e->args */
-    int rc = e ? run(c, e, ptr) : -1;
-    if (rc == -1) {
-        c->stats.fallbacks++;
-        zt_conv_ref_fwd(NULL, d, x, w, b, y);
-    }
+    void *ptr[4] = {(void *)x, (void *)w, b ? (void *)b : y, y}; /* as the impl's args */
+    if (run(c, e, ptr) == -1) zt_conv_ref_fwd(NULL, d, x, w, b, y);
 }
 
 void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
@@ -411,11 +515,7 @@ void zt_conv_dnnl_bwd_data(void *ctx, const struct zt_conv_desc *d, const float 
     struct zt_dnnl *c = ctx;
     struct entry *e = lookup(c, d, DIR_BWD_DATA, 0, accumulate != 0);
     void *ptr[3] = {(void *)dy, (void *)w, dx};
-    int rc = e ? run(c, e, ptr) : -1;
-    if (rc == -1) {
-        c->stats.fallbacks++;
-        zt_conv_ref_bwd_data(NULL, d, dy, w, dx, accumulate);
-    }
+    if (run(c, e, ptr) == -1) zt_conv_ref_bwd_data(NULL, d, dy, w, dx, accumulate);
 }
 
 void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
@@ -424,9 +524,5 @@ void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const flo
     struct zt_dnnl *c = ctx;
     struct entry *e = lookup(c, d, DIR_BWD_WEIGHTS, db != NULL, accumulate != 0);
     void *ptr[4] = {(void *)x, (void *)dy, dw, db};
-    int rc = e ? run(c, e, ptr) : -1;
-    if (rc == -1) {
-        c->stats.fallbacks++;
-        zt_conv_ref_bwd_weights(NULL, d, x, dy, dw, db, accumulate);
-    }
+    if (run(c, e, ptr) == -1) zt_conv_ref_bwd_weights(NULL, d, x, dy, dw, db, accumulate);
 }
