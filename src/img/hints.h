@@ -1,0 +1,78 @@
+/* hints.h: colour hints, the second half of the generator's input. The
+ * simulator places user-like hints on a product photo for training (as in
+ * Zhang et al. 2017, "Real-time user-guided image colorization"); the
+ * drawing split turns a shopper's drawing into the same three planes.
+ * Planes: edges (1ch, 0 = line, 255 = paper), hint RGB (3ch, the hint colour
+ * where the hint mask is set, 0 elsewhere), hint mask (1ch, 255 = hint). */
+#ifndef ZT_HINTS_H
+#define ZT_HINTS_H
+
+#include <stdint.h>
+
+struct zt_image;
+
+/* Lengths are in pixels at a 128-pixel reference (longer side), scaled
+ * with the image. Defaults after each field (zt_hint_params_default). */
+struct zt_hint_params {
+    int fixed_count;     /* 0: random count; N > 0: exactly N hints (eval) */
+    double p_none;       /* 0.1: probability of no hints at all */
+    double p_geom;       /* 0.125: otherwise count ~ Geometric(p) on 1, 2, ...
+                            (mean 1/p = 8) */
+    int max_hints;       /* 64: cap on the random count */
+    double on_mask;      /* 0.9: share of hints centred on the garment mask
+                            (the rest anywhere); no mask = anywhere */
+    int size_min, size_max; /* 1, 5: square patch side, uniform */
+    double stroke_prob;  /* 0.25: share of hints that are short strokes */
+    int stroke_min, stroke_max; /* 3, 8: stroke length */
+    int stroke_width_max;       /* 2: stroke width, uniform 1..max */
+};
+
+void zt_hint_params_default(struct zt_hint_params *p);
+
+/* Simulates hints on photo (1, 3 or 4 channels) with the garment mask
+ * (1ch, >= 128 = garment, same size; NULL = none). Each hint is filled with
+ * the photo's mean colour over the hint's own pixels (rounded); a later hint
+ * overwrites an earlier one where they overlap. Deterministic for a seed
+ * (own xoshiro256** PRNG, no global state). *hint_rgb (w x h x 3) and
+ * *hint_mask (w x h x 1) become new images the caller frees; *count
+ * (optional) receives the number of hints. On failure outputs are untouched. */
+int zt_hints_simulate(const struct zt_image *photo, const struct zt_image *mask,
+                      const struct zt_hint_params *p, uint64_t seed,
+                      struct zt_image *hint_rgb, struct zt_image *hint_mask, int *count);
+
+/* --- a shopper's drawing -> (edges, hint RGB, hint mask) (hints_split.c) --- */
+
+/* The colour rule, per pixel of the drawing (alpha composited over white),
+ * with mx/mn the largest/smallest of R, G, B and chroma = mx - mn:
+ *   chroma >= hint_min_chroma          -> colour hint (any brightness: navy too)
+ *   else mx <= line_max_v              -> line (black or dark grey pen)
+ *   else mn >= paper_min_v             -> paper
+ *   else (a grey mark) within aa_radius of a line pixel -> paper (that is
+ *        the line's anti-aliasing); farther away -> grey colour hint.
+ * Defaults in brackets. */
+struct zt_split_params {
+    int hint_min_chroma; /* 40 */
+    int line_max_v;      /* 110 */
+    int paper_min_v;     /* 225 */
+    int aa_radius;       /* 2 */
+    int thin;            /* 1: thin the lines to 1 pixel, as training edges */
+    float line_width;    /* 0: then thicken to this width in pixels (0/1 = no) */
+};
+
+void zt_split_params_default(struct zt_split_params *p);
+
+/* drawing: a flattened drawing, 1, 3 or 4 channels. Outputs are new images
+ * the caller frees; on failure they are untouched. p NULL = defaults. */
+int zt_drawing_split(const struct zt_image *drawing, const struct zt_split_params *p,
+                     struct zt_image *edges, struct zt_image *hint_rgb,
+                     struct zt_image *hint_mask);
+
+/* Two-layer form: lines (any channels; dark after compositing over white,
+ * grey < 128, is a line) and hints (RGBA: alpha >= 128 marks a hint pixel of
+ * that RGB; 1 or 3 channels: pixels with any channel below paper_min_v are
+ * hints). Same size, else ZT_EINVAL. */
+int zt_drawing_split_layers(const struct zt_image *lines, const struct zt_image *hints,
+                            const struct zt_split_params *p, struct zt_image *edges,
+                            struct zt_image *hint_rgb, struct zt_image *hint_mask);
+
+#endif

@@ -1,0 +1,305 @@
+/* test_hints.c: colour-hint simulation (determinism, placement on the mask,
+ * mean colour, count distribution), the garment mask on a synthetic photo,
+ * and the drawing split (flattened and two-layer). */
+#include "test.h"
+#include "../src/img/hints.h"
+#include "../src/img/image.h"
+#include "../src/img/mask.h"
+#include "../src/util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+/* textured photo: every pixel different, so a wrong mean shows */
+static void noise_photo(struct zt_image *im, int w, int h, uint64_t seed)
+{
+    CHECK_OK(zt_image_new(im, w, h, 3));
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) im->px[i] = (uint8_t)lcg(&seed);
+}
+
+/* mask: 255 in [x0,x1)x[y0,y1) */
+static void rect_mask(struct zt_image *m, int w, int h, int x0, int y0, int x1, int y1)
+{
+    CHECK_OK(zt_image_new(m, w, h, 1));
+    for (int y = y0; y < y1; y++) memset(m->px + (size_t)y * w + x0, 255, (size_t)(x1 - x0));
+}
+
+TEST(hints, deterministic_per_seed)
+{
+    struct zt_image ph = {0}, m = {0}, r1 = {0}, m1 = {0}, r2 = {0}, m2 = {0}, r3 = {0}, m3 = {0};
+    noise_photo(&ph, 128, 96, 7);
+    rect_mask(&m, 128, 96, 30, 20, 100, 80);
+    struct zt_hint_params p;
+    zt_hint_params_default(&p);
+    p.fixed_count = 10;
+    int n1 = 0, n2 = 0, n3 = 0;
+    CHECK_OK(zt_hints_simulate(&ph, &m, &p, 42, &r1, &m1, &n1));
+    CHECK_OK(zt_hints_simulate(&ph, &m, &p, 42, &r2, &m2, &n2));
+    CHECK_OK(zt_hints_simulate(&ph, &m, &p, 43, &r3, &m3, &n3));
+    CHECK(n1 == 10 && n2 == 10 && n3 == 10);
+    CHECK(r1.c == 3 && m1.c == 1 && r1.w == 128 && m1.h == 96);
+    CHECK(!memcmp(r1.px, r2.px, 128 * 96 * 3) && !memcmp(m1.px, m2.px, 128 * 96));
+    CHECK(memcmp(m1.px, m3.px, 128 * 96) != 0);
+    /* RGB is 0 wherever the mask is 0 */
+    int stray = 0;
+    for (int i = 0; i < 128 * 96; i++)
+        if (!m1.px[i]) stray += r1.px[3 * i] | r1.px[3 * i + 1] | r1.px[3 * i + 2];
+    CHECK_EQ_INT(stray, 0);
+    zt_image_free(&ph), zt_image_free(&m);
+    zt_image_free(&r1), zt_image_free(&m1), zt_image_free(&r2), zt_image_free(&m2);
+    zt_image_free(&r3), zt_image_free(&m3);
+}
+
+TEST(hints, mostly_on_mask)
+{
+    /* 1-pixel patches, 2000 of them: on-mask share of hint pixels should be
+     * about 0.9 + 0.1 * (mask area share) */
+    struct zt_image ph = {0}, m = {0}, hr = {0}, hm = {0};
+    noise_photo(&ph, 128, 128, 3);
+    rect_mask(&m, 128, 128, 32, 32, 96, 96); /* 25% of the image */
+    struct zt_hint_params p;
+    zt_hint_params_default(&p);
+    p.fixed_count = 2000;
+    p.size_max = 1;
+    p.stroke_prob = 0;
+    CHECK_OK(zt_hints_simulate(&ph, &m, &p, 99, &hr, &hm, NULL));
+    int on = 0, off = 0;
+    for (int i = 0; i < 128 * 128; i++)
+        if (hm.px[i]) *(m.px[i] ? &on : &off) += 1;
+    double frac = (double)on / (on + off);
+    CHECK_MSG(frac > 0.88 && frac < 0.96, "on-mask share %.3f (%d on, %d off)", frac, on, off);
+    zt_image_free(&hr), zt_image_free(&hm);
+    /* without a mask hints go anywhere: about 25% land in that square */
+    CHECK_OK(zt_hints_simulate(&ph, NULL, &p, 99, &hr, &hm, NULL));
+    on = off = 0;
+    for (int i = 0; i < 128 * 128; i++)
+        if (hm.px[i]) *(m.px[i] ? &on : &off) += 1;
+    frac = (double)on / (on + off);
+    CHECK_MSG(frac > 0.2 && frac < 0.3, "unmasked share in the square %.3f", frac);
+    zt_image_free(&ph), zt_image_free(&m), zt_image_free(&hr), zt_image_free(&hm);
+}
+
+TEST(hints, colour_is_patch_mean)
+{
+    struct zt_image ph = {0}, hr = {0}, hm = {0};
+    noise_photo(&ph, 256, 200, 11);
+    struct zt_hint_params p;
+    zt_hint_params_default(&p);
+    p.fixed_count = 1;
+    p.stroke_prob = 0.5;
+    int strokes_or_big = 0;
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        CHECK_OK(zt_hints_simulate(&ph, NULL, &p, seed, &hr, &hm, NULL));
+        double sum[3] = {0};
+        int cnt = 0;
+        for (int i = 0; i < 256 * 200; i++)
+            if (hm.px[i]) {
+                cnt++;
+                for (int c = 0; c < 3; c++) sum[c] += ph.px[3 * i + c];
+            }
+        CHECK(cnt > 0);
+        strokes_or_big += cnt > 4;
+        for (int i = 0; i < 256 * 200; i++)
+            if (hm.px[i])
+                for (int c = 0; c < 3; c++) CHECK_NEAR(hr.px[3 * i + c], sum[c] / cnt, 0.5);
+        zt_image_free(&hr), zt_image_free(&hm);
+    }
+    CHECK(strokes_or_big > 10); /* sizes are scaled with the image (2x here) */
+    zt_image_free(&ph);
+}
+
+TEST(hints, count_distribution)
+{
+    struct zt_image ph = {0}, hr = {0}, hm = {0};
+    noise_photo(&ph, 32, 32, 5);
+    struct zt_hint_params p;
+    zt_hint_params_default(&p);
+    int zeros = 0, runs = 3000, big = 0;
+    double sum = 0;
+    for (int s = 0; s < runs; s++) {
+        int n = -1;
+        CHECK_OK(zt_hints_simulate(&ph, NULL, &p, (uint64_t)s * 7919u, &hr, &hm, &n));
+        CHECK(n >= 0 && n <= p.max_hints);
+        int any = 0;
+        for (int i = 0; i < 32 * 32; i++) any |= hm.px[i];
+        CHECK((n == 0) == (any == 0));
+        if (!n) zeros++;
+        else sum += n;
+        big += n > 24;
+        zt_image_free(&hr), zt_image_free(&hm);
+    }
+    double pz = (double)zeros / runs, mean = sum / (runs - zeros);
+    CHECK_MSG(pz > 0.08 && pz < 0.12, "P(no hints) %.3f, want ~0.1", pz);
+    CHECK_MSG(mean > 7.3 && mean < 8.7, "mean count %.2f, want ~8 (geometric p=1/8)", mean);
+    /* P(G > 24) = (7/8)^24 = 0.04 of the nonzero runs */
+    CHECK_MSG(big > 60 && big < 160, "%d runs above 24 hints", big);
+    p.p_none = 1;
+    int n = -1;
+    CHECK_OK(zt_hints_simulate(&ph, NULL, &p, 1, &hr, &hm, &n));
+    CHECK_EQ_INT(n, 0);
+    zt_image_free(&hr), zt_image_free(&hm);
+    p.p_geom = 0;
+    CHECK_RC(zt_hints_simulate(&ph, NULL, &p, 1, &hr, &hm, &n), ZT_EINVAL);
+    CHECK(hr.px == NULL);
+    zt_image_free(&ph);
+}
+
+/* A garment-like shape (rectangle body + sleeves) on a plain floor with a
+ * little noise, and a shadowy second floor colour along one side. */
+TEST(hints, mask_synthetic_garment)
+{
+    int w = 200, h = 160;
+    struct zt_image im = {0}, truth = {0}, m = {0};
+    CHECK_OK(zt_image_new(&im, w, h, 3));
+    CHECK_OK(zt_image_new(&truth, w, h, 1));
+    uint64_t s = 77;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int body = x >= 70 && x < 130 && y >= 30 && y < 140;
+            int sleeves = y >= 30 && y < 60 && x >= 35 && x < 165;
+            int g = body || sleeves;
+            uint8_t *q = zt_image_at(&im, x, y);
+            int nz = (int)(lcg(&s) % 11) - 5;
+            if (g) q[0] = (uint8_t)(180 + nz), q[1] = (uint8_t)(40 + nz), q[2] = (uint8_t)(50 + nz);
+            else if (x < 20) q[0] = q[1] = q[2] = (uint8_t)(120 + nz); /* shadow strip */
+            else q[0] = (uint8_t)(200 + nz), q[1] = (uint8_t)(190 + nz), q[2] = (uint8_t)(170 + nz);
+            truth.px[y * w + x] = g ? 255 : 0;
+        }
+    CHECK_OK(zt_mask_garment(&im, NULL, &m));
+    CHECK(m.w == w && m.h == h && m.c == 1);
+    double iou = zt_mask_iou(&m, &truth);
+    CHECK_MSG(iou > 0.9, "IoU %.3f", iou);
+    zt_image_free(&m);
+    /* without refinement and at full size too */
+    struct zt_mask_params mp;
+    zt_mask_params_default(&mp);
+    mp.refine_iters = 0;
+    mp.work_size = 0;
+    CHECK_OK(zt_mask_garment(&im, &mp, &m));
+    iou = zt_mask_iou(&m, &truth);
+    CHECK_MSG(iou > 0.9, "IoU %.3f without refinement", iou);
+    /* a garment with a hole (a bag handle...) keeps its hole filled */
+    zt_image_free(&m);
+    mp.bg_dist = -1;
+    CHECK_RC(zt_mask_garment(&im, &mp, &m), ZT_EINVAL);
+    CHECK(m.px == NULL);
+    zt_image_free(&im);
+    zt_image_free(&truth);
+}
+
+TEST(hints, mask_dataset_photo)
+{
+    const char *ds = zt_test_dataset();
+    if (!ds) {
+        CHECK_MSG(!getenv("CI"), "dataset missing in CI");
+        return;
+    }
+    /* a grey dress on a red bed sheet: the mask is a blob in the middle */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train/dress/009b3c31-fb62-45c0-be9a-37a5c238cb88.jpg", ds);
+    struct zt_image im = {0}, m = {0};
+    CHECK_OK(zt_image_load(path, 3, NULL, &im));
+    if (!im.px) return;
+    CHECK_OK(zt_mask_garment(&im, NULL, &m));
+    size_t on = 0, n = (size_t)m.w * m.h;
+    for (size_t i = 0; i < n; i++) on += m.px[i] != 0;
+    CHECK_MSG(on > n / 5 && on < n * 4 / 5, "mask covers %zu of %zu", on, n);
+    CHECK(m.px[(m.h / 2) * m.w + m.w / 2] == 255); /* the centre is dress */
+    CHECK(m.px[0] == 0 && m.px[n - 1] == 0);       /* the corners are not */
+    zt_image_free(&im);
+    zt_image_free(&m);
+}
+
+/* A drawing: a 3-pixel black rectangle outline with a grey anti-aliasing
+ * fringe, a red dot, a navy dot, a grey dot away from the lines. */
+static void make_drawing(struct zt_image *d, struct zt_image *lines, struct zt_image *layer)
+{
+    const uint8_t white[4] = {255, 255, 255, 255}, clear[4] = {0, 0, 0, 0};
+    CHECK_OK(zt_image_new(d, 128, 128, 3));
+    CHECK_OK(zt_image_new(lines, 128, 128, 1));
+    CHECK_OK(zt_image_new(layer, 128, 128, 4));
+    zt_image_fill(d, white);
+    zt_image_fill(lines, white);
+    zt_image_fill(layer, clear);
+    for (int y = 0; y < 128; y++)
+        for (int x = 0; x < 128; x++) {
+            int in_outer = x >= 20 && x < 108 && y >= 20 && y < 108;
+            int in_inner = x >= 23 && x < 105 && y >= 23 && y < 105;
+            int fr_outer = x >= 19 && x < 109 && y >= 19 && y < 109;
+            int fr_inner = x >= 24 && x < 104 && y >= 24 && y < 104;
+            uint8_t *q = zt_image_at(d, x, y);
+            if (in_outer && !in_inner) memset(q, 10, 3), lines->px[y * 128 + x] = 0;
+            else if (fr_outer && !fr_inner) memset(q, 160, 3); /* fringe */
+        }
+    const struct {
+        int x, y, s;
+        uint8_t c[3];
+    } dots[] = {{50, 50, 5, {220, 30, 30}}, {70, 80, 4, {20, 30, 100}}, {40, 75, 4, {128, 128, 128}}};
+    for (size_t k = 0; k < ZT_ARRAY_LEN(dots); k++)
+        for (int y = dots[k].y; y < dots[k].y + dots[k].s; y++)
+            for (int x = dots[k].x; x < dots[k].x + dots[k].s; x++) {
+                memcpy(zt_image_at(d, x, y), dots[k].c, 3);
+                uint8_t *q = zt_image_at(layer, x, y);
+                memcpy(q, dots[k].c, 3);
+                q[3] = 255;
+            }
+}
+
+static void check_split(const struct zt_image *e, const struct zt_image *hr,
+                        const struct zt_image *hm, const struct zt_image *d)
+{
+    /* hints: exactly the three dots (25 + 16 + 16 px), with their colours */
+    int nh = 0, wrong = 0;
+    for (int i = 0; i < 128 * 128; i++) {
+        if (!hm->px[i]) continue;
+        nh++;
+        wrong += memcmp(hr->px + 3 * i, d->px + 3 * i, 3) != 0;
+    }
+    CHECK_EQ_INT(nh, 57);
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_EQ_INT(hm->px[52 * 128 + 52], 255);
+    CHECK_EQ_INT(hm->px[77 * 128 + 41], 255); /* grey dot */
+    /* lines: thinned to one pixel, on the 3-pixel stroke's middle +-1 */
+    int nl = 0, off = 0;
+    for (int y = 0; y < 128; y++)
+        for (int x = 0; x < 128; x++) {
+            if (e->px[y * 128 + x]) continue;
+            nl++;
+            int dx = ZT_MIN(abs(x - 21), abs(x - 106)), dy = ZT_MIN(abs(y - 21), abs(y - 106));
+            off += ZT_MIN(dx, dy) > 1;
+        }
+    CHECK_EQ_INT(off, 0);
+    CHECK_MSG(nl > 300 && nl < 380, "%d line pixels for an 85x85 outline", nl);
+}
+
+TEST(hints, drawing_split)
+{
+    struct zt_image d = {0}, lines = {0}, layer = {0}, e = {0}, hr = {0}, hm = {0};
+    make_drawing(&d, &lines, &layer);
+    CHECK_OK(zt_drawing_split(&d, NULL, &e, &hr, &hm));
+    check_split(&e, &hr, &hm, &d);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    CHECK_OK(zt_drawing_split_layers(&lines, &layer, NULL, &e, &hr, &hm));
+    check_split(&e, &hr, &hm, &d);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    /* aa_radius 0: the fringe turns into grey hints, so the rule matters */
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    sp.aa_radius = 0;
+    CHECK_OK(zt_drawing_split(&d, &sp, &e, &hr, &hm));
+    int nh = 0;
+    for (int i = 0; i < 128 * 128; i++) nh += hm.px[i] != 0;
+    CHECK_MSG(nh > 57 + 300, "%d hint pixels with aa_radius 0", nh);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    struct zt_image small = {0};
+    CHECK_OK(zt_image_new(&small, 64, 64, 4));
+    CHECK_RC(zt_drawing_split_layers(&lines, &small, NULL, &e, &hr, &hm), ZT_EINVAL);
+    zt_image_free(&small);
+    zt_image_free(&d), zt_image_free(&lines), zt_image_free(&layer);
+}
