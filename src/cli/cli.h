@@ -28,6 +28,8 @@ int cli_wants_help(int argc, char **argv);
 
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
 int cmd_edges(int argc, char **argv);
+int cmd_pairs(int argc, char **argv);
+int cmd_sheet(int argc, char **argv);
 int cmd_ssim(int argc, char **argv);
 
 #endif

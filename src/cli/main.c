@@ -8,6 +8,8 @@
 static const struct zt_cmd commands[] = {
     /* one row per subcommand, alphabetical; the NULL row ends the table */
     {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
+    {"pairs", cmd_pairs, "dataset -> pix2pix aligned training pairs (drawing | photo)"},
+    {"sheet", cmd_sheet, "contact sheet PNG: photo | edges | drawing | mask for a few images"},
     {"ssim", cmd_ssim, "SSIM (gray, RGB) and PSNR of two same-size images"},
     {NULL, NULL, NULL},
 };

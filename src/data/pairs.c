@@ -1,0 +1,129 @@
+/* pairs.c: photo -> (photo, edges, mask, hints) planes and their file forms. */
+#include "pairs.h"
+#include "../util/zt.h"
+
+#include <string.h>
+
+void zt_pair_opts_default(struct zt_pair_opts *o, int size, enum zt_edge_method method)
+{
+    memset(o, 0, sizeof *o);
+    o->size = size;
+    zt_edge_params_default(&o->edge, method);
+    zt_mask_params_default(&o->mask);
+    zt_hint_params_default(&o->hint);
+    o->lim = (struct zt_image_limits)ZT_IMAGE_LIMITS_DEFAULT;
+}
+
+static uint64_t splitmix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+uint64_t zt_pair_seed(uint64_t run_seed, const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = id; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return splitmix(h ^ splitmix(run_seed));
+}
+
+void zt_pair_deinit(struct zt_pair *p)
+{
+    if (!p) return;
+    zt_image_free(&p->photo);
+    zt_image_free(&p->edges);
+    zt_image_free(&p->mask);
+    zt_image_free(&p->hint_rgb);
+    zt_image_free(&p->hint_mask);
+    p->nhints = 0;
+}
+
+int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o, uint64_t seed,
+                       struct zt_pair *out)
+{
+    static const uint8_t white[4] = {255, 255, 255, 255};
+    struct zt_pair p = {0};
+    struct zt_image rgb = {0}, content = {0}, cmask = {0};
+    int rc, x, y, w, h;
+    if (o->size < 32 || o->size > 4096) {
+        zt_seterr("pair size %d outside 32..4096", o->size);
+        return ZT_EINVAL;
+    }
+    const struct zt_image *in = src;
+    if (src->c != 3) {
+        if ((rc = zt_image_convert(src, 3, &rgb))) goto fail;
+        in = &rgb;
+    }
+    if ((rc = zt_image_letterbox(in, o->size, white, &p.photo, &x, &y, &w, &h))) goto fail;
+    if ((rc = zt_edges_detect(&p.photo, &o->edge, &p.edges))) goto fail;
+    /* mask on the content alone, then placed on a background canvas */
+    if ((rc = zt_image_crop(&p.photo, x, y, w, h, &content))) goto fail;
+    if ((rc = zt_mask_garment(&content, &o->mask, &cmask))) goto fail;
+    if ((rc = zt_image_new(&p.mask, o->size, o->size, 1))) goto fail;
+    zt_image_paste(&p.mask, &cmask, x, y);
+    if ((rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
+                                &p.nhints)))
+        goto fail;
+    *out = p;
+    p = (struct zt_pair){0};
+fail:
+    zt_pair_deinit(&p);
+    zt_image_free(&rgb);
+    zt_image_free(&content);
+    zt_image_free(&cmask);
+    return rc;
+}
+
+int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,
+                 struct zt_pair *out)
+{
+    struct zt_image im = {0};
+    int rc = zt_image_load(path, 3, &o->lim, &im);
+    if (rc) return rc;
+    rc = zt_pair_from_image(&im, o, seed, out);
+    if (rc) zt_adderr("%s", path);
+    zt_image_free(&im);
+    return rc;
+}
+
+int zt_pair_drawing(const struct zt_pair *p, struct zt_image *out)
+{
+    int s = p->edges.w, rc = zt_image_new(out, s, p->edges.h, 3);
+    if (rc) return rc;
+    size_t n = (size_t)s * p->edges.h;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *d = out->px + 3 * i;
+        if (p->hint_mask.px[i] >= 128) memcpy(d, p->hint_rgb.px + 3 * i, 3);
+        else memset(d, p->edges.px[i], 3);
+    }
+    return ZT_OK;
+}
+
+int zt_pair_hint_layer(const struct zt_pair *p, struct zt_image *out)
+{
+    int rc = zt_image_new(out, p->hint_rgb.w, p->hint_rgb.h, 4);
+    if (rc) return rc;
+    size_t n = (size_t)out->w * out->h;
+    for (size_t i = 0; i < n; i++) {
+        int on = p->hint_mask.px[i] >= 128;
+        memcpy(out->px + 4 * i, p->hint_rgb.px + 3 * i, 3);
+        out->px[4 * i + 3] = on ? 255 : 0;
+        if (!on) memset(out->px + 4 * i, 0, 3);
+    }
+    return ZT_OK;
+}
+
+int zt_pair_ab(const struct zt_pair *p, struct zt_image *out)
+{
+    struct zt_image a = {0};
+    int rc = zt_pair_drawing(p, &a);
+    if (rc) return rc;
+    if ((rc = zt_image_new(out, 2 * a.w, a.h, 3)) == ZT_OK) {
+        zt_image_paste(out, &a, 0, 0);
+        zt_image_paste(out, &p->photo, a.w, 0);
+    }
+    zt_image_free(&a);
+    return rc;
+}

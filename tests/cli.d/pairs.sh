@@ -1,0 +1,41 @@
+# pairs.sh (sourced by tests/cli_test.sh): `ztyle pairs` and `ztyle sheet` on
+# the committed synthetic mini dataset (tests/data/mini).
+P=$T/pairs
+expect 0 "$Z" pairs --data tests/data/mini --out "$P" --size 64 --threads 2 --json
+contains "$T/out" '"written": 12'
+# layout: 4 mapped classes x 2 train, x 1 val; shoes are unmapped and left out
+[ "$(ls "$P/train" | wc -l)" -eq 8 ] && ok || bad "pairs: train has $(ls "$P/train" | wc -l) files"
+[ "$(ls "$P/val" | wc -l)" -eq 4 ] && ok || bad "pairs: val has $(ls "$P/val" | wc -l) files"
+[ "$(ls "$P/hints/train" | wc -l)" -eq 8 ] && ok || bad "pairs: hint layers missing"
+[ "$(wc -l <"$P/manifest.jsonl")" -eq 12 ] && ok || bad "pairs: manifest lines"
+contains "$P/manifest.jsonl" '"category":"pants"'
+# AB images are 2*size x size
+"$Z" ssim "$P/train/pants-t0.png" "$P/train/pants-t0.png" --json >"$T/out" 2>"$T/err" && ok || bad "ssim on a pair: $(cat "$T/err")"
+contains "$T/out" '"ssim_rgb": 1'
+# a re-run skips everything
+expect 0 "$Z" pairs --data tests/data/mini --out "$P" --size 64 --json
+contains "$T/out" '"skipped": 12'
+# a re-run with other settings is refused, --force accepts
+expect 1 "$Z" pairs --data tests/data/mini --out "$P" --size 128
+contains "$T/err" "other settings"
+# --all-classes adds the shoes
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs-all" --size 64 --all-classes --json
+contains "$T/out" '"pairs": 15'
+# a half-written file from a killed run is not taken for a finished pair
+rm "$P/train/hat-t1.png"
+touch "$P/train/hat-t1.png.tmp.999"
+expect 0 "$Z" pairs --data tests/data/mini --out "$P" --size 64 --json
+contains "$T/out" '"written": 1'
+# usage and input errors
+expect 2 "$Z" pairs --data tests/data/mini
+contains "$T/err" "--data and --out are required"
+expect 2 "$Z" pairs --data tests/data/mini --out "$P" --size abc
+expect 2 "$Z" pairs --data tests/data/mini --out "$P" --method sobel
+expect 1 "$Z" pairs --data /nonexistent --out "$P"
+contains "$T/err" "ztyle pairs: /nonexistent"
+printf 'path,category\nnope.jpg,hat\n' >"$T/bad.csv"
+expect 1 "$Z" pairs --data "$T/bad.csv" --out "$T/pairs-bad" --size 64
+contains "$T/err" "nope.jpg"
+# contact sheet
+expect 0 "$Z" sheet --data tests/data/mini --out "$T/sheet.png" --n 4 --size 64
+[ -s "$T/sheet.png" ] && ok || bad "sheet: no PNG written"

@@ -1,0 +1,100 @@
+/* test_pairs.c: training-pair planes, their file forms and determinism. */
+#include "test.h"
+#include "../src/data/pairs.h"
+#include "../src/util/zt.h"
+
+#include <string.h>
+
+/* A blue "garment" (ellipse) on a grey floor, not square. */
+static void synth_photo(struct zt_image *im)
+{
+    CHECK_OK(zt_image_new(im, 160, 120, 3));
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            double dx = (x - 80) / 45.0, dy = (y - 60) / 40.0;
+            uint8_t *p = zt_image_at(im, x, y);
+            if (dx * dx + dy * dy < 1) p[0] = 30, p[1] = 50, p[2] = 170;
+            else p[0] = p[1] = p[2] = (uint8_t)(150 + (x * 7 + y * 3) % 5);
+        }
+}
+
+TEST(pairs, planes_and_forms)
+{
+    struct zt_image photo;
+    synth_photo(&photo);
+    struct zt_pair_opts o;
+    zt_pair_opts_default(&o, 128, ZT_EDGE_XDOG);
+    o.hint.fixed_count = 10;
+    struct zt_pair p;
+    CHECK_OK(zt_pair_from_image(&photo, &o, 42, &p));
+    CHECK(p.photo.w == 128 && p.photo.h == 128 && p.photo.c == 3);
+    CHECK(p.edges.c == 1 && p.mask.c == 1 && p.hint_rgb.c == 3 && p.hint_mask.c == 1);
+    CHECK_EQ_INT(p.nhints, 10);
+    /* letterbox: 160x120 -> 128x96 content, white bands top and bottom */
+    CHECK(zt_image_at(&p.photo, 64, 2)[0] == 255 && zt_image_at(&p.photo, 64, 125)[2] == 255);
+    /* the mask sees the ellipse, not the white band nor the floor */
+    CHECK(zt_image_at(&p.mask, 64, 64)[0] == 255);
+    CHECK(zt_image_at(&p.mask, 64, 2)[0] == 0);
+    CHECK(zt_image_at(&p.mask, 3, 64)[0] == 0);
+    /* some line pixels, mostly paper */
+    long lines = 0;
+    for (int i = 0; i < 128 * 128; i++) lines += p.edges.px[i] < 128;
+    CHECK_MSG(lines > 100 && lines < 128 * 128 / 5, "line pixels: %ld", lines);
+
+    struct zt_image d, ab, layer;
+    CHECK_OK(zt_pair_drawing(&p, &d));
+    CHECK_OK(zt_pair_ab(&p, &ab));
+    CHECK_OK(zt_pair_hint_layer(&p, &layer));
+    CHECK(ab.w == 256 && ab.h == 128 && layer.c == 4);
+    long hinted = 0;
+    for (int i = 0; i < 128 * 128; i++) {
+        int on = p.hint_mask.px[i] >= 128;
+        hinted += on;
+        const uint8_t *dp = d.px + 3 * i;
+        if (on) CHECK(memcmp(dp, p.hint_rgb.px + 3 * i, 3) == 0 && layer.px[4 * i + 3] == 255);
+        else CHECK(dp[0] == p.edges.px[i] && dp[2] == p.edges.px[i] && layer.px[4 * i + 3] == 0);
+    }
+    CHECK(hinted >= 10);
+    /* B half of AB is the photo */
+    CHECK(memcmp(zt_image_at(&ab, 128 + 64, 64), zt_image_at(&p.photo, 64, 64), 3) == 0);
+    CHECK(memcmp(zt_image_at(&ab, 10, 70), zt_image_at(&d, 10, 70), 3) == 0);
+
+    /* same seed -> same bytes; another seed -> other hints */
+    struct zt_pair q, r;
+    CHECK_OK(zt_pair_from_image(&photo, &o, 42, &q));
+    CHECK_OK(zt_pair_from_image(&photo, &o, 43, &r));
+    CHECK(memcmp(q.hint_rgb.px, p.hint_rgb.px, 128 * 128 * 3) == 0);
+    CHECK(memcmp(q.edges.px, p.edges.px, 128 * 128) == 0);
+    CHECK(memcmp(r.hint_mask.px, p.hint_mask.px, 128 * 128) != 0);
+    zt_pair_deinit(&p);
+    zt_pair_deinit(&q);
+    zt_pair_deinit(&r);
+    zt_pair_deinit(NULL);
+    zt_image_free(&d);
+    zt_image_free(&ab);
+    zt_image_free(&layer);
+    zt_image_free(&photo);
+}
+
+TEST(pairs, seeds_stable)
+{
+    CHECK(zt_pair_seed(1, "abc") == zt_pair_seed(1, "abc"));
+    CHECK(zt_pair_seed(1, "abc") != zt_pair_seed(2, "abc"));
+    CHECK(zt_pair_seed(1, "abc") != zt_pair_seed(1, "abd"));
+}
+
+TEST(pairs, bad_inputs)
+{
+    struct zt_pair_opts o;
+    zt_pair_opts_default(&o, 128, ZT_EDGE_CANNY);
+    struct zt_pair p;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/missing.jpg", zt_test_tmpdir());
+    CHECK_RC(zt_pair_make(path, &o, 1, &p), ZT_ENOTFOUND);
+    CHECK(strstr(zt_errmsg(), "missing.jpg") != NULL);
+    o.size = 8;
+    struct zt_image im;
+    CHECK_OK(zt_image_new(&im, 40, 40, 3));
+    CHECK_RC(zt_pair_from_image(&im, &o, 1, &p), ZT_EINVAL);
+    zt_image_free(&im);
+}
