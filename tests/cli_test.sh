@@ -4,7 +4,7 @@
 # "N passed, N failed" last. ZTYLE=path overrides the binary.
 set -u
 Z=${ZTYLE:-build/release/ztyle}
-T=build/test-tmp/cli
+T=build/test-tmp/cli-$(basename "$(dirname "$Z")")
 rm -rf "$T" && mkdir -p "$T"
 pass=0
 fail=0

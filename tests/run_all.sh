@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_all.sh: `make test`. Builds release and ASan+UBSan, runs the unit tests
-# under both, then the CLI tests (tests/cli.sh) and any tests/*_test.sh, and
+# under both, then the shell tests (tests/*_test.sh) with both binaries, and
 # prints one combined "N passed, N failed" line last.
 set -u
 cd "$(dirname "$0")/.."
@@ -43,11 +43,17 @@ for mode in release asan; do
         ZT_TEST_TMP=build/test-tmp/$mode build/$mode/zt_test 2>&1 | tee build/logs/test-$mode.log | grep -E 'FAIL|SKIPPED|passed' || true
     add_counts build/logs/test-$mode.log "zt_test ($mode)"
 done
-for t in tests/*_test.sh; do
-    [ -e "$t" ] || continue
-    echo "== $t"
-    bash "$t" 2>&1 | tee "build/logs/$(basename "$t").log" | grep -E 'FAIL|passed' || true
-    add_counts "build/logs/$(basename "$t").log" "$t"
+# shell tests run the release binary and the sanitizer one (ZTYLE=...)
+for mode in release asan; do
+    [ -x build/$mode/ztyle ] || continue
+    for t in tests/*_test.sh; do
+        [ -e "$t" ] || continue
+        echo "== $t ($mode)"
+        log="build/logs/$(basename "$t" .sh)-$mode.log"
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+            ZTYLE=build/$mode/ztyle bash "$t" 2>&1 | tee "$log" | grep -E 'FAIL|passed' || true
+        add_counts "$log" "$t ($mode)"
+    done
 done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
