@@ -55,9 +55,15 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSI
 
 #define BYTEAOID 17
 
+/* Statements with parameters are prepared once per connection (named
+ * "zt<i>"), keyed by the address of their static SQL text. */
+#define PREP_MAX 32
+
 struct pg {
     PGconn *c;
     char where[256]; /* "postgres db@host:port" for messages (no password) */
+    const char *prep[PREP_MAX];
+    int nprep;
 };
 
 static void no_notices(void *arg, const char *msg) { (void)arg, (void)msg; }
@@ -73,12 +79,33 @@ static int pg_error(struct pg *g, const char *what, const PGresult *r)
     return ZT_EDB;
 }
 
-/* Runs sql with n text/binary params; *out (if non-NULL) gets the result
- * on success, to PQclear. resfmt 1 = binary results. */
+/* Runs sql (a string literal: its address keys the statement cache) with
+ * n text/binary params; *out (if non-NULL) gets the result on success, to
+ * PQclear. resfmt 1 = binary results. */
 static int pq(struct pg *g, const char *what, const char *sql, int n, const char *const *vals,
               const int *lens, const int *fmts, const Oid *types, int resfmt, PGresult **out)
 {
-    PGresult *r = PQexecParams(g->c, sql, n, types, vals, lens, fmts, resfmt);
+    PGresult *r;
+    int i = 0;
+    char name[16];
+    while (i < g->nprep && g->prep[i] != sql) i++;
+    if (n > 0 && i == g->nprep && i < PREP_MAX) { /* first use: prepare */
+        snprintf(name, sizeof name, "zt%d", i);
+        r = PQprepare(g->c, name, sql, n, types);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            pg_error(g, what, r);
+            PQclear(r);
+            return ZT_EDB;
+        }
+        PQclear(r);
+        g->prep[g->nprep++] = sql;
+    }
+    if (i < g->nprep) {
+        snprintf(name, sizeof name, "zt%d", i);
+        r = PQexecPrepared(g->c, name, n, vals, lens, fmts, resfmt);
+    } else {
+        r = PQexecParams(g->c, sql, n, types, vals, lens, fmts, resfmt);
+    }
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         pg_error(g, what, r);
