@@ -92,6 +92,22 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_C) $(LIB_CXX)
 	$(MAKE) MODE=fuzz CC=clang CXX=clang++ OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libztyle.a
 	clang $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(LDLIBS) -lstdc++
 
+# The demo data set (README: where to get it when ../shared is absent).
+DATASET ?= $(or $(ZTYLE_DATASET),../shared/datasets/clothing-small)
+
+# Until `ztyle serve` lands, the demo is the best end-to-end thing that
+# exists: training pairs of the demo data at 128 px plus a contact sheet.
+demo: all
+	@test -d "$(DATASET)/train" || { echo "demo: no dataset at $(DATASET); set DATASET=... (see README)"; exit 1; }
+	build/release/ztyle pairs --data "$(DATASET)" --out build/demo/pairs128 --size 128
+	build/release/ztyle sheet --data "$(DATASET)" --out build/demo/contact-sheet.png
+	@echo "demo: pairs in build/demo/pairs128, contact sheet in build/demo/contact-sheet.png"
+
+# photo | edges | drawing | mask for a dozen dataset images (not committed)
+contact-sheet: all
+	build/release/ztyle sheet --data "$(DATASET)" --out build/contact-sheet.png --n 12
+	@echo "wrote build/contact-sheet.png"
+
 clean:
 	rm -rf build
 
