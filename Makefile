@@ -47,7 +47,7 @@ CLI_OBJ := $(CLI_C:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_C:%.c=$(B)/%.o)
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv
 all: $(B)/ztyle $(B)/zt_test
 
 $(B)/%.o: %.c
@@ -107,6 +107,12 @@ demo: all
 contact-sheet: all
 	build/release/ztyle sheet --data "$(DATASET)" --out build/contact-sheet.png --n 12
 	@echo "wrote build/contact-sheet.png"
+
+# bench-conv: unet_256 convolution timings (bench/bench_conv.c); ARGS="-t 1 -c" etc.
+$(B)/bench_conv: bench/bench_conv.c $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-conv: $(B)/bench_conv
+	$(B)/bench_conv $(ARGS)
 
 clean:
 	rm -rf build

@@ -1,0 +1,244 @@
+/* bench_conv.c: times the convolutions of a pix2pix unet_256 generator
+ * (ngf 64, batch 1, 3x256x256) through the oneDNN kernels: forward,
+ * backward-data, backward-weights per layer, at 1 and 2 threads, with GFLOP/s.
+ * Variants: AUTO (what the engine uses), BLOCKED with reorders, GEMM, and
+ * BLOCKED without reorders (the floor of keeping activations blocked).
+ * Usage: bench_conv [-r reps] [-t 1,2] [-v] [-c]   (make bench-conv ARGS="...") */
+#include "../src/core/conv.h"
+#include "../src/util/progress.h"
+#include "../src/util/zt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct layer {
+    const char *name;
+    struct zt_conv_desc d;
+    int bias;          /* pix2pix with batch norm: only the outermost up-conv has one */
+    int need_dx;       /* the first conv's input is the image: no gradient needed */
+};
+
+enum { NLAYERS = 16 };
+
+/* encoder: Conv2d 4x4 s2 p1 3->64->128->256->512 x5; decoder: ConvTranspose2d
+ * 4x4 s2 p1, input channels doubled by the skip concatenation (except the innermost) */
+static void unet_layers(struct layer *L)
+{
+    static const int enc[9] = {3, 64, 128, 256, 512, 512, 512, 512, 512};
+    static const char *enames[8] = {"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"};
+    static const char *dnames[8] = {"d8", "d7", "d6", "d5", "d4", "d3", "d2", "d1"};
+    int size = 256;
+    for (int i = 0; i < 8; i++) {
+        L[i] = (struct layer){enames[i],
+                              {.n = 1, .cin = enc[i], .cout = enc[i + 1], .h = size, .w = size,
+                               .kh = 4, .kw = 4, .sh = 2, .sw = 2, .ph = 1, .pw = 1, .dh = 1,
+                               .dw = 1, .groups = 1},
+                              0, i > 0};
+        size /= 2;
+    }
+    /* decoder j (innermost first) outputs enc[7 - j] channels (3 at the end) */
+    for (int j = 0; j < 8; j++) {
+        int cin = j == 0 ? 512 : 2 * enc[8 - j];
+        int cout = enc[7 - j];
+        L[8 + j] = (struct layer){dnames[j],
+                                  {.n = 1, .cin = cin, .cout = cout, .h = size, .w = size,
+                                   .kh = 4, .kw = 4, .sh = 2, .sw = 2, .ph = 1, .pw = 1,
+                                   .dh = 1, .dw = 1, .groups = 1, .transposed = 1},
+                                  j == 7, 1};
+        size *= 2;
+    }
+}
+
+static double flops(const struct zt_conv_desc *d) /* one direction */
+{
+    const struct zt_conv_desc *x = d;
+    double macs = x->transposed
+                      ? (double)x->n * x->cin * x->h * x->w * (x->cout / x->groups) * x->kh * x->kw
+                      : (double)x->n * x->cout * x->oh * x->ow * (x->cin / x->groups) * x->kh *
+                            x->kw;
+    return 2 * macs;
+}
+
+static float *buf(int64_t n)
+{
+    float *p = malloc(sizeof(float) * (size_t)n);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (int64_t i = 0; i < n; i++) p[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+    return p;
+}
+
+struct bufs {
+    float *x, *w, *b, *y, *dx, *dw, *db;
+};
+
+static int use_cpu_clock; /* -c: the calling thread's CPU time instead of wall time */
+static double clock_s(void)
+{
+    if (!use_cpu_clock) return zt_now();
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* best-of-reps time of each direction for layer l, seconds */
+static void time_layer(struct zt_dnnl *c, const struct layer *l, const struct bufs *B, int reps,
+                       double t[3], int used[3])
+{
+    const struct zt_conv_desc *d = &l->d;
+    for (int k = 0; k < 3; k++) t[k] = 1e30;
+    for (int r = 0; r < reps + 1; r++) { /* the first round builds primitives */
+        double t0 = clock_s();
+        zt_conv_dnnl_fwd(c, d, B->x, B->w, l->bias ? B->b : NULL, B->y);
+        used[0] = zt_dnnl_last_algo(c);
+        double t1 = clock_s();
+        used[1] = 0;
+        if (l->need_dx) {
+            zt_conv_dnnl_bwd_data(c, d, B->y, B->w, B->dx, 0);
+            used[1] = zt_dnnl_last_algo(c);
+        }
+        double t2 = clock_s();
+        zt_conv_dnnl_bwd_weights(c, d, B->x, B->y, B->dw, l->bias ? B->db : NULL, 0);
+        used[2] = zt_dnnl_last_algo(c);
+        double t3 = clock_s();
+        if (r == 0) continue;
+        t[0] = ZT_MIN(t[0], t1 - t0);
+        t[1] = ZT_MIN(t[1], t2 - t1);
+        t[2] = ZT_MIN(t[2], t3 - t2);
+    }
+}
+
+static const char *algo_name(int a)
+{
+    return a == ZT_DNNL_BLOCKED ? "blocked" : a == ZT_DNNL_GEMM ? "gemm" : a ? "?" : "ref";
+}
+
+/* one pass over the layers with a fresh context; prints a table when asked;
+ * tot: per-direction seconds, returns all-direction seconds */
+static double run_pass(const struct layer *L, const struct bufs *B, int nt, int algo, int floor,
+                       int reps, int table, double tot[3], double ftot[3])
+{
+    struct zt_dnnl *c = zt_dnnl_new(nt);
+    if (!c || zt_dnnl_set_algo(c, algo)) {
+        fprintf(stderr, "%s\n", zt_errmsg());
+        exit(1);
+    }
+    zt_dnnl_bench_skip_reorders(c, floor);
+    for (int k = 0; k < 3; k++) tot[k] = ftot[k] = 0;
+    if (table)
+        printf("\n%-4s %-28s %9s %7s %9s %7s %9s %7s  %s\n", "", "shape", "fwd ms", "GF/s",
+               "bwd-d ms", "GF/s", "bwd-w ms", "GF/s", "algo f/d/w");
+    for (int i = 0; i < NLAYERS; i++) {
+        const struct zt_conv_desc *d = &L[i].d;
+        double t[3], f = flops(d);
+        int used[3];
+        time_layer(c, &L[i], B, reps, t, used);
+        if (table) {
+            char shape[64];
+            snprintf(shape, sizeof shape, "%s %d->%d %dx%d->%dx%d", d->transposed ? "T" : "C",
+                     d->cin, d->cout, d->h, d->w, d->oh, d->ow);
+            printf("%-4s %-28s", L[i].name, shape);
+        }
+        for (int k = 0; k < 3; k++) {
+            if (k == 1 && !L[i].need_dx) {
+                if (table) printf(" %9s %7s", "-", "-");
+                continue;
+            }
+            if (table) printf(" %9.2f %7.1f", t[k] * 1e3, f / t[k] * 1e-9);
+            tot[k] += t[k];
+            ftot[k] += f;
+        }
+        if (table)
+            printf("  %s/%s/%s\n", algo_name(used[0]), L[i].need_dx ? algo_name(used[1]) : "-",
+                   algo_name(used[2]));
+    }
+    if (table) {
+        printf("%-33s %9.1f %7.1f %9.1f %7.1f %9.1f %7.1f\n", "total", tot[0] * 1e3,
+               ftot[0] / tot[0] * 1e-9, tot[1] * 1e3, ftot[1] / tot[1] * 1e-9, tot[2] * 1e3,
+               ftot[2] / tot[2] * 1e-9);
+        struct zt_dnnl_stats s;
+        zt_dnnl_get_stats(c, &s);
+        printf("primitives %lld, reorders %lld, hits %lld, misses %lld, tuned %lld (gemm %lld), "
+               "fallbacks %lld, workspace %.1f MB\n",
+               (long long)s.primitives_created, (long long)s.reorders_created,
+               (long long)s.cache_hits, (long long)s.cache_misses, (long long)s.tuned,
+               (long long)s.chose_gemm, (long long)s.fallbacks, s.workspace_bytes / 1e6);
+    }
+    zt_dnnl_free(c);
+    return tot[0] + tot[1] + tot[2];
+}
+
+int main(int argc, char **argv)
+{
+    int reps = 5, verbose = 0;
+    const char *tlist = "1,2";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) tlist = argv[++i];
+        else if (!strcmp(argv[i], "-v")) verbose = 1;
+        else if (!strcmp(argv[i], "-c")) use_cpu_clock = 1;
+        else {
+            fprintf(stderr, "usage: bench_conv [-r reps] [-t 1,2] [-v] [-c]\n"
+                            "  -v: per-layer tables for every variant, not just auto\n"
+                            "  -c: time with the calling thread's CPU time (shared machines;\n"
+                            "      exact at 1 thread, the caller's share at more)\n");
+            return 2;
+        }
+    }
+    if (reps < 1) reps = 1;
+    struct layer L[NLAYERS];
+    unet_layers(L);
+    int64_t mx = 0, my = 0, mw = 0;
+    for (int i = 0; i < NLAYERS; i++) {
+        if (zt_conv_desc_init(&L[i].d)) {
+            fprintf(stderr, "%s: %s\n", L[i].name, zt_errmsg());
+            return 1;
+        }
+        const struct zt_conv_desc *d = &L[i].d;
+        mx = ZT_MAX(mx, (int64_t)d->n * d->cin * d->h * d->w);
+        my = ZT_MAX(my, (int64_t)d->n * d->cout * d->oh * d->ow);
+        mw = ZT_MAX(mw, (int64_t)d->cin * d->cout / d->groups * d->kh * d->kw);
+    }
+    struct bufs B = {buf(mx), buf(mw), buf(512), buf(my), buf(mx), buf(mw), buf(512)};
+    printf("unet_256 convolutions (ngf 64, batch 1, 3x256x256; no bwd-data for e1), oneDNN 2.6,\n"
+           "%s time, best of %d runs per call; reference floor (all convs in blocked layout, measured\n"
+           "elsewhere): 413 ms at 1 thread, 219 ms at 2\n",
+           use_cpu_clock ? "calling thread's CPU" : "wall", reps);
+    static const struct {
+        const char *name;
+        int algo, floor;
+    } variants[] = {
+        {"auto (plain NCHW in/out)", ZT_DNNL_AUTO, 0},
+        {"blocked + reorders", ZT_DNNL_BLOCKED, 0},
+        {"gemm (plain layouts)", ZT_DNNL_GEMM, 0},
+        {"blocked, no reorders (floor)", ZT_DNNL_BLOCKED, 1},
+    };
+    const char *p = tlist;
+    while (*p) {
+        int nt = atoi(p);
+        if (nt < 1) break;
+        double all[4], tot[4][3], ftot[4][3];
+        printf("\n=== threads %d\n", nt);
+        for (int v = 0; v < 4; v++) {
+            if (verbose || v == 0) printf("\n%s:", variants[v].name);
+            all[v] = run_pass(L, &B, nt, variants[v].algo, variants[v].floor, reps,
+                              verbose || v == 0, tot[v], ftot[v]);
+        }
+        printf("\nthreads %d summary (ms: fwd + bwd-data + bwd-weights = all, GFLOP/s)\n", nt);
+        for (int v = 0; v < 4; v++) {
+            double f = ftot[v][0] + ftot[v][1] + ftot[v][2];
+            printf("  %-30s %7.1f + %7.1f + %7.1f = %7.1f ms  %6.1f GF/s  %.2fx floor\n",
+                   variants[v].name, tot[v][0] * 1e3, tot[v][1] * 1e3, tot[v][2] * 1e3,
+                   all[v] * 1e3, f / all[v] * 1e-9, all[v] / all[3]);
+        }
+        p = strchr(p, ',');
+        if (!p) break;
+        p++;
+    }
+    free(B.x), free(B.w), free(B.b), free(B.y), free(B.dx), free(B.dw), free(B.db);
+    return 0;
+}
