@@ -24,7 +24,7 @@ void zt_edge_params_default(struct zt_edge_params *p, enum zt_edge_method method
         .xdog_sigma = 1.2f,
         .xdog_k = 1.6f,
         .xdog_p = 20.0f,
-        .xdog_eps = 0.6f,
+        .xdog_eps = 0.8f,
         .xdog_phi = 10.0f,
         .xdog_flat = 1,
         .suppress_pad = 1,
@@ -110,18 +110,23 @@ void zt__edges_blur(const float *src, float *dst, int w, int h, float sigma, flo
     float k[2 * KMAX + 1], sum = 0;
     for (int i = -rad; i <= rad; i++) sum += k[i + rad] = expf(-0.5f * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * rad; i++) k[i] /= sum;
-    /* horizontal: src -> tmp (replicated borders) */
+    /* horizontal: src -> tmp (replicated borders); the interior loops run
+     * tap by tap over x so they vectorise */
     for (int y = 0; y < h; y++) {
         const float *s = src + (size_t)y * w;
         float *t = tmp + (size_t)y * w;
+        int x0 = ZT_MIN(rad, w), x1 = ZT_MAX(w - rad, x0);
+        for (int x = x0; x < x1; x++) t[x] = 0;
+        for (int i = 0; i <= 2 * rad; i++) {
+            const float *sp = s + i - rad;
+            float kk = k[i];
+            for (int x = x0; x < x1; x++) t[x] += kk * sp[x];
+        }
         for (int x = 0; x < w; x++) {
+            if (x == x0) x = x1;
+            if (x >= w) break;
             float acc = 0;
-            if (x >= rad && x + rad < w) {
-                const float *sp = s + x - rad;
-                for (int i = 0; i <= 2 * rad; i++) acc += k[i] * sp[i];
-            } else {
-                for (int i = -rad; i <= rad; i++) acc += k[i + rad] * s[ZT_CLAMP(x + i, 0, w - 1)];
-            }
+            for (int i = -rad; i <= rad; i++) acc += k[i + rad] * s[ZT_CLAMP(x + i, 0, w - 1)];
             t[x] = acc;
         }
     }

@@ -40,7 +40,7 @@ struct zt_edge_params {
     float xdog_sigma; /* 1.2: inner Gaussian */
     float xdog_k;     /* 1.6: outer sigma = k * sigma */
     float xdog_p;     /* 20: sharpening, S = (1+p) G_s - p G_ks on I in 0..1 */
-    float xdog_eps;   /* 0.6: soft threshold level */
+    float xdog_eps;   /* 0.8: soft threshold level */
     float xdog_phi;   /* 10: tanh steepness; T = 1 + tanh(phi (S - eps)) */
     int xdog_flat;    /* 1: use 1 + p (G_s - G_ks) instead of S, so dark
                          flat areas (black garments) do not fill black */

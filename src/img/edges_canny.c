@@ -18,7 +18,17 @@ static void sobel_max(const float *b, int w, int h, float *mag, float *gxo, floa
         const float *r0 = b + (size_t)y * w;
         const float *rp = b + (size_t)ZT_MIN(y + 1, h - 1) * w;
         float *m = mag + (size_t)y * w, *ox = gxo + (size_t)y * w, *oy = gyo + (size_t)y * w;
-        for (int x = 0; x < w; x++) {
+        /* interior columns without clamping (vectorises) */
+        for (int x = 1; x < w - 1; x++) {
+            float gx = (rm[x + 1] - rm[x - 1]) + 2.0f * (r0[x + 1] - r0[x - 1]) + (rp[x + 1] - rp[x - 1]);
+            float gy = (rp[x - 1] - rm[x - 1]) + 2.0f * (rp[x] - rm[x]) + (rp[x + 1] - rm[x + 1]);
+            float mm = gx * gx + gy * gy;
+            int take = first || mm > m[x];
+            m[x] = take ? mm : m[x];
+            ox[x] = take ? gx : ox[x];
+            oy[x] = take ? gy : oy[x];
+        }
+        for (int x = 0; x < w; x += (w > 1 ? w - 1 : 1)) {
             int xl = x > 0 ? x - 1 : 0, xr = x < w - 1 ? x + 1 : w - 1;
             float gx = (rm[xr] - rm[xl]) + 2.0f * (r0[xr] - r0[xl]) + (rp[xr] - rp[xl]);
             float gy = (rp[xl] - rm[xl]) + 2.0f * (rp[x] - rm[x]) + (rp[xr] - rm[xr]);
@@ -32,8 +42,9 @@ static void sobel_max(const float *b, int w, int h, float *mag, float *gxo, floa
     }
 }
 
-/* median of v[0..n) for values in [0, vmax) by a 4096-bin histogram */
-static float hist_median(const float *v, size_t n, float vmax)
+/* median of sqrt(v[i]) * norm over v[0..n), for values in [0, vmax), by a
+ * 4096-bin histogram */
+static float hist_median(const float *v, size_t n, float vmax, float norm)
 {
     enum { NB = 4096 };
     uint32_t *hist = calloc(NB, sizeof *hist);
@@ -42,7 +53,7 @@ static float hist_median(const float *v, size_t n, float vmax)
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
-        int b = (int)(v[i] / vmax * NB);
+        int b = (int)(sqrtf(v[i]) * norm / vmax * NB);
         hist[ZT_CLAMP(b, 0, NB - 1)]++;
     }
     size_t acc = 0, half = n / 2;
@@ -71,15 +82,17 @@ int zt__edges_canny(const struct zt_image *src, const int r[4], const struct zt_
         zt__edges_blur(pl, pl, w, h, sigma, tmp);
         sobel_max(pl, w, h, mag, gx, gy, ch == 0);
     }
-    /* |grad| in grey levels per reference pixel: Sobel = 8 x derivative */
+    /* mag holds |Sobel|^2; thresholds are |grad| in grey levels per
+     * reference pixel (Sobel = 8 x derivative), compared squared */
     float norm = scale / 8.0f;
-    for (size_t i = 0; i < n; i++) mag[i] = sqrtf(mag[i]) * norm;
     float hi = p->high, lo = p->low;
     if (p->auto_thresh && p->auto_k > 0) {
-        float med = hist_median(mag, n, 256.0f);
+        float med = hist_median(mag, n, 256.0f, norm);
         float f = p->auto_k * med / (hi > 0 ? hi : 1);
         if (f > 1) hi *= f, lo *= f;
     }
+    hi /= norm, lo /= norm;
+    hi *= hi, lo *= lo;
     /* non-maximum suppression into st: 0 none, 1 weak, 2 strong */
     st = calloc(n, 1);
     stack = malloc(n * sizeof *stack);

@@ -114,28 +114,30 @@ static void kmeans(const float *pts, size_t m, int k, int iters, struct clusters
 
 /* --- binary morphology on 0/1 planes (square structuring elements) --- */
 
-/* out = max (dilate) or min (erode) over a (2r+1)^2 square; tmp: w*h */
+/* 1-D running max over a window of radius r along n samples with stride st:
+ * out[c] = any(in[c-r .. c+r]); in and out must not alias */
+static void run_max(const uint8_t *in, uint8_t *out, int n, size_t st, int r)
+{
+    int last = -1 - 2 * r; /* last set sample seen */
+    for (int x = 0; x < n + r; x++) {
+        if (x < n && in[(size_t)x * st]) last = x;
+        int c = x - r; /* window [c-r, c+r] ends at x */
+        if (c >= 0) out[(size_t)c * st] = last >= c - r;
+    }
+}
+
+/* square dilation (is_max) or erosion of a 0/1 plane by radius r, O(w*h)
+ * per call; erosion is the dilation of the complement. tmp: w*h */
 static void morph(uint8_t *m, int w, int h, int r, int is_max, uint8_t *tmp)
 {
     if (r <= 0) return;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int v = is_max ? 0 : 1;
-            for (int i = ZT_MAX(x - r, 0); i <= ZT_MIN(x + r, w - 1); i++) {
-                int u = m[(size_t)y * w + i];
-                v = is_max ? (v | u) : (v & u);
-            }
-            tmp[(size_t)y * w + x] = (uint8_t)v;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int v = is_max ? 0 : 1;
-            for (int i = ZT_MAX(y - r, 0); i <= ZT_MIN(y + r, h - 1); i++) {
-                int u = tmp[(size_t)i * w + x];
-                v = is_max ? (v | u) : (v & u);
-            }
-            m[(size_t)y * w + x] = (uint8_t)v;
-        }
+    size_t n = (size_t)w * h;
+    if (!is_max)
+        for (size_t i = 0; i < n; i++) m[i] = !m[i];
+    for (int y = 0; y < h; y++) run_max(m + (size_t)y * w, tmp + (size_t)y * w, w, 1, r);
+    for (int x = 0; x < w; x++) run_max(tmp + x, m + x, h, (size_t)w, r);
+    if (!is_max)
+        for (size_t i = 0; i < n; i++) m[i] = !m[i];
 }
 
 /* Flood fill over pixels with pass[i] set, 4-connected, from every border
@@ -230,7 +232,7 @@ static void refine(struct work *wk, const struct zt_mask_params *p)
     for (int side = 0; side < 2; side++) {
         size_t m = 0, step = 1, total = 0;
         for (size_t i = 0; i < n; i++) total += wk->fg[i] == !side;
-        if (total > 6000) step = total / 6000;
+        if (total > 2000) step = total / 2000;
         size_t seen = 0;
         for (size_t i = 0; i < n; i++)
             if (wk->fg[i] == !side && seen++ % step == 0) lab_at(wk, i, wk->pts + 3 * m++);
