@@ -76,7 +76,9 @@ struct bufs {
     float *x, *w, *b, *y, *dx, *dw, *db;
 };
 
-static int use_cpu_clock; /* -c: the calling thread's CPU time instead of wall time */
+/* -c: the calling thread's CPU time instead of wall time. Only where the
+ * kernel accounts CPU time finely: some sandboxes count 4 ms ticks. */
+static int use_cpu_clock;
 static double clock_s(void)
 {
     if (!use_cpu_clock) return zt_now();
@@ -185,7 +187,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: bench_conv [-r reps] [-t 1,2] [-v] [-c]\n"
                             "  -v: per-layer tables for every variant, not just auto\n"
                             "  -c: time with the calling thread's CPU time (shared machines;\n"
-                            "      exact at 1 thread, the caller's share at more)\n");
+                            "      exact at 1 thread, the caller's share at more; useless\n"
+                            "      where CPU time is counted in scheduler ticks)\n");
             return 2;
         }
     }
