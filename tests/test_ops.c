@@ -217,7 +217,7 @@ static double weighted(const struct zt_tensor *out, const float *r)
  * sampled elements per input). */
 static void gradcheck(const struct opcase *c)
 {
-    struct zt_engine_opts eo = {ZT_BACKEND_REF, 1, 7};
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 7};
     struct zt_engine *e = zt_engine_new(&eo);
     struct zt_graph *g = zt_graph_new(e, 1 << 16, 0);
     float *vals[CASE_MAX_IN] = {0};
@@ -279,7 +279,7 @@ TEST(ops, gradcheck_all)
  * within 1e-5 abs + 1e-4 rel (conv through oneDNN: 1e-4 abs). */
 static void cpu_vs_ref(const struct opcase *c)
 {
-    struct zt_engine_opts ro = {ZT_BACKEND_REF, 1, 7}, co = {ZT_BACKEND_CPU, 2, 7};
+    struct zt_engine_opts ro = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 7}, co = {.backend = ZT_BACKEND_CPU, .nthreads = 2, .seed = 7};
     struct zt_engine *er = zt_engine_new(&ro), *ec = zt_engine_new(&co);
     struct zt_graph *gr = zt_graph_new(er, 0, 0), *gc = zt_graph_new(ec, 0, 0);
     float *vals[CASE_MAX_IN] = {0};
@@ -355,7 +355,7 @@ static const struct zt_st_tensor *golden(const struct zt_st_file *f, const char 
 
 static void golden_case(const struct zt_st_file *f, const struct opcase *c, int backend)
 {
-    struct zt_engine_opts eo = {backend, 2, 7};
+    struct zt_engine_opts eo = {.backend = backend, .nthreads = 2, .seed = 7};
     struct zt_engine *e = zt_engine_new(&eo);
     struct zt_graph *g = zt_graph_new(e, 0, 0);
     float *vals[CASE_MAX_IN] = {0};

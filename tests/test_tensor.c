@@ -151,7 +151,7 @@ done:
 
 TEST(tensor, graph_tape_and_sticky_errors)
 {
-    struct zt_engine_opts eo = {ZT_BACKEND_REF, 1, 1};
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 1};
     struct zt_engine *e = zt_engine_new(&eo);
     struct zt_graph *g = e ? zt_graph_new(e, 0, 0) : NULL;
     CHECK(g != NULL);
@@ -193,7 +193,7 @@ done:
 
 TEST(tensor, graph_arena_cap_is_an_error)
 {
-    struct zt_engine_opts eo = {ZT_BACKEND_REF, 1, 1};
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 1};
     struct zt_engine *e = zt_engine_new(&eo);
     struct zt_graph *g = e ? zt_graph_new(e, 4096, 65536) : NULL;
     CHECK(g != NULL);

@@ -93,9 +93,10 @@ struct zt_engine {
     struct zt_rng rng;                  /* dropout */
 };
 
-/* kernels_cpu.c: installs the cpu backend's conv implementation (oneDNN)
- * into e->conv when e->kind is ZT_BACKEND_CPU; frees it. */
-int zt_engine_cpu_conv(struct zt_engine *e);
+/* kernels_cpu.c: installs the cpu backend's conv implementation (oneDNN,
+ * autotuned or one fixed algorithm) into e->conv when e->kind is
+ * ZT_BACKEND_CPU; frees it. */
+int zt_engine_cpu_conv(struct zt_engine *e, int autotune);
 void zt_engine_cpu_conv_free(struct zt_engine *e);
 
 struct zt_graph {

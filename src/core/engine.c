@@ -8,7 +8,7 @@
 
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
 {
-    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0};
+    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0, 0};
     if (!o) o = &def;
     if (o->backend != ZT_BACKEND_REF && o->backend != ZT_BACKEND_CPU) {
         zt_seterr("engine: unknown backend %d", o->backend);
@@ -30,7 +30,7 @@ struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
     }
     e->conv = (struct zt_conv_impl){NULL, zt_conv_ref_fwd, zt_conv_ref_bwd_data,
                                     zt_conv_ref_bwd_weights};
-    if (zt_engine_cpu_conv(e)) {
+    if (zt_engine_cpu_conv(e, o->autotune)) {
         free(e);
         return NULL;
     }

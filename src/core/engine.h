@@ -15,12 +15,15 @@ struct zt_engine_opts {
     int backend;   /* enum zt_backend_kind */
     int nthreads;  /* <= 0: zt_threads_default() */
     uint64_t seed; /* dropout RNG seed */
+    int autotune;  /* cpu: let oneDNN conv time its candidate algorithms per shape
+                    * (faster, but results may differ in the last bits between runs);
+                    * 0 = one fixed algorithm: bit-reproducible at a fixed thread count */
 };
 
 struct zt_engine;
 struct zt_rng;
 
-/* o NULL = {ZT_BACKEND_CPU, default threads, seed 0}. NULL + zt_errmsg on
+/* o NULL = {ZT_BACKEND_CPU, default threads, seed 0, no autotune}. NULL + zt_errmsg on
  * failure. Caller frees with zt_engine_free. */
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o);
 void zt_engine_free(struct zt_engine *e); /* NULL-safe */

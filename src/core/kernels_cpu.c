@@ -151,8 +151,9 @@ const struct zt_backend zt_backend_cpu = {
 };
 
 /* Convolutions of the cpu backend go through oneDNN (conv_dnnl.c), with one
- * primitive cache per engine; the ref backend keeps the reference loops. */
-int zt_engine_cpu_conv(struct zt_engine *e)
+ * primitive cache per engine; the ref backend keeps the reference loops.
+ * Without autotune the algorithm is fixed (BLOCKED) for reproducibility. */
+int zt_engine_cpu_conv(struct zt_engine *e, int autotune)
 {
     if (e->kind != ZT_BACKEND_CPU) return ZT_OK;
     struct zt_dnnl *d = zt_dnnl_new(e->nthreads);
@@ -161,6 +162,12 @@ int zt_engine_cpu_conv(struct zt_engine *e)
         return ZT_ENOMEM;
     }
     e->conv_owned = d;
+    /* AUTO picks by timing, so two runs may pick differently */
+    if (zt_dnnl_set_algo(d, autotune ? ZT_DNNL_AUTO : ZT_DNNL_BLOCKED)) {
+        zt_dnnl_free(d);
+        e->conv_owned = NULL;
+        return ZT_EINVAL;
+    }
     e->conv = (struct zt_conv_impl){d, zt_conv_dnnl_fwd, zt_conv_dnnl_bwd_data,
                                     zt_conv_dnnl_bwd_weights};
     return ZT_OK;
