@@ -50,6 +50,15 @@ struct job {
     _Atomic long written, skipped, failed;
 };
 
+/* "ztyle edges: <file>: <why>"; the loaders' messages already name the file */
+static int report(const char *file)
+{
+    const char *msg = zt_errmsg();
+    size_t n = strlen(file);
+    if (!strncmp(msg, file, n) && msg[n] == ':') return cli_fail(CMD, "%s", msg);
+    return cli_fail(CMD, "%s: %s", file, msg);
+}
+
 static int is_image_name(const char *name)
 {
     const char *dot = strrchr(name, '.');
@@ -200,7 +209,7 @@ static int do_item(void *ctx, int64_t i, int worker)
     if (!rc) rc = parent_dirs(it->out);
     if (!rc) rc = zt_image_save(&ed, it->out);
     if (rc) {
-        fprintf(stderr, "ztyle %s: %s: %s\n", CMD, it->in, zt_errmsg());
+        report(rc == ZT_EIO ? it->out : it->in);
         atomic_fetch_add(&j->failed, 1);
     } else atomic_fetch_add(&j->written, 1);
     zt_image_free(&im);
@@ -218,7 +227,7 @@ static int bench(struct job *j, int reps, int json)
     int64_t px = 0;
     for (size_t i = 0; i < j->n; i++) {
         if (load(j->it[i].in, j->size, &ims[i])) {
-            ret = cli_fail(CMD, "%s: %s", j->it[i].in, zt_errmsg());
+            ret = report(j->it[i].in);
             goto done;
         }
         px += (int64_t)ims[i].w * ims[i].h;
@@ -229,7 +238,7 @@ static int bench(struct job *j, int reps, int json)
         for (size_t i = 0; i < j->n; i++) {
             struct zt_image ed = {0};
             if (zt_edges_detect(&ims[i], &j->ep, &ed)) {
-                ret = cli_fail(CMD, "%s: %s", j->it[i].in, zt_errmsg());
+                ret = report(j->it[i].in);
                 goto done;
             }
             if (r == 0)
@@ -309,7 +318,7 @@ int cmd_edges(int argc, char **argv)
         int rc = load(in, j.size, &im);
         if (!rc) rc = zt_edges_detect(&im, &j.ep, &ed);
         if (!rc) rc = zt_image_save(&ed, out);
-        if (rc) ret = cli_fail(CMD, "%s: %s", rc == ZT_EIO ? out : in, zt_errmsg());
+        if (rc) ret = report(rc == ZT_EIO ? out : in);
         else if (json) printf("{\"written\":1,\"skipped\":0,\"failed\":0}\n");
         zt_image_free(&im);
         zt_image_free(&ed);
