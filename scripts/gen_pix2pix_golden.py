@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""gen_pix2pix_golden.py: golden data for the pix2pix networks (tests/test_pix2pix.c).
+
+Builds the official architecture (bench/torch_pix2pix.py, written after the official
+pytorch-CycleGAN-and-pix2pix networks.py) small enough for unit tests, with a fixed
+random init and randomised BatchNorm running statistics, and saves to
+tests/data/pix2pix/:
+  keys_unet256.txt, keys_unet128.txt, keys_patchgan.txt   official state_dict keys in order
+  unet_small.safetensors     weights ("w:" + key), input "x", outputs "y_eval" (model.eval())
+                             and "y_train" (train-mode BN, dropout driven by the saved masks
+                             "mask:" + dropout module name), and the running stats after the
+                             train-mode pass ("after:" + buffer key)
+  patchgan_small.safetensors the same for the discriminator (no dropout)
+Regenerate: /usr/bin/python3 scripts/gen_pix2pix_golden.py   (Debian's python3-torch 1.13)"""
+import json
+import os
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+from torch_pix2pix import NLayerDiscriminator, UnetGenerator, init_weights  # noqa: E402
+
+OUT = os.path.join(HERE, "..", "tests", "data", "pix2pix")
+
+
+def save(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name, t in tensors.items():
+        b = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+class MaskDropout(nn.Module):
+    """Dropout(0.5) with a fixed keep-mask, so Ztyle can apply the same one."""
+
+    def __init__(self, name, gen):
+        super().__init__()
+        self.name, self.gen, self.mask = name, gen, None
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        if self.mask is None:
+            self.mask = (torch.rand(x.shape, generator=self.gen) >= 0.5).float()
+        return x * self.mask / 0.5
+
+
+def randomise_bn(net, gen):
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+            m.num_batches_tracked.fill_(3)
+
+
+def state(net, prefix, buffers_only=False):
+    return {prefix + k: v.clone().float() for k, v in net.state_dict().items()
+            if not buffers_only or "running" in k or "num_batches" in k}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(1234)
+    gen = torch.Generator().manual_seed(99)
+    for name, (inc, nd, ngf) in {"unet256": (3, 8, 64), "unet128": (5, 7, 32)}.items():
+        g = UnetGenerator(inc, 3, nd, ngf)
+        with open(os.path.join(OUT, f"keys_{name}.txt"), "w") as f:
+            f.write("\n".join(g.state_dict().keys()) + "\n")
+    d = NLayerDiscriminator(6, 64, 3)
+    with open(os.path.join(OUT, "keys_patchgan.txt"), "w") as f:
+        f.write("\n".join(d.state_dict().keys()) + "\n")
+
+    # small U-Net: 5 -> 3 channels, num_downs 6 (one dropout level), ngf 2, 64x64, batch 2
+    g = UnetGenerator(5, 3, 6, 2)
+    init_weights(g)
+    randomise_bn(g, gen)
+    for mod_name, mod in list(g.named_modules()):
+        for idx, child in list(mod.named_children()):
+            if isinstance(child, nn.Dropout):
+                full = f"{mod_name}.{idx}" if mod_name else idx
+                setattr(mod, idx, MaskDropout(full, gen))
+    x = torch.randn(2, 5, 64, 64, generator=gen)
+    t = state(g, "w:")
+    t["x"] = x
+    g.eval()
+    with torch.no_grad():
+        t["y_eval"] = g(x.clone())
+    g.train()
+    with torch.no_grad():
+        t["y_train"] = g(x.clone())
+    for m in g.modules():
+        if isinstance(m, MaskDropout):
+            t["mask:" + m.name] = m.mask
+    t.update(state(g, "after:", True))
+    save(os.path.join(OUT, "unet_small.safetensors"), t)
+
+    # small PatchGAN: 8 input channels, ndf 8, n_layers 3, 32x32, batch 2
+    d = NLayerDiscriminator(8, 8, 3)
+    init_weights(d)
+    randomise_bn(d, gen)
+    x = torch.randn(2, 8, 32, 32, generator=gen)
+    t = state(d, "w:")
+    t["x"] = x
+    d.eval()
+    with torch.no_grad():
+        t["y_eval"] = d(x.clone())
+    d.train()
+    with torch.no_grad():
+        t["y_train"] = d(x.clone())
+    t.update(state(d, "after:", True))
+    save(os.path.join(OUT, "patchgan_small.safetensors"), t)
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()

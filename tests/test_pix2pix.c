@@ -1,0 +1,232 @@
+/* test_pix2pix.c: the U-Net generator and PatchGAN discriminator against the
+ * official architecture in PyTorch: state_dict names, and outputs from the
+ * same weights in eval and train (batch statistics + fixed dropout masks)
+ * modes, with the BatchNorm running statistics after a train-mode pass.
+ * Goldens: scripts/gen_pix2pix_golden.py. */
+#include "test.h"
+#include "../src/core/engine.h"
+#include "../src/core/graph.h"
+#include "../src/core/param.h"
+#include "../src/core/tensor.h"
+#include "../src/nn/ckpt.h"
+#include "../src/nn/pix2pix.h"
+#include "../src/util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Compares the model's names with a golden key file as sets. */
+static void check_keys(const struct zt_params *ps, const char *file)
+{
+    char path[4096], line[512];
+    snprintf(path, sizeof path, "%s/pix2pix/%s", zt_test_datadir(), file);
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "cannot open %s", path);
+    if (!f) return;
+    char *want[256];
+    int nw = 0;
+    while (nw < 256 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (line[0]) want[nw++] = strdup(line);
+    }
+    fclose(f);
+    char *have[256];
+    int nh = 0;
+    for (int i = 0; i < ps->n && nh < 256; i++) have[nh++] = ps->p[i]->name;
+    CHECK_EQ_INT(nh, nw);
+    qsort(want, (size_t)nw, sizeof *want, cmp_str);
+    qsort(have, (size_t)nh, sizeof *have, cmp_str);
+    for (int i = 0; i < nw && i < nh; i++)
+        CHECK_MSG(!strcmp(want[i], have[i]), "%s: key %d: want %s, have %s", file, i, want[i],
+                  have[i]);
+    for (int i = 0; i < nw; i++) free(want[i]);
+}
+
+TEST(pix2pix, state_dict_names)
+{
+    struct zt_unet_cfg uc;
+    struct zt_unet u;
+    zt_unet_cfg_default(&uc, 3, 3, 8);
+    CHECK_OK(zt_unet_init(&u, &uc));
+    check_keys(&u.params, "keys_unet256.txt");
+    zt_unet_deinit(&u);
+    zt_unet_cfg_default(&uc, 5, 3, 7);
+    uc.ngf = 32;
+    CHECK_OK(zt_unet_init(&u, &uc));
+    check_keys(&u.params, "keys_unet128.txt");
+    zt_unet_deinit(&u);
+    struct zt_patchgan_cfg dc;
+    struct zt_patchgan d;
+    zt_patchgan_cfg_default(&dc, 6);
+    CHECK_OK(zt_patchgan_init(&d, &dc));
+    check_keys(&d.params, "keys_patchgan.txt");
+    zt_patchgan_deinit(&d);
+}
+
+TEST(pix2pix, flops)
+{
+    /* the figure for unet_256, ngf 64: 12.1 GFLOP per forward */
+    struct zt_unet_cfg uc;
+    zt_unet_cfg_default(&uc, 3, 3, 8);
+    double f = zt_unet_flops(&uc, 256);
+    CHECK_MSG(f > 11.9e9 && f < 12.3e9, "unet_256 forward: %.3g FLOP", f);
+    struct zt_unet u;
+    uc.num_downs = 4;
+    CHECK_RC(zt_unet_init(&u, &uc), ZT_EINVAL);
+}
+
+static double max_abs_diff(const float *a, const float *b, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = a[i] - b[i];
+        if (d < 0) d = -d;
+        if (!(d <= m)) m = d; /* NaN propagates as a failure */
+    }
+    return m;
+}
+
+static const struct zt_st_tensor *need(const struct zt_st_file *f, const char *name)
+{
+    const struct zt_st_tensor *t = zt_st_get(f, name);
+    CHECK_MSG(t != NULL, "golden lacks %s", name);
+    return t;
+}
+
+/* Checks every BN buffer against the golden's "after:" values. */
+static void check_buffers(const struct zt_params *ps, const struct zt_st_file *f)
+{
+    char name[512];
+    for (int i = 0; i < ps->n; i++) {
+        if (!ps->p[i]->is_buffer) continue;
+        snprintf(name, sizeof name, "after:%s", ps->p[i]->name);
+        const struct zt_st_tensor *t = need(f, name);
+        if (!t) continue;
+        double d = max_abs_diff(ps->p[i]->t.data, t->data, t->numel);
+        CHECK_MSG(d < 1e-5, "%s differs by %g", name, d);
+    }
+}
+
+static void run_parity(int backend)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pix2pix/unet_small.safetensors", zt_test_datadir());
+    struct zt_st_file f;
+    CHECK_OK(zt_st_load(path, &f));
+    struct zt_unet_cfg uc;
+    zt_unet_cfg_default(&uc, 5, 3, 6);
+    uc.ngf = 2;
+    struct zt_unet u;
+    CHECK_OK(zt_unet_init(&u, &uc));
+    CHECK_OK(zt_ckpt_load(&u.params, &f, "w:", 1, NULL));
+    struct zt_engine_opts eo = {.backend = backend, .nthreads = 2, .seed = 1};
+    struct zt_engine *e = zt_engine_new(&eo);
+    struct zt_graph *g = zt_graph_new(e, 0, 0);
+    const struct zt_st_tensor *x = need(&f, "x"), *ye = need(&f, "y_eval"),
+                              *yt = need(&f, "y_train");
+    if (!x || !ye || !yt || !e || !g) goto out;
+
+    zt_graph_begin(g, 0); /* eval: running statistics, no dropout */
+    struct zt_tensor *in = zt_graph_input(g, 4, x->shape, x->data, 0);
+    struct zt_tensor *y = zt_unet_forward(&u, g, in);
+    CHECK_OK(zt_graph_status(g));
+    if (y) CHECK_NEAR(max_abs_diff(y->data, ye->data, ye->numel), 0, 1e-4);
+
+    /* train mode: batch statistics, the golden's dropout masks */
+    zt_graph_begin(g, ZT_GRAPH_TRAIN);
+    int masks = 0;
+    for (int l = 0; l < uc.num_downs; l++) {
+        if (!u.lv[l].dropout) continue;
+        char name[256];
+        snprintf(name, sizeof name, "mask:%s7", u.lv[l].prefix);
+        const struct zt_st_tensor *m = need(&f, name);
+        if (!m) continue;
+        u.lv[l].drop_mask = zt_graph_wrap(g, 4, m->shape, m->data, 0);
+        masks++;
+    }
+    CHECK_EQ_INT(masks, 1);
+    in = zt_graph_input(g, 4, x->shape, x->data, 0);
+    y = zt_unet_forward(&u, g, in);
+    CHECK_OK(zt_graph_status(g));
+    if (y) CHECK_NEAR(max_abs_diff(y->data, yt->data, yt->numel), 0, 1e-4);
+    check_buffers(&u.params, &f);
+out:
+    zt_graph_free(g);
+    zt_engine_free(e);
+    zt_unet_deinit(&u);
+    zt_st_free(&f);
+}
+
+TEST(pix2pix, unet_parity_ref) { run_parity(ZT_BACKEND_REF); }
+TEST(pix2pix, unet_parity_cpu) { run_parity(ZT_BACKEND_CPU); }
+
+TEST(pix2pix, patchgan_parity)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pix2pix/patchgan_small.safetensors", zt_test_datadir());
+    struct zt_st_file f;
+    CHECK_OK(zt_st_load(path, &f));
+    struct zt_patchgan_cfg dc;
+    zt_patchgan_cfg_default(&dc, 8);
+    dc.ndf = 8;
+    struct zt_patchgan d;
+    CHECK_OK(zt_patchgan_init(&d, &dc));
+    CHECK_OK(zt_ckpt_load(&d.params, &f, "w:", 1, NULL));
+    struct zt_engine *e = zt_engine_new(NULL);
+    struct zt_graph *g = zt_graph_new(e, 0, 0);
+    const struct zt_st_tensor *x = need(&f, "x"), *ye = need(&f, "y_eval"),
+                              *yt = need(&f, "y_train");
+    if (x && ye && yt && e && g) {
+        zt_graph_begin(g, 0);
+        struct zt_tensor *y = zt_patchgan_forward(&d, g, zt_graph_input(g, 4, x->shape, x->data, 0));
+        CHECK(y && y->shape[1] == 1 && y->shape[2] == ye->shape[2]);
+        if (y) CHECK_NEAR(max_abs_diff(y->data, ye->data, ye->numel), 0, 1e-4);
+        zt_graph_begin(g, ZT_GRAPH_TRAIN);
+        y = zt_patchgan_forward(&d, g, zt_graph_input(g, 4, x->shape, x->data, 0));
+        if (y) CHECK_NEAR(max_abs_diff(y->data, yt->data, yt->numel), 0, 1e-4);
+        check_buffers(&d.params, &f);
+    }
+    zt_graph_free(g);
+    zt_engine_free(e);
+    zt_patchgan_deinit(&d);
+    zt_st_free(&f);
+}
+
+TEST(pix2pix, ckpt_roundtrip_and_errors)
+{
+    struct zt_patchgan_cfg dc;
+    zt_patchgan_cfg_default(&dc, 4);
+    dc.ndf = 4;
+    struct zt_patchgan a, b;
+    CHECK_OK(zt_patchgan_init(&a, &dc));
+    CHECK_OK(zt_patchgan_init(&b, &dc));
+    for (int i = 0; i < a.params.n; i++) {
+        struct zt_tensor *t = &a.params.p[i]->t;
+        for (int64_t k = 0; k < zt_tensor_numel(t); k++) t->data[k] = (float)(i * 0.5 + k * 0.25);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pg.safetensors", zt_test_tmpdir());
+    const char *meta[] = {"arch", "patchgan", NULL};
+    CHECK_OK(zt_ckpt_save_file(path, &a.params, ZT_DTYPE_F32, meta));
+    CHECK_OK(zt_ckpt_load_file(path, &b.params, NULL, 1));
+    for (int i = 0; i < a.params.n; i++) {
+        struct zt_tensor *ta = &a.params.p[i]->t, *tb = &b.params.p[i]->t;
+        CHECK(memcmp(ta->data, tb->data, (size_t)zt_tensor_numel(ta) * sizeof(float)) == 0);
+    }
+    /* another architecture: clear error, nothing changed */
+    struct zt_patchgan c;
+    dc.ndf = 8;
+    CHECK_OK(zt_patchgan_init(&c, &dc));
+    float before = c.params.p[0]->t.data[0];
+    CHECK_RC(zt_ckpt_load_file(path, &c.params, NULL, 1), ZT_EFORMAT);
+    CHECK(strstr(zt_errmsg(), "shape mismatch") != NULL);
+    CHECK(c.params.p[0]->t.data[0] == before);
+    zt_patchgan_deinit(&a);
+    zt_patchgan_deinit(&b);
+    zt_patchgan_deinit(&c);
+}
