@@ -323,6 +323,69 @@ TEST(ops, cpu_matches_ref)
     for (int i = 0; i < zt_op_ncases; i++) cpu_vs_ref(&zt_op_cases[i]);
 }
 
+/* Shapes past the cpu backend's parallel threshold (32768 elements), so
+ * its OpenMP paths run: cpu vs ref as above, and 1 vs 3 threads bit for bit. */
+#define BIG IN(4, 2, 8, 48, 48, INIT_UNIF, 1)
+#define BIGA IN(4, 2, 8, 48, 48, INIT_AWAY, 1)
+#define BIGV(init, g) IN(1, 8, 1, 1, 1, init, g)
+static const struct opcase big_cases[] = {
+    {"relu_big", 1, {BIGA}, TRAIN, b_relu},
+    {"leaky_relu_big", 1, {BIGA}, TRAIN, b_leaky},
+    {"tanh_big", 1, {BIG}, TRAIN, b_tanh},
+    {"sigmoid_big", 1, {BIG}, TRAIN, b_sigmoid},
+    {"dropout_mask_big", 2, {BIG, IN(4, 2, 8, 48, 48, INIT_MASK, 0)}, TRAIN, b_dropout_mask},
+    {"axpby_big", 2, {BIG, BIG}, TRAIN, b_axpby},
+    {"mul_big", 2, {BIG, BIG}, TRAIN, b_mul},
+    {"scale_big", 1, {BIG}, TRAIN, b_scale},
+    {"concat_big", 3, {BIG, IN(4, 2, 4, 48, 48, INIT_UNIF, 1), BIG}, TRAIN, b_concat},
+    {"batch_norm_train_big", 6, {BIG, BIGV(INIT_POS, 1), BIGV(INIT_UNIF, 1), BIGV(INIT_UNIF, 0),
+                                 BIGV(INIT_POS, 0), IN(0, 1, 1, 1, 1, INIT_ZERO, 0)}, TRAIN, b_bn},
+    {"batch_norm_eval_big", 6, {BIG, BIGV(INIT_POS, 1), BIGV(INIT_UNIF, 1), BIGV(INIT_UNIF, 0),
+                                BIGV(INIT_POS, 0), IN(0, 1, 1, 1, 1, INIT_ZERO, 0)}, ZT_GRAPH_GRAD, b_bn},
+    {"instance_norm_affine_big", 3, {BIG, BIGV(INIT_POS, 1), BIGV(INIT_UNIF, 1)}, TRAIN, b_in_affine},
+    {"sum_big", 1, {BIG}, TRAIN, b_sum},
+    {"mean_big", 1, {BIG}, TRAIN, b_mean},
+    {"l1_loss_big", 2, {BIG, IN(4, 2, 8, 48, 48, INIT_OFFSET0, 1)}, TRAIN, b_l1},
+    {"mse_loss_big", 2, {BIG, BIG}, TRAIN, b_mse},
+    {"bce_logits_big", 2, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1), IN(4, 2, 8, 48, 48, INIT_PROB, 0)}, TRAIN, b_bce},
+    {"bce_logits_const_big", 1, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1)}, TRAIN, b_bce_const1},
+};
+
+static int bitwise_equal(const struct zt_tensor *a, const struct zt_tensor *b, int grad)
+{
+    const float *x = grad ? a->grad : a->data, *y = grad ? b->grad : b->data;
+    return x && y && !memcmp(x, y, (size_t)zt_tensor_numel(a) * sizeof(float));
+}
+
+TEST(ops, cpu_parallel_paths)
+{
+    for (int c = 0; c < (int)ZT_ARRAY_LEN(big_cases); c++) {
+        const struct opcase *oc = &big_cases[c];
+        cpu_vs_ref(oc);
+        struct zt_engine_opts o1 = {.backend = ZT_BACKEND_CPU, .nthreads = 1},
+                              o3 = {.backend = ZT_BACKEND_CPU, .nthreads = 3};
+        struct zt_engine *e1 = zt_engine_new(&o1), *e3 = zt_engine_new(&o3);
+        struct zt_graph *g1 = zt_graph_new(e1, 0, 0), *g3 = zt_graph_new(e3, 0, 0);
+        float *vals[CASE_MAX_IN] = {0};
+        struct zt_tensor *x1[CASE_MAX_IN], *x3[CASE_MAX_IN];
+        zt_case_inputs(oc, 77, vals);
+        struct zt_tensor *y1 = zt_case_run(oc, g1, vals, x1), *y3 = zt_case_run(oc, g3, vals, x3);
+        CHECK_MSG(y1 && y3 && bitwise_equal(y1, y3, 0), "%s: 1 vs 3 threads differ", oc->name);
+        if (y1 && y3) {
+            CHECK_OK(zt_graph_backward_seed(g1, y1, y1->data));
+            CHECK_OK(zt_graph_backward_seed(g3, y3, y3->data));
+            for (int i = 0; i < oc->nin; i++)
+                if (oc->in[i].grad)
+                    CHECK_MSG(bitwise_equal(x1[i], x3[i], 1), "%s: grad %d 1 vs 3 threads", oc->name, i);
+        }
+        free_vals(oc, vals);
+        zt_graph_free(g1);
+        zt_graph_free(g3);
+        zt_engine_free(e1);
+        zt_engine_free(e3);
+    }
+}
+
 /* --- PyTorch goldens: same cases, inputs/gy from the file; outputs,
  * gradients and mutated buffers within 1e-5 abs + 1e-4 rel (oneDNN conv:
  * 5e-5 abs) --- */

@@ -1,22 +1,24 @@
 /* kernels_cpu.c: the "cpu" backend: OpenMP-parallel kernels for the hot
- * elementwise and normalisation ops; every NULL slot falls back to the
- * reference kernel (engine.c). Elementwise work is split by index and
- * reductions stay serial per channel/plane, so results are bit-identical
- * at any thread count. Convolutions: see zt_engine_cpu_conv. */
+ * elementwise, normalisation, concat and reduction/loss ops; every NULL
+ * slot falls back to the reference kernel (engine.c). Elementwise work is
+ * split by index, norm sums stay serial per channel/plane and whole-tensor
+ * sums use fixed blocks, so results are bit-identical at any thread count.
+ * Convolutions: see zt_engine_cpu_conv. */
 #include "backend.h"
 #include "../util/zt.h"
 
 #include <math.h>
+#include <string.h>
 
 #define NUMEL(t) zt_tensor_numel(t)
 /* below this many elements a parallel region costs more than it saves */
 #define PAR_MIN 32768
 
-#define ELEMWISE(k, cnt, body)                                                        \
+#define ELEMWISE(k, cnt, ...)                                                        \
     do {                                                                              \
         int64_t cnt_ = (cnt);                                                         \
         _Pragma("omp parallel for schedule(static) num_threads(k->nthreads) if (cnt_ >= PAR_MIN)") \
-        for (int64_t i = 0; i < cnt_; i++) body;                                      \
+        for (int64_t i = 0; i < cnt_; i++) __VA_ARGS__                                      \
     } while (0)
 
 static int relu_fwd(const struct zt_kctx *k, struct zt_node *n)
@@ -91,6 +93,174 @@ static int dropout_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
+static int sigmoid_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *x = n->src[0]->data;
+    float *y = n->out->data;
+    ELEMWISE(k, NUMEL(n->out), { y[i] = 1.0f / (1.0f + expf(-x[i])); });
+    return ZT_OK;
+}
+
+static int sigmoid_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    float *dx = ZT_GRAD(n->src[0]);
+    const float *y = n->out->data, *dy = n->out->grad;
+    if (dx) ELEMWISE(k, NUMEL(n->out), { dx[i] += dy[i] * y[i] * (1.0f - y[i]); });
+    return ZT_OK;
+}
+
+static int axpby_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    float *da = ZT_GRAD(n->src[0]), *db = ZT_GRAD(n->src[1]), al = n->f[0], be = n->f[1];
+    const float *dy = n->out->grad;
+    if (da) ELEMWISE(k, NUMEL(n->out), { da[i] += al * dy[i]; });
+    if (db) ELEMWISE(k, NUMEL(n->out), { db[i] += be * dy[i]; });
+    return ZT_OK;
+}
+
+static int mul_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *a = n->src[0]->data, *b = n->src[1]->data;
+    float *y = n->out->data;
+    ELEMWISE(k, NUMEL(n->out), { y[i] = a[i] * b[i]; });
+    return ZT_OK;
+}
+
+static int mul_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    float *da = ZT_GRAD(n->src[0]), *db = ZT_GRAD(n->src[1]);
+    const float *a = n->src[0]->data, *b = n->src[1]->data, *dy = n->out->grad;
+    if (da) ELEMWISE(k, NUMEL(n->out), { da[i] += dy[i] * b[i]; });
+    if (db) ELEMWISE(k, NUMEL(n->out), { db[i] += dy[i] * a[i]; });
+    return ZT_OK;
+}
+
+static int affine_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *x = n->src[0]->data;
+    float *y = n->out->data, a = n->f[0], b = n->f[1];
+    ELEMWISE(k, NUMEL(n->out), { y[i] = a * x[i] + b; });
+    return ZT_OK;
+}
+
+static int affine_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    float *dx = ZT_GRAD(n->src[0]), a = n->f[0];
+    const float *dy = n->out->grad;
+    if (dx) ELEMWISE(k, NUMEL(n->out), { dx[i] += a * dy[i]; });
+    return ZT_OK;
+}
+
+/* concat along dim 1: rows (batch items) in parallel */
+static int concat_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    int64_t N = n->out->shape[0], inner = NUMEL(n->out) / (N * n->out->shape[1]);
+    int64_t row = n->out->shape[1] * inner;
+#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN)
+    for (int64_t i = 0; i < N; i++) {
+        int64_t off = 0;
+        for (int s = 0; s < n->nsrc; s++) {
+            int64_t blk = n->src[s]->shape[1] * inner;
+            memcpy(n->out->data + i * row + off, n->src[s]->data + i * blk, (size_t)blk * sizeof(float));
+            off += blk;
+        }
+    }
+    return ZT_OK;
+}
+
+static int concat_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    int64_t N = n->out->shape[0], inner = NUMEL(n->out) / (N * n->out->shape[1]);
+    int64_t row = n->out->shape[1] * inner;
+#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN)
+    for (int64_t i = 0; i < N; i++) {
+        int64_t off = 0;
+        for (int s = 0; s < n->nsrc; s++) {
+            int64_t blk = n->src[s]->shape[1] * inner;
+            float *dx = ZT_GRAD(n->src[s]);
+            if (dx)
+                for (int64_t j = 0; j < blk; j++) dx[i * blk + j] += n->out->grad[i * row + off + j];
+            off += blk;
+        }
+    }
+    return ZT_OK;
+}
+
+/* --- whole-tensor reductions: fixed 4096-element blocks summed in
+ * parallel (double), block sums added in block order: the result does not
+ * depend on the thread count --- */
+
+#define BLK 4096
+enum { R_SUM, R_L1, R_MSE, R_BCE };
+
+static double block_sum(int kind, const float *x, const float *t, float tc, int64_t lo, int64_t hi)
+{
+    double s = 0;
+    switch (kind) {
+    case R_SUM:
+        for (int64_t i = lo; i < hi; i++) s += x[i];
+        break;
+    case R_L1:
+        for (int64_t i = lo; i < hi; i++) s += fabsf(x[i] - t[i]);
+        break;
+    case R_MSE:
+        for (int64_t i = lo; i < hi; i++) s += (double)(x[i] - t[i]) * (x[i] - t[i]);
+        break;
+    default:
+        for (int64_t i = lo; i < hi; i++) {
+            double xi = x[i], ti = t ? t[i] : tc;
+            s += (xi > 0 ? xi : 0) - xi * ti + log1p(exp(-fabs(xi)));
+        }
+    }
+    return s;
+}
+
+static int reduce_fwd(const struct zt_kctx *k, struct zt_node *n, int kind, int mean)
+{
+    const float *x = n->src[0]->data, *t = n->nsrc > 1 && n->src[1] ? n->src[1]->data : NULL;
+    int64_t cnt = NUMEL(n->src[0]), nb = (cnt + BLK - 1) / BLK;
+    double *part = zt_arena_alloc(k->arena, (size_t)nb * sizeof(double));
+    if (!part) return ZT_ENOMEM;
+#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (cnt >= PAR_MIN)
+    for (int64_t b = 0; b < nb; b++)
+        part[b] = block_sum(kind, x, t, n->f[0], b * BLK, b * BLK + BLK < cnt ? b * BLK + BLK : cnt);
+    double s = 0;
+    for (int64_t b = 0; b < nb; b++) s += part[b];
+    n->out->data[0] = (float)(mean ? s / (double)cnt : s);
+    return ZT_OK;
+}
+
+static int sum_fwd(const struct zt_kctx *k, struct zt_node *n) { return reduce_fwd(k, n, R_SUM, 0); }
+static int mean_fwd(const struct zt_kctx *k, struct zt_node *n) { return reduce_fwd(k, n, R_SUM, 1); }
+static int l1_fwd(const struct zt_kctx *k, struct zt_node *n) { return reduce_fwd(k, n, R_L1, 1); }
+static int mse_fwd(const struct zt_kctx *k, struct zt_node *n) { return reduce_fwd(k, n, R_MSE, 1); }
+static int bce_fwd(const struct zt_kctx *k, struct zt_node *n) { return reduce_fwd(k, n, R_BCE, 1); }
+
+static int l1_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *x = n->src[0]->data, *t = n->src[1]->data;
+    float *dx = ZT_GRAD(n->src[0]), *dt = ZT_GRAD(n->src[1]);
+    float g = (float)(n->out->grad[0] / (double)NUMEL(n->src[0]));
+    ELEMWISE(k, NUMEL(n->src[0]), {
+        float d = x[i] - t[i], sg = d > 0 ? g : d < 0 ? -g : 0.0f;
+        if (dx) dx[i] += sg;
+        if (dt) dt[i] -= sg;
+    });
+    return ZT_OK;
+}
+
+static int bce_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *x = n->src[0]->data, *t = n->src[1] ? n->src[1]->data : NULL;
+    float *dx = ZT_GRAD(n->src[0]), tc = n->f[0];
+    double g = n->out->grad[0] / (double)NUMEL(n->src[0]);
+    if (dx) ELEMWISE(k, NUMEL(n->src[0]), {
+        double sig = 1.0 / (1.0 + exp(-(double)x[i]));
+        dx[i] += (float)(g * (sig - (t ? t[i] : tc)));
+    });
+    return ZT_OK;
+}
+
 /* norms: channels / planes in parallel, each one's sums serial */
 
 static int bn_fwd(const struct zt_kctx *k, struct zt_node *n)
@@ -139,6 +309,15 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_DROPOUT] = dropout_fwd,
         [ZT_OP_BATCH_NORM] = bn_fwd,
         [ZT_OP_INSTANCE_NORM] = in_fwd,
+        [ZT_OP_SIGMOID] = sigmoid_fwd,
+        [ZT_OP_MUL] = mul_fwd,
+        [ZT_OP_AFFINE] = affine_fwd,
+        [ZT_OP_CONCAT] = concat_fwd,
+        [ZT_OP_SUM] = sum_fwd,
+        [ZT_OP_MEAN] = mean_fwd,
+        [ZT_OP_L1_LOSS] = l1_fwd,
+        [ZT_OP_MSE_LOSS] = mse_fwd,
+        [ZT_OP_BCE_LOGITS] = bce_fwd,
     },
     .bwd = {
         [ZT_OP_RELU] = relu_bwd,
@@ -147,6 +326,13 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_DROPOUT] = dropout_bwd,
         [ZT_OP_BATCH_NORM] = bn_bwd,
         [ZT_OP_INSTANCE_NORM] = in_bwd,
+        [ZT_OP_SIGMOID] = sigmoid_bwd,
+        [ZT_OP_AXPBY] = axpby_bwd,
+        [ZT_OP_MUL] = mul_bwd,
+        [ZT_OP_AFFINE] = affine_bwd,
+        [ZT_OP_CONCAT] = concat_bwd,
+        [ZT_OP_L1_LOSS] = l1_bwd,
+        [ZT_OP_BCE_LOGITS] = bce_bwd,
     },
 };
 
