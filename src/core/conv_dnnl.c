@@ -1,7 +1,8 @@
 /* conv_dnnl.c: convolution and transposed convolution (fwd, bwd-data,
  * bwd-weights) through oneDNN 2.6's C API, with a primitive cache keyed by
- * the full descriptor + direction. Plain NCHW in and out; oneDNN's blocked
- * layouts are used inside each call (reorders are cached too). */
+ * the full descriptor + direction. Plain NCHW in and out: per desc, either
+ * oneDNN's blocked JIT kernels with cached reorders around them, or its
+ * plain-layout gemm kernels, whichever ran faster (docs/internals/conv.md). */
 #include "conv.h"
 #include "../util/zt.h"
 
