@@ -324,7 +324,8 @@ TEST(ops, cpu_matches_ref)
 }
 
 /* Shapes past the cpu backend's parallel threshold (32768 elements), so
- * its OpenMP paths run: cpu vs ref as above, and 1 vs 3 threads bit for bit. */
+ * its OpenMP paths run: cpu vs ref as above, and 1 vs 3 threads bit for bit
+ * (except oneDNN sgemm, which only promises that at a fixed thread count). */
 #define BIG IN(4, 2, 8, 48, 48, INIT_UNIF, 1)
 #define BIGA IN(4, 2, 8, 48, 48, INIT_AWAY, 1)
 #define BIGV(init, g) IN(1, 8, 1, 1, 1, init, g)
@@ -348,6 +349,9 @@ static const struct opcase big_cases[] = {
     {"l1_loss_big", 2, {BIG, IN(4, 2, 8, 48, 48, INIT_OFFSET0, 1)}, TRAIN, b_l1},
     {"mse_loss_big", 2, {BIG, BIG}, TRAIN, b_mse},
     {"bce_logits_big", 2, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1), IN(4, 2, 8, 48, 48, INIT_PROB, 0)}, TRAIN, b_bce},
+    {"matmul_big", 2, {IN(2, 33, 70, 1, 1, INIT_UNIF, 1), IN(2, 70, 45, 1, 1, INIT_UNIF, 1)}, TRAIN, b_matmul},
+    {"linear_big", 3, {IN(2, 64, 300, 1, 1, INIT_UNIF, 1), IN(2, 128, 300, 1, 1, INIT_UNIF, 1),
+                       IN(1, 128, 1, 1, 1, INIT_UNIF, 1)}, TRAIN, b_linear},
     {"bce_logits_const_big", 1, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1)}, TRAIN, b_bce_const1},
 };
 
@@ -370,8 +374,10 @@ TEST(ops, cpu_parallel_paths)
         struct zt_tensor *x1[CASE_MAX_IN], *x3[CASE_MAX_IN];
         zt_case_inputs(oc, 77, vals);
         struct zt_tensor *y1 = zt_case_run(oc, g1, vals, x1), *y3 = zt_case_run(oc, g3, vals, x3);
-        CHECK_MSG(y1 && y3 && bitwise_equal(y1, y3, 0), "%s: 1 vs 3 threads differ", oc->name);
-        if (y1 && y3) {
+        int any_threads = strncmp(oc->name, "matmul", 6) && strncmp(oc->name, "linear", 6);
+        CHECK_MSG(y1 && y3, "%s: %s", oc->name, zt_errmsg());
+        if (y1 && y3 && any_threads) {
+            CHECK_MSG(bitwise_equal(y1, y3, 0), "%s: 1 vs 3 threads differ", oc->name);
             CHECK_OK(zt_graph_backward_seed(g1, y1, y1->data));
             CHECK_OK(zt_graph_backward_seed(g3, y3, y3->data));
             for (int i = 0; i < oc->nin; i++)

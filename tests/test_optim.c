@@ -13,6 +13,7 @@
 #include "../src/nn/safetensors.h"
 #include "../src/util/zt.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,4 +323,38 @@ TEST(optim, reproducible_at_fixed_threads)
     CHECK_OK(tiny_train(ZT_BACKEND_REF, 1, 5, &c0, &c1, yr));
     CHECK_NEAR(a1, c1, 1e-4); /* cpu (oneDNN) vs reference after 5 Adam steps */
     for (int i = 0; i < 384; i++) CHECK_NEAR(ya[i], yr[i], 1e-4);
+}
+
+/* Two engines training side by side on two threads give exactly what each
+ * gives alone: no shared mutable state between engines. */
+struct train_job {
+    int backend;
+    float l0, l1;
+    float y[384];
+    int rc;
+};
+
+static void *train_thread(void *arg)
+{
+    struct train_job *j = arg;
+    j->rc = tiny_train(j->backend, 1, 4, &j->l0, &j->l1, j->y);
+    return NULL;
+}
+
+TEST(optim, engines_run_concurrently)
+{
+    static struct train_job solo[2], par[2];
+    for (int i = 0; i < 2; i++) {
+        solo[i].backend = par[i].backend = i ? ZT_BACKEND_CPU : ZT_BACKEND_REF;
+        train_thread(&solo[i]);
+        CHECK_OK(solo[i].rc);
+    }
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&th[i], NULL, train_thread, &par[i]) == 0);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(par[i].rc);
+        CHECK(par[i].l1 == solo[i].l1);
+        CHECK(!memcmp(par[i].y, solo[i].y, sizeof solo[i].y));
+    }
 }

@@ -1,9 +1,10 @@
-/* kernels_cpu.c: the "cpu" backend: OpenMP-parallel kernels for the hot
- * elementwise, normalisation, concat and reduction/loss ops; every NULL
- * slot falls back to the reference kernel (engine.c). Elementwise work is
- * split by index, norm sums stay serial per channel/plane and whole-tensor
- * sums use fixed blocks, so results are bit-identical at any thread count.
- * Convolutions: see zt_engine_cpu_conv. */
+/* kernels_cpu.c: the "cpu" backend: OpenMP kernels for the hot elementwise,
+ * normalisation, concat and reduction/loss ops, oneDNN for matmul (sgemm)
+ * and convolutions (zt_engine_cpu_conv); NULL slots fall back to the
+ * reference kernels (engine.c). Elementwise work is split by index, norm
+ * sums stay serial per channel/plane and whole-tensor sums use fixed
+ * blocks: those are bit-identical at any thread count; oneDNN ones are
+ * reproducible at a fixed thread count. */
 #include "backend.h"
 #include "../util/zt.h"
 
@@ -186,6 +187,45 @@ static int concat_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
+/* matmul / linear through zt_sgemm (dnnl_sgemm on the engine's oneDNN
+ * context): a (M, K), b (K, N) or, transposed, (N, K); bias (N) */
+static int matmul_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const struct zt_tensor *a = n->src[0], *b = n->src[1], *bias = n->src[2];
+    int64_t M = a->shape[0], K = a->shape[1], N = n->out->shape[1];
+    int tb = (int)n->i[0];
+    float *y = n->out->data;
+    if (bias)
+        for (int64_t i = 0; i < M; i++) memcpy(y + i * N, bias->data, (size_t)N * sizeof(float));
+    zt_sgemm(k->conv->ctx, 0, tb, M, N, K, 1.0f, a->data, K, b->data, tb ? K : N,
+             bias ? 1.0f : 0.0f, y, N);
+    return ZT_OK;
+}
+
+static int matmul_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const struct zt_tensor *a = n->src[0], *b = n->src[1];
+    float *da = ZT_GRAD(n->src[0]), *db = ZT_GRAD(n->src[1]), *dbias = ZT_GRAD(n->src[2]);
+    const float *dy = n->out->grad;
+    int64_t M = a->shape[0], K = a->shape[1], N = n->out->shape[1];
+    int tb = (int)n->i[0];
+    void *c = k->conv->ctx;
+    if (da) /* da (M, K) += dy (M, N) @ op(b)^T */
+        zt_sgemm(c, 0, !tb, M, K, N, 1.0f, dy, N, b->data, tb ? K : N, 1.0f, da, K);
+    if (db && !tb) /* db (K, N) += a^T @ dy */
+        zt_sgemm(c, 1, 0, K, N, M, 1.0f, a->data, K, dy, N, 1.0f, db, N);
+    if (db && tb) /* db (N, K) += dy^T @ a */
+        zt_sgemm(c, 1, 0, N, K, M, 1.0f, dy, N, a->data, K, 1.0f, db, K);
+    if (dbias)
+#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (M * N >= PAR_MIN)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0;
+            for (int64_t i = 0; i < M; i++) s += dy[i * N + j];
+            dbias[j] += (float)s;
+        }
+    return ZT_OK;
+}
+
 /* --- whole-tensor reductions: fixed 4096-element blocks summed in
  * parallel (double), block sums added in block order: the result does not
  * depend on the thread count --- */
@@ -310,6 +350,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_BATCH_NORM] = bn_fwd,
         [ZT_OP_INSTANCE_NORM] = in_fwd,
         [ZT_OP_SIGMOID] = sigmoid_fwd,
+        [ZT_OP_MATMUL] = matmul_fwd,
         [ZT_OP_MUL] = mul_fwd,
         [ZT_OP_AFFINE] = affine_fwd,
         [ZT_OP_CONCAT] = concat_fwd,
@@ -327,6 +368,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_BATCH_NORM] = bn_bwd,
         [ZT_OP_INSTANCE_NORM] = in_bwd,
         [ZT_OP_SIGMOID] = sigmoid_bwd,
+        [ZT_OP_MATMUL] = matmul_bwd,
         [ZT_OP_AXPBY] = axpby_bwd,
         [ZT_OP_MUL] = mul_bwd,
         [ZT_OP_AFFINE] = affine_bwd,
