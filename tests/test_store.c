@@ -641,6 +641,17 @@ TEST(store, open_errors)
     CHECK(s == NULL);
     CHECK_MSG(strstr(zt_errmsg(), path) != NULL, "msg: %s", zt_errmsg());
     CHECK_RC(zt_store_open("", &s), ZT_EINVAL);
+    /* a file that is not a database */
+    snprintf(path, sizeof path, "%s/not_a_db.db", zt_test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 512; i++) fputs("garbage!", f);
+        fclose(f);
+    }
+    CHECK_RC(zt_store_open(path, &s), ZT_EDB);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(zt_errmsg(), "not a database") != NULL, "msg: %s", zt_errmsg());
     /* nothing listens on this socket folder */
     snprintf(path, sizeof path, "postgresql:///x?host=%s/nopg&connect_timeout=2",
              zt_test_tmpdir());
