@@ -216,3 +216,32 @@ int zt_graph_backward(struct zt_graph *g, struct zt_tensor *loss)
     const float one = 1.0f;
     return zt_graph_backward_seed(g, loss, &one);
 }
+
+struct zt_arena_mark zt_graph_mark(struct zt_graph *g) { return zt_arena_mark(g->arena); }
+
+struct zt_tensor *zt_graph_release_keep(struct zt_graph *g, struct zt_arena_mark m,
+                                        const struct zt_tensor *t)
+{
+    if (g->rc) return NULL;
+    if (g->flags & ZT_GRAPH_GRAD) {
+        zt_seterr("graph: release_keep in a pass that records a tape");
+        return zt_graph_fail(g, ZT_EINVAL);
+    }
+    if (!t || !zt_tensor_is_contiguous(t)) {
+        zt_seterr("graph: release_keep needs a contiguous tensor");
+        return zt_graph_fail(g, ZT_EINVAL);
+    }
+    struct zt_tensor keep = *t;
+    size_t bytes = (size_t)zt_tensor_numel(t) * sizeof(float);
+    float *tmp = malloc(bytes);
+    if (!tmp) {
+        zt_seterr("graph: out of memory");
+        return zt_graph_fail(g, ZT_ENOMEM);
+    }
+    memcpy(tmp, t->data, bytes);
+    zt_arena_release(g->arena, m);
+    struct zt_tensor *out = zt_graph_input(g, keep.ndim, keep.shape, tmp, 0);
+    free(tmp);
+    if (out) out->name = keep.name;
+    return out;
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "tensor.h"
 
 struct zt_engine;
@@ -43,6 +44,17 @@ struct zt_tensor *zt_graph_input(struct zt_graph *g, int ndim, const int64_t *sh
 /* Arena tensor header over caller memory (borrowed, no copy; must outlive the pass). */
 struct zt_tensor *zt_graph_wrap(struct zt_graph *g, int ndim, const int64_t *shape, float *data,
                                 int requires_grad);
+
+/* Inference memory reuse: zt_graph_mark() remembers the arena position;
+ * zt_graph_release_keep(g, m, t) ends every allocation made since m and
+ * returns a fresh copy of t (made after the release; its data and shape,
+ * no grad, no node), so a chain of inference ops can run in the memory of
+ * one block at a time. Only for passes without a tape (flags without
+ * ZT_GRAPH_GRAD): a tape would point into released memory (ZT_EINVAL).
+ * NULL on failure (graph failed). */
+struct zt_arena_mark zt_graph_mark(struct zt_graph *g);
+struct zt_tensor *zt_graph_release_keep(struct zt_graph *g, struct zt_arena_mark m,
+                                        const struct zt_tensor *t);
 
 /* Reverse pass from a scalar loss (seed dL/dloss = 1). Gradients are added
  * into every reachable tensor's grad: parameters' persistent grad buffers

@@ -5,6 +5,7 @@
 #include "ops.h"
 #include "../util/zt.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define SRCS(...) ((struct zt_tensor *const[]){__VA_ARGS__})
@@ -37,6 +38,9 @@ static struct zt_tensor *conv_common(struct zt_graph *g, int transposed, struct 
     if (!a) a = &z;
     if (x->ndim != 4) return bad(g, op, "wants x (N, C, H, W), got", x);
     if (w->ndim != 4) return bad(g, op, "wants a 4-D weight, got", w);
+    for (int i = 0; i < 4; i++)
+        if (x->shape[i] > INT32_MAX / 4 || w->shape[i] > INT32_MAX / 4)
+            return bad(g, op, "dimension too large:", x->shape[i] > INT32_MAX / 4 ? x : w);
     struct zt_conv_desc d = {0};
     d.n = (int)x->shape[0];
     d.cin = (int)x->shape[1];
