@@ -29,6 +29,7 @@ zt_pg_start() {
         id postgres >/dev/null 2>&1 || { echo "pg_env: running as root but there is no user 'postgres' to run the server" >&2; return 1; }
         chown postgres: "$dir" "$sock" || return 1
         as=(runuser -u postgres --)
+        "${as[@]}" test -w "$dir" -a -w "$sock" || { echo "pg_env: user postgres cannot write $dir (a parent folder is not world-searchable?)" >&2; rm -rf "$dir"; return 1; }
     fi
     "${as[@]}" "$bin/initdb" -D "$dir/data" -U ztyle -A trust -E UTF8 --locale=C --no-sync \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; echo "pg_env: initdb failed" >&2; return 1; }
