@@ -40,8 +40,7 @@ void zt_pair_deinit(struct zt_pair *p)
     p->nhints = 0;
 }
 
-int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o, uint64_t seed,
-                       struct zt_pair *out)
+int zt_pair_planes(const struct zt_image *src, const struct zt_pair_opts *o, struct zt_pair *out)
 {
     static const uint8_t white[4] = {255, 255, 255, 255};
     struct zt_pair p = {0};
@@ -63,9 +62,6 @@ int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o,
     if ((rc = zt_mask_garment(&content, &o->mask, &cmask))) goto fail;
     if ((rc = zt_image_new(&p.mask, o->size, o->size, 1))) goto fail;
     zt_image_paste(&p.mask, &cmask, x, y);
-    if ((rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
-                                &p.nhints)))
-        goto fail;
     *out = p;
     p = (struct zt_pair){0};
 fail:
@@ -74,6 +70,22 @@ fail:
     zt_image_free(&content);
     zt_image_free(&cmask);
     return rc;
+}
+
+int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o, uint64_t seed,
+                       struct zt_pair *out)
+{
+    struct zt_pair p = {0};
+    int rc = zt_pair_planes(src, o, &p);
+    if (rc) return rc;
+    rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
+                           &p.nhints);
+    if (rc) {
+        zt_pair_deinit(&p);
+        return rc;
+    }
+    *out = p;
+    return ZT_OK;
 }
 
 int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,

@@ -37,6 +37,9 @@ struct zt_pair {
  * thread counts and dataset order). */
 uint64_t zt_pair_seed(uint64_t run_seed, const char *id);
 
+/* photo, edges and mask only (hint planes left empty). */
+int zt_pair_planes(const struct zt_image *photo, const struct zt_pair_opts *o,
+                   struct zt_pair *out);
 /* Builds every plane from an already decoded photo (1/3/4 channels). The
  * mask is computed on the un-padded content so the white letterbox is not
  * mistaken for background colour. On failure *out is untouched. */

@@ -1,0 +1,54 @@
+/* trainset.h: the training images held in memory, prepared once (photo
+ * letterboxed to the load size, its edge map and garment mask), and batches
+ * cut from them with pix2pix's augmentation (random crop to the crop size,
+ * horizontal flip) and colour hints re-simulated for every batch. All the
+ * randomness of a batch comes from its seed, so a resumed run replays it. */
+#ifndef ZT_TRAINSET_H
+#define ZT_TRAINSET_H
+
+#include <stdint.h>
+
+#include "../img/edges.h"
+#include "../img/hints.h"
+#include "../img/image.h"
+#include "dataset.h"
+
+struct zt_progress;
+
+struct zt_train_item {
+    struct zt_image photo, edges, mask; /* load x load; 3, 1, 1 channels */
+    int category;
+    char *id;   /* owned */
+    char *path; /* owned: source photo */
+};
+
+struct zt_trainset {
+    int n;
+    struct zt_train_item *it; /* owned */
+    int load, crop;
+    int ncat;                 /* categories of the catmap (one-hot width) */
+    struct zt_hint_params hint;
+};
+
+/* Prepares every sample of ds in split whose category is mapped (>= 0) at
+ * load x load with the edge method, on nthreads. Photos that fail to decode
+ * are skipped with a warning line on stderr (counted in *skipped).
+ * prog (optional) gets one unit per sample. crop <= load. */
+int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
+                      enum zt_edge_method method, int nthreads, struct zt_progress *prog,
+                      struct zt_trainset *out, int *skipped);
+void zt_trainset_deinit(struct zt_trainset *ts); /* NULL-safe */
+
+struct zt_batch_opts {
+    int augment;     /* 1: random crop + flip (training); 0: centre crop, no flip */
+    int conditioned; /* 1: category one-hot planes (ncat of them) */
+    int no_hints;    /* 1: empty hint planes (evaluation without hints) */
+    int fixed_hints; /* > 0: exactly this many hints (evaluation protocol) */
+};
+
+/* Fills A (n x in_ch x crop x crop) and B (n x 3 x crop x crop) for items
+ * idx[0..n). Sample k's randomness comes from zt_pair_seed(seed, id). */
+int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint64_t seed,
+                      const struct zt_batch_opts *o, float *A, float *B);
+
+#endif
