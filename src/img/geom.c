@@ -65,6 +65,20 @@ static int taps_init(struct taps *t, int in, int out)
     return ZT_OK;
 }
 
+/* One row of the horizontal pass: in (src w, C) -> o (w, C). */
+static inline __attribute__((always_inline)) void hrow(const uint8_t *in, float *o,
+                                                       const struct taps *t, int w, const int C)
+{
+    for (int x = 0; x < w; x++, o += C) {
+        const float *wk = t->w + (size_t)x * t->ksize;
+        const uint8_t *p = in + (size_t)t->start[x] * C;
+        float s[4] = {0, 0, 0, 0};
+        for (int k = 0; k < t->n[x]; k++, p += C)
+            for (int ch = 0; ch < C; ch++) s[ch] += wk[k] * p[ch];
+        for (int ch = 0; ch < C; ch++) o[ch] = s[ch];
+    }
+}
+
 static inline uint8_t to_u8(float v)
 {
     return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
@@ -95,13 +109,10 @@ int zt_image_resize(const struct zt_image *src, int w, int h, struct zt_image *o
     for (int y = 0; y < src->h; y++) {
         const uint8_t *in = zt_image_at(src, 0, y);
         float *o = tmp + (size_t)y * rowlen;
-        for (int x = 0; x < w; x++, o += c) {
-            const float *wk = tx.w + (size_t)x * tx.ksize;
-            const uint8_t *p = in + (size_t)tx.start[x] * c;
-            float s[4] = {0, 0, 0, 0};
-            for (int k = 0; k < tx.n[x]; k++, p += c)
-                for (int ch = 0; ch < c; ch++) s[ch] += wk[k] * p[ch];
-            for (int ch = 0; ch < c; ch++) o[ch] = s[ch];
+        switch (c) { /* constant channel counts let the compiler unroll */
+        case 1: hrow(in, o, &tx, w, 1); break;
+        case 3: hrow(in, o, &tx, w, 3); break;
+        default: hrow(in, o, &tx, w, 4); break;
         }
     }
     /* vertical pass: tmp -> dst (h, w, c), one accumulated row at a time */
