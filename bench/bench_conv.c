@@ -87,33 +87,48 @@ static double clock_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* best-of-reps time of each direction for layer l, seconds */
-static void time_layer(struct zt_dnnl *c, const struct layer *l, const struct bufs *B, int reps,
-                       int floor, double t[3], int used[3])
+enum { NVAR = 4 };
+static const struct {
+    const char *name;
+    int algo, floor;
+} variants[NVAR] = {
+    {"auto (plain NCHW in/out)", ZT_DNNL_AUTO, 0},
+    {"blocked + reorders", ZT_DNNL_BLOCKED, 0},
+    {"gemm (plain layouts)", ZT_DNNL_GEMM, 0},
+    {"blocked, no reorders (floor)", ZT_DNNL_BLOCKED, 1},
+};
+
+/* one call of direction k of layer l with context c (of variant v) */
+static void call(struct zt_dnnl *c, const struct layer *l, const struct bufs *B, int k)
 {
     const struct zt_conv_desc *d = &l->d;
-    for (int k = 0; k < 3; k++) t[k] = 1e30;
-    for (int r = 0; r < reps + 1; r++) { /* the first round builds primitives */
-        /* floor: skip reorders after the first round filled the blocked buffers */
-        zt_dnnl_bench_skip_reorders(c, floor && r > 0);
-        double t0 = clock_s();
-        zt_conv_dnnl_fwd(c, d, B->x, B->w, l->bias ? B->b : NULL, B->y);
-        used[0] = zt_dnnl_last_algo(c);
-        double t1 = clock_s();
-        used[1] = 0;
-        if (l->need_dx) {
-            zt_conv_dnnl_bwd_data(c, d, B->y, B->w, B->dx, 0);
-            used[1] = zt_dnnl_last_algo(c);
+    if (k == 0) zt_conv_dnnl_fwd(c, d, B->x, B->w, l->bias ? B->b : NULL, B->y);
+    else if (k == 1) zt_conv_dnnl_bwd_data(c, d, B->y, B->w, B->dx, 0);
+    else zt_conv_dnnl_bwd_weights(c, d, B->x, B->y, B->dw, l->bias ? B->db : NULL, 0);
+}
+
+/* best-of-reps seconds t[v][k] of every variant v and direction k for layer
+ * l; the variants take turns inside each round so that load from other
+ * processes hits them alike. Round 0 builds (and tunes) primitives and, for
+ * the floor, fills the blocked buffers before reorders are skipped. */
+static void time_layer(struct zt_dnnl **ctx, const struct layer *l, const struct bufs *B,
+                       int reps, double t[NVAR][3], int used[3])
+{
+    for (int v = 0; v < NVAR; v++)
+        for (int k = 0; k < 3; k++) t[v][k] = 1e30;
+    used[1] = 0;
+    for (int r = 0; r < reps + 1; r++)
+        for (int k = 0; k < 3; k++) {
+            if (k == 1 && !l->need_dx) continue;
+            for (int v = 0; v < NVAR; v++) {
+                zt_dnnl_bench_skip_reorders(ctx[v], variants[v].floor && r > 0);
+                double t0 = clock_s();
+                call(ctx[v], l, B, k);
+                double dt = clock_s() - t0;
+                if (v == 0) used[k] = zt_dnnl_last_algo(ctx[v]);
+                if (r > 0) t[v][k] = ZT_MIN(t[v][k], dt);
+            }
         }
-        double t2 = clock_s();
-        zt_conv_dnnl_bwd_weights(c, d, B->x, B->y, B->dw, l->bias ? B->db : NULL, 0);
-        used[2] = zt_dnnl_last_algo(c);
-        double t3 = clock_s();
-        if (r == 0) continue;
-        t[0] = ZT_MIN(t[0], t1 - t0);
-        t[1] = ZT_MIN(t[1], t2 - t1);
-        t[2] = ZT_MIN(t[2], t3 - t2);
-    }
 }
 
 static const char *algo_name(int a)
@@ -121,58 +136,73 @@ static const char *algo_name(int a)
     return a == ZT_DNNL_BLOCKED ? "blocked" : a == ZT_DNNL_GEMM ? "gemm" : a ? "?" : "ref";
 }
 
-/* one pass over the layers with a fresh context; prints a table when asked;
- * tot: per-direction seconds, returns all-direction seconds */
-static double run_pass(const struct layer *L, const struct bufs *B, int nt, int algo, int floor,
-                       int reps, int table, double tot[3], double ftot[3])
+/* all layers at nt threads: per-layer table of variant `show` (or all with
+ * verbose) and a summary of every variant */
+static void run_threads(const struct layer *L, const struct bufs *B, int nt, int reps,
+                        int verbose)
 {
-    struct zt_dnnl *c = zt_dnnl_new(nt);
-    if (!c || zt_dnnl_set_algo(c, algo)) {
-        fprintf(stderr, "%s\n", zt_errmsg());
-        exit(1);
+    struct zt_dnnl *ctx[NVAR];
+    for (int v = 0; v < NVAR; v++) {
+        ctx[v] = zt_dnnl_new(nt);
+        if (!ctx[v] || zt_dnnl_set_algo(ctx[v], variants[v].algo)) {
+            fprintf(stderr, "%s\n", zt_errmsg());
+            exit(1);
+        }
     }
-    for (int k = 0; k < 3; k++) tot[k] = ftot[k] = 0;
-    if (table)
-        printf("\n%-4s %-28s %9s %7s %9s %7s %9s %7s  %s\n", "", "shape", "fwd ms", "GF/s",
-               "bwd-d ms", "GF/s", "bwd-w ms", "GF/s", "algo f/d/w");
+    double lt[NLAYERS][NVAR][3], tot[NVAR][3] = {{0}}, ftot[3] = {0};
+    int used[NLAYERS][3];
     for (int i = 0; i < NLAYERS; i++) {
-        const struct zt_conv_desc *d = &L[i].d;
-        double t[3], f = flops(d);
-        int used[3];
-        time_layer(c, &L[i], B, reps, floor, t, used);
-        if (table) {
+        time_layer(ctx, &L[i], B, reps, lt[i], used[i]);
+        double f = flops(&L[i].d);
+        for (int k = 0; k < 3; k++) {
+            if (k == 1 && !L[i].need_dx) continue;
+            ftot[k] += f;
+            for (int v = 0; v < NVAR; v++) tot[v][k] += lt[i][v][k];
+        }
+    }
+    printf("\n=== threads %d\n", nt);
+    for (int v = 0; v < NVAR; v++) {
+        if (v && !verbose) break;
+        printf("\n%s:\n%-4s %-28s %9s %7s %9s %7s %9s %7s%s\n", variants[v].name, "", "shape",
+               "fwd ms", "GF/s", "bwd-d ms", "GF/s", "bwd-w ms", "GF/s",
+               v == 0 ? "  algo f/d/w" : "");
+        for (int i = 0; i < NLAYERS; i++) {
+            const struct zt_conv_desc *d = &L[i].d;
+            double f = flops(d);
             char shape[64];
             snprintf(shape, sizeof shape, "%s %d->%d %dx%d->%dx%d", d->transposed ? "T" : "C",
                      d->cin, d->cout, d->h, d->w, d->oh, d->ow);
             printf("%-4s %-28s", L[i].name, shape);
-        }
-        for (int k = 0; k < 3; k++) {
-            if (k == 1 && !L[i].need_dx) {
-                if (table) printf(" %9s %7s", "-", "-");
-                continue;
+            for (int k = 0; k < 3; k++) {
+                if (k == 1 && !L[i].need_dx) printf(" %9s %7s", "-", "-");
+                else printf(" %9.2f %7.1f", lt[i][v][k] * 1e3, f / lt[i][v][k] * 1e-9);
             }
-            if (table) printf(" %9.2f %7.1f", t[k] * 1e3, f / t[k] * 1e-9);
-            tot[k] += t[k];
-            ftot[k] += f;
+            if (v == 0)
+                printf("  %s/%s/%s", algo_name(used[i][0]),
+                       L[i].need_dx ? algo_name(used[i][1]) : "-", algo_name(used[i][2]));
+            printf("\n");
         }
-        if (table)
-            printf("  %s/%s/%s\n", algo_name(used[0]), L[i].need_dx ? algo_name(used[1]) : "-",
-                   algo_name(used[2]));
-    }
-    if (table) {
-        printf("%-33s %9.1f %7.1f %9.1f %7.1f %9.1f %7.1f\n", "total", tot[0] * 1e3,
-               ftot[0] / tot[0] * 1e-9, tot[1] * 1e3, ftot[1] / tot[1] * 1e-9, tot[2] * 1e3,
-               ftot[2] / tot[2] * 1e-9);
+        printf("%-33s %9.1f %7.1f %9.1f %7.1f %9.1f %7.1f\n", "total", tot[v][0] * 1e3,
+               ftot[0] / tot[v][0] * 1e-9, tot[v][1] * 1e3, ftot[1] / tot[v][1] * 1e-9,
+               tot[v][2] * 1e3, ftot[2] / tot[v][2] * 1e-9);
         struct zt_dnnl_stats s;
-        zt_dnnl_get_stats(c, &s);
+        zt_dnnl_get_stats(ctx[v], &s);
         printf("primitives %lld, reorders %lld, hits %lld, misses %lld, tuned %lld (gemm %lld), "
                "fallbacks %lld, workspace %.1f MB\n",
                (long long)s.primitives_created, (long long)s.reorders_created,
                (long long)s.cache_hits, (long long)s.cache_misses, (long long)s.tuned,
                (long long)s.chose_gemm, (long long)s.fallbacks, s.workspace_bytes / 1e6);
     }
-    zt_dnnl_free(c);
-    return tot[0] + tot[1] + tot[2];
+    double fl = ftot[0] + ftot[1] + ftot[2];
+    double floor_all = tot[NVAR - 1][0] + tot[NVAR - 1][1] + tot[NVAR - 1][2];
+    printf("\nthreads %d summary (ms: fwd + bwd-data + bwd-weights = all, GFLOP/s)\n", nt);
+    for (int v = 0; v < NVAR; v++) {
+        double all = tot[v][0] + tot[v][1] + tot[v][2];
+        printf("  %-30s %7.1f + %7.1f + %7.1f = %7.1f ms  %6.1f GF/s  %.2fx floor\n",
+               variants[v].name, tot[v][0] * 1e3, tot[v][1] * 1e3, tot[v][2] * 1e3, all * 1e3,
+               fl / all * 1e-9, all / floor_all);
+    }
+    for (int v = 0; v < NVAR; v++) zt_dnnl_free(ctx[v]);
 }
 
 int main(int argc, char **argv)
@@ -209,36 +239,14 @@ int main(int argc, char **argv)
     }
     struct bufs B = {buf(mx), buf(mw), buf(512), buf(my), buf(mx), buf(mw), buf(512)};
     printf("unet_256 convolutions (ngf 64, batch 1, 3x256x256; no bwd-data for e1), oneDNN 2.6,\n"
-           "%s time, best of %d runs per call; reference floor (all convs in blocked layout, measured\n"
-           "elsewhere): 413 ms at 1 thread, 219 ms at 2\n",
+           "%s time, best of %d runs per call, variants interleaved; reference floor (all\n"
+           "convs in blocked layout, measured elsewhere): 413 ms at 1 thread, 219 ms at 2\n",
            use_cpu_clock ? "calling thread's CPU" : "wall", reps);
-    static const struct {
-        const char *name;
-        int algo, floor;
-    } variants[] = {
-        {"auto (plain NCHW in/out)", ZT_DNNL_AUTO, 0},
-        {"blocked + reorders", ZT_DNNL_BLOCKED, 0},
-        {"gemm (plain layouts)", ZT_DNNL_GEMM, 0},
-        {"blocked, no reorders (floor)", ZT_DNNL_BLOCKED, 1},
-    };
     const char *p = tlist;
     while (*p) {
         int nt = atoi(p);
         if (nt < 1) break;
-        double all[4], tot[4][3], ftot[4][3];
-        printf("\n=== threads %d\n", nt);
-        for (int v = 0; v < 4; v++) {
-            if (verbose || v == 0) printf("\n%s:", variants[v].name);
-            all[v] = run_pass(L, &B, nt, variants[v].algo, variants[v].floor, reps,
-                              verbose || v == 0, tot[v], ftot[v]);
-        }
-        printf("\nthreads %d summary (ms: fwd + bwd-data + bwd-weights = all, GFLOP/s)\n", nt);
-        for (int v = 0; v < 4; v++) {
-            double f = ftot[v][0] + ftot[v][1] + ftot[v][2];
-            printf("  %-30s %7.1f + %7.1f + %7.1f = %7.1f ms  %6.1f GF/s  %.2fx floor\n",
-                   variants[v].name, tot[v][0] * 1e3, tot[v][1] * 1e3, tot[v][2] * 1e3,
-                   all[v] * 1e3, f / all[v] * 1e-9, all[v] / all[3]);
-        }
+        run_threads(L, &B, nt, reps, verbose);
         p = strchr(p, ',');
         if (!p) break;
         p++;
