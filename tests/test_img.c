@@ -78,8 +78,9 @@ static int max_abs_diff(const struct zt_image *a, const struct zt_image *b)
     return m;
 }
 
-/* A JPEG of im with an EXIF APP1 carrying orientation v (0 = no EXIF). */
-static void make_exif_jpeg(const struct zt_image *im, int v, struct zt_buf *out)
+/* A JPEG of im (RGB) with an EXIF APP1 carrying orientation v (0 = no
+ * EXIF); progressive if prog. */
+static void make_exif_jpeg(const struct zt_image *im, int v, int prog, struct zt_buf *out)
 {
     unsigned char *exif_bytes = NULL;
     unsigned int exif_len = 0;
@@ -108,6 +109,7 @@ static void make_exif_jpeg(const struct zt_image *im, int v, struct zt_buf *out)
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, 95, TRUE);
+    if (prog) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
     if (exif_bytes) jpeg_write_marker(&cinfo, JPEG_APP0 + 1, exif_bytes, exif_len);
     while (cinfo.next_scanline < cinfo.image_height) {
@@ -303,6 +305,49 @@ TEST(img, jpeg_rgb_gray)
     zt_image_free(&rgba);
 }
 
+TEST(img, jpeg_cmyk)
+{
+    /* Adobe (inverted) CMYK as Photoshop writes it: stored c = 255 - C, so
+     * (200,100,50, k=255) is RGB (200,100,50) and k=128 halves it */
+    enum { W = 16, H = 8 };
+    uint8_t px[W * H * 4];
+    for (int i = 0; i < W * H; i++) {
+        uint8_t v[4] = {200, 100, 50, (uint8_t)(i % W < W / 2 ? 255 : 128)};
+        memcpy(px + i * 4, v, 4);
+    }
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_error_mgr jerr;
+    unsigned char *mem = NULL;
+    unsigned long memlen = 0;
+    cinfo.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &mem, &memlen);
+    cinfo.image_width = W, cinfo.image_height = H;
+    cinfo.input_components = 4;
+    cinfo.in_color_space = JCS_CMYK;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 95, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < H) {
+        JSAMPROW row = px + (size_t)cinfo.next_scanline * W * 4;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    struct zt_image im;
+    CHECK_OK(zt_image_decode(mem, memlen, 0, NULL, &im));
+    CHECK(im.c == 3 && im.w == W && im.h == H);
+    if (im.px) {
+        const uint8_t *a = zt_image_at(&im, 2, 4), *b = zt_image_at(&im, 13, 4);
+        CHECK_MSG(abs(a[0] - 200) <= 3 && abs(a[1] - 100) <= 3 && abs(a[2] - 50) <= 3, "%d %d %d",
+                  a[0], a[1], a[2]);
+        CHECK_MSG(abs(b[0] - 100) <= 3 && abs(b[1] - 50) <= 3 && abs(b[2] - 25) <= 3, "%d %d %d",
+                  b[0], b[1], b[2]);
+    }
+    zt_image_free(&im);
+    free(mem);
+}
+
 TEST(img, webp)
 {
     struct zt_image a, d;
@@ -370,6 +415,18 @@ TEST(img, truncated_and_corrupt)
     uint8_t *webpl = NULL;
     size_t nwebpl = WebPEncodeLosslessRGB(a.px, a.w, a.h, a.w * 3, &webpl);
     check_truncations("jpeg", jpg.data, jpg.len);
+    struct zt_buf prog = {0}, base = {0};
+    struct zt_image ib = {0};
+    make_exif_jpeg(&a, 0, 1, &prog); /* same coefficients as base, rearranged in scans */
+    make_exif_jpeg(&a, 0, 0, &base);
+    CHECK_OK(zt_image_decode(prog.data, prog.len, 0, NULL, &im));
+    CHECK_OK(zt_image_decode(base.data, base.len, 0, NULL, &ib));
+    CHECK(prog.len != base.len && im.px && ib.px && max_abs_diff(&ib, &im) <= 1);
+    zt_image_free(&im);
+    zt_image_free(&ib);
+    zt_buf_deinit(&base);
+    check_truncations("progressive jpeg", prog.data, prog.len);
+    zt_buf_deinit(&prog);
     check_truncations("png", png.data, png.len);
     check_truncations("webp", webp, nwebp);
     check_truncations("webp lossless", webpl, nwebpl);
@@ -509,7 +566,7 @@ TEST(img, exif_orientation)
     };
     for (int v = 0; v <= 8; v++) {
         struct zt_buf b = {0};
-        make_exif_jpeg(&src, v, &b);
+        make_exif_jpeg(&src, v, v == 6, &b); /* 6: progressive too */
         struct zt_image im;
         CHECK_OK(zt_image_decode(b.data, b.len, 0, NULL, &im));
         zt_buf_deinit(&b);
