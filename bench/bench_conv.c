@@ -1,6 +1,7 @@
 /* bench_conv.c: times the convolutions of a pix2pix unet_256 generator
  * (ngf 64, batch 1, 3x256x256) through the oneDNN kernels: forward,
- * backward-data, backward-weights per layer, at 1 and 2 threads, with GFLOP/s.
+ * backward-data, backward-weights (accumulating, as the graph calls them) per
+ * layer, at 1 and 2 threads, with GFLOP/s.
  * Variants: AUTO (what the engine uses), BLOCKED with reorders, GEMM, and
  * BLOCKED without reorders (the floor of keeping activations blocked).
  * Usage: bench_conv [-r reps] [-t 1,2] [-v] [-c]   (make bench-conv ARGS="...") */
@@ -98,13 +99,14 @@ static const struct {
     {"blocked, no reorders (floor)", ZT_DNNL_BLOCKED, 1},
 };
 
-/* one call of direction k of layer l with context c (of variant v) */
+/* one call of direction k of layer l with context c; the backward calls
+ * accumulate, as the engine's graph calls them (gradients are summed) */
 static void call(struct zt_dnnl *c, const struct layer *l, const struct bufs *B, int k)
 {
     const struct zt_conv_desc *d = &l->d;
     if (k == 0) zt_conv_dnnl_fwd(c, d, B->x, B->w, l->bias ? B->b : NULL, B->y);
-    else if (k == 1) zt_conv_dnnl_bwd_data(c, d, B->y, B->w, B->dx, 0);
-    else zt_conv_dnnl_bwd_weights(c, d, B->x, B->y, B->dw, l->bias ? B->db : NULL, 0);
+    else if (k == 1) zt_conv_dnnl_bwd_data(c, d, B->y, B->w, B->dx, 1);
+    else zt_conv_dnnl_bwd_weights(c, d, B->x, B->y, B->dw, l->bias ? B->db : NULL, 1);
 }
 
 /* best-of-reps seconds t[v][k] of every variant v and direction k for layer
