@@ -32,7 +32,7 @@ endif
 CFLAGS ?=
 CFLAGS += $(BASE_CFLAGS) $(OPT)
 CXXFLAGS += $(BASE_CXXFLAGS) $(OPT)
-LDLIBS := $(PKG_LIBS) -ldnnl -lm -lpthread -fopenmp
+LDLIBS := $(PKG_LIBS) -ldnnl -lfaiss -llapack -lblas -lm -lpthread -fopenmp
 EXTRA_LDLIBS ?=
 
 B := build/$(MODE)

@@ -1,0 +1,407 @@
+/* index.c: exact inner-product index: item storage, filtered multi-threaded
+ * scan with per-thread top-k heaps, and the index file. */
+#include "index.h"
+#include "../util/parallel.h"
+#include "../util/zt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct zt_index {
+    int dim;
+    int64_t n, cap;
+    float *vec;       /* n * dim */
+    int64_t *price;   /* n */
+    int32_t *cat;     /* n */
+    int64_t *id_off;  /* n offsets into ids */
+    char *ids;        /* NUL-terminated ids back to back */
+    int64_t ids_len, ids_cap;
+    int sorted;       /* ids added in strictly increasing order */
+};
+
+int zt_index_new(int dim, struct zt_index **out)
+{
+    *out = NULL;
+    if (dim < 1 || dim > 65536) {
+        zt_seterr("index: dimension %d outside 1..65536", dim);
+        return ZT_EINVAL;
+    }
+    struct zt_index *ix = calloc(1, sizeof *ix);
+    if (!ix) {
+        zt_seterr("index: out of memory");
+        return ZT_ENOMEM;
+    }
+    ix->dim = dim;
+    ix->sorted = 1;
+    *out = ix;
+    return ZT_OK;
+}
+
+void zt_index_free(struct zt_index *ix)
+{
+    if (!ix) return;
+    free(ix->vec);
+    free(ix->price);
+    free(ix->cat);
+    free(ix->id_off);
+    free(ix->ids);
+    free(ix);
+}
+
+static int grow(void **p, size_t elem, int64_t n)
+{
+    void *q = realloc(*p, elem * (size_t)n);
+    if (!q) return ZT_ENOMEM;
+    *p = q;
+    return ZT_OK;
+}
+
+int zt_index_reserve(struct zt_index *ix, int64_t n)
+{
+    if (n <= ix->cap) return ZT_OK;
+    if (grow((void **)&ix->vec, sizeof(float) * (size_t)ix->dim, n) ||
+        grow((void **)&ix->price, sizeof(int64_t), n) || grow((void **)&ix->cat, sizeof(int32_t), n) ||
+        grow((void **)&ix->id_off, sizeof(int64_t), n)) {
+        zt_seterr("index: out of memory for %lld items", (long long)n);
+        return ZT_ENOMEM;
+    }
+    ix->cap = n;
+    return ZT_OK;
+}
+
+int zt_index_add(struct zt_index *ix, const char *id, int category, int64_t price, const float *v)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len > 128) {
+        zt_seterr("index: id must be 1-128 bytes");
+        return ZT_EINVAL;
+    }
+    if (ix->n == ix->cap) {
+        int rc = zt_index_reserve(ix, ix->cap ? ix->cap * 2 : 1024);
+        if (rc) return rc;
+    }
+    if (ix->ids_len + (int64_t)len + 1 > ix->ids_cap) {
+        int64_t c = ix->ids_cap ? ix->ids_cap * 2 : 16384;
+        while (c < ix->ids_len + (int64_t)len + 1) c *= 2;
+        if (grow((void **)&ix->ids, 1, c)) {
+            zt_seterr("index: out of memory");
+            return ZT_ENOMEM;
+        }
+        ix->ids_cap = c;
+    }
+    if (ix->n > 0 && ix->sorted && strcmp(ix->ids + ix->id_off[ix->n - 1], id) >= 0) ix->sorted = 0;
+    memcpy(ix->ids + ix->ids_len, id, len + 1);
+    ix->id_off[ix->n] = ix->ids_len;
+    ix->ids_len += (int64_t)len + 1;
+    memcpy(ix->vec + (size_t)ix->n * ix->dim, v, sizeof(float) * (size_t)ix->dim);
+    ix->price[ix->n] = price;
+    ix->cat[ix->n] = category;
+    ix->n++;
+    return ZT_OK;
+}
+
+int64_t zt_index_count(const struct zt_index *ix) { return ix->n; }
+int zt_index_dim(const struct zt_index *ix) { return ix->dim; }
+const char *zt_index_id(const struct zt_index *ix, int64_t i) { return ix->ids + ix->id_off[i]; }
+int zt_index_category(const struct zt_index *ix, int64_t i) { return ix->cat[i]; }
+int64_t zt_index_price(const struct zt_index *ix, int64_t i) { return ix->price[i]; }
+const float *zt_index_vector(const struct zt_index *ix, int64_t i)
+{
+    return ix->vec + (size_t)i * ix->dim;
+}
+
+int64_t zt_index_find(const struct zt_index *ix, const char *id)
+{
+    if (ix->sorted) {
+        int64_t lo = 0, hi = ix->n - 1;
+        while (lo <= hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(zt_index_id(ix, mid), id);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
+    for (int64_t i = 0; i < ix->n; i++)
+        if (!strcmp(zt_index_id(ix, i), id)) return i;
+    return -1;
+}
+
+int zt_index_match(const struct zt_index *ix, int64_t i, const struct zt_index_filter *f)
+{
+    if (!f) return 1;
+    if (f->category >= 0 && ix->cat[i] != f->category) return 0;
+    if (ix->price[i] < f->price_min) return 0;
+    if (f->has_price_max && ix->price[i] > f->price_max) return 0;
+    return 1;
+}
+
+/* --- top-k --- */
+
+/* a ranks before b */
+static int better(const struct zt_hit *a, const struct zt_hit *b)
+{
+    return a->score > b->score || (a->score == b->score && a->idx < b->idx);
+}
+
+void zt_topk_init(struct zt_topk *t, struct zt_hit *room, int k)
+{
+    t->k = k;
+    t->n = 0;
+    t->h = room;
+}
+
+/* min-heap on "better": the root is the worst kept hit */
+static void sift_down(struct zt_hit *h, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && better(&h[w], &h[l])) w = l;
+        if (r < n && better(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        struct zt_hit t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+void zt_topk_push(struct zt_topk *t, int64_t idx, float score)
+{
+    struct zt_hit x = {idx, score};
+    if (t->n < t->k) {
+        int i = t->n++;
+        t->h[i] = x;
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (!better(&t->h[p], &t->h[i])) break;
+            struct zt_hit tmp = t->h[p];
+            t->h[p] = t->h[i];
+            t->h[i] = tmp;
+            i = p;
+        }
+    } else if (t->k > 0 && better(&x, &t->h[0])) {
+        t->h[0] = x;
+        sift_down(t->h, t->n, 0);
+    }
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct zt_hit *x = a, *y = b;
+    return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+int zt_topk_sort(struct zt_topk *t)
+{
+    qsort(t->h, (size_t)t->n, sizeof *t->h, cmp_hit);
+    return t->n;
+}
+
+/* --- scan --- */
+
+static inline float dot(const float *restrict a, const float *restrict b, int d)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 32 <= d; i += 32) {
+#pragma omp simd reduction(+ : s0)
+        for (int j = 0; j < 8; j++) s0 += a[i + j] * b[i + j];
+#pragma omp simd reduction(+ : s1)
+        for (int j = 8; j < 16; j++) s1 += a[i + j] * b[i + j];
+#pragma omp simd reduction(+ : s2)
+        for (int j = 16; j < 24; j++) s2 += a[i + j] * b[i + j];
+#pragma omp simd reduction(+ : s3)
+        for (int j = 24; j < 32; j++) s3 += a[i + j] * b[i + j];
+    }
+    for (; i < d; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static int pick_threads(const struct zt_index *ix, int nthreads)
+{
+    if (nthreads <= 0) nthreads = zt_threads_default();
+    /* small scans are not worth waking threads */
+    int64_t work = ix->n * (int64_t)ix->dim;
+    if (work < 1 << 20) return 1;
+    return nthreads;
+}
+
+void zt_index_scores(const struct zt_index *ix, const float *q, int nthreads, float *scores)
+{
+    int nt = pick_threads(ix, nthreads);
+    const int64_t n = ix->n;
+    const int d = ix->dim;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < n; i++) scores[i] = dot(ix->vec + (size_t)i * d, q, d);
+}
+
+int zt_index_search(const struct zt_index *ix, const float *q, const struct zt_index_filter *f,
+                    int64_t offset, int limit, int nthreads, struct zt_hit *hits, int *nhits,
+                    int64_t *nmatch)
+{
+    *nhits = 0;
+    if (limit < 1 || limit > 10000 || offset < 0 || offset + limit > 100000) {
+        zt_seterr("index: limit must be 1..10000 and offset + limit at most 100000");
+        return ZT_EINVAL;
+    }
+    int k = (int)(offset + limit);
+    int nt = pick_threads(ix, nthreads);
+    struct zt_hit *room = malloc(sizeof *room * (size_t)k * (size_t)(nt + 1));
+    if (!room) {
+        zt_seterr("index: out of memory");
+        return ZT_ENOMEM;
+    }
+    struct zt_topk heaps[256];
+    if (nt > 256) nt = 256;
+    int64_t matched = 0;
+    const int64_t n = ix->n;
+    const int d = ix->dim;
+#pragma omp parallel num_threads(nt) reduction(+ : matched)
+    {
+        int t = omp_get_thread_num();
+        struct zt_topk *tk = &heaps[t];
+        zt_topk_init(tk, room + (size_t)t * k, k);
+        enum { BLK = 256 };
+        float sc[BLK];
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < n; b += BLK) {
+            int64_t e = ZT_MIN(b + BLK, n);
+            for (int64_t i = b; i < e; i++) sc[i - b] = dot(ix->vec + (size_t)i * d, q, d);
+            for (int64_t i = b; i < e; i++) {
+                if (f && !zt_index_match(ix, i, f)) continue;
+                matched++;
+                zt_topk_push(tk, i, sc[i - b]);
+            }
+        }
+    }
+    /* merge the per-thread heaps */
+    struct zt_topk all;
+    zt_topk_init(&all, room + (size_t)nt * k, k);
+    for (int t = 0; t < nt; t++)
+        for (int i = 0; i < heaps[t].n; i++) zt_topk_push(&all, heaps[t].h[i].idx, heaps[t].h[i].score);
+    int got = zt_topk_sort(&all);
+    int w = 0;
+    for (int i = (int)offset; i < got; i++) hits[w++] = all.h[i];
+    *nhits = w;
+    if (nmatch) *nmatch = matched;
+    free(room);
+    return ZT_OK;
+}
+
+/* --- file --- */
+
+#define MAGIC "ZTIX"
+#define FILE_VERSION 1u
+
+struct file_header {
+    char magic[4];
+    uint32_t version;
+    uint32_t dim;
+    uint32_t reserved;
+    int64_t n;
+    int64_t ids_len;
+};
+
+static int write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? 0 : -1; }
+
+int zt_index_save(const struct zt_index *ix, const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        zt_seterr("%s: path too long", path);
+        return ZT_EINVAL;
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        zt_seterr("%s: %s", tmp, strerror(errno));
+        return ZT_EIO;
+    }
+    struct file_header h = {{'Z', 'T', 'I', 'X'}, FILE_VERSION, (uint32_t)ix->dim, 0, ix->n,
+                            ix->ids_len};
+    size_t n = (size_t)ix->n;
+    int bad = write_all(f, &h, sizeof h) || write_all(f, ix->price, n * sizeof(int64_t)) ||
+              write_all(f, ix->cat, n * sizeof(int32_t)) ||
+              write_all(f, ix->id_off, n * sizeof(int64_t)) ||
+              write_all(f, ix->ids, (size_t)ix->ids_len) ||
+              write_all(f, ix->vec, n * (size_t)ix->dim * sizeof(float));
+    bad = bad || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (fclose(f) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        zt_seterr("%s: write: %s", path, strerror(errno));
+        unlink(tmp);
+        return ZT_EIO;
+    }
+    return ZT_OK;
+}
+
+static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
+
+int zt_index_load(const char *path, struct zt_index **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        zt_seterr("%s: %s", path, strerror(errno));
+        return errno == ENOENT ? ZT_ENOTFOUND : ZT_EIO;
+    }
+    struct zt_index *ix = NULL;
+    struct file_header h;
+    int rc = ZT_EFORMAT;
+    if (read_all(f, &h, sizeof h) || memcmp(h.magic, MAGIC, 4) || h.version != FILE_VERSION) {
+        zt_seterr("%s: not a ztyle index file (v%u)", path, FILE_VERSION);
+        goto fail;
+    }
+    if (h.n < 0 || h.ids_len < 0 || h.dim < 1 || h.dim > 65536 || h.n > (INT64_C(1) << 34) ||
+        h.ids_len > h.n * 129) {
+        zt_seterr("%s: corrupt index header", path);
+        goto fail;
+    }
+    /* the sizes must add up to the file's length before anything is allocated */
+    if (fseeko(f, 0, SEEK_END) != 0) goto io;
+    int64_t want = (int64_t)sizeof h + h.n * (8 + 4 + 8) + h.ids_len + h.n * (int64_t)h.dim * 4;
+    if ((int64_t)ftello(f) != want) {
+        zt_seterr("%s: truncated or corrupt index (%lld bytes, want %lld)", path,
+                  (long long)ftello(f), (long long)want);
+        goto fail;
+    }
+    if (fseeko(f, (off_t)sizeof h, SEEK_SET) != 0) goto io;
+    if ((rc = zt_index_new((int)h.dim, &ix))) goto fail;
+    if (h.n && (rc = zt_index_reserve(ix, h.n))) goto fail;
+    rc = ZT_ENOMEM;
+    if (h.ids_len && !(ix->ids = malloc((size_t)h.ids_len))) goto fail;
+    ix->ids_cap = h.ids_len;
+    size_t n = (size_t)h.n;
+    if (read_all(f, ix->price, n * 8) || read_all(f, ix->cat, n * 4) ||
+        read_all(f, ix->id_off, n * 8) || read_all(f, ix->ids, (size_t)h.ids_len) ||
+        read_all(f, ix->vec, n * h.dim * sizeof(float)))
+        goto io;
+    ix->n = h.n;
+    ix->ids_len = h.ids_len;
+    /* every id must lie inside the pool and end with its NUL */
+    for (int64_t i = 0; i < h.n; i++) {
+        int64_t o = ix->id_off[i];
+        if (o < 0 || o >= h.ids_len || !memchr(ix->ids + o, 0, (size_t)(h.ids_len - o))) {
+            zt_seterr("%s: corrupt id table", path);
+            rc = ZT_EFORMAT;
+            goto fail;
+        }
+        if (i > 0 && strcmp(ix->ids + ix->id_off[i - 1], ix->ids + o) >= 0) ix->sorted = 0;
+    }
+    fclose(f);
+    *out = ix;
+    return ZT_OK;
+io:
+    zt_seterr("%s: read failed", path);
+    rc = ZT_EIO;
+fail:
+    zt_index_free(ix);
+    fclose(f);
+    return rc;
+}
