@@ -3,6 +3,7 @@
  * thinning, speckle removal, line width) behind zt_edges_from_soft(). */
 #include "edges.h"
 #include "edges_impl.h"
+#include "edges_net.h"
 #include "image.h"
 #include "mask.h"
 #include "../util/zt.h"
@@ -47,7 +48,7 @@ int zt_edge_method_parse(const char *name, enum zt_edge_method *out)
             *out = (enum zt_edge_method)i;
             return ZT_OK;
         }
-    zt_seterr("unknown edge method '%s' (canny, xdog)", name ? name : "");
+    zt_seterr("unknown edge method '%s' (canny, xdog, dexined, teed)", name ? name : "");
     return ZT_EINVAL;
 }
 
@@ -472,8 +473,14 @@ int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
     }
     int rc = check_params(p);
     if (rc) return rc;
-    if (p->method != ZT_EDGE_CANNY && p->method != ZT_EDGE_XDOG) {
-        zt_seterr("edge method '%s' is not available yet", zt_edge_method_name(p->method));
+    int neural = p->method == ZT_EDGE_DEXINED || p->method == ZT_EDGE_TEED;
+    if (!neural && p->method != ZT_EDGE_CANNY && p->method != ZT_EDGE_XDOG) {
+        zt_seterr("unknown edge method %d", (int)p->method);
+        return ZT_EINVAL;
+    }
+    if (neural && (!p->net || zt_edgenet_method(p->net) != p->method)) {
+        zt_seterr("edge method '%s' needs its loaded weights (edges_net.h)",
+                  zt_edge_method_name(p->method));
         return ZT_EINVAL;
     }
     int w = src->w, h = src->h;
@@ -489,8 +496,9 @@ int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
         zt_seterr("out of memory for a %dx%d edge map", w, h);
         goto fail;
     }
-    rc = p->method == ZT_EDGE_CANNY ? zt__edges_canny(src, r, p, s, soft)
-                                    : zt__edges_xdog(src, r, p, s, soft);
+    rc = p->method == ZT_EDGE_CANNY  ? zt__edges_canny(src, r, p, s, soft)
+         : p->method == ZT_EDGE_XDOG ? zt__edges_xdog(src, r, p, s, soft)
+                                     : zt_edgenet_soft(p->net, src, r, soft);
     if (rc) goto fail;
     for (int y = 0; y < r[3]; y++)
         for (int x = 0; x < r[2]; x++)

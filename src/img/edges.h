@@ -9,13 +9,13 @@
 
 struct zt_image;
 
-/* Room for learned detectors (DexiNed/TEED) that fill a soft map and reuse
- * zt_edges_from_soft(); zt_edges_detect() rejects them for now. */
+/* The learned detectors (DexiNed/TEED, edges_net.h) fill a soft map and
+ * reuse the post-process; zt_edges_detect() needs params.net for them. */
 enum zt_edge_method {
     ZT_EDGE_CANNY = 0,
     ZT_EDGE_XDOG = 1,
-    ZT_EDGE_DEXINED = 2, /* reserved */
-    ZT_EDGE_TEED = 3,    /* reserved */
+    ZT_EDGE_DEXINED = 2, /* needs params.net (edges_net.h) */
+    ZT_EDGE_TEED = 3,    /* needs params.net */
 };
 
 /* Every length below is in pixels at a 256-pixel reference (the longer side
@@ -59,6 +59,10 @@ struct zt_edge_params {
                           > 90% of the content (a failed guess) */
     float gate_margin; /* 8.0 */
     float soft_thresh; /* 0.5: zt_edges_from_soft cut (and XDoG's) */
+
+    /* --- DexiNed / TEED --- */
+    struct zt_edgenet *net; /* NULL; for those methods the loaded detector
+                               (edges_net.h), borrowed, of the same method */
 };
 
 /* Fills *p with the defaults for method (XDoG turns thinning on too). */
@@ -70,7 +74,8 @@ const char *zt_edge_method_name(enum zt_edge_method m);
 /* Line drawing of src (1, 3 or 4 channels; alpha composited over white).
  * *out becomes a new w x h x 1 image, 0 = line, 255 = paper; the caller
  * frees it with zt_image_free(). p NULL = Canny defaults. On failure *out
- * is untouched. ZT_EINVAL for bad params or an unimplemented method. */
+ * is untouched. ZT_EINVAL for bad params, or a DexiNed/TEED method without
+ * a matching p->net. */
 int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
                     struct zt_image *out);
 
