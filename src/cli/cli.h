@@ -31,5 +31,6 @@ int cmd_edges(int argc, char **argv);
 int cmd_pairs(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
 int cmd_ssim(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif
