@@ -403,7 +403,8 @@ static void dnnl_vs_ref(int algo, size_t step)
 
 TEST(conv, dnnl_vs_ref_blocked) { dnnl_vs_ref(ZT_DNNL_BLOCKED, 1); }
 TEST(conv, dnnl_vs_ref_gemm) { dnnl_vs_ref(ZT_DNNL_GEMM, 1); }
-/* AUTO runs both on the first call: accumulating outputs must be restored
+TEST(conv, dnnl_vs_ref_im2col) { dnnl_vs_ref(ZT_DNNL_IM2COL, 1); }
+/* AUTO runs all three on the first call: accumulating outputs must be restored
  * (cases 0, 3, .., 15: conv and transposed, the last one falling back) */
 TEST(conv, dnnl_vs_ref_auto) { dnnl_vs_ref(ZT_DNNL_AUTO, 3); }
 
@@ -470,15 +471,50 @@ TEST(conv, dnnl_cache)
     /* AUTO: both candidates built and timed once, the loser freed; then hits */
     CHECK_OK(zt_dnnl_set_algo(c, ZT_DNNL_AUTO));
     CHECK_RC(zt_dnnl_set_algo(c, 7), ZT_EINVAL);
+    CHECK_RC(zt_dnnl_set_algo(c, -1), ZT_EINVAL);
     for (int i = 0; i < 3; i++) zt_conv_dnnl_bwd_weights(c, &d, x, y, dw, db, 1);
     zt_dnnl_get_stats(c, &s1);
     CHECK_EQ_INT(s1.primitives_created, 6);
     CHECK_EQ_INT(s1.tuned, 1);
     CHECK_EQ_INT(s1.cache_hits, s2.cache_hits + 2);
-    CHECK(zt_dnnl_last_algo(c) == ZT_DNNL_BLOCKED || zt_dnnl_last_algo(c) == ZT_DNNL_GEMM);
+    CHECK(zt_dnnl_last_algo(c) >= ZT_DNNL_BLOCKED && zt_dnnl_last_algo(c) <= ZT_DNNL_IM2COL);
     CHECK_EQ_INT(zt_dnnl_last_algo(c) == ZT_DNNL_GEMM, s1.chose_gemm);
+    CHECK_EQ_INT(zt_dnnl_last_algo(c) == ZT_DNNL_IM2COL, s1.chose_im2col);
     free(x), free(w), free(b), free(y), free(dw), free(db);
     zt_dnnl_free(c);
+}
+
+/* im2col kernels with reference sgemm loops (ctx NULL), against the reference */
+TEST(conv, im2col_no_ctx)
+{
+    for (size_t i = 0; i < ZT_ARRAY_LEN(ref_cases); i++) {
+        struct zt_conv_desc d = ref_cases[i];
+        char name[160];
+        CHECK_OK(zt_conv_desc_init(&d));
+        desc_str(&d, name, sizeof name);
+        int64_t nx = x_size(&d), ny = y_size(&d), nw = w_size(&d);
+        float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf(d.cout), *dy = rand_buf(ny);
+        float *col = malloc(sizeof(float) * zt_conv_gemm_col_floats(&d));
+        float *r = rand_buf(ny), *o = rand_buf(ny), *rdx = rand_buf(nx);
+        float *odx = malloc(sizeof(float) * nx);
+        float *rdw = rand_buf(nw), *odw = malloc(sizeof(float) * nw);
+        float *rdb = rand_buf(d.cout), *odb = malloc(sizeof(float) * d.cout);
+        memcpy(odx, rdx, sizeof(float) * nx);
+        memcpy(odw, rdw, sizeof(float) * nw);
+        memcpy(odb, rdb, sizeof(float) * d.cout);
+        zt_conv_ref_fwd(NULL, &d, x, w, b, r);
+        zt_conv_gemm_fwd(NULL, &d, x, w, b, o, col);
+        CHECK_MSG(rel_err(o, r, ny) < 1e-5, "%s: fwd", name);
+        zt_conv_ref_bwd_data(NULL, &d, dy, w, rdx, 1);
+        zt_conv_gemm_bwd_data(NULL, &d, dy, w, odx, 1, col);
+        CHECK_MSG(rel_err(odx, rdx, nx) < 1e-5, "%s: bwd_data", name);
+        zt_conv_ref_bwd_weights(NULL, &d, x, dy, rdw, rdb, 1);
+        zt_conv_gemm_bwd_weights(NULL, &d, x, dy, odw, odb, 1, col);
+        CHECK_MSG(rel_err(odw, rdw, nw) < 1e-5, "%s: bwd_weights dw", name);
+        CHECK_MSG(rel_err(odb, rdb, d.cout) < 1e-5, "%s: bwd_weights db", name);
+        free(x), free(w), free(b), free(dy), free(col), free(r), free(o), free(rdx), free(odx);
+        free(rdw), free(odw), free(rdb), free(odb);
+    }
 }
 
 /* --- sgemm --- */
@@ -511,8 +547,7 @@ TEST(conv, sgemm)
                                     (tb ? b[j * ldb + p] : b[p * ldb + j]);
                         maxe = fmax(maxe, fabs(c1[i * ldc + j] - want));
                         maxe = fmax(maxe, fabs(c2[i * ldc + j] - want));
-                        if (c1[i * ldc + j] != c1[i * ldc + j] || c2[i * ldc + j] != c2[i * ldc + j])
-                            maxe = INFINITY;
+                        if (isnan(c1[i * ldc + j]) || isnan(c2[i * ldc + j])) maxe = INFINITY;
                     }
                 CHECK_MSG(maxe < 1e-5, "sgemm ta %d tb %d beta %g: max err %g", ta, tb, beta,
                           maxe);

@@ -6,6 +6,7 @@
 #ifndef ZT_CONV_H
 #define ZT_CONV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct zt_conv_desc {
@@ -69,11 +70,13 @@ void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const flo
  * GEMM: oneDNN's im2col + sgemm kernels on the plain layouts, no reorders
  *   (wins where reorders cost more than they save: large weights and small
  *   images, and most transposed convs);
- * AUTO (default): on the first call of a desc, both are run (twice each, on
- *   the caller's buffers, outputs restored) and the faster is kept; the
- *   choice can differ between runs, so results may differ in the last bits.
- * Returns ZT_OK or ZT_EINVAL. */
-enum zt_dnnl_algo { ZT_DNNL_AUTO = 0, ZT_DNNL_BLOCKED = 1, ZT_DNNL_GEMM = 2 };
+ * IM2COL: zt_conv_gemm_* below (our im2col + dnnl_sgemm), which also
+ *   accumulates in place instead of through a temporary;
+ * AUTO (default): on the first call of a desc, all are run (warm-up + best
+ *   of 3, on the caller's buffers, outputs restored) and the fastest is
+ *   kept; the choice can differ between runs, so results may differ in the
+ *   last bits. Returns ZT_OK or ZT_EINVAL. */
+enum zt_dnnl_algo { ZT_DNNL_AUTO = 0, ZT_DNNL_BLOCKED = 1, ZT_DNNL_GEMM = 2, ZT_DNNL_IM2COL = 3 };
 int zt_dnnl_set_algo(struct zt_dnnl *c, int algo);
 /* Algorithm used by the last kernel call (0: the reference kernel). */
 int zt_dnnl_last_algo(const struct zt_dnnl *c);
@@ -88,11 +91,24 @@ struct zt_dnnl_stats {
     int64_t reorders_created;   /* reorder primitives built */
     int64_t cache_hits, cache_misses;
     int64_t tuned, chose_gemm;  /* AUTO decisions made, and how many picked GEMM */
+    int64_t chose_im2col;       /* ... and how many picked IM2COL */
     int64_t fallbacks;          /* calls computed by the reference kernel */
     int64_t errors;             /* calls that failed half-way (outputs undefined) */
     int64_t workspace_bytes;    /* current size of the shared workspace */
 };
 void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s);
+
+/* im2col + zt_sgemm kernels (conv_gemm.c): same contract as the kernels
+ * above, computing straight into the caller's buffers; ctx is passed to
+ * zt_sgemm (a struct zt_dnnl *, or NULL for reference loops); col is a
+ * scratch buffer of zt_conv_gemm_col_floats(d) floats, owned by the caller. */
+size_t zt_conv_gemm_col_floats(const struct zt_conv_desc *d);
+void zt_conv_gemm_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
+                      const float *b, float *y, float *col);
+void zt_conv_gemm_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
+                           const float *w, float *dx, int accumulate, float *col);
+void zt_conv_gemm_bwd_weights(void *ctx, const struct zt_conv_desc *d, const float *x,
+                              const float *dy, float *dw, float *db, int accumulate, float *col);
 
 /* C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major
  * (op(X) = X, or X transposed when transX is nonzero; lda etc. are row

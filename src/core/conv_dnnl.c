@@ -1,8 +1,9 @@
 /* conv_dnnl.c: convolution and transposed convolution (fwd, bwd-data,
  * bwd-weights) through oneDNN 2.6's C API, with a primitive cache keyed by
  * the full descriptor + direction. Plain NCHW in and out: per desc, either
- * oneDNN's blocked JIT kernels with cached reorders around them, or its
- * plain-layout gemm kernels, whichever ran faster (docs/internals/conv.md). */
+ * oneDNN's blocked JIT kernels with cached reorders around them, its
+ * plain-layout gemm kernels, or conv_gemm.c's im2col + dnnl_sgemm,
+ * whichever ran fastest (docs/internals/conv.md). */
 #include "conv.h"
 #include "../util/zt.h"
 
@@ -32,9 +33,11 @@ struct arg {
     size_t ws_off;             /* prim's buffer in ctx->ws when prim != user */
 };
 
-enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 3 };
+enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 3, MAX_CAND = 3 };
 
-/* one way of computing a key: ZT_DNNL_BLOCKED or ZT_DNNL_GEMM */
+/* one way of computing a key: ZT_DNNL_BLOCKED or ZT_DNNL_GEMM (a oneDNN
+ * primitive and its arguments), or ZT_DNNL_IM2COL (conv_gemm.c: no
+ * primitive; ws_need is its column buffer) */
 struct impl {
     int algo;
     dnnl_primitive_desc_t pd, hint_pd; /* hint_pd: forward pd a backward pd was made from */
@@ -48,8 +51,8 @@ struct impl {
 struct entry {
     struct key key;
     struct entry *next;        /* hash chain */
-    struct impl cand[2];
-    int ncand;                 /* 0: oneDNN refused, use the reference; 2: time both next call */
+    struct impl cand[MAX_CAND];
+    int ncand;                 /* 0: use the reference; > 1: time them all on the next call */
 };
 
 struct zt_dnnl {
@@ -127,7 +130,7 @@ int zt_dnnl_nthreads(const struct zt_dnnl *c) { return c ? c->nthreads : 1; }
 
 int zt_dnnl_set_algo(struct zt_dnnl *c, int algo)
 {
-    if (algo != ZT_DNNL_AUTO && algo != ZT_DNNL_BLOCKED && algo != ZT_DNNL_GEMM) {
+    if (algo < ZT_DNNL_AUTO || algo > ZT_DNNL_IM2COL) {
         zt_seterr("dnnl: unknown algorithm %d", algo);
         return ZT_EINVAL;
     }
@@ -211,8 +214,9 @@ static dnnl_dim_t pad_r(int64_t img, int64_t win, int k, int s, int p, int dil)
 
 /* makes m for key k with algorithm algo: BLOCKED lets oneDNN pick every
  * layout (its JIT kernels, blocked; reorders around them), GEMM asks for
- * plain layouts (im2col + sgemm inside oneDNN, no reorders). On failure
- * leaves m for impl_free and returns the oneDNN status. */
+ * plain layouts (im2col + sgemm inside oneDNN, no reorders), IM2COL only
+ * reserves its column buffer. On failure leaves m for impl_free and returns
+ * the oneDNN status. */
 static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo, struct impl *m)
 {
     const struct zt_conv_desc *d = &k->d;
@@ -220,6 +224,10 @@ static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo
     dnnl_status_t st;
     dnnl_primitive_attr_t attr = NULL;
     m->algo = algo;
+    if (algo == ZT_DNNL_IM2COL) {
+        m->ws_need = align64(sizeof(float) * zt_conv_gemm_col_floats(d));
+        return dnnl_success;
+    }
     dnnl_dims_t xd = {d->n, d->cin, d->h, d->w}, yd = {d->n, d->cout, d->oh, d->ow};
     dnnl_dims_t bd = {d->cout};
     /* weights: logical (g, oc/g, ic/g, kh, kw) with oc/ic the primitive's own dst/src
@@ -333,8 +341,9 @@ static uint32_t key_hash(const struct key *k)
 }
 
 /* the entry for (d, dir, bias, accumulate, ctx's algo), built on first use
- * with one candidate implementation per algorithm allowed; NULL only when
- * out of memory */
+ * with one candidate implementation per algorithm allowed (IM2COL always
+ * builds, so the reference is left only for forced BLOCKED/GEMM); NULL only
+ * when out of memory */
 static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int dir, int bias,
                             int accumulate)
 {
@@ -352,8 +361,8 @@ static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int
     struct entry *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->key = k;
-    static const int algos[2] = {ZT_DNNL_BLOCKED, ZT_DNNL_GEMM};
-    for (int i = 0; i < 2; i++) {
+    static const int algos[MAX_CAND] = {ZT_DNNL_BLOCKED, ZT_DNNL_GEMM, ZT_DNNL_IM2COL};
+    for (int i = 0; i < MAX_CAND; i++) {
         if (c->algo != ZT_DNNL_AUTO && c->algo != algos[i]) continue;
         struct impl *m = &e->cand[e->ncand];
         if (impl_build(c, &k, algos[i], m) == dnnl_success) e->ncand++;
@@ -377,12 +386,29 @@ static int ws_reserve(struct zt_dnnl *c, size_t need)
     return 0;
 }
 
-/* runs m with the caller's buffers ptr[i] (same order as m->args); returns
- * 0, or -1 before anything was written to an output (the caller may then
- * use the reference), or -2 after (outputs may be partial: an error) */
-static int impl_run(struct zt_dnnl *c, struct impl *m, void *const *ptr)
+/* IM2COL: ptr as for the kernels' primitives (see the zt_conv_dnnl_* below) */
+static void im2col_run(struct zt_dnnl *c, const struct key *k, void *const *ptr)
+{
+    float *col = (float *)(void *)c->ws;
+    if (k->dir == DIR_FWD)
+        zt_conv_gemm_fwd(c, &k->d, ptr[0], ptr[1], k->bias ? ptr[2] : NULL, ptr[3], col);
+    else if (k->dir == DIR_BWD_DATA)
+        zt_conv_gemm_bwd_data(c, &k->d, ptr[0], ptr[1], ptr[2], k->accumulate, col);
+    else
+        zt_conv_gemm_bwd_weights(c, &k->d, ptr[0], ptr[1], ptr[2], k->bias ? ptr[3] : NULL,
+                                 k->accumulate, col);
+}
+
+/* runs m for key k with the caller's buffers ptr[i] (same order as m->args);
+ * returns 0, or -1 before anything was written to an output (the caller may
+ * then use the reference), or -2 after (outputs may be partial: an error) */
+static int impl_run(struct zt_dnnl *c, const struct key *k, struct impl *m, void *const *ptr)
 {
     if (ws_reserve(c, m->ws_need)) return -1;
+    if (m->algo == ZT_DNNL_IM2COL) {
+        im2col_run(c, k, ptr);
+        return 0;
+    }
     dnnl_exec_arg_t xa[MAX_ARGS + 1];
     int nx = 0;
     dnnl_status_t st = dnnl_success;
@@ -430,55 +456,60 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ZT_DNNL_AUTO, first call of a key: times both candidates on the caller's
- * buffers (outputs saved and restored around each run when accumulating),
- * keeps the faster in cand[0], frees the other, then computes the real
- * result. Returns as impl_run. */
+/* ZT_DNNL_AUTO, first call of a key: times every candidate on the caller's
+ * buffers (warm-up + best of 3, taking turns; accumulating outputs saved
+ * and restored around each run), keeps the fastest in cand[0], frees the
+ * others, then computes the real result. Returns as impl_run. */
 static int tune(struct zt_dnnl *c, struct entry *e, void *const *ptr)
 {
-    struct impl *m0 = &e->cand[0];
+    const struct key *k = &e->key;
     void *saved[MAX_ARGS] = {0};
     size_t sizes[MAX_ARGS] = {0};
     int ok = 1;
-    for (int i = 0; i < m0->nargs && e->key.accumulate; i++) {
-        if (!m0->args[i].output) continue;
-        const dnnl_memory_desc_t *umd; /* the caller's plain layout */
-        if (dnnl_memory_get_memory_desc(m0->args[i].user, &umd) != dnnl_success) {
-            ok = 0;
-            break;
+    if (k->accumulate) { /* the outputs: dx, or dw and db (NULL db: no bias) */
+        const struct zt_conv_desc *d = &k->d;
+        if (k->dir == DIR_BWD_DATA) sizes[2] = sizeof(float) * (size_t)d->n * d->cin * d->h * d->w;
+        else {
+            sizes[2] = sizeof(float) * (size_t)d->cin * (d->cout / d->groups) * d->kh * d->kw;
+            if (k->bias) sizes[3] = sizeof(float) * (size_t)d->cout;
         }
-        sizes[i] = dnnl_memory_desc_get_size(umd);
-        saved[i] = malloc(sizes[i] ? sizes[i] : 1);
-        if (!saved[i]) ok = 0;
-        else memcpy(saved[i], ptr[i], sizes[i]);
+        for (int i = 0; i < MAX_ARGS; i++) {
+            if (!sizes[i]) continue;
+            saved[i] = malloc(sizes[i]);
+            if (!saved[i]) ok = 0;
+            else memcpy(saved[i], ptr[i], sizes[i]);
+        }
     }
-    double best[2] = {1e30, 1e30};
+    double best[MAX_CAND];
+    for (int j = 0; j < MAX_CAND; j++) best[j] = 1e30;
     for (int r = 0; ok && r < 1 + TUNE_ROUNDS; r++) /* round 0 warms up */
-        for (int j = 0; j < 2; j++) {
+        for (int j = 0; j < e->ncand; j++) {
             if (best[j] < 0) continue; /* failed before */
             for (int i = 0; i < MAX_ARGS; i++)
                 if (saved[i]) memcpy(ptr[i], saved[i], sizes[i]);
             double t0 = now_s();
-            int rc = impl_run(c, &e->cand[j], ptr);
+            int rc = impl_run(c, k, &e->cand[j], ptr);
             double t = now_s() - t0;
             if (rc) best[j] = -1;
             else if (r > 0 && t < best[j]) best[j] = t;
         }
-    int win = best[1] >= 0 && (best[0] < 0 || best[1] < best[0]);
-    if (!ok) win = 0;
+    int win = 0;
+    for (int j = 1; ok && j < e->ncand; j++)
+        if (best[j] >= 0 && (best[win] < 0 || best[j] < best[win])) win = j;
     if (win) {
         struct impl tmp = e->cand[0];
-        e->cand[0] = e->cand[1];
-        e->cand[1] = tmp;
+        e->cand[0] = e->cand[win];
+        e->cand[win] = tmp;
     }
-    impl_free(&e->cand[1]);
+    for (int j = 1; j < e->ncand; j++) impl_free(&e->cand[j]);
     e->ncand = 1;
     c->stats.tuned++;
     if (e->cand[0].algo == ZT_DNNL_GEMM) c->stats.chose_gemm++;
+    if (e->cand[0].algo == ZT_DNNL_IM2COL) c->stats.chose_im2col++;
     for (int i = 0; i < MAX_ARGS; i++)
         if (saved[i]) memcpy(ptr[i], saved[i], sizes[i]);
     for (int i = 0; i < MAX_ARGS; i++) free(saved[i]);
-    return impl_run(c, &e->cand[0], ptr);
+    return impl_run(c, k, &e->cand[0], ptr);
 }
 
 /* computes e with ptr (as impl_run); -1: nothing written, use the reference */
@@ -491,7 +522,7 @@ static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
     }
     int saved = omp_get_max_threads();
     omp_set_num_threads(c->nthreads); /* oneDNN's OpenMP runtime reads the caller's setting */
-    int rc = e->ncand == 2 ? tune(c, e, ptr) : impl_run(c, &e->cand[0], ptr);
+    int rc = e->ncand > 1 ? tune(c, e, ptr) : impl_run(c, &e->key, &e->cand[0], ptr);
     omp_set_num_threads(saved);
     c->last_algo = e->cand[0].algo;
     if (rc == -1) {

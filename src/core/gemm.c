@@ -7,7 +7,8 @@
 #include <omp.h>
 
 /* element (i, j) of op(X) for row-major X with row stride ld */
-#define OP(x, tr, i, j, ld) ((tr) ? (x)[(int64_t)(j) * (ld) + (i)] : (x)[(int64_t)(i) * (ld) + (j)])
+#define OP(x, tr, i, j, ld) \
+    ((tr) ? (x)[(int64_t)(j) * (ld) + (i)] : (x)[(int64_t)(i) * (ld) + (j)])
 
 static void sgemm_ref(int transa, int transb, int64_t m, int64_t n, int64_t k, float alpha,
                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
@@ -16,7 +17,8 @@ static void sgemm_ref(int transa, int transb, int64_t m, int64_t n, int64_t k, f
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double acc = 0;
-            for (int64_t p = 0; p < k; p++) acc += (double)OP(a, transa, i, p, lda) * OP(b, transb, p, j, ldb);
+            for (int64_t p = 0; p < k; p++)
+                acc += (double)OP(a, transa, i, p, lda) * OP(b, transb, p, j, ldb);
             float *cp = c + i * ldc + j;
             *cp = beta == 0 ? alpha * (float)acc : alpha * (float)acc + beta * *cp;
         }
