@@ -26,10 +26,18 @@ int cli_threads(const char *opt);
 /* True if argv has -h/--help anywhere before "--". */
 int cli_wants_help(int argc, char **argv);
 
+/* 1 when catalog is a SQLite path that does not exist (cmd_catalog.c), so
+ * read-only commands do not create an empty catalogue by accident. */
+int cli_catalog_missing(const char *catalog);
+
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
+int cmd_catalog(int argc, char **argv);
 int cmd_edges(int argc, char **argv);
+int cmd_eval_search(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 int cmd_pairs(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_ssim(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 

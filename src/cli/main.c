@@ -9,8 +9,12 @@
 
 static const struct zt_cmd commands[] = {
     /* one row per subcommand, alphabetical; the NULL row ends the table */
+    {"catalog", cmd_catalog, "catalogue products: list, show, rm (operator view, --json)"},
     {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
+    {"eval-search", cmd_eval_search, "search quality: Recall@k, mAP, category precision on drawings"},
+    {"ingest", cmd_ingest, "product feed (CSV/JSONL) or photo folder -> catalogue, features, index"},
     {"pairs", cmd_pairs, "dataset -> pix2pix aligned training pairs (drawing | photo)"},
+    {"search", cmd_search, "drawing or photo -> best matching products (scores, timings)"},
     {"sheet", cmd_sheet, "contact sheet PNG: photo | edges | drawing | mask for a few images"},
     {"ssim", cmd_ssim, "SSIM (gray, RGB) and PSNR of two same-size images"},
     {"train", cmd_train, "train the pix2pix sketch-to-photo model (resumable)"},

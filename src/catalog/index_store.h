@@ -1,0 +1,43 @@
+/* index_store.h: the catalogue's search index kept beside the store: where
+ * the media folder is (thumbnails, edge maps, index files), building the
+ * exact index from the store's "search" features, and loading the persisted
+ * file with a fall-back rebuild when it is missing or out of step. */
+#ifndef ZT_INDEX_STORE_H
+#define ZT_INDEX_STORE_H
+
+#include <stddef.h>
+
+#include "index.h"
+
+struct zt_store;
+
+/* Feature names ingest writes per product. */
+#define ZT_FEATURE_SEARCH "search"     /* ZT_FEAT_DIM little-endian f32 */
+#define ZT_FEATURE_DOMINANT "dominant" /* ZT_FEAT_NDOM x (L, a, b, weight) f32 */
+
+/* Default catalogue when --catalog is not given. */
+#define ZT_CATALOG_DEFAULT "ztyle-catalog.db"
+
+/* Media folder of a catalogue: "<path>.media" for a SQLite file, else
+ * $ZTYLE_MEDIA, else "ztyle-media" (PostgreSQL). Holds thumbs/<id>.jpg,
+ * edges/<id>.png, index.zti (exact) and index.ivf (approximate). */
+int zt_catalog_media_dir(const char *catalog, char *out, size_t n);
+/* "<media>/<name>" */
+int zt_catalog_media_path(const char *catalog, const char *name, char *out, size_t n);
+
+/* Builds the exact index from every product having the search feature of
+ * the current version, in id order (ids, categories and prices from the
+ * product rows). Caller frees. */
+int zt_index_from_store(struct zt_store *s, struct zt_index **out);
+
+/* The catalogue's index: <media>/index.zti when it exists and holds as many
+ * items as the store has products with features, else rebuilt from the
+ * store and saved (a failed save is not an error: *saved says). Caller
+ * frees. */
+int zt_catalog_index_open(const char *catalog, struct zt_store *s, struct zt_index **out,
+                          int *rebuilt);
+/* Removes the persisted index files (any write to the catalogue does this
+ * first, so a crash can only leave a missing index, never a stale one). */
+int zt_catalog_index_invalidate(const char *catalog);
+
+#endif

@@ -1,0 +1,321 @@
+/* ingest.c: the ingest pipeline (see ingest.h): source readers (feed file or
+ * folder tree), per-batch parallel image work, one transaction per batch,
+ * and the index rebuild at the end. */
+#include "ingest.h"
+#include "features.h"
+#include "index_store.h"
+#include "ingest_parse.h"
+#include "store.h"
+#include "../data/dataset.h"
+#include "../data/pairs.h"
+#include "../img/image.h"
+#include "../util/buf.h"
+#include "../util/parallel.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int64_t zt_demo_price(const char *id)
+{
+    return 990 + (int64_t)(zt_hash_str(id) % 191) * 100;
+}
+
+/* --- sources --- */
+
+struct source {
+    int folder;
+    struct zt_dataset ds; /* folder */
+    int next;
+    struct zt_ingest *feed; /* feed */
+    char feed_dir[PATH_MAX];
+};
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int source_open(const char *src, struct source *s)
+{
+    memset(s, 0, sizeof *s);
+    if (is_dir(src)) {
+        s->folder = 1;
+        int rc = zt_dataset_open(src, NULL, 0, &s->ds);
+        if (rc) return rc;
+        if (s->ds.n == 0) {
+            zt_seterr("%s: no images (*.jpg, *.png, *.webp) in <class>/ folders", src);
+            return ZT_ENOTFOUND;
+        }
+        return ZT_OK;
+    }
+    const char *slash = strrchr(src, '/');
+    if (slash) snprintf(s->feed_dir, sizeof s->feed_dir, "%.*s", (int)(slash - src), src);
+    else snprintf(s->feed_dir, sizeof s->feed_dir, ".");
+    if (slash == src) snprintf(s->feed_dir, sizeof s->feed_dir, "/");
+    return zt_ingest_open(src, ZT_INGEST_AUTO, &s->feed);
+}
+
+static void source_close(struct source *s)
+{
+    zt_dataset_deinit(&s->ds);
+    zt_ingest_close(s->feed);
+}
+
+/* Absolute form of path when it exists (realpath), else path unchanged. */
+static void absolutize(char *path, size_t cap)
+{
+    char buf[PATH_MAX];
+    if (realpath(path, buf) && strlen(buf) < cap) memcpy(path, buf, strlen(buf) + 1);
+}
+
+/* ZT_OK with *p, ZT_INGEST_END, ZT_EINVAL (skip this row), or fatal. */
+static int source_next(struct source *s, struct zt_product *p)
+{
+    if (s->folder) {
+        if (s->next >= s->ds.n) return ZT_INGEST_END;
+        const struct zt_sample *sm = &s->ds.s[s->next++];
+        zt_product_init(p);
+        int rc;
+        if ((rc = zt_product_set(p->id, sizeof p->id, "id", sm->id, (size_t)-1)) ||
+            (rc = zt_product_set(p->cls, sizeof p->cls, "class", sm->cls, (size_t)-1)) ||
+            (rc = zt_product_set(p->image_path, sizeof p->image_path, "image", sm->path,
+                                 (size_t)-1))) {
+            zt_adderr("%s", sm->path);
+            return ZT_EINVAL;
+        }
+        snprintf(p->category, sizeof p->category, "%s",
+                 zt_category_name(zt_category_of_class(sm->cls)));
+        snprintf(p->title, sizeof p->title, "%s", sm->cls); /* colour added later */
+        p->price = zt_demo_price(sm->id);
+        if (snprintf(p->url, sizeof p->url, "/product/%s", sm->id) >= (int)sizeof p->url) {
+            zt_seterr("%s: id too long for a url", sm->path);
+            return ZT_EINVAL;
+        }
+        absolutize(p->image_path, sizeof p->image_path);
+        return ZT_OK;
+    }
+    int rc = zt_ingest_next(s->feed, p);
+    if (rc) return rc;
+    if (p->image_path[0] != '/') {
+        char joined[PATH_MAX];
+        if (zt_path_join(joined, sizeof joined, s->feed_dir, p->image_path) ||
+            zt_product_set(p->image_path, sizeof p->image_path, "image", joined, (size_t)-1)) {
+            zt_seterr("line %ld: image: path too long", zt_ingest_line(s->feed));
+            return ZT_EINVAL;
+        }
+    }
+    absolutize(p->image_path, sizeof p->image_path);
+    return ZT_OK;
+}
+
+/* --- image work --- */
+
+struct item {
+    struct zt_product p;
+    int need; /* compute features */
+    int rc;
+    char err[512];
+    struct zt_features f;
+};
+
+struct work {
+    struct item *items;
+    int folder;
+    char thumbs[PATH_MAX], edges[PATH_MAX];
+};
+
+/* Thumbnail: longer side at most 256, JPEG. */
+static int save_thumb(const struct zt_image *im, const char *path)
+{
+    int w = im->w, h = im->h;
+    struct zt_image t = {0};
+    if (w > 256 || h > 256) {
+        if (w >= h) h = ZT_MAX(1, (int)((int64_t)h * 256 / w)), w = 256;
+        else w = ZT_MAX(1, (int)((int64_t)w * 256 / h)), h = 256;
+    }
+    int rc = zt_image_resize(im, w, h, &t);
+    if (!rc) rc = zt_image_save(&t, path);
+    zt_image_free(&t);
+    return rc;
+}
+
+static int compute_item(void *ctx, int64_t i, int worker)
+{
+    (void)worker;
+    struct work *wk = ctx;
+    struct item *it = &wk->items[i];
+    if (!it->need) return ZT_OK;
+    struct zt_image im = {0};
+    struct zt_pair pair = {0};
+    struct zt_pair_opts po;
+    zt_pair_opts_default(&po, ZT_FEAT_SIZE, ZT_EDGE_CANNY);
+    char tp[PATH_MAX + 256], ep[PATH_MAX + 256];
+    int rc;
+    if ((rc = zt_image_load(it->p.image_path, 3, &po.lim, &im))) goto out;
+    if ((rc = zt_pair_planes(&im, &po, &pair))) goto out;
+    if ((rc = zt_features_product(&pair.photo, &pair.edges, &pair.mask, &it->f))) goto out;
+    snprintf(tp, sizeof tp, "%s/%s.jpg", wk->thumbs, it->p.id);
+    snprintf(ep, sizeof ep, "%s/%s.png", wk->edges, it->p.id);
+    if ((rc = save_thumb(&im, tp)) || (rc = zt_image_save(&pair.edges, ep))) goto out;
+    if ((rc = zt_product_set(it->p.thumb_path, sizeof it->p.thumb_path, "thumb", tp, (size_t)-1)) ||
+        (rc = zt_product_set(it->p.edge_path, sizeof it->p.edge_path, "edges", ep, (size_t)-1)))
+        goto out;
+    if (wk->folder) {
+        /* "Navy pants": dominant colour name, capitalised, then the class */
+        char title[ZT_PRODUCT_TITLE_MAX];
+        const char *cn = zt_color_name(it->f.dom[0].lab);
+        snprintf(title, sizeof title, "%c%s %s", toupper((unsigned char)cn[0]), cn + 1,
+                 it->p.cls);
+        snprintf(it->p.title, sizeof it->p.title, "%s", title);
+    }
+out:
+    if (rc) {
+        snprintf(it->err, sizeof it->err, "%s", zt_errmsg());
+        if (!strstr(it->err, it->p.image_path))
+            snprintf(it->err, sizeof it->err, "%s: %s", it->p.image_path, zt_errmsg());
+    }
+    it->rc = rc;
+    zt_image_free(&im);
+    zt_pair_deinit(&pair);
+    return ZT_OK; /* one bad image must not stop the batch */
+}
+
+/* Features already current for p (same image, features of this version,
+ * thumbnail on disk)? Then p keeps the stored derived data and title. */
+static int up_to_date(struct zt_store *s, struct zt_product *p, int folder)
+{
+    struct zt_product old;
+    if (zt_store_get(s, p->id, &old)) return 0;
+    if (strcmp(old.image_path, p->image_path) || !old.thumb_path[0] ||
+        !zt_file_exists(old.thumb_path))
+        return 0;
+    uint8_t *d = NULL;
+    size_t len = 0;
+    int ver = 0;
+    int ok = !zt_store_feature_get(s, p->id, ZT_FEATURE_SEARCH, &ver, &d, &len) &&
+             ver == ZT_FEAT_VERSION && len == sizeof(float) * ZT_FEAT_DIM;
+    free(d);
+    if (ok && folder) memcpy(p->title, old.title, sizeof p->title);
+    return ok;
+}
+
+static void reject(const struct zt_ingest_opts *o, struct zt_ingest_stats *st, const char *msg)
+{
+    st->rejected++;
+    if (o->on_reject) o->on_reject(o->ctx, msg);
+}
+
+static int write_batch(struct zt_store *s, const struct zt_ingest_opts *o, struct item *items,
+                       int nb, struct zt_ingest_stats *st)
+{
+    int rc = zt_store_begin(s);
+    if (rc) return rc;
+    for (int i = 0; i < nb; i++) {
+        struct item *it = &items[i];
+        if (it->rc) {
+            reject(o, st, it->err);
+            continue;
+        }
+        if ((rc = zt_store_upsert(s, &it->p))) {
+            if (rc != ZT_EINVAL) goto fail;
+            reject(o, st, zt_errmsg());
+            continue;
+        }
+        if (it->need) {
+            float dom[ZT_FEAT_NDOM * 4];
+            for (int k = 0; k < ZT_FEAT_NDOM; k++) {
+                memcpy(dom + 4 * k, it->f.dom[k].lab, sizeof(float) * 3);
+                dom[4 * k + 3] = it->f.dom[k].weight;
+            }
+            if ((rc = zt_store_feature_put(s, it->p.id, ZT_FEATURE_SEARCH, ZT_FEAT_VERSION,
+                                           it->f.v, sizeof it->f.v)) ||
+                (rc = zt_store_feature_put(s, it->p.id, ZT_FEATURE_DOMINANT, ZT_FEAT_VERSION,
+                                           dom, sizeof dom)))
+                goto fail;
+            st->computed++;
+        } else {
+            st->unchanged++;
+        }
+        st->written++;
+        if (o->on_written) o->on_written(o->ctx, st->written);
+    }
+    return zt_store_commit(s);
+fail:
+    zt_store_rollback(s);
+    return rc;
+}
+
+int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
+                      struct zt_ingest_stats *stp)
+{
+    struct zt_ingest_stats st = {0};
+    struct source src;
+    struct zt_store *s = NULL;
+    struct zt_progress *pg = NULL;
+    struct zt_index *ix = NULL;
+    struct work wk = {0};
+    double t0 = zt_now();
+    int batch = o->batch > 0 ? o->batch : 64;
+    int threads = o->threads > 0 ? o->threads : zt_threads_default();
+    char media[PATH_MAX];
+    int rc = source_open(source, &src);
+    if (rc) goto out;
+    wk.folder = src.folder;
+    if ((rc = zt_store_open(o->catalog, &s)) || (rc = zt_store_migrate(s))) goto out;
+    if ((rc = zt_catalog_media_dir(o->catalog, media, sizeof media))) goto out;
+    if ((rc = zt_path_join(wk.thumbs, sizeof wk.thumbs, media, "thumbs")) ||
+        (rc = zt_path_join(wk.edges, sizeof wk.edges, media, "edges")) ||
+        (rc = zt_mkdirs(wk.thumbs)) || (rc = zt_mkdirs(wk.edges)))
+        goto out;
+    /* the index files go before the first write: never a stale index */
+    if ((rc = zt_catalog_index_invalidate(o->catalog))) goto out;
+    rc = ZT_ENOMEM;
+    if (!(wk.items = calloc((size_t)batch, sizeof *wk.items))) goto out;
+    pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress ? o->progress : stderr,
+                         o->progress == NULL);
+    for (;;) {
+        int nb = 0;
+        while (nb < batch) {
+            struct item *it = &wk.items[nb];
+            memset(it, 0, sizeof *it);
+            rc = source_next(&src, &it->p);
+            if (rc == ZT_INGEST_END) break;
+            if (rc == ZT_EINVAL) {
+                reject(o, &st, zt_errmsg());
+                continue;
+            }
+            if (rc) goto out;
+            st.rows++;
+            nb++;
+        }
+        if (nb == 0) break;
+        for (int i = 0; i < nb; i++)
+            wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder);
+        if ((rc = zt_parallel_for(nb, ZT_MIN(threads, nb), compute_item, &wk))) goto out;
+        if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;
+        zt_progress_add(pg, nb);
+    }
+    /* the index of everything the store now holds */
+    char ipath[PATH_MAX + 16];
+    if ((rc = zt_index_from_store(s, &ix))) goto out;
+    if ((rc = zt_path_join(ipath, sizeof ipath, media, "index.zti")) ||
+        (rc = zt_index_save(ix, ipath)))
+        goto out;
+    st.indexed = zt_index_count(ix);
+    rc = ZT_OK;
+out:
+    st.seconds = zt_now() - t0;
+    if (stp) *stp = st;
+    zt_progress_free(pg);
+    zt_index_free(ix);
+    free(wk.items);
+    zt_store_close(s);
+    source_close(&src);
+    return rc;
+}

@@ -1,0 +1,331 @@
+/* search.c: query -> descriptors (with the generator when loaded) ->
+ * weighted query vector -> exact or approximate index search -> product
+ * rows with per-signal scores and timings. */
+#include "search.h"
+#include "index_ivf.h"
+#include "index_store.h"
+#include "store.h"
+#include "../core/engine.h"
+#include "../core/graph.h"
+#include "../data/pairs.h"
+#include "../data/sample.h"
+#include "../img/hints.h"
+#include "../img/image.h"
+#include "../nn/p2p.h"
+#include "../util/buf.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+void zt_search_weights_default(struct zt_search_weights *w)
+{
+    w->w[ZT_SIG_SHAPE] = 0.5f;
+    w->w[ZT_SIG_COLOR] = 0.5f;
+    w->w[ZT_SIG_APP] = 0.4f;
+}
+
+struct zt_searcher {
+    struct zt_index *ix;
+    struct zt_ivf *ivf;
+    int threads;
+    /* generator */
+    int has_gen;
+    char model[1024];
+    struct zt_unet g;
+    struct zt_gen_info info;
+    struct zt_engine *eng;
+    struct zt_graph *graph;
+    pthread_mutex_t mu;
+};
+
+static int open_generator(struct zt_searcher *sr, const char *path)
+{
+    int rc = zt_gen_load(path, &sr->g, &sr->info);
+    if (rc) return rc;
+    sr->has_gen = 1; /* from here on, close deinits g */
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = sr->threads, .seed = 0};
+    if (!(sr->eng = zt_engine_new(&eo)) || !(sr->graph = zt_graph_new(sr->eng, 0, 0))) {
+        zt_adderr("generator %s", path);
+        return ZT_ENOMEM;
+    }
+    snprintf(sr->model, sizeof sr->model, "%s", path);
+    return ZT_OK;
+}
+
+int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
+                     struct zt_searcher **out)
+{
+    *out = NULL;
+    struct zt_searcher *sr = calloc(1, sizeof *sr);
+    if (!sr) {
+        zt_seterr("search: out of memory");
+        return ZT_ENOMEM;
+    }
+    pthread_mutex_init(&sr->mu, NULL);
+    sr->threads = o->threads;
+    int rc;
+    if ((rc = zt_catalog_index_open(o->catalog, s, &sr->ix, NULL))) goto fail;
+    if (o->approx && zt_index_count(sr->ix) > 0) {
+        char path[4096];
+        if ((rc = zt_catalog_media_path(o->catalog, "index.ivf", path, sizeof path))) goto fail;
+        if (zt_ivf_load(path, sr->ix, &sr->ivf) != ZT_OK) {
+            if ((rc = zt_ivf_build(sr->ix, 0, &sr->ivf))) goto fail;
+            zt_ivf_save(sr->ivf, path); /* best effort, as the exact index */
+            zt_clearerr();
+        }
+        zt_ivf_set_nprobe(sr->ivf, 16);
+    }
+    const char *model = o->model;
+    if (!model) {
+        const char *env = getenv("ZTYLE_MODEL");
+        if (env && *env) model = env;
+        else if (zt_file_exists(ZT_SEARCH_MODEL_DEFAULT)) model = ZT_SEARCH_MODEL_DEFAULT;
+        else model = "";
+    }
+    if (*model && (rc = open_generator(sr, model))) goto fail;
+    *out = sr;
+    return ZT_OK;
+fail:
+    zt_searcher_close(sr);
+    return rc;
+}
+
+void zt_searcher_close(struct zt_searcher *sr)
+{
+    if (!sr) return;
+    zt_index_free(sr->ix);
+    zt_ivf_free(sr->ivf);
+    zt_graph_free(sr->graph);
+    zt_engine_free(sr->eng);
+    if (sr->has_gen) zt_unet_deinit(&sr->g);
+    pthread_mutex_destroy(&sr->mu);
+    free(sr);
+}
+
+const struct zt_index *zt_searcher_index(const struct zt_searcher *sr) { return sr->ix; }
+const char *zt_searcher_model(const struct zt_searcher *sr) { return sr->model; }
+
+int zt_searcher_set_nprobe(struct zt_searcher *sr, int nprobe)
+{
+    if (!sr->ivf) {
+        zt_seterr("search: no approximate index");
+        return ZT_EINVAL;
+    }
+    return zt_ivf_set_nprobe(sr->ivf, nprobe);
+}
+
+void zt_search_result_free(struct zt_search_result *r)
+{
+    if (!r) return;
+    free(r->hits);
+    if (r->generated_image) {
+        zt_image_free(r->generated_image);
+        free(r->generated_image);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* --- generator --- */
+
+/* Drawing planes -> generated S x S photo (under the searcher's lock). */
+static int generate(struct zt_searcher *sr, const struct zt_image *edges,
+                    const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                    struct zt_image *out)
+{
+    static const uint8_t paper[4] = {255, 255, 255, 255}, none[4] = {0, 0, 0, 0};
+    int s = sr->info.size > 0 ? sr->info.size : 256;
+    int ncat = sr->info.ncat;
+    int cin = zt_sample_in_channels(ncat);
+    struct zt_image e = {0}, hr = {0}, hm = {0}, hr0 = {0}, hm0 = {0};
+    float *A = NULL;
+    int rc;
+    if ((rc = zt_image_letterbox(edges, s, paper, &e, NULL, NULL, NULL, NULL))) goto out;
+    if (hint_rgb && hint_mask) {
+        if ((rc = zt_image_letterbox(hint_rgb, s, none, &hr, NULL, NULL, NULL, NULL)) ||
+            (rc = zt_image_letterbox(hint_mask, s, none, &hm, NULL, NULL, NULL, NULL)))
+            goto out;
+        /* resampling blurs the mask: keep hints where it is mostly set */
+        for (size_t i = 0; i < (size_t)s * s; i++) hm.px[i] = hm.px[i] >= 128 ? 255 : 0;
+    } else {
+        if ((rc = zt_image_new(&hr0, s, s, 3)) || (rc = zt_image_new(&hm0, s, s, 1))) goto out;
+    }
+    rc = ZT_ENOMEM;
+    if (!(A = malloc(sizeof(float) * (size_t)cin * s * s))) goto out;
+    if ((rc = zt_sample_encode_input(&e, hr.px ? &hr : &hr0, hm.px ? &hm : &hm0, -1, ncat, A)))
+        goto out;
+    pthread_mutex_lock(&sr->mu);
+    zt_graph_begin(sr->graph, 0);
+    int64_t shape[4] = {1, cin, s, s};
+    struct zt_tensor *x = zt_graph_wrap(sr->graph, 4, shape, A, 0);
+    struct zt_tensor *y = x ? zt_unet_forward(&sr->g, sr->graph, x) : NULL;
+    rc = y ? zt_sample_decode_photo(y->data, s, out) : zt_graph_status(sr->graph);
+    if (!y && !rc) rc = ZT_EINVAL;
+    zt_graph_begin(sr->graph, 0); /* frees the pass */
+    pthread_mutex_unlock(&sr->mu);
+    if (rc) zt_adderr("generator");
+out:
+    free(A);
+    zt_image_free(&e);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    zt_image_free(&hr0);
+    zt_image_free(&hm0);
+    return rc;
+}
+
+/* --- query --- */
+
+int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
+                             struct zt_features *f, struct zt_image *gen_out,
+                             struct zt_search_timings *t)
+{
+    struct zt_image edges = {0}, hrgb = {0}, hmask = {0}, gen = {0};
+    struct zt_pair pair = {0};
+    struct zt_search_timings tm = {0};
+    double t0 = zt_now();
+    int rc;
+    if ((q->drawing != NULL) == (q->photo != NULL)) {
+        zt_seterr("search: give a drawing or a photo");
+        return ZT_EINVAL;
+    }
+    if (q->photo) {
+        /* a photo query: the same planes and descriptors as a product */
+        struct zt_pair_opts po;
+        zt_pair_opts_default(&po, ZT_FEAT_SIZE, ZT_EDGE_CANNY);
+        if ((rc = zt_pair_planes(q->photo, &po, &pair))) goto out;
+        tm.prepare = zt_now() - t0;
+        double t1 = zt_now();
+        rc = zt_features_product(&pair.photo, &pair.edges, &pair.mask, f);
+        tm.features = zt_now() - t1;
+        goto out;
+    }
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    if (q->hints) rc = zt_drawing_split_layers(q->drawing, q->hints, &sp, &edges, &hrgb, &hmask);
+    else rc = zt_drawing_split(q->drawing, &sp, &edges, &hrgb, &hmask);
+    if (rc) goto out;
+    tm.prepare = zt_now() - t0;
+    int hinted = 0;
+    if (!q->no_hints)
+        for (size_t i = 0; i < (size_t)hmask.w * hmask.h && !hinted; i++) hinted = hmask.px[i] >= 128;
+    if (sr && sr->has_gen && !q->no_generator) {
+        double t1 = zt_now();
+        if ((rc = generate(sr, &edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL, &gen)))
+            goto out;
+        tm.generate = zt_now() - t1;
+    }
+    double t2 = zt_now();
+    rc = zt_features_query(&edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL,
+                           gen.px ? &gen : NULL, f);
+    tm.features = zt_now() - t2;
+    if (!rc && gen_out && gen.px) {
+        *gen_out = gen;
+        gen = (struct zt_image){0};
+    }
+out:
+    if (t) *t = tm;
+    zt_image_free(&edges);
+    zt_image_free(&hrgb);
+    zt_image_free(&hmask);
+    zt_image_free(&gen);
+    zt_pair_deinit(&pair);
+    return rc;
+}
+
+void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
+                            float *qv, int *used, float *wn)
+{
+    struct zt_search_weights def;
+    if (!w) {
+        zt_search_weights_default(&def);
+        w = &def;
+    }
+    float sum = 0;
+    for (int k = 0; k < ZT_SIG_COUNT; k++)
+        if (f->has[k] && w->w[k] > 0) sum += w->w[k];
+    for (int k = 0; k < ZT_SIG_COUNT; k++) {
+        int off, dim;
+        zt_signal_span(k, &off, &dim);
+        int on = f->has[k] && w->w[k] > 0 && sum > 0;
+        float a = on ? w->w[k] / sum : 0;
+        for (int i = 0; i < dim; i++) qv[off + i] = a * f->v[off + i];
+        if (used) used[k] = on;
+        if (wn) wn[k] = a;
+    }
+}
+
+static float part_dot(const float *a, const float *b, int sig)
+{
+    int off, dim;
+    zt_signal_span(sig, &off, &dim);
+    float s = 0;
+    for (int i = 0; i < dim; i++) s += a[off + i] * b[off + i];
+    return s;
+}
+
+int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_search_req *rq,
+                  struct zt_search_result *res)
+{
+    memset(res, 0, sizeof *res);
+    double t0 = zt_now();
+    struct zt_features f;
+    struct zt_image gen = {0};
+    struct zt_hit *hits = NULL;
+    float *qv = NULL;
+    int nh = 0, rc;
+    if (rq->limit < 1 || rq->limit > 1000 || rq->offset < 0) {
+        zt_seterr("search: limit must be 1..1000 and offset >= 0");
+        return ZT_EINVAL;
+    }
+    if ((rc = zt_search_query_features(sr, &rq->q, &f, &gen, &res->t))) goto fail;
+    rc = ZT_ENOMEM;
+    if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
+        !(hits = malloc(sizeof *hits * (size_t)rq->limit)) ||
+        !(res->hits = calloc((size_t)rq->limit, sizeof *res->hits)))
+        goto fail;
+    zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
+    double t1 = zt_now();
+    res->matched = -1;
+    if (sr->ivf)
+        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &rq->filter, rq->offset, rq->limit, hits, &nh);
+    else
+        rc = zt_index_search(sr->ix, qv, &rq->filter, rq->offset, rq->limit, sr->threads, hits,
+                             &nh, &res->matched);
+    if (rc) goto fail;
+    res->t.index = zt_now() - t1;
+    double t2 = zt_now();
+    for (int i = 0; i < nh; i++) {
+        struct zt_search_hit *h = &res->hits[res->n];
+        const char *id = zt_index_id(sr->ix, hits[i].idx);
+        rc = zt_store_get(s, id, &h->p);
+        if (rc == ZT_ENOTFOUND) continue; /* deleted since the index was built */
+        if (rc) goto fail;
+        const float *v = zt_index_vector(sr->ix, hits[i].idx);
+        h->score = hits[i].score;
+        for (int k = 0; k < ZT_SIG_COUNT; k++)
+            h->sig[k] = res->used[k] ? part_dot(f.v, v, k) : 0;
+        res->n++;
+    }
+    res->t.fetch = zt_now() - t2;
+    if (gen.px) {
+        rc = ZT_ENOMEM;
+        if (!(res->generated_image = malloc(sizeof gen))) goto fail;
+        *res->generated_image = gen;
+        gen = (struct zt_image){0};
+        res->generated = 1;
+    }
+    res->t.total = zt_now() - t0;
+    free(qv);
+    free(hits);
+    return ZT_OK;
+fail:
+    if (rc == ZT_ENOMEM && !*zt_errmsg()) zt_seterr("search: out of memory");
+    free(qv);
+    free(hits);
+    zt_image_free(&gen);
+    zt_search_result_free(res);
+    return rc;
+}

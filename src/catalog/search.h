@@ -1,0 +1,123 @@
+/* search.h: visual search over the catalogue, shared by `ztyle search`,
+ * `ztyle eval-search` and the server. A query (a shopper's drawing with
+ * optional colour hints, or a photo) becomes descriptors (features.h); when
+ * a generator model is loaded, the drawing is first turned into a
+ * photo-like image whose appearance is matched too. Signals are fused as a
+ * weighted sum of cosine similarities, which is one inner product with a
+ * weighted query vector, so one index scan ranks by the fused score.
+ *
+ * Threading: a searcher (index + optional generator) is read-only after
+ * open except the generator, which runs under the searcher's own lock; so
+ * many threads may call zt_search_run on one searcher, each with its own
+ * store handle. */
+#ifndef ZT_SEARCH_H
+#define ZT_SEARCH_H
+
+#include <stdint.h>
+
+#include "features.h"
+#include "index.h"
+#include "product.h"
+
+struct zt_image;
+struct zt_store;
+struct zt_searcher;
+
+/* Generator file used when none is named and it exists. */
+#define ZT_SEARCH_MODEL_DEFAULT "models/generator.safetensors"
+
+/* Fusion weights per signal (enum zt_signal); only the signals a query has
+ * count, and the used weights are renormalised to sum 1. */
+struct zt_search_weights {
+    float w[ZT_SIG_COUNT];
+};
+/* The documented defaults (docs/internals/search.md, tuned on the train
+ * split): shape 0.5, colour 0.5, appearance 0.4. */
+void zt_search_weights_default(struct zt_search_weights *w);
+
+struct zt_searcher_opts {
+    const char *catalog; /* store URL: its media folder holds the index */
+    /* Generator: NULL = $ZTYLE_MODEL, else ZT_SEARCH_MODEL_DEFAULT when that
+     * file exists, else none; "" = none; a path = that file (must load). */
+    const char *model;
+    int threads;         /* scan and generator threads; <= 0 = all cores */
+    int approx;          /* 1: FAISS IVF (built or loaded beside the index) */
+};
+
+/* Opens the index (index_store.h: loaded or rebuilt from s, borrowed for
+ * the call only) and the generator. Caller closes. */
+int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
+                     struct zt_searcher **out);
+void zt_searcher_close(struct zt_searcher *sr); /* NULL-safe */
+/* Borrowed views. model_path is "" without a generator. */
+const struct zt_index *zt_searcher_index(const struct zt_searcher *sr);
+const char *zt_searcher_model(const struct zt_searcher *sr);
+/* Sets nprobe of the approximate index (ZT_EINVAL without one). */
+int zt_searcher_set_nprobe(struct zt_searcher *sr, int nprobe);
+
+/* One query. Exactly one of drawing / photo. */
+struct zt_search_query {
+    const struct zt_image *drawing; /* flattened drawing: dark lines, coloured hints */
+    const struct zt_image *hints;   /* optional separate hint layer (RGBA, or RGB on
+                                       white); then drawing holds the lines only */
+    const struct zt_image *photo;   /* a product photo as the query */
+    int no_hints;                   /* ignore colour hints */
+    int no_generator;               /* do not run the generator for this query */
+};
+
+struct zt_search_req {
+    struct zt_search_query q;
+    struct zt_index_filter filter; /* ZT_INDEX_FILTER_ANY for none */
+    int64_t offset;                /* pagination */
+    int limit;                     /* 1..1000 */
+    const struct zt_search_weights *weights; /* NULL = defaults */
+};
+
+struct zt_search_hit {
+    struct zt_product p;          /* the product row (fetched from the store) */
+    float score;                  /* fused */
+    float sig[ZT_SIG_COUNT];      /* per-signal cosine similarity */
+};
+
+struct zt_search_timings {
+    double prepare;  /* decode-free part: split, letterbox */
+    double generate; /* generator forward pass (0 without) */
+    double features; /* descriptors */
+    double index;    /* scan / approximate search */
+    double fetch;    /* product rows */
+    double total;
+};
+
+struct zt_search_result {
+    int n;                        /* hits returned */
+    struct zt_search_hit *hits;   /* owned, n of them, best first */
+    int64_t matched;              /* items passing the filter (exact search only; -1) */
+    int used[ZT_SIG_COUNT];       /* signals the query had */
+    float weights[ZT_SIG_COUNT];  /* normalised weights actually used */
+    int generated;                /* the generator ran */
+    struct zt_image *generated_image; /* owned when generated (S x S RGB), else NULL */
+    struct zt_search_timings t;
+};
+void zt_search_result_free(struct zt_search_result *r); /* NULL-safe */
+
+/* Runs a query: features, index search with the filter and page, product
+ * rows from s (a product deleted since the index was built is skipped).
+ * On failure *res is empty. */
+int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_search_req *rq,
+                  struct zt_search_result *res);
+
+/* --- pieces used by eval-search --- */
+
+/* Descriptors of a query (generator included when loaded and not
+ * disabled); *gen_out (optional) receives the generated image (caller
+ * frees it with zt_image_free) when it ran. */
+int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
+                             struct zt_features *f, struct zt_image *gen_out,
+                             struct zt_search_timings *t);
+/* Weighted query vector (ZT_FEAT_DIM) from features and weights; used[] and
+ * wn[] (optional) receive which signals count and their normalised
+ * weights. */
+void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
+                            float *qv, int *used, float *wn);
+
+#endif
