@@ -109,7 +109,7 @@ contact-sheet: all
 	@echo "wrote build/contact-sheet.png"
 
 # bench-conv: unet_256 convolution timings (bench/bench_conv.c); ARGS="-t 1 -c" etc.
-$(B)/bench_conv: bench/bench_conv.c $(B)/libztyle.a
+$(B)/bench_conv: $(B)/bench/bench_conv.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-conv: $(B)/bench_conv
 	$(B)/bench_conv $(ARGS)

@@ -2,8 +2,8 @@
  * (ngf 64, batch 1, 3x256x256) through the oneDNN kernels: forward,
  * backward-data, backward-weights (accumulating, as the graph calls them) per
  * layer, at 1 and 2 threads, with GFLOP/s.
- * Variants: AUTO (what the engine uses), BLOCKED with reorders, GEMM, and
- * BLOCKED without reorders (the floor of keeping activations blocked).
+ * Variants: AUTO (what the engine uses), BLOCKED with reorders, GEMM, IM2COL
+ * and BLOCKED without reorders (the floor of keeping activations blocked).
  * Usage: bench_conv [-r reps] [-t 1,2] [-v] [-c]   (make bench-conv ARGS="...") */
 #include "../src/core/conv.h"
 #include "../src/util/progress.h"
@@ -88,7 +88,7 @@ static double clock_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-enum { NVAR = 4 };
+enum { NVAR = 5 };
 static const struct {
     const char *name;
     int algo, floor;
@@ -96,6 +96,7 @@ static const struct {
     {"auto (plain NCHW in/out)", ZT_DNNL_AUTO, 0},
     {"blocked + reorders", ZT_DNNL_BLOCKED, 0},
     {"gemm (plain layouts)", ZT_DNNL_GEMM, 0},
+    {"im2col + dnnl_sgemm", ZT_DNNL_IM2COL, 0},
     {"blocked, no reorders (floor)", ZT_DNNL_BLOCKED, 1},
 };
 
@@ -135,7 +136,11 @@ static void time_layer(struct zt_dnnl **ctx, const struct layer *l, const struct
 
 static const char *algo_name(int a)
 {
-    return a == ZT_DNNL_BLOCKED ? "blocked" : a == ZT_DNNL_GEMM ? "gemm" : a ? "?" : "ref";
+    return a == ZT_DNNL_BLOCKED  ? "blocked"
+           : a == ZT_DNNL_GEMM   ? "gemm"
+           : a == ZT_DNNL_IM2COL ? "im2col"
+           : a                   ? "?"
+                                 : "ref";
 }
 
 /* all layers at nt threads: per-layer table of variant `show` (or all with
@@ -189,11 +194,12 @@ static void run_threads(const struct layer *L, const struct bufs *B, int nt, int
                tot[v][2] * 1e3, ftot[2] / tot[v][2] * 1e-9);
         struct zt_dnnl_stats s;
         zt_dnnl_get_stats(ctx[v], &s);
-        printf("primitives %lld, reorders %lld, hits %lld, misses %lld, tuned %lld (gemm %lld), "
-               "fallbacks %lld, workspace %.1f MB\n",
+        printf("primitives %lld, reorders %lld, hits %lld, misses %lld, tuned %lld (gemm %lld, "
+               "im2col %lld), fallbacks %lld, workspace %.1f MB\n",
                (long long)s.primitives_created, (long long)s.reorders_created,
                (long long)s.cache_hits, (long long)s.cache_misses, (long long)s.tuned,
-               (long long)s.chose_gemm, (long long)s.fallbacks, s.workspace_bytes / 1e6);
+               (long long)s.chose_gemm, (long long)s.chose_im2col, (long long)s.fallbacks,
+               s.workspace_bytes / 1e6);
     }
     double fl = ftot[0] + ftot[1] + ftot[2];
     double floor_all = tot[NVAR - 1][0] + tot[NVAR - 1][1] + tot[NVAR - 1][2];
