@@ -1,0 +1,286 @@
+/* test_index.c: the vector index: top-k heap, exact search against a brute
+ * force sort (filters, pagination, ties, threads), the index file (round
+ * trip, corrupt files), the FAISS shim (flat = exact) and the approximate
+ * IVF index against exact search on clustered synthetic data. */
+#include "test.h"
+#include "../src/catalog/faiss_shim.h"
+#include "../src/catalog/index.h"
+#include "../src/catalog/index_ivf.h"
+#include "../src/util/zt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng_state = 88172645463325252ull;
+static double urand(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+static float nrand(void)
+{
+    double a = 0;
+    for (int i = 0; i < 12; i++) a += urand();
+    return (float)(a - 6);
+}
+
+/* n items in `centers` clusters, d dims, unit-normalised; category i % 5,
+ * price 100 * (i % 50). */
+static struct zt_index *make_index(int64_t n, int d, int centers, float spread)
+{
+    struct zt_index *ix = NULL;
+    if (zt_index_new(d, &ix)) return NULL;
+    float *c = malloc(sizeof(float) * (size_t)centers * d), *v = malloc(sizeof(float) * (size_t)d);
+    for (int i = 0; i < centers * d; i++) c[i] = nrand();
+    for (int64_t i = 0; i < n; i++) {
+        int k = (int)(urand() * centers);
+        double s = 0;
+        for (int j = 0; j < d; j++) {
+            v[j] = c[k * d + j] + spread * nrand();
+            s += v[j] * v[j];
+        }
+        for (int j = 0; j < d; j++) v[j] /= (float)sqrt(s);
+        char id[32];
+        snprintf(id, sizeof id, "item%07lld", (long long)i);
+        if (zt_index_add(ix, id, (int)(i % 5), 100 * (i % 50), v)) {
+            zt_index_free(ix);
+            ix = NULL;
+            break;
+        }
+    }
+    free(c);
+    free(v);
+    return ix;
+}
+
+/* brute force: positions passing f sorted by score desc, then position */
+static const float *bf_scores;
+static int cmp_bf(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    if (bf_scores[x] != bf_scores[y]) return bf_scores[x] > bf_scores[y] ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+static int64_t brute(const struct zt_index *ix, const float *q, const struct zt_index_filter *f,
+                     float *scores, int64_t *order)
+{
+    int64_t n = zt_index_count(ix), m = 0;
+    zt_index_scores(ix, q, 1, scores);
+    for (int64_t i = 0; i < n; i++)
+        if (zt_index_match(ix, i, f)) order[m++] = i;
+    bf_scores = scores;
+    qsort(order, (size_t)m, sizeof *order, cmp_bf);
+    return m;
+}
+
+TEST(index, topk_heap)
+{
+    struct zt_hit room[5];
+    struct zt_topk t;
+    zt_topk_init(&t, room, 5);
+    float s[] = {0.1f, 0.9f, 0.5f, 0.9f, -1, 0.7f, 0.3f, 0.95f};
+    for (int i = 0; i < 8; i++) zt_topk_push(&t, i, s[i]);
+    CHECK_EQ_INT(zt_topk_sort(&t), 5);
+    /* 0.95 (7), 0.9 (1), 0.9 (3): ties by lower position, 0.7 (5), 0.5 (2) */
+    int64_t want[] = {7, 1, 3, 5, 2};
+    for (int i = 0; i < 5; i++) CHECK_EQ_INT(room[i].idx, want[i]);
+}
+
+TEST(index, exact_matches_brute_force)
+{
+    const int64_t n = 3000;
+    const int d = 24;
+    struct zt_index *ix = make_index(n, d, 20, 0.5f);
+    CHECK(ix != NULL);
+    if (!ix) return;
+    float *sc = malloc(sizeof(float) * n), q[24];
+    int64_t *order = malloc(sizeof(int64_t) * n);
+    struct zt_hit hits[40];
+    for (int trial = 0; trial < 6; trial++) {
+        for (int j = 0; j < d; j++) q[j] = nrand();
+        struct zt_index_filter f = ZT_INDEX_FILTER_ANY;
+        if (trial >= 2) f.category = trial % 5;
+        if (trial >= 4) f.price_min = 1000, f.price_max = 2500, f.has_price_max = 1;
+        int64_t m = brute(ix, q, &f, sc, order);
+        for (int page = 0; page < 3; page++) {
+            int nh = -1;
+            int64_t nmatch = -1;
+            CHECK_OK(zt_index_search(ix, q, &f, page * 10, 10, 2, hits, &nh, &nmatch));
+            CHECK_EQ_INT(nmatch, m);
+            CHECK_EQ_INT(nh, ZT_MIN(10, m - page * 10));
+            for (int i = 0; i < nh; i++) {
+                CHECK_EQ_INT(hits[i].idx, order[page * 10 + i]);
+                CHECK(zt_index_match(ix, hits[i].idx, &f));
+                CHECK_NEAR(hits[i].score, sc[order[page * 10 + i]], 1e-5);
+            }
+        }
+        /* one thread and several give the same answer */
+        struct zt_hit h1[40], h3[40];
+        int n1, n3;
+        CHECK_OK(zt_index_search(ix, q, &f, 0, 40, 1, h1, &n1, NULL));
+        CHECK_OK(zt_index_search(ix, q, &f, 0, 40, 3, h3, &n3, NULL));
+        CHECK_EQ_INT(n1, n3);
+        for (int i = 0; i < n1 && i < n3; i++) CHECK_EQ_INT(h1[i].idx, h3[i].idx);
+    }
+    /* a filter nothing passes; a page past the end */
+    struct zt_index_filter none = {7, 0, 0, 0};
+    int nh = -1;
+    int64_t nm = -1;
+    CHECK_OK(zt_index_search(ix, q, &none, 0, 10, 1, hits, &nh, &nm));
+    CHECK_EQ_INT(nh, 0);
+    CHECK_EQ_INT(nm, 0);
+    CHECK_OK(zt_index_search(ix, q, NULL, n - 5, 10, 1, hits, &nh, NULL));
+    CHECK_EQ_INT(nh, 5);
+    CHECK_RC(zt_index_search(ix, q, NULL, 0, 0, 1, hits, &nh, NULL), ZT_EINVAL);
+    CHECK_RC(zt_index_search(ix, q, NULL, -1, 10, 1, hits, &nh, NULL), ZT_EINVAL);
+    /* lookups */
+    CHECK_EQ_INT(zt_index_find(ix, "item0001234"), 1234);
+    CHECK_EQ_INT(zt_index_find(ix, "nope"), -1);
+    free(sc);
+    free(order);
+    zt_index_free(ix);
+}
+
+TEST(index, file_round_trip_and_corruption)
+{
+    struct zt_index *ix = make_index(500, 16, 5, 0.3f), *back = NULL;
+    CHECK(ix != NULL);
+    if (!ix) return;
+    char path[1024], bad[1024];
+    snprintf(path, sizeof path, "%s/ix.zti", zt_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/bad.zti", zt_test_tmpdir());
+    CHECK_OK(zt_index_save(ix, path));
+    CHECK_OK(zt_index_load(path, &back));
+    if (back) {
+        CHECK_EQ_INT(zt_index_count(back), 500);
+        CHECK_EQ_INT(zt_index_dim(back), 16);
+        for (int64_t i = 0; i < 500; i += 37) {
+            CHECK(!strcmp(zt_index_id(ix, i), zt_index_id(back, i)));
+            CHECK_EQ_INT(zt_index_category(back, i), zt_index_category(ix, i));
+            CHECK_EQ_INT(zt_index_price(back, i), zt_index_price(ix, i));
+            CHECK(!memcmp(zt_index_vector(ix, i), zt_index_vector(back, i), 16 * sizeof(float)));
+        }
+        CHECK_EQ_INT(zt_index_find(back, "item0000499"), 499);
+    }
+    zt_index_free(back);
+    back = NULL;
+    /* truncated copy, and a file that is not an index */
+    FILE *in = fopen(path, "rb"), *out = fopen(bad, "wb");
+    CHECK(in && out);
+    if (in && out) {
+        char buf[4096];
+        size_t got = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, got - 100, out);
+    }
+    if (in) fclose(in);
+    if (out) fclose(out);
+    CHECK_RC(zt_index_load(bad, &back), ZT_EFORMAT);
+    CHECK(back == NULL);
+    out = fopen(bad, "wb");
+    if (out) {
+        fputs("definitely not an index file, just text", out);
+        fclose(out);
+    }
+    CHECK_RC(zt_index_load(bad, &back), ZT_EFORMAT);
+    CHECK_MSG(strstr(zt_errmsg(), "not a ztyle index") != NULL, "msg: %s", zt_errmsg());
+    snprintf(bad, sizeof bad, "%s/missing.zti", zt_test_tmpdir());
+    CHECK_RC(zt_index_load(bad, &back), ZT_ENOTFOUND);
+    zt_index_free(ix);
+}
+
+TEST(index, faiss_flat_equals_exact)
+{
+    const int d = 32;
+    struct zt_index *ix = make_index(2000, d, 10, 0.5f);
+    struct zt_faiss *f = NULL;
+    CHECK(ix != NULL);
+    if (!ix) return;
+    CHECK_OK(zt_faiss_new("Flat", d, &f));
+    if (f) {
+        CHECK_EQ_INT(zt_faiss_needs_training(f), 0);
+        CHECK_OK(zt_faiss_add(f, 2000, zt_index_vector(ix, 0)));
+        CHECK_EQ_INT(zt_faiss_count(f), 2000);
+        float q[32], sc[10];
+        int64_t pos[10];
+        struct zt_hit hits[10];
+        int nh;
+        for (int t = 0; t < 5; t++) {
+            for (int j = 0; j < d; j++) q[j] = nrand();
+            CHECK_OK(zt_faiss_search(f, 1, q, 10, sc, pos));
+            CHECK_OK(zt_index_search(ix, q, NULL, 0, 10, 1, hits, &nh, NULL));
+            for (int i = 0; i < 10; i++) CHECK_NEAR(sc[i], hits[i].score, 1e-4);
+        }
+    }
+    zt_faiss_free(f);
+    /* errors come back as codes with FAISS's message, not exceptions */
+    f = NULL;
+    CHECK_RC(zt_faiss_new("NoSuchIndexType", d, &f), ZT_EINVAL);
+    CHECK(f == NULL);
+    CHECK_MSG(strstr(zt_errmsg(), "faiss") != NULL, "msg: %s", zt_errmsg());
+    zt_index_free(ix);
+}
+
+TEST(index, ivf_agrees_with_exact)
+{
+    const int d = 32;
+    const int64_t n = 6000;
+    struct zt_index *ix = make_index(n, d, 60, 0.35f);
+    struct zt_ivf *v = NULL, *back = NULL;
+    CHECK(ix != NULL);
+    if (!ix) return;
+    CHECK_OK(zt_ivf_build(ix, 64, &v));
+    if (!v) {
+        zt_index_free(ix);
+        return;
+    }
+    CHECK_EQ_INT(zt_ivf_nlist(v), 64);
+    CHECK_OK(zt_ivf_set_nprobe(v, 8));
+    double hit = 0, tot = 0;
+    float q[32];
+    struct zt_hit ex[10], ap[10];
+    int ne, na;
+    for (int t = 0; t < 40; t++) {
+        /* queries near the data, as real queries are */
+        const float *base = zt_index_vector(ix, (int64_t)(urand() * n));
+        for (int j = 0; j < d; j++) q[j] = base[j] + 0.1f * nrand();
+        CHECK_OK(zt_index_search(ix, q, NULL, 0, 10, 1, ex, &ne, NULL));
+        CHECK_OK(zt_ivf_search(v, ix, q, NULL, 0, 10, ap, &na));
+        CHECK_EQ_INT(na, 10);
+        for (int i = 0; i < ne; i++)
+            for (int k = 0; k < na; k++) hit += ex[i].idx == ap[k].idx;
+        tot += ne;
+        /* scores are true inner products, best first */
+        for (int k = 1; k < na; k++) CHECK(ap[k - 1].score >= ap[k].score);
+    }
+    CHECK_MSG(hit / tot >= 0.9, "IVF recall@10 %.3f < 0.9", hit / tot);
+    /* filters hold on approximate results too */
+    struct zt_index_filter f = {2, 500, 1500, 1};
+    CHECK_OK(zt_ivf_search(v, ix, q, &f, 0, 10, ap, &na));
+    CHECK(na > 0);
+    for (int k = 0; k < na; k++) CHECK(zt_index_match(ix, ap[k].idx, &f));
+    /* saved and loaded, it answers the same */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ix.ivf", zt_test_tmpdir());
+    CHECK_OK(zt_ivf_save(v, path));
+    CHECK_OK(zt_ivf_load(path, ix, &back));
+    if (back) {
+        CHECK_OK(zt_ivf_set_nprobe(back, 8));
+        struct zt_hit b2[10];
+        int nb;
+        CHECK_OK(zt_ivf_search(v, ix, q, NULL, 0, 10, ap, &na));
+        CHECK_OK(zt_ivf_search(back, ix, q, NULL, 0, 10, b2, &nb));
+        CHECK_EQ_INT(na, nb);
+        for (int k = 0; k < na && k < nb; k++) CHECK_EQ_INT(ap[k].idx, b2[k].idx);
+    }
+    zt_ivf_free(back);
+    /* an IVF of another catalogue size is refused */
+    struct zt_index *small = make_index(100, d, 3, 0.3f);
+    back = NULL;
+    CHECK_RC(zt_ivf_load(path, small, &back), ZT_EFORMAT);
+    zt_index_free(small);
+    zt_ivf_free(v);
+    zt_index_free(ix);
+}
