@@ -12,6 +12,7 @@ static const struct zt_cmd commands[] = {
     {"catalog", cmd_catalog, "catalogue products: list, show, rm (operator view, --json)"},
     {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
     {"eval-search", cmd_eval_search, "search quality: Recall@k, mAP, category precision on drawings"},
+    {"generate", cmd_generate, "drawing(s) -> photo-like image(s) with a generator file"},
     {"ingest", cmd_ingest, "product feed (CSV/JSONL) or photo folder -> catalogue, features, index"},
     {"pairs", cmd_pairs, "dataset -> pix2pix aligned training pairs (drawing | photo)"},
     {"search", cmd_search, "drawing or photo -> best matching products (scores, timings)"},

@@ -1,0 +1,81 @@
+/* drawing.c: drawings -> generator planes (split, pad to square, reduce). */
+#include "drawing.h"
+#include "../img/hints.h"
+#include "../util/zt.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void zt_planes_deinit(struct zt_planes *p)
+{
+    if (!p) return;
+    zt_image_free(&p->edges);
+    zt_image_free(&p->hint_rgb);
+    zt_image_free(&p->hint_mask);
+}
+
+int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                     const struct zt_image *hint_mask, int size, struct zt_planes *out)
+{
+    int w = edges->w, h = edges->h;
+    if (hint_rgb->w != w || hint_rgb->h != h || hint_mask->w != w || hint_mask->h != h ||
+        edges->c != 1 || hint_rgb->c != 3 || hint_mask->c != 1 || size < 8) {
+        zt_seterr("drawing planes: sizes or channels differ");
+        return ZT_EINVAL;
+    }
+    struct zt_planes p = {0};
+    int rc;
+    if ((rc = zt_image_new(&p.edges, size, size, 1)) ||
+        (rc = zt_image_new(&p.hint_rgb, size, size, 3)) ||
+        (rc = zt_image_new(&p.hint_mask, size, size, 1))) {
+        zt_planes_deinit(&p);
+        return rc;
+    }
+    /* the square that holds the drawing, centred; outside it is paper */
+    int side = w > h ? w : h, ox = (side - w) / 2, oy = (side - h) / 2;
+    for (int Y = 0; Y < size; Y++) {
+        int y0 = (int)((int64_t)Y * side / size) - oy, y1 = (int)((int64_t)(Y + 1) * side / size) - oy;
+        if (y1 <= y0) y1 = y0 + 1;
+        for (int X = 0; X < size; X++) {
+            int x0 = (int)((int64_t)X * side / size) - ox, x1 = (int)((int64_t)(X + 1) * side / size) - ox;
+            if (x1 <= x0) x1 = x0 + 1;
+            int line = 0;
+            long nh = 0, sr = 0, sg = 0, sb = 0;
+            for (int y = ZT_MAX(y0, 0); y < ZT_MIN(y1, h); y++)
+                for (int x = ZT_MAX(x0, 0); x < ZT_MIN(x1, w); x++) {
+                    size_t i = (size_t)y * w + x;
+                    if (edges->px[i] < 128) line = 1;
+                    if (hint_mask->px[i] >= 128) {
+                        nh++;
+                        sr += hint_rgb->px[3 * i];
+                        sg += hint_rgb->px[3 * i + 1];
+                        sb += hint_rgb->px[3 * i + 2];
+                    }
+                }
+            size_t o = (size_t)Y * size + X;
+            p.edges.px[o] = line ? 0 : 255;
+            if (nh) {
+                p.hint_mask.px[o] = 255;
+                p.hint_rgb.px[3 * o] = (uint8_t)((sr + nh / 2) / nh);
+                p.hint_rgb.px[3 * o + 1] = (uint8_t)((sg + nh / 2) / nh);
+                p.hint_rgb.px[3 * o + 2] = (uint8_t)((sb + nh / 2) / nh);
+            }
+        }
+    }
+    *out = p;
+    return ZT_OK;
+}
+
+int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints, int size,
+                      struct zt_planes *out)
+{
+    struct zt_image e = {0}, hr = {0}, hm = {0};
+    int rc = hints ? zt_drawing_split_layers(lines, hints, NULL, &e, &hr, &hm)
+                   : zt_drawing_split(lines, NULL, &e, &hr, &hm);
+    if (!rc) rc = zt_planes_reduce(&e, &hr, &hm, size, out);
+    zt_image_free(&e);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    return rc;
+}

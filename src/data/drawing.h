@@ -1,0 +1,28 @@
+/* drawing.h: a shopper's drawing at any size -> the generator's planes at
+ * the model's size. The drawing is split into lines and colour hints at
+ * full resolution (img/hints.h rules), padded to a square on paper, and
+ * reduced block by block: a block with any line pixel is line (so thin pen
+ * strokes survive the reduction), a block with hinted pixels takes their
+ * mean colour. Used by `ztyle generate`, search and the server. */
+#ifndef ZT_DRAWING_H
+#define ZT_DRAWING_H
+
+#include "../img/image.h"
+
+struct zt_planes {
+    struct zt_image edges;     /* size x size x 1, 0 = line, 255 = paper */
+    struct zt_image hint_rgb;  /* size x size x 3 */
+    struct zt_image hint_mask; /* size x size x 1, 255 = hint */
+};
+
+/* drawing: one flattened image (lines + colour marks on white), or lines
+ * plus a separate hints layer (RGBA, alpha marks hints; hints may be NULL).
+ * On failure *out is untouched. */
+int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints, int size,
+                      struct zt_planes *out);
+/* Reduces full-resolution planes (any size, square or not) to size x size. */
+int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                     const struct zt_image *hint_mask, int size, struct zt_planes *out);
+void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
+
+#endif

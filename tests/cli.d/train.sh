@@ -1,0 +1,66 @@
+# train.sh (sourced by tests/cli_test.sh): `ztyle train` and `ztyle generate`
+# on the synthetic mini dataset with a tiny model: checkpoints, exact resume,
+# SIGTERM, generator files and their errors.
+TR="--data tests/data/mini --batch 2 --ngf 8 --ndf 8 --epochs 2 --epochs-decay 1 --save-every 1 --log-every 1 --threads 2"
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runA"
+[ -f "$T/runA/ckpt/gen_epoch_003.safetensors" ] && ok || bad "train: no generator file for epoch 3"
+[ "$(grep -c . "$T/runA/log.csv")" -eq 13 ] && ok || bad "train: log.csv has $(grep -c . "$T/runA/log.csv") lines, want 13"
+# the same run in two pieces: stop after 5 steps, resume; losses must match step for step
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runB" --max-steps 5
+contains "$T/err" "continue with --resume"
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runB" --resume
+cut -d, -f1-8 "$T/runA/log.csv" >"$T/a.csv"
+cut -d, -f1-8 "$T/runB/log.csv" >"$T/b.csv"
+cmp -s "$T/a.csv" "$T/b.csv" && ok || bad "train: resumed losses differ: $(diff "$T/a.csv" "$T/b.csv" | head -4)"
+# a second start in the same folder without --resume is refused; other settings too
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --out "$T/runA"
+contains "$T/err" "use --resume"
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --out "$T/runA" --resume --lr 0.001
+contains "$T/err" "other settings"
+# SIGTERM mid-run: checkpoint written, exit 130, resumable
+# shellcheck disable=SC2086
+"$Z" train $TR --epochs 100000 --out "$T/runC" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 300); do
+    [ "$(grep -c . "$T/runC/log.csv" 2>/dev/null || echo 0)" -ge 3 ] && break
+    sleep 0.1
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "train: SIGTERM exit code $rc, want 130"
+contains "$T/err" "interrupted"
+[ -f "$T/runC/ckpt/latest.safetensors" ] && ok || bad "train: no checkpoint after SIGTERM"
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --epochs 100000 --out "$T/runC" --resume --max-steps 2
+# usage errors
+expect 2 "$Z" train --data tests/data/mini
+expect 2 "$Z" train --data tests/data/mini --out "$T/x" --size 100
+expect 2 "$Z" train --data tests/data/mini --out "$T/x" --category shoes
+expect 1 "$Z" train --data /nonexistent --out "$T/x"
+
+# generate with the trained generator
+G="$T/runA/ckpt/gen_epoch_003.safetensors"
+expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --category pants "$T/gen.png"
+"$Z" ssim "$T/gen.png" "$T/gen.png" >/dev/null 2>&1 && ok || bad "generate: output is not a readable image"
+mkdir -p "$T/drawings"
+cp tests/data/mini/train/hat/hat-t0.png "$T/drawings/a.png"
+cp tests/data/mini/train/skirt/skirt-t0.png "$T/drawings/b.png"
+expect 0 "$Z" generate --model "$G" --sketch "$T/drawings" "$T/gen-out"
+contains "$T/out" "2 drawings, 0 failed"
+expect 0 "$Z" generate --model "$G" --official --sketch "$T/drawings/a.png" "$T/gen-off.png"
+expect 1 "$Z" generate --model "$T/nope.safetensors" --sketch "$T/drawings/a.png" "$T/g.png"
+contains "$T/err" "no such model file"
+expect 1 "$Z" generate --model "$T/runA/ckpt/latest.safetensors" --sketch "$T/drawings/a.png" "$T/g.png"
+contains "$T/err" "not a Ztyle generator"
+head -c 3000 "$G" >"$T/trunc.safetensors"
+expect 1 "$Z" generate --model "$T/trunc.safetensors" --sketch "$T/drawings/a.png" "$T/g.png"
+expect 2 "$Z" generate --model "$G" --category shoes --sketch "$T/drawings/a.png" "$T/g.png"
+expect 1 "$Z" generate --model "$G" --sketch "$T/drawings/a.png" --hints tests/data/mini/train/hat/hat-t0.png "$T/g.png"
+contains "$T/err" "must be RGBA"
+expect 2 "$Z" generate --model "$G" "$T/g.png"
