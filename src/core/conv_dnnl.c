@@ -380,6 +380,9 @@ static int ws_reserve(struct zt_dnnl *c, size_t need)
     if (need <= c->ws_size) return 0;
     char *p = aligned_alloc(64, align64(need));
     if (!p) return -1;
+    /* zeroed once, so nothing ever reads garbage (possibly denormals, which
+     * are slow): only zt_dnnl_bench_skip_reorders reads unwritten buffers */
+    memset(p, 0, align64(need));
     free(c->ws);
     c->ws = p;
     c->ws_size = align64(need);
