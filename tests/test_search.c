@@ -1,0 +1,411 @@
+/* test_search.c: descriptors, the ingest pipeline (feeds with bad rows,
+ * photo folders, idempotent re-runs, kill -9 mid-batch then resume) on
+ * SQLite and PostgreSQL, and search (self-retrieval of drawings and photos,
+ * category/price filters, pagination, per-signal scores) on the synthetic
+ * mini dataset tests/data/mini. */
+#include "test.h"
+#include "../src/catalog/features.h"
+#include "../src/catalog/index_store.h"
+#include "../src/catalog/ingest.h"
+#include "../src/catalog/search.h"
+#include "../src/catalog/store.h"
+#include "../src/data/pairs.h"
+#include "../src/img/image.h"
+#include "../src/util/buf.h"
+#include "../src/util/zt.h"
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- descriptors --- */
+
+TEST(search, shape_descriptor_query_equals_product)
+{
+    /* the same edge map through the product path and the query path */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mini/train/pants/pants-t0.png", zt_test_datadir());
+    struct zt_pair_opts po;
+    zt_pair_opts_default(&po, ZT_FEAT_SIZE, ZT_EDGE_CANNY);
+    struct zt_pair pair = {0};
+    CHECK_OK(zt_pair_make(path, &po, 1, &pair));
+    if (!pair.edges.px) return;
+    struct zt_features fp, fq;
+    CHECK_OK(zt_features_product(&pair.photo, &pair.edges, &pair.mask, &fp));
+    CHECK_OK(zt_features_query(&pair.edges, NULL, NULL, &pair.photo, &fq));
+    CHECK(fq.has[ZT_SIG_SHAPE] && !fq.has[ZT_SIG_COLOR] && fq.has[ZT_SIG_APP]);
+    for (int k = 0; k < ZT_SIG_COUNT; k += 2) {
+        int off, dim;
+        zt_signal_span(k, &off, &dim);
+        double dot = 0, nn = 0;
+        for (int i = 0; i < dim; i++) dot += fp.v[off + i] * fq.v[off + i], nn += fp.v[off + i] * fp.v[off + i];
+        CHECK_NEAR(nn, 1.0, 1e-4);
+        CHECK_NEAR(dot, 1.0, 1e-4);
+    }
+    /* a different garment is less similar */
+    struct zt_pair other = {0};
+    snprintf(path, sizeof path, "%s/mini/train/hat/hat-t0.png", zt_test_datadir());
+    CHECK_OK(zt_pair_make(path, &po, 1, &other));
+    struct zt_features fo;
+    CHECK_OK(zt_features_product(&other.photo, &other.edges, &other.mask, &fo));
+    double d2 = 0;
+    for (int i = 0; i < ZT_FEAT_SHAPE_DIM; i++) d2 += fp.v[i] * fo.v[i];
+    CHECK_MSG(d2 < 0.95, "pants vs hat shape similarity %.3f", d2);
+    /* wrong plane sizes are refused */
+    CHECK_RC(zt_features_product(&pair.photo, &other.mask, &pair.photo, &fo), ZT_EINVAL);
+    zt_pair_deinit(&pair);
+    zt_pair_deinit(&other);
+}
+
+TEST(search, color_descriptor_and_names)
+{
+    /* a navy garment: histogram of its pixels vs hints of its colour */
+    uint8_t navy[3] = {28, 36, 72}, red[3] = {190, 30, 40};
+    float lab[64][3], labr[3];
+    for (int i = 0; i < 64; i++) zt_rgb_to_lab(navy, lab[i]);
+    zt_rgb_to_lab(red, labr);
+    CHECK(!strcmp(zt_color_name(lab[0]), "navy"));
+    CHECK(!strcmp(zt_color_name(labr), "red"));
+    float h1[ZT_FEAT_COLOR_DIM], h2[ZT_FEAT_COLOR_DIM], h3[ZT_FEAT_COLOR_DIM];
+    CHECK_EQ_INT(zt_feat_color((const float(*)[3])lab, NULL, 64, h1), 1);
+    CHECK_EQ_INT(zt_feat_color((const float(*)[3])lab, NULL, 3, h2), 1);
+    CHECK_EQ_INT(zt_feat_color((const float(*)[3]) & labr, NULL, 1, h3), 1);
+    double same = 0, diff = 0;
+    for (int i = 0; i < ZT_FEAT_COLOR_DIM; i++) same += h1[i] * h2[i], diff += h1[i] * h3[i];
+    CHECK_NEAR(same, 1.0, 1e-5);
+    CHECK_MSG(diff < 0.2, "navy vs red %.3f", diff);
+    CHECK_EQ_INT(zt_feat_color((const float(*)[3])lab, NULL, 0, h2), 0);
+    /* dominant colours: 3/4 navy, 1/4 red */
+    float mix[100][3];
+    for (int i = 0; i < 100; i++) memcpy(mix[i], i % 4 == 3 ? labr : lab[0], sizeof mix[i]);
+    struct zt_dom_color dom[ZT_FEAT_NDOM];
+    zt_feat_dominant((const float(*)[3])mix, 100, dom);
+    CHECK(!strcmp(zt_color_name(dom[0].lab), "navy"));
+    CHECK_NEAR(dom[0].weight, 0.75, 1e-6);
+    CHECK(!strcmp(zt_color_name(dom[1].lab), "red"));
+    CHECK_NEAR(dom[1].weight, 0.25, 1e-6);
+}
+
+/* --- catalogues on both stores --- */
+
+static int pg_url(const char *name, char *url, size_t n)
+{
+    const char *base = getenv("ZTYLE_TEST_PG");
+    if (!base || !*base) {
+        const char *ci = getenv("CI");
+        if (ci && !strcmp(ci, "true"))
+            zt_test_fail(__FILE__, __LINE__, "ZTYLE_TEST_PG is not set; CI must run pg tests");
+        else
+            fprintf(stderr, "SKIPPED pg: ZTYLE_TEST_PG not set (make test starts a cluster)\n");
+        return 0;
+    }
+    char sql[512];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS zs_%s_%d CASCADE; CREATE SCHEMA zs_%s_%d", name,
+             (int)getpid(), name, (int)getpid());
+    PGconn *c = PQconnectdb(base);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
+    if (!ok) zt_test_fail(__FILE__, __LINE__, "pg: %s", PQerrorMessage(c));
+    PQfinish(c);
+    snprintf(url, n, "%s%coptions=-csearch_path%%3Dzs_%s_%d", base, strchr(base, '?') ? '&' : '?',
+             name, (int)getpid());
+    /* PostgreSQL catalogues keep their media in $ZTYLE_MEDIA */
+    char media[1024];
+    snprintf(media, sizeof media, "%s/media_%s", zt_test_tmpdir(), name);
+    setenv("ZTYLE_MEDIA", media, 1);
+    return ok;
+}
+
+typedef void (*cat_body)(const char *url, const char *name);
+
+static void on_both(const char *name, cat_body body)
+{
+    char url[2048], f[2100];
+    snprintf(url, sizeof url, "%s/%s.db", zt_test_tmpdir(), name);
+    static const char *const sfx[] = {"", "-wal", "-shm", ".media/index.zti"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(f, sizeof f, "%s%s", url, sfx[i]);
+        unlink(f);
+    }
+    body(url, "sqlite");
+    if (pg_url(name, url, sizeof url)) body(url, "pg");
+}
+
+static char rejects[4096];
+static void on_reject(void *ctx, const char *msg)
+{
+    (void)ctx;
+    size_t l = strlen(rejects);
+    snprintf(rejects + l, sizeof rejects - l, "%s\n", msg);
+}
+
+static int64_t count(const char *url)
+{
+    struct zt_store *s = NULL;
+    int64_t n = -1;
+    if (!zt_store_open(url, &s) && !zt_store_migrate(s)) zt_store_count(s, NULL, &n);
+    zt_store_close(s);
+    return n;
+}
+
+static void mini_dir(char *out, size_t n) { snprintf(out, n, "%s/mini", zt_test_datadir()); }
+
+static void body_folder_idempotent(const char *url, const char *be)
+{
+    char src[1024];
+    mini_dir(src, sizeof src);
+    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_stats st;
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.rows, 15);
+    CHECK_EQ_INT(st.computed, 15);
+    CHECK_EQ_INT(st.written, 15);
+    CHECK_EQ_INT(st.indexed, 15);
+    CHECK_EQ_INT(st.rejected, 0);
+    struct zt_store *s = NULL;
+    CHECK_OK(zt_store_open(url, &s));
+    struct zt_product p;
+    CHECK_OK(zt_store_get(s, "pants-t0", &p));
+    CHECK(!strcmp(p.category, "pants"));
+    CHECK(!strcmp(p.cls, "pants"));
+    CHECK(!strcmp(p.url, "/product/pants-t0"));
+    CHECK_EQ_INT(p.price, zt_demo_price("pants-t0"));
+    /* "<Colour> pants": a capitalised colour name, then the class */
+    CHECK_MSG(p.title[0] >= 'A' && p.title[0] <= 'Z' && strstr(p.title, " pants"), "%s title '%s'",
+              be, p.title);
+    CHECK(p.image_path[0] == '/');
+    CHECK(zt_file_exists(p.thumb_path) && zt_file_exists(p.edge_path));
+    CHECK_OK(zt_store_get(s, "shoes-v0", &p));
+    CHECK(!strcmp(p.category, "other"));
+    struct zt_product before;
+    CHECK_OK(zt_store_get(s, "hat-t1", &before));
+    zt_store_close(s);
+    /* a re-run changes nothing and recomputes nothing */
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.computed, 0);
+    CHECK_EQ_INT(st.unchanged, 15);
+    CHECK_EQ_INT(st.indexed, 15);
+    CHECK_EQ_INT(count(url), 15);
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_store_get(s, "hat-t1", &p));
+    CHECK(!strcmp(p.title, before.title) && !strcmp(p.thumb_path, before.thumb_path));
+    zt_store_close(s);
+    /* --force recomputes */
+    o.force = 1;
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.computed, 15);
+}
+
+TEST(search, ingest_folder_idempotent) { on_both("fold", body_folder_idempotent); }
+
+static void body_feed_errors(const char *url, const char *be)
+{
+    (void)be;
+    char feed[1024], img[4096];
+    snprintf(feed, sizeof feed, "%s/feed_%s.csv", zt_test_tmpdir(), be);
+    snprintf(feed, sizeof feed, "%s/mini/train/skirt/skirt-t0.png", zt_test_datadir());
+    CHECK(realpath(feed, img) != NULL); /* the feed lives elsewhere: absolute image paths */
+    snprintf(feed, sizeof feed, "%s/feed_%s.csv", zt_test_tmpdir(), be);
+    FILE *f = fopen(feed, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f, "id,title,category,price,url,image,class,stock\n"
+               "sk-1,Red skirt,skirt,19.90,https://shop.example/sk-1,%s,skirt,4\n"
+               "sk-2,Bad price,skirt,abc,/p/sk-2,%s,skirt,1\n"
+               "sk-3,No such image,skirt,5,/p/sk-3,nope.png,skirt,0\n"
+               "sk-4,Bad url,skirt,5,javascript:alert(1),%s,,0\n"
+               "sk-5,Same photo again,skirt,25,/p/sk-5,%s,skirt,2\n",
+            img, img, img, img);
+    fclose(f);
+    rejects[0] = 0;
+    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .on_reject = on_reject};
+    struct zt_ingest_stats st;
+    CHECK_OK(zt_catalog_ingest(feed, &o, &st));
+    CHECK_EQ_INT(st.written, 2);
+    CHECK_EQ_INT(st.rejected, 3);
+    CHECK_EQ_INT(count(url), 2);
+    CHECK_MSG(strstr(rejects, ":3: price: 'abc' is not a number"), "rejects:\n%s", rejects);
+    CHECK_MSG(strstr(rejects, ":5: url:"), "rejects:\n%s", rejects);
+    CHECK_MSG(strstr(rejects, "nope.png"), "rejects:\n%s", rejects);
+    struct zt_store *s = NULL;
+    struct zt_product p;
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_store_get(s, "sk-1", &p));
+    CHECK(!strcmp(p.title, "Red skirt"));
+    CHECK_EQ_INT(p.price, 1990);
+    zt_store_close(s);
+    /* a broken header stops before anything is written */
+    f = fopen(feed, "w");
+    if (f) {
+        fputs("id,title,price\nx,y,1\n", f);
+        fclose(f);
+    }
+    CHECK_RC(zt_catalog_ingest(feed, &o, &st), ZT_EFORMAT);
+    CHECK_EQ_INT(count(url), 2);
+}
+
+TEST(search, ingest_feed_errors) { on_both("feed", body_feed_errors); }
+
+/* kill -9 from inside the third batch, then a re-run finishes the job */
+static void die_at_9(void *ctx, int64_t n)
+{
+    (void)ctx;
+    if (n == 9) raise(SIGKILL);
+}
+
+static void body_kill_resume(const char *url, const char *be)
+{
+    char src[1024];
+    mini_dir(src, sizeof src);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct zt_ingest_opts o = {.catalog = url, .threads = 1, .batch = 4, .on_written = die_at_9};
+        zt_catalog_ingest(src, &o, NULL);
+        _exit(3);
+    }
+    int stt = 0;
+    CHECK(pid > 0 && waitpid(pid, &stt, 0) == pid);
+    CHECK_MSG(WIFSIGNALED(stt) && WTERMSIG(stt) == SIGKILL, "%s: child status %d", be, stt);
+    /* two committed batches; the index file was removed, not left stale */
+    CHECK_EQ_INT(count(url), 8);
+    char ipath[2048];
+    CHECK_OK(zt_catalog_media_path(url, "index.zti", ipath, sizeof ipath));
+    CHECK(!zt_file_exists(ipath));
+    /* a search in between rebuilds the index from what is stored */
+    struct zt_store *s = NULL;
+    struct zt_index *ix = NULL;
+    int rebuilt = 0;
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_catalog_index_open(url, s, &ix, &rebuilt));
+    CHECK_EQ_INT(rebuilt, 1);
+    if (ix) CHECK_EQ_INT(zt_index_count(ix), 8);
+    zt_index_free(ix);
+    zt_store_close(s);
+    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_stats st;
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.unchanged, 8);
+    CHECK_EQ_INT(st.computed, 7);
+    CHECK_EQ_INT(st.indexed, 15);
+    CHECK_EQ_INT(count(url), 15);
+    CHECK(zt_file_exists(ipath));
+}
+
+TEST(search, ingest_kill9_resume) { on_both("kill", body_kill_resume); }
+
+/* --- search --- */
+
+static void body_search(const char *url, const char *be)
+{
+    char src[1024], path[1024];
+    mini_dir(src, sizeof src);
+    struct zt_ingest_opts o = {.catalog = url, .threads = 2};
+    CHECK_OK(zt_catalog_ingest(src, &o, NULL));
+    struct zt_store *s = NULL;
+    struct zt_searcher *sr = NULL;
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .threads = 1};
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_searcher_open(&so, s, &sr));
+    if (!sr) {
+        zt_store_close(s);
+        return;
+    }
+    CHECK_EQ_INT(zt_index_count(zt_searcher_index(sr)), 15);
+    /* drawings (edges + 10 hints at 256 px, flattened) find their source */
+    static const char *const ids[] = {"pants-v0", "skirt-t1", "t-shirt-t0", "hat-v0"};
+    static const char *const files[] = {"validation/pants/pants-v0.png", "train/skirt/skirt-t1.png",
+                                        "train/t-shirt/t-shirt-t0.png", "validation/hat/hat-v0.png"};
+    struct zt_pair_opts po;
+    zt_pair_opts_default(&po, 256, ZT_EDGE_CANNY);
+    po.hint.fixed_count = 10;
+    for (int q = 0; q < 4; q++) {
+        struct zt_pair pair = {0};
+        struct zt_image drawing = {0};
+        snprintf(path, sizeof path, "%s/%s", src, files[q]);
+        CHECK_OK(zt_pair_make(path, &po, zt_pair_seed(1, ids[q]), &pair));
+        CHECK_OK(zt_pair_drawing(&pair, &drawing));
+        struct zt_search_req rq = {.q = {.drawing = &drawing}, .filter = ZT_INDEX_FILTER_ANY,
+                                   .limit = 5};
+        struct zt_search_result res;
+        CHECK_OK(zt_search_run(sr, s, &rq, &res));
+        CHECK_EQ_INT(res.n, 5);
+        CHECK_MSG(res.n && !strcmp(res.hits[0].p.id, ids[q]), "%s: %s found %s first", be, ids[q],
+                  res.n ? res.hits[0].p.id : "-");
+        CHECK(res.used[ZT_SIG_SHAPE] && res.used[ZT_SIG_COLOR] && !res.used[ZT_SIG_APP]);
+        CHECK_EQ_INT(res.matched, 15);
+        CHECK(!res.generated);
+        for (int i = 0; i < res.n; i++) {
+            /* the fused score is the weighted sum of the per-signal scores */
+            float want = res.weights[0] * res.hits[i].sig[0] + res.weights[1] * res.hits[i].sig[1];
+            CHECK_NEAR(res.hits[i].score, want, 1e-4);
+            if (i) CHECK(res.hits[i - 1].score >= res.hits[i].score);
+        }
+        zt_search_result_free(&res);
+        /* category filter, then pagination: page 2 continues page 1 */
+        rq.filter.category = ZT_CATEGORY_OTHER;
+        rq.limit = 2;
+        struct zt_search_result p1, p2, all;
+        CHECK_OK(zt_search_run(sr, s, &rq, &p1));
+        rq.offset = 2;
+        CHECK_OK(zt_search_run(sr, s, &rq, &p2));
+        rq.offset = 0;
+        rq.limit = 10;
+        CHECK_OK(zt_search_run(sr, s, &rq, &all));
+        CHECK_EQ_INT(all.n, 3); /* the shoes */
+        CHECK_EQ_INT(all.matched, 3);
+        CHECK_EQ_INT(p1.n, 2);
+        CHECK_EQ_INT(p2.n, 1);
+        for (int i = 0; i < all.n; i++) CHECK(!strcmp(all.hits[i].p.category, "other"));
+        if (p1.n == 2 && p2.n == 1 && all.n == 3) {
+            CHECK(!strcmp(p1.hits[0].p.id, all.hits[0].p.id));
+            CHECK(!strcmp(p1.hits[1].p.id, all.hits[1].p.id));
+            CHECK(!strcmp(p2.hits[0].p.id, all.hits[2].p.id));
+        }
+        zt_search_result_free(&p1);
+        zt_search_result_free(&p2);
+        zt_search_result_free(&all);
+        /* a price range */
+        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1};
+        CHECK_OK(zt_search_run(sr, s, &rq, &all));
+        for (int i = 0; i < all.n; i++) CHECK(all.hits[i].p.price >= 5000 && all.hits[i].p.price <= 15000);
+        zt_search_result_free(&all);
+        zt_pair_deinit(&pair);
+        zt_image_free(&drawing);
+    }
+    /* a photo query uses all three signals and finds the photo itself */
+    struct zt_image photo = {0};
+    snprintf(path, sizeof path, "%s/train/shoes/shoes-t1.png", src);
+    CHECK_OK(zt_image_load(path, 3, NULL, &photo));
+    struct zt_search_req rq = {.q = {.photo = &photo}, .filter = ZT_INDEX_FILTER_ANY, .limit = 3};
+    struct zt_search_result res;
+    CHECK_OK(zt_search_run(sr, s, &rq, &res));
+    CHECK(res.used[ZT_SIG_SHAPE] && res.used[ZT_SIG_COLOR] && res.used[ZT_SIG_APP]);
+    CHECK(res.n > 0 && !strcmp(res.hits[0].p.id, "shoes-t1"));
+    if (res.n) CHECK_NEAR(res.hits[0].score, 1.0, 1e-3);
+    zt_search_result_free(&res);
+    /* bad requests */
+    rq.limit = 0;
+    CHECK_RC(zt_search_run(sr, s, &rq, &res), ZT_EINVAL);
+    rq.limit = 3;
+    rq.q.drawing = &photo;
+    CHECK_RC(zt_search_run(sr, s, &rq, &res), ZT_EINVAL);
+    zt_image_free(&photo);
+    zt_searcher_close(sr);
+    /* a generator file that is not one is an error, not a silent fallback */
+    so.model = path;
+    sr = NULL;
+    CHECK(zt_searcher_open(&so, s, &sr) != ZT_OK);
+    CHECK(sr == NULL);
+    zt_store_close(s);
+}
+
+TEST(search, drawings_filters_pages) { on_both("srch", body_search); }
