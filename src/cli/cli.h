@@ -33,6 +33,7 @@ int cli_catalog_missing(const char *catalog);
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
 int cmd_catalog(int argc, char **argv);
 int cmd_edges(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_eval_search(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct zt_cmd commands[] = {
     /* one row per subcommand, alphabetical; the NULL row ends the table */
     {"catalog", cmd_catalog, "catalogue products: list, show, rm (operator view, --json)"},
     {"edges", cmd_edges, "photos -> line drawings (Canny/XDoG), one file or a folder tree"},
+    {"eval", cmd_eval, "generator checkpoints on the validation split: SSIM, PSNR, matrix, report"},
     {"eval-search", cmd_eval_search, "search quality: Recall@k, mAP, category precision on drawings"},
     {"generate", cmd_generate, "drawing(s) -> photo-like image(s) with a generator file"},
     {"ingest", cmd_ingest, "product feed (CSV/JSONL) or photo folder -> catalogue, features, index"},

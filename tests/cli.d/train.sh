@@ -64,3 +64,19 @@ expect 2 "$Z" generate --model "$G" --category shoes --sketch "$T/drawings/a.png
 expect 1 "$Z" generate --model "$G" --sketch "$T/drawings/a.png" --hints tests/data/mini/train/hat/hat-t0.png "$T/g.png"
 contains "$T/err" "must be RGBA"
 expect 2 "$Z" generate --model "$G" "$T/g.png"
+
+# eval over the run's checkpoints, on the mini validation split
+expect 0 "$Z" eval --run "$T/runA" --data tests/data/mini --json --report "$T/rep/report.html"
+contains "$T/out" '"best"'
+contains "$T/out" '"ssim_gray_by_true_category"'
+[ "$(grep -o '"epoch":' "$T/out" | wc -l)" -ge 4 ] && ok || bad "eval: expected 3 checkpoints + best"
+[ -s "$T/rep/report.html" ] && [ -s "$T/rep/report.html_files/samples.png" ] && ok || bad "eval: no report"
+contains "$T/rep/report.html" "<svg"
+expect 0 "$Z" eval --model "$G" --data tests/data/mini
+contains "$T/out" "cross-category matrix"
+expect 2 "$Z" eval --data tests/data/mini
+expect 2 "$Z" eval --run "$T/runA" --model "$G"
+expect 1 "$Z" eval --run "$T/nope" --data tests/data/mini
+contains "$T/err" "no checkpoint folder"
+expect 1 "$Z" eval --model "$T/runA/ckpt/latest.safetensors" --data tests/data/mini
+contains "$T/err" "not a Ztyle generator"
