@@ -45,6 +45,9 @@ WEB := $(wildcard web/*)
 LIB_OBJ := $(LIB_C:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)
 CLI_OBJ := $(CLI_C:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_C:%.c=$(B)/%.o)
+# web/ and config/ are embedded into the library (src/http/assets.c serves them)
+ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
+LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
 .PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv
@@ -57,6 +60,13 @@ $(B)/%.o: %.c
 $(B)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/gen/assets.c: $(ASSET_FILES) scripts/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_assets.sh $@ $(ASSET_FILES)
+
+$(B)/gen/assets.o: $(B)/gen/assets.c
+	$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
 $(B)/libztyle.a: $(LIB_OBJ)
 	@rm -f $@

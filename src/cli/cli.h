@@ -40,6 +40,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_pairs(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_ssim(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 

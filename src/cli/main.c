@@ -17,6 +17,7 @@ static const struct zt_cmd commands[] = {
     {"ingest", cmd_ingest, "product feed (CSV/JSONL) or photo folder -> catalogue, features, index"},
     {"pairs", cmd_pairs, "dataset -> pix2pix aligned training pairs (drawing | photo)"},
     {"search", cmd_search, "drawing or photo -> best matching products (scores, timings)"},
+    {"serve", cmd_serve, "the web app and JSON API: draw, preview, search (demo catalogue by default)"},
     {"sheet", cmd_sheet, "contact sheet PNG: photo | edges | drawing | mask for a few images"},
     {"ssim", cmd_ssim, "SSIM (gray, RGB) and PSNR of two same-size images"},
     {"train", cmd_train, "train the pix2pix sketch-to-photo model (resumable)"},

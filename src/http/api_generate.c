@@ -1,0 +1,110 @@
+/* api_generate.c: POST /api/generate: a drawing (outline layer + optional
+ * RGBA colour-hint layer, or one flattened drawing) -> the generator's
+ * photo-like PNG; and the drawing helpers the other endpoints share. */
+#include "http_impl.h"
+#include "../catalog/product.h"
+#include "../img/hints.h"
+#include "../nn/generator.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int zt_http_category(const char *name, int *out)
+{
+    *out = -1;
+    if (!name || !*name || !strcasecmp(name, "auto")) return ZT_OK;
+    enum zt_category c;
+    if (zt_category_parse(name, &c) || c == ZT_CATEGORY_OTHER) {
+        zt_seterr("'category' must be top, pants, skirt, hat or auto, not '%.40s'", name);
+        return ZT_EINVAL;
+    }
+    *out = (int)c;
+    return ZT_OK;
+}
+
+int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim, int size,
+                           struct zt_image *edges, struct zt_image *hint_rgb,
+                           struct zt_image *hint_mask, int *hinted)
+{
+    static const uint8_t paper[4] = {255, 255, 255, 255}, none[4] = {0, 0, 0, 0};
+    struct zt_image lines = {0}, hints = {0}, e = {0}, hr = {0}, hm = {0};
+    int rc = zt_form_image(f, "sketch", 0, lim, &lines);
+    if (rc == ZT_ENOTFOUND) rc = ZT_EINVAL; /* a missing field is a bad request */
+    if (rc) goto out;
+    rc = zt_form_image(f, "hints", 4, lim, &hints);
+    if (rc == ZT_ENOTFOUND) rc = ZT_OK;
+    if (rc) goto out;
+    if (hints.px && (hints.w != lines.w || hints.h != lines.h)) {
+        zt_seterr("'hints' is %dx%d but 'sketch' is %dx%d: the layers must be the same size",
+                  hints.w, hints.h, lines.w, lines.h);
+        rc = ZT_EINVAL;
+        goto out;
+    }
+    rc = hints.px ? zt_drawing_split_layers(&lines, &hints, NULL, &e, &hr, &hm)
+                  : zt_drawing_split(&lines, NULL, &e, &hr, &hm);
+    if (rc) goto out;
+    if ((rc = zt_image_letterbox(&e, size, paper, edges, NULL, NULL, NULL, NULL))) goto out;
+    if ((rc = zt_image_letterbox(&hr, size, none, hint_rgb, NULL, NULL, NULL, NULL)) ||
+        (rc = zt_image_letterbox(&hm, size, none, hint_mask, NULL, NULL, NULL, NULL))) {
+        zt_image_free(edges);
+        zt_image_free(hint_rgb);
+        goto out;
+    }
+    /* resampling blurs the mask: keep hints where it is mostly set */
+    *hinted = 0;
+    for (size_t i = 0; i < (size_t)size * size; i++) {
+        hint_mask->px[i] = hint_mask->px[i] >= 128 ? 255 : 0;
+        *hinted |= hint_mask->px[i] != 0;
+    }
+out:
+    zt_image_free(&lines);
+    zt_image_free(&hints);
+    zt_image_free(&e);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    return rc;
+}
+
+void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
+{
+    struct zt_form f = {0};
+    struct zt_image e = {0}, hr = {0}, hm = {0}, out = {0};
+    struct zt_buf png = {0};
+    int rc, cat, hinted = 0;
+    double t0 = zt_now();
+    if (!w->gen) {
+        zt_reply_error(&rq->reply, 503, "no_model",
+                       "no generator model is loaded (start the server with --model FILE)");
+        goto done;
+    }
+    if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat)))
+        goto fail;
+    int size = zt_generator_info(w->gen)->size;
+    if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &e, &hr, &hm, &hinted))) goto fail;
+    int gcat = cat >= 0 ? zt_generator_category(w->gen, zt_category_name(cat)) : -1;
+    double t1 = zt_now();
+    if ((rc = zt_generator_run(w->gen, &e, &hr, &hm, gcat, ZT_GEN_EVAL, 0, &out))) goto fail;
+    double t2 = zt_now();
+    if ((rc = zt_image_encode_png(&out, &png))) goto fail;
+    zt_reply_bytes(&rq->reply, 200, "image/png", &png);
+    char timing[160];
+    snprintf(timing, sizeof timing, "queue;dur=%.1f, prepare;dur=%.1f, generate;dur=%.1f",
+             (t0 - rq->t_queued) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3);
+    zt_reply_header(&rq->reply, "Server-Timing", timing);
+    zt_reply_header(&rq->reply, "Cache-Control", "no-store");
+    goto done;
+fail:
+    zt_reply_code(&rq->reply, rc);
+done:
+    zt_form_deinit(&f);
+    zt_image_free(&e);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    zt_image_free(&out);
+    zt_buf_deinit(&png);
+    zt_server_job_done(s, rq);
+}

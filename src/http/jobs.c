@@ -1,0 +1,168 @@
+/* jobs.c: the compute workers behind generate/search: a fixed set of
+ * threads, each with its own generator and store handle (made on the
+ * worker's own thread), taking jobs from one bounded FIFO queue. A full
+ * queue is refused at once (the server answers 503), never grown. */
+#include "http_impl.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct job {
+    zt_job_fn fn;
+    struct zt_req *rq;
+};
+
+struct zt_jobs {
+    struct zt_server *srv;
+    pthread_mutex_t mu;
+    pthread_cond_t cv, started_cv;
+    struct job *q;
+    int cap, head, count;
+    int stopping;
+    int n, started, failed;
+    pthread_t *th;
+    struct zt_worker *w;
+    int (*init_worker)(struct zt_server *, struct zt_worker *);
+    void (*deinit_worker)(struct zt_server *, struct zt_worker *);
+    char init_err[512];
+};
+
+struct targ {
+    struct zt_jobs *j;
+    int id;
+};
+
+static void *worker_main(void *arg)
+{
+    struct zt_jobs *j = ((struct targ *)arg)->j;
+    struct zt_worker *w = &j->w[((struct targ *)arg)->id];
+    free(arg);
+    int rc = j->init_worker ? j->init_worker(j->srv, w) : ZT_OK;
+    pthread_mutex_lock(&j->mu);
+    j->started++;
+    if (rc && !j->failed) {
+        j->failed = rc;
+        snprintf(j->init_err, sizeof j->init_err, "%s", zt_errmsg());
+    }
+    pthread_cond_broadcast(&j->started_cv);
+    for (;;) {
+        while (!j->count && !j->stopping) pthread_cond_wait(&j->cv, &j->mu);
+        if (!j->count) break; /* stopping and drained */
+        struct job jb = j->q[j->head];
+        j->head = (j->head + 1) % j->cap;
+        j->count--;
+        pthread_mutex_unlock(&j->mu);
+        zt_clearerr();
+        if (zt_now() - jb.rq->t_queued > j->srv->o.timeout_s) {
+            /* the per-request time limit passed while it waited */
+            zt_reply_error(&jb.rq->reply, 503, "timeout",
+                           "waited over %d s for a worker; retry shortly", j->srv->o.timeout_s);
+            zt_reply_header(&jb.rq->reply, "Retry-After", "2");
+            zt_server_job_done(j->srv, jb.rq);
+        } else {
+            jb.fn(j->srv, w, jb.rq);
+        }
+        pthread_mutex_lock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (j->deinit_worker) j->deinit_worker(j->srv, w);
+    return NULL;
+}
+
+int zt_jobs_start(struct zt_server *srv, int n, int queue_cap,
+                  int (*init_worker)(struct zt_server *, struct zt_worker *),
+                  void (*deinit_worker)(struct zt_server *, struct zt_worker *),
+                  struct zt_jobs **out)
+{
+    *out = NULL;
+    struct zt_jobs *j = calloc(1, sizeof *j);
+    if (!j) goto oom;
+    j->srv = srv;
+    j->cap = queue_cap + n; /* the busy workers' jobs left the queue already */
+    j->init_worker = init_worker;
+    j->deinit_worker = deinit_worker;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    pthread_cond_init(&j->started_cv, NULL);
+    if (!(j->q = calloc((size_t)j->cap, sizeof *j->q)) || !(j->th = calloc((size_t)n, sizeof *j->th)) ||
+        !(j->w = calloc((size_t)n, sizeof *j->w)))
+        goto oom_free;
+    for (int i = 0; i < n; i++) {
+        struct targ *a = malloc(sizeof *a);
+        j->w[i].id = i;
+        if (!a) goto oom_free;
+        *a = (struct targ){j, i};
+        if (pthread_create(&j->th[i], NULL, worker_main, a)) {
+            free(a);
+            zt_seterr("jobs: cannot start worker thread %d", i);
+            zt_jobs_stop(j);
+            return ZT_ENOMEM;
+        }
+        j->n++;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (j->started < j->n) pthread_cond_wait(&j->started_cv, &j->mu);
+    int rc = j->failed;
+    pthread_mutex_unlock(&j->mu);
+    if (rc) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", j->init_err);
+        zt_jobs_stop(j);
+        zt_seterr("%s", msg);
+        return rc;
+    }
+    *out = j;
+    return ZT_OK;
+oom_free:
+    zt_jobs_stop(j);
+oom:
+    zt_seterr("jobs: out of memory");
+    return ZT_ENOMEM;
+}
+
+int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq)
+{
+    pthread_mutex_lock(&j->mu);
+    /* at most cap - n jobs wait while n run */
+    int rc = ZT_OK;
+    if (j->stopping) {
+        zt_seterr("the server is shutting down");
+        rc = ZT_EINTR;
+    } else if (j->count >= j->cap - j->n) {
+        zt_seterr("server busy: %d requests already queued; retry shortly", j->count);
+        rc = ZT_EBUSY;
+    } else {
+        j->q[(j->head + j->count) % j->cap] = (struct job){fn, rq};
+        j->count++;
+        pthread_cond_signal(&j->cv);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int zt_jobs_queued(struct zt_jobs *j)
+{
+    pthread_mutex_lock(&j->mu);
+    int n = j->count;
+    pthread_mutex_unlock(&j->mu);
+    return n;
+}
+
+void zt_jobs_stop(struct zt_jobs *j)
+{
+    if (!j) return;
+    pthread_mutex_lock(&j->mu);
+    j->stopping = 1;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    for (int i = 0; i < j->n; i++) pthread_join(j->th[i], NULL);
+    pthread_cond_destroy(&j->cv);
+    pthread_cond_destroy(&j->started_cv);
+    pthread_mutex_destroy(&j->mu);
+    free(j->q);
+    free(j->th);
+    free(j->w);
+    free(j);
+}

@@ -1,0 +1,276 @@
+/* server.c: the libmicrohttpd daemon: per-request state across the calls
+ * of one request, body limits, routing, HEAVY requests suspended while a
+ * compute worker runs them, responses, metrics, and the graceful stop.
+ * Startup (catalogue, index, models, workers) is in server_open.c. */
+#include "http_impl.h"
+#include "../catalog/store.h"
+#include "../util/log.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum { ST_READING = 0, ST_QUEUED = 1, ST_DONE = 2 };
+
+/* "ko" or "en" from Accept-Language: the first listed of the two. */
+static void pick_lang(const char *al, char *out, size_t n)
+{
+    snprintf(out, n, "en");
+    if (!al) return;
+    for (const char *p = al; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!strncasecmp(p, "ko", 2)) {
+            snprintf(out, n, "ko");
+            return;
+        }
+        if (!strncasecmp(p, "en", 2)) return;
+        p = strchr(p, ',');
+        if (!p) return;
+    }
+}
+
+static enum MHD_Result queue_reply(struct zt_server *s, struct zt_req *rq)
+{
+    struct zt_reply *r = &rq->reply;
+    if (!r->status) zt_reply_error(r, 500, "internal", "no reply was made");
+    struct MHD_Response *resp;
+    if (r->static_body) {
+        resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_body,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else if (r->body.len) {
+        size_t len;
+        uint8_t *data = zt_buf_take(&r->body, &len);
+        resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!resp) free(data);
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp) return MHD_NO;
+    if (r->ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (char *line = r->headers; *line;) {
+        char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
+        if (!nl || !colon || colon > nl) break;
+        *nl = 0;
+        *colon = 0;
+        MHD_add_response_header(resp, line, colon + 2);
+        line = nl + 1;
+    }
+    if (s->stopped) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    rq->status_sent = r->status;
+    enum MHD_Result ret = MHD_queue_response(rq->con, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    zt_reply_deinit(r);
+    return ret;
+}
+
+void zt_server_job_done(struct zt_server *s, struct zt_req *rq)
+{
+    (void)s;
+    MHD_resume_connection(rq->con);
+}
+
+static struct zt_req *req_new(struct zt_server *s, struct MHD_Connection *con, const char *url,
+                              const char *method)
+{
+    struct zt_req *rq = calloc(1, sizeof *rq);
+    if (!rq) return NULL;
+    if (!(rq->url_copy = strdup(url))) {
+        free(rq);
+        return NULL;
+    }
+    rq->con = con;
+    rq->t0 = zt_now();
+    snprintf(rq->method, sizeof rq->method, "%s", method);
+    rq->body.max = s->o.max_body;
+    const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    snprintf(rq->ctype, sizeof rq->ctype, "%s", ct ? ct : "");
+    pick_lang(MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE),
+              rq->lang, sizeof rq->lang);
+    zt_metrics_gauge_inflight(s->metrics, 1);
+    return rq;
+}
+
+/* Decides everything that can be decided from the request line and
+ * headers: 404, 405, 413 by Content-Length. Sets ST_DONE when answered. */
+static void route_request(struct zt_server *s, struct zt_req *rq)
+{
+    char allowed[64];
+    rq->route = zt_route_find(rq->method, rq->url_copy, allowed, sizeof allowed, &rq->param);
+    if (!rq->route) {
+        if (allowed[0]) {
+            rq->endpoint = "method_not_allowed";
+            zt_reply_error(&rq->reply, 405, "method_not_allowed", "%s is not allowed on %.200s",
+                           rq->method, rq->url_copy);
+            zt_reply_header(&rq->reply, "Allow", allowed);
+        } else {
+            rq->endpoint = "not_found";
+            zt_reply_error(&rq->reply, 404, "not_found", "no route %.200s", rq->url_copy);
+        }
+        rq->state = ST_DONE;
+        return;
+    }
+    rq->endpoint = rq->route->name;
+    const char *cl = MHD_lookup_connection_value(rq->con, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+        zt_reply_error(&rq->reply, 413, "too_large", "request body over %zu bytes", s->o.max_body);
+        rq->state = ST_DONE;
+    }
+}
+
+static void run_heavy(struct zt_server *s, struct zt_req *rq)
+{
+    rq->t_queued = zt_now();
+    rq->state = ST_QUEUED;
+    MHD_suspend_connection(rq->con);
+    int rc = zt_jobs_submit(s->jobs, rq->route->heavy, rq);
+    if (rc) {
+        if (rc == ZT_EBUSY) zt_metrics_rejected(s->metrics);
+        zt_reply_code(&rq->reply, rc);
+        zt_reply_header(&rq->reply, "Retry-After", "1");
+        MHD_resume_connection(rq->con);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct zt_server *s = cls;
+    struct zt_req *rq = *con_cls;
+    (void)version;
+    if (!rq) {
+        if (!(rq = req_new(s, con, url, method))) return MHD_NO;
+        *con_cls = rq;
+        route_request(s, rq);
+        if (rq->state == ST_DONE) return queue_reply(s, rq);
+        return MHD_YES;
+    }
+    if (rq->state == ST_READING && *upload_size) {
+        if (!rq->too_big && zt_buf_append(&rq->body, upload, *upload_size)) {
+            rq->too_big = 1;
+            zt_buf_deinit(&rq->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->state == ST_READING) {
+        if (rq->too_big) {
+            zt_reply_error(&rq->reply, 413, "too_large", "request body over %zu bytes",
+                           s->o.max_body);
+        } else if (rq->route->kind == ZT_ROUTE_HEAVY) {
+            run_heavy(s, rq);
+            return MHD_YES;
+        } else {
+            zt_clearerr();
+            rq->route->light(s, rq);
+        }
+        rq->state = ST_DONE;
+        return queue_reply(s, rq);
+    }
+    if (rq->state == ST_QUEUED) { /* resumed: the worker (or the refusal) made the reply */
+        rq->state = ST_DONE;
+        return queue_reply(s, rq);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct zt_server *s = cls;
+    struct zt_req *rq = *con_cls;
+    (void)con;
+    (void)toe;
+    if (!rq) return;
+    zt_metrics_observe(s->metrics, rq->endpoint ? rq->endpoint : "unknown",
+                       rq->status_sent ? rq->status_sent : 499, zt_now() - rq->t0);
+    zt_metrics_gauge_inflight(s->metrics, -1);
+    zt_reply_deinit(&rq->reply);
+    zt_buf_deinit(&rq->body);
+    free(rq->url_copy);
+    free(rq);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    zt_debug("microhttpd: %s", msg);
+}
+
+int zt_server_start_daemon(struct zt_server *s, const struct sockaddr *addr, int ipv6)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ipv6) flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.io_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_END);
+    if (!s->d) {
+        zt_seterr("cannot listen on %s:%d (in use, or not an address of this machine?)", s->host,
+                  s->o.port);
+        return ZT_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : s->o.port;
+    return ZT_OK;
+}
+
+int zt_server_port(const struct zt_server *s) { return s->port; }
+
+void zt_server_stop(struct zt_server *s, double grace_s)
+{
+    if (!s || s->stopped) return;
+    s->stopped = 1;
+    if (s->d) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET) close(fd);
+        double t0 = zt_now();
+        while (zt_metrics_inflight(s->metrics) > 0 && zt_now() - t0 < grace_s) usleep(10000);
+    }
+    /* runs what is still queued; every suspended connection gets resumed */
+    zt_jobs_stop(s->jobs);
+    s->jobs = NULL;
+    if (s->d) {
+        double t0 = zt_now();
+        while (zt_metrics_inflight(s->metrics) > 0 && zt_now() - t0 < 1.0) usleep(10000);
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+    }
+}
+
+struct zt_store *zt_server_store_acquire(struct zt_server *s)
+{
+    struct zt_store *st = NULL;
+    pthread_mutex_lock(&s->store_mu);
+    if (s->nstores > 0) st = s->stores[--s->nstores];
+    pthread_mutex_unlock(&s->store_mu);
+    if (st) return st;
+    if (zt_store_open(s->catalog, &st)) return NULL;
+    return st;
+}
+
+void zt_server_store_release(struct zt_server *s, struct zt_store *st)
+{
+    if (!st) return;
+    pthread_mutex_lock(&s->store_mu);
+    if (s->nstores < (int)ZT_ARRAY_LEN(s->stores)) {
+        s->stores[s->nstores++] = st;
+        st = NULL;
+    }
+    pthread_mutex_unlock(&s->store_mu);
+    zt_store_close(st);
+}

@@ -1,0 +1,45 @@
+/* server.h: `ztyle serve` as a library: a libmicrohttpd daemon (I/O thread
+ * pool) in front of a fixed pool of compute workers with a bounded queue,
+ * serving the embedded web page, product images and the JSON API
+ * (docs/API.md). Catalogue index and models are loaded once at open. */
+#ifndef ZT_SERVER_H
+#define ZT_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct zt_server;
+
+struct zt_server_opts {
+    const char *host;    /* "127.0.0.1" (IPv4 or IPv6 literal, or "localhost") */
+    int port;            /* 8080; 0 = any free port (zt_server_port says which) */
+    const char *catalog; /* store URL (SQLite path or postgres://), required */
+    const char *model;   /* generator file; NULL or "" = none (generate answers 503) */
+    const char *shops;   /* shop URL templates (JSON); NULL = the embedded config/shops.json */
+    int workers;         /* compute workers (generate/search); <= 0: cores */
+    int io_threads;      /* libmicrohttpd threads; <= 0: 2 */
+    int queue;           /* jobs waiting beyond the busy workers; < 0: 4 * workers */
+    size_t max_body;     /* request body limit in bytes; 0: 8 MiB (413 past it) */
+    int timeout_s;       /* per-request time limit (idle connection, queue wait); 0: 30 */
+    int max_side;        /* decoded upload side limit; 0: 4096 */
+    int64_t max_pixels;  /* decoded upload pixel limit; 0: 16 Mpx */
+    int demo;            /* 1: the demo catalogue (serves /product/{id} pages) */
+};
+
+/* Fills the defaults above (catalog NULL). */
+void zt_server_opts_default(struct zt_server_opts *o);
+
+/* Opens the catalogue, loads the index and the models, starts the workers
+ * and the daemon. On success *out is the caller's, to stop and close; on
+ * failure *out is NULL and zt_errmsg() says why. */
+int zt_server_open(const struct zt_server_opts *o, struct zt_server **out);
+/* The bound TCP port. */
+int zt_server_port(const struct zt_server *s);
+/* Graceful stop: stops accepting, lets in-flight requests finish (at most
+ * grace_s seconds), then stops the daemon and the workers. Idempotent. */
+void zt_server_stop(struct zt_server *s, double grace_s);
+/* Stops (if needed) and frees everything. NULL-safe. */
+void zt_server_close(struct zt_server *s);
+
+#endif

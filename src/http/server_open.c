@@ -1,0 +1,221 @@
+/* server_open.c: starting and closing the server: options, the catalogue
+ * (schema, product counts per category), the shared read-only searcher
+ * (index + its generator), per-worker generators and store handles, the
+ * shop URL templates, the listening address and the daemon. */
+#include "http_impl.h"
+#include "../catalog/search.h"
+#include "../catalog/store.h"
+#include "../nn/generator.h"
+#include "../util/log.h"
+#include "../util/parallel.h"
+#include "../util/zt.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+int zt_server_start_daemon(struct zt_server *s, const struct sockaddr *addr, int ipv6);
+
+void zt_server_opts_default(struct zt_server_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 8080;
+    o->queue = -1;
+}
+
+static int gen_threads(const struct zt_server *s)
+{
+    int cores = zt_threads_default();
+    int t = cores / (s->o.workers > 0 ? s->o.workers : 1);
+    return t < 1 ? 1 : t;
+}
+
+static int init_worker(struct zt_server *s, struct zt_worker *w)
+{
+    int rc = zt_store_open(s->catalog, &w->store);
+    if (rc) return rc;
+    if (s->model[0]) {
+        if (!(w->gen = zt_generator_open(s->model, gen_threads(s)))) return ZT_EFORMAT;
+        if (w->id == 0) s->model_size = zt_generator_info(w->gen)->size;
+    }
+    return ZT_OK;
+}
+
+static void deinit_worker(struct zt_server *s, struct zt_worker *w)
+{
+    (void)s;
+    zt_generator_close(w->gen);
+    zt_store_close(w->store);
+    w->gen = NULL;
+    w->store = NULL;
+}
+
+/* {"categories": [{"name", "count"}...], "total": n} from the store. */
+static int load_categories(struct zt_server *s, struct zt_store *st)
+{
+    json_t *arr = json_array(), *root = NULL;
+    int rc = ZT_ENOMEM;
+    if (!arr) goto out;
+    for (int c = 0; c < ZT_CATEGORY_COUNT; c++) {
+        struct zt_store_filter f = {0};
+        f.category = zt_category_name(c);
+        int64_t n = 0;
+        if ((rc = zt_store_count(st, &f, &n))) goto out;
+        json_array_append_new(arr, json_pack("{s:s, s:I}", "name", f.category, "count", (json_int_t)n));
+    }
+    if ((rc = zt_store_count(st, NULL, &s->nproducts))) goto out;
+    root = json_pack("{s:O, s:I}", "categories", arr, "total", (json_int_t)s->nproducts);
+    rc = ZT_ENOMEM;
+    if (root && (s->categories_json = json_dumps(root, JSON_COMPACT))) rc = ZT_OK;
+out:
+    json_decref(arr);
+    json_decref(root);
+    if (rc == ZT_ENOMEM) zt_seterr("server: out of memory");
+    return rc;
+}
+
+/* Shop templates: a JSON object {"shops": [{"name", "url"}...]} where url
+ * holds {query}; checked here so a broken file fails the start. */
+static int load_shops(struct zt_server *s)
+{
+    json_error_t err;
+    json_t *root;
+    const char *what = s->o.shops;
+    if (what && *what) {
+        root = json_load_file(what, JSON_REJECT_DUPLICATES, &err);
+    } else {
+        const struct zt_asset *a = zt_asset_find("config/shops.json");
+        what = "config/shops.json (embedded)";
+        if (!a) {
+            zt_seterr("%s is missing from the build", what);
+            return ZT_ENOTFOUND;
+        }
+        root = json_loadb((const char *)a->data, a->len, JSON_REJECT_DUPLICATES, &err);
+    }
+    if (!root) {
+        zt_seterr("%s: %s (line %d)", what, err.text, err.line);
+        return ZT_EFORMAT;
+    }
+    json_t *shops = json_object_get(root, "shops");
+    size_t i;
+    json_t *v;
+    int rc = ZT_OK;
+    if (!json_is_array(shops)) rc = ZT_EFORMAT;
+    json_array_foreach(shops, i, v)
+    {
+        const char *url = json_string_value(json_object_get(v, "url"));
+        if (!json_is_string(json_object_get(v, "name")) || !url || !strstr(url, "{query}") ||
+            (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+            rc = ZT_EFORMAT;
+    }
+    if (rc) zt_seterr("%s: expected {\"shops\": [{\"name\": ..., \"url\": \"https://...{query}...\"}]}", what);
+    else if (!(s->shops_json = json_dumps(root, JSON_COMPACT))) rc = ZT_ENOMEM;
+    json_decref(root);
+    return rc;
+}
+
+static int resolve(const char *host, struct sockaddr_storage *ss, int *ipv6)
+{
+    memset(ss, 0, sizeof *ss);
+    const char *h = !strcmp(host, "localhost") ? "127.0.0.1" : host;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        *ipv6 = 0;
+        return ZT_OK;
+    }
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", h);
+    size_t n = strlen(tmp);
+    char *p = tmp;
+    if (n > 2 && tmp[0] == '[' && tmp[n - 1] == ']') {
+        tmp[n - 1] = 0;
+        p++;
+    }
+    if (inet_pton(AF_INET6, p, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        *ipv6 = 1;
+        return ZT_OK;
+    }
+    zt_seterr("--host: '%s' is not an IPv4/IPv6 address or localhost", host);
+    return ZT_EINVAL;
+}
+
+int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
+{
+    *out = NULL;
+    struct zt_server *s = calloc(1, sizeof *s);
+    struct zt_store *st = NULL;
+    int rc = ZT_ENOMEM;
+    if (!s) {
+        zt_seterr("server: out of memory");
+        return rc;
+    }
+    pthread_mutex_init(&s->store_mu, NULL);
+    s->o = *o;
+    if (s->o.workers <= 0) s->o.workers = zt_threads_default();
+    if (s->o.io_threads <= 0) s->o.io_threads = 2;
+    if (s->o.queue < 0) s->o.queue = 4 * s->o.workers;
+    if (!s->o.max_body) s->o.max_body = 8u << 20;
+    if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
+    if (s->o.max_side <= 0) s->o.max_side = 4096;
+    if (s->o.max_pixels <= 0) s->o.max_pixels = 16 << 20;
+    s->lim = (struct zt_image_limits){s->o.max_side, s->o.max_side, s->o.max_pixels};
+    snprintf(s->host, sizeof s->host, "%s", o->host ? o->host : "127.0.0.1");
+    s->o.host = s->host;
+    s->o.catalog = s->o.model = s->o.shops = NULL; /* copied below; o's strings are borrowed */
+    if (!o->catalog || !*o->catalog) {
+        zt_seterr("server: no catalogue given");
+        rc = ZT_EINVAL;
+        goto fail;
+    }
+    snprintf(s->catalog, sizeof s->catalog, "%s", o->catalog);
+    snprintf(s->model, sizeof s->model, "%s", o->model ? o->model : "");
+    if (!(s->metrics = zt_metrics_new())) goto fail;
+    s->o.shops = o->shops;
+    if ((rc = load_shops(s))) goto fail;
+    s->o.shops = NULL;
+    if ((rc = zt_store_open(s->catalog, &st)) || (rc = zt_store_migrate(st))) {
+        zt_adderr("catalogue %s", s->catalog);
+        goto fail;
+    }
+    if ((rc = load_categories(s, st))) goto fail;
+    struct zt_searcher_opts so = {.catalog = s->catalog, .model = s->model,
+                                  .threads = gen_threads(s), .approx = 0};
+    if ((rc = zt_searcher_open(&so, st, &s->searcher))) {
+        zt_adderr("search index of %s", s->catalog);
+        goto fail;
+    }
+    zt_store_close(st);
+    st = NULL;
+    if ((rc = zt_jobs_start(s, s->o.workers, s->o.queue, init_worker, deinit_worker, &s->jobs)))
+        goto fail;
+    struct sockaddr_storage ss;
+    int ipv6 = 0;
+    if ((rc = resolve(s->host, &ss, &ipv6))) goto fail;
+    if ((rc = zt_server_start_daemon(s, (const struct sockaddr *)&ss, ipv6))) goto fail;
+    *out = s;
+    return ZT_OK;
+fail:
+    zt_store_close(st);
+    zt_server_close(s);
+    return rc;
+}
+
+void zt_server_close(struct zt_server *s)
+{
+    if (!s) return;
+    zt_server_stop(s, 0);
+    zt_jobs_stop(s->jobs);
+    zt_searcher_close(s->searcher);
+    for (int i = 0; i < s->nstores; i++) zt_store_close(s->stores[i]);
+    pthread_mutex_destroy(&s->store_mu);
+    zt_metrics_free(s->metrics);
+    free(s->categories_json);
+    free(s->shops_json);
+    free(s);
+}
