@@ -66,16 +66,23 @@ static void hash_init(struct zt_params *ps, float first_div)
         float scale = t->ndim == 4 ? (float)sqrt(6.0 / (double)(t->shape[1] * t->shape[2] *
                                                                t->shape[3]))
                                    : 0;
+        /* 0 counter, 1 conv weight, 2 running_var, 3 BN weight, 4 bias / running_mean */
+        int kind = len >= 19 && !strcmp(name + len - 19, "num_batches_tracked") ? 0
+                   : t->ndim == 4                                               ? 1
+                   : len >= 11 && !strcmp(name + len - 11, "running_var")       ? 2
+                   : len >= 6 && !strcmp(name + len - 6, "weight")              ? 3
+                                                                                : 4;
+        int first = !strncmp(name, "block_1.conv1.", 14);
         for (int64_t i = 0; i < n; i++) {
             uint64_t u = mix(h + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull) >> 53;
             float v = (float)((int)u - 1024) / 1024.0f, w;
-            if (len >= 19 && !strcmp(name + len - 19, "num_batches_tracked")) w = 0;
-            else if (t->ndim == 4) {
-                w = v * scale;
-                if (!strncmp(name, "block_1.conv1.", 14)) w = w / first_div;
-            } else if (len >= 11 && !strcmp(name + len - 11, "running_var")) w = 1.0f + 0.5f * v;
-            else if (len >= 6 && !strcmp(name + len - 6, "weight")) w = 1.0f + 0.25f * v;
-            else w = 0.1f * v;
+            switch (kind) {
+            case 0: w = 0; break;
+            case 1: w = first ? v * scale / first_div : v * scale; break;
+            case 2: w = 1.0f + 0.5f * v; break;
+            case 3: w = 1.0f + 0.25f * v; break;
+            default: w = 0.1f * v;
+            }
             t->data[i] = w;
         }
     }
@@ -245,7 +252,8 @@ TEST(dexined, dexined_parity)
 {
     struct zt_st_file f = {0};
     if (load_golden("dexined_golden.safetensors", &f)) return;
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 2, 0, 0};
+    /* one thread: on a loaded 2-core machine OpenMP barriers cost more than they save */
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0};
     struct zt_edgenet *net = NULL;
     CHECK_OK(zt_edgenet_new(ZT_EDGE_DEXINED, &eo, &net));
     if (net) {
@@ -253,15 +261,8 @@ TEST(dexined, dexined_parity)
         check_parity(net, &f, 3, "dexined cpu");
     }
     zt_edgenet_close(net);
-    /* the reference backend on the smallest size (plain loops: slow) */
-    eo.backend = ZT_BACKEND_REF;
-    net = NULL;
-    CHECK_OK(zt_edgenet_new(ZT_EDGE_DEXINED, &eo, &net));
-    if (net) {
-        hash_init(zt_edgenet_params(net), 128.0f);
-        check_parity(net, &f, 1, "dexined ref");
-    }
-    zt_edgenet_close(net);
+    /* (the reference backend is left to TEED: DexiNed's 1 GFLOP at 32x32 in
+     * plain loops takes half a minute under the sanitizers) */
     zt_st_free(&f);
 }
 

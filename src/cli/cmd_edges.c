@@ -2,7 +2,9 @@
  * file or a whole <class>/<image> folder tree (parallel, resumable), plus a
  * hidden --bench mode that times the detector without decode or start-up. */
 #include "cli.h"
+#include "../core/engine.h"
 #include "../img/edges.h"
+#include "../img/edges_net.h"
 #include "../img/image.h"
 #include "../util/buf.h"
 #include "../util/parallel.h"
@@ -26,7 +28,12 @@ static void help(void)
            "and OUT a folder: every image becomes OUT/<class>/<name>.png; outputs that\n"
            "already exist are skipped, so an interrupted run can be resumed.\n\n"
            "options:\n"
-           "  --method M      canny (default) or xdog\n"
+           "  --method M      canny (default), xdog, dexined or teed (neural detectors:\n"
+           "                  they need --weights; images then go one at a time, the\n"
+           "                  network using the --threads cores)\n"
+           "  --weights W     DexiNed/TEED weights: the authors' released checkpoint\n"
+           "                  (github.com/xavysp/DexiNed, github.com/xavysp/TEED) converted\n"
+           "                  with tools/convert_dexined.py IN.pth W.safetensors\n"
            "  --size N        letterbox to N x N on white first (default: original size)\n"
            "  --width W       line width in pixels at 256-pixel scale (default 1)\n"
            "  --no-mask-gate  keep edges far from the garment mask (background texture)\n"
@@ -34,7 +41,9 @@ static void help(void)
            "  --json          print the summary as one JSON object on stdout\n"
            "  --bench R       time R passes over the decoded images (one thread), write\n"
            "                  nothing; OUT may be omitted. --bench-raw: plain grey Canny\n"
-           "                  (no colour, auto threshold, pad, thinning or speckles)\n");
+           "                  (no colour, auto threshold, pad, thinning or speckles);\n"
+           "                  for dexined/teed: the network alone (soft map), on\n"
+           "                  --threads cores\n");
 }
 
 struct item {
@@ -219,7 +228,7 @@ static int do_item(void *ctx, int64_t i, int worker)
 }
 
 /* --bench: decode everything first, then time only zt_edges_detect */
-static int bench(struct job *j, int reps, int json)
+static int bench(struct job *j, int reps, int json, int net_only)
 {
     struct zt_image *ims = calloc(j->n ? j->n : 1, sizeof *ims);
     if (!ims) return cli_fail(CMD, "out of memory");
@@ -237,6 +246,16 @@ static int bench(struct job *j, int reps, int json)
     for (int r = 0; r < reps; r++)
         for (size_t i = 0; i < j->n; i++) {
             struct zt_image ed = {0};
+            if (net_only) {
+                float *soft = malloc(sizeof(float) * (size_t)ims[i].w * ims[i].h);
+                int rc = soft ? zt_edgenet_soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
+                free(soft);
+                if (rc) {
+                    ret = report(j->it[i].in);
+                    goto done;
+                }
+                continue;
+            }
             if (zt_edges_detect(&ims[i], &j->ep, &ed)) {
                 ret = report(j->it[i].in);
                 goto done;
@@ -267,7 +286,8 @@ int cmd_edges(int argc, char **argv)
     }
     struct job j = {0};
     zt_edge_params_default(&j.ep, ZT_EDGE_CANNY);
-    const char *method = "canny", *threads = NULL, *pos[2] = {0};
+    const char *method = "canny", *threads = NULL, *weights = NULL, *pos[2] = {0};
+    struct zt_edgenet *net = NULL;
     int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0;
     double width = -1;
     long v;
@@ -275,6 +295,7 @@ int cmd_edges(int argc, char **argv)
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (!strcmp(a, "--method") && has) method = argv[++i];
+        else if (!strcmp(a, "--weights") && has) weights = argv[++i];
         else if (!strcmp(a, "--size") && has) {
             if (cli_parse_int(argv[++i], 16, 8192, &v)) return cli_usage_error(CMD, "bad --size '%s'", argv[i]);
             j.size = (int)v;
@@ -295,8 +316,15 @@ int cmd_edges(int argc, char **argv)
         else return cli_usage_error(CMD, "too many arguments");
     }
     enum zt_edge_method m;
-    if (zt_edge_method_parse(method, &m) || (m != ZT_EDGE_CANNY && m != ZT_EDGE_XDOG))
-        return cli_usage_error(CMD, "unknown --method '%s' (canny, xdog)", method);
+    if (zt_edge_method_parse(method, &m))
+        return cli_usage_error(CMD, "unknown --method '%s' (canny, xdog, dexined, teed)", method);
+    int neural = m == ZT_EDGE_DEXINED || m == ZT_EDGE_TEED;
+    if (neural && !weights)
+        return cli_usage_error(CMD, "--method %s needs --weights W.safetensors: the authors' "
+                               "checkpoint (github.com/xavysp/%s) converted with "
+                               "tools/convert_dexined.py; see the README, 'Neural edge detectors'",
+                               method, m == ZT_EDGE_TEED ? "TEED" : "DexiNed");
+    if (!neural && weights) return cli_usage_error(CMD, "--weights is for --method dexined or teed");
     zt_edge_params_default(&j.ep, m);
     if (width >= 0) j.ep.line_width = (float)width;
     if (nogate) j.ep.mask_gate = 0;
@@ -306,12 +334,25 @@ int cmd_edges(int argc, char **argv)
     }
     if (npos < (reps ? 1 : 2)) return cli_usage_error(CMD, "need IN and OUT");
     const char *in = pos[0], *out = pos[1];
-    int ret = ZT_EXIT_OK;
+    int ret = ZT_EXIT_OK, workers = cli_threads(threads);
+    if (neural) {
+        /* one image at a time; the network's convolutions use the cores */
+        struct zt_engine_opts eo = {ZT_BACKEND_CPU, workers, 0, 0};
+        if (zt_edgenet_open(m, weights, &eo, &net)) return cli_fail(CMD, "%s", zt_errmsg());
+        j.ep.net = net;
+        workers = 1;
+    }
     if (!is_dir(in)) {
-        if (!zt_file_exists(in)) return cli_fail(CMD, "%s: no such file or folder", in);
-        if (add_item(&j, in, out)) return cli_fail(CMD, "out of memory");
+        if (!zt_file_exists(in)) {
+            ret = cli_fail(CMD, "%s: no such file or folder", in);
+            goto done;
+        }
+        if (add_item(&j, in, out)) {
+            ret = cli_fail(CMD, "out of memory");
+            goto done;
+        }
         if (reps) {
-            ret = bench(&j, reps, json);
+            ret = bench(&j, reps, json, raw && neural);
             goto done;
         }
         struct zt_image im = {0}, ed = {0};
@@ -329,7 +370,7 @@ int cmd_edges(int argc, char **argv)
         goto done;
     }
     if (reps) {
-        ret = bench(&j, reps, json);
+        ret = bench(&j, reps, json, raw && neural);
         goto done;
     }
     if (zt_mkdirs(out)) {
@@ -338,7 +379,7 @@ int cmd_edges(int argc, char **argv)
     }
     j.prog = zt_progress_new("edges", (int64_t)j.n, stderr, json);
     double t0 = zt_now();
-    zt_parallel_for((int64_t)j.n, cli_threads(threads), do_item, &j);
+    zt_parallel_for((int64_t)j.n, workers, do_item, &j);
     double sec = zt_now() - t0;
     zt_progress_free(j.prog);
     long done_n = atomic_load(&j.written), sk = atomic_load(&j.skipped), fl = atomic_load(&j.failed);
@@ -357,5 +398,6 @@ done:
         free(j.it[i].out);
     }
     free(j.it);
+    zt_edgenet_close(net);
     return ret;
 }

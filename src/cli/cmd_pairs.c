@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "../data/dataset.h"
 #include "../data/pairs.h"
+#include "../core/engine.h"
+#include "../img/edges_net.h"
 #include "../util/buf.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
@@ -31,7 +33,8 @@ static void help(void)
            "used as splits) or a CSV with columns path,category[,split].\n\n"
            "options:\n"
            "  --size N          output side, 256 (default) or 128\n"
-           "  --method M        edge method: canny or xdog (default xdog)\n"
+           "  --method M        edge method: canny, xdog (default), dexined or teed\n"
+           "  --weights W       DexiNed/TEED weights (.safetensors; see ztyle edges --help)\n"
            "  --seed S          run seed for the hints (default 1)\n"
            "  --catmap FILE     class -> category map (default: top = t-shirt, shirt,\n"
            "                    longsleeve; pants; skirt; hat)\n"
@@ -165,9 +168,11 @@ int cmd_pairs(int argc, char **argv)
         {"all-classes", no_argument, 0, 'a'},   {"val-percent", required_argument, 0, 'v'},
         {"limit", required_argument, 0, 'l'},   {"force", no_argument, 0, 'f'},
         {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},          {"weights", required_argument, 0, 'W'},
+        {0, 0, 0, 0},
     };
-    const char *data = NULL, *out = NULL, *catmap = NULL, *threads = NULL;
+    const char *data = NULL, *out = NULL, *catmap = NULL, *threads = NULL, *weights = NULL;
+    struct zt_edgenet *net = NULL;
     long size = 256, seed = 1, valp = 10, limit = -1;
     int all = 0, force = 0, as_json = 0;
     enum zt_edge_method method = ZT_EDGE_XDOG;
@@ -184,9 +189,10 @@ int cmd_pairs(int argc, char **argv)
                 return cli_usage_error(CMD, "--size: '%s' is not a size in 32..1024", optarg);
             break;
         case 'm':
-            if (zt_edge_method_parse(optarg, &method) || method > ZT_EDGE_XDOG)
-                return cli_usage_error(CMD, "--method: '%s' is not canny or xdog", optarg);
+            if (zt_edge_method_parse(optarg, &method))
+                return cli_usage_error(CMD, "--method: '%s' is not canny, xdog, dexined or teed", optarg);
             break;
+        case 'W': weights = optarg; break;
         case 'S':
             if (cli_parse_int(optarg, 0, 2147483647L, &seed))
                 return cli_usage_error(CMD, "--seed: '%s' is not a non-negative integer", optarg);
@@ -214,10 +220,22 @@ int cmd_pairs(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!data || !out) return cli_usage_error(CMD, "--data and --out are required");
+    int neural = method == ZT_EDGE_DEXINED || method == ZT_EDGE_TEED;
+    if (neural && !weights)
+        return cli_usage_error(CMD, "--method %s needs --weights W.safetensors (the authors' "
+                               "checkpoint converted with tools/convert_dexined.py; README, "
+                               "'Neural edge detectors')", zt_edge_method_name(method));
+    if (!neural && weights) return cli_usage_error(CMD, "--weights is for --method dexined or teed");
+    /* one engine thread per worker: the workers already fill the cores */
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0};
+    if (neural && zt_edgenet_open(method, weights, &eo, &net)) return cli_fail(CMD, "%s", zt_errmsg());
 
     struct zt_catmap map;
     int rc = catmap ? zt_catmap_load(catmap, &map) : zt_catmap_default(&map);
-    if (rc) return cli_fail(CMD, "%s", zt_errmsg());
+    if (rc) {
+        zt_edgenet_close(net);
+        return cli_fail(CMD, "%s", zt_errmsg());
+    }
     struct zt_dataset ds = {0};
     struct job j = {.ds = &ds, .map = &map, .out = out, .seed = (uint64_t)seed};
     int exit_code = ZT_EXIT_FAIL;
@@ -238,6 +256,7 @@ int cmd_pairs(int argc, char **argv)
         goto done;
     }
     zt_pair_opts_default(&j.opts, (int)size, method);
+    j.opts.edge.net = net;
     char dir[4200];
     const char *sub[] = {"train", "val", "hints/train", "hints/val"};
     for (size_t i = 0; i < ZT_ARRAY_LEN(sub); i++) {
@@ -283,5 +302,6 @@ done:
     free(j.pick);
     zt_dataset_deinit(&ds);
     zt_catmap_deinit(&map);
+    zt_edgenet_close(net);
     return exit_code;
 }
