@@ -11,6 +11,13 @@ tests/data/pix2pix/:
                              "mask:" + dropout module name), and the running stats after the
                              train-mode pass ("after:" + buffer key)
   patchgan_small.safetensors the same for the discriminator (no dropout)
+  step_small.safetensors     one full pix2pix training step (official optimize_parameters:
+                             D on fake.detach() and real, vanilla GAN loss, Adam; then G with D
+                             frozen, GAN + 100 * L1, Adam; lr 2e-4, betas (0.5, 0.999)) of a
+                             U-Net without dropout (5 -> 3, num_downs 5, ngf 2, 32x32, batch 2)
+                             and a PatchGAN (ndf 4): initial weights "G:"/"D:" + key, "A", "B",
+                             losses, gradients "gradG:"/"gradD:" + key, updated weights
+                             "G1:"/"D1:" + key
 Regenerate: /usr/bin/python3 scripts/gen_pix2pix_golden.py   (Debian's python3-torch 1.13)"""
 import json
 import os
@@ -122,6 +129,46 @@ def main():
         t["y_train"] = d(x.clone())
     t.update(state(d, "after:", True))
     save(os.path.join(OUT, "patchgan_small.safetensors"), t)
+    # one training step, as pix2pix_model.optimize_parameters
+    G = UnetGenerator(5, 3, 5, 2, use_dropout=False)
+    D = NLayerDiscriminator(8, 4, 3)
+    init_weights(G)
+    init_weights(D)
+    t = state(G, "G:")
+    t.update(state(D, "D:"))
+    A = torch.randn(2, 5, 32, 32, generator=gen)
+    B = torch.rand(2, 3, 32, 32, generator=gen) * 2 - 1
+    t["A"], t["B"] = A, B
+    bce = nn.BCEWithLogitsLoss()
+    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    G.train()
+    D.train()
+    fake = G(A)
+    optD.zero_grad()
+    pf = D(torch.cat([A, fake.detach()], 1))
+    lf = bce(pf, torch.zeros_like(pf))
+    pr = D(torch.cat([A, B], 1))
+    lr = bce(pr, torch.ones_like(pr))
+    ld = (lf + lr) * 0.5
+    ld.backward()
+    for k, p in D.named_parameters():
+        t["gradD:" + k] = p.grad.clone()
+    optD.step()
+    for p in D.parameters():
+        p.requires_grad_(False)
+    optG.zero_grad()
+    pf2 = D(torch.cat([A, fake], 1))
+    lg = bce(pf2, torch.ones_like(pf2))
+    l1 = nn.L1Loss()(fake, B)
+    (lg + 100.0 * l1).backward()
+    for k, p in G.named_parameters():
+        t["gradG:" + k] = p.grad.clone()
+    optG.step()
+    t["losses"] = torch.tensor([lg.item(), l1.item(), lr.item(), lf.item()])
+    t.update(state(G, "G1:"))
+    t.update(state(D, "D1:"))
+    save(os.path.join(OUT, "step_small.safetensors"), t)
     print("wrote", OUT)
 
 
