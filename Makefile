@@ -124,6 +124,13 @@ $(B)/bench_conv: $(B)/bench/bench_conv.o $(B)/libztyle.a
 bench-conv: $(B)/bench_conv
 	$(B)/bench_conv $(ARGS)
 
+# bench-engine: Ztyle's engine vs PyTorch on pix2pix (bench/bench_engine.py); needs
+# scripts/setup.sh --dev (python3-torch). The last line is a JSON object of ratios.
+$(B)/bench_engine: $(B)/bench/bench_engine.o $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-engine: $(B)/bench_engine
+	/usr/bin/python3 bench/bench_engine.py $(ARGS)
+
 clean:
 	rm -rf build
 
