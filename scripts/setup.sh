@@ -7,7 +7,8 @@ set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
   libfaiss-dev"
-DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk"
+DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk
+  libopenblas0-pthread"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"
 missing=""
