@@ -188,6 +188,8 @@ int cmd_serve(int argc, char **argv)
         int rc = demo_catalog(so.catalog, dataset, cli_threads(NULL));
         if (rc) return rc;
     }
+    const char *delay = getenv("ZTYLE_SERVE_TEST_DELAY_MS"); /* test hook (tests/http_test.sh) */
+    if (delay && cli_parse_int(delay, 0, 60000, &v) == 0) so.test_delay_ms = (int)v;
     so.model = pick_model(model);
     if (!*so.model)
         fprintf(stderr, "ztyle serve: no generator model (looked for $ZTYLE_MODEL, %s, %s): "

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct job {
     zt_job_fn fn;
@@ -62,6 +63,7 @@ static void *worker_main(void *arg)
             zt_reply_header(&jb.rq->reply, "Retry-After", "2");
             zt_server_job_done(j->srv, jb.rq);
         } else {
+            if (j->srv->o.test_delay_ms > 0) usleep((useconds_t)j->srv->o.test_delay_ms * 1000);
             jb.fn(j->srv, w, jb.rq);
         }
         pthread_mutex_lock(&j->mu);

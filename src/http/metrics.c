@@ -99,8 +99,10 @@ int zt_metrics_render(struct zt_metrics *m, int queued, int workers, struct zt_b
 {
     int rc = ZT_OK;
     pthread_mutex_lock(&m->mu);
-#define P(...) \
-    if (!rc) rc = zt_buf_printf(b, __VA_ARGS__)
+#define P(...)                                        \
+    do {                                              \
+        if (!rc) rc = zt_buf_printf(b, __VA_ARGS__); \
+    } while (0)
     P("# HELP ztyle_http_requests_total Finished HTTP requests by endpoint and status.\n"
       "# TYPE ztyle_http_requests_total counter\n");
     for (int i = 0; i < m->nep; i++)

@@ -27,7 +27,7 @@ void zt_reply_json(struct zt_reply *r, int status, void *json)
 {
     json_t *j = json;
     reset_body(r);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(j);
     if (!s) {
         r->status = 500;

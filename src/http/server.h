@@ -25,6 +25,8 @@ struct zt_server_opts {
     int max_side;        /* decoded upload side limit; 0: 4096 */
     int64_t max_pixels;  /* decoded upload pixel limit; 0: 16 Mpx */
     int demo;            /* 1: the demo catalogue (serves /product/{id} pages) */
+    int test_delay_ms;   /* tests only: each compute job sleeps this long first
+                            (makes queue-full and shutdown cases deterministic) */
 };
 
 /* Fills the defaults above (catalog NULL). */

@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# http_test.sh: `ztyle serve` API tests against the real process on a free
+# local port (--port 0): every endpoint's success path, hostile input (body
+# and pixel limits, malformed JSON/multipart/PNG, 404/405, traversal, HTML
+# escaping), concurrent requests, a full queue (503 + Retry-After), the
+# queue time limit and a graceful SIGTERM with a request in flight. Needs
+# curl and /usr/bin/python3 (test images). Prints "N passed, N failed" last.
+set -u
+Z=${ZTYLE:-build/release/ztyle}
+T=build/test-tmp/http-$(basename "$(dirname "$Z")")
+rm -rf "$T" && mkdir -p "$T"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL http: $*"; }
+PY=/usr/bin/python3
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+
+# start_server LOG ARGS...: starts ztyle serve --port 0, sets PID and URL
+start_server() {
+    local log=$1
+    shift
+    "$Z" serve --port 0 "$@" >"$log.out" 2>"$log.err" &
+    PID=$!
+    PIDS+=("$PID")
+    URL=""
+    for _ in $(seq 1 600); do
+        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$log.out")
+        [ -n "$URL" ] && return 0
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    bad "server did not start: $(tail -5 "$log.err")"
+    return 1
+}
+# stop_server: SIGTERM, wait; the exit status must be 0 (ASan: no leaks)
+stop_server() {
+    kill -TERM "$PID"
+    wait "$PID"
+    local rc=$?
+    if [ "$rc" -eq 0 ]; then ok; else bad "server exited $rc after SIGTERM: $(tail -20 "$1.err")"; fi
+}
+
+# req NAME WANT_STATUS CURL_ARGS...: body in $T/body, headers in $T/hdr
+req() {
+    local name=$1 want=$2
+    shift 2
+    local got
+    got=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 60 "$@")
+    if [ "$got" = "$want" ]; then ok; else bad "$name: status $got, want $want: $(head -c 300 "$T/body")"; fi
+}
+has() { if grep -qF -- "$2" "$1"; then ok; else bad "$3: $(basename "$1") lacks '$2': $(head -c 300 "$1")"; fi; }
+hasnt() { if grep -qF -- "$2" "$1"; then bad "$3: $(basename "$1") has '$2'"; else ok; fi; }
+json_err() { # the body is the one JSON error shape with this status
+    if $PY -c "import json,sys; d=json.load(open('$T/body')); sys.exit(0 if d['status']==$1 and d['error'] and d['message'] else 1)" 2>/dev/null
+    then ok; else bad "$2: not a JSON error body with status $1: $(head -c 200 "$T/body")"; fi
+}
+pyc() { # pyc NAME EXPR: EXPR over d = the JSON body must be true
+    if $PY -c "import json,sys; d=json.load(open('$T/body')); sys.exit(0 if ($2) else 1)" 2>/dev/null
+    then ok; else bad "$1: ($2) is false: $(head -c 300 "$T/body")"; fi
+}
+
+# --- fixtures: a tiny model, drawings, hostile images, a feed with HTML ---
+"$Z" train --data tests/data/mini --out "$T/run" --batch 2 --epochs 1 --epochs-decay 0 \
+    --ngf 8 --ndf 8 --threads 2 >"$T/train.log" 2>&1 || bad "train: $(tail -3 "$T/train.log")"
+MODEL=$T/run/ckpt/gen_epoch_001.safetensors
+$PY - "$T" <<'EOF' || bad "fixtures"
+import base64, json, sys, zlib, struct
+import numpy as np, cv2
+t = sys.argv[1]
+im = np.full((256, 256, 3), 255, np.uint8)
+cv2.rectangle(im, (60, 40), (196, 220), (0, 0, 0), 3)
+cv2.imwrite(f'{t}/sketch.png', im)
+h = np.zeros((256, 256, 4), np.uint8)
+cv2.circle(h, (128, 128), 20, (90, 40, 30, 255), -1)
+cv2.imwrite(f'{t}/hints.png', h)
+cv2.imwrite(f'{t}/hints_small.png', h[:100, :100])
+def url(p): return 'data:image/png;base64,' + base64.b64encode(open(p, 'rb').read()).decode()
+S, H = url(f'{t}/sketch.png'), url(f'{t}/hints.png')
+open(f'{t}/sketch.url', 'w').write(S)
+json.dump({'sketch': S, 'hints': H, 'category': 'top'}, open(f'{t}/gen.json', 'w'))
+json.dump({'sketch': S, 'category': 'auto', 'k': 3}, open(f'{t}/search.json', 'w'))
+json.dump({'sketch': S, 'hints': H, 'category': 'hat', 'k': 100}, open(f'{t}/search_hat.json', 'w'))
+json.dump({'sketch': S, 'hints': url(f'{t}/hints_small.png')}, open(f'{t}/gen_mismatch.json', 'w'))
+json.dump({'sketch': S, 'category': 'dress'}, open(f'{t}/gen_badcat.json', 'w'))
+json.dump({'sketch': S, 'photo': S}, open(f'{t}/search_two.json', 'w'))
+json.dump({'photo': url('tests/data/mini/train/hat/hat-t0.png'), 'k': 2}, open(f'{t}/search_photo.json', 'w'))
+json.dump({'photo': url('tests/data/mini/train/hat/hat-t0.png')}, open(f'{t}/edges.json', 'w'))
+png = open(f'{t}/sketch.png', 'rb').read()
+json.dump({'sketch': 'data:image/png;base64,' + base64.b64encode(png[:len(png) // 2]).decode()}, open(f'{t}/gen_trunc.json', 'w'))
+json.dump({'sketch': 'data:image/png;base64,@@@notbase64'}, open(f'{t}/gen_b64.json', 'w'))
+json.dump({'sketch': 'data:text/plain;base64,aGVsbG8='}, open(f'{t}/gen_text.json', 'w'))
+json.dump({'sketch': 12}, open(f'{t}/gen_num.json', 'w'))
+json.dump({'sketch': [1, 2]}, open(f'{t}/gen_array.json', 'w'))
+# a decompression bomb: 6000 x 6000 gray PNG of zeros (~40 KB on the wire)
+def chunk(k, d): return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d) & 0xffffffff)
+w = 6000
+raw = zlib.compress(b''.join(b'\0' + bytes(w) for _ in range(w)), 9)
+bomb = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, w, 8, 0, 0, 0, 0)) + chunk(b'IDAT', raw) + chunk(b'IEND', b'')
+json.dump({'sketch': 'data:image/png;base64,' + base64.b64encode(bomb).decode()}, open(f'{t}/gen_bomb.json', 'w'))
+open(f'{t}/big.bin', 'wb').write(b'{"sketch": "' + b'A' * (2 << 20) + b'"}')
+EOF
+mkdir -p "$T/feed"
+cp tests/data/mini/train/hat/hat-t0.png "$T/feed/evil.png"
+printf 'id,title,category,price,url,image\nevil-1,"<script>alert(1)</script> & ""quoted"" hat",hat,12.50,/product/evil-1,evil.png\n' >"$T/feed/feed.csv"
+
+# --- demo catalogue: built on the first start, reused on the next ---
+export ZTYLE_DEMO_CATALOG=$T/demo/catalog.db
+start_server "$T/first" --dataset tests/data/mini --model "$MODEL" || { echo "$pass passed, $((fail + 1)) failed"; exit 1; }
+has "$T/first.err" "building the demo catalogue" "first start"
+stop_server "$T/first"
+"$Z" ingest --catalog "$ZTYLE_DEMO_CATALOG" --quiet "$T/feed/feed.csv" >"$T/ingest.log" 2>&1 || bad "ingest feed: $(cat "$T/ingest.log")"
+start_server "$T/main" --dataset /nonexistent --model "$MODEL" --workers 2 --queue 64 --max-body 1 || exit 1
+hasnt "$T/main.err" "building the demo catalogue" "second start reuses the catalogue"
+
+# --- read-only endpoints ---
+req healthz 200 "$URL/healthz"
+pyc healthz "d['status'] == 'ok' and d['products'] == 16 and d['model'] and d['model_size'] == 128"
+req categories 200 "$URL/api/categories"
+pyc categories "{c['name']: c['count'] for c in d['categories']}['hat'] == 4 and d['total'] == 16"
+req config-ko 200 -H 'Accept-Language: ko-KR,ko;q=0.9,en;q=0.8' "$URL/api/config"
+pyc config-ko "d['lang'] == 'ko' and any('{query}' in s['url'] for s in d['shops']) and d['demo']"
+req config-en 200 -H 'Accept-Language: en-GB,en;q=0.9,ko;q=0.5' "$URL/api/config"
+pyc config-en "d['lang'] == 'en'"
+req product 200 "$URL/api/products/hat-t0"
+pyc product "d['id'] == 'hat-t0' and d['category'] == 'hat' and d['thumbnail'] == '/thumbs/hat-t0' and d['url'] == '/product/hat-t0'"
+req product-missing 404 "$URL/api/products/no-such-id"
+json_err 404 product-missing
+req image 200 "$URL/images/hat-t0"
+has "$T/hdr" "Content-Type: image/png" image
+req thumb 200 "$URL/thumbs/hat-t0"
+has "$T/hdr" "Content-Type: image/jpeg" thumb
+req traversal-image 404 --path-as-is "$URL/images/..%2F..%2F..%2Fetc%2Fpasswd"
+req traversal-image2 404 --path-as-is "$URL/images/../../Makefile"
+req traversal-static 404 --path-as-is "$URL/static/../../Makefile"
+req traversal-static2 404 --path-as-is "$URL/static/..%2F..%2FMakefile"
+req static-config 404 "$URL/static/config/shops.json"
+req page 200 "$URL/"
+has "$T/hdr" "text/html" page
+has "$T/body" "/static/app.js" page
+req app.js 200 "$URL/static/app.js"
+has "$T/hdr" "text/javascript" app.js
+req template 200 "$URL/static/templates/skirt.svg"
+has "$T/hdr" "image/svg+xml" template
+req static-missing 404 "$URL/static/nope.js"
+req product-page 200 "$URL/product/hat-t0"
+has "$T/body" "<h1>" product-page
+req product-page-escaped 200 "$URL/product/evil-1"
+has "$T/body" "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; hat" "title escaped"
+hasnt "$T/body" "<script>" "no raw script tag"
+req product-page-missing 404 "$URL/product/nope"
+req unknown-route 404 "$URL/nope"
+json_err 404 unknown-route
+req wrong-method 405 -X DELETE "$URL/healthz"
+has "$T/hdr" "Allow: GET, HEAD" "405 Allow"
+json_err 405 wrong-method
+req get-generate 405 "$URL/api/generate"
+has "$T/hdr" "Allow: POST" "405 Allow POST"
+req head-healthz 200 -I "$URL/healthz"
+
+# --- generate ---
+J=(-H 'Content-Type: application/json')
+req generate 200 "${J[@]}" --data-binary @"$T/gen.json" "$URL/api/generate"
+has "$T/hdr" "Content-Type: image/png" generate
+if file "$T/body" | grep -q "PNG image data, 128 x 128"; then ok; else bad "generate: $(file "$T/body")"; fi
+req generate-multipart 200 -F "sketch=@$T/sketch.png" -F "hints=@$T/hints.png" -F category=skirt "$URL/api/generate"
+if file "$T/body" | grep -q "PNG image data, 128 x 128"; then ok; else bad "multipart: $(file "$T/body")"; fi
+req generate-multipart-dataurl 200 -F "sketch=<$T/sketch.url" -F category=auto "$URL/api/generate"
+req missing-sketch 400 "${J[@]}" -d '{"category":"top"}' "$URL/api/generate"
+json_err 400 missing-sketch
+req malformed-json 400 "${J[@]}" -d '{"sketch": "abc' "$URL/api/generate"
+json_err 400 malformed-json
+req json-not-object 400 "${J[@]}" -d '[1,2,3]' "$URL/api/generate"
+req json-number 400 "${J[@]}" --data-binary @"$T/gen_num.json" "$URL/api/generate"
+req json-array-field 400 "${J[@]}" --data-binary @"$T/gen_array.json" "$URL/api/generate"
+req json-duplicate-key 400 "${J[@]}" -d '{"category":"top","category":"hat"}' "$URL/api/generate"
+req bad-base64 400 "${J[@]}" --data-binary @"$T/gen_b64.json" "$URL/api/generate"
+req not-an-image 400 "${J[@]}" --data-binary @"$T/gen_text.json" "$URL/api/generate"
+req truncated-png 400 "${J[@]}" --data-binary @"$T/gen_trunc.json" "$URL/api/generate"
+json_err 400 truncated-png
+req bad-category 400 "${J[@]}" --data-binary @"$T/gen_badcat.json" "$URL/api/generate"
+req layer-mismatch 400 "${J[@]}" --data-binary @"$T/gen_mismatch.json" "$URL/api/generate"
+req wrong-content-type 400 -H 'Content-Type: text/plain' --data-binary @"$T/gen.json" "$URL/api/generate"
+req no-content-type 400 -H 'Content-Type:' --data-binary @"$T/gen.json" "$URL/api/generate"
+req pixel-bomb 413 "${J[@]}" --data-binary @"$T/gen_bomb.json" "$URL/api/generate"
+json_err 413 pixel-bomb
+req body-too-big 413 "${J[@]}" --data-binary @"$T/big.bin" "$URL/api/generate"
+json_err 413 body-too-big
+req body-too-big-chunked 413 "${J[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$T/big.bin" "$URL/api/generate"
+req multipart-no-boundary 400 -H 'Content-Type: multipart/form-data' --data-binary 'xx' "$URL/api/generate"
+req multipart-unterminated 400 -H 'Content-Type: multipart/form-data; boundary=XyZ' \
+    --data-binary $'--XyZ\r\nContent-Disposition: form-data; name="sketch"\r\n\r\nabc' "$URL/api/generate"
+req multipart-no-name 400 -H 'Content-Type: multipart/form-data; boundary=XyZ' \
+    --data-binary $'--XyZ\r\nContent-Type: image/png\r\n\r\nabc\r\n--XyZ--\r\n' "$URL/api/generate"
+req multipart-garbage-part 400 -H 'Content-Type: multipart/form-data; boundary=XyZ' \
+    --data-binary $'--XyZ\r\nContent-Disposition: form-data; name="sketch"; filename="a.png"\r\n\r\n\x89PNG garbage\r\n--XyZ--\r\n' "$URL/api/generate"
+
+# --- search ---
+req search 200 "${J[@]}" --data-binary @"$T/search.json" "$URL/api/search"
+pyc search "len(d['products']) == 3 and d['generated'].startswith('data:image/png;base64,') and d['timings']['total'] > 0 and all(k in d['products'][0] for k in ('id','title','category','price','url','thumbnail','score'))"
+pyc search-order "all(a['score'] >= b['score'] for a, b in zip(d['products'], d['products'][1:]))"
+req search-hat 200 "${J[@]}" --data-binary @"$T/search_hat.json" "$URL/api/search"
+pyc search-hat "len(d['products']) == 4 and all(p['category'] == 'hat' for p in d['products'])"
+req search-multipart 200 -F "sketch=@$T/sketch.png" -F k=2 -F page=2 "$URL/api/search"
+pyc search-page2 "len(d['products']) == 2 and d['page'] == 2"
+req search-photo 200 "${J[@]}" --data-binary @"$T/search_photo.json" "$URL/api/search"
+pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['generated'] is None"
+req search-like 200 "${J[@]}" -d '{"product":"skirt-t1","k":3}' "$URL/api/search"
+pyc search-like "d['products'][0]['id'] == 'skirt-t1'"
+req search-like-missing 404 "${J[@]}" -d '{"product":"nope"}' "$URL/api/search"
+req search-price 200 "${J[@]}" -d '{"product":"skirt-t1","k":100,"price_min":"50","price_max":120.5}' "$URL/api/search"
+pyc search-price "len(d['products']) > 0 and all(50 <= p['price'] <= 120.5 for p in d['products'])"
+req search-price-empty 200 "${J[@]}" -d '{"product":"skirt-t1","price_min":100000}' "$URL/api/search"
+pyc search-price-empty "d['products'] == []"
+req search-price-bad 400 "${J[@]}" -d '{"product":"skirt-t1","price_max":"abc"}' "$URL/api/search"
+req search-price-order 400 "${J[@]}" -d '{"product":"skirt-t1","price_min":20,"price_max":10}' "$URL/api/search"
+req search-k0 400 "${J[@]}" -d '{"product":"skirt-t1","k":0}' "$URL/api/search"
+req search-k-text 400 "${J[@]}" -d '{"product":"skirt-t1","k":"lots"}' "$URL/api/search"
+req search-two-queries 400 "${J[@]}" --data-binary @"$T/search_two.json" "$URL/api/search"
+req search-no-query 400 "${J[@]}" -d '{"k":3}' "$URL/api/search"
+req search-bomb 413 "${J[@]}" --data-binary @"$T/gen_bomb.json" "$URL/api/search"
+
+# --- edges (upload a photo -> outline + colours) ---
+req edges 200 "${J[@]}" --data-binary @"$T/edges.json" "$URL/api/edges"
+pyc edges "d['kind'] == 'photo' and d['lines'].startswith('data:image/png') and d['hints'].startswith('data:image/png')"
+req edges-drawing 200 -F "photo=@$T/sketch.png" "$URL/api/edges"
+pyc edges-drawing "d['kind'] == 'drawing'"
+req edges-missing 400 "${J[@]}" -d '{}' "$URL/api/edges"
+
+# --- concurrent requests: all succeed, nothing leaks or crashes ---
+seq 1 24 | xargs -P 12 -I{} sh -c '
+    if [ $(({} % 2)) -eq 0 ]; then ep=generate; f=gen.json; else ep=search; f=search.json; fi
+    curl -s -o /dev/null -w "%{http_code}\n" --max-time 60 -H "Content-Type: application/json" \
+        --data-binary @"$1/$f" "$2/api/$ep"' _ "$T" "$URL" >"$T/concurrent"
+n200=$(grep -c '^200$' "$T/concurrent")
+if [ "$n200" -eq 24 ]; then ok; else bad "concurrent: $n200 of 24 answered 200: $(sort "$T/concurrent" | uniq -c | tr '\n' ' ')"; fi
+seq 1 40 | xargs -P 16 -I{} curl -s -o /dev/null -w "%{http_code}\n" --max-time 30 "$URL/thumbs/hat-t0" >"$T/concurrent-light"
+if [ "$(grep -c '^200$' "$T/concurrent-light")" -eq 40 ]; then ok; else bad "concurrent thumbs: $(sort "$T/concurrent-light" | uniq -c | tr '\n' ' ')"; fi
+
+# --- metrics after the traffic ---
+req metrics 200 "$URL/metrics"
+has "$T/hdr" "text/plain; version=0.0.4" metrics
+has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="200"}' metrics
+has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="413"}' metrics
+has "$T/body" 'ztyle_http_request_duration_seconds_bucket{endpoint="search",le="+Inf"}' metrics
+has "$T/body" 'ztyle_http_errors_total{endpoint="not_found"} ' metrics
+has "$T/body" "ztyle_http_in_flight 1" "metrics counts itself in flight"
+if grep -q '^ztyle_http_requests_total{endpoint="generate",code="200"} \([1-9][0-9]\)' "$T/body"; then ok; else bad "metrics: generate 200 count below 10"; fi
+stop_server "$T/main"
+
+# --- a full queue: 1 worker, 1 waiting place, slow jobs -> 503 + Retry-After ---
+ZTYLE_SERVE_TEST_DELAY_MS=1500 start_server "$T/busy" --model "$MODEL" --workers 1 --queue 1 --timeout 1 || exit 1
+for i in 1 2 3 4; do
+    curl -s -D "$T/busy-h$i" -o "$T/busy-b$i" -w '%{http_code}\n' --max-time 60 "${J[@]}" \
+        --data-binary @"$T/gen.json" "$URL/api/generate" >"$T/busy-s$i" &
+    sleep 0.1
+done
+wait_for() { for _ in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done; }
+for i in 1 2 3 4; do wait_for "$T/busy-s$i"; done
+sleep 2.5
+if [ "$(cat "$T/busy-s1")" = 200 ]; then ok; else bad "busy: first request $(cat "$T/busy-s1")"; fi
+# the second waited past --timeout 1 for the worker: 503 timeout
+if [ "$(cat "$T/busy-s2")" = 503 ] && grep -q '"timeout"' "$T/busy-b2"; then ok; else bad "queue time limit: $(cat "$T/busy-s2") $(cat "$T/busy-b2")"; fi
+for i in 3 4; do
+    if [ "$(cat "$T/busy-s$i")" = 503 ] && grep -qi '^Retry-After: ' "$T/busy-h$i" && grep -q '"busy"' "$T/busy-b$i"; then ok
+    else bad "queue full: request $i got $(cat "$T/busy-s$i") $(cat "$T/busy-b$i")"; fi
+done
+req healthz-while-busy 200 "$URL/healthz"
+req metrics-rejected 200 "$URL/metrics"
+if grep -q '^ztyle_jobs_rejected_total [2-9]' "$T/body"; then ok; else bad "rejected count: $(grep rejected_total "$T/body")"; fi
+
+# --- graceful stop: SIGTERM while a request is in flight; it still completes ---
+curl -s -o "$T/grace.png" -w '%{http_code}' --max-time 60 "${J[@]}" --data-binary @"$T/gen.json" \
+    "$URL/api/generate" >"$T/grace-status" &
+CURL=$!
+sleep 0.5
+stop_server "$T/busy"
+wait "$CURL"
+if [ "$(cat "$T/grace-status")" = 200 ] && file "$T/grace.png" | grep -q PNG; then ok; else bad "in-flight request at SIGTERM: $(cat "$T/grace-status")"; fi
+has "$T/busy.err" "finishing the requests in flight" "shutdown message"
+
+# --- no dataset and no catalogue: a clear message, exit 1 ---
+ZTYLE_DEMO_CATALOG=$T/none/catalog.db ZTYLE_DATASET=$T/nowhere "$Z" serve --port 0 >"$T/nodata.out" 2>"$T/nodata.err"
+rc=$?
+if [ "$rc" -eq 1 ]; then ok; else bad "no dataset: exit $rc"; fi
+has "$T/nodata.err" "clothing-dataset-small" "no dataset message"
+has "$T/nodata.err" "--catalog" "no dataset message"
+"$Z" serve --port 99999 >/dev/null 2>"$T/usage.err"
+if [ $? -eq 2 ]; then ok; else bad "bad --port is a usage error"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
