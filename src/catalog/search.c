@@ -16,15 +16,36 @@
 #include "../util/progress.h"
 #include "../util/zt.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 void zt_search_weights_default(struct zt_search_weights *w)
 {
-    w->w[ZT_SIG_SHAPE] = 0.5f;
-    w->w[ZT_SIG_COLOR] = 0.5f;
-    w->w[ZT_SIG_APP] = 0.4f;
+    /* tuned with `ztyle eval-search --split train --stride 4 --tune`
+     * (docs/internals/search.md); appearance is untuned until a generator
+     * ships */
+    w->w[ZT_SIG_SHAPE] = 1.0f;
+    w->w[ZT_SIG_COLOR] = 0.1f;
+    w->w[ZT_SIG_APP] = 0.5f;
+    w->category = 0.2f;
+    w->temp = 0.01f;
+}
+
+void zt_search_category_votes(const struct zt_index *ix, const struct zt_hit *hits, int n,
+                              float temp, float *votes)
+{
+    double v[ZT_CATEGORY_COUNT] = {0}, sum = 0;
+    for (int i = 0; i < n && i < ZT_SEARCH_KNN; i++) {
+        int c = zt_index_category(ix, hits[i].idx);
+        double w = temp > 0 ? exp((hits[i].score - hits[0].score) / temp)
+                            : hits[i].score > 0 ? hits[i].score : 0;
+        if (c < 0 || c >= ZT_CATEGORY_COUNT) continue;
+        v[c] += w;
+        sum += w;
+    }
+    for (int c = 0; c < ZT_CATEGORY_COUNT; c++) votes[c] = sum > 0 ? (float)(v[c] / sum) : 0;
 }
 
 struct zt_searcher {
@@ -276,25 +297,49 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     struct zt_hit *hits = NULL;
     float *qv = NULL;
     int nh = 0, rc;
+    float votes[ZT_CATEGORY_COUNT] = {0};
     if (rq->limit < 1 || rq->limit > 1000 || rq->offset < 0) {
         zt_seterr("search: limit must be 1..1000 and offset >= 0");
         return ZT_EINVAL;
     }
     if ((rc = zt_search_query_features(sr, &rq->q, &f, &gen, &res->t))) goto fail;
+    struct zt_search_weights dw;
+    zt_search_weights_default(&dw);
+    const struct zt_search_weights *wt = rq->weights ? rq->weights : &dw;
+    float beta = wt->category, temp = wt->temp;
+    /* with re-ranking, a pool of candidates from rank 0 is fetched */
+    int64_t pool = beta > 0 ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
+    if (pool > 100000) pool = 100000;
     rc = ZT_ENOMEM;
     if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
-        !(hits = malloc(sizeof *hits * (size_t)rq->limit)) ||
+        !(hits = malloc(sizeof *hits * (size_t)pool)) ||
         !(res->hits = calloc((size_t)rq->limit, sizeof *res->hits)))
         goto fail;
     zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
     double t1 = zt_now();
     res->matched = -1;
+    int64_t off = beta > 0 ? 0 : rq->offset;
+    int lim = (int)(beta > 0 ? pool : rq->limit);
     if (sr->ivf)
-        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &rq->filter, rq->offset, rq->limit, hits, &nh);
+        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &rq->filter, off, lim, hits, &nh);
     else
-        rc = zt_index_search(sr->ix, qv, &rq->filter, rq->offset, rq->limit, sr->threads, hits,
-                             &nh, &res->matched);
+        rc = zt_index_search(sr->ix, qv, &rq->filter, off, lim, sr->threads, hits, &nh,
+                             &res->matched);
     if (rc) goto fail;
+    if (beta > 0) {
+        zt_search_category_votes(sr->ix, hits, nh, temp, votes);
+        for (int i = 0; i < nh; i++) {
+            int c = zt_index_category(sr->ix, hits[i].idx);
+            if (c >= 0 && c < ZT_CATEGORY_COUNT) hits[i].score += beta * votes[c];
+        }
+        struct zt_topk tk = {nh, nh, hits};
+        zt_topk_sort(&tk);
+        /* the page out of the re-ranked pool */
+        int start = (int)ZT_MIN(rq->offset, (int64_t)nh);
+        int cnt = ZT_MIN(rq->limit, nh - start);
+        memmove(hits, hits + start, sizeof *hits * (size_t)cnt);
+        nh = cnt;
+    }
     res->t.index = zt_now() - t1;
     double t2 = zt_now();
     for (int i = 0; i < nh; i++) {
@@ -305,6 +350,8 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         if (rc) goto fail;
         const float *v = zt_index_vector(sr->ix, hits[i].idx);
         h->score = hits[i].score;
+        int c = zt_index_category(sr->ix, hits[i].idx);
+        h->bonus = beta > 0 && c >= 0 && c < ZT_CATEGORY_COUNT ? beta * votes[c] : 0;
         for (int k = 0; k < ZT_SIG_COUNT; k++)
             h->sig[k] = res->used[k] ? part_dot(f.v, v, k) : 0;
         res->n++;

@@ -30,10 +30,25 @@ struct zt_searcher;
  * count, and the used weights are renormalised to sum 1. */
 struct zt_search_weights {
     float w[ZT_SIG_COUNT];
+    /* Category re-ranking: the ZT_SEARCH_KNN best items vote for their
+     * category (weighted by score); each candidate then gains
+     * category * (vote share of its own category). 0 = off. */
+    float category;
+    /* Vote weight of a neighbour: exp((score - best score) / temp), so a
+     * small temp lets the closest matches decide; 0 = max(score, 0). */
+    float temp;
 };
+#define ZT_SEARCH_KNN 20
+/* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)). */
+#define ZT_SEARCH_POOL 256
 /* The documented defaults (docs/internals/search.md, tuned on the train
- * split): shape 0.5, colour 0.5, appearance 0.4. */
+ * split): shape 1, colour 0.1, appearance 0.5, category 0.2, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
+/* Vote share per category (ZT_CATEGORY_COUNT floats, summing to 1 unless
+ * n is 0) of the first min(n, ZT_SEARCH_KNN) hits (best first), weighted
+ * as weights.temp says. */
+void zt_search_category_votes(const struct zt_index *ix, const struct zt_hit *hits, int n,
+                              float temp, float *votes);
 
 struct zt_searcher_opts {
     const char *catalog; /* store URL: its media folder holds the index */
@@ -75,7 +90,8 @@ struct zt_search_req {
 
 struct zt_search_hit {
     struct zt_product p;          /* the product row (fetched from the store) */
-    float score;                  /* fused */
+    float score;                  /* fused + bonus */
+    float bonus;                  /* category re-ranking bonus (weights.category) */
     float sig[ZT_SIG_COUNT];      /* per-signal cosine similarity */
 };
 

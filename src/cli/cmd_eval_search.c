@@ -45,7 +45,8 @@ static void help(void)
            "  --seed S        hint seed (default 1)\n"
            "  --model M       generator (default: $ZTYLE_MODEL, else\n"
            "                  " ZT_SEARCH_MODEL_DEFAULT " when present); --no-model: none\n"
-           "  --weights S,C,A fusion weights (default: the search defaults)\n"
+           "  --weights S,C,A[,B[,T]] fusion weights, category re-ranking and vote\n"
+           "                  temperature (default: the search defaults)\n"
            "  --tune          also grid-search colour and appearance weights (shape = 1)\n"
            "  --threads N     threads (default: $ZTYLE_THREADS, else all cores)\n"
            "  --json          one JSON object with every number\n");
@@ -57,14 +58,29 @@ static const char *const cond_names[NCOND] = {"hints", "no hints", "hints + gene
                                                "no hints + generator"};
 /* signal sets: each signal alone, then fused */
 enum { SET_FUSED = ZT_SIG_COUNT, NSET = ZT_SIG_COUNT + 1 };
-#define GRID_C 9
+#define GRID_C 6
 #define GRID_A 6
-static const float grid_c[GRID_C] = {0, 0.1f, 0.2f, 0.35f, 0.5f, 0.75f, 1, 1.5f, 2};
+#define GRID_B 6
+#define GRID_T 3
+static const float grid_c[GRID_C] = {0, 0.05f, 0.1f, 0.2f, 0.35f, 0.5f};
 static const float grid_a[GRID_A] = {0, 0.25f, 0.5f, 0.75f, 1, 1.5f};
-#define NGRID (GRID_C * GRID_A)
+static const float grid_b[GRID_B] = {0, 0.05f, 0.1f, 0.2f, 0.3f, 0.5f};
+static const float grid_t[GRID_T] = {0, 0.01f, 0.03f};
+#define NGRID (GRID_C * GRID_A * GRID_B * GRID_T)
+/* grid index -> (colour, appearance, category, temp) with shape = 1 */
+static void grid_weights(int g, float *c, float *a, float *b, float *t)
+{
+    *t = grid_t[g % GRID_T];
+    g /= GRID_T;
+    *b = grid_b[g % GRID_B];
+    g /= GRID_B;
+    *a = grid_a[g % GRID_A];
+    *c = grid_c[g / GRID_A];
+}
 
 struct qres {
     int ok;
+    char has[NCOND][NSET];
     int32_t rank[NCOND][NSET];
     float catp[NCOND][NSET];
     int32_t grank[NCOND][NGRID];
@@ -103,9 +119,12 @@ static void signal_scores(const struct zt_index *ix, const struct zt_features *f
     }
 }
 
-/* rank of target t and category precision@10 for weights w (per signal) */
-static void measure(const struct zt_index *ix, const float *s, const float *w, int64_t t,
-                    float *fused, struct zt_hit *room, int32_t *rank, float *catp)
+/* Rank of target t and category precision@10 under weights w (per signal)
+ * and category re-ranking beta, exactly as zt_search_run ranks: the top
+ * ZT_SEARCH_POOL by fused score, re-ranked with the category votes of the
+ * first ZT_SEARCH_KNN; a target outside the pool keeps its fused rank. */
+static void measure(const struct zt_index *ix, const float *s, const float *w, float beta,
+                    float temp, int64_t t, float *fused, struct zt_hit *room, int32_t *rank, float *catp)
 {
     int64_t n = zt_index_count(ix);
     for (int64_t i = 0; i < n; i++) {
@@ -117,15 +136,24 @@ static void measure(const struct zt_index *ix, const float *s, const float *w, i
     int32_t r = 1;
     float ft = fused[t];
     struct zt_topk tk;
-    zt_topk_init(&tk, room, 10);
+    zt_topk_init(&tk, room, ZT_SEARCH_POOL);
     for (int64_t i = 0; i < n; i++) {
         if (fused[i] > ft || (fused[i] == ft && i < t)) r++;
         zt_topk_push(&tk, i, fused[i]);
     }
-    int got = zt_topk_sort(&tk), same = 0, cat = zt_index_category(ix, t);
-    for (int i = 0; i < got; i++) same += zt_index_category(ix, tk.h[i].idx) == cat;
+    int got = zt_topk_sort(&tk);
+    if (beta > 0) {
+        float votes[ZT_CATEGORY_COUNT];
+        zt_search_category_votes(ix, room, got, temp, votes);
+        for (int i = 0; i < got; i++) room[i].score += beta * votes[zt_index_category(ix, room[i].idx)];
+        zt_topk_sort(&tk);
+        for (int i = 0; i < got; i++)
+            if (room[i].idx == t) r = i + 1;
+    }
+    int same = 0, cat = zt_index_category(ix, t), top = ZT_MIN(got, 10);
+    for (int i = 0; i < top; i++) same += zt_index_category(ix, room[i].idx) == cat;
     *rank = r;
-    *catp = got ? (float)same / (float)got : 0;
+    *catp = top ? (float)same / (float)top : 0;
 }
 
 static int run_query(void *ctx, int64_t qi, int worker)
@@ -155,14 +183,21 @@ static int run_query(void *ctx, int64_t qi, int worker)
         if ((rc = zt_search_query_features(j->sr, &q, &f, NULL, NULL))) goto out;
         signal_scores(j->ix, &f, sc);
         for (int set = 0; set < NSET; set++) {
-            float w[ZT_SIG_COUNT] = {0};
+            float w[ZT_SIG_COUNT] = {0}, beta = 0, temp = 0;
             if (set < ZT_SIG_COUNT) {
                 if (!f.has[set]) {
-                    r->rank[c][set] = -1;
+                    /* the drawing lost this signal (e.g. every hint read as
+                     * line or paper): ranked last, as an honest miss */
+                    r->rank[c][set] = (int32_t)n;
+                    r->catp[c][set] = 0;
                     continue;
                 }
+                r->has[c][set] = 1;
                 w[set] = 1;
             } else {
+                r->has[c][set] = 1;
+                beta = j->w.category;
+                temp = j->w.temp;
                 float wn[ZT_SIG_COUNT];
                 int used[ZT_SIG_COUNT];
                 /* normalised weights as the search applies them */
@@ -174,13 +209,21 @@ static int run_query(void *ctx, int64_t qi, int worker)
                 for (int k = 0; k < ZT_SIG_COUNT; k++) wn[k] = used[k] && sum > 0 ? j->w.w[k] / sum : 0;
                 memcpy(w, wn, sizeof w);
             }
-            measure(j->ix, sc, w, t, fused, j->room[worker], &r->rank[c][set], &r->catp[c][set]);
+            measure(j->ix, sc, w, beta, temp, t, fused, j->room[worker], &r->rank[c][set],
+                    &r->catp[c][set]);
         }
         if (j->tune)
             for (int g = 0; g < NGRID; g++) {
-                float w[ZT_SIG_COUNT] = {1, f.has[ZT_SIG_COLOR] ? grid_c[g / GRID_A] : 0,
-                                         f.has[ZT_SIG_APP] ? grid_a[g % GRID_A] : 0};
-                measure(j->ix, sc, w, t, fused, j->room[worker], &r->grank[c][g], &r->gcatp[c][g]);
+                float gc, ga, gb, gt;
+                grid_weights(g, &gc, &ga, &gb, &gt);
+                if (!f.has[ZT_SIG_APP] && ga > 0) continue; /* same as ga = 0 */
+                if (gb == 0 && gt > 0) continue;           /* same as gt = 0 */
+                /* normalised over the signals present, as the search does */
+                float w[ZT_SIG_COUNT] = {1, f.has[ZT_SIG_COLOR] ? gc : 0, ga};
+                float sum = w[0] + w[1] + w[2];
+                for (int k = 0; k < ZT_SIG_COUNT; k++) w[k] /= sum;
+                measure(j->ix, sc, w, gb, gt, t, fused, j->room[worker], &r->grank[c][g],
+                        &r->gcatp[c][g]);
             }
     }
     r->ok = 1;
@@ -227,16 +270,26 @@ static json_t *summary_json(const struct summary *s)
                      "queries", s->n);
 }
 
+/* "S,C,A[,B[,T]]": shape, colour, appearance weights, category re-ranking
+ * weight and vote temperature */
 static int parse_weights(const char *s, struct zt_search_weights *w)
 {
     char *end;
-    for (int k = 0; k < ZT_SIG_COUNT; k++) {
-        w->w[k] = strtof(s, &end);
-        if (end == s || w->w[k] < 0) return -1;
+    float v[5];
+    int k = 0;
+    for (;;) {
+        v[k] = strtof(s, &end);
+        if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
         s = end;
-        if (k < ZT_SIG_COUNT - 1 && *s++ != ',') return -1;
+        k++;
+        if (!*s || k == 5) break;
+        if (*s++ != ',') return -1;
     }
-    return *s ? -1 : 0;
+    if (*s || k < 3) return -1;
+    for (int i = 0; i < 3; i++) w->w[i] = v[i];
+    if (k >= 4) w->category = v[3];
+    if (k == 5) w->temp = v[4];
+    return 0;
 }
 
 int cmd_eval_search(int argc, char **argv)
@@ -290,7 +343,7 @@ int cmd_eval_search(int argc, char **argv)
         case 'n': so.model = ""; break;
         case 'w':
             if (parse_weights(optarg, &j.w))
-                return cli_usage_error(CMD, "--weights: expected S,C,A >= 0, got '%s'", optarg);
+                return cli_usage_error(CMD, "--weights: expected S,C,A[,B[,T]] (numbers >= 0), got '%s'", optarg);
             break;
         case 'T': j.tune = 1; break;
         case 't':
@@ -351,7 +404,7 @@ int cmd_eval_search(int argc, char **argv)
         if (ds.s[i].split == split && k++ % stride == 0) j.q[nq++] = &ds.s[i];
     for (int t = 0; t < nthreads; t++)
         if (!(j.scratch[t] = malloc(sizeof(float) * 4 * (size_t)n)) ||
-            !(j.room[t] = malloc(sizeof(struct zt_hit) * 10))) {
+            !(j.room[t] = malloc(sizeof(struct zt_hit) * ZT_SEARCH_POOL))) {
             cli_fail(CMD, "out of memory");
             goto out;
         }
@@ -370,10 +423,10 @@ int cmd_eval_search(int argc, char **argv)
     if (!json)
         printf("eval-search: %d %s queries (drawings %ldpx, %ld hints, seed %ld) against %lld "
                "products, %.1f s\n"
-               "weights: shape %.2f, colour %.2f, appearance %.2f; generator: %s\n\n"
+               "weights: shape %.2f, colour %.2f, appearance %.2f, category %.2f; generator: %s\n\n"
                "%-22s %-11s %6s %6s %6s %6s %8s\n",
                nq, split == ZT_SPLIT_VAL ? "validation" : "train", size, nh, seed, (long long)n,
-               secs, j.w.w[0], j.w.w[1], j.w.w[2],
+               secs, j.w.w[0], j.w.w[1], j.w.w[2], j.w.category,
                zt_searcher_model(j.sr)[0] ? zt_searcher_model(j.sr) : "none", "condition",
                "signal", "R@1", "R@5", "R@10", "mAP", "catP@10");
     for (int c = 0; c < j.ncond; c++) {
@@ -382,6 +435,9 @@ int cmd_eval_search(int argc, char **argv)
             const char *name = set < ZT_SIG_COUNT ? zt_signal_name(set) : "fused";
             struct summary sm = summarize(j.res, nq, &j.res[0].rank[c][set],
                                           &j.res[0].catp[c][set], si, sf);
+            int any = 0;
+            for (int i = 0; i < nq; i++) any |= j.res[i].has[c][set];
+            if (!any) sm.n = 0; /* no query had this signal: n/a */
             json_object_set_new(jc, name, summary_json(&sm));
             if (json) continue;
             if (!sm.n) printf("%-22s %-11s %6s\n", cond_names[c], name, "n/a");
@@ -396,24 +452,29 @@ int cmd_eval_search(int argc, char **argv)
             for (int g = 0; g < NGRID; g++) {
                 struct summary sm = summarize(j.res, nq, &j.res[0].grank[c][g],
                                               &j.res[0].gcatp[c][g], si, sf);
-                /* the bar's terms: R@10 first, then R@1 and category precision */
-                double score = sm.r10 + 0.5 * sm.r1 + 0.25 * sm.catp;
+                /* the bar's three terms: R@10, R@1 and category precision */
+                double score = sm.r10 + 0.5 * sm.r1 + sm.catp;
                 if (score > bests) bests = score, best = g;
                 json_t *e = summary_json(&sm);
                 if (json_is_object(e)) {
-                    json_object_set_new(e, "color", json_real(grid_c[g / GRID_A]));
-                    json_object_set_new(e, "appearance", json_real(grid_a[g % GRID_A]));
+                    float gc, ga, gb, gt;
+                    grid_weights(g, &gc, &ga, &gb, &gt);
+                    json_object_set_new(e, "temp", json_real(gt));
+                    json_object_set_new(e, "color", json_real(gc));
+                    json_object_set_new(e, "appearance", json_real(ga));
+                    json_object_set_new(e, "category", json_real(gb));
                 }
                 json_array_append_new(jg, e);
             }
             struct summary sm = summarize(j.res, nq, &j.res[0].grank[c][best],
                                           &j.res[0].gcatp[c][best], si, sf);
             json_object_set_new(jc, "tune", jg);
+            float gc, ga, gb, gt;
+            grid_weights(best, &gc, &ga, &gb, &gt);
             if (!json)
-                printf("%-22s best: shape 1, colour %.2f, appearance %.2f -> R@1 %.3f R@5 %.3f "
-                       "R@10 %.3f mAP %.3f catP@10 %.3f\n",
-                       cond_names[c], grid_c[best / GRID_A], grid_a[best % GRID_A], sm.r1, sm.r5,
-                       sm.r10, sm.map, sm.catp);
+                printf("%-22s best: shape 1, colour %.2f, appearance %.2f, category %.2f, temp %.2f -> R@1 "
+                       "%.3f R@5 %.3f R@10 %.3f mAP %.3f catP@10 %.3f\n",
+                       cond_names[c], gc, ga, gb, gt, sm.r1, sm.r5, sm.r10, sm.map, sm.catp);
         }
         json_object_set_new(jr, cond_names[c], jc);
     }

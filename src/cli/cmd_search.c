@@ -26,8 +26,9 @@ static void help(void)
            "generator model is available the drawing is first turned into a photo-like\n"
            "image. Scores fuse shape (lines vs. product edge maps), colour (hints vs.\n"
            "garment colours) and appearance (generated image or photo vs. product photos)\n"
-           "as a weighted sum of cosine similarities; default weights shape 0.5,\n"
-           "colour 0.5, appearance 0.4, renormalised over the signals the query has.\n\n"
+           "as a weighted sum of cosine similarities (default weights shape 1, colour 0.1,\n"
+           "appearance 0.5, renormalised over the signals the query has); then the\n"
+           "best matches vote for a category and its products gain up to 0.2.\n\n"
            "options:\n"
            "  --catalog URL     SQLite file or postgres://... (default: ./" ZT_CATALOG_DEFAULT ")\n"
            "  --category C      only top, pants, skirt, hat or other\n"
@@ -38,7 +39,8 @@ static void help(void)
            "                    " ZT_SEARCH_MODEL_DEFAULT " when present)\n"
            "  --no-model        do not use a generator\n"
            "  --no-hints        ignore the colour hints of the drawing\n"
-           "  --weights S,C,A   fusion weights for shape, colour, appearance\n"
+           "  --weights S,C,A[,B[,T]]  fusion weights: shape, colour, appearance[, category\n"
+           "                    re-ranking weight[, vote temperature]]\n"
            "  --approx          approximate index (FAISS IVF) instead of the exact scan\n"
            "  --save-generated F  write the generated image to F (PNG/JPEG)\n"
            "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n"
@@ -62,19 +64,26 @@ static json_t *hit_json(const struct zt_search_hit *h, const struct zt_search_re
                      "thumb", h->p.thumb_path, "score", h->score, "scores", sc);
 }
 
+/* "S,C,A[,B[,T]]": shape, colour, appearance weights, category re-ranking
+ * weight and vote temperature */
 static int parse_weights(const char *s, struct zt_search_weights *w)
 {
     char *end;
-    for (int k = 0; k < ZT_SIG_COUNT; k++) {
-        w->w[k] = strtof(s, &end);
-        if (end == s || w->w[k] < 0 || w->w[k] > 1000) return -1;
+    float v[5];
+    int k = 0;
+    for (;;) {
+        v[k] = strtof(s, &end);
+        if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
         s = end;
-        if (k < ZT_SIG_COUNT - 1) {
-            if (*s != ',') return -1;
-            s++;
-        }
+        k++;
+        if (!*s || k == 5) break;
+        if (*s++ != ',') return -1;
     }
-    return *s ? -1 : 0;
+    if (*s || k < 3) return -1;
+    for (int i = 0; i < 3; i++) w->w[i] = v[i];
+    if (k >= 4) w->category = v[3];
+    if (k == 5) w->temp = v[4];
+    return 0;
 }
 
 int cmd_search(int argc, char **argv)
@@ -135,7 +144,7 @@ int cmd_search(int argc, char **argv)
         case 'x': rq.q.no_hints = 1; break;
         case 'w':
             if (parse_weights(optarg, &w))
-                return cli_usage_error(CMD, "--weights: expected three numbers S,C,A >= 0, got '%s'",
+                return cli_usage_error(CMD, "--weights: expected S,C,A[,B[,T]] (numbers >= 0), got '%s'",
                                        optarg);
             break;
         case 'a': so.approx = 1; break;
