@@ -1,0 +1,72 @@
+# ingest.sh (sourced by tests/cli_test.sh): `ztyle ingest`, `ztyle catalog`
+# and `ztyle search` on the synthetic mini dataset (tests/data/mini).
+C=$T/cat.db
+rm -rf "$C" "$C-wal" "$C-shm" "$C.media"
+expect 0 "$Z" ingest tests/data/mini --catalog "$C" --threads 2 --json
+contains "$T/out" '"written":15'
+contains "$T/out" '"indexed":15'
+[ -s "$C.media/thumbs/pants-t0.jpg" ] && ok || bad "ingest: no thumbnail"
+[ -s "$C.media/index.zti" ] && ok || bad "ingest: no index file"
+# idempotent: nothing recomputed, same count
+expect 0 "$Z" ingest tests/data/mini --catalog "$C" --json
+contains "$T/out" '"computed":0'
+contains "$T/out" '"unchanged":15'
+# catalog list / show / rm
+expect 0 "$Z" catalog list --catalog "$C" --json
+contains "$T/out" '"total":15'
+expect 0 "$Z" catalog list --catalog "$C" --category hat --limit 2 --offset 1 --json
+contains "$T/out" '"total":3'
+contains "$T/out" '"id":"hat-t1"'
+expect 0 "$Z" catalog show pants-v0 --catalog "$C" --json
+contains "$T/out" '"url":"/product/pants-v0"'
+contains "$T/out" '"colors":[{"name":'
+expect 1 "$Z" catalog show no-such-id --catalog "$C"
+contains "$T/err" "no-such-id"
+expect 1 "$Z" catalog list --catalog "$T/none.db"
+contains "$T/err" "no catalogue"
+expect 2 "$Z" catalog frobnicate --catalog "$C"
+# search: a drawing made from a catalogue photo finds that photo first
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/sp" --size 64 --json
+expect 0 "$Z" search --sketch "$C.media/edges/skirt-t1.png" --catalog "$C" -k 3 --json
+contains "$T/out" '"results":[{"id":"skirt-t1"'
+contains "$T/out" '"timings":{'
+contains "$T/out" '"scores":{"shape":'
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$C" -k 2
+contains "$T/out" "hat-t0"
+contains "$T/out" "timings:"
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$C" --category pants --json
+contains "$T/out" '"category":"pants"'
+if grep -q '"category":"hat"' "$T/out"; then bad "search: --category pants returned a hat"; else ok; fi
+expect 2 "$Z" search --catalog "$C"
+contains "$T/err" "give --sketch or --image"
+expect 2 "$Z" search --image x.png --weights 1,2 --catalog "$C"
+expect 1 "$Z" search --image /nonexistent.png --catalog "$C"
+contains "$T/err" "/nonexistent.png"
+expect 1 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$C" --model /nonexistent.safetensors
+# feed errors name file, line and field; good rows still land
+printf 'id,title,category,price,url,image\nf1,Hat,hat,9.90,/p/f1,%s\nf2,Hat,hat,abc,/p/f2,x.png\n' \
+    "$PWD/tests/data/mini/train/hat/hat-t1.png" >"$T/feed.csv"
+expect 1 "$Z" ingest "$T/feed.csv" --catalog "$C"
+contains "$T/err" "feed.csv:3: price: 'abc' is not a number"
+expect 0 "$Z" catalog show f1 --catalog "$C"
+printf 'id,title\n' >"$T/badhdr.csv"
+expect 1 "$Z" ingest "$T/badhdr.csv" --catalog "$C"
+contains "$T/err" "badhdr.csv"
+# rm drops the product and the stale index; the next search rebuilds it
+expect 0 "$Z" catalog rm f1 --catalog "$C"
+[ -e "$C.media/index.zti" ] && bad "catalog rm left the index" || ok
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$C" --json
+[ -s "$C.media/index.zti" ] && ok || bad "search did not rebuild the index"
+# kill -9 mid-ingest (one product per transaction), then a re-run finishes
+K=$T/kill.db
+rm -rf "$K" "$K-wal" "$K-shm" "$K.media"
+"$Z" ingest tests/data/mini --catalog "$K" --batch 1 --threads 1 --quiet >/dev/null 2>&1 &
+kp=$!
+sleep 0.3
+kill -9 "$kp" 2>/dev/null
+wait "$kp" 2>/dev/null
+expect 0 "$Z" ingest tests/data/mini --catalog "$K" --batch 1 --json
+contains "$T/out" '"written":15'
+contains "$T/out" '"indexed":15'
+expect 0 "$Z" catalog list --catalog "$K" --json
+contains "$T/out" '"total":15'
