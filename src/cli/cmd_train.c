@@ -10,6 +10,7 @@
 #include "../nn/optim.h"
 #include "../nn/p2p.h"
 #include "../util/buf.h"
+#include "../util/hash.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
@@ -185,21 +186,12 @@ static int write_log_header(const char *path)
     return zt_file_write_atomic(path, h, strlen(h));
 }
 
-static uint64_t mix3(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t x = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull ^
-                 (c + 0x94d049bb133111ebull);
-    x ^= x >> 31;
-    x *= 0xd6e8feb86659fd93ull;
-    return x ^ (x >> 32);
-}
-
 /* Fisher-Yates with a splitmix-style stream: the epoch's sample order. */
 static void shuffle(int *v, int n, uint64_t seed)
 {
     for (int i = 0; i < n; i++) v[i] = i;
     for (int i = n - 1; i > 0; i--) {
-        int j = (int)(mix3(seed, (uint64_t)i, 77) % (uint64_t)(i + 1));
+        int j = (int)(zt_mix3(seed, (uint64_t)i, 77) % (uint64_t)(i + 1));
         int t = v[i];
         v[i] = v[j];
         v[j] = t;
@@ -392,13 +384,13 @@ int cmd_train(int argc, char **argv)
     for (; epoch < total_epochs && !interrupted; epoch++, it = 0) {
         double lr = o.lr * zt_lr_lambda_linear(epoch, 1, (int)o.epochs, (int)o.decay);
         zt_p2p_set_lr(&m, lr);
-        shuffle(order, ts.n, mix3((uint64_t)o.seed, (uint64_t)epoch, 1));
+        shuffle(order, ts.n, zt_mix3((uint64_t)o.seed, (uint64_t)epoch, 1));
         for (; it < nb; it++) {
             if (stop_requested || (o.max_steps > 0 && done_steps >= o.max_steps)) {
                 interrupted = 1;
                 break;
             }
-            uint64_t bseed = mix3((uint64_t)o.seed, (uint64_t)epoch, (uint64_t)it + 2);
+            uint64_t bseed = zt_mix3((uint64_t)o.seed, (uint64_t)epoch, (uint64_t)it + 2);
             if ((rc = zt_trainset_batch(&ts, order + (size_t)it * o.batch, (int)o.batch, bseed,
                                         &bo, A, B)) ||
                 (rc = zt_p2p_step(&m, A, B, (int)o.batch, (int)o.size, bseed, &l))) {

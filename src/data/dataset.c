@@ -159,13 +159,6 @@ int zt_catmap_category(const struct zt_catmap *m, const char *name)
 
 /* --- dataset listing --- */
 
-uint64_t zt_hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static int is_image(const char *name)
 {
     const char *dot = strrchr(name, '.');

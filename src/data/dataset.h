@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "../util/hash.h"
+
 #define ZT_MAX_CATEGORIES 16
 
 enum zt_split { ZT_SPLIT_TRAIN = 0, ZT_SPLIT_VAL = 1 };
@@ -54,7 +56,5 @@ struct zt_dataset {
 int zt_dataset_open(const char *src, const struct zt_catmap *map, int val_percent,
                     struct zt_dataset *out);
 void zt_dataset_deinit(struct zt_dataset *d); /* NULL-safe */
-/* Stable 64-bit hash (FNV-1a) used for splits and per-image seeds. */
-uint64_t zt_hash_str(const char *s);
 
 #endif

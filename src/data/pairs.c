@@ -1,5 +1,6 @@
 /* pairs.c: photo -> (photo, edges, mask, hints) planes and their file forms. */
 #include "pairs.h"
+#include "../util/hash.h"
 #include "../util/zt.h"
 
 #include <string.h>
@@ -14,19 +15,9 @@ void zt_pair_opts_default(struct zt_pair_opts *o, int size, enum zt_edge_method 
     o->lim = (struct zt_image_limits)ZT_IMAGE_LIMITS_DEFAULT;
 }
 
-static uint64_t splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 uint64_t zt_pair_seed(uint64_t run_seed, const char *id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *s = id; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return splitmix(h ^ splitmix(run_seed));
+    return zt_mix64(zt_hash_str(id) ^ zt_mix64(run_seed));
 }
 
 void zt_pair_deinit(struct zt_pair *p)

@@ -2,6 +2,7 @@
 #include "trainset.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
+#include "../util/hash.h"
 #include "../util/zt.h"
 #include "pairs.h"
 #include "sample.h"
@@ -117,14 +118,6 @@ void zt_trainset_deinit(struct zt_trainset *ts)
     memset(ts, 0, sizeof *ts);
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint64_t seed,
                       const struct zt_batch_opts *o, float *A, float *B)
 {
@@ -138,9 +131,9 @@ int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint6
         uint64_t r = zt_pair_seed(seed, it->id);
         int range = ts->load - s, ox = range / 2, oy = range / 2, flip = 0;
         if (o->augment) {
-            ox = range ? (int)(mix(r ^ 1) % (uint64_t)(range + 1)) : 0;
-            oy = range ? (int)(mix(r ^ 2) % (uint64_t)(range + 1)) : 0;
-            flip = (int)(mix(r ^ 3) & 1);
+            ox = range ? (int)(zt_mix64(r ^ 1) % (uint64_t)(range + 1)) : 0;
+            oy = range ? (int)(zt_mix64(r ^ 2) % (uint64_t)(range + 1)) : 0;
+            flip = (int)(zt_mix64(r ^ 3) & 1);
         }
         struct zt_image ph = {0}, ed = {0}, mk = {0}, hr = {0}, hm = {0};
         rc = zt_image_crop(&it->photo, ox, oy, s, s, &ph);
@@ -156,7 +149,7 @@ int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint6
                 rc = zt_image_new(&hr, s, s, 3);
                 if (!rc) rc = zt_image_new(&hm, s, s, 1);
             } else {
-                rc = zt_hints_simulate(&ph, &mk, &hp, mix(r ^ 4), &hr, &hm, NULL);
+                rc = zt_hints_simulate(&ph, &mk, &hp, zt_mix64(r ^ 4), &hr, &hm, NULL);
             }
         }
         if (!rc)
