@@ -43,13 +43,15 @@ void zt_conv_ref_bwd_weights(void *ctx, const struct zt_conv_desc *d, const floa
 /* oneDNN kernels. ctx is a struct zt_dnnl *: engine, stream, thread count,
  * a cache of primitives (and of the reorders between plain NCHW and
  * oneDNN's blocked layouts) keyed by the full desc + direction + bias +
- * accumulate, and one scratch workspace grown to the largest call (no
- * malloc per call in steady state). One context per model/worker: it is
+ * accumulate + algorithm, and one scratch workspace grown to the largest
+ * call (no malloc per call in steady state; AUTO's first call of a desc
+ * allocates copies of accumulated outputs while it times the candidates). One context per model/worker: it is
  * not safe to use one from two threads at the same time.
  * Threads: oneDNN's OpenMP runtime uses the calling thread's
  * omp_get_max_threads(); each call sets omp_set_num_threads(nthreads) on
  * the calling thread and restores the previous value before returning.
- * Failures: a shape oneDNN refuses (or a failed workspace allocation) is
+ * Failures: a shape no candidate can do (oneDNN refuses some with forced
+ * BLOCKED/GEMM; IM2COL takes all) or a failed workspace allocation is
  * computed by the reference kernel instead (counted in stats.fallbacks);
  * an execution failure after outputs were touched (not seen in practice)
  * counts in stats.errors and sets zt_errmsg(). */
@@ -74,8 +76,9 @@ void zt_conv_dnnl_bwd_weights(void *ctx, const struct zt_conv_desc *d, const flo
  *   accumulates in place instead of through a temporary;
  * AUTO (default): on the first call of a desc, all are run (warm-up + best
  *   of 3, on the caller's buffers, outputs restored) and the fastest is
- *   kept; the choice can differ between runs, so results may differ in the
- *   last bits. Returns ZT_OK or ZT_EINVAL. */
+ *   kept (the others must beat IM2COL by 10%); the choice can differ
+ *   between runs, so results may differ in the last bits.
+ * Returns ZT_OK or ZT_EINVAL. */
 enum zt_dnnl_algo { ZT_DNNL_AUTO = 0, ZT_DNNL_BLOCKED = 1, ZT_DNNL_GEMM = 2, ZT_DNNL_IM2COL = 3 };
 int zt_dnnl_set_algo(struct zt_dnnl *c, int algo);
 /* Algorithm used by the last kernel call (0: the reference kernel). */
@@ -87,7 +90,7 @@ void zt_dnnl_bench_skip_reorders(struct zt_dnnl *c, int on);
 
 /* Counters of a context, for tests and benchmarks. */
 struct zt_dnnl_stats {
-    int64_t primitives_created; /* convolution primitives built (both candidates in AUTO) */
+    int64_t primitives_created; /* oneDNN convolution primitives built (AUTO: 2 per desc) */
     int64_t reorders_created;   /* reorder primitives built */
     int64_t cache_hits, cache_misses;
     int64_t tuned, chose_gemm;  /* AUTO decisions made, and how many picked GEMM */

@@ -34,6 +34,7 @@ struct arg {
 };
 
 enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 3, MAX_CAND = 3 };
+#define IM2COL_BONUS 1.1 /* AUTO: others must beat IM2COL's time by this factor */
 
 /* one way of computing a key: ZT_DNNL_BLOCKED or ZT_DNNL_GEMM (a oneDNN
  * primitive and its arguments), or ZT_DNNL_IM2COL (conv_gemm.c: no
@@ -496,6 +497,10 @@ static int tune(struct zt_dnnl *c, struct entry *e, void *const *ptr)
             if (rc) best[j] = -1;
             else if (r > 0 && t < best[j]) best[j] = t;
         }
+    /* IM2COL gets a 10% head start: it needs no temporaries and the least
+     * workspace, and on a busy machine near-ties are noise */
+    for (int j = 0; j < e->ncand; j++)
+        if (best[j] > 0 && e->cand[j].algo == ZT_DNNL_IM2COL) best[j] *= 1.0 / IM2COL_BONUS;
     int win = 0;
     for (int j = 1; ok && j < e->ncand; j++)
         if (best[j] >= 0 && (best[win] < 0 || best[j] < best[win])) win = j;
