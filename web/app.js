@@ -250,9 +250,9 @@ document.addEventListener('keydown', (e) => {
 for (const b of document.querySelectorAll('.template')) {
   b.addEventListener('click', async () => {
     try {
+      $('category').value = b.dataset.cat;
       sketch.checkpoint();
       await sketch.place('lines', `/static/templates/${b.dataset.cat}.svg`, true);
-      $('category').value = b.dataset.cat;
       sketch.onchange();
     } catch (e) { showError(e.message); }
   });

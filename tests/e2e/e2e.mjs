@@ -115,7 +115,9 @@ try {
 
   // template start point and the language toggle
   await page.click('.template[data-cat="top"]');
-  check(await page.locator('#category').inputValue() === 'top', 'template sets the category');
+  check(await page.waitForFunction(() => document.getElementById('category').value === 'top' &&
+    !document.getElementById('lines').getContext('2d').getImageData(0, 0, 512, 512).data.every((v) => v === 0),
+  null, { timeout: 10000 }).then(() => true, () => false), 'template sets the category and draws its outline');
   await page.click('#lang');
   check((await page.locator('#search').innerText()) === '검색', 'Korean UI after the toggle');
 
