@@ -50,7 +50,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-search
 all: $(B)/ztyle $(B)/zt_test
 
 $(B)/%.o: %.c
@@ -123,6 +123,13 @@ $(B)/bench_conv: $(B)/bench/bench_conv.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-conv: $(B)/bench_conv
 	$(B)/bench_conv $(ARGS)
+
+# bench-search: index latency 10k/100k/1M x 256 (exact vs FAISS flat, IVF at 1M),
+# plus whole queries when ARGS="-c CATALOG -q DRAWING.png" (bench/bench_search.c)
+$(B)/bench_search: $(B)/bench/bench_search.o $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-search: $(B)/bench_search
+	$(B)/bench_search $(ARGS)
 
 # bench-engine: Ztyle's engine vs PyTorch on pix2pix (bench/bench_engine.py); needs
 # scripts/setup.sh --dev (python3-torch). The last line is a JSON object of ratios.
