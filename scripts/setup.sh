@@ -6,7 +6,7 @@
 set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
-  libfaiss-dev"
+  libfaiss-dev xxd curl python3 chromium nodejs npm"
 DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk
   libopenblas0-pthread"
 want="$RUNTIME_PKGS"

@@ -4,7 +4,7 @@
 # and pixel limits, malformed JSON/multipart/PNG, 404/405, traversal, HTML
 # escaping), concurrent requests, a full queue (503 + Retry-After), the
 # queue time limit and a graceful SIGTERM with a request in flight. Needs
-# curl and /usr/bin/python3 (test images). Prints "N passed, N failed" last.
+# curl and python3 (standard library only: test images). Prints "N passed, N failed" last.
 set -u
 Z=${ZTYLE:-build/release/ztyle}
 T=build/test-tmp/http-$(basename "$(dirname "$Z")")
@@ -13,7 +13,7 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "  FAIL http: $*"; }
-PY=/usr/bin/python3
+PY=$(command -v /usr/bin/python3 || command -v python3)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
@@ -68,15 +68,17 @@ pyc() { # pyc NAME EXPR: EXPR over d = the JSON body must be true
 MODEL=$T/run/ckpt/gen_epoch_001.safetensors
 $PY - "$T" <<'EOF' || bad "fixtures"
 import base64, json, sys, zlib, struct
-import numpy as np, cv2
 t = sys.argv[1]
-im = np.full((256, 256, 3), 255, np.uint8)
-cv2.rectangle(im, (60, 40), (196, 220), (0, 0, 0), 3)
-cv2.imwrite(f'{t}/sketch.png', im)
-h = np.zeros((256, 256, 4), np.uint8)
-cv2.circle(h, (128, 128), 20, (90, 40, 30, 255), -1)
-cv2.imwrite(f'{t}/hints.png', h)
-cv2.imwrite(f'{t}/hints_small.png', h[:100, :100])
+def chunk(k, d): return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d) & 0xffffffff)
+def png(path, w, h, ctype, px):  # px(x, y) -> bytes of one pixel; ctype 0 gray, 2 RGB, 6 RGBA
+    rows = b''.join(b'\0' + b''.join(px(x, y) for x in range(w)) for y in range(h))
+    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, ctype, 0, 0, 0))
+                           + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+def on_rect(x, y): return (58 <= x <= 198 and 38 <= y <= 222) and not (63 <= x <= 193 and 43 <= y <= 217)
+png(f'{t}/sketch.png', 256, 256, 2, lambda x, y: b'\0\0\0' if on_rect(x, y) else b'\xff\xff\xff')
+dot = lambda x, y: (x - 128) ** 2 + (y - 128) ** 2 <= 400
+png(f'{t}/hints.png', 256, 256, 6, lambda x, y: bytes([30, 40, 90, 255]) if dot(x, y) else bytes(4))
+png(f'{t}/hints_small.png', 100, 100, 6, lambda x, y: bytes(4))
 def url(p): return 'data:image/png;base64,' + base64.b64encode(open(p, 'rb').read()).decode()
 S, H = url(f'{t}/sketch.png'), url(f'{t}/hints.png')
 open(f'{t}/sketch.url', 'w').write(S)
@@ -95,7 +97,6 @@ json.dump({'sketch': 'data:text/plain;base64,aGVsbG8='}, open(f'{t}/gen_text.jso
 json.dump({'sketch': 12}, open(f'{t}/gen_num.json', 'w'))
 json.dump({'sketch': [1, 2]}, open(f'{t}/gen_array.json', 'w'))
 # a decompression bomb: 6000 x 6000 gray PNG of zeros (~40 KB on the wire)
-def chunk(k, d): return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d) & 0xffffffff)
 w = 6000
 raw = zlib.compress(b''.join(b'\0' + bytes(w) for _ in range(w)), 9)
 bomb = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, w, 8, 0, 0, 0, 0)) + chunk(b'IDAT', raw) + chunk(b'IEND', b'')
