@@ -50,7 +50,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-search
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-serve bench-search
 all: $(B)/ztyle $(B)/zt_test
 
 $(B)/%.o: %.c
@@ -105,13 +105,14 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_C) $(LIB_CXX)
 # The demo data set (README: where to get it when ../shared is absent).
 DATASET ?= $(or $(ZTYLE_DATASET),../shared/datasets/clothing-small)
 
-# Until `ztyle serve` lands, the demo is the best end-to-end thing that
-# exists: training pairs of the demo data at 128 px plus a contact sheet.
+# The demo: `ztyle serve` on the demo catalogue (built on the first start,
+# with progress, from $(DATASET) into ztyle-demo/), with the shipped model
+# when it is there (models/ztyle-p2p-128.safetensors; MODEL=... overrides).
+# DEMO_HOST / DEMO_PORT choose the address; Ctrl-C stops it.
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8080
 demo: all
-	@test -d "$(DATASET)/train" || { echo "demo: no dataset at $(DATASET); set DATASET=... (see README)"; exit 1; }
-	build/release/ztyle pairs --data "$(DATASET)" --out build/demo/pairs128 --size 128
-	build/release/ztyle sheet --data "$(DATASET)" --out build/demo/contact-sheet.png
-	@echo "demo: pairs in build/demo/pairs128, contact sheet in build/demo/contact-sheet.png"
+	ZTYLE_DATASET="$(DATASET)" build/release/ztyle serve --host $(DEMO_HOST) --port $(DEMO_PORT) $(if $(MODEL),--model "$(MODEL)")
 
 # photo | edges | drawing | mask for a dozen dataset images (not committed)
 contact-sheet: all
@@ -137,6 +138,10 @@ $(B)/bench_engine: $(B)/bench/bench_engine.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-engine: $(B)/bench_engine
 	/usr/bin/python3 bench/bench_engine.py $(ARGS)
+
+# bench-serve: wrk load test of `ztyle serve` (bench/bench_serve.sh; DURATION=30 CONNS="1 4 16")
+bench-serve: all
+	bash bench/bench_serve.sh
 
 clean:
 	rm -rf build
