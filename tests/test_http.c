@@ -1,0 +1,258 @@
+/* test_http.c: the server's pure parts: JSON and multipart forms (fields,
+ * data URLs, malformed bodies), base64, HTML escaping, URL escaping, the
+ * route table (404 vs 405 with Allow), the one error body and its status
+ * mapping, metrics rendering, and the embedded assets. The whole server
+ * against a real process: tests/http_test.sh. */
+#include "test.h"
+#include "../src/http/http_impl.h"
+#include "../src/util/zt.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static int parse(const char *ct, const char *body, struct zt_form *f)
+{
+    return zt_form_parse(ct, (const uint8_t *)body, strlen(body), f);
+}
+
+TEST(http, json_form)
+{
+    struct zt_form f;
+    CHECK_OK(parse("application/json; charset=utf-8",
+                   "{\"sketch\":\"data:x\",\"k\":12,\"p\":1.5,\"b\":true,\"n\":null}", &f));
+    CHECK_EQ_INT(f.n, 4); /* null counts as absent */
+    CHECK(!strcmp(zt_form_text(&f, "sketch", NULL), "data:x"));
+    long k = 0;
+    CHECK_OK(zt_form_int(&f, "k", 24, 1, 100, &k));
+    CHECK_EQ_INT(k, 12);
+    CHECK_OK(zt_form_int(&f, "missing", 24, 1, 100, &k));
+    CHECK_EQ_INT(k, 24);
+    CHECK_RC(zt_form_int(&f, "k", 24, 1, 10, &k), ZT_EINVAL);
+    CHECK_RC(zt_form_int(&f, "p", 24, 1, 10, &k), ZT_EINVAL);
+    CHECK(!strcmp(zt_form_text(&f, "b", NULL), "1"));
+    CHECK(zt_form_get(&f, "n") == NULL);
+    zt_form_deinit(&f);
+}
+
+TEST(http, json_form_rejects)
+{
+    struct zt_form f;
+    CHECK_RC(parse("application/json", "{\"a\":", &f), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "malformed JSON") != NULL);
+    CHECK_RC(parse("application/json", "[1]", &f), ZT_EINVAL);
+    CHECK_RC(parse("application/json", "{\"a\":[1]}", &f), ZT_EINVAL);
+    CHECK_RC(parse("application/json", "{\"a\":{}}", &f), ZT_EINVAL);
+    CHECK_RC(parse("application/json", "{\"a\":1,\"a\":2}", &f), ZT_EINVAL);
+    CHECK_RC(parse("text/plain", "{}", &f), ZT_EINVAL);
+    CHECK_RC(parse(NULL, "{}", &f), ZT_EINVAL);
+    CHECK_EQ_INT(f.n, 0);
+    /* 33 fields: over the cap */
+    char big[2048] = "{";
+    for (int i = 0; i < 33; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "%s\"f%d\":1", i ? "," : "", i);
+    strcat(big, "}");
+    CHECK_RC(parse("application/json", big, &f), ZT_EINVAL);
+    /* NUL inside a JSON string is refused (jansson without JSON_ALLOW_NUL) */
+    CHECK_RC(parse("application/json", "{\"a\":\"x\\u0000y\"}", &f), ZT_EINVAL);
+    /* in a multipart part it makes the field binary, never text */
+    static const char mp[] = "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\0y\r\n--B--";
+    CHECK_OK(zt_form_parse("multipart/form-data; boundary=B", (const uint8_t *)mp, sizeof mp - 1, &f));
+    CHECK(zt_form_get(&f, "a") && zt_form_get(&f, "a")->len == 3);
+    CHECK(zt_form_text(&f, "a", NULL) == NULL);
+    zt_form_deinit(&f);
+}
+
+TEST(http, multipart_form)
+{
+    static const char body[] = "preamble\r\n--B0undary\r\n"
+                               "Content-Disposition: form-data; name=\"category\"\r\n\r\n"
+                               "skirt\r\n--B0undary\r\n"
+                               "Content-Disposition: form-data; name=\"sketch\"; filename=\"a.png\"\r\n"
+                               "Content-Type: image/png\r\n\r\n"
+                               "\x89PNG\r\n--not-the-boundary\r\nbytes\r\n--B0undary--\r\nepilogue";
+    struct zt_form f;
+    CHECK_OK(zt_form_parse("multipart/form-data; boundary=\"B0undary\"", (const uint8_t *)body,
+                           sizeof body - 1, &f));
+    CHECK_EQ_INT(f.n, 2);
+    CHECK(!strcmp(zt_form_text(&f, "category", NULL), "skirt"));
+    const struct zt_field *s = zt_form_get(&f, "sketch");
+    CHECK(s && !s->is_string);
+    CHECK(s && s->len == strlen("\x89PNG\r\n--not-the-boundary\r\nbytes") &&
+          !memcmp(s->data, "\x89PNG\r\n--not-the-boundary\r\nbytes", s->len));
+    zt_form_deinit(&f);
+}
+
+TEST(http, multipart_rejects)
+{
+    struct zt_form f;
+    const char *ct = "multipart/form-data; boundary=XyZ";
+    CHECK_RC(parse("multipart/form-data", "--XyZ--", &f), ZT_EINVAL);          /* no boundary */
+    CHECK_RC(parse(ct, "", &f), ZT_EINVAL);                                    /* empty */
+    CHECK_RC(parse(ct, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nabc", &f),
+             ZT_EINVAL);                                                      /* unterminated */
+    CHECK_RC(parse(ct, "--XyZ\r\nContent-Type: x\r\n\r\nabc\r\n--XyZ--", &f), ZT_EINVAL); /* no name */
+    CHECK_RC(parse(ct, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"", &f), ZT_EINVAL);
+    CHECK_RC(parse(ct, "--XyZjunk", &f), ZT_EINVAL);
+    CHECK_RC(parse(ct, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+                       "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n--XyZ--", &f),
+             ZT_EINVAL); /* duplicate field */
+    /* an empty form is fine */
+    CHECK_OK(parse(ct, "--XyZ--\r\n", &f));
+    CHECK_EQ_INT(f.n, 0);
+    zt_form_deinit(&f);
+}
+
+TEST(http, base64)
+{
+    static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        struct zt_buf e = {0}, d = {0};
+        CHECK_OK(zt_base64_encode((const uint8_t *)plain[i], strlen(plain[i]), &e));
+        CHECK_EQ_INT(e.len, strlen(enc[i]));
+        CHECK(e.len == 0 || !memcmp(e.data, enc[i], e.len));
+        CHECK_OK(zt_base64_decode(enc[i], strlen(enc[i]), &d));
+        CHECK(d.len == strlen(plain[i]) && (d.len == 0 || !memcmp(d.data, plain[i], d.len)));
+        zt_buf_deinit(&e);
+        zt_buf_deinit(&d);
+    }
+    struct zt_buf d = {0};
+    CHECK_RC(zt_base64_decode("Zm9v!", 5, &d), ZT_EINVAL);
+    CHECK_RC(zt_base64_decode("Zg=a", 4, &d), ZT_EINVAL); /* data after padding */
+    CHECK_RC(zt_base64_decode("Z", 1, &d), ZT_EINVAL);    /* a lone 6 bits */
+    zt_buf_deinit(&d);
+    CHECK_OK(zt_base64_decode("Zm9v\nYmFy", 9, &d)); /* line breaks are skipped */
+    CHECK(d.len == 6 && !memcmp(d.data, "foobar", 6));
+    zt_buf_deinit(&d);
+}
+
+TEST(http, form_image)
+{
+    /* a 2x1 RGB PNG as a data URL and as raw bytes */
+    struct zt_image im = {0};
+    CHECK_OK(zt_image_new(&im, 2, 1, 3));
+    im.px[0] = 255;
+    struct zt_buf png = {0}, url = {0}, json = {0};
+    CHECK_OK(zt_image_encode_png(&im, &png));
+    CHECK_OK(zt_data_url("image/png", png.data, png.len, &url));
+    CHECK_OK(zt_buf_printf(&json, "{\"a\":\"%s\",\"b\":\"data:text/plain;base64,QUFB\","
+                                  "\"c\":\"data:image/png,raw\",\"d\":\"hello\"}",
+                           (const char *)url.data));
+    struct zt_form f;
+    CHECK_OK(zt_form_parse("application/json", json.data, json.len, &f));
+    const struct zt_image_limits lim = {16, 16, 256}, tiny = {1, 1, 1};
+    struct zt_image out = {0};
+    CHECK_OK(zt_form_image(&f, "a", 0, &lim, &out));
+    CHECK(out.w == 2 && out.h == 1 && out.c == 3 && out.px[0] == 255);
+    zt_image_free(&out);
+    CHECK_RC(zt_form_image(&f, "a", 0, &tiny, &out), ZT_ETOOBIG);
+    CHECK_RC(zt_form_image(&f, "b", 0, &lim, &out), ZT_EINVAL);
+    CHECK_RC(zt_form_image(&f, "c", 0, &lim, &out), ZT_EINVAL);
+    CHECK_RC(zt_form_image(&f, "d", 0, &lim, &out), ZT_EINVAL);
+    CHECK_RC(zt_form_image(&f, "nope", 0, &lim, &out), ZT_ENOTFOUND);
+    CHECK(out.px == NULL);
+    zt_form_deinit(&f);
+    zt_image_free(&im);
+    zt_buf_deinit(&png);
+    zt_buf_deinit(&url);
+    zt_buf_deinit(&json);
+}
+
+TEST(http, escaping)
+{
+    struct zt_buf b = {0};
+    CHECK_OK(zt_html_escape(&b, "<a href=\"x\">'&'</a>"));
+    CHECK(!strcmp((const char *)b.data, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"));
+    zt_buf_deinit(&b);
+    CHECK_OK(zt_url_escape(&b, "a b/../é?x=1"));
+    CHECK(!strcmp((const char *)b.data, "a%20b%2F..%2F%C3%A9%3Fx%3D1"));
+    zt_buf_deinit(&b);
+}
+
+TEST(http, routes)
+{
+    char allow[64];
+    const char *param;
+    const struct zt_route *r = zt_route_find("GET", "/api/products/abc", allow, sizeof allow, &param);
+    CHECK(r && !strcmp(r->name, "products") && !strcmp(param, "abc"));
+    r = zt_route_find("HEAD", "/healthz", allow, sizeof allow, &param);
+    CHECK(r && !strcmp(r->name, "healthz"));
+    r = zt_route_find("POST", "/api/search", allow, sizeof allow, &param);
+    CHECK(r && r->kind == ZT_ROUTE_HEAVY);
+    r = zt_route_find("GET", "/api/search", allow, sizeof allow, &param);
+    CHECK(!r && !strcmp(allow, "POST"));
+    r = zt_route_find("DELETE", "/api/products/x", allow, sizeof allow, &param);
+    CHECK(!r && !strcmp(allow, "GET, HEAD"));
+    r = zt_route_find("GET", "/api/products/", allow, sizeof allow, &param);
+    CHECK(!r && !allow[0]); /* an empty id is no route */
+    r = zt_route_find("GET", "/nope", allow, sizeof allow, &param);
+    CHECK(!r && !allow[0]);
+}
+
+TEST(http, error_replies)
+{
+    static const struct {
+        int rc, status;
+        const char *code;
+    } map[] = {{ZT_EINVAL, 400, "bad_request"}, {ZT_EFORMAT, 400, "bad_request"},
+               {ZT_ENOTFOUND, 404, "not_found"}, {ZT_ETOOBIG, 413, "too_large"},
+               {ZT_EBUSY, 503, "busy"},          {ZT_EIO, 500, "internal"}};
+    for (size_t i = 0; i < ZT_ARRAY_LEN(map); i++) {
+        struct zt_reply r = {0};
+        zt_seterr("why <%d>", (int)i);
+        zt_reply_code(&r, map[i].rc);
+        CHECK_EQ_INT(r.status, map[i].status);
+        json_error_t err;
+        json_t *j = json_loadb((const char *)r.body.data, r.body.len, 0, &err);
+        CHECK(j != NULL);
+        CHECK(j && !strcmp(json_string_value(json_object_get(j, "error")), map[i].code));
+        CHECK(j && json_integer_value(json_object_get(j, "status")) == map[i].status);
+        char want[32];
+        snprintf(want, sizeof want, "why <%d>", (int)i);
+        CHECK(j && !strcmp(json_string_value(json_object_get(j, "message")), want));
+        if (map[i].rc == ZT_EBUSY) CHECK(strstr(r.headers, "Retry-After: 1\n") != NULL);
+        json_decref(j);
+        zt_reply_deinit(&r);
+    }
+}
+
+TEST(http, metrics_text)
+{
+    struct zt_metrics *m = zt_metrics_new();
+    CHECK(m != NULL);
+    if (!m) return;
+    zt_metrics_observe(m, "search", 200, 0.03);
+    zt_metrics_observe(m, "search", 200, 0.2);
+    zt_metrics_observe(m, "search", 503, 0.001);
+    zt_metrics_gauge_inflight(m, 2);
+    zt_metrics_rejected(m);
+    struct zt_buf b = {0};
+    CHECK_OK(zt_metrics_render(m, 3, 2, &b));
+    const char *t = (const char *)b.data;
+    CHECK(strstr(t, "ztyle_http_requests_total{endpoint=\"search\",code=\"200\"} 2\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_requests_total{endpoint=\"search\",code=\"503\"} 1\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_errors_total{endpoint=\"search\"} 1\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_request_duration_seconds_bucket{endpoint=\"search\",le=\"0.005\"} 1\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_request_duration_seconds_bucket{endpoint=\"search\",le=\"0.05\"} 2\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_request_duration_seconds_bucket{endpoint=\"search\",le=\"+Inf\"} 3\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_request_duration_seconds_count{endpoint=\"search\"} 3\n") != NULL);
+    CHECK(strstr(t, "ztyle_http_in_flight 2\n") != NULL);
+    CHECK(strstr(t, "ztyle_jobs_queued 3\n") != NULL);
+    CHECK(strstr(t, "ztyle_jobs_rejected_total 1\n") != NULL);
+    zt_buf_deinit(&b);
+    zt_metrics_free(m);
+}
+
+TEST(http, assets)
+{
+    const struct zt_asset *a = zt_asset_find("index.html");
+    CHECK(a && a->len > 100 && strstr((const char *)a->data, "/static/app.js"));
+    CHECK(zt_asset_find("app.js") && zt_asset_find("templates/skirt.svg") &&
+          zt_asset_find("config/shops.json"));
+    CHECK(zt_asset_find("../Makefile") == NULL && zt_asset_find("web/app.js") == NULL);
+    CHECK(!strcmp(zt_content_type("a/b.svg"), "image/svg+xml"));
+    CHECK(!strcmp(zt_content_type("app.js"), "text/javascript; charset=utf-8"));
+    CHECK(!strcmp(zt_content_type("noext"), "application/octet-stream"));
+    /* each embedded file has a NUL past len, so text assets are C strings */
+    CHECK(a && a->data[a->len] == 0);
+}
