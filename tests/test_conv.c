@@ -320,6 +320,8 @@ static const struct zt_conv_desc dnnl_cases[] = {
     C(1, 1, 2, 3, 5, 5, 7, 1, 3, 1, 1, 0),
     C(1, 1, 6, 6, 4, 4, 1, 2, 0, 1, 2, 1),
     C(1, 3, 32, 16, 3, 3, 4, 2, 1, 1, 1, 0),
+    C(0, 3, 8, 6, 5, 7, 1, 1, 0, 1, 2, 0), /* pointwise: no im2col */
+    C(1, 2, 6, 4, 4, 3, 1, 1, 0, 2, 1, 0),
 #undef C
     /* non-square everything */
     {.n = 2, .cin = 4, .h = 9, .w = 7, .cout = 6, .kh = 3, .kw = 1, .sh = 2, .sw = 1, .ph = 1,
@@ -405,7 +407,7 @@ TEST(conv, dnnl_vs_ref_blocked) { dnnl_vs_ref(ZT_DNNL_BLOCKED, 1); }
 TEST(conv, dnnl_vs_ref_gemm) { dnnl_vs_ref(ZT_DNNL_GEMM, 1); }
 TEST(conv, dnnl_vs_ref_im2col) { dnnl_vs_ref(ZT_DNNL_IM2COL, 1); }
 /* AUTO runs all three on the first call: accumulating outputs must be restored
- * (cases 0, 3, .., 15: conv and transposed, the last one falling back) */
+ * (cases 0, 3, .., 15: conv and transposed) */
 TEST(conv, dnnl_vs_ref_auto) { dnnl_vs_ref(ZT_DNNL_AUTO, 3); }
 
 /* two threads give the same answers, and the caller's OpenMP setting survives */

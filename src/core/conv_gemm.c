@@ -26,9 +26,16 @@ static struct geom geom_of(const struct zt_conv_desc *d)
     return g;
 }
 
+/* 1x1, stride 1, no padding: the column matrix is the image itself */
+static int is_pointwise(const struct geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
 size_t zt_conv_gemm_col_floats(const struct zt_conv_desc *d)
 {
     struct geom g = geom_of(d);
+    if (is_pointwise(&g)) return 0;
     return (size_t)(g.ci / g.groups) * g.kh * g.kw * g.oh * g.ow;
 }
 
@@ -90,8 +97,10 @@ static void gather(void *ctx, const struct geom *g, const float *in, const float
     int64_t K = (int64_t)cipg * g->kh * g->kw, ohw = (int64_t)g->oh * g->ow;
     for (int n = 0; n < g->n; n++)
         for (int grp = 0; grp < g->groups; grp++) {
-            im2col(g, nt, in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw, col);
-            zt_sgemm(ctx, 0, 0, copg, ohw, K, 1.0f, wt + (int64_t)grp * copg * K, K, col, ohw,
+            const float *im = in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw;
+            const float *cm = im;
+            if (!is_pointwise(g)) im2col(g, nt, im, col), cm = col;
+            zt_sgemm(ctx, 0, 0, copg, ohw, K, 1.0f, wt + (int64_t)grp * copg * K, K, cm, ohw,
                      accumulate ? 1.0f : 0.0f,
                      out + ((int64_t)n * g->co + (int64_t)grp * copg) * ohw, ohw);
         }
@@ -106,10 +115,12 @@ static void scatter(void *ctx, const struct geom *g, const float *out, const flo
     if (!accumulate) memset(in, 0, sizeof(float) * (size_t)g->n * g->ci * g->ih * g->iw);
     for (int n = 0; n < g->n; n++)
         for (int grp = 0; grp < g->groups; grp++) {
+            float *im = in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw;
+            int pw = is_pointwise(g); /* then add the product straight into the image */
             zt_sgemm(ctx, 1, 0, K, ohw, copg, 1.0f, wt + (int64_t)grp * copg * K, K,
-                     out + ((int64_t)n * g->co + (int64_t)grp * copg) * ohw, ohw, 0.0f, col,
-                     ohw);
-            col2im(g, nt, col, in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw);
+                     out + ((int64_t)n * g->co + (int64_t)grp * copg) * ohw, ohw,
+                     pw ? 1.0f : 0.0f, pw ? im : col, ohw);
+            if (!pw) col2im(g, nt, col, im);
         }
 }
 
@@ -121,9 +132,11 @@ static void wgrad(void *ctx, const struct geom *g, const float *in, const float 
     int64_t K = (int64_t)cipg * g->kh * g->kw, ohw = (int64_t)g->oh * g->ow;
     for (int n = 0; n < g->n; n++)
         for (int grp = 0; grp < g->groups; grp++) {
-            im2col(g, nt, in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw, col);
+            const float *im = in + ((int64_t)n * g->ci + (int64_t)grp * cipg) * g->ih * g->iw;
+            const float *cm = im;
+            if (!is_pointwise(g)) im2col(g, nt, im, col), cm = col;
             zt_sgemm(ctx, 0, 1, copg, K, ohw, 1.0f,
-                     out + ((int64_t)n * g->co + (int64_t)grp * copg) * ohw, ohw, col, ohw,
+                     out + ((int64_t)n * g->co + (int64_t)grp * copg) * ohw, ohw, cm, ohw,
                      accumulate || n > 0 ? 1.0f : 0.0f, wt + (int64_t)grp * copg * K, K);
         }
 }
