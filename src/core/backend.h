@@ -91,6 +91,11 @@ struct zt_engine {
     struct zt_conv_impl conv;
     void *conv_owned;                   /* struct zt_dnnl * when the cpu backend made one */
     struct zt_rng rng;                  /* dropout */
+    int profile;                        /* zt_engine_set_profile: time every kernel call */
+    struct zt_prof_slot {
+        int64_t calls;
+        double wall, cpu;
+    } prof[ZT_OP_COUNT + 1][2];         /* [op][bwd]; [ZT_OP_COUNT][1]: grad zero-fill */
 };
 
 /* kernels_cpu.c: installs the cpu backend's conv implementation (oneDNN,

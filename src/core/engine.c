@@ -5,6 +5,7 @@
 #include "../util/zt.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
 {
@@ -48,3 +49,24 @@ void zt_engine_free(struct zt_engine *e)
 int zt_engine_threads(const struct zt_engine *e) { return e->nthreads; }
 const char *zt_engine_backend_name(const struct zt_engine *e) { return e->be.name; }
 struct zt_rng *zt_engine_rng(struct zt_engine *e) { return &e->rng; }
+
+void zt_engine_set_profile(struct zt_engine *e, int on)
+{
+    e->profile = on != 0;
+    memset(e->prof, 0, sizeof e->prof);
+}
+
+int zt_engine_profile(const struct zt_engine *e, struct zt_op_profile *out, int max)
+{
+    int n = 0;
+    for (int op = 0; op <= ZT_OP_COUNT; op++)
+        for (int b = 0; b < 2; b++) {
+            const struct zt_prof_slot *s = &e->prof[op][b];
+            if (!s->calls) continue;
+            if (n < max)
+                out[n] = (struct zt_op_profile){op < ZT_OP_COUNT ? zt_op_name(op) : "grad_zero",
+                                                b, s->calls, s->wall, s->cpu};
+            n++;
+        }
+    return n;
+}

@@ -32,4 +32,20 @@ const char *zt_engine_backend_name(const struct zt_engine *e);
 /* The engine's RNG (dropout masks); borrowed, e.g. to reseed. */
 struct zt_rng *zt_engine_rng(struct zt_engine *e);
 
+/* Per-op profile (benchmarks, docs/internals/engine.md "Performance"): while
+ * on, every forward and backward kernel call of graphs on e adds its wall
+ * and process CPU time (all threads) to a slot per (op, direction); the
+ * zero-fill of activation gradients before backward counts as op
+ * "grad_zero". Turning it on or off clears the counters. */
+struct zt_op_profile {
+    const char *op; /* op name (static) */
+    int bwd;        /* 0 forward, 1 backward */
+    int64_t calls;
+    double wall_s, cpu_s;
+};
+void zt_engine_set_profile(struct zt_engine *e, int on);
+/* Copies up to max non-empty slots into out (op order, forward first);
+ * returns how many there are. */
+int zt_engine_profile(const struct zt_engine *e, struct zt_op_profile *out, int max);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *op_names[] = {
 #define X(id, lower) #lower,
@@ -145,6 +146,27 @@ struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *
     return n;
 }
 
+/* --- profile (zt_engine_set_profile): wall + process CPU time per kernel --- */
+
+static void prof_now(double t[2])
+{
+    struct timespec w, c;
+    clock_gettime(CLOCK_MONOTONIC, &w);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+    t[0] = (double)w.tv_sec + 1e-9 * (double)w.tv_nsec;
+    t[1] = (double)c.tv_sec + 1e-9 * (double)c.tv_nsec;
+}
+
+static void prof_add(struct zt_engine *e, int op, int bwd, const double t0[2])
+{
+    double t1[2];
+    prof_now(t1);
+    struct zt_prof_slot *s = &e->prof[op][bwd];
+    s->calls++;
+    s->wall += t1[0] - t0[0];
+    s->cpu += t1[1] - t0[1];
+}
+
 static void kctx_init(struct zt_graph *g, struct zt_kctx *k)
 {
     k->nthreads = g->e->nthreads;
@@ -156,7 +178,10 @@ struct zt_tensor *zt_op_run(struct zt_graph *g, struct zt_node *n)
 {
     struct zt_kctx k;
     kctx_init(g, &k);
+    double t0[2] = {0, 0};
+    if (g->e->profile) prof_now(t0);
     int rc = g->e->be.fwd[n->op](&k, n);
+    if (g->e->profile) prof_add(g->e, n->op, 0, t0);
     if (rc) {
         zt_adderr("%s forward", zt_op_name(n->op));
         return zt_graph_fail(g, rc);
@@ -191,13 +216,20 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
     kctx_init(g, &k);
     for (struct zt_node *n = g->tail; n; n = n->prev) {
         if (!n->out->grad) continue; /* no gradient reached this node */
+        double t0[2] = {0, 0};
+        if (g->e->profile) prof_now(t0);
         for (int i = 0; i < n->nsrc; i++) {
             struct zt_tensor *s = n->src[i];
             if (!s || !s->requires_grad || s->grad) continue;
             s->grad = zt_arena_calloc(g->arena, (size_t)zt_tensor_numel(s) * sizeof(float));
             if (!s->grad) return g->rc = ZT_ENOMEM;
         }
+        if (g->e->profile) {
+            prof_add(g->e, ZT_OP_COUNT, 1, t0);
+            prof_now(t0);
+        }
         int rc = g->e->be.bwd[n->op](&k, n);
+        if (g->e->profile) prof_add(g->e, n->op, 1, t0);
         if (rc) {
             zt_adderr("%s backward", zt_op_name(n->op));
             return g->rc = rc;
