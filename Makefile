@@ -57,6 +57,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Adam's loop (src/nn/optim.c) vectorises only without errno for sqrtf (never negative there)
+$(B)/src/nn/optim.o: CFLAGS += -fno-math-errno
+
 $(B)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
