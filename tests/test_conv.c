@@ -482,6 +482,17 @@ TEST(conv, dnnl_cache)
     CHECK(zt_dnnl_last_algo(c) >= ZT_DNNL_BLOCKED && zt_dnnl_last_algo(c) <= ZT_DNNL_IM2COL);
     CHECK_EQ_INT(zt_dnnl_last_algo(c) == ZT_DNNL_GEMM, s1.chose_gemm);
     CHECK_EQ_INT(zt_dnnl_last_algo(c) == ZT_DNNL_IM2COL, s1.chose_im2col);
+    /* after tuning the workspace is what the kept algorithm alone needs */
+    int64_t ws_alone = -1;
+    for (int algo = ZT_DNNL_BLOCKED; algo <= ZT_DNNL_IM2COL; algo++) {
+        struct zt_dnnl *c1 = zt_dnnl_new(1);
+        CHECK_OK(zt_dnnl_set_algo(c1, algo));
+        zt_conv_dnnl_bwd_weights(c1, &d, x, y, dw, db, 1);
+        zt_dnnl_get_stats(c1, &s2);
+        if (algo == zt_dnnl_last_algo(c)) ws_alone = s2.workspace_bytes;
+        zt_dnnl_free(c1);
+    }
+    CHECK_EQ_INT(s1.workspace_bytes, ws_alone);
     free(x), free(w), free(b), free(y), free(dw), free(db);
     zt_dnnl_free(c);
 }

@@ -45,7 +45,8 @@ void zt_conv_ref_bwd_weights(void *ctx, const struct zt_conv_desc *d, const floa
  * oneDNN's blocked layouts) keyed by the full desc + direction + bias +
  * accumulate + algorithm, and one scratch workspace grown to the largest
  * call (no malloc per call in steady state; AUTO's first call of a desc
- * allocates copies of accumulated outputs while it times the candidates). One context per model/worker: it is
+ * allocates copies of accumulated outputs while it times the candidates,
+ * and cuts the workspace back to what the kept implementations need). One context per model/worker: it is
  * not safe to use one from two threads at the same time.
  * Threads: oneDNN's OpenMP runtime uses the calling thread's
  * omp_get_max_threads(); each call sets omp_set_num_threads(nthreads) on

@@ -61,8 +61,9 @@ struct zt_dnnl {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     struct entry *buckets[NBUCKETS];
-    char *ws;                  /* shared workspace (64-byte aligned), grown, never shrunk */
+    char *ws;                  /* shared workspace (64-byte aligned), grown on demand */
     size_t ws_size;
+    size_t ws_chosen;          /* largest need of the implementations AUTO kept */
     struct zt_dnnl_stats stats;
 };
 
@@ -530,7 +531,18 @@ static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
     }
     int saved = omp_get_max_threads();
     omp_set_num_threads(c->nthreads); /* oneDNN's OpenMP runtime reads the caller's setting */
-    int rc = e->ncand > 1 ? tune(c, e, ptr) : impl_run(c, &e->key, &e->cand[0], ptr);
+    int tuning = e->ncand > 1;
+    int rc = tuning ? tune(c, e, ptr) : impl_run(c, &e->key, &e->cand[0], ptr);
+    if (tuning) {
+        /* the losers' needs (oneDNN's gemm scratchpads: 100+ MB) go with them:
+         * shrink to what the chosen implementations need so far */
+        c->ws_chosen = ZT_MAX(c->ws_chosen, align64(e->cand[0].ws_need));
+        if (c->ws_size > c->ws_chosen) {
+            free(c->ws);
+            c->ws = NULL;
+            c->ws_size = 0;
+        }
+    }
     omp_set_num_threads(saved);
     c->last_algo = e->cand[0].algo;
     if (rc == -1) {
