@@ -2,7 +2,9 @@
 # bench_conv_torch.py: PyTorch 1.13 timings of the same unet_256 convolutions
 # as bench_conv.c (forward, then backward giving dx and dw in one autograd
 # call; e1 needs no dx), to compare with `make bench-conv`. Run:
-#   /usr/bin/python3 bench/bench_conv_torch.py [reps] [threads,...]
+#   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/bench_conv_torch.py [reps] [threads,...]
+# (ConvTranspose2d goes through im2col + BLAS: install OpenBLAS with
+# scripts/setup.sh --dev, netlib BLAS is ~4x slower; match its threads.)
 import sys
 import time
 import torch
