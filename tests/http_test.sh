@@ -272,6 +272,20 @@ req healthz-while-busy 200 "$URL/healthz"
 req metrics-rejected 200 "$URL/metrics"
 if grep -q '^ztyle_jobs_rejected_total [2-9]' "$T/body"; then ok; else bad "rejected count: $(grep rejected_total "$T/body")"; fi
 
+# --- a client that stops sending is cut off after --timeout (1 s here) ---
+PORT=${URL##*:}
+if exec 3<>"/dev/tcp/127.0.0.1/$PORT"; then
+    printf 'POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"sk' >&3
+    t0=$(date +%s%N)
+    timeout 10 cat <&3 >/dev/null
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    exec 3<&-
+    if [ "$rc" -eq 0 ] && [ "$ms" -ge 800 ] && [ "$ms" -le 5000 ]; then ok; else bad "slow client: rc $rc after $ms ms, want a close after about 1 s"; fi
+else
+    bad "cannot connect for the slow-client case"
+fi
+
 # --- graceful stop: SIGTERM while a request is in flight; it still completes ---
 curl -s -o "$T/grace.png" -w '%{http_code}' --max-time 60 "${J[@]}" --data-binary @"$T/gen.json" \
     "$URL/api/generate" >"$T/grace-status" &

@@ -127,7 +127,35 @@ try {
   check(w <= 390 && w > 250, `canvas fits a phone screen (${w}px)`);
   await page.screenshot({ path: 'build/e2e/phone.png', fullPage: false });
 
+  // upload a photo: it becomes an editable outline (and colours), and the preview follows
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.click('#clear');
+  await page.setInputFiles('#upload', 'tests/data/mini/train/hat/hat-t0.png');
+  const inkedNow = () => page.evaluate(() => {
+    const count = (id) => {
+      const d = document.getElementById(id).getContext('2d').getImageData(0, 0, 512, 512).data;
+      let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] >= 128; return n;
+    };
+    return [count('lines'), count('hints')];
+  });
+  await page.waitForFunction(() => document.getElementById('lines').getContext('2d')
+    .getImageData(0, 0, 512, 512).data.some((v, i) => i % 4 === 3 && v >= 128), null, { timeout: 30000 })
+    .catch(() => {});
+  const afterUpload = Number(await page.locator('#preview').getAttribute('data-updated'));
+  const inked = await inkedNow();
+  check(inked[0] > 200 && inked[1] > 0, `upload -> outline and colour layers (${inked}; banner: ${await page.locator('#error').innerText()})`);
+  await waitPreview(page, afterUpload); // the preview follows the upload
+
   check(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
+
+  // a refusal by the server is shown to the shopper (after the console check: the
+  // browser logs the 400 itself)
+  await page.fill('#price-min', '100');
+  await page.fill('#price-max', '10');
+  await page.click('#search');
+  await page.waitForSelector('#error:not([hidden])', { timeout: 10000 });
+  const banner = await page.locator('#error').innerText();
+  check(banner.includes('price_min'), `server error shown in the banner: ${banner}`);
 } catch (e) {
   fail++;
   console.log(`  FAIL e2e: ${e.stack || e}`);
