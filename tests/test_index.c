@@ -1,11 +1,13 @@
-/* test_index.c: the vector index: top-k heap, exact search against a brute
- * force sort (filters, pagination, ties, threads), the index file (round
- * trip, corrupt files), the FAISS shim (flat = exact) and the approximate
- * IVF index against exact search on clustered synthetic data. */
+/* test_index.c: the vector index: top-k heap, scan kernels and f16
+ * conversion against their reference loops, exact search against a brute
+ * force sort (filters, pagination, ties, threads; f32 and f16 scans), the
+ * index file (round trip, corrupt files), the FAISS shim (flat = exact) and
+ * the approximate IVF index against exact search on clustered data. */
 #include "test.h"
 #include "../src/catalog/faiss_shim.h"
 #include "../src/catalog/index.h"
 #include "../src/catalog/index_ivf.h"
+#include "../src/catalog/index_scan.h"
 #include "../src/util/zt.h"
 
 #include <stdio.h>
@@ -87,6 +89,151 @@ TEST(index, topk_heap)
     /* 0.95 (7), 0.9 (1), 0.9 (3): ties by lower position, 0.7 (5), 0.5 (2) */
     int64_t want[] = {7, 1, 3, 5, 2};
     for (int i = 0; i < 5; i++) CHECK_EQ_INT(room[i].idx, want[i]);
+}
+
+TEST(index, f16_conversion)
+{
+    /* known bit patterns, both directions, software and dispatched */
+    const float x[] = {0.0f, -0.0f, 1.0f, -2.0f, 65504.0f, 65519.0f, 65520.0f, 1e9f,
+                       0x1p-24f, 0x1p-25f, 0x1.8p-24f, 0x1p-14f, 1.0f / 3, 0x1.002p0f,
+                       0x1.006p0f, INFINITY};
+    const uint16_t want[] = {0x0000, 0x8000, 0x3c00, 0xc000, 0x7bff, 0x7bff, 0x7c00, 0x7c00,
+                             0x0001, 0x0000, 0x0002, 0x0400, 0x3555, 0x3c00, 0x3c02, 0x7c00};
+    enum { NK = sizeof x / sizeof x[0] };
+    uint16_t h[NK], h2[NK];
+    zt_f16_from_f32_ref(x, NK, h);
+    zt_f16_from_f32(x, NK, h2);
+    for (int i = 0; i < NK; i++) {
+        CHECK_MSG(h[i] == want[i], "ref f16(%a) = %#x, want %#x", (double)x[i], h[i], want[i]);
+        CHECK_MSG(h2[i] == want[i], "f16(%a) = %#x, want %#x", (double)x[i], h2[i], want[i]);
+    }
+    /* every half converts to float and back unchanged (NaNs stay NaN) */
+    static uint16_t all[65536], back[65536];
+    static float f[65536], f2[65536];
+    for (int i = 0; i < 65536; i++) all[i] = (uint16_t)i;
+    zt_f32_from_f16_ref(all, 65536, f);
+    zt_f32_from_f16(all, 65536, f2);
+    zt_f16_from_f32_ref(f, 65536, back);
+    int bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        int nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+        if (nan) bad += !isnan(f[i]) || !isnan(f2[i]);
+        else bad += back[i] != all[i] || memcmp(&f[i], &f2[i], 4) != 0;
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* random floats over the whole range: software rounding = hardware */
+    static float r[20000];
+    static uint16_t a[20000], b[20000];
+    for (int i = 0; i < 20000; i++) {
+        uint32_t u = (uint32_t)(urand() * 4294967296.0);
+        u = (u & 0x807fffffu) | ((uint32_t)(96 + (int)(urand() * 64)) << 23); /* 2^-31..2^32 */
+        memcpy(&r[i], &u, 4);
+    }
+    zt_f16_from_f32_ref(r, 20000, a);
+    zt_f16_from_f32(r, 20000, b);
+    CHECK(!memcmp(a, b, sizeof a));
+}
+
+TEST(index, scan_kernels_match_reference)
+{
+    const int dims[] = {1, 7, 8, 24, 256, 261};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        const int d = dims[t];
+        const int64_t n = 23;
+        float *v = malloc(sizeof(float) * (size_t)(n * d)), *q = malloc(sizeof(float) * (size_t)d);
+        uint16_t *h = malloc(sizeof(uint16_t) * (size_t)(n * d));
+        float o1[23], o2[23], o3[23], o4[23], one;
+        for (int64_t i = 0; i < n * d; i++) v[i] = nrand();
+        for (int j = 0; j < d; j++) q[j] = nrand();
+        zt_f16_from_f32(v, (size_t)(n * d), h);
+        zt_scan_f32(v, n, d, q, o1);
+        zt_scan_f32_ref(v, n, d, q, o2);
+        zt_scan_f16(h, n, d, q, o3);
+        zt_scan_f16_ref(h, n, d, q, o4);
+        for (int64_t i = 0; i < n; i++) {
+            double tol = 1e-5 * sqrt((double)d) * 4;
+            CHECK_NEAR(o1[i], o2[i], tol);
+            CHECK_NEAR(o3[i], o4[i], tol);
+            /* f16 rows: within the rounding of the values */
+            CHECK_NEAR(o3[i], o1[i], 2e-3 * sqrt((double)d) * 4);
+            /* a row alone scores bit for bit as inside a block */
+            zt_scan_f32(v + i * d, 1, d, q, &one);
+            CHECK_MSG(one == o1[i], "d %d row %lld: %.9g alone, %.9g in a block", d,
+                      (long long)i, one, o1[i]);
+        }
+        free(v);
+        free(q);
+        free(h);
+    }
+}
+
+/* Exact search (f32 and f16 scans, 1 and 2 threads) = the brute force
+ * ranking, scores included, over pages, with and without a filter. */
+static void check_modes(struct zt_index *ix, const float *q, int64_t *order, float *sc)
+{
+    struct zt_index_filter fs[2] = {ZT_INDEX_FILTER_ANY, {3, 500, 3000, 1}};
+    for (int fi = 0; fi < 2; fi++) {
+        int64_t m = brute(ix, q, &fs[fi], sc, order);
+        for (int mode = ZT_INDEX_SCAN_F32; mode <= ZT_INDEX_SCAN_F16; mode++) {
+            CHECK_OK(zt_index_set_scan(ix, mode));
+            for (int nt = 1; nt <= 2; nt++) {
+                struct zt_hit hits[25];
+                int nh = -1;
+                int64_t nm = -1;
+                CHECK_OK(zt_index_search(ix, q, &fs[fi], 5, 25, nt, hits, &nh, &nm));
+                CHECK_EQ_INT(nm, m);
+                CHECK_EQ_INT(nh, ZT_MAX(0, ZT_MIN(25, m - 5)));
+                for (int i = 0; i < nh; i++) {
+                    CHECK_MSG(hits[i].idx == order[5 + i], "mode %d threads %d filter %d rank %d: %lld, want %lld",
+                              mode, nt, fi, 5 + i, (long long)hits[i].idx, (long long)order[5 + i]);
+                    CHECK(hits[i].score == sc[order[5 + i]]);
+                }
+            }
+        }
+    }
+    CHECK_OK(zt_index_set_scan(ix, ZT_INDEX_SCAN_AUTO));
+}
+
+TEST(index, f16_scan_is_exact)
+{
+    /* clustered data, and clustered data where every vector appears 40
+     * times (near-ties everywhere: the f16 bound is inconclusive and the
+     * search falls back to the f32 rows) and tight clusters (neighbours
+     * closer than f16's resolution) */
+    const int d = 40;
+    const int64_t n = 4000;
+    struct zt_index *ixs[3] = {make_index(n, d, 30, 0.4f), NULL, make_index(n, d, 8, 0.002f)};
+    if (zt_index_new(d, &ixs[1]) == ZT_OK && ixs[0]) {
+        for (int64_t i = 0; i < n; i++) {
+            char id[32];
+            snprintf(id, sizeof id, "dup%07lld", (long long)i);
+            CHECK_OK(zt_index_add(ixs[1], id, (int)(i % 5), 100 * (i % 50),
+                                  zt_index_vector(ixs[0], i / 40)));
+        }
+    }
+    float *sc = malloc(sizeof(float) * (n + 1)), q[40]; /* + the item added below */
+    int64_t *order = malloc(sizeof(int64_t) * (n + 1));
+    for (int s = 0; s < 3; s++) {
+        CHECK(ixs[s] != NULL);
+        if (!ixs[s]) continue;
+        for (int t = 0; t < 4; t++) {
+            const float *base = zt_index_vector(ixs[s], (int64_t)(urand() * n));
+            for (int j = 0; j < d; j++) q[j] = base[j] + (t == 0 ? nrand() : 0.01f * nrand());
+            check_modes(ixs[s], q, order, sc);
+        }
+    }
+    /* values beyond f16's range: the f16 mode quietly scans f32, still exact */
+    float big[40];
+    for (int j = 0; j < d; j++) big[j] = j == 3 ? 1e6f : 0.5f;
+    if (ixs[0]) {
+        CHECK_OK(zt_index_add(ixs[0], "zzz-big", 1, 0, big));
+        for (int j = 0; j < d; j++) q[j] = nrand();
+        check_modes(ixs[0], q, order, sc);
+    }
+    CHECK_RC(zt_index_set_scan(ixs[0], 7), ZT_EINVAL);
+    for (int s = 0; s < 3; s++) zt_index_free(ixs[s]);
+    free(sc);
+    free(order);
 }
 
 TEST(index, exact_matches_brute_force)

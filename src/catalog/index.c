@@ -1,11 +1,14 @@
-/* index.c: exact inner-product index: item storage, filtered multi-threaded
- * scan with per-thread top-k heaps, and the index file. */
+/* index.c: exact inner-product index: item storage (f32 vectors and their
+ * f16 copy), filtered multi-threaded scan with per-thread top-k heaps, the
+ * f16 scan with exact f32 rescoring, and the index file. */
 #include "index.h"
+#include "index_scan.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,10 @@ struct zt_index {
     int dim;
     int64_t n, cap;
     float *vec;       /* n * dim */
+    uint16_t *half;   /* n * dim: vec rounded to f16 (the fast scan reads this) */
+    double maxnorm;   /* largest |vec row| (L2): bounds the f16 rounding error */
+    int half_ok;      /* every value finite and within f16 range */
+    int scan;         /* enum zt_index_scan */
     int64_t *price;   /* n */
     int32_t *cat;     /* n */
     int64_t *id_off;  /* n offsets into ids */
@@ -38,6 +45,7 @@ int zt_index_new(int dim, struct zt_index **out)
     }
     ix->dim = dim;
     ix->sorted = 1;
+    ix->half_ok = 1;
     *out = ix;
     return ZT_OK;
 }
@@ -46,6 +54,7 @@ void zt_index_free(struct zt_index *ix)
 {
     if (!ix) return;
     free(ix->vec);
+    free(ix->half);
     free(ix->price);
     free(ix->cat);
     free(ix->id_off);
@@ -65,12 +74,39 @@ int zt_index_reserve(struct zt_index *ix, int64_t n)
 {
     if (n <= ix->cap) return ZT_OK;
     if (grow((void **)&ix->vec, sizeof(float) * (size_t)ix->dim, n) ||
+        grow((void **)&ix->half, sizeof(uint16_t) * (size_t)ix->dim, n) ||
         grow((void **)&ix->price, sizeof(int64_t), n) || grow((void **)&ix->cat, sizeof(int32_t), n) ||
         grow((void **)&ix->id_off, sizeof(int64_t), n)) {
         zt_seterr("index: out of memory for %lld items", (long long)n);
         return ZT_ENOMEM;
     }
     ix->cap = n;
+    return ZT_OK;
+}
+
+/* Fills the f16 copy of rows [i0, i0 + m) and updates maxnorm / half_ok. */
+static void note_rows(struct zt_index *ix, int64_t i0, int64_t m)
+{
+    const size_t d = (size_t)ix->dim;
+    zt_f16_from_f32(ix->vec + (size_t)i0 * d, (size_t)m * d, ix->half + (size_t)i0 * d);
+    for (int64_t i = i0; i < i0 + m; i++) {
+        const float *r = ix->vec + (size_t)i * d;
+        double s = 0;
+        for (size_t j = 0; j < d; j++) {
+            if (!(fabsf(r[j]) <= 65504.0f)) ix->half_ok = 0; /* also NaN */
+            s += (double)r[j] * r[j];
+        }
+        if (sqrt(s) > ix->maxnorm) ix->maxnorm = sqrt(s);
+    }
+}
+
+int zt_index_set_scan(struct zt_index *ix, int mode)
+{
+    if (mode < ZT_INDEX_SCAN_AUTO || mode > ZT_INDEX_SCAN_F16) {
+        zt_seterr("index: unknown scan mode %d", mode);
+        return ZT_EINVAL;
+    }
+    ix->scan = mode;
     return ZT_OK;
 }
 
@@ -99,6 +135,7 @@ int zt_index_add(struct zt_index *ix, const char *id, int category, int64_t pric
     ix->id_off[ix->n] = ix->ids_len;
     ix->ids_len += (int64_t)len + 1;
     memcpy(ix->vec + (size_t)ix->n * ix->dim, v, sizeof(float) * (size_t)ix->dim);
+    note_rows(ix, ix->n, 1);
     ix->price[ix->n] = price;
     ix->cat[ix->n] = category;
     ix->n++;
@@ -206,22 +243,13 @@ int zt_topk_sort(struct zt_topk *t)
 
 /* --- scan --- */
 
-static inline float dot(const float *restrict a, const float *restrict b, int d)
-{
-    /* one vector loop, reduced once at the end (AVX2 with -march=x86-64-v3) */
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int i = 0; i < d; i++) s += a[i] * b[i];
-    return s;
-}
-
 static int pick_threads(const struct zt_index *ix, int nthreads)
 {
     if (nthreads <= 0) nthreads = zt_threads_default();
     /* small scans are not worth waking threads */
     int64_t work = ix->n * (int64_t)ix->dim;
     if (work < 1 << 24) return 1;
-    return nthreads;
+    return ZT_MIN(nthreads, 256);
 }
 
 void zt_index_scores(const struct zt_index *ix, const float *q, int nthreads, float *scores)
@@ -229,8 +257,87 @@ void zt_index_scores(const struct zt_index *ix, const float *q, int nthreads, fl
     int nt = pick_threads(ix, nthreads);
     const int64_t n = ix->n;
     const int d = ix->dim;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < n; i++) scores[i] = dot(ix->vec + (size_t)i * d, q, d);
+    enum { ROWS = 4096 };
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t b = 0; b < n; b += ROWS)
+        zt_scan_f32(ix->vec + (size_t)b * d, ZT_MIN(ROWS, n - b), d, q, scores + b);
+}
+
+/* Scans every row (f32 or its f16 copy) into per-thread heaps of the k
+ * best passing items; heaps[t] gets room + t * k. Rows go out in chunks of
+ * CHUNK blocks, dynamically: on a shared machine a descheduled thread does
+ * not hold the whole query up. Returns how many items pass f. */
+static int64_t scan(const struct zt_index *ix, const float *q, const struct zt_index_filter *f,
+                    int use_half, int nt, int k, struct zt_hit *room, struct zt_topk *heaps)
+{
+    enum { BLK = 256, CHUNK = 16 };
+    const int64_t n = ix->n, nblk = (n + BLK - 1) / BLK;
+    const int d = ix->dim;
+    const int any = !f;
+    int64_t matched = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : matched)
+    {
+        int t = omp_get_thread_num();
+        struct zt_topk *tk = &heaps[t];
+        zt_topk_init(tk, room + (size_t)t * k, k);
+        float sc[BLK];
+#pragma omp for schedule(dynamic, CHUNK)
+        for (int64_t b = 0; b < nblk; b++) {
+            const int64_t i0 = b * BLK, m = ZT_MIN(BLK, n - i0);
+            if (use_half) zt_scan_f16(ix->half + (size_t)i0 * d, m, d, q, sc);
+            else zt_scan_f32(ix->vec + (size_t)i0 * d, m, d, q, sc);
+            for (int64_t j = 0; j < m; j++) {
+                if (!any && !zt_index_match(ix, i0 + j, f)) continue;
+                matched++;
+                if (tk->n == tk->k && sc[j] < tk->h[0].score) continue; /* the common case */
+                zt_topk_push(tk, i0 + j, sc[j]);
+            }
+        }
+    }
+    return matched;
+}
+
+/* Merges the per-thread heaps into all (capacity k, room given); *dropped
+ * gets the best score any item left out of all can have (-inf: none left
+ * out). A heap that was full dropped only items no better than its root. */
+static int merge(struct zt_topk *heaps, int nt, struct zt_topk *all, double *dropped)
+{
+    double worst = -INFINITY;
+    int64_t pushed = 0;
+    for (int t = 0; t < nt; t++) {
+        if (heaps[t].n == heaps[t].k && heaps[t].n > 0) worst = fmax(worst, heaps[t].h[0].score);
+        for (int i = 0; i < heaps[t].n; i++) zt_topk_push(all, heaps[t].h[i].idx, heaps[t].h[i].score);
+        pushed += heaps[t].n;
+    }
+    if (pushed > all->k) worst = fmax(worst, all->h[0].score);
+    *dropped = worst;
+    return zt_topk_sort(all);
+}
+
+/* Whether this search reads the f16 copy. */
+static int use_half(const struct zt_index *ix, const float *q)
+{
+    if (ix->scan == ZT_INDEX_SCAN_F32 || !ix->half_ok) return 0;
+    if (ix->scan == ZT_INDEX_SCAN_AUTO &&
+        (!zt_scan_fast() || ix->n * (int64_t)ix->dim < ZT_INDEX_F16_MIN))
+        return 0;
+    for (int j = 0; j < ix->dim; j++)
+        if (!isfinite(q[j])) return 0;
+    return 1;
+}
+
+/* Bound on |f16 score - f32 score| for any item: f16 rounding is at most
+ * 2^-11 relative (plus 2^-25 absolute for subnormals) per value, f32
+ * accumulation of d products at most about (d + 8) 2^-24 relative, for
+ * each of the two scores; sum |q_j v_j| <= |q| |v| (Cauchy-Schwarz) and
+ * sum |q_j| <= sqrt(d) |q|. 5% slack. */
+static double half_error(const struct zt_index *ix, const float *q)
+{
+    double qn = 0;
+    for (int j = 0; j < ix->dim; j++) qn += (double)q[j] * q[j];
+    qn = sqrt(qn);
+    double rel = 0x1p-11 + 2.0 * (ix->dim + 8) * 0x1p-24;
+    return 1.05 * (rel * qn * ix->maxnorm + 0x1p-25 * sqrt((double)ix->dim) * qn);
 }
 
 int zt_index_search(const struct zt_index *ix, const float *q, const struct zt_index_filter *f,
@@ -242,42 +349,44 @@ int zt_index_search(const struct zt_index *ix, const float *q, const struct zt_i
         zt_seterr("index: limit must be 1..10000 and offset + limit at most 100000");
         return ZT_EINVAL;
     }
-    int k = (int)(offset + limit);
-    int nt = pick_threads(ix, nthreads);
-    struct zt_hit *room = malloc(sizeof *room * (size_t)k * (size_t)(nt + 1));
+    const int k = (int)(offset + limit);
+    const int nt = pick_threads(ix, nthreads);
+    int half = use_half(ix, q);
+    /* the f16 pass keeps extra candidates for the exact rescoring */
+    const int kk = half ? 2 * k + 32 : k;
+    struct zt_hit *room = malloc(sizeof *room * (size_t)kk * (size_t)(nt + 1));
     if (!room) {
         zt_seterr("index: out of memory");
         return ZT_ENOMEM;
     }
-    struct zt_topk heaps[256];
-    if (nt > 256) nt = 256;
-    int64_t matched = 0;
-    const int64_t n = ix->n;
-    const int d = ix->dim;
-#pragma omp parallel num_threads(nt) reduction(+ : matched)
-    {
-        int t = omp_get_thread_num();
-        struct zt_topk *tk = &heaps[t];
-        zt_topk_init(tk, room + (size_t)t * k, k);
-        enum { BLK = 256 };
-        float sc[BLK];
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < n; b += BLK) {
-            int64_t e = ZT_MIN(b + BLK, n);
-            for (int64_t i = b; i < e; i++) sc[i - b] = dot(ix->vec + (size_t)i * d, q, d);
-            for (int64_t i = b; i < e; i++) {
-                if (f && !zt_index_match(ix, i, f)) continue;
-                matched++;
-                zt_topk_push(tk, i, sc[i - b]);
+    struct zt_topk heaps[256], all;
+    int64_t matched = scan(ix, q, f, half, nt, kk, room, heaps);
+    zt_topk_init(&all, room + (size_t)nt * kk, kk);
+    double dropped;
+    int got = merge(heaps, nt, &all, &dropped);
+    if (half) {
+        /* Every item of the exact top k has an f16 score >= s_k - 2E (s_k:
+         * the k-th best f16 score, E: half_error): the k best by f16 score
+         * all score >= s_k - E exactly. If the candidates hold every item
+         * above that line, rescoring them exactly gives the exact answer;
+         * otherwise (many near-ties: duplicates) scan the f32 rows. */
+        double line = got >= k ? all.h[k - 1].score - 2 * half_error(ix, q) : -INFINITY;
+        if (dropped >= line && dropped > -INFINITY) {
+            matched = scan(ix, q, f, 0, nt, k, room, heaps);
+            zt_topk_init(&all, room + (size_t)nt * k, k);
+            got = merge(heaps, nt, &all, &dropped);
+        } else {
+            struct zt_topk ex;
+            zt_topk_init(&ex, room, k); /* the thread heaps are no longer needed */
+            for (int i = 0; i < got && all.h[i].score >= line; i++) {
+                float s;
+                zt_scan_f32(ix->vec + (size_t)all.h[i].idx * ix->dim, 1, ix->dim, q, &s);
+                zt_topk_push(&ex, all.h[i].idx, s);
             }
+            got = zt_topk_sort(&ex);
+            all = ex;
         }
     }
-    /* merge the per-thread heaps */
-    struct zt_topk all;
-    zt_topk_init(&all, room + (size_t)nt * k, k);
-    for (int t = 0; t < nt; t++)
-        for (int i = 0; i < heaps[t].n; i++) zt_topk_push(&all, heaps[t].h[i].idx, heaps[t].h[i].score);
-    int got = zt_topk_sort(&all);
     int w = 0;
     for (int i = (int)offset; i < got; i++) hits[w++] = all.h[i];
     *nhits = w;
@@ -375,6 +484,7 @@ int zt_index_load(const char *path, struct zt_index **out)
         goto io;
     ix->n = h.n;
     ix->ids_len = h.ids_len;
+    note_rows(ix, 0, h.n);
     /* every id must lie inside the pool and end with its NUL */
     for (int64_t i = 0; i < h.n; i++) {
         int64_t o = ix->id_off[i];

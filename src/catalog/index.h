@@ -58,7 +58,19 @@ int zt_index_match(const struct zt_index *ix, int64_t i, const struct zt_index_f
 int zt_index_search(const struct zt_index *ix, const float *q, const struct zt_index_filter *f,
                     int64_t offset, int limit, int nthreads, struct zt_hit *hits, int *nhits,
                     int64_t *nmatch);
-/* Every item's score q . v into scores (count floats). */
+/* How search reads the vectors; the results are the same in every mode.
+ * F32: the f32 rows. F16: the f16 copy every index keeps beside them (half
+ * the memory traffic), then the candidates rescored on the f32 rows, with
+ * enough candidates kept (bounded f16 rounding error) that the top k is
+ * exactly the f32 top k; when near-ties make the bound inconclusive the
+ * search rescans the f32 rows. AUTO (the default): F16 from
+ * ZT_INDEX_F16_MIN stored floats on (past the caches) when the CPU has
+ * F16C/AVX2 and every stored value fits f16, else F32. */
+enum zt_index_scan { ZT_INDEX_SCAN_AUTO, ZT_INDEX_SCAN_F32, ZT_INDEX_SCAN_F16 };
+#define ZT_INDEX_F16_MIN (INT64_C(1) << 20)
+int zt_index_set_scan(struct zt_index *ix, int mode);
+
+/* Every item's score q . v into scores (count floats), f32. */
 void zt_index_scores(const struct zt_index *ix, const float *q, int nthreads, float *scores);
 
 /* Writes the index to path atomically (temp file, fsync, rename). Format:
