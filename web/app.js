@@ -128,13 +128,13 @@ function card(p) {
   like.type = 'button';
   like.className = 'like';
   like.textContent = t('more_like');
-  like.addEventListener('click', () => runSearch({ product: p.id }, true));
+  like.addEventListener('click', () => runSearch({ product: p.id }, true, p.title));
   li.append(a, title, price, like);
   return li;
 }
 
-async function runSearch(query, fresh) {
-  if (fresh) { state.query = query; state.page = 1; }
+async function runSearch(query, fresh, label) {
+  if (fresh) { state.query = query; state.page = 1; state.label = label || query.product; }
   const body = { ...state.query, k: 24, page: state.page };
   if (!body.product) body.category = $('category').value;
   const min = $('price-min').value, max = $('price-max').value;
@@ -153,7 +153,7 @@ async function runSearch(query, fresh) {
     }
     for (const p of res.products) $('grid').append(card(p));
     $('results-title').hidden = false;
-    $('results-title').textContent = body.product ? `${t('like_of')} ${body.product}` : t('results');
+    $('results-title').textContent = body.product ? `${t('like_of')} ${state.label}` : t('results');
     if (!$('grid').children.length) {
       const li = document.createElement('li');
       li.className = 'empty';
@@ -312,7 +312,15 @@ async function start() {
   applyLang();
   if (!state.config.model) $('preview-status').textContent = t('preview_off');
   const like = /^#like=(.+)$/.exec(location.hash);
-  if (like) runSearch({ product: decodeURIComponent(like[1]) }, true);
+  if (like) { // from a product page's "More like this"
+    const id = decodeURIComponent(like[1]);
+    let title = id;
+    try {
+      const r = await fetch(`/api/products/${encodeURIComponent(id)}`);
+      if (r.ok) title = (await r.json()).title;
+    } catch (e) { /* the search below reports the error */ }
+    runSearch({ product: id }, true, title);
+  }
   document.body.dataset.ready = '1';
 }
 start();

@@ -62,6 +62,7 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
     int err = zt_url_escape(&eid, p.id);
     err |= zt_buf_puts(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                           "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
                            "<title>");
     err |= zt_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, " · Ztyle</title><link rel=\"stylesheet\" href=\"/static/style.css\">"

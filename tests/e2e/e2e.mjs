@@ -53,8 +53,9 @@ try {
   });
   const page = browser.pages()[0] || await browser.newPage();
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} [${m.location().url}]`); });
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => { if (r.status() >= 400) errors.push(`(${r.status()} ${r.url()})`); });
 
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
@@ -112,6 +113,13 @@ try {
   await page.locator('#grid .card .like').first().click();
   await page.waitForFunction(() => /Products like/.test(document.getElementById('results-title').textContent), null, { timeout: 30000 });
   check(await page.locator('#grid .card').count() >= 1, 'more like this shows products');
+
+  // the product page's "More like this" link opens the page searching by that product
+  await page.goto(new URL(href, server.url).toString());
+  await page.click('a.button');
+  await page.waitForFunction((t) => document.getElementById('results-title').textContent.includes(t),
+    title, { timeout: 30000 });
+  check(await page.locator('#grid .card').count() >= 1, 'product page -> more like this');
 
   // template start point and the language toggle
   await page.click('.template[data-cat="top"]');
