@@ -157,7 +157,8 @@ struct zt_req {
     char ctype[256];      /* request Content-Type */
     char lang[8];         /* "ko" / "en" from Accept-Language */
     struct zt_buf body;   /* with max = opts.max_body */
-    int too_big;
+    int too_big;          /* the body passed max_body: dropped, answer 413 */
+    size_t received;      /* body bytes seen */
     int state;            /* 0 reading, 1 queued/suspended, 2 reply ready */
     double t0, t_queued;
     struct zt_reply reply;

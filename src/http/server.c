@@ -152,11 +152,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         return MHD_YES;
     }
     if (rq->state == ST_READING && *upload_size) {
-        if (!rq->too_big && zt_buf_append(&rq->body, upload, *upload_size)) {
-            rq->too_big = 1;
+        size_t n = *upload_size;
+        *upload_size = 0;
+        rq->received += n;
+        if (!rq->too_big && zt_buf_append(&rq->body, upload, n)) {
+            rq->too_big = 1; /* a chunked body, or a lying Content-Length */
             zt_buf_deinit(&rq->body);
         }
-        *upload_size = 0;
+        /* The rest of an oversized body is read and dropped so that the client
+         * (still sending) gets the 413; past 4x the limit it is cut off: the
+         * answer goes out now and MHD closes the connection. */
+        if (rq->too_big && rq->received > 4 * s->o.max_body) {
+            zt_reply_error(&rq->reply, 413, "too_large", "request body over %zu bytes",
+                           s->o.max_body);
+            rq->state = ST_DONE;
+            return queue_reply(s, rq);
+        }
         return MHD_YES;
     }
     if (rq->state == ST_READING) {
