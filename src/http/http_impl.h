@@ -185,7 +185,7 @@ struct zt_server {
     char *shops_json;      /* owned */
     int model_size;        /* 0 without a model */
     int64_t nproducts;
-    int stopped;
+    _Atomic int stopped;   /* set once by zt_server_stop; read by the I/O threads */
 };
 
 struct zt_store *zt_server_store_acquire(struct zt_server *s);
