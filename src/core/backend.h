@@ -43,12 +43,31 @@ struct zt_conv_impl {
     zt_conv_bwd_weights_fn bwd_weights;
 };
 
+struct zt_blk;
+
 /* What a kernel may use besides its node. */
 struct zt_kctx {
     int nthreads;
     struct zt_arena *arena;             /* scratch that lives until the graph resets */
     const struct zt_conv_impl *conv;
+    struct zt_blk *blk;                 /* blocked-layout convolutions (conv_blk.c) or NULL */
 };
+
+/* conv_blk.c: oneDNN convolutions with x/dx in layout xl and y/dy in layout
+ * yl (enum zt_layout), weights and biases plain (PyTorch's layouts), for
+ * engines with blocked_layout. One context per engine (not thread-safe),
+ * primitives cached per (desc, direction, bias, accumulate, layouts).
+ * Return ZT_OK; ZT_EINVAL when oneDNN refuses the shape or memory ran out
+ * (nothing written: compute it another way); ZT_EIO when a call failed
+ * after touching outputs (zt_errmsg). */
+struct zt_blk *zt_blk_new(int nthreads); /* NULL + zt_errmsg on failure */
+void zt_blk_free(struct zt_blk *c);      /* NULL-safe */
+int zt_blk_conv_fwd(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
+                    const float *x, const float *w, const float *b, float *y);
+int zt_blk_conv_bwd_data(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
+                         const float *dy, const float *w, float *dx, int accumulate);
+int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
+                            const float *x, const float *dy, float *dw, float *db, int accumulate);
 
 /* The gradient buffer a bwd kernel adds into for input t, or NULL. */
 #define ZT_GRAD(t) ((t) && (t)->requires_grad ? (t)->grad : NULL)
@@ -80,6 +99,10 @@ void zt_norm_bn_bwd_channel(struct zt_node *n, int64_t c);
 void zt_norm_in_fwd_plane(struct zt_node *n, int64_t p);
 void zt_norm_in_bwd_plane(struct zt_node *n, int64_t p, double *sums);
 void zt_norm_in_bwd_finish(struct zt_node *n, const double *sums);
+/* The same for one block cb of 16 channels of an nChw16c x (kernels_layout.c;
+ * bit-identical to the per-channel NCHW functions). */
+void zt_norm_bn_fwd_block16(struct zt_node *n, int64_t cb);
+void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb);
 
 extern const struct zt_backend zt_backend_ref; /* immutable tables */
 extern const struct zt_backend zt_backend_cpu;
@@ -90,6 +113,8 @@ struct zt_engine {
     int nthreads;
     struct zt_conv_impl conv;
     void *conv_owned;                   /* struct zt_dnnl * when the cpu backend made one */
+    int blocked;                        /* blocked_layout: conv outputs in nChw16c */
+    struct zt_blk *blk;                 /* owned, when blocked */
     struct zt_rng rng;                  /* dropout */
     int profile;                        /* zt_engine_set_profile: time every kernel call */
     struct zt_prof_slot {

@@ -9,7 +9,7 @@
 
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
 {
-    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0, 0};
+    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0, 0, 0};
     if (!o) o = &def;
     if (o->backend != ZT_BACKEND_REF && o->backend != ZT_BACKEND_CPU) {
         zt_seterr("engine: unknown backend %d", o->backend);
@@ -35,6 +35,13 @@ struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
         free(e);
         return NULL;
     }
+    if (o->backend == ZT_BACKEND_CPU && o->blocked_layout) {
+        e->blocked = 1;
+        if (!(e->blk = zt_blk_new(e->nthreads))) {
+            zt_engine_free(e);
+            return NULL;
+        }
+    }
     zt_rng_seed(&e->rng, o->seed);
     return e;
 }
@@ -43,6 +50,7 @@ void zt_engine_free(struct zt_engine *e)
 {
     if (!e) return;
     zt_engine_cpu_conv_free(e);
+    zt_blk_free(e->blk);
     free(e);
 }
 

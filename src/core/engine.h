@@ -18,6 +18,13 @@ struct zt_engine_opts {
     int autotune;  /* cpu: let oneDNN conv time its candidate algorithms per shape
                     * (faster, but results may differ in the last bits between runs);
                     * 0 = one fixed algorithm: bit-reproducible at a fixed thread count */
+    int blocked_layout; /* cpu: convolutions with 16k output channels leave their output in
+                         * oneDNN's nChw16c layout (tensor.h), and BatchNorm, activations,
+                         * dropout and channel concat keep it, so chains of them need no
+                         * reorders (much faster for CNNs such as pix2pix); other ops convert
+                         * to NCHW. Callers reading ->data of intermediate tensors must
+                         * check t->layout (or use zt_to_plain). Same results up to float
+                         * rounding of the convolutions; reproducible at a fixed thread count */
 };
 
 struct zt_engine;

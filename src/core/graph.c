@@ -1,6 +1,7 @@
 /* graph.c: a pass over the engine: arena tensors, the tape, sticky errors,
  * op dispatch (forward at construction) and the reverse pass. */
 #include "backend.h"
+#include "ops.h"
 #include "../util/zt.h"
 
 #include <stdlib.h>
@@ -124,12 +125,58 @@ int zt_op_check(struct zt_graph *g, const char *op, int nsrc, struct zt_tensor *
     return ZT_OK;
 }
 
+/* --- layouts (tensor.h): which ops take blocked (nChw16c) inputs --- */
+
+enum { L_PLAIN, L_FOLLOW, L_SAME, L_KEEP };
+
+static int layout_rule(int op)
+{
+    switch (op) {
+    case ZT_OP_CONV2D:
+    case ZT_OP_CONV_TRANSPOSE2D: /* any x; the constructor picks the output layout */
+    case ZT_OP_TO_PLAIN:
+        return L_KEEP;
+    case ZT_OP_BATCH_NORM: /* per channel; the cpu kernel reads both layouts */
+    case ZT_OP_RELU:
+    case ZT_OP_LEAKY_RELU:
+    case ZT_OP_TANH:
+    case ZT_OP_SIGMOID:
+    case ZT_OP_SMISH:
+    case ZT_OP_AFFINE:
+    case ZT_OP_DROPOUT: /* elementwise (the constructor permutes the mask) */
+        return L_FOLLOW;
+    case ZT_OP_AXPBY:
+    case ZT_OP_MUL:
+    case ZT_OP_CONCAT: /* per image, channel blocks of 16 stay whole */
+        return L_SAME;
+    default:
+        return L_PLAIN;
+    }
+}
+
 struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *shape, int nsrc,
                            struct zt_tensor *const *srcs)
 {
     ZT_ASSERT(nsrc <= ZT_NODE_MAX_SRC);
+    struct zt_tensor *in[ZT_NODE_MAX_SRC];
+    int rule = layout_rule(op), layout = ZT_LAYOUT_PLAIN, mixed = 0, blocked = 0;
+    for (int i = 0; i < nsrc; i++) {
+        in[i] = srcs[i];
+        if (!in[i]) continue;
+        if (in[i]->layout != ZT_LAYOUT_PLAIN) blocked = 1;
+        else mixed = 1; /* a plain input beside blocked ones */
+    }
+    if (blocked) {
+        if (rule == L_FOLLOW) layout = in[0]->layout;
+        else if (rule == L_SAME && !mixed) layout = ZT_LAYOUT_BLOCKED16;
+        else if (rule != L_KEEP)
+            for (int i = 0; i < nsrc; i++)
+                if (in[i] && in[i]->layout != ZT_LAYOUT_PLAIN && !(in[i] = zt_to_plain(g, in[i])))
+                    return NULL;
+    }
     struct zt_tensor *out = new_header(g, ndim, shape);
     if (!out) return NULL;
+    out->layout = layout;
     out->data = zt_arena_alloc(g->arena, (size_t)zt_tensor_numel(out) * sizeof(float));
     struct zt_node *n = zt_arena_calloc(g->arena, sizeof *n);
     if (!out->data || !n) {
@@ -140,10 +187,19 @@ struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *
     n->nsrc = nsrc;
     n->out = out;
     for (int i = 0; i < nsrc; i++) {
-        n->src[i] = srcs[i];
-        if (srcs[i] && srcs[i]->requires_grad && (g->flags & ZT_GRAPH_GRAD)) out->requires_grad = 1;
+        n->src[i] = in[i];
+        if (in[i] && in[i]->requires_grad && (g->flags & ZT_GRAPH_GRAD)) out->requires_grad = 1;
     }
     return n;
+}
+
+struct zt_tensor *zt_to_plain(struct zt_graph *g, struct zt_tensor *x)
+{
+    if (!x || g->rc) return NULL;
+    if (x->layout == ZT_LAYOUT_PLAIN) return x;
+    struct zt_node *n = zt_op_node(g, ZT_OP_TO_PLAIN, x->ndim, x->shape, 1, &x);
+    if (!n) return NULL;
+    return zt_op_run(g, n);
 }
 
 /* --- profile (zt_engine_set_profile): wall + process CPU time per kernel --- */
@@ -172,6 +228,7 @@ static void kctx_init(struct zt_graph *g, struct zt_kctx *k)
     k->nthreads = g->e->nthreads;
     k->arena = g->arena;
     k->conv = &g->e->conv;
+    k->blk = g->e->blk;
 }
 
 struct zt_tensor *zt_op_run(struct zt_graph *g, struct zt_node *n)
@@ -211,7 +268,11 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
         t->grad = zt_arena_calloc(g->arena, (size_t)nel * sizeof(float));
         if (!t->grad) return g->rc = ZT_ENOMEM;
     }
-    for (int64_t i = 0; i < nel; i++) t->grad[i] += dy[i];
+    if (t->layout == ZT_LAYOUT_BLOCKED16) /* dy is in NCHW order */
+        zt_blk16_from_plain(dy, t->grad, t->shape[0], t->shape[1], t->shape[2] * t->shape[3], 1,
+                            g->e->nthreads);
+    else
+        for (int64_t i = 0; i < nel; i++) t->grad[i] += dy[i];
     struct zt_kctx k;
     kctx_init(g, &k);
     for (struct zt_node *n = g->tail; n; n = n->prev) {
@@ -274,6 +335,9 @@ struct zt_tensor *zt_graph_release_keep(struct zt_graph *g, struct zt_arena_mark
     zt_arena_release(g->arena, m);
     struct zt_tensor *out = zt_graph_input(g, keep.ndim, keep.shape, tmp, 0);
     free(tmp);
-    if (out) out->name = keep.name;
+    if (out) {
+        out->name = keep.name;
+        out->layout = keep.layout;
+    }
     return out;
 }

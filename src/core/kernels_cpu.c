@@ -379,11 +379,137 @@ static int bce_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
+/* --- convolutions with blocked operands (engines with blocked_layout):
+ * conv_blk.c; all-plain calls go to the engine's conv implementation
+ * through the reference op kernels --- */
+
+/* t's data (or grad) as NCHW: itself when plain, else an arena copy */
+static float *as_plain(const struct zt_kctx *k, const struct zt_tensor *t, const float *p)
+{
+    if (t->layout == ZT_LAYOUT_PLAIN) return (float *)p;
+    float *q = zt_arena_alloc(k->arena, (size_t)NUMEL(t) * sizeof(float));
+    if (q)
+        zt_blk16_to_plain(p, q, t->shape[0], t->shape[1], t->shape[2] * t->shape[3], 0,
+                          k->nthreads);
+    return q;
+}
+
+/* i[0] == 1 (small outputs, see ops_nn.c): im2col + sgemm (conv_gemm.c) on
+ * plain buffers, output plain; a blocked x is converted once, and the plain
+ * copy is kept in aux for backward-weights */
+static int gemm_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const struct zt_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    float *xp = as_plain(k, x, x->data);
+    float *col = zt_arena_alloc(k->arena, zt_conv_gemm_col_floats(&n->conv) * sizeof(float));
+    if (!xp || !col) return ZT_ENOMEM;
+    n->aux = xp;
+    zt_conv_gemm_fwd(k->conv->ctx, &n->conv, xp, w->data, b ? b->data : NULL, n->out->data, col);
+    return ZT_OK;
+}
+
+static int gemm_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    struct zt_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    float *dx = ZT_GRAD(x), *dw = ZT_GRAD(w), *db = ZT_GRAD(b);
+    float *col = zt_arena_alloc(k->arena, zt_conv_gemm_col_floats(&n->conv) * sizeof(float));
+    if (!col) return ZT_ENOMEM;
+    if (dx && x->layout == ZT_LAYOUT_PLAIN) {
+        zt_conv_gemm_bwd_data(k->conv->ctx, &n->conv, n->out->grad, w->data, dx, 1, col);
+    } else if (dx) {
+        float *t = zt_arena_alloc(k->arena, (size_t)NUMEL(x) * sizeof(float));
+        if (!t) return ZT_ENOMEM;
+        zt_conv_gemm_bwd_data(k->conv->ctx, &n->conv, n->out->grad, w->data, t, 0, col);
+        zt_blk16_from_plain(t, dx, x->shape[0], x->shape[1], x->shape[2] * x->shape[3], 1,
+                            k->nthreads);
+    }
+    if (dw || db) {
+        if (!dw) {
+            dw = zt_arena_calloc(k->arena, (size_t)NUMEL(w) * sizeof(float));
+            if (!dw) return ZT_ENOMEM;
+        }
+        zt_conv_gemm_bwd_weights(k->conv->ctx, &n->conv, n->aux, n->out->grad, dw, db, 1, col);
+    }
+    return ZT_OK;
+}
+
+static int conv_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const struct zt_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2], *y = n->out;
+    if (n->i[0] == 1) return gemm_fwd(k, n);
+    if (x->layout == ZT_LAYOUT_PLAIN && y->layout == ZT_LAYOUT_PLAIN)
+        return zt_ref_conv2d_fwd(k, n);
+    int rc = k->blk ? zt_blk_conv_fwd(k->blk, &n->conv, x->layout, y->layout, x->data, w->data,
+                                      b ? b->data : NULL, y->data)
+                    : ZT_EINVAL;
+    if (rc != ZT_EINVAL) return rc;
+    /* oneDNN refused the shape: through NCHW copies */
+    float *xp = as_plain(k, x, x->data);
+    float *yp = y->layout == ZT_LAYOUT_PLAIN ? y->data
+                                             : zt_arena_alloc(k->arena, (size_t)NUMEL(y) * sizeof(float));
+    if (!xp || !yp) return ZT_ENOMEM;
+    k->conv->fwd(k->conv->ctx, &n->conv, xp, w->data, b ? b->data : NULL, yp);
+    if (yp != y->data)
+        zt_blk16_from_plain(yp, y->data, y->shape[0], y->shape[1], y->shape[2] * y->shape[3], 0,
+                            k->nthreads);
+    return ZT_OK;
+}
+
+static int conv_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    struct zt_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2], *y = n->out;
+    if (n->i[0] == 1) return gemm_bwd(k, n);
+    if (x->layout == ZT_LAYOUT_PLAIN && y->layout == ZT_LAYOUT_PLAIN)
+        return zt_ref_conv2d_bwd(k, n);
+    float *dx = ZT_GRAD(x), *dw = ZT_GRAD(w), *db = ZT_GRAD(b);
+    const float *dy = y->grad;
+    if ((dw || db) && !dw) { /* frozen weight, trainable bias: weight grad to scratch */
+        dw = zt_arena_calloc(k->arena, (size_t)NUMEL(w) * sizeof(float));
+        if (!dw) return ZT_ENOMEM;
+    }
+    int rc = ZT_OK;
+    if (dx) {
+        rc = k->blk ? zt_blk_conv_bwd_data(k->blk, &n->conv, x->layout, y->layout, dy, w->data, dx, 1)
+                    : ZT_EINVAL;
+        if (rc == ZT_EINVAL) {
+            float *dyp = as_plain(k, y, dy);
+            float *dxp = zt_arena_calloc(k->arena, (size_t)NUMEL(x) * sizeof(float));
+            if (!dyp || !dxp) return ZT_ENOMEM;
+            k->conv->bwd_data(k->conv->ctx, &n->conv, dyp, w->data, dxp, 0);
+            if (x->layout == ZT_LAYOUT_PLAIN)
+                for (int64_t i = 0; i < NUMEL(x); i++) dx[i] += dxp[i];
+            else
+                zt_blk16_from_plain(dxp, dx, x->shape[0], x->shape[1], x->shape[2] * x->shape[3], 1,
+                                    k->nthreads);
+            rc = ZT_OK;
+        }
+        if (rc) return rc;
+    }
+    if (dw) {
+        rc = k->blk ? zt_blk_conv_bwd_weights(k->blk, &n->conv, x->layout, y->layout, x->data, dy,
+                                              dw, db, 1)
+                    : ZT_EINVAL;
+        if (rc == ZT_EINVAL) {
+            float *xp = as_plain(k, x, x->data), *dyp = as_plain(k, y, dy);
+            if (!xp || !dyp) return ZT_ENOMEM;
+            k->conv->bwd_weights(k->conv->ctx, &n->conv, xp, dyp, dw, db, 1);
+            rc = ZT_OK;
+        }
+    }
+    return rc;
+}
+
 /* norms: channels / planes in parallel, each one's sums serial */
 
 static int bn_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t C = n->src[0]->shape[1];
+    if (n->src[0]->layout == ZT_LAYOUT_BLOCKED16) {
+#pragma omp parallel for schedule(static) num_threads(k->nthreads)
+        for (int64_t cb = 0; cb < C / 16; cb++) zt_norm_bn_fwd_block16(n, cb);
+        zt_norm_bn_fwd_finish(n);
+        return ZT_OK;
+    }
 #pragma omp parallel for schedule(static) num_threads(k->nthreads)
     for (int64_t c = 0; c < C; c++) zt_norm_bn_fwd_channel(n, c);
     zt_norm_bn_fwd_finish(n);
@@ -393,6 +519,11 @@ static int bn_fwd(const struct zt_kctx *k, struct zt_node *n)
 static int bn_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t C = n->src[0]->shape[1];
+    if (n->src[0]->layout == ZT_LAYOUT_BLOCKED16) {
+#pragma omp parallel for schedule(static) num_threads(k->nthreads)
+        for (int64_t cb = 0; cb < C / 16; cb++) zt_norm_bn_bwd_block16(n, cb);
+        return ZT_OK;
+    }
 #pragma omp parallel for schedule(static) num_threads(k->nthreads)
     for (int64_t c = 0; c < C; c++) zt_norm_bn_bwd_channel(n, c);
     return ZT_OK;
@@ -420,6 +551,8 @@ static int in_bwd(const struct zt_kctx *k, struct zt_node *n)
 const struct zt_backend zt_backend_cpu = {
     .name = "cpu",
     .fwd = {
+        [ZT_OP_CONV2D] = conv_fwd,
+        [ZT_OP_CONV_TRANSPOSE2D] = conv_fwd,
         [ZT_OP_RELU] = relu_fwd,
         [ZT_OP_LEAKY_RELU] = leaky_fwd,
         [ZT_OP_TANH] = tanh_fwd,
@@ -439,6 +572,8 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_BCE_LOGITS] = bce_fwd,
     },
     .bwd = {
+        [ZT_OP_CONV2D] = conv_bwd,
+        [ZT_OP_CONV_TRANSPOSE2D] = conv_bwd,
         [ZT_OP_RELU] = relu_bwd,
         [ZT_OP_LEAKY_RELU] = leaky_bwd,
         [ZT_OP_TANH] = tanh_bwd,

@@ -77,6 +77,11 @@ struct zt_tensor *zt_concat(struct zt_graph *g, int n, struct zt_tensor *const *
 /* Copy of x[start : start+len] along dim. */
 struct zt_tensor *zt_slice(struct zt_graph *g, struct zt_tensor *x, int dim, int64_t start,
                            int64_t len);
+/* x in NCHW order: x itself when it is already plain, else a converted copy
+ * (engines with blocked_layout keep conv/BN/activation outputs in nChw16c,
+ * tensor.h; ops convert their inputs themselves, this is for code that
+ * reads ->data). Differentiable. */
+struct zt_tensor *zt_to_plain(struct zt_graph *g, struct zt_tensor *x);
 /* Same data, new shape (one dim may be -1). Shares x's data. */
 struct zt_tensor *zt_reshape(struct zt_graph *g, struct zt_tensor *x, int ndim,
                              const int64_t *shape);

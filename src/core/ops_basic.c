@@ -139,7 +139,7 @@ struct zt_tensor *zt_reshape(struct zt_graph *g, struct zt_tensor *x, int ndim,
     struct zt_node *n = zt_op_node(g, ZT_OP_RESHAPE, 0, NULL, 1, SRCS(x));
     if (!n) return NULL;
     zt_tensor_set_shape(n->out, ndim, sh);
-    n->out->data = x->data; /* a view: no copy */
+    n->out->data = n->src[0]->data; /* a view: no copy (of the plain input) */
     return zt_op_run(g, n);
 bad:
     zt_seterr("reshape: cannot view %lld elements as the requested %d-D shape", (long long)total, ndim);

@@ -76,6 +76,16 @@ static struct zt_tensor *conv_common(struct zt_graph *g, int transposed, struct 
                                    3, SRCS(x, w, b));
     if (!n) return NULL;
     n->conv = d;
+    /* blocked_layout engines (kernels_cpu.c): outputs of 16x16 pixels or more
+     * with 16k channels stay in nChw16c (tensor.h; oneDNN's JIT kernels, no
+     * reorders of activations); smaller ones, where reordering the big
+     * weights would cost more than the JIT kernels save, run as im2col +
+     * sgemm on plain buffers (i[0] = 1) */
+    if (g->e->blocked) {
+        if ((int64_t)d.oh * d.ow < 256) n->i[0] = 1;
+        else if (d.cout % 16 == 0 && d.groups == 1 && !d.oph && !d.opw)
+            n->out->layout = ZT_LAYOUT_BLOCKED16;
+    }
     return zt_op_run(g, n);
 }
 
@@ -159,6 +169,7 @@ static struct zt_tensor *dropout_common(struct zt_graph *g, struct zt_tensor *x,
         return zt_graph_fail(g, ZT_EINVAL);
     }
     if (mask && !zt_tensor_same_shape(x, mask)) return bad(g, op, "mask must match x, mask", mask);
+    if (mask && !(mask = zt_to_plain(g, mask))) return NULL;
     struct zt_node *n = zt_op_node(g, ZT_OP_DROPOUT, x->ndim, x->shape, 1, SRCS(x));
     if (!n) return NULL;
     int64_t cnt = zt_tensor_numel(x);
@@ -171,6 +182,13 @@ static struct zt_tensor *dropout_common(struct zt_graph *g, struct zt_tensor *x,
         /* serial draw: the mask does not depend on the thread count */
         struct zt_rng *r = zt_engine_rng(g->e);
         for (int64_t i = 0; i < cnt; i++) mul[i] = zt_rng_uniform(r) >= p ? scale : 0.0f;
+    }
+    if (n->out->layout == ZT_LAYOUT_BLOCKED16) { /* drawn in NCHW order, used in x's */
+        float *blk = zt_arena_alloc(g->arena, (size_t)cnt * sizeof(float));
+        if (!blk) return zt_graph_fail(g, ZT_ENOMEM);
+        zt_blk16_from_plain(mul, blk, x->shape[0], x->shape[1], x->shape[2] * x->shape[3], 0,
+                            g->e->nthreads);
+        mul = blk;
     }
     n->f[0] = p;
     n->aux = mul;

@@ -57,6 +57,10 @@ char *zt_tensor_shape_str(const struct zt_tensor *t, char *buf, size_t n)
 int zt_tensor_narrow(const struct zt_tensor *t, int dim, int64_t start, int64_t len,
                      struct zt_tensor *out)
 {
+    if (t->layout != ZT_LAYOUT_PLAIN) {
+        zt_seterr("narrow: the tensor is in a blocked layout (zt_to_plain it first)");
+        return ZT_EINVAL;
+    }
     if (dim < 0 || dim >= t->ndim || start < 0 || len < 0 || start + len > t->shape[dim]) {
         zt_seterr("narrow: dim %d [%lld, +%lld) out of range", dim, (long long)start,
                   (long long)len);
@@ -71,4 +75,42 @@ int zt_tensor_narrow(const struct zt_tensor *t, int dim, int64_t start, int64_t 
     out->grad = t->grad ? t->grad + start * gs : NULL;
     out->node = NULL;
     return ZT_OK;
+}
+
+/* --- nChw16c <-> NCHW: one (n, 16-channel block) per item, in parallel --- */
+
+void zt_blk16_from_plain(const float *src, float *dst, int64_t N, int64_t C, int64_t HW,
+                         int accumulate, int nthreads)
+{
+    int64_t CB = C / 16;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (N * C * HW >= 65536)
+    for (int64_t b = 0; b < N * CB; b++) {
+        const float *s = src + b * 16 * HW; /* (n, cb*16 .. +16) planes are consecutive */
+        float *d = dst + b * 16 * HW;
+        if (accumulate) {
+            for (int64_t hw = 0; hw < HW; hw++)
+                for (int j = 0; j < 16; j++) d[hw * 16 + j] += s[j * HW + hw];
+        } else {
+            for (int64_t hw = 0; hw < HW; hw++)
+                for (int j = 0; j < 16; j++) d[hw * 16 + j] = s[j * HW + hw];
+        }
+    }
+}
+
+void zt_blk16_to_plain(const float *src, float *dst, int64_t N, int64_t C, int64_t HW,
+                       int accumulate, int nthreads)
+{
+    int64_t CB = C / 16;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (N * C * HW >= 65536)
+    for (int64_t b = 0; b < N * CB; b++) {
+        const float *s = src + b * 16 * HW;
+        float *d = dst + b * 16 * HW;
+        if (accumulate) {
+            for (int j = 0; j < 16; j++)
+                for (int64_t hw = 0; hw < HW; hw++) d[j * HW + hw] += s[hw * 16 + j];
+        } else {
+            for (int j = 0; j < 16; j++)
+                for (int64_t hw = 0; hw < HW; hw++) d[j * HW + hw] = s[hw * 16 + j];
+        }
+    }
 }

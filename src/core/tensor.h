@@ -11,6 +11,15 @@
 
 struct zt_node;
 
+/* Memory order of a 4-D tensor's data. PLAIN: row-major NCHW (strides).
+ * BLOCKED16: oneDNN's nChw16c, only for contiguous (N, C, H, W) with C a
+ * multiple of 16: element (n, c, h, w) is at
+ * (((n * C/16 + c/16) * H + h) * W + w) * 16 + c % 16. Same element count,
+ * no padding. Only engines with blocked_layout make such tensors (conv
+ * outputs and the ops that pass them on); every other op converts its
+ * inputs to PLAIN, and zt_to_plain (ops.h) does it for callers. */
+enum zt_layout { ZT_LAYOUT_PLAIN = 0, ZT_LAYOUT_BLOCKED16 = 1 };
+
 struct zt_tensor {
     int ndim;                      /* 0..4; 0 = scalar (numel 1) */
     int64_t shape[ZT_MAX_DIMS];    /* unused dims are 1 */
@@ -20,6 +29,7 @@ struct zt_tensor {
     int requires_grad;             /* leaf flag, or "some input requires grad" for op outputs */
     struct zt_node *node;          /* op that produced it; NULL for leaves / untaped outputs */
     const char *name;              /* optional, borrowed (params: the state_dict name) */
+    int layout;                    /* enum zt_layout of data (and grad, which matches) */
 };
 
 /* Number of elements (1 for a scalar). */
@@ -34,6 +44,17 @@ char *zt_tensor_shape_str(const struct zt_tensor *t, char *buf, size_t n);
  * shares data (and grad when present), keeps strides; no graph node, so a
  * view is for reading/writing buffers, not for differentiating through.
  * ZT_EINVAL when out of range. */
+/* Offset of element (n, c, h, w) of an (N, C, H, W) tensor stored as nChw16c. */
+static inline int64_t zt_blk16_index(int64_t C, int64_t HW, int64_t n, int64_t c, int64_t hw)
+{
+    return ((n * (C >> 4) + (c >> 4)) * HW + hw) * 16 + (c & 15);
+}
+/* Copies between NCHW and nChw16c (C % 16 == 0) with nthreads OpenMP
+ * threads; adds into dst when accumulate is set. */
+void zt_blk16_from_plain(const float *src, float *dst, int64_t N, int64_t C, int64_t HW,
+                         int accumulate, int nthreads);
+void zt_blk16_to_plain(const float *src, float *dst, int64_t N, int64_t C, int64_t HW,
+                       int accumulate, int nthreads);
 int zt_tensor_narrow(const struct zt_tensor *t, int dim, int64_t start, int64_t len,
                      struct zt_tensor *out);
 

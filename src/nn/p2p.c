@@ -53,7 +53,8 @@ int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint
     zt_rng_seed(&r, seed);
     zt_init_pix2pix(&r, &m->G.params, 0.02f);
     zt_init_pix2pix(&r, &m->D.params, 0.02f);
-    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed};
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed,
+                                .blocked_layout = 1};
     rc = ZT_ENOMEM;
     if (!(m->eng = zt_engine_new(&eo))) goto fail;
     if (!(m->gG = zt_graph_new(m->eng, 0, 0)) || !(m->gD = zt_graph_new(m->eng, 0, 0))) goto fail;
