@@ -5,13 +5,12 @@
 #include "index_ivf.h"
 #include "index_store.h"
 #include "store.h"
-#include "../core/engine.h"
-#include "../core/graph.h"
+#include "../data/drawing.h"
 #include "../data/pairs.h"
 #include "../data/sample.h"
 #include "../img/hints.h"
 #include "../img/image.h"
-#include "../nn/p2p.h"
+#include "../nn/generator.h"
 #include "../util/buf.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
@@ -52,26 +51,15 @@ struct zt_searcher {
     struct zt_index *ix;
     struct zt_ivf *ivf;
     int threads;
-    /* generator */
-    int has_gen;
+    /* the searcher's own generator, for callers that bring none */
+    struct zt_generator *gen;
     char model[1024];
-    struct zt_unet g;
-    struct zt_gen_info info;
-    struct zt_engine *eng;
-    struct zt_graph *graph;
     pthread_mutex_t mu;
 };
 
 static int open_generator(struct zt_searcher *sr, const char *path)
 {
-    int rc = zt_gen_load(path, &sr->g, &sr->info);
-    if (rc) return rc;
-    sr->has_gen = 1; /* from here on, close deinits g */
-    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = sr->threads, .seed = 0};
-    if (!(sr->eng = zt_engine_new(&eo)) || !(sr->graph = zt_graph_new(sr->eng, 0, 0))) {
-        zt_adderr("generator %s", path);
-        return ZT_ENOMEM;
-    }
+    if (!(sr->gen = zt_generator_open(path, sr->threads))) return ZT_EFORMAT;
     snprintf(sr->model, sizeof sr->model, "%s", path);
     return ZT_OK;
 }
@@ -119,9 +107,7 @@ void zt_searcher_close(struct zt_searcher *sr)
     if (!sr) return;
     zt_index_free(sr->ix);
     zt_ivf_free(sr->ivf);
-    zt_graph_free(sr->graph);
-    zt_engine_free(sr->eng);
-    if (sr->has_gen) zt_unet_deinit(&sr->g);
+    zt_generator_close(sr->gen);
     pthread_mutex_destroy(&sr->mu);
     free(sr);
 }
@@ -151,47 +137,33 @@ void zt_search_result_free(struct zt_search_result *r)
 
 /* --- generator --- */
 
-/* Drawing planes -> generated S x S photo (under the searcher's lock). */
-static int generate(struct zt_searcher *sr, const struct zt_image *edges,
-                    const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
-                    struct zt_image *out)
+/* Drawing planes (any size) -> generated S x S photo: reduced to the
+ * model's size as `ztyle generate` does, then the caller's generator, or
+ * the searcher's own under its lock. */
+static int generate(struct zt_searcher *sr, struct zt_generator *own, const char *category,
+                    const struct zt_image *edges, const struct zt_image *hint_rgb,
+                    const struct zt_image *hint_mask, struct zt_image *out)
 {
-    static const uint8_t paper[4] = {255, 255, 255, 255}, none[4] = {0, 0, 0, 0};
-    int s = sr->info.size > 0 ? sr->info.size : 256;
-    int ncat = sr->info.ncat;
-    int cin = zt_sample_in_channels(ncat);
-    struct zt_image e = {0}, hr = {0}, hm = {0}, hr0 = {0}, hm0 = {0};
-    float *A = NULL;
+    struct zt_generator *g = own ? own : sr->gen;
+    struct zt_image hr0 = {0}, hm0 = {0};
+    struct zt_planes pl = {0};
     int rc;
-    if ((rc = zt_image_letterbox(edges, s, paper, &e, NULL, NULL, NULL, NULL))) goto out;
-    if (hint_rgb && hint_mask) {
-        if ((rc = zt_image_letterbox(hint_rgb, s, none, &hr, NULL, NULL, NULL, NULL)) ||
-            (rc = zt_image_letterbox(hint_mask, s, none, &hm, NULL, NULL, NULL, NULL)))
+    if (!hint_rgb || !hint_mask) {
+        if ((rc = zt_image_new(&hr0, edges->w, edges->h, 3)) ||
+            (rc = zt_image_new(&hm0, edges->w, edges->h, 1)))
             goto out;
-        /* resampling blurs the mask: keep hints where it is mostly set */
-        for (size_t i = 0; i < (size_t)s * s; i++) hm.px[i] = hm.px[i] >= 128 ? 255 : 0;
-    } else {
-        if ((rc = zt_image_new(&hr0, s, s, 3)) || (rc = zt_image_new(&hm0, s, s, 1))) goto out;
+        hint_rgb = &hr0;
+        hint_mask = &hm0;
     }
-    rc = ZT_ENOMEM;
-    if (!(A = malloc(sizeof(float) * (size_t)cin * s * s))) goto out;
-    if ((rc = zt_sample_encode_input(&e, hr.px ? &hr : &hr0, hm.px ? &hm : &hm0, -1, ncat, A)))
+    if ((rc = zt_planes_reduce(edges, hint_rgb, hint_mask, zt_generator_info(g)->size, &pl)))
         goto out;
-    pthread_mutex_lock(&sr->mu);
-    zt_graph_begin(sr->graph, 0);
-    int64_t shape[4] = {1, cin, s, s};
-    struct zt_tensor *x = zt_graph_wrap(sr->graph, 4, shape, A, 0);
-    struct zt_tensor *y = x ? zt_unet_forward(&sr->g, sr->graph, x) : NULL;
-    rc = y ? zt_sample_decode_photo(y->data, s, out) : zt_graph_status(sr->graph);
-    if (!y && !rc) rc = ZT_EINVAL;
-    zt_graph_begin(sr->graph, 0); /* frees the pass */
-    pthread_mutex_unlock(&sr->mu);
+    int cat = zt_generator_category(g, category);
+    if (!own) pthread_mutex_lock(&sr->mu);
+    rc = zt_generator_run(g, &pl.edges, &pl.hint_rgb, &pl.hint_mask, cat, ZT_GEN_EVAL, 0, out);
+    if (!own) pthread_mutex_unlock(&sr->mu);
     if (rc) zt_adderr("generator");
 out:
-    free(A);
-    zt_image_free(&e);
-    zt_image_free(&hr);
-    zt_image_free(&hm);
+    zt_planes_deinit(&pl);
     zt_image_free(&hr0);
     zt_image_free(&hm0);
     return rc;
@@ -232,9 +204,10 @@ int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_quer
     int hinted = 0;
     if (!q->no_hints)
         for (size_t i = 0; i < (size_t)hmask.w * hmask.h && !hinted; i++) hinted = hmask.px[i] >= 128;
-    if (sr && sr->has_gen && !q->no_generator) {
+    if (sr && (sr->gen || q->gen) && !q->no_generator) {
         double t1 = zt_now();
-        if ((rc = generate(sr, &edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL, &gen)))
+        if ((rc = generate(sr, q->gen, q->category, &edges, hinted ? &hrgb : NULL,
+                           hinted ? &hmask : NULL, &gen)))
             goto out;
         tm.generate = zt_now() - t1;
     }

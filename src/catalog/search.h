@@ -7,9 +7,10 @@
  * weighted query vector, so one index scan ranks by the fused score.
  *
  * Threading: a searcher (index + optional generator) is read-only after
- * open except the generator, which runs under the searcher's own lock; so
+ * open except its generator, which runs under the searcher's own lock; so
  * many threads may call zt_search_run on one searcher, each with its own
- * store handle. */
+ * store handle and, to generate in parallel, its own generator
+ * (zt_search_query.gen). */
 #ifndef ZT_SEARCH_H
 #define ZT_SEARCH_H
 
@@ -19,6 +20,7 @@
 #include "index.h"
 #include "product.h"
 
+struct zt_generator;
 struct zt_image;
 struct zt_store;
 struct zt_searcher;
@@ -78,6 +80,10 @@ struct zt_search_query {
     const struct zt_image *photo;   /* a product photo as the query */
     int no_hints;                   /* ignore colour hints */
     int no_generator;               /* do not run the generator for this query */
+    const char *category;           /* generator conditioning: "top", ...; NULL or
+                                       "auto" = none */
+    struct zt_generator *gen;       /* optional: the caller's own generator (one per
+                                       worker thread), used without the searcher's lock */
 };
 
 struct zt_search_req {

@@ -84,6 +84,8 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.drawing = &drawing;
         sq.q.hints = hints.px ? &hints : NULL;
         sq.q.no_generator = zt_form_text(&f, "generate", "1")[0] == '0';
+        sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
+        sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
     }
     double t1 = zt_now();
     if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;

@@ -184,7 +184,8 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         goto fail;
     }
     if ((rc = load_categories(s, st))) goto fail;
-    struct zt_searcher_opts so = {.catalog = s->catalog, .model = s->model,
+    /* no generator in the searcher: every worker passes its own */
+    struct zt_searcher_opts so = {.catalog = s->catalog, .model = "",
                                   .threads = gen_threads(s), .approx = 0};
     if ((rc = zt_searcher_open(&so, st, &s->searcher))) {
         zt_adderr("search index of %s", s->catalog);
