@@ -428,6 +428,49 @@ TEST(index, ivf_agrees_with_exact)
     back = NULL;
     CHECK_RC(zt_ivf_load(path, small, &back), ZT_EFORMAT);
     zt_index_free(small);
+    /* every cell probed: the exact answer */
+    CHECK_OK(zt_ivf_set_nprobe(v, 1000)); /* clamped to nlist */
+    hit = tot = 0;
+    for (int t = 0; t < 20; t++) {
+        const float *base = zt_index_vector(ix, (int64_t)(urand() * n));
+        for (int j = 0; j < d; j++) q[j] = base[j] + 0.3f * nrand();
+        CHECK_OK(zt_index_search(ix, q, NULL, 3, 10, 1, ex, &ne, NULL));
+        CHECK_OK(zt_ivf_search(v, ix, q, NULL, 3, 10, ap, &na));
+        CHECK_EQ_INT(na, ne);
+        for (int i = 0; i < ne && i < na; i++) {
+            hit += ex[i].idx == ap[i].idx;
+            CHECK(ex[i].score == ap[i].score || ex[i].idx != ap[i].idx);
+        }
+        tot += ne;
+    }
+    CHECK_MSG(hit == tot, "all cells probed: %g of %g ranks as exact", hit, tot);
+    /* one cell probed and a filter few items pass: more cells are probed
+     * until the page is full */
+    CHECK_OK(zt_ivf_set_nprobe(v, 1));
+    struct zt_index_filter rare = {4, 4800, 4900, 1}; /* 1 in 50 x 1 in 5 items */
+    struct zt_hit many[30];
+    CHECK_OK(zt_ivf_search(v, ix, q, &rare, 0, 30, many, &na));
+    CHECK_EQ_INT(na, 30);
+    for (int k = 0; k < na; k++) CHECK(zt_index_match(ix, many[k].idx, &rare));
+    /* damaged files are refused, not trusted */
+    FILE *fp = fopen(path, "r+b");
+    CHECK(fp != NULL);
+    if (fp) {
+        /* the last item position becomes a duplicate of the first */
+        int64_t first;
+        fseek(fp, -(long)sizeof(int64_t) * n, SEEK_END);
+        CHECK(fread(&first, sizeof first, 1, fp) == 1);
+        fseek(fp, -(long)sizeof(int64_t), SEEK_END);
+        fwrite(&first, sizeof first, 1, fp);
+        fclose(fp);
+    }
+    CHECK_RC(zt_ivf_load(path, ix, &back), ZT_EFORMAT);
+    CHECK(back == NULL);
+    if ((fp = fopen(path, "wb"))) {
+        fputs("IxF2 not ours", fp); /* e.g. a FAISS file from before */
+        fclose(fp);
+    }
+    CHECK_RC(zt_ivf_load(path, ix, &back), ZT_EFORMAT);
     zt_ivf_free(v);
     zt_index_free(ix);
 }

@@ -7,7 +7,9 @@
 extern "C" void zt_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum { ZT_OK = 0, ZT_EINVAL = -1, ZT_ENOMEM = -2, ZT_EIO = -3, ZT_ENOTFOUND = -5, ZT_EFORMAT = -6 };
 
+#include <faiss/Clustering.h>
 #include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/index_factory.h>
@@ -15,6 +17,7 @@ enum { ZT_OK = 0, ZT_EINVAL = -1, ZT_ENOMEM = -2, ZT_EIO = -3, ZT_ENOTFOUND = -5
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <exception>
 #include <new>
@@ -112,6 +115,30 @@ extern "C" int zt_faiss_search(const struct zt_faiss *f, int64_t nq, const float
     return guard("search", [&]() -> int {
         f->ix->search((faiss::Index::idx_t)nq, q, (faiss::Index::idx_t)k, scores,
                       reinterpret_cast<faiss::Index::idx_t *>(pos));
+        return ZT_OK;
+    });
+}
+
+extern "C" int zt_faiss_kmeans(int d, int64_t n, const float *x, int k, int niter, int spherical,
+                               float *centroids)
+{
+    if (d < 1 || k < 1 || n < k || niter < 1) {
+        zt_seterr("faiss: kmeans needs d, k, niter >= 1 and at least k points");
+        return ZT_EINVAL;
+    }
+    return guard("kmeans", [&]() -> int {
+        faiss::ClusteringParameters cp;
+        cp.niter = niter;
+        cp.spherical = spherical != 0;
+        cp.seed = 1234;
+        cp.verbose = false;
+        cp.min_points_per_centroid = 1; /* the caller chose the sample size */
+        cp.max_points_per_centroid = 1 << 30;
+        faiss::Clustering clus(d, k, cp);
+        faiss::IndexFlatIP ip(d);
+        faiss::IndexFlatL2 l2(d);
+        clus.train((faiss::Index::idx_t)n, x, spherical ? (faiss::Index &)ip : (faiss::Index &)l2);
+        memcpy(centroids, clus.centroids.data(), sizeof(float) * (size_t)k * (size_t)d);
         return ZT_OK;
     });
 }

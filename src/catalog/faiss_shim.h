@@ -1,7 +1,8 @@
 /* faiss_shim.h: a small C API over FAISS's C++ library (Debian's
  * libfaiss-dev ships the C API headers but not the C API library), just
  * what the catalogue needs: build an inner-product index from a factory
- * string, train, add, search, tune nprobe/efSearch, save and load. C++
+ * string, train, add, search, tune nprobe/efSearch, save and load, and
+ * k-means (the approximate index's cells). C++
  * exceptions become ZT_E* codes with the FAISS message in zt_errmsg(). */
 #ifndef ZT_FAISS_SHIM_H
 #define ZT_FAISS_SHIM_H
@@ -34,6 +35,12 @@ int zt_faiss_set_ef(struct zt_faiss *f, int ef);
  * positions (-1 where fewer than k were found). */
 int zt_faiss_search(const struct zt_faiss *f, int64_t nq, const float *q, int k, float *scores,
                     int64_t *pos);
+/* k-means of n vectors (n * d floats, borrowed) into k centroids (k * d
+ * floats, caller's room), niter iterations, fixed seed; spherical: unit
+ * centroids and inner-product assignment (for cosine data), else L2.
+ * Every given point is used (no subsampling: the caller samples). */
+int zt_faiss_kmeans(int d, int64_t n, const float *x, int k, int niter, int spherical,
+                    float *centroids);
 /* Threads FAISS uses (OpenMP); <= 0 leaves the default. */
 void zt_faiss_set_threads(int n);
 int zt_faiss_save(const struct zt_faiss *f, const char *path);
