@@ -8,6 +8,11 @@ in its own process (Ztyle: build/release/bench_engine; PyTorch: bench/torch_pix2
 --worker). Ratios are Ztyle / PyTorch (below 1 = Ztyle faster or smaller). The last line is one
 JSON object with forward_ratio_1t, forward_ratio_2t, train_ratio_1t, train_ratio_2t and
 rss_ratio for unet_256, and the same keys prefixed unet_128_.
+OpenMP wait policy: the Ztyle process runs with OMP_WAIT_POLICY=passive, as the `ztyle` binary
+sets it for itself (src/cli/main.c), unless the environment sets it; PyTorch runs with the
+environment as it is (its default settings). On the shared 2-core machine the default policy
+(spin, then sleep) made a 2-thread Ztyle training step about 3x slower than passive (workers spin
+against each other and against other processes), active about 1.2x.
 Usage: /usr/bin/python3 bench/bench_engine.py [--configs unet_256,unet_128] [--threads 1,2]
        [--reps N] [--budget S]"""
 import argparse
@@ -27,6 +32,7 @@ def ztyle(config, threads, mode, args):
     cmd = [os.path.join(ROOT, "build", "release", "bench_engine"), config, str(threads), mode,
            "--reps", str(args.reps), "--budget", str(args.budget)]
     env = dict(os.environ)
+    env.setdefault("OMP_WAIT_POLICY", "passive")  # what the ztyle binary uses
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
