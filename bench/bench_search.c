@@ -97,11 +97,17 @@ static double numpy_ms(int64_t n, int d, int reps)
     return ms;
 }
 
-static void bench_ivf(struct zt_index *ix, const float *q, const struct opts *o)
+/* IVF builds and nprobe sweeps on nq >= 200 queries of their own (recall
+ * needs more queries than a latency median) */
+static void bench_ivf(struct zt_index *ix, const struct opts *o)
 {
-    const int d = o->d, reps = o->reps;
+    const int d = o->d, reps = ZT_MAX(o->reps, 200);
+    const int64_t n = zt_index_count(ix);
     struct zt_hit ex[10], ap[10];
     int ne, na;
+    float *q = malloc(sizeof(float) * (size_t)reps * d);
+    for (int r = 0; r < reps; r++)
+        jitter(zt_index_vector(ix, (int64_t)(urand() * n)), 0.3f, d, q + (size_t)r * d);
     /* the exact answers, once */
     int64_t *truth = malloc(sizeof(int64_t) * 10 * (size_t)reps);
     int *ntruth = malloc(sizeof(int) * (size_t)reps);
@@ -138,13 +144,14 @@ static void bench_ivf(struct zt_index *ix, const float *q, const struct opts *o)
                     for (int k = 0; k < na; k++) hit += truth[r * 10 + i] == ap[k].idx;
                 tot += ntruth[r];
             }
-            printf("  ivf nlist %-5d nprobe %-4d %8.3f ms   recall@10 vs exact %.3f\n", nlist,
-                   nprobe, 1e3 * median(tq, reps), hit / tot);
+            printf("  ivf nlist %-5d nprobe %-4d %8.3f ms   recall@10 vs exact %.3f   (median "
+                   "of %d; load %.1f)\n",
+                   nlist, nprobe, 1e3 * median(tq, reps), hit / tot, reps, load1());
             fflush(stdout);
         }
         zt_ivf_free(ivf);
     }
-    free(truth), free(ntruth), free(tq);
+    free(truth), free(ntruth), free(tq), free(q);
 }
 
 static void bench_size(int64_t n, const struct opts *o)
@@ -211,7 +218,7 @@ static void bench_size(int64_t n, const struct opts *o)
            differ ? "  ** auto and f32 answers DIFFER **" : "");
     fflush(stdout);
     zt_faiss_free(flat);
-    if (n >= 1000000 && o->nlists) bench_ivf(ix, q, o);
+    if (n >= 1000000 && o->nlists) bench_ivf(ix, o);
     zt_index_free(ix);
     free(c), free(v), free(t1), free(tn), free(t32), free(tf), free(q);
 }

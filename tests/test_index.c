@@ -176,6 +176,7 @@ static void check_modes(struct zt_index *ix, const float *q, int64_t *order, flo
         int64_t m = brute(ix, q, &fs[fi], sc, order);
         for (int mode = ZT_INDEX_SCAN_F32; mode <= ZT_INDEX_SCAN_F16; mode++) {
             CHECK_OK(zt_index_set_scan(ix, mode));
+            zt_index_set_parallel_min(ix, 0); /* threads even on small sets */
             for (int nt = 1; nt <= 2; nt++) {
                 struct zt_hit hits[25];
                 int nh = -1;
@@ -192,6 +193,7 @@ static void check_modes(struct zt_index *ix, const float *q, int64_t *order, flo
         }
     }
     CHECK_OK(zt_index_set_scan(ix, ZT_INDEX_SCAN_AUTO));
+    zt_index_set_parallel_min(ix, -1);
 }
 
 TEST(index, f16_scan_is_exact)
@@ -246,6 +248,7 @@ TEST(index, exact_matches_brute_force)
     float *sc = malloc(sizeof(float) * n), q[24];
     int64_t *order = malloc(sizeof(int64_t) * n);
     struct zt_hit hits[40];
+    zt_index_set_parallel_min(ix, 1000); /* 3000 x 24 floats: threads */
     for (int trial = 0; trial < 6; trial++) {
         for (int j = 0; j < d; j++) q[j] = nrand();
         struct zt_index_filter f = ZT_INDEX_FILTER_ANY;

@@ -23,6 +23,7 @@ struct zt_index {
     double maxnorm;   /* largest |vec row| (L2): bounds the f16 rounding error */
     int half_ok;      /* every value finite and within f16 range */
     int scan;         /* enum zt_index_scan */
+    int64_t par_min;  /* fewer stored floats: one thread */
     int64_t *price;   /* n */
     int32_t *cat;     /* n */
     int64_t *id_off;  /* n offsets into ids */
@@ -46,6 +47,7 @@ int zt_index_new(int dim, struct zt_index **out)
     ix->dim = dim;
     ix->sorted = 1;
     ix->half_ok = 1;
+    ix->par_min = ZT_INDEX_PARALLEL_MIN;
     *out = ix;
     return ZT_OK;
 }
@@ -108,6 +110,11 @@ int zt_index_set_scan(struct zt_index *ix, int mode)
     }
     ix->scan = mode;
     return ZT_OK;
+}
+
+void zt_index_set_parallel_min(struct zt_index *ix, int64_t floats)
+{
+    ix->par_min = floats < 0 ? ZT_INDEX_PARALLEL_MIN : floats;
 }
 
 int zt_index_add(struct zt_index *ix, const char *id, int category, int64_t price, const float *v)
@@ -246,9 +253,8 @@ int zt_topk_sort(struct zt_topk *t)
 static int pick_threads(const struct zt_index *ix, int nthreads)
 {
     if (nthreads <= 0) nthreads = zt_threads_default();
-    /* small scans are not worth waking threads */
-    int64_t work = ix->n * (int64_t)ix->dim;
-    if (work < 1 << 24) return 1;
+    /* small scans are not worth waking threads (see ZT_INDEX_PARALLEL_MIN) */
+    if (ix->n * (int64_t)ix->dim < ix->par_min) return 1;
     return ZT_MIN(nthreads, 256);
 }
 

@@ -70,6 +70,13 @@ enum zt_index_scan { ZT_INDEX_SCAN_AUTO, ZT_INDEX_SCAN_F32, ZT_INDEX_SCAN_F16 };
 #define ZT_INDEX_F16_MIN (INT64_C(1) << 20)
 int zt_index_set_scan(struct zt_index *ix, int mode);
 
+/* Scans of fewer than this many stored floats (n * dim) run on one thread
+ * whatever nthreads says: below 64M (256 MB of f32; 250k items at d = 256)
+ * a second thread cost more than it saved on the shared 2-core machine
+ * (docs/internals/search.md). floats < 0 restores the default. */
+#define ZT_INDEX_PARALLEL_MIN (INT64_C(1) << 26)
+void zt_index_set_parallel_min(struct zt_index *ix, int64_t floats);
+
 /* Every item's score q . v into scores (count floats), f32. */
 void zt_index_scores(const struct zt_index *ix, const float *q, int nthreads, float *scores);
 

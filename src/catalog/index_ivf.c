@@ -37,7 +37,7 @@ static struct zt_ivf *ivf_alloc(int d, int nlist, int64_t n)
     struct zt_ivf *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     v->d = d, v->nlist = nlist, v->n = n;
-    v->nprobe = ZT_MAX(1, nlist / 32);
+    v->nprobe = ZT_MIN(nlist, ZT_MAX(8, nlist / 64));
     v->cent = malloc(sizeof(float) * (size_t)nlist * d);
     v->off = calloc((size_t)nlist + 1, sizeof(int64_t));
     v->perm = malloc(sizeof(int64_t) * (size_t)n);

@@ -20,7 +20,8 @@ struct zt_ivf;
  * (zt_faiss_set_threads). Caller frees. */
 int zt_ivf_build(const struct zt_index *ix, int nlist, struct zt_ivf **out);
 void zt_ivf_free(struct zt_ivf *v); /* NULL-safe */
-/* Cells probed per query, clamped to 1..nlist (default max(1, nlist / 32)). */
+/* Cells probed per query, clamped to 1..nlist (default max(8, nlist / 64):
+ * recall@10 about 0.95-0.98 on the bench data, docs/internals/search.md). */
 int zt_ivf_set_nprobe(struct zt_ivf *v, int nprobe);
 int zt_ivf_nlist(const struct zt_ivf *v);
 /* Same contract as zt_index_search (nmatch is not computed; may be NULL),
