@@ -1,4 +1,4 @@
-/* test_layout.c: engines with blocked_layout (activations in oneDNN's nChw16c,
+/* test_layout.c: engines with the blocked layout (zt_engine_set_blocked_layout) (activations in oneDNN's nChw16c,
  * src/core/tensor.h) against plain NCHW engines: the index formula and
  * conversions, BatchNorm bit-identical in both layouts, and whole small
  * networks (convolutions both ways, BN, activations, dropout, skip concat,
@@ -16,9 +16,13 @@
 
 static struct zt_engine *engine(int blocked, int nthreads)
 {
-    struct zt_engine_opts o = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = 7,
-                               .blocked_layout = blocked};
-    return zt_engine_new(&o);
+    struct zt_engine_opts o = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = 7};
+    struct zt_engine *e = zt_engine_new(&o);
+    if (e && zt_engine_set_blocked_layout(e, blocked)) {
+        zt_engine_free(e);
+        return NULL;
+    }
+    return e;
 }
 
 static double rel_diff(const float *a, const float *b, int64_t n)

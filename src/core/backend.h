@@ -55,7 +55,7 @@ struct zt_kctx {
 
 /* conv_blk.c: oneDNN convolutions with x/dx in layout xl and y/dy in layout
  * yl (enum zt_layout), weights and biases plain (PyTorch's layouts), for
- * engines with blocked_layout. One context per engine (not thread-safe),
+ * engines with the blocked layout. One context per engine (not thread-safe),
  * primitives cached per (desc, direction, bias, accumulate, layouts).
  * Return ZT_OK; ZT_EINVAL when oneDNN refuses the shape or memory ran out
  * (nothing written: compute it another way); ZT_EIO when a call failed
@@ -71,6 +71,8 @@ int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int 
 
 /* The gradient buffer a bwd kernel adds into for input t, or NULL. */
 #define ZT_GRAD(t) ((t) && (t)->requires_grad ? (t)->grad : NULL)
+/* For kernels with bwd_fresh: 1 when t's grad must be written, not added to. */
+#define ZT_FRESH(t) ((t) && (t)->requires_grad && (t)->grad_fresh)
 
 /* fwd: computes n->out->data (and n->aux state) from the inputs.
  * bwd: adds dL/dsrc into src[i]->grad for every src[i] with a non-NULL grad
@@ -82,6 +84,11 @@ struct zt_backend {
     const char *name;
     zt_kernel_fn fwd[ZT_OP_COUNT];
     zt_kernel_fn bwd[ZT_OP_COUNT];
+    /* 1: the bwd kernel handles src[0]'s grad when it is fresh
+     * (t->grad_fresh: allocated, uninitialised) itself, writing instead of
+     * adding (or zeroing first); other inputs' fresh grads, and every one
+     * for 0, are zero-filled by the graph before the call */
+    unsigned char bwd_fresh[ZT_OP_COUNT];
 };
 
 /* Reference kernels: one fwd/bwd pair per op (kernels_ref_*.c). */
@@ -102,7 +109,7 @@ void zt_norm_in_bwd_finish(struct zt_node *n, const double *sums);
 /* The same for one block cb of 16 channels of an nChw16c x (kernels_layout.c;
  * bit-identical to the per-channel NCHW functions). */
 void zt_norm_bn_fwd_block16(struct zt_node *n, int64_t cb);
-void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb);
+void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb, int acc); /* acc 0: write dx */
 
 extern const struct zt_backend zt_backend_ref; /* immutable tables */
 extern const struct zt_backend zt_backend_cpu;
@@ -113,8 +120,8 @@ struct zt_engine {
     int nthreads;
     struct zt_conv_impl conv;
     void *conv_owned;                   /* struct zt_dnnl * when the cpu backend made one */
-    int blocked;                        /* blocked_layout: conv outputs in nChw16c */
-    struct zt_blk *blk;                 /* owned, when blocked */
+    int blocked;                        /* zt_engine_set_blocked_layout: conv outputs in nChw16c */
+    struct zt_blk *blk;                 /* owned, made by the first set_blocked_layout(1) */
     struct zt_rng rng;                  /* dropout */
     int profile;                        /* zt_engine_set_profile: time every kernel call */
     struct zt_prof_slot {

@@ -1,4 +1,4 @@
-/* conv_blk.c: convolutions for engines with blocked_layout: oneDNN 2.6's JIT
+/* conv_blk.c: convolutions for engines with the blocked layout: oneDNN 2.6's JIT
  * primitives with activations (x, y, dx, dy) passed in the tensor's own
  * layout (nChw16c or NCHW, tensor.h), so consecutive blocked ops need no
  * reorder; weights stay in PyTorch's plain layout (reordered per call). */

@@ -9,7 +9,7 @@
 
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
 {
-    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0, 0, 0};
+    struct zt_engine_opts def = {ZT_BACKEND_CPU, 0, 0, 0};
     if (!o) o = &def;
     if (o->backend != ZT_BACKEND_REF && o->backend != ZT_BACKEND_CPU) {
         zt_seterr("engine: unknown backend %d", o->backend);
@@ -26,7 +26,10 @@ struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
     e->be = *be;
     for (int i = 0; i < ZT_OP_COUNT; i++) {
         if (!e->be.fwd[i]) e->be.fwd[i] = zt_backend_ref.fwd[i];
-        if (!e->be.bwd[i]) e->be.bwd[i] = zt_backend_ref.bwd[i];
+        if (!e->be.bwd[i]) {
+            e->be.bwd[i] = zt_backend_ref.bwd[i];
+            e->be.bwd_fresh[i] = 0;
+        }
         ZT_ASSERT(e->be.fwd[i] && e->be.bwd[i]);
     }
     e->conv = (struct zt_conv_impl){NULL, zt_conv_ref_fwd, zt_conv_ref_bwd_data,
@@ -35,13 +38,7 @@ struct zt_engine *zt_engine_new(const struct zt_engine_opts *o)
         free(e);
         return NULL;
     }
-    if (o->backend == ZT_BACKEND_CPU && o->blocked_layout) {
-        e->blocked = 1;
-        if (!(e->blk = zt_blk_new(e->nthreads))) {
-            zt_engine_free(e);
-            return NULL;
-        }
-    }
+
     zt_rng_seed(&e->rng, o->seed);
     return e;
 }
@@ -52,6 +49,17 @@ void zt_engine_free(struct zt_engine *e)
     zt_engine_cpu_conv_free(e);
     zt_blk_free(e->blk);
     free(e);
+}
+
+int zt_engine_set_blocked_layout(struct zt_engine *e, int on)
+{
+    if (on && e->kind != ZT_BACKEND_CPU) {
+        zt_seterr("engine: the blocked layout needs the cpu backend");
+        return ZT_EINVAL;
+    }
+    if (on && !e->blk && !(e->blk = zt_blk_new(e->nthreads))) return ZT_ENOMEM;
+    e->blocked = on != 0;
+    return ZT_OK;
 }
 
 int zt_engine_threads(const struct zt_engine *e) { return e->nthreads; }

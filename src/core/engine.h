@@ -18,13 +18,6 @@ struct zt_engine_opts {
     int autotune;  /* cpu: let oneDNN conv time its candidate algorithms per shape
                     * (faster, but results may differ in the last bits between runs);
                     * 0 = one fixed algorithm: bit-reproducible at a fixed thread count */
-    int blocked_layout; /* cpu: convolutions with 16k output channels leave their output in
-                         * oneDNN's nChw16c layout (tensor.h), and BatchNorm, activations,
-                         * dropout and channel concat keep it, so chains of them need no
-                         * reorders (much faster for CNNs such as pix2pix); other ops convert
-                         * to NCHW. Callers reading ->data of intermediate tensors must
-                         * check t->layout (or use zt_to_plain). Same results up to float
-                         * rounding of the convolutions; reproducible at a fixed thread count */
 };
 
 struct zt_engine;
@@ -36,6 +29,18 @@ struct zt_engine *zt_engine_new(const struct zt_engine_opts *o);
 void zt_engine_free(struct zt_engine *e); /* NULL-safe */
 int zt_engine_threads(const struct zt_engine *e);
 const char *zt_engine_backend_name(const struct zt_engine *e);
+/* Blocked layout (cpu backend; off by default): convolutions whose output
+ * has 16x16 pixels or more and 16k channels leave it in oneDNN's nChw16c
+ * layout (tensor.h), and BatchNorm, activations, dropout and channel concat
+ * keep it, so chains of them need no reorders (much faster for CNNs such as
+ * pix2pix); smaller convolutions run as im2col + sgemm; other ops convert
+ * their inputs to NCHW. Callers reading ->data of intermediate tensors must
+ * check t->layout (or use zt_to_plain). Same results up to the float
+ * rounding of the convolutions, reproducible at a fixed thread count.
+ * Takes effect for ops made afterwards. ZT_OK, ZT_ENOMEM, or ZT_EINVAL for
+ * the ref backend. */
+int zt_engine_set_blocked_layout(struct zt_engine *e, int on);
+
 /* The engine's RNG (dropout masks); borrowed, e.g. to reseed. */
 struct zt_rng *zt_engine_rng(struct zt_engine *e);
 

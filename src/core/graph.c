@@ -279,11 +279,24 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
         if (!n->out->grad) continue; /* no gradient reached this node */
         double t0[2] = {0, 0};
         if (g->e->profile) prof_now(t0);
+        /* grads of activations: arena memory; zero-filled unless the kernel
+         * writes a fresh one itself (bwd_fresh: src[0] only, when it is not
+         * also another input of the node) */
+        int own = g->e->be.bwd_fresh[n->op];
         for (int i = 0; i < n->nsrc; i++) {
             struct zt_tensor *s = n->src[i];
-            if (!s || !s->requires_grad || s->grad) continue;
-            s->grad = zt_arena_calloc(g->arena, (size_t)zt_tensor_numel(s) * sizeof(float));
-            if (!s->grad) return g->rc = ZT_ENOMEM;
+            if (!s || !s->requires_grad) continue;
+            if (!s->grad) {
+                s->grad = zt_arena_alloc(g->arena, (size_t)zt_tensor_numel(s) * sizeof(float));
+                if (!s->grad) return g->rc = ZT_ENOMEM;
+                s->grad_fresh = 1;
+            }
+            int alias = 0; /* src[0] also another input: the kernel would add twice */
+            for (int j = 1; i == 0 && j < n->nsrc; j++) alias |= n->src[j] == s;
+            if (s->grad_fresh && (!own || i > 0 || alias)) {
+                memset(s->grad, 0, (size_t)zt_tensor_numel(s) * sizeof(float));
+                s->grad_fresh = 0;
+            }
         }
         if (g->e->profile) {
             prof_add(g->e, ZT_OP_COUNT, 1, t0);
@@ -291,6 +304,8 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
         }
         int rc = g->e->be.bwd[n->op](&k, n);
         if (g->e->profile) prof_add(g->e, n->op, 1, t0);
+        for (int i = 0; i < n->nsrc; i++)
+            if (n->src[i]) n->src[i]->grad_fresh = 0;
         if (rc) {
             zt_adderr("%s backward", zt_op_name(n->op));
             return g->rc = rc;

@@ -49,9 +49,13 @@ static void relu_f(cfp x, fp y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
 }
-static void relu_b(cfp y, cfp dy, fp dx, int64_t n)
+/* backward range functions: acc 1 adds into dx, 0 writes it (fresh grads) */
+static void relu_b(cfp y, cfp dy, fp dx, int64_t n, int acc)
 {
-    for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+    if (acc)
+        for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+    else
+        for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0.0f;
 }
 /* both sides computed, then selected; a branch on random signs is slow, and
  * with -ftrapping-math the compiler will not speculate x * s on its own */
@@ -63,12 +67,18 @@ NO_TRAP static void leaky_f(cfp x, fp y, int64_t n, float s)
         y[i] = a > 0 ? a : b;
     }
 }
-NO_TRAP static void leaky_b(cfp x, cfp dy, fp dx, int64_t n, float s)
+NO_TRAP static void leaky_b(cfp x, cfp dy, fp dx, int64_t n, float s, int acc)
 {
-    for (int64_t i = 0; i < n; i++) {
-        float a = dy[i], b = dy[i] * s;
-        dx[i] += x[i] > 0 ? a : b;
-    }
+    if (acc)
+        for (int64_t i = 0; i < n; i++) {
+            float a = dy[i], b = dy[i] * s;
+            dx[i] += x[i] > 0 ? a : b;
+        }
+    else
+        for (int64_t i = 0; i < n; i++) {
+            float a = dy[i], b = dy[i] * s;
+            dx[i] = x[i] > 0 ? a : b;
+        }
 }
 static void mul_f(cfp a, cfp b, fp y, int64_t n)
 {
@@ -77,6 +87,11 @@ static void mul_f(cfp a, cfp b, fp y, int64_t n)
 static void muladd_f(cfp a, cfp b, fp y, int64_t n) /* y += a * b */
 {
     for (int64_t i = 0; i < n; i++) y[i] += a[i] * b[i];
+}
+static void mul_or_add_f(cfp a, cfp b, fp y, int64_t n, int acc)
+{
+    if (acc) muladd_f(a, b, y, n);
+    else mul_f(a, b, y, n);
 }
 static void axpby_f(cfp a, cfp b, fp y, int64_t n, float al, float be)
 {
@@ -90,9 +105,12 @@ static void affine_f(cfp x, fp y, int64_t n, float a, float b)
 {
     for (int64_t i = 0; i < n; i++) y[i] = a * x[i] + b;
 }
-static void tanh_b(cfp y, cfp dy, fp dx, int64_t n)
+static void tanh_b(cfp y, cfp dy, fp dx, int64_t n, int acc)
 {
-    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+    if (acc)
+        for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+    else
+        for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 static void sigmoid_b(cfp y, cfp dy, fp dx, int64_t n)
 {
@@ -111,7 +129,8 @@ static int relu_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     float *dx = ZT_GRAD(n->src[0]);
     const float *y = n->out->data, *dy = n->out->grad;
-    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { relu_b(y + lo, dy + lo, dx + lo, hi - lo); });
+    int acc = !ZT_FRESH(n->src[0]);
+    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { relu_b(y + lo, dy + lo, dx + lo, hi - lo, acc); });
     return ZT_OK;
 }
 
@@ -127,7 +146,8 @@ static int leaky_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     float *dx = ZT_GRAD(n->src[0]), s = n->f[0];
     const float *x = n->src[0]->data, *dy = n->out->grad;
-    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { leaky_b(x + lo, dy + lo, dx + lo, hi - lo, s); });
+    int acc = !ZT_FRESH(n->src[0]);
+    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { leaky_b(x + lo, dy + lo, dx + lo, hi - lo, s, acc); });
     return ZT_OK;
 }
 
@@ -143,7 +163,8 @@ static int tanh_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     float *dx = ZT_GRAD(n->src[0]);
     const float *y = n->out->data, *dy = n->out->grad;
-    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { tanh_b(y + lo, dy + lo, dx + lo, hi - lo); });
+    int acc = !ZT_FRESH(n->src[0]);
+    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { tanh_b(y + lo, dy + lo, dx + lo, hi - lo, acc); });
     return ZT_OK;
 }
 
@@ -167,7 +188,9 @@ static int dropout_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     float *dx = ZT_GRAD(n->src[0]);
     const float *mul = n->aux, *dy = n->out->grad;
-    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { muladd_f(dy + lo, mul + lo, dx + lo, hi - lo); });
+    int acc = !ZT_FRESH(n->src[0]);
+    if (dx)
+        PAR_RANGE(k, NUMEL(n->out), lo, hi, { mul_or_add_f(dy + lo, mul + lo, dx + lo, hi - lo, acc); });
     return ZT_OK;
 }
 
@@ -379,7 +402,7 @@ static int bce_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
-/* --- convolutions with blocked operands (engines with blocked_layout):
+/* --- convolutions with blocked operands (engines with the blocked layout):
  * conv_blk.c; all-plain calls go to the engine's conv implementation
  * through the reference op kernels --- */
 
@@ -414,13 +437,14 @@ static int gemm_bwd(const struct zt_kctx *k, struct zt_node *n)
     float *dx = ZT_GRAD(x), *dw = ZT_GRAD(w), *db = ZT_GRAD(b);
     float *col = zt_arena_alloc(k->arena, zt_conv_gemm_col_floats(&n->conv) * sizeof(float));
     if (!col) return ZT_ENOMEM;
+    int acc = !ZT_FRESH(x);
     if (dx && x->layout == ZT_LAYOUT_PLAIN) {
-        zt_conv_gemm_bwd_data(k->conv->ctx, &n->conv, n->out->grad, w->data, dx, 1, col);
+        zt_conv_gemm_bwd_data(k->conv->ctx, &n->conv, n->out->grad, w->data, dx, acc, col);
     } else if (dx) {
         float *t = zt_arena_alloc(k->arena, (size_t)NUMEL(x) * sizeof(float));
         if (!t) return ZT_ENOMEM;
         zt_conv_gemm_bwd_data(k->conv->ctx, &n->conv, n->out->grad, w->data, t, 0, col);
-        zt_blk16_from_plain(t, dx, x->shape[0], x->shape[1], x->shape[2] * x->shape[3], 1,
+        zt_blk16_from_plain(t, dx, x->shape[0], x->shape[1], x->shape[2] * x->shape[3], acc,
                             k->nthreads);
     }
     if (dw || db) {
@@ -459,8 +483,11 @@ static int conv_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     struct zt_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2], *y = n->out;
     if (n->i[0] == 1) return gemm_bwd(k, n);
-    if (x->layout == ZT_LAYOUT_PLAIN && y->layout == ZT_LAYOUT_PLAIN)
+    int acc = !ZT_FRESH(x);
+    if (x->layout == ZT_LAYOUT_PLAIN && y->layout == ZT_LAYOUT_PLAIN) {
+        if (!acc) memset(x->grad, 0, (size_t)NUMEL(x) * sizeof(float));
         return zt_ref_conv2d_bwd(k, n);
+    }
     float *dx = ZT_GRAD(x), *dw = ZT_GRAD(w), *db = ZT_GRAD(b);
     const float *dy = y->grad;
     if ((dw || db) && !dw) { /* frozen weight, trainable bias: weight grad to scratch */
@@ -469,9 +496,10 @@ static int conv_bwd(const struct zt_kctx *k, struct zt_node *n)
     }
     int rc = ZT_OK;
     if (dx) {
-        rc = k->blk ? zt_blk_conv_bwd_data(k->blk, &n->conv, x->layout, y->layout, dy, w->data, dx, 1)
+        rc = k->blk ? zt_blk_conv_bwd_data(k->blk, &n->conv, x->layout, y->layout, dy, w->data, dx, acc)
                     : ZT_EINVAL;
         if (rc == ZT_EINVAL) {
+            if (!acc) memset(dx, 0, (size_t)NUMEL(x) * sizeof(float));
             float *dyp = as_plain(k, y, dy);
             float *dxp = zt_arena_calloc(k->arena, (size_t)NUMEL(x) * sizeof(float));
             if (!dyp || !dxp) return ZT_ENOMEM;
@@ -519,11 +547,13 @@ static int bn_fwd(const struct zt_kctx *k, struct zt_node *n)
 static int bn_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t C = n->src[0]->shape[1];
+    int fresh = ZT_FRESH(n->src[0]);
     if (n->src[0]->layout == ZT_LAYOUT_BLOCKED16) {
 #pragma omp parallel for schedule(static) num_threads(k->nthreads)
-        for (int64_t cb = 0; cb < C / 16; cb++) zt_norm_bn_bwd_block16(n, cb);
+        for (int64_t cb = 0; cb < C / 16; cb++) zt_norm_bn_bwd_block16(n, cb, !fresh);
         return ZT_OK;
     }
+    if (fresh) memset(n->src[0]->grad, 0, (size_t)NUMEL(n->src[0]) * sizeof(float));
 #pragma omp parallel for schedule(static) num_threads(k->nthreads)
     for (int64_t c = 0; c < C; c++) zt_norm_bn_bwd_channel(n, c);
     return ZT_OK;
@@ -550,6 +580,15 @@ static int in_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 const struct zt_backend zt_backend_cpu = {
     .name = "cpu",
+    .bwd_fresh = {
+        [ZT_OP_CONV2D] = 1,
+        [ZT_OP_CONV_TRANSPOSE2D] = 1,
+        [ZT_OP_BATCH_NORM] = 1,
+        [ZT_OP_RELU] = 1,
+        [ZT_OP_LEAKY_RELU] = 1,
+        [ZT_OP_TANH] = 1,
+        [ZT_OP_DROPOUT] = 1,
+    },
     .fwd = {
         [ZT_OP_CONV2D] = conv_fwd,
         [ZT_OP_CONV_TRANSPOSE2D] = conv_fwd,

@@ -1,5 +1,5 @@
 /* kernels_layout.c: kernels for the blocked (nChw16c) layout of engines with
- * blocked_layout: to_plain (reference kernels; no other backend needs its
+  * the blocked layout: to_plain (reference kernels; no other backend needs its
  * own) and BatchNorm on nChw16c for the cpu backend, which sums every
  * channel in the same order as the NCHW kernels (kernels_ref_nn.c), so
  * both layouts give bit-identical results. */
@@ -89,7 +89,7 @@ void zt_norm_bn_fwd_block16(struct zt_node *n, int64_t cb)
     }
 }
 
-void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb)
+void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb, int acc)
 {
     const struct zt_tensor *x = n->src[0], *wt = n->src[1];
     float *dx = ZT_GRAD(x), *dw = ZT_GRAD(n->src[1]), *db = ZT_GRAD(n->src[2]);
@@ -125,8 +125,8 @@ void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb)
             for (int l = 0; l < 16; l++) {
                 int64_t o = o0 + j * 16 + l;
                 float xhat = (x->data[o] - mean[l]) * invstd[l];
-                if (batch_stats) dx[o] += gi[l] * (dy[o] - ka[l] - xhat * kb[l]);
-                else dx[o] += gi[l] * dy[o];
+                float v = batch_stats ? gi[l] * (dy[o] - ka[l] - xhat * kb[l]) : gi[l] * dy[o];
+                dx[o] = acc ? dx[o] + v : v;
             }
     }
 }

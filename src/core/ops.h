@@ -78,7 +78,7 @@ struct zt_tensor *zt_concat(struct zt_graph *g, int n, struct zt_tensor *const *
 struct zt_tensor *zt_slice(struct zt_graph *g, struct zt_tensor *x, int dim, int64_t start,
                            int64_t len);
 /* x in NCHW order: x itself when it is already plain, else a converted copy
- * (engines with blocked_layout keep conv/BN/activation outputs in nChw16c,
+ * (engines with the blocked layout keep conv/BN/activation outputs in nChw16c,
  * tensor.h; ops convert their inputs themselves, this is for code that
  * reads ->data). Differentiable. */
 struct zt_tensor *zt_to_plain(struct zt_graph *g, struct zt_tensor *x);

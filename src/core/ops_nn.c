@@ -76,7 +76,7 @@ static struct zt_tensor *conv_common(struct zt_graph *g, int transposed, struct 
                                    3, SRCS(x, w, b));
     if (!n) return NULL;
     n->conv = d;
-    /* blocked_layout engines (kernels_cpu.c): outputs of 16x16 pixels or more
+    /* blocked-layout engines (kernels_cpu.c): outputs of 16x16 pixels or more
      * with 16k channels stay in nChw16c (tensor.h; oneDNN's JIT kernels, no
      * reorders of activations); smaller ones, where reordering the big
      * weights would cost more than the JIT kernels save, run as im2col +

@@ -15,7 +15,7 @@ struct zt_node;
  * BLOCKED16: oneDNN's nChw16c, only for contiguous (N, C, H, W) with C a
  * multiple of 16: element (n, c, h, w) is at
  * (((n * C/16 + c/16) * H + h) * W + w) * 16 + c % 16. Same element count,
- * no padding. Only engines with blocked_layout make such tensors (conv
+ * no padding. Only engines with the blocked layout make such tensors (conv
  * outputs and the ops that pass them on); every other op converts its
  * inputs to PLAIN, and zt_to_plain (ops.h) does it for callers. */
 enum zt_layout { ZT_LAYOUT_PLAIN = 0, ZT_LAYOUT_BLOCKED16 = 1 };
@@ -30,6 +30,8 @@ struct zt_tensor {
     struct zt_node *node;          /* op that produced it; NULL for leaves / untaped outputs */
     const char *name;              /* optional, borrowed (params: the state_dict name) */
     int layout;                    /* enum zt_layout of data (and grad, which matches) */
+    int grad_fresh;                /* engine-internal, during backward: grad is allocated
+                                    * but holds nothing yet (the next kernel writes it) */
 };
 
 /* Number of elements (1 for a scalar). */

@@ -53,10 +53,9 @@ int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint
     zt_rng_seed(&r, seed);
     zt_init_pix2pix(&r, &m->G.params, 0.02f);
     zt_init_pix2pix(&r, &m->D.params, 0.02f);
-    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed,
-                                .blocked_layout = 1};
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed};
     rc = ZT_ENOMEM;
-    if (!(m->eng = zt_engine_new(&eo))) goto fail;
+    if (!(m->eng = zt_engine_new(&eo)) || zt_engine_set_blocked_layout(m->eng, 1)) goto fail;
     if (!(m->gG = zt_graph_new(m->eng, 0, 0)) || !(m->gD = zt_graph_new(m->eng, 0, 0))) goto fail;
     struct zt_adam_opts ao = {c->lr, c->beta1, c->beta2, 1e-8, 0};
     int nt = zt_engine_threads(m->eng);
