@@ -254,3 +254,53 @@ TEST(ops, blocked_batch_norm_bit_identical)
     zt_graph_free(g);
     zt_engine_free(e);
 }
+
+/* Inference passes keep big convolutions' weights reordered between passes;
+ * zt_engine_weights_changed (and any training pass) drops them. */
+TEST(ops, blocked_weight_cache)
+{
+    struct zt_engine *e = engine(1, 2), *ref = engine(0, 1);
+    struct zt_graph *g = zt_graph_new(e, 0, 0), *gr = zt_graph_new(ref, 0, 0);
+    struct zt_rng r;
+    zt_rng_seed(&r, 5);
+    int64_t xs[4] = {1, 16, 34, 34}, ws[4] = {32, 16, 4, 4}, nx = 16 * 34 * 34, nw = 32 * 16 * 16;
+    int64_t ny = 32 * 17 * 17;
+    float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float));
+    float *y[4], *want = malloc(ny * sizeof(float));
+    zt_rng_fill_uniform(&r, x, nx, -1, 1);
+    zt_rng_fill_uniform(&r, w, nw, -0.1f, 0.1f);
+    struct zt_conv_args a = {.stride = {2, 2}, .pad = {1, 1}};
+    for (int pass = 0; pass < 4; pass++) {
+        if (pass == 1 || pass == 2) /* new weights, in place */
+            for (int64_t i = 0; i < nw; i++) w[i] = -w[i] * 0.5f;
+        if (pass == 1) zt_engine_weights_changed(e);
+        if (pass == 2) { /* a training pass drops the cache too */
+            zt_graph_begin(g, ZT_GRAPH_GRAD);
+        }
+        zt_graph_begin(g, 0);
+        struct zt_tensor *xt = zt_graph_input(g, 4, xs, x, 0);
+        struct zt_tensor *wt = zt_graph_wrap(g, 4, ws, w, 0);
+        struct zt_tensor *yt = zt_to_plain(g, zt_conv2d(g, xt, wt, NULL, &a));
+        CHECK_OK(zt_graph_status(g));
+        y[pass] = malloc(ny * sizeof(float));
+        if (yt) memcpy(y[pass], yt->data, ny * sizeof(float));
+        /* the plain engine from scratch */
+        zt_graph_begin(gr, 0);
+        struct zt_tensor *yr = zt_conv2d(gr, zt_graph_input(gr, 4, xs, x, 0),
+                                         zt_graph_wrap(gr, 4, ws, w, 0), NULL, &a);
+        CHECK_OK(zt_graph_status(gr));
+        if (yr) memcpy(want, yr->data, ny * sizeof(float));
+        double d = rel_diff(y[pass], want, ny);
+        CHECK_MSG(d < 1e-5, "pass %d: rel diff %g from a fresh plain engine", pass, d);
+    }
+    CHECK(memcmp(y[0], y[1], ny * sizeof(float))); /* the weights did change */
+    CHECK(!memcmp(y[2], y[3], ny * sizeof(float))); /* pass 3 reused pass 2's cache */
+    for (int i = 0; i < 4; i++) free(y[i]);
+    free(want);
+    free(x);
+    free(w);
+    zt_graph_free(g);
+    zt_graph_free(gr);
+    zt_engine_free(e);
+    zt_engine_free(ref);
+}

@@ -51,6 +51,7 @@ struct zt_kctx {
     struct zt_arena *arena;             /* scratch that lives until the graph resets */
     const struct zt_conv_impl *conv;
     struct zt_blk *blk;                 /* blocked-layout convolutions (conv_blk.c) or NULL */
+    int graph_flags;                    /* the pass's ZT_GRAPH_* flags */
 };
 
 /* conv_blk.c: oneDNN convolutions with x/dx in layout xl and y/dy in layout
@@ -62,8 +63,11 @@ struct zt_kctx {
  * after touching outputs (zt_errmsg). */
 struct zt_blk *zt_blk_new(int nthreads); /* NULL + zt_errmsg on failure */
 void zt_blk_free(struct zt_blk *c);      /* NULL-safe */
+/* cache_w: keep the weights reordered for the next forward call with the
+ * same w pointer, until zt_blk_weights_changed (inference passes only). */
 int zt_blk_conv_fwd(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
-                    const float *x, const float *w, const float *b, float *y);
+                    const float *x, const float *w, const float *b, float *y, int cache_w);
+void zt_blk_weights_changed(struct zt_blk *c); /* NULL-safe */
 int zt_blk_conv_bwd_data(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
                          const float *dy, const float *w, float *dx, int accumulate);
 int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,

@@ -1,7 +1,8 @@
 /* conv_blk.c: convolutions for engines with the blocked layout: oneDNN 2.6's JIT
  * primitives with activations (x, y, dx, dy) passed in the tensor's own
  * layout (nChw16c or NCHW, tensor.h), so consecutive blocked ops need no
- * reorder; weights stay in PyTorch's plain layout (reordered per call). */
+ * reorder; weights stay in PyTorch's plain layout: reordered per call, or
+ * kept reordered between inference passes (zt_blk_weights_changed). */
 #include "backend.h"
 #include "../util/zt.h"
 
@@ -34,6 +35,12 @@ struct entry {
     struct key key;
     struct entry *next;
     int ok;                            /* 0: oneDNN refused the shape */
+    /* forward only: the weights in the primitive's layout, kept between
+     * calls while (wsrc, wver) still match (inference passes) */
+    float *wcache;
+    const void *wsrc;
+    uint64_t wver;
+    size_t wbytes;
     dnnl_primitive_desc_t pd, hint_pd;
     dnnl_primitive_t prim;
     struct arg args[MAX_ARGS];
@@ -44,6 +51,7 @@ struct entry {
 
 struct zt_blk {
     int nthreads;
+    uint64_t wver;                     /* bumped by zt_blk_weights_changed */
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     struct entry *buckets[NBUCKETS];
@@ -81,6 +89,7 @@ static void entry_free(struct entry *e)
     if (e->prim) dnnl_primitive_destroy(e->prim);
     if (e->pd) dnnl_primitive_desc_destroy(e->pd);
     if (e->hint_pd) dnnl_primitive_desc_destroy(e->hint_pd);
+    free(e->wcache);
     free(e);
 }
 
@@ -291,9 +300,35 @@ static struct entry *lookup(struct zt_blk *c, const struct zt_conv_desc *d, int 
 
 /* ZT_OK, or ZT_EINVAL (shape refused / out of memory: nothing written, the
  * caller computes another way), or ZT_EIO after outputs were touched */
-static int run(struct zt_blk *c, struct entry *m, void *const *ptr)
+void zt_blk_weights_changed(struct zt_blk *c)
+{
+    if (c) c->wver++;
+}
+
+/* the forward weights argument (index 1) of m in the weight cache: 1 when
+ * they are already there (skip the reorder), 0 when the reorder must fill
+ * it, -1 when there is no cache (out of memory: use the workspace) */
+static int weight_cache(struct zt_blk *c, struct entry *m, const void *w)
+{
+    struct arg *a = &m->args[1];
+    if (!a->reorder) return -1;
+    if (!m->wcache) {
+        m->wbytes = dnnl_memory_desc_get_size(
+            dnnl_primitive_desc_query_md(m->pd, dnnl_query_exec_arg_md, DNNL_ARG_WEIGHTS));
+        m->wcache = aligned_alloc(64, align64(m->wbytes));
+        if (!m->wcache) return -1;
+        m->wsrc = NULL;
+    }
+    if (m->wsrc == w && m->wver == c->wver) return 1;
+    m->wsrc = w;
+    m->wver = c->wver;
+    return 0;
+}
+
+static int run(struct zt_blk *c, struct entry *m, void *const *ptr, int cache_w)
 {
     if (!m || !m->ok) return ZT_EINVAL;
+    int cached = cache_w ? weight_cache(c, m, ptr[1]) : -1;
     if (m->ws_need > c->ws_size) {
         char *p = aligned_alloc(64, align64(m->ws_need));
         if (!p) return ZT_EINVAL;
@@ -311,7 +346,8 @@ static int run(struct zt_blk *c, struct entry *m, void *const *ptr)
         struct arg *a = &m->args[i];
         st = dnnl_memory_set_data_handle(a->user, ptr[i]);
         if (st == dnnl_success && a->prim != a->user)
-            st = dnnl_memory_set_data_handle(a->prim, c->ws + a->ws_off);
+            st = dnnl_memory_set_data_handle(a->prim, i == 1 && cached >= 0 ? (void *)m->wcache
+                                                                            : c->ws + a->ws_off);
         xa[nx++] = (dnnl_exec_arg_t){a->dnnl_arg, a->prim};
     }
     if (st == dnnl_success && m->scratch) {
@@ -320,13 +356,14 @@ static int run(struct zt_blk *c, struct entry *m, void *const *ptr)
     }
     for (int i = 0; i < m->nargs && st == dnnl_success; i++) {
         struct arg *a = &m->args[i];
-        if (a->output || !a->reorder) continue;
+        if (a->output || !a->reorder || (i == 1 && cached == 1)) continue;
         dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, a->user}, {DNNL_ARG_TO, a->prim}};
         st = dnnl_primitive_execute(a->reorder, c->stream, 2, ra);
     }
     if (st == dnnl_success) st = dnnl_primitive_execute(m->prim, c->stream, nx, xa);
     if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
     int rc = st == dnnl_success ? ZT_OK : ZT_EINVAL;
+    if (rc && cached >= 0) m->wsrc = NULL; /* the cache may be half-written */
     for (int i = 0; i < m->nargs && rc == ZT_OK && st == dnnl_success; i++) {
         struct arg *a = &m->args[i];
         if (!a->output || !a->reorder) continue;
@@ -343,12 +380,12 @@ static int run(struct zt_blk *c, struct entry *m, void *const *ptr)
 }
 
 int zt_blk_conv_fwd(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
-                    const float *x, const float *w, const float *b, float *y)
+                    const float *x, const float *w, const float *b, float *y, int cache_w)
 {
     struct entry *e = lookup(c, d, DIR_FWD, b != NULL, 0, xl, yl);
     void *ptr[4] = {(void *)x, (void *)w, (void *)b, y}; /* as the args: x, w, [b], y */
     if (!b) ptr[2] = y;
-    return run(c, e, ptr);
+    return run(c, e, ptr, cache_w);
 }
 
 int zt_blk_conv_bwd_data(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
@@ -356,7 +393,7 @@ int zt_blk_conv_bwd_data(struct zt_blk *c, const struct zt_conv_desc *d, int xl,
 {
     struct entry *e = lookup(c, d, DIR_BWD_DATA, 0, accumulate != 0, xl, yl);
     void *ptr[3] = {(void *)dy, (void *)w, dx};
-    return run(c, e, ptr);
+    return run(c, e, ptr, 0);
 }
 
 int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int xl, int yl,
@@ -364,5 +401,5 @@ int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int 
 {
     struct entry *e = lookup(c, d, DIR_BWD_WEIGHTS, db != NULL, accumulate != 0, xl, yl);
     void *ptr[4] = {(void *)x, (void *)dy, dw, db};
-    return run(c, e, ptr);
+    return run(c, e, ptr, 0);
 }

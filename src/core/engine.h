@@ -40,6 +40,13 @@ const char *zt_engine_backend_name(const struct zt_engine *e);
  * Takes effect for ops made afterwards. ZT_OK, ZT_ENOMEM, or ZT_EINVAL for
  * the ref backend. */
 int zt_engine_set_blocked_layout(struct zt_engine *e, int on);
+/* With the blocked layout, inference passes (no ZT_GRAPH_GRAD) keep the
+ * weights of their big convolutions reordered for oneDNN from one pass to
+ * the next (keyed by the weight's data pointer), and every training pass
+ * drops them at zt_graph_begin. Call this after changing parameter values
+ * in place between inference passes (loading a checkpoint into a live
+ * model, an optimizer step outside a training pass). */
+void zt_engine_weights_changed(struct zt_engine *e);
 
 /* The engine's RNG (dropout masks); borrowed, e.g. to reseed. */
 struct zt_rng *zt_engine_rng(struct zt_engine *e);

@@ -42,6 +42,8 @@ void zt_graph_free(struct zt_graph *g)
 
 void zt_graph_begin(struct zt_graph *g, int flags)
 {
+    /* weights reordered for inference stay valid across inference passes only */
+    if (flags & ZT_GRAPH_GRAD) zt_blk_weights_changed(g->e->blk);
     zt_arena_reset(g->arena);
     g->tail = NULL;
     g->flags = flags;
@@ -229,6 +231,7 @@ static void kctx_init(struct zt_graph *g, struct zt_kctx *k)
     k->arena = g->arena;
     k->conv = &g->e->conv;
     k->blk = g->e->blk;
+    k->graph_flags = g->flags;
 }
 
 struct zt_tensor *zt_op_run(struct zt_graph *g, struct zt_node *n)

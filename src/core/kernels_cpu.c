@@ -463,8 +463,9 @@ static int conv_fwd(const struct zt_kctx *k, struct zt_node *n)
     if (n->i[0] == 1) return gemm_fwd(k, n);
     if (x->layout == ZT_LAYOUT_PLAIN && y->layout == ZT_LAYOUT_PLAIN)
         return zt_ref_conv2d_fwd(k, n);
+    int infer = !(k->graph_flags & ZT_GRAPH_GRAD);
     int rc = k->blk ? zt_blk_conv_fwd(k->blk, &n->conv, x->layout, y->layout, x->data, w->data,
-                                      b ? b->data : NULL, y->data)
+                                      b ? b->data : NULL, y->data, infer)
                     : ZT_EINVAL;
     if (rc != ZT_EINVAL) return rc;
     /* oneDNN refused the shape: through NCHW copies */

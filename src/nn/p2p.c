@@ -135,6 +135,7 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     set_requires_grad(&m->D.params, 1);
     if (rc) return rc;
     zt_optim_step(m->optG);
+    zt_engine_weights_changed(m->eng); /* for inference passes that follow */
     m->steps++;
     if (out) *out = (struct zt_p2p_losses){lg->data[0], l1->data[0], lr->data[0], lf->data[0]};
     return ZT_OK;
@@ -228,6 +229,7 @@ int zt_p2p_load(struct zt_p2p *m, const char *path, char **meta_json)
     if ((rc = zt_ckpt_load(&m->D.params, &f, "D.", 1, NULL))) goto fail_msg;
     load_optim(m->optG, &m->G.params, "optG", &f, 0);
     load_optim(m->optD, &m->D.params, "optD", &f, 0);
+    zt_engine_weights_changed(m->eng);
     zt_optim_set_steps(m->optG, steps);
     zt_optim_set_steps(m->optD, steps);
     m->steps = steps;
