@@ -128,7 +128,7 @@ $(B)/bench_conv: $(B)/bench/bench_conv.o $(B)/libztyle.a
 bench-conv: $(B)/bench_conv
 	$(B)/bench_conv $(ARGS)
 
-# bench-search: index latency 10k/100k/1M x 256 (exact vs FAISS flat, IVF at 1M),
+# bench-search: index latency 10k/100k/1M x 256 (exact f16/f32 vs FAISS flat and numpy, IVF sweep at 1M),
 # plus whole queries when ARGS="-c CATALOG -q DRAWING.png" (bench/bench_search.c)
 $(B)/bench_search: $(B)/bench/bench_search.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
