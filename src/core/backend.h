@@ -77,6 +77,8 @@ int zt_blk_conv_bwd_weights(struct zt_blk *c, const struct zt_conv_desc *d, int 
 #define ZT_GRAD(t) ((t) && (t)->requires_grad ? (t)->grad : NULL)
 /* For kernels with bwd_fresh: 1 when t's grad must be written, not added to. */
 #define ZT_FRESH(t) ((t) && (t)->requires_grad && (t)->grad_fresh)
+/* ... and for other inputs of such kernels: 1 when t's grad is known zero. */
+#define ZT_ZEROED(t) ((t) && (t)->requires_grad && (t)->grad_fresh == 2)
 
 /* fwd: computes n->out->data (and n->aux state) from the inputs.
  * bwd: adds dL/dsrc into src[i]->grad for every src[i] with a non-NULL grad
@@ -89,9 +91,11 @@ struct zt_backend {
     zt_kernel_fn fwd[ZT_OP_COUNT];
     zt_kernel_fn bwd[ZT_OP_COUNT];
     /* 1: the bwd kernel handles src[0]'s grad when it is fresh
-     * (t->grad_fresh: allocated, uninitialised) itself, writing instead of
-     * adding (or zeroing first); other inputs' fresh grads, and every one
-     * for 0, are zero-filled by the graph before the call */
+     * (t->grad_fresh: allocated, uninitialised, or known zero) itself,
+     * writing instead of adding (or zeroing first), and may write instead of
+     * add into other inputs' known-zero grads (ZT_ZEROED); other inputs'
+     * uninitialised grads, and every one for 0, are zero-filled by the graph
+     * before the call */
     unsigned char bwd_fresh[ZT_OP_COUNT];
 };
 

@@ -296,9 +296,11 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
             }
             int alias = 0; /* src[0] also another input: the kernel would add twice */
             for (int j = 1; i == 0 && j < n->nsrc; j++) alias |= n->src[j] == s;
-            if (s->grad_fresh && (!own || i > 0 || alias)) {
+            if (s->grad_fresh == 1 && (!own || i > 0 || alias)) {
                 memset(s->grad, 0, (size_t)zt_tensor_numel(s) * sizeof(float));
                 s->grad_fresh = 0;
+            } else if (s->grad_fresh == 2 && (!own || alias)) {
+                s->grad_fresh = 0; /* zeros already: adding is writing */
             }
         }
         if (g->e->profile) {

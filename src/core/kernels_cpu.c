@@ -448,11 +448,12 @@ static int gemm_bwd(const struct zt_kctx *k, struct zt_node *n)
                             k->nthreads);
     }
     if (dw || db) {
+        int wacc = !((!dw || ZT_ZEROED(w)) && (!db || ZT_ZEROED(b)));
         if (!dw) {
             dw = zt_arena_calloc(k->arena, (size_t)NUMEL(w) * sizeof(float));
             if (!dw) return ZT_ENOMEM;
         }
-        zt_conv_gemm_bwd_weights(k->conv->ctx, &n->conv, n->aux, n->out->grad, dw, db, 1, col);
+        zt_conv_gemm_bwd_weights(k->conv->ctx, &n->conv, n->aux, n->out->grad, dw, db, wacc, col);
     }
     return ZT_OK;
 }
@@ -491,6 +492,8 @@ static int conv_bwd(const struct zt_kctx *k, struct zt_node *n)
     }
     float *dx = ZT_GRAD(x), *dw = ZT_GRAD(w), *db = ZT_GRAD(b);
     const float *dy = y->grad;
+    /* weight/bias grads the optimizer just zeroed: written, not added to */
+    int wacc = !((!dw || ZT_ZEROED(w)) && (!db || ZT_ZEROED(b)));
     if ((dw || db) && !dw) { /* frozen weight, trainable bias: weight grad to scratch */
         dw = zt_arena_calloc(k->arena, (size_t)NUMEL(w) * sizeof(float));
         if (!dw) return ZT_ENOMEM;
@@ -516,12 +519,12 @@ static int conv_bwd(const struct zt_kctx *k, struct zt_node *n)
     }
     if (dw) {
         rc = k->blk ? zt_blk_conv_bwd_weights(k->blk, &n->conv, x->layout, y->layout, x->data, dy,
-                                              dw, db, 1)
+                                              dw, db, wacc)
                     : ZT_EINVAL;
         if (rc == ZT_EINVAL) {
             float *xp = as_plain(k, x, x->data), *dyp = as_plain(k, y, dy);
             if (!xp || !dyp) return ZT_ENOMEM;
-            k->conv->bwd_weights(k->conv->ctx, &n->conv, xp, dyp, dw, db, 1);
+            k->conv->bwd_weights(k->conv->ctx, &n->conv, xp, dyp, dw, db, wacc);
             rc = ZT_OK;
         }
     }

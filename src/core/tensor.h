@@ -30,8 +30,10 @@ struct zt_tensor {
     struct zt_node *node;          /* op that produced it; NULL for leaves / untaped outputs */
     const char *name;              /* optional, borrowed (params: the state_dict name) */
     int layout;                    /* enum zt_layout of data (and grad, which matches) */
-    int grad_fresh;                /* engine-internal, during backward: grad is allocated
-                                    * but holds nothing yet (the next kernel writes it) */
+    int grad_fresh;                /* engine-internal: 1 during backward, grad is allocated
+                                    * but holds nothing yet (the next kernel writes it);
+                                    * 2 grad is all zeros (the optimizer zeroed it), so
+                                    * the next kernel may write instead of add */
 };
 
 /* Number of elements (1 for a scalar). */

@@ -142,6 +142,7 @@ static void adam_step(struct zt_optim *o)
         struct slot *s = &o->sl[i];
         float *p = s->p->data, *g = s->p->grad, *m = s->s0, *v = s->s1;
         SPLIT(o->nthreads, s->n, lo, hi, { adam_range(p + lo, g + lo, m + lo, v + lo, hi - lo, &k); });
+        s->p->grad_fresh = 2; /* zeroed: the next backward may write instead of add */
     }
 }
 
@@ -166,6 +167,7 @@ static void sgd_step(struct zt_optim *o)
             p[j] = p[j] + (-lr) * d;
             g[j] = 0;
         }
+        s->p->grad_fresh = 2;
     }
 }
 
