@@ -253,38 +253,45 @@ static int affine_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
-/* concat along dim 1: rows (batch items) in parallel */
+/* concat along dim 1: one (batch item, input) block per task; the same
+ * code serves nChw16c, whose per-item data is also channel-major in blocks
+ * of 16 (all inputs blocked, 16k channels each) */
 static int concat_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t N = n->out->shape[0], inner = NUMEL(n->out) / (N * n->out->shape[1]);
-    int64_t row = n->out->shape[1] * inner;
-#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN)
-    for (int64_t i = 0; i < N; i++) {
-        int64_t off = 0;
-        for (int s = 0; s < n->nsrc; s++) {
-            int64_t blk = n->src[s]->shape[1] * inner;
-            memcpy(n->out->data + i * row + off, n->src[s]->data + i * blk, (size_t)blk * sizeof(float));
-            off += blk;
+    int64_t row = n->out->shape[1] * inner, off[ZT_NODE_MAX_SRC + 1] = {0};
+    int S = n->nsrc;
+    for (int s = 0; s < S; s++) off[s + 1] = off[s] + n->src[s]->shape[1] * inner;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN)
+    for (int64_t i = 0; i < N; i++)
+        for (int s = 0; s < S; s++) {
+            int64_t blk = off[s + 1] - off[s];
+            memcpy(n->out->data + i * row + off[s], n->src[s]->data + i * blk,
+                   (size_t)blk * sizeof(float));
         }
-    }
     return ZT_OK;
 }
 
+/* bwd_fresh: src[0]'s grad may be fresh (written, not added to) */
 static int concat_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t N = n->out->shape[0], inner = NUMEL(n->out) / (N * n->out->shape[1]);
-    int64_t row = n->out->shape[1] * inner;
-#pragma omp parallel for schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN)
-    for (int64_t i = 0; i < N; i++) {
-        int64_t off = 0;
-        for (int s = 0; s < n->nsrc; s++) {
-            int64_t blk = n->src[s]->shape[1] * inner;
+    int64_t row = n->out->shape[1] * inner, off[ZT_NODE_MAX_SRC + 1] = {0};
+    int S = n->nsrc, fresh0 = ZT_FRESH(n->src[0]), alias = 0;
+    for (int s = 0; s < S; s++) off[s + 1] = off[s] + n->src[s]->shape[1] * inner;
+    for (int s = 0; s < S; s++) /* concat(a, a): both blocks add into one grad, serially */
+        for (int t = s + 1; t < S; t++) alias |= n->src[s] == n->src[t];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(k->nthreads) if (N * row >= PAR_MIN && !alias)
+    for (int64_t i = 0; i < N; i++)
+        for (int s = 0; s < S; s++) {
+            int64_t blk = off[s + 1] - off[s];
             float *dx = ZT_GRAD(n->src[s]);
-            if (dx)
-                for (int64_t j = 0; j < blk; j++) dx[i * blk + j] += n->out->grad[i * row + off + j];
-            off += blk;
+            const float *g = n->out->grad + i * row + off[s];
+            if (!dx) continue;
+            if (s == 0 && fresh0) memcpy(dx + i * blk, g, (size_t)blk * sizeof(float));
+            else
+                for (int64_t j = 0; j < blk; j++) dx[i * blk + j] += g[j];
         }
-    }
     return ZT_OK;
 }
 
@@ -592,6 +599,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_LEAKY_RELU] = 1,
         [ZT_OP_TANH] = 1,
         [ZT_OP_DROPOUT] = 1,
+        [ZT_OP_CONCAT] = 1,
     },
     .fwd = {
         [ZT_OP_CONV2D] = conv_fwd,
