@@ -28,6 +28,12 @@ static int is_vec(const struct zt_tensor *t, int64_t c)
 
 /* --- convolution --- */
 
+/* blocked-layout engines: convolutions with fewer output pixels than this
+ * run as im2col + sgemm on plain buffers (docs/internals/engine.md) */
+#ifndef ZT_BLK_MIN_PIXELS
+#define ZT_BLK_MIN_PIXELS 256
+#endif
+
 static struct zt_tensor *conv_common(struct zt_graph *g, int transposed, struct zt_tensor *x,
                                      struct zt_tensor *w, struct zt_tensor *b,
                                      const struct zt_conv_args *a)
@@ -82,7 +88,7 @@ static struct zt_tensor *conv_common(struct zt_graph *g, int transposed, struct 
      * weights would cost more than the JIT kernels save, run as im2col +
      * sgemm on plain buffers (i[0] = 1) */
     if (g->e->blocked) {
-        if ((int64_t)d.oh * d.ow < 256) n->i[0] = 1;
+        if ((int64_t)d.oh * d.ow < ZT_BLK_MIN_PIXELS) n->i[0] = 1;
         else if (d.cout % 16 == 0 && d.groups == 1 && !d.oph && !d.opw)
             n->out->layout = ZT_LAYOUT_BLOCKED16;
     }
