@@ -6,7 +6,9 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 #define HAVE_X86 1
 #else
 #define HAVE_X86 0
@@ -197,8 +199,17 @@ FAST static void f32_from_f16_fast(const uint16_t *h, size_t n, float *x)
 
 int zt_scan_fast(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    /* F16C through cpuid (leaf 1, ecx bit 29): clang's builtin does not know
+     * "f16c". cpuid traps to the hypervisor in a VM, so the answer is kept. */
+    static _Atomic int fast = -1;
+    int f = atomic_load_explicit(&fast, memory_order_relaxed);
+    if (f < 0) {
+        unsigned a, b, c, d;
+        f = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+            __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1u);
+        atomic_store_explicit(&fast, f, memory_order_relaxed);
+    }
+    return f;
 }
 #else
 int zt_scan_fast(void) { return 0; }
