@@ -3,12 +3,13 @@
 # or with sudo). `scripts/setup.sh` installs what building, running and
 # testing need; `scripts/setup.sh --dev` adds the tools for golden files,
 # fuzzing and benchmarks (clang, python3-torch, python3-skimage, OpenCV, wrk).
+# libopenblas0-pthread is a runtime need: FAISS (IVF k-means) and Debian's torch
+# reach BLAS through libblas.so.3, whose netlib default is 10-30x slower.
 set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
-  libfaiss-dev xxd curl python3 chromium nodejs npm"
-DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk
-  libopenblas0-pthread"
+  libfaiss-dev libopenblas0-pthread xxd curl python3 chromium nodejs npm"
+DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"
 missing=""

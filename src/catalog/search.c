@@ -85,7 +85,6 @@ int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
             zt_ivf_save(sr->ivf, path); /* best effort, as the exact index */
             zt_clearerr();
         }
-        zt_ivf_set_nprobe(sr->ivf, 16);
     }
     const char *model = o->model;
     if (!model) {
