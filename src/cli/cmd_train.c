@@ -7,6 +7,7 @@
 #include "../data/dataset.h"
 #include "../data/sample.h"
 #include "../data/trainset.h"
+#include "../nn/ckpt.h"
 #include "../nn/optim.h"
 #include "../nn/p2p.h"
 #include "../util/buf.h"
@@ -57,11 +58,13 @@ static void help(void)
            "  --log-every N     steps per log.csv window (default 20)\n"
            "  --seed S          seed of init, order, crops, hints, dropout (default 1)\n"
            "  --resume          continue RUNDIR from ckpt/latest.safetensors\n"
+           "  --init G.safetensors  start the generator from a generator file (e.g. the\n"
+           "                    shipped model) instead of random weights; D starts afresh\n"
            "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n");
 }
 
 struct opts {
-    const char *data, *out, *category;
+    const char *data, *out, *category, *init;
     long size, load, ngf, ndf, batch, epochs, decay, save_every, max_steps, log_every, seed;
     double lr, lambda;
     int norm, dropout, gan, resume, nthreads;
@@ -99,6 +102,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"save-every", required_argument, 0, 'v'}, {"max-steps", required_argument, 0, 'M'},
         {"log-every", required_argument, 0, 'w'},  {"seed", required_argument, 0, 'S'},
         {"resume", no_argument, 0, 'R'},           {"threads", required_argument, 0, 't'},
+        {"init", required_argument, 0, 'I'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     *o = (struct opts){.size = 128, .ngf = 32, .ndf = 64, .batch = 8, .epochs = 50, .decay = 50,
@@ -159,6 +163,7 @@ static int parse(int argc, char **argv, struct opts *o)
             else return cli_usage_error(CMD, "--gan: '%s' is not vanilla or lsgan", optarg);
             break;
         case 'R': o->resume = 1; break;
+        case 'I': o->init = optarg; break;
         case 't':
             if (cli_parse_int(optarg, 1, 1024, &v))
                 return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
@@ -169,6 +174,8 @@ static int parse(int argc, char **argv, struct opts *o)
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!o->data || !o->out) return cli_usage_error(CMD, "--data and --out are required");
+    if (o->init && o->resume)
+        return cli_usage_error(CMD, "--init starts a new run; --resume continues one");
     int div = o->size >= 256 ? 256 : 128;
     if (o->size != 128 && o->size != 256)
         return cli_usage_error(CMD, "--size: %ld; the U-Nets take 128 or 256", o->size);
@@ -304,6 +311,10 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     int start_epoch = 0, start_iter = 0;
+    if (o.init && (rc = zt_ckpt_load_file(o.init, &m.G.params, NULL, 1))) {
+        cli_fail(CMD, "--init: %s", zt_errmsg());
+        goto done;
+    }
     if (o.resume) {
         snprintf(path, sizeof path, "%s/ckpt/latest.safetensors", o.out);
         if ((rc = zt_p2p_load(&m, path, &meta))) {

@@ -80,3 +80,12 @@ expect 1 "$Z" eval --run "$T/nope" --data tests/data/mini
 contains "$T/err" "no checkpoint folder"
 expect 1 "$Z" eval --model "$T/runA/ckpt/latest.safetensors" --data tests/data/mini
 contains "$T/err" "not a Ztyle generator"
+
+# --init: a new run warm-started from a generator file; a mismatched one is refused
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runI" --init "$G" --max-steps 1
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --ngf 4 --out "$T/runJ" --init "$G" --max-steps 1
+contains "$T/err" "shape mismatch"
+# shellcheck disable=SC2086
+expect 2 "$Z" train $TR --out "$T/runA" --init "$G" --resume
