@@ -58,6 +58,9 @@ struct zt_generator *zt_generator_open(const char *path, int nthreads)
     }
     struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = 0};
     g->eng = zt_engine_new(&eo);
+    /* activations stay in oneDNN's blocked layout between convolutions, and
+     * the reordered weights are kept between passes (they never change here) */
+    if (g->eng) zt_engine_set_blocked_layout(g->eng, 1);
     g->graph = g->eng ? zt_graph_new(g->eng, 0, 0) : NULL;
     g->in = malloc(sizeof(float) * (size_t)g->info.g.in_nc * s * s);
     for (int i = 0; i < g->net.params.n; i++)
