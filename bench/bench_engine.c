@@ -6,8 +6,10 @@
  * Besides wall time, *_cpu_s is the median process CPU time (user+sys, all
  * threads) per run: steadier than wall time on a shared machine. --profile 1
  * prints a per-op table (engine profile, wall and CPU ms per run) to stderr.
- * CONFIG: unet_256 (3 in, ngf 64, 256 px) or unet_128 (5 in, ngf 32, 128 px);
- * batch 1; PatchGAN n_layers 3, ndf 64; BN, dropout as the official nets. */
+ * CONFIG: unet_256 (3 in, ngf 64, 256 px), unet_128 (5 in, ngf 32, 128 px) or
+ * ztyle_128 (the shipped model: 9 in, ngf 32, 128 px; training at batch 8);
+ * forward at batch 1; PatchGAN n_layers 3, ndf 64; BN, dropout as the official
+ * nets. */
 #include "../src/core/engine.h"
 #include "../src/core/graph.h"
 #include "../src/core/rng.h"
@@ -101,12 +103,13 @@ struct train_ctx {
     float *a, *b;
     int size;
     uint64_t it;
+    int batch;
 };
 
 static int run_train(void *p)
 {
     struct train_ctx *c = p;
-    return zt_p2p_step(c->m, c->a, c->b, 1, c->size, c->it++, NULL);
+    return zt_p2p_step(c->m, c->a, c->b, c->batch, c->size, c->it++, NULL);
 }
 
 /* The engine's per-op profile over runs calls, to stderr: ms per run. */
@@ -146,9 +149,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--budget")) budget = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--profile")) profile = atoi(argv[i + 1]);
     }
-    int in_nc, nd, ngf, size;
+    int in_nc, nd, ngf, size, batch = 1;
     if (!strcmp(config, "unet_256")) in_nc = 3, nd = 8, ngf = 64, size = 256;
     else if (!strcmp(config, "unet_128")) in_nc = 5, nd = 7, ngf = 32, size = 128;
+    else if (!strcmp(config, "ztyle_128")) in_nc = 9, nd = 7, ngf = 32, size = 128, batch = 8;
     else {
         fprintf(stderr, "unknown config %s\n", config);
         return 2;
@@ -161,7 +165,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "init: %s\n", zt_errmsg());
         return 1;
     }
-    size_t na = (size_t)in_nc * size * size, nb = (size_t)3 * size * size;
+    size_t na = (size_t)batch * in_nc * size * size, nb = (size_t)batch * 3 * size * size;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
     struct zt_rng r;
     zt_rng_seed(&r, 0);
@@ -189,7 +193,7 @@ int main(int argc, char **argv)
                "\"fwd_eval_min_s\": %.6f, \"fwd_train_cpu_s\": %.6f, \"fwd_eval_cpu_s\": %.6f",
                t_train, mn, t_eval, mn2, c_train, c_eval);
     } else {
-        struct train_ctx c = {&m, a, b, size, 0};
+        struct train_ctx c = {.m = &m, .a = a, .b = b, .size = size, .batch = batch};
         if (profile) {
             for (int i = 0; i < warmup; i++) run_train(&c);
             warmup = 0;

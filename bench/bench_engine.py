@@ -13,8 +13,10 @@ sets it for itself (src/cli/main.c), unless the environment sets it; PyTorch run
 environment as it is (its default settings). On the shared 2-core machine the default policy
 (spin, then sleep) made a 2-thread Ztyle training step about 3x slower than passive (workers spin
 against each other and against other processes), active about 1.2x.
-Usage: /usr/bin/python3 bench/bench_engine.py [--configs unet_256,unet_128] [--threads 1,2]
-       [--reps N] [--budget S]"""
+The shipped model's architecture (9 input channels, ngf 32, 128 px; training at batch 8, printed
+as images/s) is --configs ztyle_128: generation latency and training throughput for that issue.
+Usage: /usr/bin/python3 bench/bench_engine.py [--configs unet_256,unet_128,ztyle_128]
+       [--threads 1,2] [--reps N] [--budget S]"""
 import argparse
 import json
 import os
@@ -59,6 +61,8 @@ def main():
     summary = {}
     for config in args.configs.split(","):
         gf_fwd, gf_train, _ = tp.flop_counts(config)
+        batch = tp.TRAIN_BATCH.get(config, 1)  # training batch; forward is per image
+        gf_train *= batch
         rss_z, rss_t = [], []
         for th in [int(t) for t in args.threads.split(",")]:
             zf = ztyle(config, th, "fwd", args)
@@ -72,6 +76,11 @@ def main():
                 print("%-9s %dt %-19s ztyle %8.1f ms (%6.1f GFLOP/s)  torch %8.1f ms (%6.1f GFLOP/s)"
                       "  ratio %.2f" % (config, th, name, z * 1e3, gf / z, t * 1e3, gf / t, z / t),
                       flush=True)
+            if batch > 1:
+                print("%-9s %dt %-19s ztyle %8.1f images/s  torch %8.1f images/s  ratio %.2f" % (
+                    config, th, "training (batch %d)" % batch, batch / zt["train_step_s"],
+                    batch / tt["train_step_s"], tt["train_step_s"] / zt["train_step_s"]),
+                    flush=True)
             print("%-9s %dt %-19s ztyle %8.0f MB  torch %8.0f MB (python+torch alone %.0f MB)"
                   "  ratio %.2f" % (config, th, "peak RSS (train)", zt["maxrss_mb"],
                                      tt["maxrss_mb"], tt.get("import_rss_mb", 0),
@@ -83,6 +92,10 @@ def main():
             summary[pre + "train_ratio_%dt" % th] = round(zt["train_step_s"] / tt["train_step_s"], 3)
             summary[pre + "forward_ms_%dt" % th] = round(zf["fwd_eval_s"] * 1e3, 1)
             summary[pre + "train_ms_%dt" % th] = round(zt["train_step_s"] * 1e3, 1)
+            if batch > 1:
+                summary[pre + "train_images_per_s_%dt" % th] = round(batch / zt["train_step_s"], 2)
+                summary[pre + "torch_train_images_per_s_%dt" % th] = round(
+                    batch / tt["train_step_s"], 2)
             rss_z.append(zt["maxrss_mb"])
             rss_t.append(tt["maxrss_mb"])
         pre = "" if config == "unet_256" else config + "_"

@@ -54,7 +54,12 @@ CONFIGS = {
     # name: (input_nc, output_nc, num_downs, ngf, size, ndf)
     "unet_256": (3, 3, 8, 64, 256, 64),
     "unet_128": (5, 3, 7, 32, 128, 64),
+    # the shipped Ztyle generator: edges + hint RGB + hint mask + 4 category planes
+    "ztyle_128": (9, 3, 7, 32, 128, 64),
 }
+
+# Training batch per config (training throughput of the shipped model at its batch).
+TRAIN_BATCH = {"ztyle_128": 8}
 
 # --- networks (the architecture of the official networks.py, written afresh) ---
 
@@ -248,8 +253,10 @@ def worker(config, threads, mode, warmup, reps, steps, budget):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d, input_nc, output_nc, size = build(config)
-    real_a = torch.rand(1, input_nc, size, size) * 2 - 1
-    real_b = torch.rand(1, output_nc, size, size) * 2 - 1
+    # forward latency is per image (batch 1); training uses the config's batch
+    b = TRAIN_BATCH.get(config, 1) if mode == "train" else 1
+    real_a = torch.rand(b, input_nc, size, size) * 2 - 1
+    real_b = torch.rand(b, output_nc, size, size) * 2 - 1
     res = {}
     if mode == "fwd":
         g.train()
