@@ -19,6 +19,7 @@
 #include "features.h"
 #include "index.h"
 #include "product.h"
+#include "../nn/generator.h"
 
 struct zt_generator;
 struct zt_image;
@@ -26,7 +27,7 @@ struct zt_store;
 struct zt_searcher;
 
 /* Generator file used when none is named and it exists. */
-#define ZT_SEARCH_MODEL_DEFAULT "models/generator.safetensors"
+#define ZT_SEARCH_MODEL_DEFAULT ZT_MODEL_DEFAULT
 
 /* Fusion weights per signal (enum zt_signal); only the signals a query has
  * count, and the used weights are renormalised to sum 1. */

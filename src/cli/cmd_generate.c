@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 
 #define CMD "generate"
-#define DEFAULT_MODEL "models/ztyle-p2p-128.safetensors"
 
 static void help(void)
 {
@@ -32,7 +31,7 @@ static void help(void)
            "*.png of DIR except *.hints.png is a drawing, with NAME.hints.png as its hints\n"
            "layer when present; outputs are OUTDIR/NAME.png.\n\n"
            "options:\n"
-           "  --model M      generator file (default $ZTYLE_MODEL, else " DEFAULT_MODEL ")\n"
+           "  --model M      generator file (default $ZTYLE_MODEL, else " ZT_MODEL_DEFAULT ")\n"
            "  --category C   top, pants, skirt, hat or auto (default auto)\n"
            "  --official     the official pix2pix test-time behaviour: batch statistics and\n"
            "                 dropout on (default: inference mode, running statistics)\n"
@@ -94,7 +93,7 @@ int cmd_generate(int argc, char **argv)
     };
     const char *model = getenv("ZTYLE_MODEL"), *category = NULL, *sketch = NULL, *hints = NULL,
                *threads = NULL;
-    if (!model || !*model) model = DEFAULT_MODEL;
+    if (!model || !*model) model = ZT_MODEL_DEFAULT;
     enum zt_gen_mode mode = ZT_GEN_EVAL;
     long seed = 1, v;
     optind = 1;

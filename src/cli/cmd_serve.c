@@ -22,7 +22,6 @@
 #define CMD "serve"
 #define DEMO_CATALOG "ztyle-demo/catalog.db"
 #define DEMO_DATASET "../shared/datasets/clothing-small"
-#define SHIPPED_MODEL "models/ztyle-p2p-128.safetensors"
 
 static void help(void)
 {
@@ -38,8 +37,8 @@ static void help(void)
            "  --catalog URL     SQLite file or postgres://... built by `ztyle ingest`\n"
            "  --dataset DIR     demo dataset folder (train/ and validation/ inside)\n"
            "  --model FILE      generator file (default: $ZTYLE_MODEL, else\n"
-           "                    " SHIPPED_MODEL " or " ZT_SEARCH_MODEL_DEFAULT "\n"
-           "                    when present); --model none: no generator\n"
+           "                    " ZT_MODEL_DEFAULT " when present);\n"
+           "                    --model none: no generator\n"
            "  --shops FILE      shop link templates (default: the built-in config/shops.json)\n"
            "  --workers N       compute workers for generate/search (default: cores)\n"
            "  --io-threads N    HTTP threads (default 2)\n"
@@ -132,8 +131,7 @@ static const char *pick_model(const char *flag)
     if (flag) return !strcmp(flag, "none") ? "" : flag;
     const char *env = getenv("ZTYLE_MODEL");
     if (env && *env) return env;
-    if (zt_file_exists(SHIPPED_MODEL)) return SHIPPED_MODEL;
-    if (zt_file_exists(ZT_SEARCH_MODEL_DEFAULT)) return ZT_SEARCH_MODEL_DEFAULT;
+    if (zt_file_exists(ZT_MODEL_DEFAULT)) return ZT_MODEL_DEFAULT;
     return "";
 }
 
@@ -192,9 +190,9 @@ int cmd_serve(int argc, char **argv)
     if (delay && cli_parse_int(delay, 0, 60000, &v) == 0) so.test_delay_ms = (int)v;
     so.model = pick_model(model);
     if (!*so.model)
-        fprintf(stderr, "ztyle serve: no generator model (looked for $ZTYLE_MODEL, %s, %s): "
+        fprintf(stderr, "ztyle serve: no generator model (looked for $ZTYLE_MODEL, %s): "
                         "previews are off and search uses the drawing alone\n",
-                SHIPPED_MODEL, ZT_SEARCH_MODEL_DEFAULT);
+                ZT_MODEL_DEFAULT);
     /* the signals are taken by sigwait below; threads started from here on
      * inherit the mask, so none of them is interrupted */
     sigset_t set;

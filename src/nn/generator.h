@@ -11,6 +11,9 @@ struct zt_image;
 
 struct zt_generator;
 
+/* The shipped default model (relative to the working directory). */
+#define ZT_MODEL_DEFAULT "models/ztyle-p2p-128.safetensors"
+
 enum zt_gen_mode {
     ZT_GEN_EVAL = 0,     /* running BN statistics, no dropout (default) */
     ZT_GEN_OFFICIAL = 1, /* the official test.py: batch statistics, dropout on */
