@@ -15,33 +15,18 @@ upstream gradient, <c>.grad<i> dL/d in<i> for inputs that require grad,
 <c>.after<i> inputs mutated by the op (BatchNorm running stats / counter).
 optim.safetensors: adam.* / adamw0.* / sgd.* parameter traces (see below).
 """
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from st_write import save  # noqa: E402
+
 torch.manual_seed(20240601)
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "ops")
-
-
-def save(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        b = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def init(kind, shape, prev):

@@ -19,35 +19,20 @@ tests/data/pix2pix/:
                              losses, gradients "gradG:"/"gradD:" + key, updated weights
                              "G1:"/"D1:" + key
 Regenerate: /usr/bin/python3 scripts/gen_pix2pix_golden.py   (Debian's python3-torch 1.13)"""
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from st_write import save  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "bench"))
 from torch_pix2pix import NLayerDiscriminator, UnetGenerator, init_weights  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "tests", "data", "pix2pix")
-
-
-def save(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        b = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 class MaskDropout(nn.Module):
