@@ -1,6 +1,8 @@
 /* test_pairs.c: training-pair planes, their file forms and determinism. */
 #include "test.h"
 #include "../src/data/pairs.h"
+#include "../src/data/trainset.h"
+#include "../src/util/buf.h"
 #include "../src/util/zt.h"
 
 #include <string.h>
@@ -97,4 +99,79 @@ TEST(pairs, bad_inputs)
     CHECK_OK(zt_image_new(&im, 40, 40, 3));
     CHECK_RC(zt_pair_from_image(&im, &o, 1, &p), ZT_EINVAL);
     zt_image_free(&im);
+}
+
+/* A pairs folder written by hand: one pair whose planes are known. */
+TEST(pairs, trainset_from_pairs_output)
+{
+    char dir[4096], p[4200];
+    snprintf(dir, sizeof dir, "%s/pairsdir", zt_test_tmpdir());
+    snprintf(p, sizeof p, "%s/train", dir);
+    CHECK_OK(zt_mkdirs(p));
+    snprintf(p, sizeof p, "%s/hints/train", dir);
+    CHECK_OK(zt_mkdirs(p));
+    const int S = 64;
+    struct zt_image ab, hl;
+    CHECK_OK(zt_image_new(&ab, 2 * S, S, 3));
+    CHECK_OK(zt_image_new(&hl, S, S, 4));
+    uint8_t white[3] = {255, 255, 255};
+    zt_image_fill(&ab, white);
+    for (int y = 0; y < S; y++) {
+        memset(zt_image_at(&ab, 20, y), 0, 3);               /* a vertical line in A */
+        uint8_t *b = zt_image_at(&ab, S + y % S, y);
+        b[0] = 200, b[1] = 10, b[2] = 10;                     /* something in B */
+    }
+    for (int y = 30; y < 34; y++)
+        for (int x = 40; x < 44; x++) {
+            uint8_t *h = zt_image_at(&hl, x, y), *a = zt_image_at(&ab, x, y);
+            h[0] = 10, h[1] = 20, h[2] = 200, h[3] = 255;
+            a[0] = 10, a[1] = 20, a[2] = 200;
+        }
+    snprintf(p, sizeof p, "%s/train/x1.png", dir);
+    CHECK_OK(zt_image_save(&ab, p));
+    snprintf(p, sizeof p, "%s/hints/train/x1.png", dir);
+    CHECK_OK(zt_image_save(&hl, p));
+    const char *man = "{\"id\":\"x1\",\"split\":\"train\",\"category\":\"pants\",\"class\":\"pants\","
+                      "\"file\":\"train/x1.png\",\"hints_file\":\"hints/train/x1.png\"}\n"
+                      "{\"id\":\"x2\",\"split\":\"val\",\"category\":\"pants\",\"class\":\"pants\","
+                      "\"file\":\"val/x2.png\",\"hints_file\":\"hints/val/x2.png\"}\n";
+    snprintf(p, sizeof p, "%s/manifest.jsonl", dir);
+    CHECK_OK(zt_file_write_atomic(p, man, strlen(man)));
+    snprintf(p, sizeof p, "%s/pairs.json", dir);
+    CHECK_OK(zt_file_write_atomic(p, "{}", 2));
+    CHECK(zt_trainset_is_pairs_dir(dir));
+
+    struct zt_catmap map;
+    CHECK_OK(zt_catmap_default(&map));
+    struct zt_trainset ts;
+    int skipped = -1;
+    CHECK_OK(zt_trainset_build_pairs(dir, ZT_SPLIT_TRAIN, &map, S, S, &ts, &skipped));
+    CHECK_EQ_INT(ts.n, 1);
+    CHECK_EQ_INT(skipped, 0);
+    if (ts.n == 1) {
+        struct zt_train_item *it = &ts.it[0];
+        CHECK_EQ_INT(it->category, 1);
+        CHECK(zt_image_at(&it->edges, 20, 5)[0] == 0 && zt_image_at(&it->edges, 21, 5)[0] == 255);
+        CHECK(zt_image_at(&it->edges, 41, 31)[0] == 255); /* under the hint: no line */
+        CHECK(zt_image_at(&it->hint_mask, 41, 31)[0] == 255 && zt_image_at(&it->hint_mask, 10, 10)[0] == 0);
+        CHECK(zt_image_at(&it->hint_rgb, 41, 31)[2] == 200);
+        CHECK(memcmp(zt_image_at(&it->photo, 7, 7), zt_image_at(&ab, S + 7, 7), 3) == 0);
+        /* a batch without augmentation carries the fixed hints into the input planes */
+        float A[5 * 64 * 64], B[3 * 64 * 64];
+        int idx = 0;
+        struct zt_batch_opts bo = {0};
+        CHECK_OK(zt_trainset_batch(&ts, &idx, 1, 1, &bo, A, B));
+        CHECK(A[4 * S * S + 31 * S + 41] == 1.0f && A[4 * S * S + 10 * S + 10] == 0.0f);
+        CHECK(A[20] == -1.0f && A[21] == 1.0f);
+    }
+    /* the val entry points at missing files: skipped with a warning, not fatal */
+    struct zt_trainset tv;
+    CHECK_RC(zt_trainset_build_pairs(dir, ZT_SPLIT_VAL, &map, S, S, &tv, &skipped), ZT_ENOTFOUND);
+    CHECK_EQ_INT(skipped, 1);
+    CHECK_OK(zt_trainset_keep_category(&ts, 1));
+    CHECK_RC(zt_trainset_keep_category(&ts, 0), ZT_ENOTFOUND);
+    zt_trainset_deinit(&ts);
+    zt_catmap_deinit(&map);
+    zt_image_free(&ab);
+    zt_image_free(&hl);
 }

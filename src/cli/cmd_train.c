@@ -35,7 +35,8 @@ static void help(void)
            "photos of SRC (a folder tree <class>/<image> with train/ and validation/, or a\n"
            "CSV path,category[,split]). Edge maps are made once per photo; colour hints are\n"
            "simulated anew for every batch; augmentation: random crop from the load size\n"
-           "and horizontal flip. RUNDIR gets run.json (settings), log.csv (losses per\n"
+           "and horizontal flip. SRC may also be a `ztyle pairs` output folder: then its\n"
+           "drawings, photos and (fixed) hints are used as written. RUNDIR gets run.json (settings), log.csv (losses per\n"
            "window), ckpt/latest.safetensors (training state, written every --save-every\n"
            "epochs and on Ctrl-C / SIGTERM) and ckpt/gen_epoch_NNN.safetensors (generator\n"
            "files for `ztyle eval` / `ztyle generate`).\n\n"
@@ -247,7 +248,16 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(CMD, "--category: '%s' is not one of top, pants, skirt, hat",
                                o.category);
     }
-    if ((rc = zt_dataset_open(o.data, &map, 10, &ds))) {
+    int from_pairs = zt_trainset_is_pairs_dir(o.data);
+    if (from_pairs) {
+        /* the pairs' own edge method is what the drawings were made with */
+        char pj[4096];
+        snprintf(pj, sizeof pj, "%s/pairs.json", o.data);
+        json_t *pjs = json_load_file(pj, 0, NULL);
+        const char *pm = json_string_value(json_object_get(pjs, "method"));
+        if (pm) zt_edge_method_parse(pm, &o.method);
+        json_decref(pjs);
+    } else if ((rc = zt_dataset_open(o.data, &map, 10, &ds))) {
         cli_fail(CMD, "%s", zt_errmsg());
         goto done;
     }
@@ -335,15 +345,23 @@ int cmd_train(int argc, char **argv)
     }
 
     int skipped = 0;
-    fprintf(stderr, "train: preparing %s at %ld px (%s edges)\n", o.data, o.load,
-            zt_edge_method_name(o.method));
-    int64_t nprep = 0;
-    for (int i = 0; i < ds.n; i++) nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
-    prog = zt_progress_new("prepare", nprep, stderr, 0);
-    rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o.load, (int)o.size, o.method,
-                           o.nthreads, prog, &ts, &skipped);
-    zt_progress_free(prog);
-    prog = NULL;
+    fprintf(stderr, "train: preparing %s at %ld px (%s edges%s)\n", o.data, o.load,
+            zt_edge_method_name(o.method), from_pairs ? ", fixed hints of the pairs" : "");
+    if (from_pairs) {
+        rc = zt_trainset_build_pairs(o.data, ZT_SPLIT_TRAIN, &map, (int)o.load, (int)o.size, &ts,
+                                     &skipped);
+        if (!rc && only >= 0) /* a per-category model sees only its category */
+            rc = zt_trainset_keep_category(&ts, only);
+    } else {
+        int64_t nprep = 0;
+        for (int i = 0; i < ds.n; i++)
+            nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
+        prog = zt_progress_new("prepare", nprep, stderr, 0);
+        rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o.load, (int)o.size, o.method,
+                               o.nthreads, prog, &ts, &skipped);
+        zt_progress_free(prog);
+        prog = NULL;
+    }
     if (rc) {
         cli_fail(CMD, "%s", zt_errmsg());
         goto done;

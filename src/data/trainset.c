@@ -2,11 +2,13 @@
 #include "trainset.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
+#include "../util/buf.h"
 #include "../util/hash.h"
 #include "../util/zt.h"
 #include "pairs.h"
 #include "sample.h"
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,8 @@ static void item_free(struct zt_train_item *it)
     zt_image_free(&it->photo);
     zt_image_free(&it->edges);
     zt_image_free(&it->mask);
+    zt_image_free(&it->hint_rgb);
+    zt_image_free(&it->hint_mask);
     free(it->id);
     free(it->path);
     memset(it, 0, sizeof *it);
@@ -136,15 +140,22 @@ int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint6
             flip = (int)(zt_mix64(r ^ 3) & 1);
         }
         struct zt_image ph = {0}, ed = {0}, mk = {0}, hr = {0}, hm = {0};
+        int fixed = it->hint_mask.px != NULL;
         rc = zt_image_crop(&it->photo, ox, oy, s, s, &ph);
         if (!rc) rc = zt_image_crop(&it->edges, ox, oy, s, s, &ed);
         if (!rc) rc = zt_image_crop(&it->mask, ox, oy, s, s, &mk);
+        if (!rc && fixed && !o->no_hints) {
+            rc = zt_image_crop(&it->hint_rgb, ox, oy, s, s, &hr);
+            if (!rc) rc = zt_image_crop(&it->hint_mask, ox, oy, s, s, &hm);
+        }
         if (!rc && flip) {
             zt_image_flip_h(&ph);
             zt_image_flip_h(&ed);
             zt_image_flip_h(&mk);
+            if (hr.px) zt_image_flip_h(&hr);
+            if (hm.px) zt_image_flip_h(&hm);
         }
-        if (!rc) {
+        if (!rc && !hm.px) {
             if (o->no_hints) {
                 rc = zt_image_new(&hr, s, s, 3);
                 if (!rc) rc = zt_image_new(&hm, s, s, 1);
@@ -163,4 +174,179 @@ int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint6
         zt_image_free(&hm);
     }
     return rc;
+}
+
+int zt_trainset_keep_category(struct zt_trainset *ts, int cat)
+{
+    int w = 0;
+    for (int i = 0; i < ts->n; i++) {
+        if (ts->it[i].category == cat) ts->it[w++] = ts->it[i];
+        else item_free(&ts->it[i]);
+    }
+    ts->n = w;
+    if (w == 0) {
+        zt_seterr("no images of the chosen category");
+        return ZT_ENOTFOUND;
+    }
+    return ZT_OK;
+}
+
+/* --- training from `ztyle pairs` output --- */
+
+int zt_trainset_is_pairs_dir(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/pairs.json", dir);
+    if (!zt_file_exists(p)) return 0;
+    snprintf(p, sizeof p, "%s/manifest.jsonl", dir);
+    return zt_file_exists(p);
+}
+
+/* Resizes im to load x load (nothing when it already is) into *out. */
+static int to_load(const struct zt_image *im, int load, struct zt_image *out)
+{
+    if (im->w == load && im->h == load) return zt_image_clone(im, out);
+    return zt_image_resize(im, load, load, out);
+}
+
+/* One manifest entry -> a training item with fixed hints. */
+static int pair_item(const char *dir, const char *file, const char *hints_file, int load,
+                     struct zt_train_item *it)
+{
+    struct zt_image_limits lim = ZT_IMAGE_LIMITS_DEFAULT;
+    struct zt_image ab = {0}, a = {0}, b = {0}, hl = {0}, e = {0}, hr = {0}, hm = {0};
+    char p[8400];
+    snprintf(p, sizeof p, "%s/%s", dir, file);
+    int rc = zt_image_load(p, 3, &lim, &ab);
+    if (!rc && ab.w != 2 * ab.h) {
+        zt_seterr("%s: %dx%d is not an A|B pair (width = 2 x height)", p, ab.w, ab.h);
+        rc = ZT_EFORMAT;
+    }
+    snprintf(p, sizeof p, "%s/%s", dir, hints_file);
+    if (!rc) rc = zt_image_load(p, 4, &lim, &hl);
+    int s = ab.h;
+    if (!rc && (hl.w != s || hl.h != s)) {
+        zt_seterr("%s: hint layer is %dx%d, the pair %dx%d", p, hl.w, hl.h, s, s);
+        rc = ZT_EFORMAT;
+    }
+    if (!rc) rc = zt_image_crop(&ab, 0, 0, s, s, &a);
+    if (!rc) rc = zt_image_crop(&ab, s, 0, s, s, &b);
+    if (!rc) rc = zt_image_new(&e, s, s, 1);
+    if (!rc) rc = zt_image_new(&hr, s, s, 3);
+    if (!rc) rc = zt_image_new(&hm, s, s, 1);
+    if (!rc) {
+        for (size_t i = 0; i < (size_t)s * s; i++) {
+            const uint8_t *ap = a.px + 3 * i, *hp = hl.px + 4 * i;
+            int hinted = hp[3] >= 128;
+            /* under a hint the drawing shows the hint: no line is known there */
+            e.px[i] = !hinted && (ap[0] + ap[1] + ap[2]) < 3 * 128 ? 0 : 255;
+            if (hinted) {
+                memcpy(hr.px + 3 * i, hp, 3);
+                hm.px[i] = 255;
+            }
+        }
+    }
+    if (!rc) rc = to_load(&b, load, &it->photo);
+    if (!rc) rc = to_load(&e, load, &it->edges);
+    if (!rc) rc = to_load(&hr, load, &it->hint_rgb);
+    if (!rc) rc = to_load(&hm, load, &it->hint_mask);
+    if (!rc) rc = zt_image_new(&it->mask, load, load, 1);
+    if (!rc) {
+        /* resampling greys the binary planes: make them binary again */
+        size_t n = (size_t)load * load;
+        for (size_t i = 0; i < n; i++) {
+            it->edges.px[i] = it->edges.px[i] < 192 ? 0 : 255;
+            it->hint_mask.px[i] = it->hint_mask.px[i] >= 128 ? 255 : 0;
+            it->mask.px[i] = 255;
+        }
+    }
+    zt_image_free(&ab);
+    zt_image_free(&a);
+    zt_image_free(&b);
+    zt_image_free(&hl);
+    zt_image_free(&e);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    return rc;
+}
+
+int zt_trainset_build_pairs(const char *dir, int split, const struct zt_catmap *map, int load,
+                            int crop, struct zt_trainset *out, int *skipped)
+{
+    if (crop > load || crop < 32) {
+        zt_seterr("trainset: crop %d must be in 32..load (%d)", crop, load);
+        return ZT_EINVAL;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        zt_seterr("%s: cannot open", path);
+        return ZT_ENOTFOUND;
+    }
+    struct zt_trainset ts = {.load = load, .crop = crop, .ncat = map->ncat};
+    zt_hint_params_default(&ts.hint);
+    int cap = 0, nskip = 0, rc = ZT_OK;
+    long lineno = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    const char *want = split == ZT_SPLIT_VAL ? "val" : "train";
+    while (getline(&line, &lcap, f) > 0) {
+        lineno++;
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        const char *id = NULL, *sp = NULL, *cat = NULL, *file = NULL, *hints = NULL;
+        if (!o || json_unpack(o, "{s:s, s:s, s?s, s:s, s:s}", "id", &id, "split", &sp,
+                              "category", &cat, "file", &file, "hints_file", &hints)) {
+            zt_seterr("%s:%ld: not a pairs manifest entry", path, lineno);
+            json_decref(o);
+            rc = ZT_EFORMAT;
+            break;
+        }
+        int c = cat ? zt_catmap_category(map, cat) : -1;
+        if (strcmp(sp, want) || c < 0) {
+            json_decref(o);
+            continue;
+        }
+        if (ts.n == cap) {
+            int nc = cap ? 2 * cap : 256;
+            struct zt_train_item *v = realloc(ts.it, (size_t)nc * sizeof *v);
+            if (!v) {
+                json_decref(o);
+                rc = ZT_ENOMEM;
+                break;
+            }
+            ts.it = v;
+            cap = nc;
+        }
+        struct zt_train_item *it = &ts.it[ts.n];
+        memset(it, 0, sizeof *it);
+        if (pair_item(dir, file, hints, load, it)) {
+            fprintf(stderr, "ztyle: warning: skipping %s: %s\n", id, zt_errmsg());
+            item_free(it);
+            nskip++;
+        } else {
+            it->category = c;
+            it->id = strdup(id);
+            snprintf(path, sizeof path, "%s/%s", dir, file);
+            it->path = strdup(path);
+            ts.n++;
+            if (!it->id || !it->path) rc = ZT_ENOMEM;
+        }
+        json_decref(o);
+        if (rc) break;
+    }
+    free(line);
+    fclose(f);
+    if (skipped) *skipped = nskip;
+    if (!rc && ts.n == 0) {
+        zt_seterr("%s: no %s pairs of the mapped categories", dir, want);
+        rc = ZT_ENOTFOUND;
+    }
+    if (rc) {
+        zt_trainset_deinit(&ts);
+        return rc;
+    }
+    *out = ts;
+    return ZT_OK;
 }

@@ -17,6 +17,9 @@ struct zt_progress;
 
 struct zt_train_item {
     struct zt_image photo, edges, mask; /* load x load; 3, 1, 1 channels */
+    /* fixed hints (from `ztyle pairs` output): load x load, 3 and 1 channels;
+     * empty when hints are simulated per batch */
+    struct zt_image hint_rgb, hint_mask;
     int category;
     char *id;   /* owned */
     char *path; /* owned: source photo */
@@ -37,6 +40,19 @@ struct zt_trainset {
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
                       enum zt_edge_method method, int nthreads, struct zt_progress *prog,
                       struct zt_trainset *out, int *skipped);
+/* The same from a `ztyle pairs` output folder (pairs.json, manifest.jsonl,
+ * <split>/<id>.png = drawing | photo, hints/<split>/<id>.png = RGBA hint
+ * layer): the photo is the B half, the edges the A half's dark pixels
+ * outside hints, the hints the layer's; all resized to load. Hints stay
+ * fixed (as written), the augmentation still applies. Entries whose
+ * category is not in map are skipped. */
+int zt_trainset_build_pairs(const char *dir, int split, const struct zt_catmap *map, int load,
+                            int crop, struct zt_trainset *out, int *skipped);
+/* Drops every item not of category cat (freeing them). ZT_ENOTFOUND when
+ * none is left. */
+int zt_trainset_keep_category(struct zt_trainset *ts, int cat);
+/* True when dir looks like `ztyle pairs` output. */
+int zt_trainset_is_pairs_dir(const char *dir);
 void zt_trainset_deinit(struct zt_trainset *ts); /* NULL-safe */
 
 struct zt_batch_opts {

@@ -89,3 +89,11 @@ expect 1 "$Z" train $TR --ngf 4 --out "$T/runJ" --init "$G" --max-steps 1
 contains "$T/err" "shape mismatch"
 # shellcheck disable=SC2086
 expect 2 "$Z" train $TR --out "$T/runA" --init "$G" --resume
+
+# training from `ztyle pairs` output (fixed hints, the pairs' edge method)
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs128" --size 128 --method canny
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --data "$T/pairs128" --out "$T/runP" --epochs 1 --epochs-decay 0
+contains "$T/err" "fixed hints of the pairs"
+[ -f "$T/runP/ckpt/gen_epoch_001.safetensors" ] && ok || bad "train from pairs: no generator file"
+contains "$T/runP/run.json" '"edge_method": "canny"'
