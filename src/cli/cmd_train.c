@@ -37,7 +37,7 @@ static void help(void)
            "simulated anew for every batch; augmentation: random crop from the load size\n"
            "and horizontal flip. SRC may also be a `ztyle pairs` output folder: then its\n"
            "drawings, photos and (fixed) hints are used as written.\n"
-           " RUNDIR gets run.json (settings), log.csv (losses per\n"
+           "RUNDIR gets run.json (settings), log.csv (losses per\n"
            "window), ckpt/latest.safetensors (training state, written every --save-every\n"
            "epochs and on Ctrl-C / SIGTERM) and ckpt/gen_epoch_NNN.safetensors (generator\n"
            "files for `ztyle eval` / `ztyle generate`).\n\n"
