@@ -22,13 +22,14 @@
 
 void zt_search_weights_default(struct zt_search_weights *w)
 {
-    /* tuned with `ztyle eval-search --split train --stride 4 --tune`
-     * (docs/internals/search.md); appearance is untuned until a generator
-     * ships */
+    /* tuned on train-split queries (docs/internals/search.md): shape, colour
+     * and the category vote with `eval-search --split train --tune`;
+     * appearance with the first trained generator (0.1: as good as no
+     * appearance with hints, better without; 0.5 cost R@1 0.13) */
     w->w[ZT_SIG_SHAPE] = 1.0f;
     w->w[ZT_SIG_COLOR] = 0.1f;
-    w->w[ZT_SIG_APP] = 0.5f;
-    w->category = 0.2f;
+    w->w[ZT_SIG_APP] = 0.1f;
+    w->category = 0.3f;
     w->temp = 0.01f;
 }
 

@@ -45,7 +45,7 @@ struct zt_search_weights {
 /* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)). */
 #define ZT_SEARCH_POOL 256
 /* The documented defaults (docs/internals/search.md, tuned on the train
- * split): shape 1, colour 0.1, appearance 0.5, category 0.2, temp 0.01. */
+ * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
 /* Vote share per category (ZT_CATEGORY_COUNT floats, summing to 1 unless
  * n is 0) of the first min(n, ZT_SEARCH_KNN) hits (best first), weighted
