@@ -6,6 +6,8 @@ pytorch-CycleGAN-and-pix2pix networks.py) small enough for unit tests, with a fi
 random init and randomised BatchNorm running statistics, and saves to
 tests/data/pix2pix/:
   keys_unet256.txt, keys_unet128.txt, keys_patchgan.txt   official state_dict keys in order
+  unet_small_converted.safetensors  the same U-Net saved as an official .pth checkpoint and
+                             converted by tools/convert_pix2pix.py (a Ztyle generator file)
   unet_small.safetensors     weights ("w:" + key), input "x", outputs "y_eval" (model.eval())
                              and "y_train" (train-mode BN, dropout driven by the saved masks
                              "mask:" + dropout module name), and the running stats after the
@@ -20,6 +22,7 @@ tests/data/pix2pix/:
                              "G1:"/"D1:" + key
 Regenerate: /usr/bin/python3 scripts/gen_pix2pix_golden.py   (Debian's python3-torch 1.13)"""
 import os
+import subprocess
 import sys
 
 import torch
@@ -86,6 +89,10 @@ def main():
                 setattr(mod, idx, MaskDropout(full, gen))
     x = torch.randn(2, 5, 64, 64, generator=gen)
     t = state(g, "w:")
+    # the same network as an official checkpoint saves it (before any forward pass updates
+    # the BN statistics), converted below by tools/convert_pix2pix.py
+    pth = os.path.join(OUT, "unet_small.pth")
+    torch.save({k: v.clone() for k, v in g.state_dict().items()}, pth)
     t["x"] = x
     g.eval()
     with torch.no_grad():
@@ -98,6 +105,10 @@ def main():
             t["mask:" + m.name] = m.mask
     t.update(state(g, "after:", True))
     save(os.path.join(OUT, "unet_small.safetensors"), t)
+    conv = os.path.join(HERE, "..", "tools", "convert_pix2pix.py")
+    subprocess.run([sys.executable, conv, pth, os.path.join(OUT, "unet_small_converted.safetensors"),
+                    "--size", "64"], check=True)
+    os.unlink(pth)
 
     # small PatchGAN: 8 input channels, ndf 8, n_layers 3, 32x32, batch 2
     d = NLayerDiscriminator(8, 8, 3)

@@ -114,7 +114,9 @@ static void check_buffers(const struct zt_params *ps, const struct zt_st_file *f
     }
 }
 
-static void run_parity(int backend)
+/* converted: the weights come from the generator file tools/convert_pix2pix.py
+ * made of the PyTorch checkpoint, read by zt_gen_load as the product does. */
+static void run_parity(int backend, int converted)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/pix2pix/unet_small.safetensors", zt_test_datadir());
@@ -124,8 +126,17 @@ static void run_parity(int backend)
     zt_unet_cfg_default(&uc, 5, 3, 6);
     uc.ngf = 2;
     struct zt_unet u;
-    CHECK_OK(zt_unet_init(&u, &uc));
-    CHECK_OK(zt_ckpt_load(&u.params, &f, "w:", 1, NULL));
+    if (converted) {
+        char cp[4096];
+        snprintf(cp, sizeof cp, "%s/pix2pix/unet_small_converted.safetensors", zt_test_datadir());
+        struct zt_gen_info gi;
+        CHECK_OK(zt_gen_load(cp, &u, &gi));
+        CHECK(gi.g.in_nc == 5 && gi.g.num_downs == 6 && gi.g.ngf == 2 && gi.g.use_dropout &&
+              gi.g.norm == ZT_NORM_BATCH && gi.size == 64);
+    } else {
+        CHECK_OK(zt_unet_init(&u, &uc));
+        CHECK_OK(zt_ckpt_load(&u.params, &f, "w:", 1, NULL));
+    }
     struct zt_engine_opts eo = {.backend = backend, .nthreads = 2, .seed = 1};
     struct zt_engine *e = zt_engine_new(&eo);
     struct zt_graph *g = zt_graph_new(e, 0, 0);
@@ -164,8 +175,10 @@ out:
     zt_st_free(&f);
 }
 
-TEST(pix2pix, unet_parity_ref) { run_parity(ZT_BACKEND_REF); }
-TEST(pix2pix, unet_parity_cpu) { run_parity(ZT_BACKEND_CPU); }
+TEST(pix2pix, unet_parity_ref) { run_parity(ZT_BACKEND_REF, 0); }
+TEST(pix2pix, unet_parity_cpu) { run_parity(ZT_BACKEND_CPU, 0); }
+/* an official checkpoint converted by tools/convert_pix2pix.py: both test-time modes */
+TEST(pix2pix, converted_checkpoint_parity) { run_parity(ZT_BACKEND_CPU, 1); }
 
 TEST(pix2pix, patchgan_parity)
 {
