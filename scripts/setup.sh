@@ -8,7 +8,7 @@
 set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
-  libfaiss-dev libopenblas0-pthread xxd curl python3 chromium nodejs npm"
+  libfaiss-dev libopenblas0-pthread xxd curl python3 chromium"
 DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"
@@ -16,6 +16,12 @@ missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js and npm (for the browser test's playwright-core) may come from elsewhere
+# (e.g. NodeSource's nodejs, which bundles npm and conflicts with Debian's npm):
+# any working node + npm will do, Debian's are installed only when there is none.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 if [ -z "$missing" ]; then
     echo "setup: all packages present"
     exit 0
