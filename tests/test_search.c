@@ -410,3 +410,20 @@ static void body_search(const char *url, const char *be)
 }
 
 TEST(search, drawings_filters_pages) { on_both("srch", body_search); }
+
+TEST(search, weights_parse)
+{
+    struct zt_search_weights w;
+    zt_search_weights_default(&w);
+    float cat = w.category, temp = w.temp;
+    CHECK(zt_search_weights_parse("1,0.5,0.25", &w) == 0);
+    CHECK(w.w[0] == 1.0f && w.w[1] == 0.5f && w.w[2] == 0.25f);
+    CHECK(w.category == cat && w.temp == temp); /* untouched without B and T */
+    CHECK(zt_search_weights_parse("1,0,0,0.3,0.02", &w) == 0);
+    CHECK(w.category == 0.3f && w.temp == 0.02f);
+    CHECK(zt_search_weights_parse("1,2", &w) == -1);
+    CHECK(zt_search_weights_parse("1,2,x", &w) == -1);
+    CHECK(zt_search_weights_parse("1,2,3,", &w) == -1);
+    CHECK(zt_search_weights_parse("1,-2,3", &w) == -1);
+    CHECK(zt_search_weights_parse("1,2,3,4,5,6", &w) == -1);
+}

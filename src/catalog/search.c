@@ -33,6 +33,26 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->temp = 0.01f;
 }
 
+int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
+{
+    char *end;
+    float v[5];
+    int k = 0;
+    for (;;) {
+        v[k] = strtof(s, &end);
+        if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
+        s = end;
+        k++;
+        if (!*s || k == 5) break;
+        if (*s++ != ',') return -1;
+    }
+    if (*s || k < 3) return -1;
+    for (int i = 0; i < 3; i++) w->w[i] = v[i];
+    if (k >= 4) w->category = v[3];
+    if (k == 5) w->temp = v[4];
+    return 0;
+}
+
 void zt_search_category_votes(const struct zt_index *ix, const struct zt_hit *hits, int n,
                               float temp, float *votes)
 {

@@ -47,6 +47,10 @@ struct zt_search_weights {
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
+/* Parses "S,C,A[,B[,T]]" (shape, colour, appearance weights, then optionally
+ * the category re-ranking weight and vote temperature; each 0..1000) into w,
+ * keeping w's other fields. Returns 0, or -1 for malformed text. */
+int zt_search_weights_parse(const char *s, struct zt_search_weights *w);
 /* Vote share per category (ZT_CATEGORY_COUNT floats, summing to 1 unless
  * n is 0) of the first min(n, ZT_SEARCH_KNN) hits (best first), weighted
  * as weights.temp says. */

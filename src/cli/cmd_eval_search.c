@@ -270,28 +270,6 @@ static json_t *summary_json(const struct summary *s)
                      "queries", s->n);
 }
 
-/* "S,C,A[,B[,T]]": shape, colour, appearance weights, category re-ranking
- * weight and vote temperature */
-static int parse_weights(const char *s, struct zt_search_weights *w)
-{
-    char *end;
-    float v[5];
-    int k = 0;
-    for (;;) {
-        v[k] = strtof(s, &end);
-        if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
-        s = end;
-        k++;
-        if (!*s || k == 5) break;
-        if (*s++ != ',') return -1;
-    }
-    if (*s || k < 3) return -1;
-    for (int i = 0; i < 3; i++) w->w[i] = v[i];
-    if (k >= 4) w->category = v[3];
-    if (k == 5) w->temp = v[4];
-    return 0;
-}
-
 int cmd_eval_search(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -342,7 +320,7 @@ int cmd_eval_search(int argc, char **argv)
         case 'm': so.model = optarg; break;
         case 'n': so.model = ""; break;
         case 'w':
-            if (parse_weights(optarg, &j.w))
+            if (zt_search_weights_parse(optarg, &j.w))
                 return cli_usage_error(CMD, "--weights: expected S,C,A[,B[,T]] (numbers >= 0), got '%s'", optarg);
             break;
         case 'T': j.tune = 1; break;
