@@ -186,8 +186,7 @@ int cmd_eval(int argc, char **argv)
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *run = NULL, *data = getenv("ZTYLE_DATASET"), *report = NULL, *threads = NULL;
-    if (!data || !*data) data = "../shared/datasets/clothing-small";
+    const char *run = NULL, *data = zt_dataset_default(), *report = NULL, *threads = NULL;
     char *paths[MAXM];
     int np = 0, as_json = 0;
     long nh = 10, seed = 1, limit = -1, v;

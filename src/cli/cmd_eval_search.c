@@ -282,8 +282,7 @@ int cmd_eval_search(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *data = getenv("ZTYLE_DATASET"), *threads = NULL;
-    if (!data || !*data) data = "../shared/datasets/clothing-small";
+    const char *data = zt_dataset_default(), *threads = NULL;
     struct zt_searcher_opts so = {.catalog = ZT_CATALOG_DEFAULT};
     struct job j = {0};
     long stride = 1, size = 256, nh = 10, seed = 1, v;

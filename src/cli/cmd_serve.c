@@ -3,6 +3,7 @@
  * dataset on first start. Runs until SIGINT/SIGTERM, then finishes the
  * requests in flight. */
 #include "cli.h"
+#include "../data/dataset.h"
 #include "../catalog/index_store.h"
 #include "../catalog/ingest.h"
 #include "../catalog/search.h"
@@ -21,7 +22,7 @@
 
 #define CMD "serve"
 #define DEMO_CATALOG "ztyle-demo/catalog.db"
-#define DEMO_DATASET "../shared/datasets/clothing-small"
+#define DEMO_DATASET ZT_DATASET_DEFAULT
 
 static void help(void)
 {

@@ -402,6 +402,12 @@ int zt_dataset_open(const char *src, const struct zt_catmap *map, int val_percen
     return ZT_OK;
 }
 
+const char *zt_dataset_default(void)
+{
+    const char *env = getenv("ZTYLE_DATASET");
+    return env && *env ? env : ZT_DATASET_DEFAULT;
+}
+
 void zt_dataset_deinit(struct zt_dataset *d)
 {
     if (!d) return;

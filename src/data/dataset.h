@@ -12,6 +12,9 @@
 
 #define ZT_MAX_CATEGORIES 16
 
+/* The demo dataset beside the checkout (the commands run from its root). */
+#define ZT_DATASET_DEFAULT "../shared/datasets/clothing-small"
+
 enum zt_split { ZT_SPLIT_TRAIN = 0, ZT_SPLIT_VAL = 1 };
 
 /* class -> category fold. Categories are indexed in file order (the order
@@ -56,5 +59,7 @@ struct zt_dataset {
 int zt_dataset_open(const char *src, const struct zt_catmap *map, int val_percent,
                     struct zt_dataset *out);
 void zt_dataset_deinit(struct zt_dataset *d); /* NULL-safe */
+/* $ZTYLE_DATASET when set and non-empty, else ZT_DATASET_DEFAULT. Borrowed. */
+const char *zt_dataset_default(void);
 
 #endif
