@@ -280,6 +280,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     snprintf(path, sizeof path, "%s/run.json", o.out);
+    int rewrite_run = 0;
     if (o.resume) {
         json_error_t je;
         json_t *have = json_load_file(path, 0, &je);
@@ -287,13 +288,34 @@ int cmd_train(int argc, char **argv)
             cli_fail(CMD, "--resume: %s: %s", path, je.text);
             goto done;
         }
-        int same = json_equal(have, run);
+        /* The schedule may be shortened or extended and the data folder moved (a copy
+         * on another machine); everything that shapes the model or the samples must match. */
+        static const char *const free_keys[] = {"data", "epochs", "epochs_decay"};
+        json_t *a = json_deep_copy(have), *b = json_deep_copy(run);
+        for (size_t k = 0; a && b && k < sizeof free_keys / sizeof *free_keys; k++) {
+            json_object_del(a, free_keys[k]);
+            json_object_del(b, free_keys[k]);
+        }
+        int same = a && b && json_equal(a, b);
+        json_decref(a);
+        json_decref(b);
+        long was_e = (long)json_integer_value(json_object_get(have, "epochs"));
+        long was_d = (long)json_integer_value(json_object_get(have, "epochs_decay"));
+        const char *was_data = json_string_value(json_object_get(have, "data"));
+        int changed = !json_equal(have, run);
+        if (same && (was_e != o.epochs || was_d != o.decay))
+            fprintf(stderr, "train: schedule changed from %ld+%ld to %ld+%ld epochs\n", was_e,
+                    was_d, o.epochs, o.decay);
+        if (same && was_data && strcmp(was_data, o.data))
+            fprintf(stderr, "train: data now read from %s (was %s)\n", o.data, was_data);
         json_decref(have);
         if (!same) {
             cli_fail(CMD, "--resume: %s was made with other settings; give the same options "
-                          "as the original run", path);
+                          "as the original run (only --data, --epochs and --epochs-decay "
+                          "may change)", path);
             goto done;
         }
+        rewrite_run = changed; /* once the checkpoint is known to fit the schedule */
     } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o.out);
@@ -343,6 +365,17 @@ int cmd_train(int argc, char **argv)
         start_epoch = atoi(e);
         start_iter = atoi(it);
         json_decref(mj);
+        if (start_epoch > o.epochs + o.decay || (start_epoch == o.epochs + o.decay && start_iter)) {
+            cli_fail(CMD, "--resume: the run is already past epoch %ld (--epochs + "
+                          "--epochs-decay); give a longer schedule", o.epochs + o.decay);
+            rc = ZT_EINVAL;
+            goto done;
+        }
+        snprintf(path, sizeof path, "%s/run.json", o.out);
+        if (rewrite_run && (rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) {
+            cli_fail(CMD, "%s", zt_errmsg());
+            goto done;
+        }
     }
 
     int skipped = 0;

@@ -22,6 +22,20 @@ contains "$T/err" "use --resume"
 # shellcheck disable=SC2086
 expect 1 "$Z" train $TR --out "$T/runA" --resume --lr 0.001
 contains "$T/err" "other settings"
+# the schedule may change on resume (run.json follows), the model may not; a
+# schedule shorter than the progress made is refused
+cp -r "$T/runB" "$T/runS"
+# shellcheck disable=SC2086
+expect 1 "$Z" train ${TR/--epochs 2/--epochs 1} --epochs-decay 1 --out "$T/runS" --resume
+contains "$T/err" "already past epoch 2"
+# shellcheck disable=SC2086
+expect 0 "$Z" train ${TR/--epochs-decay 1/--epochs-decay 2} --out "$T/runS" --resume
+contains "$T/err" "schedule changed from 2+1 to 2+2"
+[ -f "$T/runS/ckpt/gen_epoch_004.safetensors" ] && ok || bad "train: the longer schedule made no epoch 4"
+grep -q '"epochs_decay": 2' "$T/runS/run.json" && ok || bad "train: run.json keeps the old schedule"
+# shellcheck disable=SC2086
+expect 1 "$Z" train ${TR/--ngf 8/--ngf 16} --out "$T/runS" --resume
+contains "$T/err" "only --data, --epochs and --epochs-decay"
 # SIGTERM mid-run: checkpoint written, exit 130, resumable
 # shellcheck disable=SC2086
 "$Z" train $TR --epochs 100000 --out "$T/runC" >"$T/out" 2>"$T/err" &
