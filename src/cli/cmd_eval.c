@@ -342,7 +342,6 @@ int cmd_eval(int argc, char **argv)
     char colname[MAXM][64];
     double mat[MAXCAT][MAXM] = {{0}};
     long matn[MAXCAT][MAXM] = {{0}};
-    int by_model = !run && np > 1;
     struct zt_image grid = {0};
     int nsamples = 0;
     if (!(g = zt_generator_open(paths[best], nth))) {
@@ -350,6 +349,9 @@ int cmd_eval(int argc, char **argv)
         goto fail;
     }
     const struct zt_gen_info *gb = zt_generator_info(g);
+    /* several category-conditioned files (epochs of one run) still get the
+     * conditioning matrix of the best one */
+    int by_model = !run && np > 1 && gb->ncat == 0;
     if (!by_model) {
         ncol = gb->ncat;
         for (int i = 0; i < ncol; i++) snprintf(colname[i], sizeof colname[i], "%s", gb->cat[i]);

@@ -88,6 +88,17 @@ contains "$T/out" '"ssim_gray_by_true_category"'
 contains "$T/rep/report.html" "<svg"
 expect 0 "$Z" eval --model "$G" --data tests/data/mini
 contains "$T/out" "cross-category matrix"
+# several epochs of one conditioned run: still true x conditioning category
+expect 0 "$Z" eval --model "$T/runA/ckpt/gen_epoch_001.safetensors" --model "$G" --data tests/data/mini
+contains "$T/out" "columns: conditioning"
+# per-category models: true category x model
+for c in hat pants; do
+    expect 0 "$Z" train --data tests/data/mini --batch 2 --ngf 8 --ndf 8 --epochs 1 --epochs-decay 0 \
+        --category $c --threads 2 --out "$T/run-$c"
+done
+expect 0 "$Z" eval --model "$T/run-hat/ckpt/gen_epoch_001.safetensors" \
+    --model "$T/run-pants/ckpt/gen_epoch_001.safetensors" --data tests/data/mini
+contains "$T/out" "columns: model"
 expect 2 "$Z" eval --data tests/data/mini
 expect 2 "$Z" eval --run "$T/runA" --model "$G"
 expect 1 "$Z" eval --run "$T/nope" --data tests/data/mini
