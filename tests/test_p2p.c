@@ -121,6 +121,7 @@ TEST(p2p, generator_file)
     CHECK_OK(zt_gen_load(path, &g, &li));
     CHECK(li.ncat == 4 && !strcmp(li.cat[2], "skirt") && li.size == 32 && li.g.in_nc == 9);
     CHECK(!strcmp(li.edge_method, "xdog"));
+    CHECK(li.category[0] == 0); /* conditioned: no single category */
     /* f16 storage: weights within f16 rounding */
     for (int i = 0; i < g.params.n; i++) {
         struct zt_tensor *a = &m.G.params.p[i]->t, *b = zt_params_get(&g.params, m.G.params.p[i]->name);
@@ -130,6 +131,18 @@ TEST(p2p, generator_file)
             CHECK_NEAR(a->data[k], b->data[k], 1e-3 * (1 + fabs(a->data[k])));
     }
     zt_unet_deinit(&g);
+    /* a per-category model keeps the category it learned */
+    gi.ncat = 0;
+    gi.g.in_nc = 5;
+    snprintf(gi.category, sizeof gi.category, "hat");
+    struct zt_p2p m5;
+    tiny_cfg(&c, 5);
+    CHECK_OK(zt_p2p_init(&m5, &c, 1, 5));
+    CHECK_OK(zt_gen_export(&m5.G, &gi, ZT_DTYPE_F32, path, NULL));
+    CHECK_OK(zt_gen_load(path, &g, &li));
+    CHECK(li.ncat == 0 && li.g.in_nc == 5 && !strcmp(li.category, "hat"));
+    zt_unet_deinit(&g);
+    zt_p2p_deinit(&m5);
     /* a training checkpoint is not a generator file */
     snprintf(path, sizeof path, "%s/train.safetensors", zt_test_tmpdir());
     CHECK_OK(zt_p2p_save(&m, path, NULL));

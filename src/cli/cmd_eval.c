@@ -394,6 +394,8 @@ int cmd_eval(int argc, char **argv)
             zt_image_free(&grid);
             goto fail;
         }
+        if (by_model && zt_generator_info(gm)->category[0]) /* a per-category model's name */
+            snprintf(colname[col], sizeof colname[col], "%s", zt_generator_info(gm)->category);
         for (int k = 0; k < nval; k++) {
             const struct zt_train_item *it = &ts.it[pick[k]];
             struct zt_image hr = {0}, hm = {0}, gen = {0};

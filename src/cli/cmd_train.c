@@ -416,6 +416,7 @@ int cmd_train(int argc, char **argv)
     struct zt_gen_info gi = {.g = pc.g, .size = (int)o.size, .ncat = ncat};
     for (int i = 0; i < ncat; i++) snprintf(gi.cat[i], sizeof gi.cat[i], "%s", map.cat[i]);
     snprintf(gi.edge_method, sizeof gi.edge_method, "%s", zt_edge_method_name(o.method));
+    if (o.category) snprintf(gi.category, sizeof gi.category, "%s", o.category);
     snprintf(path, sizeof path, "%s/log.csv", o.out);
     if ((rc = write_log_header(path))) {
         cli_fail(CMD, "%s", zt_errmsg());

@@ -256,6 +256,7 @@ int zt_gen_export(const struct zt_unet *G, const struct zt_gen_info *info, enum 
                           G->cfg.norm == ZT_NORM_BATCH ? "batch" : "instance", "dropout",
                           G->cfg.use_dropout, "size", info->size, "categories", cats,
                           "edge_method", info->edge_method);
+    if (o && info->category[0]) json_object_set_new(o, "category", json_string(info->category));
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     struct zt_st_writer *w = text ? zt_st_writer_new() : NULL;
@@ -280,13 +281,13 @@ int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info)
     if (text) model = json_loads(text, 0, NULL);
     struct zt_gen_info gi = {0};
     int in_nc = 0, out_nc = 0, nd = 0, ngf = 0, dropout = 0;
-    const char *arch = NULL, *norm = NULL, *em = "";
+    const char *arch = NULL, *norm = NULL, *em = "", *only = "";
     json_t *cats = NULL;
     if (!model ||
-        json_unpack(model, "{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s?s}", "arch", &arch,
+        json_unpack(model, "{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s?s, s?s}", "arch", &arch,
                     "in_nc", &in_nc, "out_nc", &out_nc, "num_downs", &nd, "ngf", &ngf, "norm",
                     &norm, "dropout", &dropout, "size", &gi.size, "categories", &cats,
-                    "edge_method", &em) ||
+                    "edge_method", &em, "category", &only) ||
         strcmp(arch, "unet") || !json_is_array(cats) || json_array_size(cats) > 16) {
         zt_seterr("%s: not a Ztyle generator (missing or bad 'ztyle.model' metadata)", path);
         rc = ZT_EFORMAT;
@@ -296,6 +297,7 @@ int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info)
     for (int i = 0; i < gi.ncat; i++)
         snprintf(gi.cat[i], sizeof gi.cat[i], "%s", json_string_value(json_array_get(cats, i)) ?: "");
     snprintf(gi.edge_method, sizeof gi.edge_method, "%s", em);
+    snprintf(gi.category, sizeof gi.category, "%s", only);
     gi.g = (struct zt_unet_cfg){in_nc, out_nc, nd, ngf,
                                 strcmp(norm, "instance") ? ZT_NORM_BATCH : ZT_NORM_INSTANCE,
                                 dropout};

@@ -69,6 +69,7 @@ struct zt_gen_info {
     int ncat;                /* 0: unconditioned */
     char cat[16][32];        /* category names, one-hot order */
     char edge_method[16];
+    char category[32];       /* per-category model: the category it learned ("" otherwise) */
 };
 
 /* Writes G's weights (dtype F16/F32; BN buffers F32) with metadata key

@@ -99,6 +99,7 @@ done
 expect 0 "$Z" eval --model "$T/run-hat/ckpt/gen_epoch_001.safetensors" \
     --model "$T/run-pants/ckpt/gen_epoch_001.safetensors" --data tests/data/mini
 contains "$T/out" "columns: model"
+grep -q "^ *hat *pants *$" "$T/out" && ok || bad "eval: by-model columns are not the models' categories: $(grep -A1 columns "$T/out")"
 expect 2 "$Z" eval --data tests/data/mini
 expect 2 "$Z" eval --run "$T/runA" --model "$G"
 expect 1 "$Z" eval --run "$T/nope" --data tests/data/mini
