@@ -5,6 +5,7 @@
  * plain-layout gemm kernels, or conv_gemm.c's im2col + dnnl_sgemm,
  * whichever ran fastest (docs/internals/conv.md). */
 #include "conv.h"
+#include "dnnl_prim.h"
 #include "../util/zt.h"
 
 #include <dnnl.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-enum dir { DIR_FWD, DIR_BWD_DATA, DIR_BWD_WEIGHTS };
+enum dir { DIR_FWD = ZT_DP_FWD, DIR_BWD_DATA = ZT_DP_BWD_DATA, DIR_BWD_WEIGHTS = ZT_DP_BWD_WEIGHTS };
 
 /* everything that makes two calls need different primitives; ints only, so
  * it is compared and hashed as bytes (always memset before filling) */
@@ -22,18 +23,7 @@ struct key {
     int dir, bias, accumulate, algo;
 };
 
-/* one argument of a primitive: the caller's plain buffer and, when oneDNN
- * wants another layout (or a temporary to accumulate from), the primitive's
- * own memory in the context's workspace plus the reorder between them */
-struct arg {
-    int dnnl_arg, output;
-    dnnl_memory_t user;        /* plain layout; handle set per call */
-    dnnl_memory_t prim;        /* == user when no reorder is needed */
-    dnnl_primitive_t reorder;  /* user->prim (input) or prim->user (output), or NULL */
-    size_t ws_off;             /* prim's buffer in ctx->ws when prim != user */
-};
-
-enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 3, MAX_CAND = 3 };
+enum { MAX_ARGS = ZT_DP_MAX_ARGS, NBUCKETS = 64, TUNE_ROUNDS = 3, MAX_CAND = 3 };
 #define IM2COL_BONUS 1.1 /* AUTO: others must beat IM2COL's time by this factor */
 
 /* one way of computing a key: ZT_DNNL_BLOCKED or ZT_DNNL_GEMM (a oneDNN
@@ -41,12 +31,7 @@ enum { MAX_ARGS = 4, NBUCKETS = 64, TUNE_ROUNDS = 3, MAX_CAND = 3 };
  * primitive; ws_need is its column buffer) */
 struct impl {
     int algo;
-    dnnl_primitive_desc_t pd, hint_pd; /* hint_pd: forward pd a backward pd was made from */
-    dnnl_primitive_t prim;
-    struct arg args[MAX_ARGS];
-    int nargs;
-    dnnl_memory_t scratch;     /* user-mode scratchpad, in ctx->ws; NULL if none */
-    size_t scratch_off, ws_need;
+    struct zt_dp dp;           /* BLOCKED / GEMM: the primitive; IM2COL: only dp.ws_need */
 };
 
 struct entry {
@@ -95,17 +80,8 @@ struct zt_dnnl *zt_dnnl_new(int nthreads)
 
 static void impl_free(struct impl *m)
 {
-    for (int i = 0; i < m->nargs; i++) {
-        struct arg *a = &m->args[i];
-        if (a->prim && a->prim != a->user) dnnl_memory_destroy(a->prim);
-        if (a->user) dnnl_memory_destroy(a->user);
-        if (a->reorder) dnnl_primitive_destroy(a->reorder);
-    }
-    if (m->scratch) dnnl_memory_destroy(m->scratch);
-    if (m->prim) dnnl_primitive_destroy(m->prim);
-    if (m->pd) dnnl_primitive_desc_destroy(m->pd);
-    if (m->hint_pd) dnnl_primitive_desc_destroy(m->hint_pd);
-    memset(m, 0, sizeof *m);
+    zt_dp_free(&m->dp);
+    m->algo = 0;
 }
 
 static void entry_free(struct entry *e)
@@ -152,67 +128,7 @@ void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s)
 
 /* --- building an implementation --- */
 
-static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
-
-/* creates the memories (and reorder) of one argument; user_md is the plain layout */
-static dnnl_status_t arg_init(struct zt_dnnl *c, struct impl *m, int accumulate, int dnnl_arg,
-                              int output, const dnnl_memory_desc_t *user_md)
-{
-    struct arg *a = &m->args[m->nargs++];
-    a->dnnl_arg = dnnl_arg;
-    a->output = output;
-    dnnl_status_t st = dnnl_memory_create(&a->user, user_md, c->engine, DNNL_MEMORY_NONE);
-    if (st != dnnl_success) return st;
-    const dnnl_memory_desc_t *pmd = dnnl_primitive_desc_query_md(m->pd, dnnl_query_exec_arg_md,
-                                                                 dnnl_arg);
-    if (!pmd) return dnnl_runtime_error;
-    int acc = output && accumulate;
-    if (dnnl_memory_desc_equal(pmd, user_md) && !acc) {
-        a->prim = a->user;
-        return dnnl_success;
-    }
-    st = dnnl_memory_create(&a->prim, pmd, c->engine, DNNL_MEMORY_NONE);
-    if (st != dnnl_success) return st;
-    a->ws_off = m->ws_need;
-    m->ws_need += align64(dnnl_memory_desc_get_size(pmd));
-    /* the reorder back to the caller's buffer adds to it when accumulating */
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t ops = NULL;
-    if (acc) {
-        st = dnnl_primitive_attr_create(&attr);
-        if (st == dnnl_success) st = dnnl_post_ops_create(&ops);
-        if (st == dnnl_success) st = dnnl_post_ops_append_sum(ops, 1.0f);
-        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, ops);
-    }
-    dnnl_primitive_desc_t rpd = NULL;
-    if (st == dnnl_success)
-        st = output ? dnnl_reorder_primitive_desc_create(&rpd, pmd, c->engine, user_md,
-                                                         c->engine, attr)
-                    : dnnl_reorder_primitive_desc_create(&rpd, user_md, c->engine, pmd,
-                                                         c->engine, attr);
-    if (st == dnnl_success) st = dnnl_primitive_create(&a->reorder, rpd);
-    if (st == dnnl_success) c->stats.reorders_created++;
-    if (rpd) dnnl_primitive_desc_destroy(rpd);
-    if (ops) dnnl_post_ops_destroy(ops);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    return st;
-}
-
-/* oneDNN needs padding_r such that (I - ker + pl + pr) / s + 1 == O (floor);
- * any pr in [exact, exact + s - 1] fits: take the smallest one >= 0 (oneDNN
- * rejects negative padding), else the largest. I is the image side (conv
- * src, deconv dst), O the window side. */
-static dnnl_dim_t pad_r(int64_t img, int64_t win, int k, int s, int p, int dil)
-{
-    int64_t exact = (win - 1) * s + (int64_t)(k - 1) * dil + 1 - img - p;
-    if (exact >= 0) return exact;
-    return exact + s - 1 >= 0 ? 0 : exact + s - 1;
-}
-
-#define TRY(expr)                                     \
-    do {                                              \
-        if ((st = (expr)) != dnnl_success) goto fail; \
-    } while (0)
+static size_t align64(size_t n) { return zt_dp_align64(n); }
 
 /* makes m for key k with algorithm algo: BLOCKED lets oneDNN pick every
  * layout (its JIT kernels, blocked; reorders around them), GEMM asks for
@@ -221,114 +137,15 @@ static dnnl_dim_t pad_r(int64_t img, int64_t win, int k, int s, int p, int dil)
  * the oneDNN status. */
 static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo, struct impl *m)
 {
-    const struct zt_conv_desc *d = &k->d;
-    int tr = d->transposed, g = d->groups, dir = k->dir;
-    dnnl_status_t st;
-    dnnl_primitive_attr_t attr = NULL;
     m->algo = algo;
     if (algo == ZT_DNNL_IM2COL) {
-        m->ws_need = align64(sizeof(float) * zt_conv_gemm_col_floats(d));
+        m->dp.ws_need = align64(sizeof(float) * zt_conv_gemm_col_floats(&k->d));
         return dnnl_success;
     }
-    dnnl_dims_t xd = {d->n, d->cin, d->h, d->w}, yd = {d->n, d->cout, d->oh, d->ow};
-    dnnl_dims_t bd = {d->cout};
-    /* weights: logical (g, oc/g, ic/g, kh, kw) with oc/ic the primitive's own dst/src
-     * channels; PyTorch's conv layout is goihw, its transposed layout giohw */
-    dnnl_dims_t wd = {g, d->cout / g, d->cin / g, d->kh, d->kw};
-    int wnd = 5;
-    dnnl_format_tag_t wtag = tr ? dnnl_giohw : dnnl_goihw;
-    if (g == 1) {
-        wd[0] = d->cout, wd[1] = d->cin, wd[2] = d->kh, wd[3] = d->kw;
-        wnd = 4;
-        wtag = tr ? dnnl_iohw : dnnl_oihw;
-    }
-    dnnl_memory_desc_t x_md, y_md, w_md, b_md, xa, ya, wa;
-    TRY(dnnl_memory_desc_init_by_tag(&x_md, 4, xd, dnnl_f32, dnnl_nchw));
-    TRY(dnnl_memory_desc_init_by_tag(&y_md, 4, yd, dnnl_f32, dnnl_nchw));
-    TRY(dnnl_memory_desc_init_by_tag(&w_md, wnd, wd, dnnl_f32, wtag));
-    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x));
-    if (algo == ZT_DNNL_GEMM) {
-        xa = x_md, ya = y_md, wa = w_md;
-    } else {
-        TRY(dnnl_memory_desc_init_by_tag(&xa, 4, xd, dnnl_f32, dnnl_format_tag_any));
-        TRY(dnnl_memory_desc_init_by_tag(&ya, 4, yd, dnnl_f32, dnnl_format_tag_any));
-        TRY(dnnl_memory_desc_init_by_tag(&wa, wnd, wd, dnnl_f32, dnnl_format_tag_any));
-    }
-    const dnnl_memory_desc_t *bias = k->bias ? &b_md : NULL;
-
-    dnnl_dims_t strides = {d->sh, d->sw}, dil = {d->dh - 1, d->dw - 1}, pl = {d->ph, d->pw};
-    dnnl_dims_t pr = {tr ? pad_r(d->oh, d->h, d->kh, d->sh, d->ph, d->dh)
-                         : pad_r(d->h, d->oh, d->kh, d->sh, d->ph, d->dh),
-                      tr ? pad_r(d->ow, d->w, d->kw, d->sw, d->pw, d->dw)
-                         : pad_r(d->w, d->ow, d->kw, d->sw, d->pw, d->dw)};
-
-    TRY(dnnl_primitive_attr_create(&attr));
-    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
-
-    /* the forward pd: the primitive itself, or the hint for a backward one
-     * (kept alive beside it) */
-    dnnl_convolution_desc_t fwd, bwd; /* dnnl_deconvolution_desc_t is the same type */
-    if (!tr)
-        TRY(dnnl_dilated_convolution_forward_desc_init(&fwd, dnnl_forward_training,
-                                                       dnnl_convolution_direct, &xa, &wa, bias,
-                                                       &ya, strides, dil, pl, pr));
-    else
-        TRY(dnnl_dilated_deconvolution_forward_desc_init(&fwd, dnnl_forward_training,
-                                                         dnnl_deconvolution_direct, &xa, &wa,
-                                                         bias, &ya, strides, dil, pl, pr));
-    dnnl_primitive_desc_t fpd = NULL;
-    TRY(dnnl_primitive_desc_create(&fpd, &fwd, attr, c->engine, NULL));
-    if (dir == DIR_FWD) {
-        m->pd = fpd;
-    } else {
-        m->hint_pd = fpd;
-        if (dir == DIR_BWD_DATA && !tr)
-            TRY(dnnl_dilated_convolution_backward_data_desc_init(
-                &bwd, dnnl_convolution_direct, &xa, &wa, &ya, strides, dil, pl, pr));
-        else if (dir == DIR_BWD_DATA)
-            TRY(dnnl_dilated_deconvolution_backward_data_desc_init(
-                &bwd, dnnl_deconvolution_direct, &xa, &wa, &ya, strides, dil, pl, pr));
-        else if (!tr)
-            TRY(dnnl_dilated_convolution_backward_weights_desc_init(
-                &bwd, dnnl_convolution_direct, &xa, &wa, bias, &ya, strides, dil, pl, pr));
-        else
-            TRY(dnnl_dilated_deconvolution_backward_weights_desc_init(
-                &bwd, dnnl_deconvolution_direct, &xa, &wa, bias, &ya, strides, dil, pl, pr));
-        TRY(dnnl_primitive_desc_create(&m->pd, &bwd, attr, c->engine, fpd));
-    }
-    TRY(dnnl_primitive_create(&m->prim, m->pd));
-    c->stats.primitives_created++;
-
-    int acc = k->accumulate;
-    switch (dir) {
-    case DIR_FWD:
-        TRY(arg_init(c, m, acc, DNNL_ARG_SRC, 0, &x_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_WEIGHTS, 0, &w_md));
-        if (bias) TRY(arg_init(c, m, acc, DNNL_ARG_BIAS, 0, &b_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_DST, 1, &y_md));
-        break;
-    case DIR_BWD_DATA:
-        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_DST, 0, &y_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_WEIGHTS, 0, &w_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_SRC, 1, &x_md));
-        break;
-    default:
-        TRY(arg_init(c, m, acc, DNNL_ARG_SRC, 0, &x_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_DST, 0, &y_md));
-        TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_WEIGHTS, 1, &w_md));
-        if (bias) TRY(arg_init(c, m, acc, DNNL_ARG_DIFF_BIAS, 1, &b_md));
-        break;
-    }
-    const dnnl_memory_desc_t *smd =
-        dnnl_primitive_desc_query_md(m->pd, dnnl_query_scratchpad_md, 0);
-    size_t ssize = smd ? dnnl_memory_desc_get_size(smd) : 0;
-    if (ssize) {
-        TRY(dnnl_memory_create(&m->scratch, smd, c->engine, DNNL_MEMORY_NONE));
-        m->scratch_off = m->ws_need;
-        m->ws_need += align64(ssize);
-    }
-fail:
-    if (attr) dnnl_primitive_attr_destroy(attr);
+    dnnl_status_t st = zt_dp_build(&m->dp, c->engine, &k->d, k->dir, k->bias, k->accumulate,
+                                   dnnl_nchw, dnnl_nchw, algo != ZT_DNNL_GEMM);
+    if (m->dp.prim) c->stats.primitives_created++;
+    c->stats.reorders_created += m->dp.nreorders;
     return st;
 }
 
@@ -409,47 +226,19 @@ static void im2col_run(struct zt_dnnl *c, const struct key *k, void *const *ptr)
  * then use the reference), or -2 after (outputs may be partial: an error) */
 static int impl_run(struct zt_dnnl *c, const struct key *k, struct impl *m, void *const *ptr)
 {
-    if (ws_reserve(c, m->ws_need)) return -1;
+    if (ws_reserve(c, m->dp.ws_need)) return -1;
     if (m->algo == ZT_DNNL_IM2COL) {
         im2col_run(c, k, ptr);
         return 0;
     }
-    dnnl_exec_arg_t xa[MAX_ARGS + 1];
-    int nx = 0;
-    dnnl_status_t st = dnnl_success;
-    for (int i = 0; i < m->nargs && st == dnnl_success; i++) {
-        struct arg *a = &m->args[i];
-        st = dnnl_memory_set_data_handle(a->user, ptr[i]);
-        if (st == dnnl_success && a->prim != a->user)
-            st = dnnl_memory_set_data_handle(a->prim, c->ws + a->ws_off);
-        xa[nx++] = (dnnl_exec_arg_t){a->dnnl_arg, a->prim};
-    }
-    if (st == dnnl_success && m->scratch) {
-        st = dnnl_memory_set_data_handle(m->scratch, c->ws + m->scratch_off);
-        xa[nx++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, m->scratch};
-    }
-    for (int i = 0; i < m->nargs && st == dnnl_success && !c->skip_reorders; i++) {
-        struct arg *a = &m->args[i];
-        if (a->output || !a->reorder) continue;
-        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, a->user}, {DNNL_ARG_TO, a->prim}};
-        st = dnnl_primitive_execute(a->reorder, c->stream, 2, ra);
-    }
-    if (st == dnnl_success) st = dnnl_primitive_execute(m->prim, c->stream, nx, xa);
-    if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
-    if (st != dnnl_success) return -1;
-    for (int i = 0; i < m->nargs && st == dnnl_success && !c->skip_reorders; i++) {
-        struct arg *a = &m->args[i];
-        if (!a->output || !a->reorder) continue;
-        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, a->prim}, {DNNL_ARG_TO, a->user}};
-        st = dnnl_primitive_execute(a->reorder, c->stream, 2, ra);
-    }
-    if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
-    if (st != dnnl_success) {
-        c->stats.errors++;
-        zt_seterr("dnnl: executing a convolution failed (status %d)", (int)st);
-        return -2;
-    }
-    return 0;
+    int late;
+    dnnl_status_t st = zt_dp_exec(&m->dp, c->stream, c->ws, ptr, NULL,
+                                  c->skip_reorders ? ~0u : 0u, c->skip_reorders, &late);
+    if (st == dnnl_success) return 0;
+    if (!late) return -1;
+    c->stats.errors++;
+    zt_seterr("dnnl: executing a convolution failed (status %d)", (int)st);
+    return -2;
 }
 
 /* wall time: thread CPU time would shrug off other processes, but in some
@@ -536,7 +325,7 @@ static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
     if (tuning) {
         /* the losers' needs (oneDNN's gemm scratchpads: 100+ MB) go with them:
          * shrink to what the chosen implementations need so far */
-        c->ws_chosen = ZT_MAX(c->ws_chosen, align64(e->cand[0].ws_need));
+        c->ws_chosen = ZT_MAX(c->ws_chosen, align64(e->cand[0].dp.ws_need));
         if (c->ws_size > c->ws_chosen) {
             free(c->ws);
             c->ws = NULL;
