@@ -58,6 +58,7 @@ static struct zt_tensor *b_relu(struct zt_graph *g, struct zt_tensor **x) { retu
 static struct zt_tensor *b_leaky(struct zt_graph *g, struct zt_tensor **x) { return zt_leaky_relu(g, x[0], 0.2f); }
 static struct zt_tensor *b_tanh(struct zt_graph *g, struct zt_tensor **x) { return zt_tanh(g, x[0]); }
 static struct zt_tensor *b_sigmoid(struct zt_graph *g, struct zt_tensor **x) { return zt_sigmoid(g, x[0]); }
+static struct zt_tensor *b_smish(struct zt_graph *g, struct zt_tensor **x) { return zt_smish(g, x[0]); }
 static struct zt_tensor *b_dropout_mask(struct zt_graph *g, struct zt_tensor **x)
 {
     return zt_dropout_mask(g, x[0], x[1], 0.3f);
@@ -334,6 +335,7 @@ static const struct opcase big_cases[] = {
     {"leaky_relu_big", 1, {BIGA}, TRAIN, b_leaky},
     {"tanh_big", 1, {BIG}, TRAIN, b_tanh},
     {"sigmoid_big", 1, {BIG}, TRAIN, b_sigmoid},
+    {"smish_big", 1, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1)}, TRAIN, b_smish},
     {"dropout_mask_big", 2, {BIG, IN(4, 2, 8, 48, 48, INIT_MASK, 0)}, TRAIN, b_dropout_mask},
     {"axpby_big", 2, {BIG, BIG}, TRAIN, b_axpby},
     {"mul_big", 2, {BIG, BIG}, TRAIN, b_mul},

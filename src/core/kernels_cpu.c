@@ -117,6 +117,25 @@ static void sigmoid_b(cfp y, cfp dy, fp dx, int64_t n)
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }
 
+/* Smish as kernels_ref_extra.c computes it (y = x g(s), s = sigmoid(x)),
+ * the same float operations in the same order: identical results */
+static void smish_f(cfp x, fp y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-x[i]));
+        y[i] = x[i] * (s * (2.0f + s) / (s * s + 2.0f * s + 2.0f));
+    }
+}
+static void smish_b(cfp x, cfp dy, fp dx, int64_t n, int acc)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-x[i])), d = s * s + 2.0f * s + 2.0f;
+        float g = s * (2.0f + s) / d, dg = 4.0f * (s + 1.0f) / (d * d) * s * (1.0f - s);
+        float v = dy[i] * (g + x[i] * dg);
+        dx[i] = acc ? dx[i] + v : v;
+    }
+}
+
 static int relu_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     const float *x = n->src[0]->data;
@@ -191,6 +210,23 @@ static int dropout_bwd(const struct zt_kctx *k, struct zt_node *n)
     int acc = !ZT_FRESH(n->src[0]);
     if (dx)
         PAR_RANGE(k, NUMEL(n->out), lo, hi, { mul_or_add_f(dy + lo, mul + lo, dx + lo, hi - lo, acc); });
+    return ZT_OK;
+}
+
+static int smish_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    const float *x = n->src[0]->data;
+    float *y = n->out->data;
+    PAR_RANGE(k, NUMEL(n->out), lo, hi, { smish_f(x + lo, y + lo, hi - lo); });
+    return ZT_OK;
+}
+
+static int smish_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    float *dx = ZT_GRAD(n->src[0]);
+    const float *x = n->src[0]->data, *dy = n->out->grad;
+    int acc = !ZT_FRESH(n->src[0]);
+    if (dx) PAR_RANGE(k, NUMEL(n->out), lo, hi, { smish_b(x + lo, dy + lo, dx + lo, hi - lo, acc); });
     return ZT_OK;
 }
 
@@ -598,6 +634,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_RELU] = 1,
         [ZT_OP_LEAKY_RELU] = 1,
         [ZT_OP_TANH] = 1,
+        [ZT_OP_SMISH] = 1,
         [ZT_OP_DROPOUT] = 1,
         [ZT_OP_CONCAT] = 1,
     },
@@ -612,6 +649,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_BATCH_NORM] = bn_fwd,
         [ZT_OP_INSTANCE_NORM] = in_fwd,
         [ZT_OP_SIGMOID] = sigmoid_fwd,
+        [ZT_OP_SMISH] = smish_fwd,
         [ZT_OP_MATMUL] = matmul_fwd,
         [ZT_OP_MUL] = mul_fwd,
         [ZT_OP_AFFINE] = affine_fwd,
@@ -632,6 +670,7 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_BATCH_NORM] = bn_bwd,
         [ZT_OP_INSTANCE_NORM] = in_bwd,
         [ZT_OP_SIGMOID] = sigmoid_bwd,
+        [ZT_OP_SMISH] = smish_bwd,
         [ZT_OP_MATMUL] = matmul_bwd,
         [ZT_OP_AXPBY] = axpby_bwd,
         [ZT_OP_MUL] = mul_bwd,
