@@ -73,6 +73,41 @@ struct opts {
     enum zt_edge_method method;
 };
 
+/* The training photos a run saw, as run.json's "train_set": their number and
+ * a hash of their (category, id) in order, so a resumed run with --data
+ * elsewhere is refused when the photos (and so the sample order) differ. */
+static int check_train_set(const char *run_path, const struct zt_trainset *ts)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < ts->n; i++)
+        h = zt_mix64(h ^ zt_hash_str(ts->it[i].id) ^ (uint64_t)(ts->it[i].category + 1) << 56);
+    char fp[17];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)h);
+    json_error_t je;
+    json_t *run = json_load_file(run_path, 0, &je);
+    if (!run) {
+        zt_seterr("%s: %s", run_path, je.text);
+        return ZT_EFORMAT;
+    }
+    json_t *have = json_object_get(run, "train_set");
+    const char *hfp = json_string_value(json_object_get(have, "fingerprint"));
+    int rc = ZT_OK;
+    if (have && (!hfp || strcmp(hfp, fp))) {
+        zt_seterr("the data holds other training photos than this run was trained on (%d now, "
+                  "%lld then)", ts->n,
+                  (long long)json_integer_value(json_object_get(have, "images")));
+        rc = ZT_EINVAL;
+    } else if (!have) { /* a new run, or one from before the check */
+        json_object_set_new(run, "train_set", json_pack("{s:i, s:s}", "images", ts->n,
+                                                        "fingerprint", fp));
+        char *text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
+        rc = text ? zt_file_write_atomic(run_path, text, strlen(text)) : ZT_ENOMEM;
+        free(text);
+    }
+    json_decref(run);
+    return rc;
+}
+
 /* The settings a resumed run must share with the original. */
 static json_t *run_json(const struct opts *o, int in_nc, const struct zt_catmap *map, int ncat)
 {
@@ -239,7 +274,7 @@ int cmd_train(int argc, char **argv)
     struct zt_p2p m = {0};
     float *A = NULL, *B = NULL;
     int *order = NULL, exit_code = ZT_EXIT_FAIL, rc;
-    json_t *run = NULL;
+    json_t *run = NULL, *kept_set = NULL; /* kept_set: a resumed run's "train_set" */
     char *run_text = NULL, *meta = NULL;
     struct zt_progress *prog = NULL;
     if ((rc = zt_catmap_default(&map))) return cli_fail(CMD, "%s", zt_errmsg());
@@ -290,7 +325,7 @@ int cmd_train(int argc, char **argv)
         }
         /* The schedule may be shortened or extended and the data folder moved (a copy
          * on another machine); everything that shapes the model or the samples must match. */
-        static const char *const free_keys[] = {"data", "epochs", "epochs_decay"};
+        static const char *const free_keys[] = {"data", "epochs", "epochs_decay", "train_set"};
         json_t *a = json_deep_copy(have), *b = json_deep_copy(run);
         for (size_t k = 0; a && b && k < sizeof free_keys / sizeof *free_keys; k++) {
             json_object_del(a, free_keys[k]);
@@ -302,12 +337,16 @@ int cmd_train(int argc, char **argv)
         long was_e = (long)json_integer_value(json_object_get(have, "epochs"));
         long was_d = (long)json_integer_value(json_object_get(have, "epochs_decay"));
         const char *was_data = json_string_value(json_object_get(have, "data"));
-        int changed = !json_equal(have, run);
+        json_t *cmp = json_deep_copy(have);
+        json_object_del(cmp, "train_set");
+        int changed = !json_equal(cmp, run);
+        json_decref(cmp);
         if (same && (was_e != o.epochs || was_d != o.decay))
             fprintf(stderr, "train: schedule changed from %ld+%ld to %ld+%ld epochs\n", was_e,
                     was_d, o.epochs, o.decay);
         if (same && was_data && strcmp(was_data, o.data))
             fprintf(stderr, "train: data now read from %s (was %s)\n", o.data, was_data);
+        kept_set = json_incref(json_object_get(have, "train_set"));
         json_decref(have);
         if (!same) {
             cli_fail(CMD, "--resume: %s was made with other settings; give the same options "
@@ -372,6 +411,17 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         snprintf(path, sizeof path, "%s/run.json", o.out);
+        if (rewrite_run && kept_set) {
+            json_object_set(run, "train_set", kept_set);
+            free(run_text);
+            run_text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
+            json_object_del(run, "train_set");
+            if (!run_text) {
+                rc = ZT_ENOMEM;
+                cli_fail(CMD, "out of memory");
+                goto done;
+            }
+        }
         if (rewrite_run && (rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) {
             cli_fail(CMD, "%s", zt_errmsg());
             goto done;
@@ -403,6 +453,11 @@ int cmd_train(int argc, char **argv)
     int nb = ts.n / (int)o.batch;
     if (nb == 0) {
         cli_fail(CMD, "%d training images, fewer than one batch of %ld", ts.n, o.batch);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/run.json", o.out);
+    if ((rc = check_train_set(path, &ts))) {
+        cli_fail(CMD, "%s%s", o.resume ? "--resume: " : "", zt_errmsg());
         goto done;
     }
     size_t asz = (size_t)o.batch * in_nc * o.size * o.size, bsz = (size_t)o.batch * 3 * o.size * o.size;
@@ -520,6 +575,7 @@ done:
     free(meta);
     free(run_text);
     json_decref(run);
+    json_decref(kept_set);
     zt_p2p_deinit(&m);
     zt_trainset_deinit(&ts);
     zt_dataset_deinit(&ds);

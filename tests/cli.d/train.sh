@@ -36,6 +36,17 @@ grep -q '"epochs_decay": 2' "$T/runS/run.json" && ok || bad "train: run.json kee
 # shellcheck disable=SC2086
 expect 1 "$Z" train ${TR/--ngf 8/--ngf 16} --out "$T/runS" --resume
 contains "$T/err" "only --data, --epochs and --epochs-decay"
+# the data may move (a copy elsewhere), but not change: run.json keeps the photos' fingerprint
+grep -q '"train_set"' "$T/runS/run.json" && ok || bad "train: run.json has no train_set"
+cp -r tests/data/mini "$T/mini-copy"
+# shellcheck disable=SC2086
+expect 0 "$Z" train ${TR/tests\/data\/mini/$T/mini-copy} --epochs-decay 3 --out "$T/runS" --resume
+contains "$T/err" "data now read from"
+grep -q '"train_set"' "$T/runS/run.json" && ok || bad "train: a rewritten run.json lost train_set"
+rm "$(find "$T/mini-copy/train" -name '*.png' | sort | head -1)"
+# shellcheck disable=SC2086
+expect 1 "$Z" train ${TR/tests\/data\/mini/$T/mini-copy} --epochs-decay 4 --out "$T/runS" --resume
+contains "$T/err" "other training photos than this run was trained on (7 now, 8 then)"
 # SIGTERM mid-run: checkpoint written, exit 130, resumable
 # shellcheck disable=SC2086
 "$Z" train $TR --epochs 100000 --out "$T/runC" >"$T/out" 2>"$T/err" &
