@@ -76,13 +76,30 @@ struct opts {
 /* The training photos a run saw, as run.json's "train_set": their number and
  * a hash of their (category, id) in order, so a resumed run with --data
  * elsewhere is refused when the photos (and so the sample order) differ. */
-static int check_train_set(const char *run_path, const struct zt_trainset *ts)
+static void train_set_fingerprint(const struct zt_trainset *ts, char fp[17])
 {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < ts->n; i++)
         h = zt_mix64(h ^ zt_hash_str(ts->it[i].id) ^ (uint64_t)(ts->it[i].category + 1) << 56);
+    snprintf(fp, 17, "%016llx", (unsigned long long)h);
+}
+
+/* ZT_EINVAL with a message when have (a "train_set" object) is not ts */
+static int check_train_set_against(const json_t *have, const struct zt_trainset *ts)
+{
     char fp[17];
-    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)h);
+    train_set_fingerprint(ts, fp);
+    const char *hfp = json_string_value(json_object_get(have, "fingerprint"));
+    if (hfp && !strcmp(hfp, fp)) return ZT_OK;
+    zt_seterr("the data holds other training photos than this run was trained on (%d now, "
+              "%lld then)", ts->n, (long long)json_integer_value(json_object_get(have, "images")));
+    return ZT_EINVAL;
+}
+
+static int check_train_set(const char *run_path, const struct zt_trainset *ts)
+{
+    char fp[17];
+    train_set_fingerprint(ts, fp);
     json_error_t je;
     json_t *run = json_load_file(run_path, 0, &je);
     if (!run) {
@@ -90,14 +107,10 @@ static int check_train_set(const char *run_path, const struct zt_trainset *ts)
         return ZT_EFORMAT;
     }
     json_t *have = json_object_get(run, "train_set");
-    const char *hfp = json_string_value(json_object_get(have, "fingerprint"));
     int rc = ZT_OK;
-    if (have && (!hfp || strcmp(hfp, fp))) {
-        zt_seterr("the data holds other training photos than this run was trained on (%d now, "
-                  "%lld then)", ts->n,
-                  (long long)json_integer_value(json_object_get(have, "images")));
-        rc = ZT_EINVAL;
-    } else if (!have) { /* a new run, or one from before the check */
+    if (have) {
+        rc = check_train_set_against(have, ts);
+    } else { /* a new run, or one from before the check */
         json_object_set_new(run, "train_set", json_pack("{s:i, s:s}", "images", ts->n,
                                                         "fingerprint", fp));
         char *text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -354,7 +367,7 @@ int cmd_train(int argc, char **argv)
                           "may change)", path);
             goto done;
         }
-        rewrite_run = changed; /* once the checkpoint is known to fit the schedule */
+        rewrite_run = changed; /* after the data is read (below) */
     } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o.out);
@@ -410,22 +423,6 @@ int cmd_train(int argc, char **argv)
             rc = ZT_EINVAL;
             goto done;
         }
-        snprintf(path, sizeof path, "%s/run.json", o.out);
-        if (rewrite_run && kept_set) {
-            json_object_set(run, "train_set", kept_set);
-            free(run_text);
-            run_text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
-            json_object_del(run, "train_set");
-            if (!run_text) {
-                rc = ZT_ENOMEM;
-                cli_fail(CMD, "out of memory");
-                goto done;
-            }
-        }
-        if (rewrite_run && (rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) {
-            cli_fail(CMD, "%s", zt_errmsg());
-            goto done;
-        }
     }
 
     int skipped = 0;
@@ -455,7 +452,27 @@ int cmd_train(int argc, char **argv)
         cli_fail(CMD, "%d training images, fewer than one batch of %ld", ts.n, o.batch);
         goto done;
     }
+    /* a resume with a new schedule or data folder: run.json follows, keeping the
+     * photos' record, once the checkpoint fits the schedule and the data is read */
     snprintf(path, sizeof path, "%s/run.json", o.out);
+    if (rewrite_run && kept_set) {
+        json_object_set(run, "train_set", kept_set);
+        free(run_text);
+        run_text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_object_del(run, "train_set");
+        if (!run_text) {
+            cli_fail(CMD, "out of memory");
+            goto done;
+        }
+    }
+    if (rewrite_run && kept_set && (rc = check_train_set_against(kept_set, &ts))) {
+        cli_fail(CMD, "--resume: %s", zt_errmsg());
+        goto done;
+    }
+    if (rewrite_run && (rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) {
+        cli_fail(CMD, "%s", zt_errmsg());
+        goto done;
+    }
     if ((rc = check_train_set(path, &ts))) {
         cli_fail(CMD, "%s%s", o.resume ? "--resume: " : "", zt_errmsg());
         goto done;

@@ -47,6 +47,7 @@ rm "$(find "$T/mini-copy/train" -name '*.png' | sort | head -1)"
 # shellcheck disable=SC2086
 expect 1 "$Z" train ${TR/tests\/data\/mini/$T/mini-copy} --epochs-decay 4 --out "$T/runS" --resume
 contains "$T/err" "other training photos than this run was trained on (7 now, 8 then)"
+grep -q '"epochs_decay": 3' "$T/runS/run.json" && ok || bad "train: a refused resume rewrote run.json"
 # SIGTERM mid-run: checkpoint written, exit 130, resumable
 # shellcheck disable=SC2086
 "$Z" train $TR --epochs 100000 --out "$T/runC" >"$T/out" 2>"$T/err" &
