@@ -78,6 +78,9 @@ static struct zt_tensor *b_maxpool_k3(struct zt_graph *g, struct zt_tensor **x) 
 static struct zt_tensor *b_maxpool_k2(struct zt_graph *g, struct zt_tensor **x) { return zt_max_pool2d(g, x[0], 2, 2, 0); }
 static struct zt_tensor *b_avgpool_inc(struct zt_graph *g, struct zt_tensor **x) { return zt_avg_pool2d(g, x[0], 3, 2, 1, 1); }
 static struct zt_tensor *b_avgpool_exc(struct zt_graph *g, struct zt_tensor **x) { return zt_avg_pool2d(g, x[0], 3, 2, 1, 0); }
+static struct zt_tensor *b_bilinear_big(struct zt_graph *g, struct zt_tensor **x) { return zt_upsample_bilinear(g, x[0], 96, 70, 0); }
+static struct zt_tensor *b_bilinear_big_ac(struct zt_graph *g, struct zt_tensor **x) { return zt_upsample_bilinear(g, x[0], 61, 96, 1); }
+static struct zt_tensor *b_nearest_big(struct zt_graph *g, struct zt_tensor **x) { return zt_upsample_nearest(g, x[0], 96, 70); }
 static struct zt_tensor *b_matmul(struct zt_graph *g, struct zt_tensor **x) { return zt_matmul(g, x[0], x[1]); }
 static struct zt_tensor *b_linear(struct zt_graph *g, struct zt_tensor **x) { return zt_linear(g, x[0], x[1], x[2]); }
 static struct zt_tensor *b_sum(struct zt_graph *g, struct zt_tensor **x) { return zt_sum(g, x[0]); }
@@ -336,6 +339,12 @@ static const struct opcase big_cases[] = {
     {"tanh_big", 1, {BIG}, TRAIN, b_tanh},
     {"sigmoid_big", 1, {BIG}, TRAIN, b_sigmoid},
     {"smish_big", 1, {IN(4, 2, 8, 48, 48, INIT_WIDE, 1)}, TRAIN, b_smish},
+    {"upsample_bilinear_big", 1, {BIG}, TRAIN, b_bilinear_big},
+    {"upsample_bilinear_ac_big", 1, {BIG}, TRAIN, b_bilinear_big_ac},
+    {"upsample_nearest_big", 1, {BIG}, TRAIN, b_nearest_big},
+    {"max_pool2d_big", 1, {BIG}, TRAIN, b_maxpool_k3},
+    {"avg_pool2d_big", 1, {BIG}, TRAIN, b_avgpool_inc},
+    {"avg_pool2d_exc_big", 1, {BIG}, TRAIN, b_avgpool_exc},
     {"dropout_mask_big", 2, {BIG, IN(4, 2, 8, 48, 48, INIT_MASK, 0)}, TRAIN, b_dropout_mask},
     {"axpby_big", 2, {BIG, BIG}, TRAIN, b_axpby},
     {"mul_big", 2, {BIG, BIG}, TRAIN, b_mul},

@@ -114,6 +114,17 @@ void zt_norm_bn_bwd_channel(struct zt_node *n, int64_t c);
 void zt_norm_in_fwd_plane(struct zt_node *n, int64_t p);
 void zt_norm_in_bwd_plane(struct zt_node *n, int64_t p, double *sums);
 void zt_norm_in_bwd_finish(struct zt_node *n, const double *sums);
+/* Resampling and pooling work plane by plane ((n, c) of x and of the output,
+ * nothing shared): the reference kernels over planes [p0, p1), which the cpu
+ * backend splits across threads (kernels_ref_nn.c). */
+void zt_ref_upsample_bilinear_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_upsample_bilinear_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_upsample_nearest_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_upsample_nearest_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_max_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_max_pool2d_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_avg_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
+void zt_ref_avg_pool2d_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1);
 /* The same for one block cb of 16 channels of an nChw16c x (kernels_layout.c;
  * bit-identical to the per-channel NCHW functions). */
 void zt_norm_bn_fwd_block16(struct zt_node *n, int64_t cb);

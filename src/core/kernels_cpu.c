@@ -625,6 +625,33 @@ static int in_bwd(const struct zt_kctx *k, struct zt_node *n)
     return ZT_OK;
 }
 
+/* resampling and pooling: the reference's per-plane bodies, planes split
+ * across threads (each plane is computed exactly as the reference does) */
+typedef void (*planes_fn)(struct zt_node *n, int64_t p0, int64_t p1);
+static int by_planes(const struct zt_kctx *k, struct zt_node *n, planes_fn f)
+{
+    const struct zt_tensor *x = n->src[0];
+    int64_t P = x->shape[0] * x->shape[1];
+    int nt = NUMEL(x) + NUMEL(n->out) >= PAR_MIN && P > 1 ? k->nthreads : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int64_t p = 0; p < P; p++) f(n, p, p + 1);
+    return ZT_OK;
+}
+#define PLANES(name)                                                                   \
+    static int name##_cpu(const struct zt_kctx *k, struct zt_node *n)                  \
+    {                                                                                  \
+        return by_planes(k, n, zt_ref_##name##_planes);                                \
+    }
+PLANES(upsample_bilinear_fwd)
+PLANES(upsample_bilinear_bwd)
+PLANES(upsample_nearest_fwd)
+PLANES(upsample_nearest_bwd)
+PLANES(max_pool2d_fwd)
+PLANES(max_pool2d_bwd)
+PLANES(avg_pool2d_fwd)
+PLANES(avg_pool2d_bwd)
+#undef PLANES
+
 const struct zt_backend zt_backend_cpu = {
     .name = "cpu",
     .bwd_fresh = {
@@ -650,6 +677,10 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_INSTANCE_NORM] = in_fwd,
         [ZT_OP_SIGMOID] = sigmoid_fwd,
         [ZT_OP_SMISH] = smish_fwd,
+        [ZT_OP_UPSAMPLE_BILINEAR] = upsample_bilinear_fwd_cpu,
+        [ZT_OP_UPSAMPLE_NEAREST] = upsample_nearest_fwd_cpu,
+        [ZT_OP_MAX_POOL2D] = max_pool2d_fwd_cpu,
+        [ZT_OP_AVG_POOL2D] = avg_pool2d_fwd_cpu,
         [ZT_OP_MATMUL] = matmul_fwd,
         [ZT_OP_MUL] = mul_fwd,
         [ZT_OP_AFFINE] = affine_fwd,
@@ -671,6 +702,10 @@ const struct zt_backend zt_backend_cpu = {
         [ZT_OP_INSTANCE_NORM] = in_bwd,
         [ZT_OP_SIGMOID] = sigmoid_bwd,
         [ZT_OP_SMISH] = smish_bwd,
+        [ZT_OP_UPSAMPLE_BILINEAR] = upsample_bilinear_bwd_cpu,
+        [ZT_OP_UPSAMPLE_NEAREST] = upsample_nearest_bwd_cpu,
+        [ZT_OP_MAX_POOL2D] = max_pool2d_bwd_cpu,
+        [ZT_OP_AVG_POOL2D] = avg_pool2d_bwd_cpu,
         [ZT_OP_MATMUL] = matmul_bwd,
         [ZT_OP_AXPBY] = axpby_bwd,
         [ZT_OP_MUL] = mul_bwd,

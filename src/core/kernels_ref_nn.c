@@ -243,13 +243,13 @@ static void lin_index(int64_t dst, int64_t in, int64_t out, int ac, int64_t *i0,
     *l1 = src - (float)*i0;
 }
 
-int zt_ref_upsample_bilinear_fwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_upsample_bilinear_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
     int ac = (int)n->i[0];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++) {
             int64_t y0, y1;
             float ly;
@@ -264,18 +264,23 @@ int zt_ref_upsample_bilinear_fwd(const struct zt_kctx *k, struct zt_node *n)
                     ly * ((1 - lx) * s[y1 * W + x0] + lx * s[y1 * W + x1]);
             }
         }
+}
+
+int zt_ref_upsample_bilinear_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_upsample_bilinear_fwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
-int zt_ref_upsample_bilinear_bwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_upsample_bilinear_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
     float *dx = ZT_GRAD(x);
-    if (!dx) return ZT_OK;
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    if (!dx) return;
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
     int ac = (int)n->i[0];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++) {
             int64_t y0, y1;
             float ly;
@@ -292,6 +297,11 @@ int zt_ref_upsample_bilinear_bwd(const struct zt_kctx *k, struct zt_node *n)
                 d[y1 * W + x1] += ly * lx * g;
             }
         }
+}
+
+int zt_ref_upsample_bilinear_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_upsample_bilinear_bwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
@@ -306,43 +316,53 @@ static int64_t near_index(int64_t dst, int64_t in, int64_t out)
     return i < in - 1 ? i : in - 1;
 }
 
-int zt_ref_upsample_nearest_fwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_upsample_nearest_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++)
                 n->out->data[(p * OH + oy) * OW + ox] =
                     x->data[(p * H + near_index(oy, H, OH)) * W + near_index(ox, W, OW)];
+}
+
+int zt_ref_upsample_nearest_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_upsample_nearest_fwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
-int zt_ref_upsample_nearest_bwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_upsample_nearest_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
     float *dx = ZT_GRAD(x);
-    if (!dx) return ZT_OK;
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    if (!dx) return;
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++)
                 dx[(p * H + near_index(oy, H, OH)) * W + near_index(ox, W, OW)] +=
                     n->out->grad[(p * OH + oy) * OW + ox];
+}
+
+int zt_ref_upsample_nearest_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_upsample_nearest_bwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
 /* --- max pool: window [o*s - p, o*s - p + k) clipped; argmax saved --- */
 
-int zt_ref_max_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_max_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3], K = n->i[0], S = n->i[1], PD = n->i[2];
     int32_t *arg = n->aux;
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t y0 = oy * S - PD, x0 = ox * S - PD;
@@ -360,19 +380,29 @@ int zt_ref_max_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
                 n->out->data[o] = best;
                 arg[o] = (int32_t)bi;
             }
+}
+
+int zt_ref_max_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_max_pool2d_fwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
+}
+
+void zt_ref_max_pool2d_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
+{
+    const struct zt_tensor *x = n->src[0];
+    float *dx = ZT_GRAD(x);
+    if (!dx) return;
+    int64_t HW = x->shape[2] * x->shape[3];
+    int64_t OHW = n->out->shape[2] * n->out->shape[3];
+    const int32_t *arg = n->aux;
+    for (int64_t p = p0; p < p1; p++)
+        for (int64_t o = 0; o < OHW; o++) dx[p * HW + arg[p * OHW + o]] += n->out->grad[p * OHW + o];
 }
 
 int zt_ref_max_pool2d_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
-    const struct zt_tensor *x = n->src[0];
-    float *dx = ZT_GRAD(x);
-    if (!dx) return ZT_OK;
-    int64_t P = x->shape[0] * x->shape[1], HW = x->shape[2] * x->shape[3];
-    int64_t OHW = n->out->shape[2] * n->out->shape[3];
-    const int32_t *arg = n->aux;
-    for (int64_t p = 0; p < P; p++)
-        for (int64_t o = 0; o < OHW; o++) dx[p * HW + arg[p * OHW + o]] += n->out->grad[p * OHW + o];
+    zt_ref_max_pool2d_bwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
@@ -392,12 +422,12 @@ static void avg_window(const struct zt_node *n, int64_t H, int64_t W, int64_t oy
     *div = (float)(n->i[3] ? pool : (*y1 - *y0) * (*x1 - *x0));
 }
 
-int zt_ref_avg_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_avg_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t y0, y1, x0, x1;
@@ -408,17 +438,22 @@ int zt_ref_avg_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
                     for (int64_t xx = x0; xx < x1; xx++) s += x->data[(p * H + yy) * W + xx];
                 n->out->data[(p * OH + oy) * OW + ox] = (float)(s / div);
             }
+}
+
+int zt_ref_avg_pool2d_fwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_avg_pool2d_fwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
 
-int zt_ref_avg_pool2d_bwd(const struct zt_kctx *k, struct zt_node *n)
+void zt_ref_avg_pool2d_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
     float *dx = ZT_GRAD(x);
-    if (!dx) return ZT_OK;
-    int64_t P = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    if (!dx) return;
+    int64_t H = x->shape[2], W = x->shape[3];
     int64_t OH = n->out->shape[2], OW = n->out->shape[3];
-    for (int64_t p = 0; p < P; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t y0, y1, x0, x1;
@@ -428,5 +463,10 @@ int zt_ref_avg_pool2d_bwd(const struct zt_kctx *k, struct zt_node *n)
                 for (int64_t yy = y0; yy < y1; yy++)
                     for (int64_t xx = x0; xx < x1; xx++) dx[(p * H + yy) * W + xx] += g;
             }
+}
+
+int zt_ref_avg_pool2d_bwd(const struct zt_kctx *k, struct zt_node *n)
+{
+    zt_ref_avg_pool2d_bwd_planes(n, 0, n->src[0]->shape[0] * n->src[0]->shape[1]);
     return ZT_OK;
 }
