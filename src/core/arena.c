@@ -17,6 +17,7 @@ struct chunk {
 struct zt_arena {
     struct chunk *head;
     size_t first, max, reserved, peak;
+    size_t pass_max; /* most bytes reserved at once since the last reset */
 };
 
 static size_t align_up(size_t n) { return (n + ZT_ARENA_ALIGN - 1) & ~(size_t)(ZT_ARENA_ALIGN - 1); }
@@ -41,6 +42,7 @@ static struct chunk *chunk_new(struct zt_arena *a, size_t size)
     c->next = a->head;
     a->head = c;
     a->reserved += size;
+    if (a->reserved > a->pass_max) a->pass_max = a->reserved;
     return c;
 }
 
@@ -105,9 +107,10 @@ void *zt_arena_calloc(struct zt_arena *a, size_t bytes)
 
 void zt_arena_reset(struct zt_arena *a)
 {
-    if (a->head->next) {
-        /* several blocks: replace them by one block big enough for the pass */
-        size_t total = a->reserved;
+    size_t total = a->pass_max > a->reserved ? a->pass_max : a->reserved;
+    if (a->head->next || total > a->head->size) {
+        /* several blocks, or more at some point of the pass than now (blocks a
+         * release freed): replace them by one block big enough for the pass */
         while (a->head) {
             struct chunk *c = a->head;
             a->head = c->next;
@@ -119,6 +122,7 @@ void zt_arena_reset(struct zt_arena *a)
         ZT_ASSERT(!"arena: cannot re-allocate its first block");
     }
     a->head->used = 0;
+    a->pass_max = a->reserved;
 }
 
 struct zt_arena_mark zt_arena_mark(const struct zt_arena *a)

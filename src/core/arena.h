@@ -24,8 +24,9 @@ void zt_arena_free(struct zt_arena *a); /* NULL-safe */
  * max_bytes); size 0 gives a valid unique pointer. Valid until reset/release. */
 void *zt_arena_alloc(struct zt_arena *a, size_t bytes);
 void *zt_arena_calloc(struct zt_arena *a, size_t bytes); /* zero-filled */
-/* Ends every allocation. When the pass needed several blocks they are
- * replaced by one block of the total, so a steady-state pass is one block. */
+/* Ends every allocation. When the pass needed several blocks (also blocks a
+ * release freed since) they are replaced by one block of the most the pass
+ * held at once, so a steady-state pass is one block. */
 void zt_arena_reset(struct zt_arena *a);
 struct zt_arena_mark zt_arena_mark(const struct zt_arena *a);
 /* Ends the allocations made since m (blocks added since are freed). */

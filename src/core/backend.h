@@ -162,6 +162,7 @@ struct zt_graph {
     int flags;                          /* ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN */
     int rc;                             /* first failure (sticky), ZT_OK */
     int nnodes;
+    int borrowed;                       /* arena is another graph's (zt_graph_new_nested) */
 };
 
 /* For op constructors (ops_*.c): */

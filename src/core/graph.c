@@ -33,10 +33,23 @@ struct zt_graph *zt_graph_new(struct zt_engine *e, size_t arena_bytes, size_t ar
     return g;
 }
 
+struct zt_graph *zt_graph_new_nested(struct zt_graph *owner)
+{
+    struct zt_graph *g = calloc(1, sizeof *g);
+    if (!g) {
+        zt_seterr("graph: out of memory");
+        return NULL;
+    }
+    g->e = owner->e;
+    g->arena = owner->arena;
+    g->borrowed = 1;
+    return g;
+}
+
 void zt_graph_free(struct zt_graph *g)
 {
     if (!g) return;
-    zt_arena_free(g->arena);
+    if (!g->borrowed) zt_arena_free(g->arena);
     free(g);
 }
 
@@ -44,7 +57,7 @@ void zt_graph_begin(struct zt_graph *g, int flags)
 {
     /* weights reordered for inference stay valid across inference passes only */
     if (flags & ZT_GRAPH_GRAD) zt_blk_weights_changed(g->e->blk);
-    zt_arena_reset(g->arena);
+    if (!g->borrowed) zt_arena_reset(g->arena);
     g->tail = NULL;
     g->flags = flags;
     g->rc = ZT_OK;

@@ -26,6 +26,12 @@ enum {
  * failure. Caller frees with zt_graph_free. */
 struct zt_graph *zt_graph_new(struct zt_engine *e, size_t arena_bytes, size_t arena_max);
 void zt_graph_free(struct zt_graph *g); /* NULL-safe */
+/* A second tape on owner's arena, for a pass nested in the owner's (a GAN's
+ * discriminator step between the generator's forward and backward): its
+ * begin does not reset the arena; the caller ends its allocations with
+ * zt_graph_mark(owner) before it begins and zt_arena_release() after its
+ * last use, so the owner's pass reuses that memory. Must not outlive owner. */
+struct zt_graph *zt_graph_new_nested(struct zt_graph *owner);
 /* Starts a pass: clears the tape, the error and the arena (every tensor of
  * the previous pass dies); flags = ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN or 0. */
 void zt_graph_begin(struct zt_graph *g, int flags);

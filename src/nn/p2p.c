@@ -34,8 +34,8 @@ void zt_p2p_deinit(struct zt_p2p *m)
     if (!m) return;
     zt_optim_free(m->optG);
     zt_optim_free(m->optD);
+    zt_graph_free(m->gD); /* before gG, whose arena it borrows */
     zt_graph_free(m->gG);
-    zt_graph_free(m->gD);
     zt_engine_free(m->eng);
     zt_unet_deinit(&m->G);
     zt_patchgan_deinit(&m->D);
@@ -56,7 +56,10 @@ int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint
     struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed};
     rc = ZT_ENOMEM;
     if (!(m->eng = zt_engine_new(&eo)) || zt_engine_set_blocked_layout(m->eng, 1)) goto fail;
-    if (!(m->gG = zt_graph_new(m->eng, 0, 0)) || !(m->gD = zt_graph_new(m->eng, 0, 0))) goto fail;
+    /* D's step runs on G's arena between G's forward and the G step, which
+     * then reuses that memory: one step holds G's pass plus the larger of the
+     * two D passes, not both */
+    if (!(m->gG = zt_graph_new(m->eng, 0, 0)) || !(m->gD = zt_graph_new_nested(m->gG))) goto fail;
     struct zt_adam_opts ao = {c->lr, c->beta1, c->beta2, 1e-8, 0};
     int nt = zt_engine_threads(m->eng);
     if (!(m->optG = zt_optim_adam_new(&m->G.params, &ao, nt))) goto fail;
@@ -112,7 +115,8 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     struct zt_tensor *fake = zt_unet_forward(&m->G, gG, a);
     if ((rc = zt_graph_status(gG)) || !fake) return rc ? rc : ZT_EINVAL;
 
-    /* D step on fake.detach() and real */
+    /* D step on fake.detach() and real, in memory the G step reuses */
+    struct zt_arena_mark mark = zt_graph_mark(gG);
     zt_graph_begin(gD, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
     struct zt_tensor *aD = zt_graph_input(gD, 4, sa, A, 0);
     struct zt_tensor *fD = zt_graph_wrap(gD, 4, sb, fake->data, 0);
@@ -123,6 +127,8 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     if ((rc = zt_graph_status(gD)) || !ld) return rc ? rc : ZT_EINVAL;
     if ((rc = zt_graph_backward(gD, ld))) return rc;
     zt_optim_step(m->optD);
+    float loss_real = lr->data[0], loss_fake = lf->data[0];
+    zt_arena_release(zt_graph_arena(gG), mark); /* every tensor of gD dies */
 
     /* G step: D frozen (no weight gradients computed) */
     set_requires_grad(&m->D.params, 0);
@@ -137,7 +143,7 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     zt_optim_step(m->optG);
     zt_engine_weights_changed(m->eng); /* for inference passes that follow */
     m->steps++;
-    if (out) *out = (struct zt_p2p_losses){lg->data[0], l1->data[0], lr->data[0], lf->data[0]};
+    if (out) *out = (struct zt_p2p_losses){lg->data[0], l1->data[0], loss_real, loss_fake};
     return ZT_OK;
 }
 
