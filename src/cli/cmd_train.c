@@ -76,49 +76,14 @@ struct opts {
 /* The training photos a run saw, as run.json's "train_set": their number and
  * a hash of their (category, id) in order, so a resumed run with --data
  * elsewhere is refused when the photos (and so the sample order) differ. */
-static void train_set_fingerprint(const struct zt_trainset *ts, char fp[17])
+static json_t *train_set_json(const struct zt_trainset *ts)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = (uint64_t)ts->n;
     for (int i = 0; i < ts->n; i++)
-        h = zt_mix64(h ^ zt_hash_str(ts->it[i].id) ^ (uint64_t)(ts->it[i].category + 1) << 56);
-    snprintf(fp, 17, "%016llx", (unsigned long long)h);
-}
-
-/* ZT_EINVAL with a message when have (a "train_set" object) is not ts */
-static int check_train_set_against(const json_t *have, const struct zt_trainset *ts)
-{
+        h = zt_mix3(h, zt_hash_str(ts->it[i].id), (uint64_t)ts->it[i].category);
     char fp[17];
-    train_set_fingerprint(ts, fp);
-    const char *hfp = json_string_value(json_object_get(have, "fingerprint"));
-    if (hfp && !strcmp(hfp, fp)) return ZT_OK;
-    zt_seterr("the data holds other training photos than this run was trained on (%d now, "
-              "%lld then)", ts->n, (long long)json_integer_value(json_object_get(have, "images")));
-    return ZT_EINVAL;
-}
-
-static int check_train_set(const char *run_path, const struct zt_trainset *ts)
-{
-    char fp[17];
-    train_set_fingerprint(ts, fp);
-    json_error_t je;
-    json_t *run = json_load_file(run_path, 0, &je);
-    if (!run) {
-        zt_seterr("%s: %s", run_path, je.text);
-        return ZT_EFORMAT;
-    }
-    json_t *have = json_object_get(run, "train_set");
-    int rc = ZT_OK;
-    if (have) {
-        rc = check_train_set_against(have, ts);
-    } else { /* a new run, or one from before the check */
-        json_object_set_new(run, "train_set", json_pack("{s:i, s:s}", "images", ts->n,
-                                                        "fingerprint", fp));
-        char *text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
-        rc = text ? zt_file_write_atomic(run_path, text, strlen(text)) : ZT_ENOMEM;
-        free(text);
-    }
-    json_decref(run);
-    return rc;
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)h);
+    return json_pack("{s:i, s:s}", "images", ts->n, "fingerprint", fp);
 }
 
 /* The settings a resumed run must share with the original. */
@@ -350,14 +315,12 @@ int cmd_train(int argc, char **argv)
         long was_e = (long)json_integer_value(json_object_get(have, "epochs"));
         long was_d = (long)json_integer_value(json_object_get(have, "epochs_decay"));
         const char *was_data = json_string_value(json_object_get(have, "data"));
-        json_t *cmp = json_deep_copy(have);
-        json_object_del(cmp, "train_set");
-        int changed = !json_equal(cmp, run);
-        json_decref(cmp);
-        if (same && (was_e != o.epochs || was_d != o.decay))
+        int new_schedule = was_e != o.epochs || was_d != o.decay;
+        int moved = !was_data || strcmp(was_data, o.data);
+        if (same && new_schedule)
             fprintf(stderr, "train: schedule changed from %ld+%ld to %ld+%ld epochs\n", was_e,
                     was_d, o.epochs, o.decay);
-        if (same && was_data && strcmp(was_data, o.data))
+        if (same && was_data && moved)
             fprintf(stderr, "train: data now read from %s (was %s)\n", o.data, was_data);
         kept_set = json_incref(json_object_get(have, "train_set"));
         json_decref(have);
@@ -367,7 +330,7 @@ int cmd_train(int argc, char **argv)
                           "may change)", path);
             goto done;
         }
-        rewrite_run = changed; /* after the data is read (below) */
+        rewrite_run = new_schedule || moved; /* after the data is read (below) */
     } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o.out);
@@ -452,30 +415,33 @@ int cmd_train(int argc, char **argv)
         cli_fail(CMD, "%d training images, fewer than one batch of %ld", ts.n, o.batch);
         goto done;
     }
-    /* a resume with a new schedule or data folder: run.json follows, keeping the
-     * photos' record, once the checkpoint fits the schedule and the data is read */
-    snprintf(path, sizeof path, "%s/run.json", o.out);
-    if (rewrite_run && kept_set) {
-        json_object_set(run, "train_set", kept_set);
+    /* run.json records the photos (a new run, or one from before the record)
+     * and follows a resume's new schedule or data folder - once the checkpoint
+     * fits the schedule and the data is read and is the run's */
+    json_t *photos = train_set_json(&ts);
+    if (!photos) {
+        cli_fail(CMD, "out of memory");
+        goto done;
+    }
+    if (kept_set && !json_equal(kept_set, photos)) {
+        json_decref(photos);
+        cli_fail(CMD, "--resume: the data holds other training photos than this run was trained "
+                      "on (%d now, %lld then)", ts.n,
+                 (long long)json_integer_value(json_object_get(kept_set, "images")));
+        goto done;
+    }
+    if (!kept_set || rewrite_run) {
+        json_object_set_new(run, "train_set", photos);
         free(run_text);
         run_text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
-        json_object_del(run, "train_set");
-        if (!run_text) {
-            cli_fail(CMD, "out of memory");
+        snprintf(path, sizeof path, "%s/run.json", o.out);
+        rc = run_text ? zt_file_write_atomic(path, run_text, strlen(run_text)) : ZT_ENOMEM;
+        if (rc) {
+            cli_fail(CMD, "%s", run_text ? zt_errmsg() : "out of memory");
             goto done;
         }
-    }
-    if (rewrite_run && kept_set && (rc = check_train_set_against(kept_set, &ts))) {
-        cli_fail(CMD, "--resume: %s", zt_errmsg());
-        goto done;
-    }
-    if (rewrite_run && (rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) {
-        cli_fail(CMD, "%s", zt_errmsg());
-        goto done;
-    }
-    if ((rc = check_train_set(path, &ts))) {
-        cli_fail(CMD, "%s%s", o.resume ? "--resume: " : "", zt_errmsg());
-        goto done;
+    } else {
+        json_decref(photos);
     }
     size_t asz = (size_t)o.batch * in_nc * o.size * o.size, bsz = (size_t)o.batch * 3 * o.size * o.size;
     A = malloc(asz * sizeof *A);
