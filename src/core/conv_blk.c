@@ -38,11 +38,8 @@ struct entry {
 struct zt_blk {
     int nthreads;
     uint64_t wver;                     /* bumped by zt_blk_weights_changed */
-    dnnl_engine_t engine;
-    dnnl_stream_t stream;
+    struct zt_dp_env env;              /* engine, stream, the shared workspace */
     struct entry *buckets[NBUCKETS];
-    char *ws;
-    size_t ws_size;
 };
 
 struct zt_blk *zt_blk_new(int nthreads)
@@ -53,8 +50,7 @@ struct zt_blk *zt_blk_new(int nthreads)
         return NULL;
     }
     c->nthreads = nthreads > 0 ? nthreads : 1;
-    dnnl_status_t st = dnnl_engine_create(&c->engine, dnnl_cpu, 0);
-    if (st == dnnl_success) st = dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags);
+    dnnl_status_t st = zt_dp_env_init(&c->env);
     if (st != dnnl_success) {
         zt_seterr("conv_blk: cannot create oneDNN CPU engine/stream (status %d)", (int)st);
         zt_blk_free(c);
@@ -78,13 +74,10 @@ void zt_blk_free(struct zt_blk *c)
             next = e->next;
             entry_free(e);
         }
-    if (c->stream) dnnl_stream_destroy(c->stream);
-    if (c->engine) dnnl_engine_destroy(c->engine);
-    free(c->ws);
+    zt_dp_env_deinit(&c->env);
     free(c);
 }
 
-static size_t align64(size_t n) { return zt_dp_align64(n); }
 
 static dnnl_format_tag_t tag_of(int layout)
 {
@@ -94,17 +87,10 @@ static dnnl_format_tag_t tag_of(int layout)
 static dnnl_status_t build(struct zt_blk *c, struct entry *m)
 {
     const struct key *k = &m->key;
-    return zt_dp_build(&m->dp, c->engine, &k->d, k->dir, k->bias, k->accumulate, tag_of(k->xl),
+    return zt_dp_build(&m->dp, c->env.engine, &k->d, k->dir, k->bias, k->accumulate, tag_of(k->xl),
                        tag_of(k->yl), 1);
 }
 
-static uint32_t key_hash(const struct key *k)
-{
-    const unsigned char *p = (const unsigned char *)k;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof *k; i++) h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 static struct entry *lookup(struct zt_blk *c, const struct zt_conv_desc *d, int dir, int bias,
                             int acc, int xl, int yl)
@@ -113,7 +99,7 @@ static struct entry *lookup(struct zt_blk *c, const struct zt_conv_desc *d, int 
     memset(&k, 0, sizeof k);
     k.d = *d;
     k.dir = dir, k.bias = bias, k.accumulate = acc, k.xl = xl, k.yl = yl;
-    uint32_t b = key_hash(&k) % NBUCKETS;
+    uint32_t b = zt_dp_key_hash(&k, sizeof k) % NBUCKETS;
     for (struct entry *e = c->buckets[b]; e; e = e->next)
         if (!memcmp(&e->key, &k, sizeof k)) return e;
     struct entry *e = calloc(1, sizeof *e);
@@ -148,7 +134,7 @@ static int weight_cache(struct zt_blk *c, struct entry *m, const void *w)
     if (!m->wcache) {
         m->wbytes = dnnl_memory_desc_get_size(
             dnnl_primitive_desc_query_md(m->dp.pd, dnnl_query_exec_arg_md, DNNL_ARG_WEIGHTS));
-        m->wcache = aligned_alloc(64, align64(m->wbytes));
+        m->wcache = aligned_alloc(64, zt_dp_align64(m->wbytes));
         if (!m->wcache) return -1;
         m->wsrc = NULL;
     }
@@ -162,19 +148,12 @@ static int run(struct zt_blk *c, struct entry *m, void *const *ptr, int cache_w)
 {
     if (!m || !m->ok) return ZT_EINVAL;
     int cached = cache_w ? weight_cache(c, m, ptr[1]) : -1;
-    if (m->dp.ws_need > c->ws_size) {
-        char *p = aligned_alloc(64, align64(m->dp.ws_need));
-        if (!p) return ZT_EINVAL;
-        memset(p, 0, align64(m->dp.ws_need));
-        free(c->ws);
-        c->ws = p;
-        c->ws_size = align64(m->dp.ws_need);
-    }
+    if (zt_dp_env_reserve(&c->env, m->dp.ws_need)) return ZT_EINVAL;
     int saved = omp_get_max_threads();
     omp_set_num_threads(c->nthreads);
     void *alt[ZT_DP_MAX_ARGS] = {NULL, cached >= 0 ? m->wcache : NULL, NULL, NULL};
     int late;
-    dnnl_status_t st = zt_dp_exec(&m->dp, c->stream, c->ws, ptr, alt, cached == 1 ? 1u << 1 : 0u,
+    dnnl_status_t st = zt_dp_exec(&m->dp, c->env.stream, c->env.ws, ptr, alt, cached == 1 ? 1u << 1 : 0u,
                                   0, &late);
     int rc = ZT_OK;
     if (st != dnnl_success && !late) rc = ZT_EINVAL;

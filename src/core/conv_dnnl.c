@@ -43,11 +43,8 @@ struct entry {
 
 struct zt_dnnl {
     int nthreads, algo, skip_reorders, last_algo;
-    dnnl_engine_t engine;
-    dnnl_stream_t stream;
+    struct zt_dp_env env;      /* engine, stream, the shared workspace */
     struct entry *buckets[NBUCKETS];
-    char *ws;                  /* shared workspace (64-byte aligned), grown on demand */
-    size_t ws_size;
     size_t ws_chosen;          /* largest need of the implementations AUTO kept */
     struct zt_dnnl_stats stats;
 };
@@ -67,9 +64,7 @@ struct zt_dnnl *zt_dnnl_new(int nthreads)
     }
     c->nthreads = nthreads;
     c->algo = ZT_DNNL_AUTO;
-    dnnl_status_t st = dnnl_engine_create(&c->engine, dnnl_cpu, 0);
-    if (st == dnnl_success)
-        st = dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags);
+    dnnl_status_t st = zt_dp_env_init(&c->env);
     if (st != dnnl_success) {
         zt_seterr("dnnl: cannot create CPU engine/stream (status %d)", (int)st);
         zt_dnnl_free(c);
@@ -98,9 +93,7 @@ void zt_dnnl_free(struct zt_dnnl *c)
             next = e->next;
             entry_free(e);
         }
-    if (c->stream) dnnl_stream_destroy(c->stream);
-    if (c->engine) dnnl_engine_destroy(c->engine);
-    free(c->ws);
+    zt_dp_env_deinit(&c->env);
     free(c);
 }
 
@@ -123,12 +116,11 @@ void zt_dnnl_bench_skip_reorders(struct zt_dnnl *c, int on) { c->skip_reorders =
 void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s)
 {
     *s = c->stats;
-    s->workspace_bytes = (int64_t)c->ws_size;
+    s->workspace_bytes = (int64_t)c->env.ws_size;
 }
 
 /* --- building an implementation --- */
 
-static size_t align64(size_t n) { return zt_dp_align64(n); }
 
 /* makes m for key k with algorithm algo: BLOCKED lets oneDNN pick every
  * layout (its JIT kernels, blocked; reorders around them), GEMM asks for
@@ -139,10 +131,10 @@ static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo
 {
     m->algo = algo;
     if (algo == ZT_DNNL_IM2COL) {
-        m->dp.ws_need = align64(sizeof(float) * zt_conv_gemm_col_floats(&k->d));
+        m->dp.ws_need = zt_dp_align64(sizeof(float) * zt_conv_gemm_col_floats(&k->d));
         return dnnl_success;
     }
-    dnnl_status_t st = zt_dp_build(&m->dp, c->engine, &k->d, k->dir, k->bias, k->accumulate,
+    dnnl_status_t st = zt_dp_build(&m->dp, c->env.engine, &k->d, k->dir, k->bias, k->accumulate,
                                    dnnl_nchw, dnnl_nchw, algo != ZT_DNNL_GEMM);
     if (m->dp.prim) c->stats.primitives_created++;
     c->stats.reorders_created += m->dp.nreorders;
@@ -151,13 +143,6 @@ static dnnl_status_t impl_build(struct zt_dnnl *c, const struct key *k, int algo
 
 /* --- cache --- */
 
-static uint32_t key_hash(const struct key *k)
-{
-    const unsigned char *p = (const unsigned char *)k;
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < sizeof *k; i++) h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 /* the entry for (d, dir, bias, accumulate, ctx's algo), built on first use
  * with one candidate implementation per algorithm allowed (IM2COL always
@@ -170,7 +155,7 @@ static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int
     memset(&k, 0, sizeof k);
     k.d = *d;
     k.dir = dir, k.bias = bias, k.accumulate = accumulate, k.algo = c->algo;
-    uint32_t b = key_hash(&k) % NBUCKETS;
+    uint32_t b = zt_dp_key_hash(&k, sizeof k) % NBUCKETS;
     for (struct entry *e = c->buckets[b]; e; e = e->next)
         if (!memcmp(&e->key, &k, sizeof k)) {
             c->stats.cache_hits++;
@@ -194,24 +179,10 @@ static struct entry *lookup(struct zt_dnnl *c, const struct zt_conv_desc *d, int
 
 /* --- execution --- */
 
-static int ws_reserve(struct zt_dnnl *c, size_t need)
-{
-    if (need <= c->ws_size) return 0;
-    char *p = aligned_alloc(64, align64(need));
-    if (!p) return -1;
-    /* zeroed once, so nothing ever reads garbage (possibly denormals, which
-     * are slow): only zt_dnnl_bench_skip_reorders reads unwritten buffers */
-    memset(p, 0, align64(need));
-    free(c->ws);
-    c->ws = p;
-    c->ws_size = align64(need);
-    return 0;
-}
-
 /* IM2COL: ptr as for the kernels' primitives (see the zt_conv_dnnl_* below) */
 static void im2col_run(struct zt_dnnl *c, const struct key *k, void *const *ptr)
 {
-    float *col = (float *)(void *)c->ws;
+    float *col = (float *)(void *)c->env.ws;
     if (k->dir == DIR_FWD)
         zt_conv_gemm_fwd(c, &k->d, ptr[0], ptr[1], k->bias ? ptr[2] : NULL, ptr[3], col);
     else if (k->dir == DIR_BWD_DATA)
@@ -226,13 +197,13 @@ static void im2col_run(struct zt_dnnl *c, const struct key *k, void *const *ptr)
  * then use the reference), or -2 after (outputs may be partial: an error) */
 static int impl_run(struct zt_dnnl *c, const struct key *k, struct impl *m, void *const *ptr)
 {
-    if (ws_reserve(c, m->dp.ws_need)) return -1;
+    if (zt_dp_env_reserve(&c->env, m->dp.ws_need)) return -1;
     if (m->algo == ZT_DNNL_IM2COL) {
         im2col_run(c, k, ptr);
         return 0;
     }
     int late;
-    dnnl_status_t st = zt_dp_exec(&m->dp, c->stream, c->ws, ptr, NULL,
+    dnnl_status_t st = zt_dp_exec(&m->dp, c->env.stream, c->env.ws, ptr, NULL,
                                   c->skip_reorders ? ~0u : 0u, c->skip_reorders, &late);
     if (st == dnnl_success) return 0;
     if (!late) return -1;
@@ -325,11 +296,11 @@ static int run(struct zt_dnnl *c, struct entry *e, void *const *ptr)
     if (tuning) {
         /* the losers' needs (oneDNN's gemm scratchpads: 100+ MB) go with them:
          * shrink to what the chosen implementations need so far */
-        c->ws_chosen = ZT_MAX(c->ws_chosen, align64(e->cand[0].dp.ws_need));
-        if (c->ws_size > c->ws_chosen) {
-            free(c->ws);
-            c->ws = NULL;
-            c->ws_size = 0;
+        c->ws_chosen = ZT_MAX(c->ws_chosen, zt_dp_align64(e->cand[0].dp.ws_need));
+        if (c->env.ws_size > c->ws_chosen) {
+            free(c->env.ws);
+            c->env.ws = NULL;
+            c->env.ws_size = 0;
         }
     }
     omp_set_num_threads(saved);

@@ -2,9 +2,47 @@
  * its argument reorders (dnnl_prim.h). */
 #include "dnnl_prim.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t zt_dp_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+dnnl_status_t zt_dp_env_init(struct zt_dp_env *v)
+{
+    dnnl_status_t st = dnnl_engine_create(&v->engine, dnnl_cpu, 0);
+    if (st == dnnl_success) st = dnnl_stream_create(&v->stream, v->engine, dnnl_stream_default_flags);
+    return st;
+}
+
+void zt_dp_env_deinit(struct zt_dp_env *v)
+{
+    if (v->stream) dnnl_stream_destroy(v->stream);
+    if (v->engine) dnnl_engine_destroy(v->engine);
+    free(v->ws);
+    memset(v, 0, sizeof *v);
+}
+
+int zt_dp_env_reserve(struct zt_dp_env *v, size_t need)
+{
+    if (need <= v->ws_size) return 0;
+    char *p = aligned_alloc(64, zt_dp_align64(need));
+    if (!p) return -1;
+    /* zeroed once, so nothing ever reads garbage (possibly denormals, which
+     * are slow): only zt_dnnl_bench_skip_reorders reads unwritten buffers */
+    memset(p, 0, zt_dp_align64(need));
+    free(v->ws);
+    v->ws = p;
+    v->ws_size = zt_dp_align64(need);
+    return 0;
+}
+
+uint32_t zt_dp_key_hash(const void *key, size_t n)
+{
+    const unsigned char *p = key;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
 
 /* creates the memories (and reorder) of one argument; user_md is the caller's layout */
 static dnnl_status_t arg_init(struct zt_dp *m, dnnl_engine_t eng, int accumulate, int dnnl_arg,

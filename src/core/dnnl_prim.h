@@ -12,6 +12,7 @@
 
 #include <dnnl.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum zt_dp_dir { ZT_DP_FWD, ZT_DP_BWD_DATA, ZT_DP_BWD_WEIGHTS };
 enum { ZT_DP_MAX_ARGS = 4 };
@@ -36,6 +37,22 @@ struct zt_dp {
 };
 
 size_t zt_dp_align64(size_t n);
+
+/* What a convolution context owns besides its primitives: oneDNN's CPU engine
+ * and stream, and one workspace (64-byte aligned, zeroed when made, grown on
+ * demand) that every primitive's reordered arguments and scratchpad share. */
+struct zt_dp_env {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    char *ws;
+    size_t ws_size;
+};
+dnnl_status_t zt_dp_env_init(struct zt_dp_env *v); /* on failure: zt_dp_env_deinit */
+void zt_dp_env_deinit(struct zt_dp_env *v);
+/* 0 when ws holds at least need bytes (growing it), -1 out of memory (ws kept) */
+int zt_dp_env_reserve(struct zt_dp_env *v, size_t need);
+/* FNV-1a of a cache key's bytes (keys are memset before filling) */
+uint32_t zt_dp_key_hash(const void *key, size_t n);
 
 /* Builds m for d in direction dir (enum zt_dp_dir). xtag/ytag: the layout of
  * the caller's x/dx and y/dy (dnnl_nchw or dnnl_nChw16c); weights and biases
