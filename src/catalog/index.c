@@ -3,17 +3,16 @@
  * f16 scan with exact f32 rescoring, and the index file. */
 #include "index.h"
 #include "index_scan.h"
+#include "../util/buf.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct zt_index {
     int dim;
@@ -415,36 +414,20 @@ struct file_header {
     int64_t ids_len;
 };
 
-static int write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? 0 : -1; }
-
 int zt_index_save(const struct zt_index *ix, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        zt_seterr("%s: path too long", path);
-        return ZT_EINVAL;
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        zt_seterr("%s: %s", tmp, strerror(errno));
-        return ZT_EIO;
-    }
     struct file_header h = {{'Z', 'T', 'I', 'X'}, FILE_VERSION, (uint32_t)ix->dim, 0, ix->n,
                             ix->ids_len};
     size_t n = (size_t)ix->n;
-    int bad = write_all(f, &h, sizeof h) || write_all(f, ix->price, n * sizeof(int64_t)) ||
-              write_all(f, ix->cat, n * sizeof(int32_t)) ||
-              write_all(f, ix->id_off, n * sizeof(int64_t)) ||
-              write_all(f, ix->ids, (size_t)ix->ids_len) ||
-              write_all(f, ix->vec, n * (size_t)ix->dim * sizeof(float));
-    bad = bad || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        zt_seterr("%s: write: %s", path, strerror(errno));
-        unlink(tmp);
-        return ZT_EIO;
-    }
-    return ZT_OK;
+    const struct zt_part parts[] = {
+        {&h, sizeof h},
+        {ix->price, n * sizeof(int64_t)},
+        {ix->cat, n * sizeof(int32_t)},
+        {ix->id_off, n * sizeof(int64_t)},
+        {ix->ids, (size_t)ix->ids_len},
+        {ix->vec, n * (size_t)ix->dim * sizeof(float)},
+    };
+    return zt_file_write_atomic_parts(path, parts, (int)(sizeof parts / sizeof *parts));
 }
 
 static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }

@@ -4,6 +4,7 @@
 #include "index_ivf.h"
 #include "faiss_shim.h"
 #include "index_scan.h"
+#include "../util/buf.h"
 #include "../util/zt.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct zt_ivf {
     int d, nlist, nprobe;
@@ -206,31 +206,16 @@ struct ivf_header {
 
 int zt_ivf_save(const struct zt_ivf *v, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        zt_seterr("%s: path too long", path);
-        return ZT_EINVAL;
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        zt_seterr("%s: %s", tmp, strerror(errno));
-        return ZT_EIO;
-    }
     struct ivf_header h = {{'Z', 'T', 'I', 'V'}, 1, (uint32_t)v->d, (uint32_t)v->nlist, v->n,
                            (uint32_t)v->nprobe, 0};
     size_t nc = (size_t)v->nlist;
-    int bad = fwrite(&h, sizeof h, 1, f) != 1 ||
-              fwrite(v->cent, sizeof(float) * v->d, nc, f) != nc ||
-              fwrite(v->off, sizeof(int64_t), nc + 1, f) != nc + 1 ||
-              fwrite(v->perm, sizeof(int64_t), (size_t)v->n, f) != (size_t)v->n;
-    bad = bad || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        zt_seterr("%s: write: %s", path, strerror(errno));
-        unlink(tmp);
-        return ZT_EIO;
-    }
-    return ZT_OK;
+    const struct zt_part parts[] = {
+        {&h, sizeof h},
+        {v->cent, sizeof(float) * (size_t)v->d * nc},
+        {v->off, sizeof(int64_t) * (nc + 1)},
+        {v->perm, sizeof(int64_t) * (size_t)v->n},
+    };
+    return zt_file_write_atomic_parts(path, parts, (int)(sizeof parts / sizeof *parts));
 }
 
 int zt_ivf_load(const char *path, const struct zt_index *ix, struct zt_ivf **out)

@@ -104,7 +104,7 @@ out:
     return rc;
 }
 
-int zt_file_write_atomic(const char *path, const void *data, size_t len)
+int zt_file_write_atomic_parts(const char *path, const struct zt_part *parts, int nparts)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
@@ -116,19 +116,21 @@ int zt_file_write_atomic(const char *path, const void *data, size_t len)
         zt_seterr("%s: %s", tmp, strerror(errno));
         return ZT_EIO;
     }
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            zt_seterr("%s: write: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return ZT_EIO;
+    for (int k = 0; k < nparts; k++) {
+        const uint8_t *p = parts[k].data;
+        size_t left = parts[k].len;
+        while (left) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                zt_seterr("%s: write: %s", tmp, strerror(errno));
+                close(fd);
+                unlink(tmp);
+                return ZT_EIO;
+            }
+            p += w;
+            left -= (size_t)w;
         }
-        p += w;
-        left -= (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         zt_seterr("%s: %s", tmp, strerror(errno));
@@ -141,6 +143,12 @@ int zt_file_write_atomic(const char *path, const void *data, size_t len)
         return ZT_EIO;
     }
     return ZT_OK;
+}
+
+int zt_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    const struct zt_part one = {data, len};
+    return zt_file_write_atomic_parts(path, &one, 1);
 }
 
 int zt_mkdirs(const char *path)

@@ -28,6 +28,13 @@ int zt_file_read(const char *path, size_t max_bytes, struct zt_buf *b);
 /* Writes data to path atomically: temp file in the same folder, fsync,
  * rename. A crash leaves either the old file or the new one. */
 int zt_file_write_atomic(const char *path, const void *data, size_t len);
+/* The same for a file made of several pieces written in order (a header and
+ * arrays), without gathering them into one buffer first. */
+struct zt_part {
+    const void *data;
+    size_t len;
+};
+int zt_file_write_atomic_parts(const char *path, const struct zt_part *parts, int nparts);
 /* mkdir -p; ok if it exists. */
 int zt_mkdirs(const char *path);
 int zt_file_exists(const char *path);
