@@ -107,6 +107,10 @@ void zt_dnnl_get_stats(const struct zt_dnnl *c, struct zt_dnnl_stats *s);
  * zt_sgemm (a struct zt_dnnl *, or NULL for reference loops); col is a
  * scratch buffer of zt_conv_gemm_col_floats(d) floats, owned by the caller. */
 size_t zt_conv_gemm_col_floats(const struct zt_conv_desc *d);
+/* The bias parts both the reference and the im2col kernels use (conv_ref.c):
+ * t[n, c, :] += b[c], and db[c] (+)= sum over n and hw of t[n, c, :]. */
+void zt_conv_add_bias(float *t, const float *b, int n, int c, int64_t hw);
+void zt_conv_sum_bias(const float *t, float *db, int n, int c, int64_t hw, int accumulate);
 void zt_conv_gemm_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
                       const float *b, float *y, float *col);
 void zt_conv_gemm_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,

@@ -141,36 +141,13 @@ static void wgrad(void *ctx, const struct geom *g, const float *in, const float 
         }
 }
 
-/* y (n, c, hw) += b[c] */
-static void add_bias(float *y, const float *b, int n, int c, int64_t hw)
-{
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < c; j++) {
-            float *p = y + ((int64_t)i * c + j) * hw;
-            for (int64_t k = 0; k < hw; k++) p[k] += b[j];
-        }
-}
-
-/* db[c] (+)= sum_{n, hw} dy[n, c, hw] */
-static void sum_bias(const float *dy, float *db, int n, int c, int64_t hw, int accumulate)
-{
-    for (int j = 0; j < c; j++) {
-        double acc = 0;
-        for (int i = 0; i < n; i++) {
-            const float *p = dy + ((int64_t)i * c + j) * hw;
-            for (int64_t k = 0; k < hw; k++) acc += p[k];
-        }
-        db[j] = accumulate ? db[j] + (float)acc : (float)acc;
-    }
-}
-
 void zt_conv_gemm_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, const float *w,
                       const float *b, float *y, float *col)
 {
     struct geom g = geom_of(d);
     if (!d->transposed) gather(ctx, &g, x, w, y, 0, col);
     else scatter(ctx, &g, x, w, y, 0, col);
-    if (b) add_bias(y, b, d->n, d->cout, (int64_t)d->oh * d->ow);
+    if (b) zt_conv_add_bias(y, b, d->n, d->cout, (int64_t)d->oh * d->ow);
 }
 
 void zt_conv_gemm_bwd_data(void *ctx, const struct zt_conv_desc *d, const float *dy,
@@ -187,5 +164,5 @@ void zt_conv_gemm_bwd_weights(void *ctx, const struct zt_conv_desc *d, const flo
     struct geom g = geom_of(d);
     if (!d->transposed) wgrad(ctx, &g, x, dy, dw, accumulate, col);
     else wgrad(ctx, &g, dy, x, dw, accumulate, col);
-    if (db) sum_bias(dy, db, d->n, d->cout, (int64_t)d->oh * d->ow, accumulate);
+    if (db) zt_conv_sum_bias(dy, db, d->n, d->cout, (int64_t)d->oh * d->ow, accumulate);
 }

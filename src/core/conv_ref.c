@@ -227,7 +227,7 @@ static void wgrad(const struct geom *g, const float *in, const float *out, float
 }
 
 /* t[n, c, :, :] += b[c] for t (n, c, hw) */
-static void add_bias(float *t, const float *b, int n, int c, int64_t hw)
+void zt_conv_add_bias(float *t, const float *b, int n, int c, int64_t hw)
 {
     for (int i = 0; i < n; i++)
         for (int j = 0; j < c; j++) {
@@ -237,7 +237,7 @@ static void add_bias(float *t, const float *b, int n, int c, int64_t hw)
 }
 
 /* db[c] (+)= sum_{n, hw} t[n, c, hw] */
-static void sum_bias(const float *t, float *db, int n, int c, int64_t hw, int accumulate)
+void zt_conv_sum_bias(const float *t, float *db, int n, int c, int64_t hw, int accumulate)
 {
     for (int j = 0; j < c; j++) {
         double acc = 0;
@@ -260,7 +260,7 @@ void zt_conv_ref_fwd(void *ctx, const struct zt_conv_desc *d, const float *x, co
     struct geom g = geom_of(d);
     if (!d->transposed) gather(&g, x, w, y, 0);
     else scatter(&g, x, w, y, 0);
-    if (b) add_bias(y, b, d->n, d->cout, (int64_t)d->oh * d->ow);
+    if (b) zt_conv_add_bias(y, b, d->n, d->cout, (int64_t)d->oh * d->ow);
 }
 
 /* dy: (n, cout, oh, ow)  dx: (n, cin, h, w) */
@@ -281,5 +281,5 @@ void zt_conv_ref_bwd_weights(void *ctx, const struct zt_conv_desc *d, const floa
     struct geom g = geom_of(d);
     if (!d->transposed) wgrad(&g, x, dy, dw, accumulate);
     else wgrad(&g, dy, x, dw, accumulate);
-    if (db) sum_bias(dy, db, d->n, d->cout, (int64_t)d->oh * d->ow, accumulate);
+    if (db) zt_conv_sum_bias(dy, db, d->n, d->cout, (int64_t)d->oh * d->ow, accumulate);
 }
