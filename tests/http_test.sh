@@ -309,6 +309,16 @@ rc=$?
 if [ "$rc" -eq 1 ]; then ok; else bad "no dataset: exit $rc"; fi
 has "$T/nodata.err" "clothing-dataset-small" "no dataset message"
 has "$T/nodata.err" "--catalog" "no dataset message"
+# an explicit --port is where it listens (the README's demo uses 8080): a free port, asked for
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$Z" serve --port "$PORT" --model "$MODEL" >"$T/port.out" 2>"$T/port.err" &
+PID=$!
+PIDS+=("$PID")
+for _ in $(seq 1 600); do grep -q "listening on" "$T/port.out" && break; sleep 0.2; done
+has "$T/port.out" "listening on http://127.0.0.1:$PORT/" "explicit port announced"
+st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$PORT/api/config")
+if [ "$st" = 200 ]; then ok; else bad "GET /api/config on the explicit --port $PORT: status $st"; fi
+stop_server "$T/port"
 "$Z" serve --port 99999 >/dev/null 2>"$T/usage.err"
 if [ $? -eq 2 ]; then ok; else bad "bad --port is a usage error"; fi
 

@@ -117,7 +117,9 @@ static int load_shops(struct zt_server *s)
     return rc;
 }
 
-static int resolve(const char *host, struct sockaddr_storage *ss, int *ipv6)
+/* host + port -> the address the daemon binds (microhttpd takes the port of
+ * MHD_OPTION_SOCK_ADDR, not its port argument, when both are given) */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss, int *ipv6)
 {
     memset(ss, 0, sizeof *ss);
     const char *h = !strcmp(host, "localhost") ? "127.0.0.1" : host;
@@ -125,6 +127,7 @@ static int resolve(const char *host, struct sockaddr_storage *ss, int *ipv6)
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
     if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
         a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
         *ipv6 = 0;
         return ZT_OK;
     }
@@ -138,6 +141,7 @@ static int resolve(const char *host, struct sockaddr_storage *ss, int *ipv6)
     }
     if (inet_pton(AF_INET6, p, &a6->sin6_addr) == 1) {
         a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
         *ipv6 = 1;
         return ZT_OK;
     }
@@ -197,7 +201,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         goto fail;
     struct sockaddr_storage ss;
     int ipv6 = 0;
-    if ((rc = resolve(s->host, &ss, &ipv6))) goto fail;
+    if ((rc = resolve(s->host, s->o.port, &ss, &ipv6))) goto fail;
     if ((rc = zt_server_start_daemon(s, (const struct sockaddr *)&ss, ipv6))) goto fail;
     *out = s;
     return ZT_OK;
