@@ -12,6 +12,9 @@ void zt_pair_opts_default(struct zt_pair_opts *o, int size, enum zt_edge_method 
     zt_edge_params_default(&o->edge, method);
     zt_mask_params_default(&o->mask);
     zt_hint_params_default(&o->hint);
+    o->style = ZT_STYLE_EDGES;
+    zt_doodle_params_default(&o->doodle);
+    o->doodle.aligned = 1;
     o->lim = (struct zt_image_limits)ZT_IMAGE_LIMITS_DEFAULT;
 }
 
@@ -63,14 +66,35 @@ fail:
     return rc;
 }
 
+/* Replaces p's edges by a doodle's planes (same size as the pair). */
+static int pair_doodle(struct zt_pair *p, const struct zt_pair_opts *o, uint64_t seed)
+{
+    struct zt_doodle d = {0};
+    struct zt_image e = {0}, hr = {0}, hm = {0};
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    int rc = zt_doodle_render(&p->photo, &p->mask, &p->edges, &o->doodle, o->size, seed, &d);
+    if (!rc) rc = zt_drawing_split_layers(&d.lines, &d.hints, &sp, &e, &hr, &hm);
+    if (!rc) {
+        zt_image_free(&p->edges);
+        p->edges = e, p->hint_rgb = hr, p->hint_mask = hm;
+        p->nhints = d.nhints;
+    }
+    zt_doodle_deinit(&d);
+    return rc;
+}
+
 int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o, uint64_t seed,
                        struct zt_pair *out)
 {
     struct zt_pair p = {0};
     int rc = zt_pair_planes(src, o, &p);
     if (rc) return rc;
-    rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
-                           &p.nhints);
+    if (zt_draw_style_pick(o->style, seed) == ZT_STYLE_DOODLE)
+        rc = pair_doodle(&p, o, seed);
+    else
+        rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
+                               &p.nhints);
     if (rc) {
         zt_pair_deinit(&p);
         return rc;
