@@ -352,7 +352,7 @@ static void body_search(const char *url, const char *be)
         }
         zt_search_result_free(&res);
         /* category filter, then pagination: page 2 continues page 1 */
-        rq.filter.category = ZT_CATEGORY_OTHER;
+        rq.filter.group_mask = zt_class_mask_of_category(ZT_CATEGORY_OTHER);
         rq.limit = 2;
         struct zt_search_result p1, p2, all;
         CHECK_OK(zt_search_run(sr, s, &rq, &p1));
@@ -375,7 +375,7 @@ static void body_search(const char *url, const char *be)
         zt_search_result_free(&p2);
         zt_search_result_free(&all);
         /* a price range */
-        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1};
+        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1, 0};
         CHECK_OK(zt_search_run(sr, s, &rq, &all));
         for (int i = 0; i < all.n; i++) CHECK(all.hits[i].p.price >= 5000 && all.hits[i].p.price <= 15000);
         zt_search_result_free(&all);

@@ -21,6 +21,9 @@ struct zt_ingest_opts {
     int batch;           /* products per transaction; 0 = 64 */
     int force;           /* recompute features even when current */
     FILE *progress;      /* progress bar stream; NULL = none */
+    /* Search embedding model (nn/embed.h) computed for every product:
+     * NULL = zt_embed_model_resolve's default, "" = none. */
+    const char *embed_model;
     /* Optional hooks (ctx is passed back): a rejected row or image, with
      * its message ("feed.csv:12: price: 'x' is not a number"); and every
      * product written inside the open transaction (n = products written so

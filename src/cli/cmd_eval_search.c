@@ -180,7 +180,7 @@ static int run_query(void *ctx, int64_t qi, int worker)
         q.no_hints = !hints;
         q.no_generator = c < C_HINTS_GEN;
         struct zt_features f;
-        if ((rc = zt_search_query_features(j->sr, &q, &f, NULL, NULL))) goto out;
+        if ((rc = zt_search_query_features(j->sr, &q, &f, NULL, NULL, NULL))) goto out;
         signal_scores(j->ix, &f, sc);
         for (int set = 0; set < NSET; set++) {
             float w[ZT_SIG_COUNT] = {0}, beta = 0, temp = 0;

@@ -9,6 +9,7 @@
 #include "../core/ops.h"
 #include "../core/rng.h"
 #include "../core/tensor.h"
+#include "../util/buf.h"
 #include "../util/zt.h"
 
 #include <math.h>
@@ -398,6 +399,14 @@ out:
 }
 
 /* --- inference --- */
+
+const char *zt_embed_model_resolve(const char *opt)
+{
+    if (opt) return opt;
+    const char *env = getenv("ZTYLE_EMBED");
+    if (env) return env;
+    return zt_file_exists(ZT_EMBED_DEFAULT) ? ZT_EMBED_DEFAULT : "";
+}
 
 struct zt_embedder {
     struct zt_embed m;

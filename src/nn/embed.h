@@ -102,6 +102,11 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
 
 /* --- inference --- */
 
+/* The model a command uses: opt when given ("" = none), else $ZTYLE_EMBED
+ * when set, else ZT_EMBED_DEFAULT when that file exists, else "" (none).
+ * Borrowed. */
+const char *zt_embed_model_resolve(const char *opt);
+
 struct zt_embedder;
 /* Loads a model file with its own engine (nthreads) and graph. NULL + errmsg. */
 struct zt_embedder *zt_embedder_open(const char *path, int nthreads);
