@@ -17,6 +17,7 @@
 #include "../util/progress.h"
 #include "../util/zt.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -309,6 +310,22 @@ out:
     zt_image_free(&hr0);
     zt_image_free(&hm0);
     return rc;
+}
+
+/* {"category": "hat" | null, "confidence", "alternatives": [{category,
+ * confidence}], "filtered"}; null when no embedding model is loaded. */
+json_t *zt_understood_json(const struct zt_understood *u)
+{
+    if (!u->known) return json_null();
+    json_t *alt = json_array();
+    for (int i = 0; alt && i < u->nalt; i++)
+        json_array_append_new(alt, json_pack("{s:s, s:f}", "category", zt_class_name(u->alt[i].cls),
+                                             "confidence", round(u->alt[i].p * 1000) / 1000));
+    if (!alt) return NULL;
+    return json_pack("{s:o, s:f, s:o, s:b}", "category",
+                     u->cls >= 0 ? json_string(zt_class_name(u->cls)) : json_null(), "confidence",
+                     round(u->confidence * 1000) / 1000, "alternatives", alt, "filtered",
+                     u->filtered);
 }
 
 /* --- query --- */

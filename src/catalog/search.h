@@ -138,6 +138,12 @@ struct zt_understood {
     float p_none;
 };
 
+/* {"category": "hat" | null, "confidence", "alternatives": [{category,
+ * confidence}...], "filtered"}, or JSON null when !u->known; NULL on out
+ * of memory. Shared by the API and `ztyle search --json`. */
+struct json_t;
+struct json_t *zt_understood_json(const struct zt_understood *u);
+
 struct zt_search_timings {
     double prepare;  /* decode-free part: split, letterbox */
     double generate; /* generator forward pass (0 without) */
