@@ -8,6 +8,9 @@
 #include "../catalog/index_store.h"
 #include "../catalog/ingest.h"
 #include "../catalog/search.h"
+#include "../catalog/search_eval.h"
+#include "../data/embedset.h"
+#include "../nn/embed.h"
 #include "../catalog/store.h"
 #include "../data/dataset.h"
 #include "../data/pairs.h"
@@ -49,7 +52,76 @@ static void help(void)
            "                  temperature (default: the search defaults)\n"
            "  --tune          also grid-search colour and appearance weights (shape = 1)\n"
            "  --threads N     threads (default: $ZTYLE_THREADS, else all cores)\n"
-           "  --json          one JSON object with every number\n");
+           "  --json          one JSON object with every number\n"
+           "  --style S       instead: queries as shoppers make them, S = edges, doodle,\n"
+           "                  photo or all (search_eval.h): per class and overall R@1/10,\n"
+           "                  mAP and class precision@10, with the class given and with\n"
+           "                  Automatic, through the same search as a request\n"
+           "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
+           "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
+}
+
+static void eval_progress(void *ctx, int64_t done, int64_t total)
+{
+    struct zt_progress *p = ctx;
+    (void)total;
+    if (p) zt_progress_add(p, 1);
+}
+
+/* --style: the shopper-like queries of search_eval.h, one table per style. */
+static int eval_styles(struct zt_searcher *sr, struct zt_store *s, const char *data, int split,
+                       const char *styles, int stride, uint64_t seed,
+                       const struct zt_search_weights *w, int nthreads, int json)
+{
+    struct zt_embedset set = {0};
+    int rc;
+    if ((rc = zt_embedset_load(data, split, NULL, 0, nthreads, NULL, NULL, &set)))
+        return cli_fail(CMD, "%s", zt_errmsg());
+    json_t *top = json_object();
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
+        if (strcmp(styles, "all") && strcmp(styles, zt_eval_style_name(st))) continue;
+        struct zt_search_eval ev;
+        struct zt_progress *pg = zt_progress_new(zt_eval_style_name(st), (set.n + stride - 1) / stride,
+                                                 stderr, json || !isatty(2));
+        rc = zt_search_eval_run(sr, s, &set, st, stride, seed, w, eval_progress, pg, &ev);
+        zt_progress_free(pg);
+        if (rc) break;
+        json_t *js = json_object();
+        if (!json)
+            printf("\nstyle %s: %d queries (%s split); search p50 %.1f ms, p95 %.1f ms (Automatic)\n"
+                   "%-12s %-10s %5s %6s %6s %6s %8s %10s\n",
+                   zt_eval_style_name(st), ev.all[1].n, split == ZT_SPLIT_VAL ? "validation" : "train",
+                   ev.p50_ms, ev.p95_ms, "class", "mode", "n", "R@1", "R@10", "mAP", "catP@10", "understood");
+        for (int c = -1; c < ZT_CLASS_COUNT; c++)
+            for (int m = 0; m < 2; m++) {
+                const struct zt_eval_cell *e = c < 0 ? &ev.all[m] : &ev.per_class[m][c];
+                if (!e->n) continue;
+                const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
+                char key[64];
+                snprintf(key, sizeof key, "%s/%s", cn, mn);
+                json_object_set_new(js, key, json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "n", e->n,
+                                                       "r1", e->r1, "r10", e->r10, "map", e->map,
+                                                       "catp10", e->catp10, "understood", e->understood));
+                if (json) continue;
+                if (st == ZT_EVAL_PHOTO)
+                    printf("%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, e->n, "-", "-", "-",
+                           e->catp10, e->understood);
+                else
+                    printf("%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f\n", cn, mn, e->n, e->r1,
+                           e->r10, e->map, e->catp10, e->understood);
+            }
+        json_object_set_new(js, "p50_ms", json_real(ev.p50_ms));
+        json_object_set_new(top, zt_eval_style_name(st), js);
+    }
+    if (rc) cli_fail(CMD, "%s", zt_errmsg());
+    else if (json) {
+        char *str = json_dumps(top, JSON_COMPACT);
+        if (str) printf("%s\n", str);
+        free(str);
+    }
+    json_decref(top);
+    zt_embedset_deinit(&set);
+    return rc ? ZT_EXIT_FAIL : ZT_EXIT_OK;
 }
 
 /* conditions: hints x generator */
@@ -280,9 +352,10 @@ int cmd_eval_search(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},   {"no-model", no_argument, NULL, 'n'},
         {"weights", required_argument, NULL, 'w'}, {"tune", no_argument, NULL, 'T'},
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *data = zt_dataset_default(), *threads = NULL;
+    const char *data = zt_dataset_default(), *threads = NULL, *styles = NULL;
     struct zt_searcher_opts so = {.catalog = ZT_CATALOG_DEFAULT};
     struct job j = {0};
     long stride = 1, size = 256, nh = 10, seed = 1, v;
@@ -329,13 +402,22 @@ int cmd_eval_search(int argc, char **argv)
             threads = optarg;
             break;
         case 'j': json = 1; break;
+        case 'y': {
+            enum zt_eval_style es;
+            if (strcmp(optarg, "all") && zt_eval_style_parse(optarg, &es))
+                return cli_usage_error(CMD, "--style: edges, doodle, photo or all, got '%s'", optarg);
+            styles = optarg;
+            break;
+        }
+        case 'E': so.embed_model = optarg; break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     int nthreads = cli_threads(threads);
-    so.threads = 1; /* queries run in parallel; each scan is single-threaded */
+    /* queries run in parallel, each scan single-threaded (--style: one query at a time) */
+    so.threads = styles ? nthreads : 1;
     struct zt_dataset ds = {0};
     struct zt_store *s = NULL;
     int rc = ZT_EXIT_FAIL, nq = 0;
@@ -361,6 +443,11 @@ int cmd_eval_search(int argc, char **argv)
     }
     if (zt_store_open(so.catalog, &s) || zt_store_migrate(s) || zt_searcher_open(&so, s, &j.sr)) {
         cli_fail(CMD, "%s", zt_errmsg());
+        goto out;
+    }
+    if (styles) {
+        rc = eval_styles(j.sr, s, data, split, styles, (int)stride, (uint64_t)seed, &j.w,
+                         nthreads, json);
         goto out;
     }
     j.ix = zt_searcher_index(j.sr);

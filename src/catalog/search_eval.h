@@ -1,0 +1,53 @@
+/* search_eval.h: search quality on the inputs shoppers give, through the
+ * same zt_search_run a request takes. Queries are made from held-out photos
+ * (a dataset split, data/embedset.h) in one style:
+ *   edges:  the photo's edge map with simulated colour hints;
+ *   doodle: a human-like doodle (data/doodle.h) at a random size and place
+ *           with colour dabs;
+ *   photo:  the photo itself, re-framed (zoom, shift, mirror, light) as a
+ *           second shot of the product; its own product is left out of the
+ *           ranking, as a shopper's photo is not in the catalogue.
+ * Each query runs twice: with its true class given as the filter, and with
+ * "Automatic" (the understood category decides). Measured per class and
+ * overall: Recall@1/10 and mAP of the source product (not for photo),
+ * class precision@10, and how often the understood class is right. */
+#ifndef ZT_SEARCH_EVAL_H
+#define ZT_SEARCH_EVAL_H
+
+#include <stdint.h>
+
+#include "product.h"
+#include "search.h"
+#include "../data/doodle.h"
+
+struct zt_embedset;
+struct zt_store;
+
+enum zt_eval_style { ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_NSTYLES };
+int zt_eval_style_parse(const char *s, enum zt_eval_style *out); /* ZT_EINVAL if unknown */
+const char *zt_eval_style_name(enum zt_eval_style s);
+
+struct zt_eval_cell {
+    int n;
+    double r1, r10, map;  /* source product (edges and doodle only) */
+    double catp10;        /* share of the top 10 in the query's class */
+    double understood;    /* the understood class is the query's (Automatic) */
+};
+
+struct zt_search_eval {
+    enum zt_eval_style style;
+    struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
+    struct zt_eval_cell per_class[2][ZT_CLASS_COUNT];
+    double p50_ms, p95_ms;                        /* Automatic search time per query */
+};
+
+/* Runs every stride-th item of set as a query against the searcher's
+ * catalogue (store s). seed: the queries' drawings. Items whose class the
+ * catalogue does not know are skipped. progress (optional): (done, total). */
+int zt_search_eval_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
+                       enum zt_eval_style style, int stride, uint64_t seed,
+                       const struct zt_search_weights *w,
+                       void (*progress)(void *, int64_t, int64_t), void *pctx,
+                       struct zt_search_eval *out);
+
+#endif
