@@ -162,7 +162,7 @@ static void body_folder_idempotent(const char *url, const char *be)
 {
     char src[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.rows, 15);
@@ -226,7 +226,7 @@ static void body_feed_errors(const char *url, const char *be)
             img, img, img, img);
     fclose(f);
     rejects[0] = 0;
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .on_reject = on_reject};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .on_reject = on_reject};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(feed, &o, &st));
     CHECK_EQ_INT(st.written, 2);
@@ -268,7 +268,8 @@ static void body_kill_resume(const char *url, const char *be)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct zt_ingest_opts o = {.catalog = url, .threads = 1, .batch = 4, .on_written = die_at_9};
+        struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 1, .batch = 4,
+                                    .on_written = die_at_9};
         zt_catalog_ingest(src, &o, NULL);
         _exit(3);
     }
@@ -290,7 +291,7 @@ static void body_kill_resume(const char *url, const char *be)
     if (ix) CHECK_EQ_INT(zt_index_count(ix), 8);
     zt_index_free(ix);
     zt_store_close(s);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.unchanged, 8);
@@ -308,11 +309,11 @@ static void body_search(const char *url, const char *be)
 {
     char src[1024], path[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2};
     CHECK_OK(zt_catalog_ingest(src, &o, NULL));
     struct zt_store *s = NULL;
     struct zt_searcher *sr = NULL;
-    struct zt_searcher_opts so = {.catalog = url, .model = "", .threads = 1};
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .embed_model = "", .threads = 1};
     CHECK_OK(zt_store_open(url, &s));
     CHECK_OK(zt_searcher_open(&so, s, &sr));
     if (!sr) {

@@ -294,41 +294,33 @@ static void norm_backward(const float *z, const float *u, const float *du, int d
 #define SAME_CLASS_SHARE 0.3f
 #define CLS_WEIGHT 0.5f
 
-int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, const int *ld,
-                        const float *xp, int np, const int *lp, struct zt_embed_losses *out)
+int zt_embed_loss(const struct zt_embed_cfg *c, const float *yd, int nd, const int *ld,
+                  const float *yp, int np, const int *lp, float *dyd, float *dyp,
+                  struct zt_embed_losses *out)
 {
-    struct zt_embed *m = t->m;
-    const struct zt_embed_cfg *c = &m->cfg;
-    int S = c->size, D = c->dim, K = c->nclass + 1, O = nout(c), rc = ZT_OK;
+    int D = c->dim, K = c->nclass + 1, O = nout(c), rc = ZT_OK;
     if (np < 2 || nd < np) {
-        zt_seterr("embed step: need >= 2 pairs and nd >= np");
+        zt_seterr("embed loss: need >= 2 pairs and nd >= np");
         return ZT_EINVAL;
     }
-    struct zt_tensor *y[2];
-    const float *xs[2] = {xd, xp};
-    int ns[2] = {nd, np}, ch[2] = {ZT_EMBED_DRAWING_CH, ZT_EMBED_PHOTO_CH};
-    for (int k = 0; k < 2; k++) {
-        zt_graph_begin(t->g[k], ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
-        int64_t shape[4] = {ns[k], ch[k], S, S};
-        struct zt_tensor *x = zt_graph_input(t->g[k], 4, shape, xs[k], 0);
-        y[k] = x ? zt_embed_forward(m, t->g[k], k, x) : NULL;
-        if (!y[k] || (y[k] = zt_to_plain(t->g[k], y[k])) == NULL)
-            return zt_graph_status(t->g[k]) ? zt_graph_status(t->g[k]) : ZT_ENOMEM;
-    }
-    float *u[2], *du[2], *dy[2], *sim = malloc((size_t)np * np * sizeof *sim);
+    const float *y[2] = {yd, yp};
+    float *dy[2] = {dyd, dyp};
+    int ns[2] = {nd, np};
+    float *u[2], *du[2], *sim = malloc((size_t)np * np * sizeof *sim);
     u[0] = malloc((size_t)nd * D * sizeof(float));
     u[1] = malloc((size_t)np * D * sizeof(float));
     du[0] = calloc((size_t)nd * D, sizeof(float));
     du[1] = calloc((size_t)np * D, sizeof(float));
-    dy[0] = calloc((size_t)nd * O, sizeof(float));
-    dy[1] = calloc((size_t)np * O, sizeof(float));
     float *tgt = malloc((size_t)np * sizeof *tgt), *pr = malloc((size_t)np * sizeof *pr);
-    if (!sim || !u[0] || !u[1] || !du[0] || !du[1] || !dy[0] || !dy[1] || !tgt || !pr) {
+    if (!sim || !u[0] || !u[1] || !du[0] || !du[1] || !tgt || !pr) {
         rc = ZT_ENOMEM;
         goto out;
     }
+    memset(dyd, 0, (size_t)nd * O * sizeof(float));
+    memset(dyp, 0, (size_t)np * O * sizeof(float));
     for (int k = 0; k < 2; k++)
-        for (int i = 0; i < ns[k]; i++) zt_embed_finish(c, k, y[k]->data + (size_t)i * O, u[k] + (size_t)i * D, NULL);
+        for (int i = 0; i < ns[k]; i++)
+            zt_embed_finish(c, k, y[k] + (size_t)i * O, u[k] + (size_t)i * D, NULL);
     /* similarity logits over the paired part */
     for (int i = 0; i < np; i++)
         for (int j = 0; j < np; j++) {
@@ -343,8 +335,7 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
         for (int i = 0; i < np; i++) {
             int li = dir ? lp[i] : ld[i], nsame = 0, best = 0;
             for (int j = 0; j < np; j++) {
-                float s = dir ? sim[(size_t)j * np + i] : sim[(size_t)i * np + j];
-                pr[j] = s;
+                pr[j] = dir ? sim[(size_t)j * np + i] : sim[(size_t)i * np + j];
                 nsame += (dir ? ld[j] : lp[j]) == li;
             }
             float mx = -INFINITY, z = 0;
@@ -372,15 +363,13 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
     const int *lab[2] = {ld, lp};
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < ns[k]; i++) {
-            const float *row = y[k]->data + (size_t)i * O;
+            const float *row = y[k] + (size_t)i * O;
             if (i < np)
                 norm_backward(row, u[k] + (size_t)i * D, du[k] + (size_t)i * D, D,
                               dy[k] + (size_t)i * O);
             lcls[k] += ce_grad(row + D, K, lab[k][i], CLS_WEIGHT / (float)ns[k],
                                dy[k] + (size_t)i * O + D, &corr[k]) / ns[k];
         }
-    for (int k = 0; k < 2 && !rc; k++) rc = zt_graph_backward_seed(t->g[k], y[k], dy[k]);
-    if (!rc) zt_optim_step(t->opt);
     if (out) {
         out->contrastive = lcon;
         out->cls_drawing = lcls[0];
@@ -394,7 +383,38 @@ out:
     free(sim);
     free(tgt);
     free(pr);
-    for (int k = 0; k < 2; k++) free(u[k]), free(du[k]), free(dy[k]);
+    for (int k = 0; k < 2; k++) free(u[k]), free(du[k]);
+    return rc;
+}
+
+int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, const int *ld,
+                        const float *xp, int np, const int *lp, struct zt_embed_losses *out)
+{
+    struct zt_embed *m = t->m;
+    const struct zt_embed_cfg *c = &m->cfg;
+    int S = c->size, O = nout(c), rc;
+    if (np < 2 || nd < np) {
+        zt_seterr("embed step: need >= 2 pairs and nd >= np");
+        return ZT_EINVAL;
+    }
+    struct zt_tensor *y[2];
+    const float *xs[2] = {xd, xp};
+    int ns[2] = {nd, np}, ch[2] = {ZT_EMBED_DRAWING_CH, ZT_EMBED_PHOTO_CH};
+    for (int k = 0; k < 2; k++) {
+        zt_graph_begin(t->g[k], ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
+        int64_t shape[4] = {ns[k], ch[k], S, S};
+        struct zt_tensor *x = zt_graph_input(t->g[k], 4, shape, xs[k], 0);
+        y[k] = x ? zt_embed_forward(m, t->g[k], k, x) : NULL;
+        if (!y[k] || (y[k] = zt_to_plain(t->g[k], y[k])) == NULL)
+            return zt_graph_status(t->g[k]) ? zt_graph_status(t->g[k]) : ZT_ENOMEM;
+    }
+    float *dy[2] = {malloc((size_t)nd * O * sizeof(float)), malloc((size_t)np * O * sizeof(float))};
+    if (!dy[0] || !dy[1]) rc = ZT_ENOMEM;
+    else rc = zt_embed_loss(c, y[0]->data, nd, ld, y[1]->data, np, lp, dy[0], dy[1], out);
+    for (int k = 0; k < 2 && !rc; k++) rc = zt_graph_backward_seed(t->g[k], y[k], dy[k]);
+    if (!rc) zt_optim_step(t->opt);
+    free(dy[0]);
+    free(dy[1]);
     return rc;
 }
 

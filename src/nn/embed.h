@@ -88,6 +88,13 @@ struct zt_embed_losses {
     double r1;                     /* drawing -> its own photo is the batch's best */
 };
 
+/* The loss of raw tower outputs yd (nd rows) and yp (np rows, paired with
+ * yd's first np) with labels ld/lp, and its gradient with respect to them
+ * (dyd, dyp: same shapes, overwritten). Pure function of its inputs. */
+int zt_embed_loss(const struct zt_embed_cfg *c, const float *yd, int nd, const int *ld,
+                  const float *yp, int np, const int *lp, float *dyd, float *dyp,
+                  struct zt_embed_losses *out);
+
 struct zt_embed_trainer;
 /* lr: Adam learning rate; nthreads: engine threads. */
 int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads,
