@@ -8,7 +8,7 @@
 #include "../catalog/index_store.h"
 #include "../catalog/ingest.h"
 #include "../catalog/search.h"
-#include "../catalog/search_eval.h"
+#include "../catalog/eval_styles.h"
 #include "../data/embedset.h"
 #include "../nn/embed.h"
 #include "../catalog/store.h"
@@ -54,7 +54,7 @@ static void help(void)
            "  --threads N     threads (default: $ZTYLE_THREADS, else all cores)\n"
            "  --json          one JSON object with every number\n"
            "  --style S       instead: queries as shoppers make them, S = edges, doodle,\n"
-           "                  photo or all (search_eval.h): per class and overall R@1/10,\n"
+           "                  photo or all (eval_styles.h): per class and overall R@1/10,\n"
            "                  mAP and class precision@10, with the class given and with\n"
            "                  Automatic, through the same search as a request\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
@@ -68,7 +68,7 @@ static void eval_progress(void *ctx, int64_t done, int64_t total)
     if (p) zt_progress_add(p, 1);
 }
 
-/* --style: the shopper-like queries of search_eval.h, one table per style. */
+/* --style: the shopper-like queries of eval_styles.h, one table per style. */
 static int eval_styles(struct zt_searcher *sr, struct zt_store *s, const char *data, int split,
                        const char *styles, int stride, uint64_t seed,
                        const struct zt_search_weights *w, int nthreads, int json)

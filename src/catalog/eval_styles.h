@@ -1,4 +1,4 @@
-/* search_eval.h: search quality on the inputs shoppers give, through the
+/* eval_styles.h: search quality on the inputs shoppers give, through the
  * same zt_search_run a request takes. Queries are made from held-out photos
  * (a dataset split, data/embedset.h) in one style:
  *   edges:  the photo's edge map with simulated colour hints;
@@ -11,8 +11,8 @@
  * "Automatic" (the understood category decides). Measured per class and
  * overall: Recall@1/10 and mAP of the source product (not for photo),
  * class precision@10, and how often the understood class is right. */
-#ifndef ZT_SEARCH_EVAL_H
-#define ZT_SEARCH_EVAL_H
+#ifndef ZT_EVAL_STYLES_H
+#define ZT_EVAL_STYLES_H
 
 #include <stdint.h>
 

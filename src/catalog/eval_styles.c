@@ -1,5 +1,5 @@
-/* search_eval.c: search quality per query style (search_eval.h). */
-#include "search_eval.h"
+/* eval_styles.c: search quality per query style (eval_styles.h). */
+#include "eval_styles.h"
 #include "../data/embedset.h"
 #include "../data/sample.h"
 #include "../util/hash.h"
