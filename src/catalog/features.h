@@ -31,7 +31,7 @@ enum {
 };
 
 enum zt_signal { ZT_SIG_SHAPE = 0, ZT_SIG_COLOR = 1, ZT_SIG_APP = 2, ZT_SIG_COUNT = 3 };
-/* "shape", "color", "appearance" */
+/* "shape", "colour", "appearance": the one spelling of the command line and the API */
 const char *zt_signal_name(int sig);
 /* Offset and length of a signal's part of the vector. */
 void zt_signal_span(int sig, int *off, int *dim);
