@@ -78,3 +78,9 @@ int cli_print_json(struct json_t *j)
     json_decref(j);
     return s ? ZT_EXIT_OK : ZT_EXIT_FAIL;
 }
+
+void cli_warn(void *cmd, const char *msg)
+{
+    /* on a line of its own: a progress bar may hold the current one */
+    fprintf(stderr, "\nztyle %s: %s\n", (const char *)cmd, msg);
+}

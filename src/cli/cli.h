@@ -33,6 +33,9 @@ int cli_catalog_missing(const char *catalog);
  * prints nothing). ZT_EXIT_OK, or ZT_EXIT_FAIL when nothing was printed. */
 struct json_t;
 int cli_print_json(struct json_t *j);
+/* A struct zt_warn sink: prints "ztyle <cmd>: msg" on stderr; ctx is the
+ * command name. */
+void cli_warn(void *cmd, const char *msg);
 
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
 int cmd_catalog(int argc, char **argv);
