@@ -5,7 +5,7 @@
  * log per iteration window. */
 #include "cli.h"
 #include "../data/dataset.h"
-#include "../data/sample.h"
+#include "../nn/sample.h"
 #include "../data/trainset.h"
 #include "../nn/ckpt.h"
 #include "../nn/optim.h"

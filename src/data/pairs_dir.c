@@ -4,7 +4,7 @@
 #include "dataset.h"
 #include "pairs.h"
 #include "../core/engine.h"
-#include "../img/edges_net.h"
+#include "../nn/edges_net.h"
 #include "../util/buf.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
@@ -176,7 +176,7 @@ int zt_pairs_dir_write(const struct zt_pairs_dir_opts *o, struct zt_pairs_dir_st
         goto out;
     }
     zt_pair_opts_default(&j.opts, o->size, o->method);
-    j.opts.edge.net = net;
+    j.opts.edge.net = zt_edgenet_detector(net);
     if ((rc = make_dirs(o->out))) goto out;
     rc = ZT_ENOMEM;
     if (!(settings = settings_json(&j, o->data))) goto out;

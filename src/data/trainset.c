@@ -6,7 +6,7 @@
 #include "../util/hash.h"
 #include "../util/zt.h"
 #include "pairs.h"
-#include "sample.h"
+#include "../nn/sample.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
