@@ -145,7 +145,7 @@ TEST(pairs, trainset_from_pairs_output)
     CHECK_OK(zt_catmap_default(&map));
     struct zt_trainset ts;
     int skipped = -1;
-    CHECK_OK(zt_trainset_build_pairs(dir, ZT_SPLIT_TRAIN, &map, S, S, &ts, &skipped));
+    CHECK_OK(zt_trainset_build_pairs(dir, ZT_SPLIT_TRAIN, &map, S, S, NULL, &ts, &skipped));
     CHECK_EQ_INT(ts.n, 1);
     CHECK_EQ_INT(skipped, 0);
     if (ts.n == 1) {
@@ -166,7 +166,7 @@ TEST(pairs, trainset_from_pairs_output)
     }
     /* the val entry points at missing files: skipped with a warning, not fatal */
     struct zt_trainset tv;
-    CHECK_RC(zt_trainset_build_pairs(dir, ZT_SPLIT_VAL, &map, S, S, &tv, &skipped), ZT_ENOTFOUND);
+    CHECK_RC(zt_trainset_build_pairs(dir, ZT_SPLIT_VAL, &map, S, S, NULL, &tv, &skipped), ZT_ENOTFOUND);
     CHECK_EQ_INT(skipped, 1);
     CHECK_OK(zt_trainset_keep_category(&ts, 1));
     CHECK_RC(zt_trainset_keep_category(&ts, 0), ZT_ENOTFOUND);

@@ -1,11 +1,16 @@
 /* eval_styles.c: search quality per query style (eval_styles.h). */
 #include "eval_styles.h"
 #include "../data/embedset.h"
-#include "../data/sample.h"
+#include "../nn/sample.h"
 #include "../util/hash.h"
 #include "../util/progress.h"
+#include "index.h"
+#include "store.h"
+#include "../data/dataset.h"
 #include "../util/zt.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,17 +75,17 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int zt_search_eval_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
-                       enum zt_eval_style style, int stride, uint64_t seed,
-                       const struct zt_search_weights *w,
-                       void (*progress)(void *, int64_t, int64_t), void *pctx,
-                       struct zt_search_eval *out)
+int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
+                      enum zt_eval_style style, int stride, uint64_t seed,
+                      const struct zt_search_weights *w, FILE *progress,
+                      struct zt_style_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->style = style;
     int nq = 0, total = (set->n + stride - 1) / stride, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
     if (!times) return ZT_ENOMEM;
+    struct zt_progress *pg = zt_progress_new(zt_eval_style_name(style), total,
+                                             progress ? progress : stderr, progress == NULL);
     for (int i = 0; i < set->n; i += stride) {
         int cls = zt_class_parse(set->classes[set->it[i].cls]);
         if (cls < 0) continue;
@@ -119,7 +124,7 @@ int zt_search_eval_run(struct zt_searcher *sr, struct zt_store *s, const struct 
         zt_image_free(&b);
         if (rc) break;
         nq++;
-        if (progress) progress(pctx, nq, total);
+        zt_progress_add(pg, 1);
     }
     if (!rc) {
         for (int m = 0; m < 2; m++) {
@@ -132,6 +137,109 @@ int zt_search_eval_run(struct zt_searcher *sr, struct zt_store *s, const struct 
             out->p95_ms = 1e3 * times[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1];
         }
     }
+    zt_progress_free(pg);
     free(times);
     return rc;
+}
+
+void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
+                                const char *catalog)
+{
+    memset(o, 0, sizeof *o);
+    o->data = data;
+    o->so.catalog = catalog;
+    o->split = ZT_SPLIT_VAL;
+    o->stride = 1;
+    o->seed = 1;
+    zt_search_weights_default(&o->w);
+}
+
+int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out)
+{
+    struct zt_embedset set = {0};
+    struct zt_store *s = NULL;
+    struct zt_searcher *sr = NULL;
+    struct zt_searcher_opts so = o->so;
+    memset(out, 0, sizeof *out);
+    so.threads = o->threads;
+    int rc;
+    if ((rc = zt_store_open(so.catalog, &s)) || (rc = zt_searcher_open(&so, s, &sr))) goto out;
+    out->products = zt_index_count(zt_searcher_index(sr));
+    if (!out->products) {
+        zt_seterr("%s: the catalogue is empty", so.catalog);
+        rc = ZT_EINVAL;
+        goto out;
+    }
+    snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
+    snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
+    if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, NULL, NULL, &set))) goto out;
+    out->queries = (set.n + o->stride - 1) / o->stride;
+    for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
+        if (o->styles && !(o->styles & (1u << st))) continue;
+        rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->stride, o->seed, &o->w,
+                               o->progress, &out->r[st]);
+        out->ran[st] = !rc;
+    }
+out:
+    zt_embedset_deinit(&set);
+    zt_searcher_close(sr);
+    zt_store_close(s);
+    return rc;
+}
+
+json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e)
+{
+    json_t *top = json_pack("{s:s, s:i, s:I, s:o, s:o}", "split",
+                            o->split == ZT_SPLIT_VAL ? "validation" : "train", "queries",
+                            e->queries, "products", (json_int_t)e->products, "embedding",
+                            e->embed[0] ? json_string(e->embed) : json_null(), "generator",
+                            e->generator[0] ? json_string(e->generator) : json_null());
+    for (int st = 0; top && st < ZT_EVAL_NSTYLES; st++) {
+        if (!e->ran[st]) continue;
+        const struct zt_style_result *r = &e->r[st];
+        json_t *js = json_pack("{s:f, s:f}", "p50_ms", r->p50_ms, "p95_ms", r->p95_ms);
+        for (int c = -1; js && c < ZT_CLASS_COUNT; c++)
+            for (int m = 0; m < 2; m++) {
+                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
+                if (!x->n) continue;
+                char key[64];
+                snprintf(key, sizeof key, "%s/%s", c < 0 ? "all" : zt_class_name(c),
+                         m ? "automatic" : "given");
+                json_object_set_new(js, key, json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "n", x->n,
+                                                       "r1", x->r1, "r10", x->r10, "map", x->map,
+                                                       "catp10", x->catp10, "understood",
+                                                       x->understood));
+            }
+        json_object_set_new(top, zt_eval_style_name(st), js);
+    }
+    return top;
+}
+
+void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
+                              FILE *f)
+{
+    fprintf(f, "eval-search --style: %d %s photos as queries against %lld products; embedding: %s; "
+               "generator: %s\n",
+            e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train", (long long)e->products,
+            e->embed[0] ? e->embed : "none", e->generator[0] ? e->generator : "none");
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
+        if (!e->ran[st]) continue;
+        const struct zt_style_result *r = &e->r[st];
+        fprintf(f, "\nstyle %s (search p50 %.1f ms, p95 %.1f ms, Automatic)\n"
+                   "%-12s %-10s %5s %6s %6s %6s %8s %10s\n",
+                zt_eval_style_name(st), r->p50_ms, r->p95_ms, "class", "category", "n", "R@1",
+                "R@10", "mAP", "catP@10", "understood");
+        for (int c = -1; c < ZT_CLASS_COUNT; c++)
+            for (int m = 0; m < 2; m++) {
+                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
+                if (!x->n) continue;
+                const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
+                if (st == ZT_EVAL_PHOTO)
+                    fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
+                            "-", "-", x->catp10, x->understood);
+                else
+                    fprintf(f, "%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f\n", cn, mn, x->n,
+                            x->r1, x->r10, x->map, x->catp10, x->understood);
+            }
+    }
 }

@@ -15,6 +15,7 @@
 #define ZT_EVAL_STYLES_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "product.h"
 #include "search.h"
@@ -31,23 +32,49 @@ struct zt_eval_cell {
     int n;
     double r1, r10, map;  /* source product (edges and doodle only) */
     double catp10;        /* share of the top 10 in the query's class */
-    double understood;    /* the understood class is the query's (Automatic) */
+    double understood;    /* the understood class is the query's */
 };
 
-struct zt_search_eval {
-    enum zt_eval_style style;
+/* One style's figures. */
+struct zt_style_result {
     struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
     struct zt_eval_cell per_class[2][ZT_CLASS_COUNT];
     double p50_ms, p95_ms;                        /* Automatic search time per query */
 };
 
-/* Runs every stride-th item of set as a query against the searcher's
- * catalogue (store s). seed: the queries' drawings. Items whose class the
- * catalogue does not know are skipped. progress (optional): (done, total). */
-int zt_search_eval_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
-                       enum zt_eval_style style, int stride, uint64_t seed,
-                       const struct zt_search_weights *w,
-                       void (*progress)(void *, int64_t, int64_t), void *pctx,
-                       struct zt_search_eval *out);
+struct zt_style_eval_opts {
+    const char *data;           /* dataset folder: the split's photos are the queries */
+    struct zt_searcher_opts so; /* catalogue (holding every photo), generator, embedding */
+    int split, stride;          /* validation, 1 */
+    uint64_t seed;              /* the queries' drawings: 1 */
+    unsigned styles;            /* bit per enum zt_eval_style; 0 = all */
+    struct zt_search_weights w; /* the search defaults */
+    int threads;
+    FILE *progress;             /* progress bar, or NULL */
+};
+void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
+                                const char *catalog);
+
+struct zt_style_eval {
+    int queries;
+    int64_t products;
+    char embed[1024], generator[1024]; /* models used, "" for none */
+    int ran[ZT_EVAL_NSTYLES];
+    struct zt_style_result r[ZT_EVAL_NSTYLES];
+};
+
+/* Loads the split's photos, opens the catalogue and searcher, runs every
+ * chosen style. */
+int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
+/* One style over an opened searcher/store and a loaded set (tests, tuning). */
+int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
+                      enum zt_eval_style style, int stride, uint64_t seed,
+                      const struct zt_search_weights *w, FILE *progress,
+                      struct zt_style_result *out);
+
+struct json_t;
+struct json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e);
+void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
+                              FILE *f);
 
 #endif

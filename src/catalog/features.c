@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const signal_names[ZT_SIG_COUNT] = {"shape", "color", "appearance",
+static const char *const signal_names[ZT_SIG_COUNT] = {"shape", "colour", "appearance",
                                                        "embedding"};
 
 const char *zt_signal_name(int sig)

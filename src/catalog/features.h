@@ -40,7 +40,8 @@ enum zt_signal {
     ZT_SIG_EMBED = 3, /* filled by the caller that holds an embedding model */
     ZT_SIG_COUNT = 4
 };
-/* "shape", "color", "appearance", "embedding" */
+/* "shape", "colour", "appearance", "embedding": the one spelling of the
+ * command line and the API */
 const char *zt_signal_name(int sig);
 /* Offset and length of a signal's part of the vector. */
 void zt_signal_span(int sig, int *off, int *dim);

@@ -1,9 +1,11 @@
-/* product.c: product field setters, validation, price parsing/formatting
- * and the category table. */
+/* product.c: product field setters, validation, price parsing/formatting,
+ * the category table and the product's JSON. */
 #include "product.h"
+#include "../util/buf.h"
 #include "../util/zt.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -247,4 +249,27 @@ int zt_product_validate(const struct zt_product *p)
         return ZT_EINVAL;
     }
     return ZT_OK;
+}
+
+json_t *zt_product_json(const struct zt_product *p, enum zt_product_links links)
+{
+    char price[32];
+    struct zt_buf img = {0}, th = {0};
+    json_t *j = NULL;
+    zt_price_format(p->price, price, sizeof price);
+    if (links == ZT_PRODUCT_LINKS) {
+        if (zt_buf_puts(&img, "/images/") || zt_buf_url_escape(&img, p->id) ||
+            zt_buf_puts(&th, "/thumbs/") || zt_buf_url_escape(&th, p->id))
+            goto out;
+    } else if (zt_buf_puts(&img, p->image_path) || zt_buf_puts(&th, p->thumb_path)) {
+        goto out;
+    }
+    j = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:s}", "id", p->id, "title",
+                  p->title, "category", p->category, "class", p->cls, "price",
+                  (double)p->price / 100.0, "price_text", price, "currency", p->currency, "url",
+                  p->url, "image", (const char *)img.data, "thumbnail", (const char *)th.data);
+out:
+    zt_buf_deinit(&img);
+    zt_buf_deinit(&th);
+    return j;
 }

@@ -7,7 +7,7 @@
 #include "store.h"
 #include "../data/drawing.h"
 #include "../data/pairs.h"
-#include "../data/sample.h"
+#include "../nn/sample.h"
 #include "../img/hints.h"
 #include "../img/image.h"
 #include "../data/embedset.h"

@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "../util/parallel.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -66,4 +68,19 @@ int cli_wants_help(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
     }
     return 0;
+}
+
+int cli_print_json(struct json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (s) printf("%s\n", s);
+    free(s);
+    json_decref(j);
+    return s ? ZT_EXIT_OK : ZT_EXIT_FAIL;
+}
+
+void cli_warn(void *cmd, const char *msg)
+{
+    /* on a line of its own: a progress bar may hold the current one */
+    fprintf(stderr, "\nztyle %s: %s\n", (const char *)cmd, msg);
 }

@@ -29,6 +29,13 @@ int cli_wants_help(int argc, char **argv);
 /* 1 when catalog is a SQLite path that does not exist (cmd_catalog.c), so
  * read-only commands do not create an empty catalogue by accident. */
 int cli_catalog_missing(const char *catalog);
+/* Prints j as one compact line and decrefs it (NULL-safe: out of memory
+ * prints nothing). ZT_EXIT_OK, or ZT_EXIT_FAIL when nothing was printed. */
+struct json_t;
+int cli_print_json(struct json_t *j);
+/* A struct zt_warn sink: prints "ztyle <cmd>: msg" on stderr; ctx is the
+ * command name. */
+void cli_warn(void *cmd, const char *msg);
 
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
 int cmd_catalog(int argc, char **argv);

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "../core/engine.h"
 #include "../img/edges.h"
-#include "../img/edges_net.h"
+#include "../nn/edges_net.h"
 #include "../img/image.h"
 #include "../util/buf.h"
 #include "../util/parallel.h"
@@ -245,7 +245,7 @@ static int bench(struct job *j, int reps, int json, int net_only)
     /* the network's first pass creates its oneDNN primitives: not timed */
     for (size_t i = 0; net_only && i < j->n && i < 1; i++) {
         float *soft = malloc(sizeof(float) * (size_t)ims[i].w * ims[i].h);
-        int rc = soft ? zt_edgenet_soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
+        int rc = soft ? j->ep.net->soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
         free(soft);
         if (rc) {
             ret = report(j->it[i].in);
@@ -258,7 +258,7 @@ static int bench(struct job *j, int reps, int json, int net_only)
             struct zt_image ed = {0};
             if (net_only) {
                 float *soft = malloc(sizeof(float) * (size_t)ims[i].w * ims[i].h);
-                int rc = soft ? zt_edgenet_soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
+                int rc = soft ? j->ep.net->soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
                 free(soft);
                 if (rc) {
                     ret = report(j->it[i].in);
@@ -349,7 +349,7 @@ int cmd_edges(int argc, char **argv)
         /* one image at a time; the network's convolutions use the cores */
         struct zt_engine_opts eo = {ZT_BACKEND_CPU, workers, 0, 0};
         if (zt_edgenet_open(m, weights, &eo, &net)) return cli_fail(CMD, "%s", zt_errmsg());
-        j.ep.net = net;
+        j.ep.net = zt_edgenet_detector(net);
         workers = 1;
     }
     if (!is_dir(in)) {

@@ -267,10 +267,11 @@ int cmd_eval(int argc, char **argv)
     g = NULL;
     enum zt_edge_method em = ZT_EDGE_XDOG;
     if (gi0.edge_method[0] && zt_edge_method_parse(gi0.edge_method, &em)) em = ZT_EDGE_XDOG;
+    const struct zt_warn warn = {cli_warn, (void *)CMD};
     fprintf(stderr, "eval: preparing validation drawings (%d px, %s edges)\n", gi0.size,
             zt_edge_method_name(em));
     if ((rc = zt_trainset_build(&ds, ZT_SPLIT_VAL, map.ncat, gi0.size, gi0.size, em, nth, NULL,
-                                &ts, NULL)))
+                                &warn, &ts, NULL)))
         goto fail;
     int nval = limit > 0 && limit < ts.n ? (int)limit : ts.n;
     /* with --limit, spread the picks over the categories (the set is sorted) */

@@ -94,10 +94,7 @@ int cmd_ingest(int argc, char **argv)
                               (json_int_t)st.unchanged, "written", (json_int_t)st.written,
                               "indexed", (json_int_t)st.indexed, "seconds", st.seconds,
                               "products_per_s", st.seconds > 0 ? st.computed / st.seconds : 0.0);
-        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (s) printf("%s\n", s);
-        free(s);
-        json_decref(j);
+        cli_print_json(j);
     } else {
         printf("ingest: %lld rows, %lld written (%lld processed, %lld unchanged), %lld rejected, "
                "%lld in the index, %.1f s (%.1f products/s)\n",

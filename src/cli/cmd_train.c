@@ -5,7 +5,7 @@
  * log per iteration window. */
 #include "cli.h"
 #include "../data/dataset.h"
-#include "../data/sample.h"
+#include "../nn/sample.h"
 #include "../data/trainset.h"
 #include "../nn/ckpt.h"
 #include "../nn/optim.h"
@@ -389,11 +389,12 @@ int cmd_train(int argc, char **argv)
     }
 
     int skipped = 0;
+    const struct zt_warn warn = {cli_warn, (void *)CMD};
     fprintf(stderr, "train: preparing %s at %ld px (%s edges%s)\n", o.data, o.load,
             zt_edge_method_name(o.method), from_pairs ? ", fixed hints of the pairs" : "");
     if (from_pairs) {
-        rc = zt_trainset_build_pairs(o.data, ZT_SPLIT_TRAIN, &map, (int)o.load, (int)o.size, &ts,
-                                     &skipped);
+        rc = zt_trainset_build_pairs(o.data, ZT_SPLIT_TRAIN, &map, (int)o.load, (int)o.size,
+                                     &warn, &ts, &skipped);
         if (!rc && only >= 0) /* a per-category model sees only its category */
             rc = zt_trainset_keep_category(&ts, only);
     } else {
@@ -402,7 +403,7 @@ int cmd_train(int argc, char **argv)
             nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
         prog = zt_progress_new("prepare", nprep, stderr, 0);
         rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o.load, (int)o.size, o.method,
-                               o.nthreads, prog, &ts, &skipped);
+                               o.nthreads, prog, &warn, &ts, &skipped);
         zt_progress_free(prog);
         prog = NULL;
     }

@@ -3,7 +3,7 @@
 #include "dataset.h"
 #include "drawing.h"
 #include "pairs.h"
-#include "sample.h"
+#include "../nn/sample.h"
 #include "../core/rng.h"
 #include "../img/hints.h"
 #include "../util/hash.h"

@@ -95,8 +95,10 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     rc = ZT_ENOMEM;
     if (!(arr = json_array())) goto fail;
     for (int i = 0; i < res.n; i++) {
-        json_t *pj = zt_product_json(&res.hits[i].p, res.hits[i].score);
-        if (!pj || json_array_append_new(arr, pj)) goto fail;
+        json_t *pj = zt_product_json(&res.hits[i].p, ZT_PRODUCT_LINKS);
+        if (!pj || json_object_set_new(pj, "score", json_real(res.hits[i].score)) ||
+            json_array_append_new(arr, pj))
+            goto fail;
     }
     json_t *gen = json_null();
     if (res.generated_image) {
@@ -105,10 +107,9 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
             goto fail;
         gen = json_string((const char *)url.data);
     }
-    static const char *sig[ZT_SIG_COUNT] = {"shape", "colour", "appearance", "embedding"};
     json_t *wj = json_object();
     for (int i = 0; i < ZT_SIG_COUNT; i++)
-        if (res.used[i]) json_object_set_new(wj, sig[i], json_real(res.weights[i]));
+        if (res.used[i]) json_object_set_new(wj, zt_signal_name(i), json_real(res.weights[i]));
     json_t *und = zt_understood_json(&res.understood);
     if (!und) goto fail;
     root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",

@@ -209,11 +209,6 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
 void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 
-/* Product -> JSON object (api_products.c; shared with search); score < -1e30
- * leaves the score out. */
-void *zt_product_json(const struct zt_product *p, float score);
-/* Percent-encodes s for a URL path segment onto b. */
-int zt_url_escape(struct zt_buf *b, const char *s);
 
 /* --- shared by the drawing endpoints (api_generate.c) --- */
 

@@ -59,7 +59,7 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
     char price[32];
     zt_price_format(p.price, price, sizeof price);
     struct zt_buf b = {0}, eid = {0};
-    int err = zt_url_escape(&eid, p.id);
+    int err = zt_buf_url_escape(&eid, p.id);
     err |= zt_buf_puts(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                            "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"

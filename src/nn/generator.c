@@ -5,7 +5,7 @@
 #include "../core/param.h"
 #include "../core/rng.h"
 #include "../core/tensor.h"
-#include "../data/sample.h"
+#include "sample.h"
 #include "../img/image.h"
 #include "../util/zt.h"
 

@@ -191,3 +191,19 @@ int zt_path_join(char *out, size_t n, const char *a, const char *b)
     }
     return ZT_OK;
 }
+
+int zt_buf_url_escape(struct zt_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = ZT_OK;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            rc = zt_buf_append(b, p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            rc = zt_buf_append(b, e, 3);
+        }
+    }
+    return rc;
+}

@@ -17,6 +17,9 @@ void zt_buf_deinit(struct zt_buf *b); /* NULL-safe; leaves b empty */
 int zt_buf_reserve(struct zt_buf *b, size_t extra);
 int zt_buf_append(struct zt_buf *b, const void *p, size_t n);
 int zt_buf_puts(struct zt_buf *b, const char *s);
+/* Appends s percent-encoded for a URL path segment (RFC 3986 unreserved
+ * characters kept). */
+int zt_buf_url_escape(struct zt_buf *b, const char *s);
 int zt_buf_printf(struct zt_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Hands the data to the caller (caller frees with free()); b becomes empty. */
