@@ -115,6 +115,42 @@ int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,
     return rc;
 }
 
+int zt_pair_garment_only(struct zt_pair *p)
+{
+    int w = p->mask.w, h = p->mask.h, r = w / 64 + 1;
+    int64_t on = 0, n = (int64_t)w * h;
+    int x0 = w, y0 = h, x1 = -1, y1 = -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (p->mask.px[(size_t)y * w + x] >= 128) {
+                on++;
+                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+            }
+    if (on <= n * 4 / 100 || on >= n * 92 / 100) return 0;
+    /* a mask that fills its whole box is the photo's frame, not a garment */
+    if (on * 100 >= (int64_t)(x1 - x0 + 1) * (y1 - y0 + 1) * 97) return 0;
+#define IN(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < h && p->mask.px[(size_t)(y) * w + (x)] >= 128)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            int in = IN(x, y);
+            if (in && (!IN(x - 1, y) || !IN(x + 1, y) || !IN(x, y - 1) || !IN(x, y + 1))) {
+                p->edges.px[i] = 0; /* the outline */
+                continue;
+            }
+            if (in) continue;
+            int near = 0; /* within r of the garment: the edge detector's own outline */
+            for (int dy = -r; dy <= r && !near; dy++)
+                for (int dx = -r; dx <= r && !near; dx++) near = IN(x + dx, y + dy);
+            if (near) continue;
+            p->edges.px[i] = 255;
+            if (p->hint_mask.px) p->hint_mask.px[i] = 0;
+            if (p->hint_rgb.px) memset(p->hint_rgb.px + 3 * i, 0, 3);
+        }
+#undef IN
+    return 1;
+}
+
 int zt_pair_drawing(const struct zt_pair *p, struct zt_image *out)
 {
     int s = p->edges.w, rc = zt_image_new(out, s, p->edges.h, 3);
