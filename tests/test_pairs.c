@@ -185,9 +185,9 @@ TEST(pairs, garment_only)
     CHECK_OK(zt_image_new(&p.hint_rgb, 64, 64, 3));
     CHECK_OK(zt_image_new(&p.hint_mask, 64, 64, 1));
     memset(p.edges.px, 255, 64 * 64);
-    for (int y = 16; y < 48; y++)
-        for (int x = 20; x < 44; x++) p.mask.px[y * 64 + x] = 255;
-    p.mask.px[16 * 64 + 20] = 0; /* not a full rectangle */
+    for (int y = 16; y < 48; y++) /* a T: body and sleeves */
+        for (int x = 12; x < 52; x++)
+            if ((x >= 20 && x < 44) || y < 26) p.mask.px[y * 64 + x] = 255;
     for (int x = 0; x < 64; x++) p.edges.px[4 * 64 + x] = 0;   /* a hanger's rail */
     for (int y = 20; y < 40; y++) p.edges.px[y * 64 + 30] = 0; /* a seam inside */
     p.hint_mask.px[2 * 64 + 2] = 255;                           /* a dab on the wall */
