@@ -91,6 +91,48 @@ static int in_mask(const struct zt_image *m, int x, int y)
     return x >= 0 && y >= 0 && x < m->w && y < m->h && m->px[(size_t)y * m->w + x] >= 128;
 }
 
+/* The mask's largest 8-connected piece as a new 0/255 image (a garment
+ * mask may carry specks of floor or a hanger's hook). */
+static int largest_piece(const struct zt_image *m, struct zt_image *out)
+{
+    int w = m->w, h = m->h, rc = zt_image_new(out, w, h, 1);
+    size_t n = (size_t)w * h;
+    if (rc) return rc;
+    int *lab = calloc(n, sizeof *lab), *queue = malloc(n * sizeof *queue);
+    if (!lab || !queue) {
+        free(lab);
+        free(queue);
+        zt_image_free(out);
+        return ZT_ENOMEM;
+    }
+    int best = 0, nlab = 0;
+    size_t best_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m->px[i] < 128 || lab[i]) continue;
+        size_t qh = 0, qt = 0;
+        lab[i] = ++nlab;
+        queue[qt++] = (int)i;
+        while (qh < qt) {
+            int q = queue[qh++], qx = q % w, qy = q / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int nx = qx + dx, ny = qy + dy;
+                    if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                    size_t j = (size_t)ny * w + nx;
+                    if (m->px[j] >= 128 && !lab[j]) {
+                        lab[j] = nlab;
+                        queue[qt++] = (int)j;
+                    }
+                }
+        }
+        if (qt > best_n) best_n = qt, best = nlab;
+    }
+    for (size_t i = 0; i < n; i++) out->px[i] = best && lab[i] == best ? 255 : 0;
+    free(lab);
+    free(queue);
+    return ZT_OK;
+}
+
 static int trace_contour(const struct zt_image *m, struct poly *out)
 {
     static const int dx[8] = {1, 1, 0, -1, -1, -1, 0, 1};
@@ -505,7 +547,11 @@ int zt_doodle_render(const struct zt_image *photo, const struct zt_image *mask,
         return ZT_EINVAL;
     }
     zt_rng_seed(&r, seed);
-    if ((rc = trace_contour(mask, &c))) goto fail;
+    struct zt_image piece = {0};
+    if ((rc = largest_piece(mask, &piece))) goto fail;
+    rc = trace_contour(&piece, &c);
+    zt_image_free(&piece);
+    if (rc) goto fail;
     float fside = (float)(mask->w > mask->h ? mask->w : mask->h);
     if ((rc = simplify_closed(&c, urand(&r, p->rdp_min, p->rdp_max) * fside, &simp))) goto fail;
     struct xform t;

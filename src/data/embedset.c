@@ -6,6 +6,7 @@
 #include "../nn/sample.h"
 #include "../core/rng.h"
 #include "../img/hints.h"
+#include "../img/mask.h"
 #include "../util/hash.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
@@ -81,11 +82,7 @@ static int load_one(void *vctx, int64_t i, int worker)
         return rc;
     }
     it->photo = p.photo, it->edges = p.edges, it->mask = p.mask;
-    int64_t on = 0, n = (int64_t)p.mask.w * p.mask.h;
-    for (int64_t k = 0; k < n; k++) on += p.mask.px[k] >= 128;
-    /* a garment covers a fair part of a product photo; a speck or the
-     * whole frame means the background heuristic failed */
-    it->mask_ok = on > n * 4 / 100 && on < n * 92 / 100;
+    it->mask_ok = zt_mask_usable(&p.mask);
     snprintf(it->id, sizeof it->id, "%s", sm->id);
     int64_t done = __atomic_add_fetch(&c->done, 1, __ATOMIC_RELAXED);
     if (c->progress && worker == 0) c->progress(c->pctx, done, c->total);

@@ -118,17 +118,7 @@ int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,
 int zt_pair_garment_only(struct zt_pair *p)
 {
     int w = p->mask.w, h = p->mask.h, r = w / 64 + 1;
-    int64_t on = 0, n = (int64_t)w * h;
-    int x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (p->mask.px[(size_t)y * w + x] >= 128) {
-                on++;
-                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
-            }
-    if (on <= n * 4 / 100 || on >= n * 92 / 100) return 0;
-    /* a mask that fills its whole box is the photo's frame, not a garment */
-    if (on * 100 >= (int64_t)(x1 - x0 + 1) * (y1 - y0 + 1) * 97) return 0;
+    if (!zt_mask_usable(&p->mask)) return 0;
 #define IN(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < h && p->mask.px[(size_t)(y) * w + (x)] >= 128)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {

@@ -61,9 +61,8 @@ void zt_pair_deinit(struct zt_pair *p); /* NULL-safe */
 /* Keeps the garment only, as a shopper's trace of a photo should: edge
  * and hint pixels farther than a few pixels outside the garment mask become
  * paper (the hanger, the floor, the wall), and the mask's outline is drawn
- * in. Returns 0 and leaves p as it is when the mask looks unusable (under
- * 4 % or over 92 % of the frame, or a full rectangle: the background
- * heuristic failed), else 1. */
+ * in. Returns 0 and leaves p as it is when the mask is not usable
+ * (zt_mask_usable), else 1. */
 int zt_pair_garment_only(struct zt_pair *p);
 
 /* The flattened drawing: black lines on white with the hint colours painted
