@@ -37,6 +37,7 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->temp = 0.01f;
     w->understood = 0.3f;
     w->filter_conf = 0.7f;
+    w->knn = 0.5f;
 }
 
 int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
@@ -231,6 +232,8 @@ out:
 
 /* Class probabilities over what the shop sells: the model's classes that
  * the index holds keep theirs, the rest (and "none") say "nothing". */
+static void decide(struct zt_understood *u);
+
 static void understand(const struct zt_searcher *sr, const float *prob, int inked,
                        struct zt_understood *u)
 {
@@ -248,6 +251,14 @@ static void understand(const struct zt_searcher *sr, const float *prob, int inke
         memset(u->p, 0, sizeof u->p);
         u->p_none = 1;
     }
+    decide(u);
+}
+
+/* The named class, its confidence and the alternatives from u->p. */
+static void decide(struct zt_understood *u)
+{
+    u->cls = -1;
+    u->nalt = 0;
     int best = -1;
     for (int k = 0; k < ZT_CLASS_COUNT; k++)
         if (u->p[k] > 0 && (best < 0 || u->p[k] > u->p[best])) best = k;
@@ -269,6 +280,40 @@ static void understand(const struct zt_searcher *sr, const float *prob, int inke
         u->alt[u->nalt].cls = nb;
         u->alt[u->nalt++].p = u->p[nb];
     }
+}
+
+/* Blends the category head with the classes of the catalogue's nearest
+ * products in the embedding alone (softmax over similarity / KNN_TEMP of
+ * the ZT_SEARCH_KNN best): share knn of the garment probability comes from
+ * the neighbours, "nothing" stays the head's. */
+#define KNN_TEMP 0.05f
+static int blend_neighbours(const struct zt_searcher *sr, const struct zt_features *f, float knn,
+                            struct zt_understood *u)
+{
+    if (!u->known || u->p_none >= 1 || knn <= 0 || !f->has[ZT_SIG_EMBED]) return ZT_OK;
+    float *q = calloc(ZT_FEAT_DIM, sizeof *q);
+    struct zt_hit hits[ZT_SEARCH_KNN];
+    int nh = 0, rc = q ? ZT_OK : ZT_ENOMEM;
+    if (!rc) {
+        memcpy(q + ZT_FEAT_EMB_OFF, f->v + ZT_FEAT_EMB_OFF, sizeof(float) * ZT_FEAT_EMB_DIM);
+        rc = zt_index_search(sr->ix, q, NULL, 0, ZT_SEARCH_KNN, sr->threads, hits, &nh, NULL);
+    }
+    free(q);
+    if (rc || !nh) return rc;
+    double v[ZT_CLASS_COUNT] = {0}, sum = 0;
+    for (int i = 0; i < nh; i++) {
+        int c = zt_index_category(sr->ix, hits[i].idx);
+        double w = exp((hits[i].score - hits[0].score) / KNN_TEMP);
+        if (c < 0 || c >= ZT_CLASS_COUNT) continue;
+        v[c] += w;
+        sum += w;
+    }
+    float garment = 1 - u->p_none, head = 0;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++) head += u->p[k];
+    for (int k = 0; k < ZT_CLASS_COUNT && sum > 0 && head > 0; k++)
+        u->p[k] = garment * ((1 - knn) * u->p[k] / head + knn * (float)(v[k] / sum));
+    decide(u);
+    return ZT_OK;
 }
 
 /* The embedding of one input (tower's planes) into f, and what it shows. */
@@ -448,6 +493,7 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     struct zt_search_weights dw;
     zt_search_weights_default(&dw);
     const struct zt_search_weights *wt = rq->weights ? rq->weights : &dw;
+    if ((rc = blend_neighbours(sr, &f, wt->knn, &res->understood))) goto fail;
     float beta = wt->category, temp = wt->temp;
     struct zt_understood *u = &res->understood;
     struct zt_index_filter filter = rq->filter;

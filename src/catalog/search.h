@@ -45,6 +45,10 @@ struct zt_search_weights {
      * candidate gains understood * (probability of its class). */
     float understood;
     float filter_conf;
+    /* Share of the understood class's probability that comes from the
+     * classes of the nearest products in the embedding (the rest from the
+     * embedding's category head). */
+    float knn;
 };
 #define ZT_SEARCH_KNN 20
 /* A class is named only when at least this likely (and likelier than

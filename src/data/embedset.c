@@ -5,6 +5,7 @@
 #include "pairs.h"
 #include "../nn/sample.h"
 #include "../core/rng.h"
+#include "../img/edges.h"
 #include "../img/hints.h"
 #include "../img/mask.h"
 #include "../util/hash.h"
@@ -162,9 +163,19 @@ static int edge_drawing(const struct zt_embedset_item *it, uint64_t seed, struct
                         struct zt_image *hints)
 {
     struct zt_hint_params hp;
-    struct zt_image hr = {0}, hm = {0};
+    struct zt_image hr = {0}, hm = {0}, xdog = {0};
     zt_hint_params_default(&hp);
-    int rc = zt_hints_simulate(&it->photo, &it->mask, &hp, seed, &hr, &hm, NULL);
+    /* half Canny (the catalogue's own detector), half XDoG (the page's trace
+     * of an upload and the generator's training edges) */
+    const struct zt_image *edges = &it->edges;
+    int rc = ZT_OK;
+    if ((seed >> 60) & 1) {
+        struct zt_edge_params ep;
+        zt_edge_params_default(&ep, ZT_EDGE_XDOG);
+        if ((rc = zt_edges_detect(&it->photo, &ep, &xdog))) return rc;
+        edges = &xdog;
+    }
+    rc = zt_hints_simulate(&it->photo, &it->mask, &hp, seed, &hr, &hm, NULL);
     if (!rc) rc = zt_image_new(hints, hr.w, hr.h, 4);
     if (!rc) {
         size_t n = (size_t)hr.w * hr.h;
@@ -173,8 +184,9 @@ static int edge_drawing(const struct zt_embedset_item *it, uint64_t seed, struct
                 memcpy(hints->px + 4 * k, hr.px + 3 * k, 3);
                 hints->px[4 * k + 3] = 255;
             }
-        if ((rc = zt_image_clone(&it->edges, lines))) zt_image_free(hints);
+        if ((rc = zt_image_clone(edges, lines))) zt_image_free(hints);
     }
+    zt_image_free(&xdog);
     zt_image_free(&hr);
     zt_image_free(&hm);
     return rc;

@@ -5,9 +5,9 @@
  *            drawing reduced to S x S by data/drawing.h;
  *   photo:   RGB in [-1, 1], letterboxed on white to S x S.
  * The training set keeps every photo's 128 px planes (photo, edge map,
- * garment mask) in memory; a batch renders fresh drawings from them (edge
- * maps with simulated hints, or doodles), augmented photos, and drawings
- * of things the shop does not sell (class "none"). */
+ * garment mask) in memory; a batch renders fresh drawings from them (Canny
+ * or XDoG edge maps with simulated hints, or doodles), augmented photos,
+ * and drawings of things the shop does not sell (class "none"). */
 #ifndef ZT_EMBEDSET_H
 #define ZT_EMBEDSET_H
 

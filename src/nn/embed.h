@@ -6,8 +6,9 @@
  * sells: trained on drawings of other things).
  *
  * Tower: 7 conv3x3 + BatchNorm + ReLU (strides 2,1,2,1,2,1,2; widths w, w,
- * 2w, 2w, 4w, 4w, 8w), global average pool, one linear layer to
- * dim + nclass + 1 outputs (embedding, then category logits).
+ * 2w, 2w, 4w, 4w, 8w), global average pool, dropout 0.2 (training), one
+ * linear layer to dim + nclass + 1 outputs (embedding, then category
+ * logits).
  * Trained with a symmetric contrastive loss over the batch (drawing i's
  * photo against the batch's other photos, same-class photos sharing a
  * little of the target) plus cross-entropy on both category heads. */
