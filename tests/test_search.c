@@ -428,7 +428,9 @@ TEST(search, weights_parse)
     CHECK(zt_search_weights_parse("1,2,x", &w) == -1);
     CHECK(zt_search_weights_parse("1,2,3,", &w) == -1);
     CHECK(zt_search_weights_parse("1,-2,3", &w) == -1);
-    CHECK(zt_search_weights_parse("1,2,3,4,5,6", &w) == -1);
+    CHECK(zt_search_weights_parse("1,0,0,0.3,0.02,2", &w) == 0); /* and the embedding's */
+    CHECK(w.w[ZT_SIG_EMBED] == 2.0f && w.category == 0.3f);
+    CHECK(zt_search_weights_parse("1,2,3,4,5,6,7", &w) == -1);
 }
 
 /* --- search evaluation (catalog/search_eval.h, `ztyle eval-search`) --- */
