@@ -76,17 +76,17 @@ static int cmp_double(const void *a, const void *b)
 }
 
 int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
-                      enum zt_eval_style style, int stride, uint64_t seed,
+                      enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
                       struct zt_style_result *out)
 {
     memset(out, 0, sizeof *out);
-    int nq = 0, total = (set->n + stride - 1) / stride, rc = ZT_OK;
+    int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
     if (!times) return ZT_ENOMEM;
     struct zt_progress *pg = zt_progress_new(zt_eval_style_name(style), total,
                                              progress ? progress : stderr, progress == NULL);
-    for (int i = 0; i < set->n; i += stride) {
+    for (int i = start; i < set->n; i += stride) {
         int cls = zt_class_parse(set->classes[set->it[i].cls]);
         if (cls < 0) continue;
         struct zt_image a = {0}, b = {0};
@@ -173,10 +173,10 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
     snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
     if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, NULL, NULL, &set))) goto out;
-    out->queries = (set.n + o->stride - 1) / o->stride;
+    out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
     for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
         if (o->styles && !(o->styles & (1u << st))) continue;
-        rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->stride, o->seed, &o->w,
+        rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed, &o->w,
                                o->progress, &out->r[st]);
         out->ran[st] = !rc;
     }

@@ -45,7 +45,9 @@ struct zt_style_result {
 struct zt_style_eval_opts {
     const char *data;           /* dataset folder: the split's photos are the queries */
     struct zt_searcher_opts so; /* catalogue (holding every photo), generator, embedding */
-    int split, stride;          /* validation, 1 */
+    int split, stride, start;   /* validation, 1, 0: queries start, start + stride, ...
+                                   (stride 2 and start 0/1 split it in halves: tune on
+                                   one, report the other) */
     uint64_t seed;              /* the queries' drawings: 1 */
     unsigned styles;            /* bit per enum zt_eval_style; 0 = all */
     struct zt_search_weights w; /* the search defaults */
@@ -68,7 +70,7 @@ struct zt_style_eval {
 int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
 /* One style over an opened searcher/store and a loaded set (tests, tuning). */
 int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
-                      enum zt_eval_style style, int stride, uint64_t seed,
+                      enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
                       struct zt_style_result *out);
 

@@ -51,18 +51,20 @@ static void help(void)
            "                  with the class given and with Automatic, through the same\n"
            "                  search as a request (--split, --stride, --seed, --model,\n"
            "                  --weights, --threads and --json apply)\n"
+           "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
+           "                  0 and 1 are the two halves)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
            "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
 }
 
 /* --style: options -> catalog/eval_styles -> table or JSON. */
-static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int json)
+static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start, int json)
 {
     struct zt_style_eval_opts so;
     struct zt_style_eval e;
     zt_style_eval_opts_default(&so, eo->data, eo->so.catalog);
     so.so = eo->so;
-    so.split = eo->split, so.stride = eo->stride, so.seed = eo->seed;
+    so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
     so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
     int rc = zt_style_eval_run(&so, &e);
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
@@ -82,6 +84,7 @@ int cmd_eval_search(int argc, char **argv)
         {"weights", required_argument, NULL, 'w'}, {"tune", no_argument, NULL, 'T'},
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
         {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
+        {"start", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -90,6 +93,7 @@ int cmd_eval_search(int argc, char **argv)
     long v;
     int json = 0, do_ingest = 0, o;
     unsigned styles = 0;
+    int start = 0;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -143,6 +147,11 @@ int cmd_eval_search(int argc, char **argv)
             break;
         }
         case 'E': eo.so.embed_model = optarg; break;
+        case 'A':
+            if (cli_parse_int(optarg, 0, 1000000, &v))
+                return cli_usage_error(CMD, "--start: '%s' is not a number >= 0", optarg);
+            start = (int)v;
+            break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
@@ -163,7 +172,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
-    if (styles) return run_styles(&eo, styles, json);
+    if (styles) return run_styles(&eo, styles, start, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());
