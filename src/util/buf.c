@@ -207,3 +207,19 @@ int zt_buf_url_escape(struct zt_buf *b, const char *s)
     }
     return rc;
 }
+
+int zt_buf_html_escape(struct zt_buf *b, const char *s)
+{
+    int rc = ZT_OK;
+    for (; *s && !rc; s++) {
+        switch (*s) {
+        case '&': rc = zt_buf_puts(b, "&amp;"); break;
+        case '<': rc = zt_buf_puts(b, "&lt;"); break;
+        case '>': rc = zt_buf_puts(b, "&gt;"); break;
+        case '"': rc = zt_buf_puts(b, "&quot;"); break;
+        case '\'': rc = zt_buf_puts(b, "&#39;"); break;
+        default: rc = zt_buf_append(b, s, 1); break;
+        }
+    }
+    return rc;
+}

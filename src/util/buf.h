@@ -20,6 +20,8 @@ int zt_buf_puts(struct zt_buf *b, const char *s);
 /* Appends s percent-encoded for a URL path segment (RFC 3986 unreserved
  * characters kept). */
 int zt_buf_url_escape(struct zt_buf *b, const char *s);
+/* Appends s with & < > " ' as HTML entities (text and attribute values). */
+int zt_buf_html_escape(struct zt_buf *b, const char *s);
 int zt_buf_printf(struct zt_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Hands the data to the caller (caller frees with free()); b becomes empty. */
