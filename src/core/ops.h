@@ -64,7 +64,6 @@ struct zt_tensor *zt_dropout_mask(struct zt_graph *g, struct zt_tensor *x,
 struct zt_tensor *zt_axpby(struct zt_graph *g, float alpha, struct zt_tensor *a, float beta,
                            struct zt_tensor *b);
 struct zt_tensor *zt_add(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
-struct zt_tensor *zt_sub(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
 struct zt_tensor *zt_mul(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
 /* a*x + b with constants a, b. */
 struct zt_tensor *zt_scale(struct zt_graph *g, struct zt_tensor *x, float a, float b);

@@ -30,8 +30,6 @@ static int dtype_valid(enum zt_dtype d) { return (unsigned)d < ZT_ARRAY_LEN(dtyp
 
 const char *zt_dtype_name(enum zt_dtype d) { return dtype_valid(d) ? dtypes[d].name : "?"; }
 
-size_t zt_dtype_size(enum zt_dtype d) { return dtype_valid(d) ? dtypes[d].size : 0; }
-
 static int writable(enum zt_dtype d)
 {
     return d == ZT_DTYPE_F32 || d == ZT_DTYPE_F16 || d == ZT_DTYPE_BF16;
