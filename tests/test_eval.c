@@ -5,6 +5,7 @@
 #include "../src/data/eval.h"
 #include "../src/nn/p2p.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <jansson.h>

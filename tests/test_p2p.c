@@ -4,6 +4,7 @@
 #include "../src/core/tensor.h"
 #include "../src/nn/p2p.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 #include "../img/image.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 

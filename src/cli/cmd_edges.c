@@ -7,16 +7,15 @@
 #include "../nn/edges_net.h"
 #include "../img/image.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
-#include <dirent.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #define CMD "edges"
 
@@ -68,20 +67,6 @@ static int report(const char *file)
     return cli_fail(CMD, "%s: %s", file, msg);
 }
 
-static int is_image_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || name[0] == '.') return 0;
-    return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png") ||
-           !strcasecmp(dot, ".webp");
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int add_item(struct job *j, const char *in, const char *out)
 {
     if (j->n == j->cap) {
@@ -101,42 +86,6 @@ static int add_item(struct job *j, const char *in, const char *out)
     return ZT_OK;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* sorted entry names of dir (caller frees each and the array) */
-static char **list_dir(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    *n = 0;
-    if (!d) return NULL;
-    char **v = NULL;
-    size_t cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv) break;
-            v = nv;
-        }
-        if (!(v[*n] = strdup(e->d_name))) break;
-        (*n)++;
-    }
-    closedir(d);
-    if (*n) qsort(v, *n, sizeof *v, cmp_name);
-    return v;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
-
 /* OUT/<sub>/<stem>.png */
 static int out_path(char *dst, size_t cap, const char *outdir, const char *sub, const char *name)
 {
@@ -152,29 +101,27 @@ static int out_path(char *dst, size_t cap, const char *outdir, const char *sub, 
 /* images of IN (one level of class folders, or a flat folder) */
 static int collect(struct job *j, const char *in, const char *outdir)
 {
-    size_t n;
-    char **names = list_dir(in, &n);
-    if (!names && n == 0 && !is_dir(in)) return ZT_ENOTFOUND;
+    char **names, **sub;
+    int n, m, rc = zt_list_dir(in, &names, &n);
+    if (rc) return rc;
     char a[4096], b[4096];
-    int rc = ZT_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (int i = 0; i < n && !rc; i++) {
         if (zt_path_join(a, sizeof a, in, names[i])) continue;
-        if (is_dir(a)) {
-            size_t m;
-            char **sub = list_dir(a, &m);
-            for (size_t k = 0; k < m && !rc; k++) {
+        if (zt_is_dir(a)) {
+            if ((rc = zt_list_dir(a, &sub, &m))) break;
+            for (int k = 0; k < m && !rc; k++) {
                 char c[4096];
-                if (!is_image_name(sub[k]) || zt_path_join(c, sizeof c, a, sub[k])) continue;
+                if (!zt_image_name_ok(sub[k]) || zt_path_join(c, sizeof c, a, sub[k])) continue;
                 if (outdir && out_path(b, sizeof b, outdir, names[i], sub[k])) continue;
                 rc = add_item(j, c, outdir ? b : NULL);
             }
-            free_list(sub, m);
-        } else if (is_image_name(names[i])) {
+            zt_names_free(sub, m);
+        } else if (zt_image_name_ok(names[i])) {
             if (outdir && out_path(b, sizeof b, outdir, NULL, names[i])) continue;
             rc = add_item(j, a, outdir ? b : NULL);
         }
     }
-    free_list(names, n);
+    zt_names_free(names, n);
     return rc;
 }
 
@@ -352,7 +299,7 @@ int cmd_edges(int argc, char **argv)
         j.ep.net = zt_edgenet_detector(net);
         workers = 1;
     }
-    if (!is_dir(in)) {
+    if (!zt_is_dir(in)) {
         if (!zt_file_exists(in)) {
             ret = cli_fail(CMD, "%s: no such file or folder", in);
             goto done;
@@ -376,7 +323,7 @@ int cmd_edges(int argc, char **argv)
         goto done;
     }
     if (collect(&j, in, reps ? NULL : out)) {
-        ret = cli_fail(CMD, "%s: cannot list the folder", in);
+        ret = cli_fail(CMD, "cannot list the folder: %s", zt_errmsg());
         goto done;
     }
     if (reps) {

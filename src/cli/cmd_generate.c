@@ -5,6 +5,7 @@
 #include "../img/image.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
@@ -70,12 +71,6 @@ static int one(struct zt_generator *g, const char *sketch, const char *hints, in
     return rc;
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int ends_with(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
@@ -122,7 +117,7 @@ int cmd_generate(int argc, char **argv)
     if (!sketch) return cli_usage_error(CMD, "--sketch is required");
     if (optind != argc - 1) return cli_usage_error(CMD, "give exactly one output path");
     const char *out = argv[optind];
-    int folder = is_dir(sketch);
+    int folder = zt_is_dir(sketch);
     if (folder && hints) return cli_usage_error(CMD, "--hints goes with a single --sketch file");
     int nth = cli_threads(threads);
     omp_set_num_threads(nth);

@@ -11,6 +11,7 @@
 #include "../nn/optim.h"
 #include "../nn/p2p.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"

@@ -7,6 +7,7 @@
 #include "trainset.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/progress.h"
 
 #include <dirent.h>

@@ -4,6 +4,7 @@
 #include "safetensors.h"
 
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <jansson.h>
