@@ -3,7 +3,7 @@
 #include "../core/engine.h"
 #include "../core/graph.h"
 #include "../core/param.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../core/tensor.h"
 #include "sample.h"
 #include "../img/image.h"

@@ -4,7 +4,7 @@
 #include "../core/graph.h"
 #include "../core/ops.h"
 #include "../core/param.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../core/tensor.h"
 #include "../util/zt.h"
 #include "ckpt.h"
