@@ -3,7 +3,9 @@
  * run, the matrix, the three report formats, and failures that fail the run. */
 #include "test.h"
 #include "../src/data/eval.h"
-#include "../src/nn/p2p.h"
+#include "../src/nn/generator.h"
+#include "../src/nn/pix2pix_train.h"
+#include "../src/nn/train_ckpt.h"
 #include "../src/util/buf.h"
 #include "../src/util/fs.h"
 #include "../src/util/zt.h"
