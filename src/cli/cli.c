@@ -61,15 +61,6 @@ int cli_threads(const char *opt)
     return zt_threads_default();
 }
 
-int cli_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--")) break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
-    }
-    return 0;
-}
-
 int cli_print_json(struct json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -12,6 +12,7 @@
 #include "../util/progress.h"
 #include "../util/zt.h"
 
+#include <getopt.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,40 +238,56 @@ done:
 
 int cmd_edges(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        help();
-        return ZT_EXIT_OK;
-    }
+    static const struct option lo[] = {
+        {"method", required_argument, 0, 'm'},  {"weights", required_argument, 0, 'W'},
+        {"size", required_argument, 0, 's'},    {"width", required_argument, 0, 'w'},
+        {"threads", required_argument, 0, 't'}, {"bench", required_argument, 0, 'b'},
+        {"bench-raw", no_argument, 0, 'r'},     {"no-mask-gate", no_argument, 0, 'g'},
+        {"json", no_argument, 0, 'j'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
     struct job j = {0};
     zt_edge_params_default(&j.ep, ZT_EDGE_CANNY);
     const char *method = "canny", *threads = NULL, *weights = NULL, *pos[2] = {0};
     struct zt_edgenet *net = NULL;
-    int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0;
+    int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0, c;
     double width = -1;
     long v;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "--method") && has) method = argv[++i];
-        else if (!strcmp(a, "--weights") && has) weights = argv[++i];
-        else if (!strcmp(a, "--size") && has) {
-            if (cli_parse_int(argv[++i], 16, 8192, &v)) return cli_usage_error(CMD, "bad --size '%s'", argv[i]);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return ZT_EXIT_OK;
+        case 'm': method = optarg; break;
+        case 'W': weights = optarg; break;
+        case 's':
+            if (cli_parse_int(optarg, 16, 8192, &v))
+                return cli_usage_error(CMD, "--size: '%s' is not in 16..8192", optarg);
             j.size = (int)v;
-        } else if (!strcmp(a, "--width") && has) {
-            if (cli_parse_double(argv[++i], 0, 32, &width))
-                return cli_usage_error(CMD, "bad --width '%s'", argv[i]);
-        } else if (!strcmp(a, "--threads") && has) {
-            threads = argv[++i];
-            if (cli_parse_int(threads, 1, 1024, &v)) return cli_usage_error(CMD, "bad --threads '%s'", threads);
-        } else if (!strcmp(a, "--bench") && has) {
-            if (cli_parse_int(argv[++i], 1, 100000, &v)) return cli_usage_error(CMD, "bad --bench '%s'", argv[i]);
+            break;
+        case 'w':
+            if (cli_parse_double(optarg, 0, 32, &width))
+                return cli_usage_error(CMD, "--width: '%s' is not in 0..32", optarg);
+            break;
+        case 't':
+            if (cli_parse_int(optarg, 1, 1024, &v))
+                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
+            threads = optarg;
+            break;
+        case 'b':
+            if (cli_parse_int(optarg, 1, 100000, &v))
+                return cli_usage_error(CMD, "--bench: '%s' is not in 1..100000", optarg);
             reps = (int)v;
-        } else if (!strcmp(a, "--bench-raw")) raw = 1;
-        else if (!strcmp(a, "--no-mask-gate")) nogate = 1;
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (a[0] == '-' && a[1]) return cli_usage_error(CMD, "unknown option '%s'", a);
-        else if (npos < 2) pos[npos++] = a;
-        else return cli_usage_error(CMD, "too many arguments");
+            break;
+        case 'r': raw = 1; break;
+        case 'g': nogate = 1; break;
+        case 'j': json = 1; break;
+        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (npos == 2) return cli_usage_error(CMD, "too many arguments");
+        pos[npos++] = argv[optind];
     }
     enum zt_edge_method m;
     if (zt_edge_method_parse(method, &m))
