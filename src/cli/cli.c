@@ -75,3 +75,12 @@ void cli_warn(void *cmd, const char *msg)
     /* on a line of its own: a progress bar may hold the current one */
     fprintf(stderr, "\nztyle %s: %s\n", (const char *)cmd, msg);
 }
+
+int cli_opt_threads(const char *cmd, const char *arg, const char **threads)
+{
+    long v;
+    if (cli_parse_int(arg, 1, 1024, &v))
+        return cli_usage_error(cmd, "--threads: '%s' is not in 1..1024", arg);
+    *threads = arg;
+    return ZT_EXIT_OK;
+}

@@ -270,9 +270,7 @@ int cmd_edges(int argc, char **argv)
                 return cli_usage_error(CMD, "--width: '%s' is not in 0..32", optarg);
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'b':
             if (cli_parse_int(optarg, 1, 100000, &v))

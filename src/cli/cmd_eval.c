@@ -78,9 +78,7 @@ int cmd_eval(int argc, char **argv)
         case 'R': report = optarg; break;
         case 'j': as_json = 1; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }

@@ -90,7 +90,7 @@ int cmd_generate(int argc, char **argv)
                *threads = NULL;
     if (!model || !*model) model = ZT_MODEL_DEFAULT;
     enum zt_gen_mode mode = ZT_GEN_EVAL;
-    long seed = 1, v;
+    long seed = 1;
     optind = 1;
     opterr = 0;
     int c;
@@ -107,9 +107,7 @@ int cmd_generate(int argc, char **argv)
                 return cli_usage_error(CMD, "--seed: '%s' is not a non-negative integer", optarg);
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }

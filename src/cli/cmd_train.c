@@ -183,9 +183,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'R': o->resume = 1; break;
         case 'I': o->init = optarg; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
