@@ -3,6 +3,7 @@
  * line per failure or skip and ends with "N passed, N failed, N skipped". */
 #include "test.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <stdarg.h>

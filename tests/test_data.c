@@ -2,6 +2,7 @@
 #include "test.h"
 #include "../src/data/dataset.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/csv.h"
 #include "../src/util/zt.h"
 

@@ -5,7 +5,7 @@
 #include "../src/catalog/ingest.h"
 #include "../src/catalog/search.h"
 #include "../src/catalog/store.h"
-#include "../src/core/rng.h"
+#include "../src/util/rng.h"
 #include "../src/data/doodle.h"
 #include "../src/data/embedset.h"
 #include "../src/data/pairs.h"

@@ -5,6 +5,7 @@
 #include "test.h"
 #include "../src/img/image.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <stdio.h> /* before jpeglib.h */

@@ -3,6 +3,7 @@
 #include "../src/data/pairs.h"
 #include "../src/data/trainset.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <string.h>

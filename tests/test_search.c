@@ -13,6 +13,7 @@
 #include "../src/data/pairs.h"
 #include "../src/img/image.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* embed_train.c: the search embedding's training loop and scores. */
 #include "embed_train.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../data/dataset.h"
 #include "../data/embedset.h"
 #include "../nn/embed.h"

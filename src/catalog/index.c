@@ -4,6 +4,7 @@
 #include "index.h"
 #include "index_scan.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
 

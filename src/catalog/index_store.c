@@ -4,6 +4,7 @@
 #include "product.h"
 #include "store.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <errno.h>

@@ -12,6 +12,7 @@
 #include "../img/image.h"
 #include "../nn/embed.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
@@ -37,16 +38,10 @@ struct source {
     char feed_dir[PATH_MAX];
 };
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int source_open(const char *src, struct source *s)
 {
     memset(s, 0, sizeof *s);
-    if (is_dir(src)) {
+    if (zt_is_dir(src)) {
         s->folder = 1;
         int rc = zt_dataset_open(src, NULL, 0, &s->ds);
         if (rc) return rc;

@@ -14,6 +14,7 @@
 #include "../nn/embed.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
@@ -173,15 +174,6 @@ void zt_searcher_close(struct zt_searcher *sr)
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr) { return sr->ix; }
 const char *zt_searcher_model(const struct zt_searcher *sr) { return sr->model; }
 const char *zt_searcher_embed_model(const struct zt_searcher *sr) { return sr->embed_model; }
-
-int zt_searcher_set_nprobe(struct zt_searcher *sr, int nprobe)
-{
-    if (!sr->ivf) {
-        zt_seterr("search: no approximate index");
-        return ZT_EINVAL;
-    }
-    return zt_ivf_set_nprobe(sr->ivf, nprobe);
-}
 
 void zt_search_result_free(struct zt_search_result *r)
 {

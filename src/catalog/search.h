@@ -91,8 +91,6 @@ void zt_searcher_close(struct zt_searcher *sr); /* NULL-safe */
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr);
 const char *zt_searcher_model(const struct zt_searcher *sr);
 const char *zt_searcher_embed_model(const struct zt_searcher *sr); /* "" without */
-/* Sets nprobe of the approximate index (ZT_EINVAL without one). */
-int zt_searcher_set_nprobe(struct zt_searcher *sr, int nprobe);
 
 /* One query. Exactly one of drawing / photo. */
 struct zt_search_query {

@@ -23,8 +23,9 @@ int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 /* --threads value or $ZTYLE_THREADS or core count. */
 int cli_threads(const char *opt);
-/* True if argv has -h/--help anywhere before "--". */
-int cli_wants_help(int argc, char **argv);
+/* --threads N: N must be in 1..1024; keeps arg in *threads for cli_threads.
+ * ZT_EXIT_OK, or ZT_EXIT_USAGE after printing the usage error. */
+int cli_opt_threads(const char *cmd, const char *arg, const char **threads);
 
 /* 1 when catalog is a SQLite path that does not exist (cmd_catalog.c), so
  * read-only commands do not create an empty catalogue by accident. */

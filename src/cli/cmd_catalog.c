@@ -5,6 +5,7 @@
 #include "../catalog/index_store.h"
 #include "../catalog/store.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <getopt.h>

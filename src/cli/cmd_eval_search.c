@@ -134,9 +134,7 @@ int cmd_eval_search(int argc, char **argv)
             break;
         case 'T': eo.tune = 1; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not a number in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'j': json = 1; break;
         case 'y': {

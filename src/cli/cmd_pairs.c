@@ -91,9 +91,7 @@ int cmd_pairs(int argc, char **argv)
             break;
         case 'f': po.force = 1; break;
         case 't':
-            threads = optarg;
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'j': as_json = 1; break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);

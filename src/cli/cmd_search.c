@@ -189,9 +189,7 @@ int cmd_search(int argc, char **argv)
         case 'a': so.approx = 1; break;
         case 'G': save_gen = optarg; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not a number in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'j': json = 1; break;
         case 'h': help(); return ZT_EXIT_OK;

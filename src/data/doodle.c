@@ -1,6 +1,6 @@
 /* doodle.c: photo + garment mask -> a human-like drawing (doodle.h). */
 #include "doodle.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../util/zt.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
 #include "drawing.h"
 #include "pairs.h"
 #include "../nn/sample.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../img/edges.h"
 #include "../img/hints.h"
 #include "../img/mask.h"

@@ -6,6 +6,7 @@
 #include "../core/engine.h"
 #include "../nn/edges_net.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
 

@@ -3,6 +3,7 @@
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/zt.h"
 #include "pairs.h"

@@ -3,6 +3,7 @@
  * from the URL, so there is nothing to traverse). */
 #include "http_impl.h"
 #include "../catalog/store.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <jansson.h>

@@ -42,8 +42,6 @@ void zt_reply_json(struct zt_reply *r, int status, void *json);
 void zt_reply_bytes(struct zt_reply *r, int status, const char *ctype, struct zt_buf *take);
 void zt_reply_static(struct zt_reply *r, const char *ctype, const void *data, size_t len);
 void zt_reply_header(struct zt_reply *r, const char *name, const char *value);
-/* HTML-escapes s (& < > " ') onto b. */
-int zt_html_escape(struct zt_buf *b, const char *s);
 /* Base64 (standard alphabet, padded). */
 int zt_base64_encode(const uint8_t *p, size_t n, struct zt_buf *out);
 /* Strict base64 decode (whitespace skipped); ZT_EINVAL on bad input. */

@@ -64,26 +64,26 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
                            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                            "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
                            "<title>");
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, " · Ztyle</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
                            "</head><body class=\"product-page\"><main class=\"product\">"
                            "<a class=\"back\" href=\"/\">← Ztyle</a><h1>");
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_printf(&b, "</h1><img class=\"product-photo\" src=\"/images/%s\" alt=\"",
                          (const char *)eid.data);
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, "\"><p class=\"price\">");
-    err |= zt_html_escape(&b, price);
+    err |= zt_buf_html_escape(&b, price);
     err |= zt_buf_puts(&b, " ");
-    err |= zt_html_escape(&b, p.currency);
+    err |= zt_buf_html_escape(&b, p.currency);
     err |= zt_buf_puts(&b, "</p><p class=\"meta\">");
-    err |= zt_html_escape(&b, p.category);
+    err |= zt_buf_html_escape(&b, p.category);
     if (p.cls[0]) {
         err |= zt_buf_puts(&b, " · ");
-        err |= zt_html_escape(&b, p.cls);
+        err |= zt_buf_html_escape(&b, p.cls);
     }
     err |= zt_buf_puts(&b, " · id ");
-    err |= zt_html_escape(&b, p.id);
+    err |= zt_buf_html_escape(&b, p.id);
     err |= zt_buf_printf(&b, "</p><p><a class=\"button\" href=\"/#like=%s\">More like this</a></p>"
                              "<p class=\"note\">Demo catalogue: a made-up price for a CC0 photo "
                              "of the clothing-small dataset.</p></main></body></html>\n",

@@ -6,7 +6,6 @@
 #include "../catalog/search.h"
 #include "../catalog/store.h"
 #include "../nn/generator.h"
-#include "../util/log.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
 

@@ -7,9 +7,9 @@
 #include "../core/engine.h"
 #include "../core/graph.h"
 #include "../core/ops.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../core/tensor.h"
-#include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <math.h>
