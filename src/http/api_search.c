@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 static int price_field(const struct zt_form *f, const char *name, int64_t *out, int *set)
 {
@@ -20,6 +21,21 @@ static int price_field(const struct zt_form *f, const char *name, int64_t *out, 
     if (rc) zt_adderr("'%s'", name);
     else *set = 1;
     return rc;
+}
+
+/* Keeps the hits of class cls (case-insensitive), then the page [offset,
+ * offset + k) of those; *kept: how many there were in all. */
+static void keep_class(struct zt_search_result *res, const char *cls, int64_t offset, int k,
+                       int64_t *kept)
+{
+    int n = 0;
+    int64_t seen = 0;
+    for (int i = 0; i < res->n; i++) {
+        if (strcasecmp(res->hits[i].p.cls, cls)) continue;
+        if (seen++ >= offset && n < k) res->hits[n++] = res->hits[i];
+    }
+    res->n = n;
+    *kept = seen;
 }
 
 static json_t *ms(double s) { return json_real((double)(int64_t)(s * 1e4) / 10.0); }
@@ -54,6 +70,22 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     sq.offset = (page - 1) * k;
     sq.limit = (int)k;
+    /* "class": a garment class ("dress", "shorts"): the category it belongs
+     * to filters the index, the class the candidates (a window of up to
+     * 1000 ranked from the top, then paged) */
+    const char *cls = zt_form_text(&f, "class", NULL);
+    if (cls && !*cls) cls = NULL;
+    if (cls) {
+        if (strlen(cls) >= ZT_PRODUCT_CLASS_MAX) {
+            zt_seterr("'class' is longer than %d bytes", ZT_PRODUCT_CLASS_MAX - 1);
+            rc = ZT_EINVAL;
+            goto fail;
+        }
+        cat = (int)zt_category_of_class(cls);
+        sq.filter.category = cat;
+        sq.offset = 0;
+        sq.limit = (int)ZT_MIN(1000, 10 * (page * k));
+    }
     const char *like = zt_form_text(&f, "product", NULL);
     nq = (zt_form_get(&f, "sketch") != NULL) + (zt_form_get(&f, "photo") != NULL) + (like != NULL);
     if (nq != 1) {
@@ -85,10 +117,16 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.hints = hints.px ? &hints : NULL;
         sq.q.no_generator = zt_form_text(&f, "generate", "1")[0] == '0';
         sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
-        sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
+        sq.q.category = cat >= 0 && cat != ZT_CATEGORY_OTHER ? zt_category_name(cat) : NULL;
     }
     double t1 = zt_now();
     if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;
+    if (cls) {
+        int64_t kept;
+        int whole = res.n < sq.limit; /* the window held every candidate */
+        keep_class(&res, cls, (page - 1) * k, (int)k, &kept);
+        res.matched = whole ? kept : -1;
+    }
     double t2 = zt_now();
     rc = ZT_ENOMEM;
     if (!(arr = json_array())) goto fail;
