@@ -383,6 +383,13 @@ try {
   await phone.waitForTimeout(800);
   const st2 = await phone.locator('#stage').boundingBox();
   check(st2.y >= 0 && st2.y + st2.height <= 844, `phone: the thumbnail brings the drawing back (canvas top ${Math.round(st2.y)})`);
+  await phone.click('#lang');
+  await phone.evaluate(() => window.scrollTo(0, 0));
+  const sbK = await phone.locator('#search').boundingBox(), stK = await phone.locator('#stage').boundingBox();
+  check(sbK.y + sbK.height <= 844 && stK.y + stK.height <= sbK.y + 1, 'phone, Korean: canvas and Search in one screen');
+  const tK = await smallTargets(phone);
+  check(!tK.small.length, `phone tap targets, Korean: ${tK.small.join(', ')}`);
+  await phone.screenshot({ path: `${SHOTS}/phone-ko.png` });
   const t3 = await smallTargets(page);
   console.log(`  desktop tap targets: smallest ${t3.min[1]}`);
   check(!t3.small.length, `desktop tap targets >= 44x44: ${t3.small.join(', ')}`);
