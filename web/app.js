@@ -205,6 +205,12 @@ function chip(cat, label, current) {
 }
 
 const pct = (c) => `${Math.round(c * 100)}%`;
+// categories a drawing of one is most often meant as instead
+const RELATED = {
+  top: ['outerwear', 'dress'], outerwear: ['top', 'dress'], pants: ['shorts', 'skirt'],
+  shorts: ['pants', 'skirt'], skirt: ['dress', 'shorts'], dress: ['skirt', 'top'],
+  shoes: ['hat'], hat: ['shoes', 'top'],
+};
 
 function renderUnderstood() {
   const box = $('understood');
@@ -227,8 +233,17 @@ function renderUnderstood() {
     label.textContent = t('understood');
     parts.push(label, chip(u.category, `${categoryLabel(state.lang, u.category)} ${pct(u.confidence)}`, true));
   }
-  const others = alts.filter((a) => a.category && pageCategory(a.category) !== chosen).slice(0, 3)
-    .map((a) => chip(a.category, `${categoryLabel(state.lang, a.category)} ${pct(a.confidence)}`, false));
+  const shown = alts.filter((a) => a.category && pageCategory(a.category) !== chosen).slice(0, 3);
+  const others = shown.map((a) => chip(a.category, `${categoryLabel(state.lang, a.category)} ${pct(a.confidence)}`, false));
+  // fewer than 3 alternatives (a unanimous vote): the categories most often
+  // confused with it, so the chip can still be changed in one tap
+  const main = chosen !== 'auto' ? chosen : u && pageCategory(u.category);
+  const taken = new Set([main, ...shown.map((a) => pageCategory(a.category))]);
+  for (const c of RELATED[main] || []) {
+    if (others.length >= 3 || taken.has(c)) continue;
+    taken.add(c);
+    others.push(chip(c, categoryLabel(state.lang, c), false));
+  }
   if (chosen !== 'auto') others.push(chip('auto', t('any_category'), false));
   if (others.length) {
     const or = document.createElement('span');

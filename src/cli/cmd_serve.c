@@ -121,8 +121,12 @@ static int demo_catalog(const char *catalog, const char *dataset_flag, int threa
     }
     snprintf(dir, sizeof dir, "%s", catalog);
     if (zt_mkdirs(dirname(dir))) return cli_fail(CMD, "%s: %s", catalog, zt_errmsg());
-    fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n", catalog,
-            ds);
+    if (zt_file_exists(marker))
+        fprintf(stderr, "ztyle serve: updating the demo catalogue %s from %s (prices in won)\n",
+                catalog, ds);
+    else
+        fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n",
+                catalog, ds);
     struct zt_ingest_opts io = {0};
     io.catalog = catalog;
     io.threads = threads;

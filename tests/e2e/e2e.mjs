@@ -210,6 +210,7 @@ try {
   check(await page.locator('#category').inputValue() === 'auto', 'the chip changed the category');
   const chipText = await page.locator('#understood').innerText();
   check(/Understood as\s*\S.*\d+%/.test(chipText), `understood chip (results' vote): ${chipText}`);
+  check(await page.locator('#understood .chip:not(.current)').count() >= 2, `alternatives offered in one tap: ${chipText}`);
   const q1 = await shopQueryOf(page);
   check(goodQuery(q1), `shop query (Automatic) from the colour and the results' item word: ${q1}`);
 
