@@ -205,6 +205,29 @@ static void body_folder_idempotent(const char *url, const char *be)
     o.force = 1;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.computed, 15);
+    /* a currency for the folder (the demo's won): rows change, features are kept */
+    o.force = 0;
+    o.currency = "KRW";
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.computed, 0);
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_store_get(s, "pants-t0", &p));
+    CHECK(!strcmp(p.currency, "KRW"));
+    CHECK_EQ_INT(p.price, zt_demo_price_in("pants-t0", "KRW"));
+    zt_store_close(s);
+    o.currency = "won";
+    CHECK(zt_catalog_ingest(src, &o, &st) == ZT_EINVAL);
+}
+
+TEST(search, demo_price_in)
+{
+    for (int i = 0; i < 50; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p-%d", i);
+        int64_t w = zt_demo_price_in(id, "KRW"); /* whole thousands of won, 9,000 .. 199,000 */
+        CHECK(w % 100000 == 0 && w >= 900000 && w <= 19900000);
+        CHECK_EQ_INT(zt_demo_price_in(id, "USD"), zt_demo_price(id));
+    }
 }
 
 TEST(search, ingest_folder_idempotent) { on_both("fold", body_folder_idempotent); }

@@ -28,6 +28,19 @@ int64_t zt_demo_price(const char *id)
     return 990 + (int64_t)(zt_hash_str(id) % 191) * 100;
 }
 
+/* Currencies shown without decimals (ISO 4217 minor unit 0). */
+static int zero_decimal(const char *cur)
+{
+    return !strcmp(cur, "KRW") || !strcmp(cur, "JPY");
+}
+
+int64_t zt_demo_price_in(const char *id, const char *currency)
+{
+    if (!zero_decimal(currency)) return zt_demo_price(id);
+    /* the same step as zt_demo_price, in thousands: 9,000 .. 199,000 */
+    return (9 + (int64_t)(zt_hash_str(id) % 191)) * 1000 * 100;
+}
+
 /* --- sources --- */
 
 struct source {
@@ -36,6 +49,7 @@ struct source {
     int next;
     struct zt_ingest *feed; /* feed */
     char feed_dir[PATH_MAX];
+    const char *currency; /* folder products: ZT_DEFAULT_CURRENCY or the option */
 };
 
 static int source_open(const char *src, struct source *s)
@@ -89,7 +103,8 @@ static int source_next(struct source *s, struct zt_product *p)
         snprintf(p->category, sizeof p->category, "%s",
                  zt_category_name(zt_category_of_class(sm->cls)));
         snprintf(p->title, sizeof p->title, "%s", sm->cls); /* colour added later */
-        p->price = zt_demo_price(sm->id);
+        snprintf(p->currency, sizeof p->currency, "%s", s->currency);
+        p->price = zt_demo_price_in(sm->id, s->currency);
         if (snprintf(p->url, sizeof p->url, "/product/%s", sm->id) >= (int)sizeof p->url) {
             zt_seterr("%s: id too long for a url", sm->path);
             return ZT_EINVAL;
@@ -311,8 +326,16 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     int batch = o->batch > 0 ? o->batch : 64;
     int threads = o->threads > 0 ? o->threads : zt_threads_default();
     char media[PATH_MAX];
-    int rc = source_open(source, &src);
-    if (rc) goto out;
+    const char *cur = o->currency && *o->currency ? o->currency : ZT_DEFAULT_CURRENCY;
+    int rc = ZT_EINVAL;
+    if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
+        !isupper((unsigned char)cur[2])) {
+        zt_seterr("currency: '%.8s' is not a 3-letter code like KRW", cur);
+        if (stp) *stp = st;
+        return rc;
+    }
+    if ((rc = source_open(source, &src))) goto out;
+    src.currency = cur;
     wk.folder = src.folder;
     if ((rc = zt_store_open(o->catalog, &s)) || (rc = zt_store_migrate(s))) goto out;
     if ((rc = zt_catalog_media_dir(o->catalog, media, sizeof media))) goto out;

@@ -90,12 +90,23 @@ static void on_reject(void *ctx, const char *msg)
     fprintf(stderr, "ztyle serve: skipped: %s\n", msg);
 }
 
-/* Builds the demo catalogue unless its ready-marker exists. */
+/* The demo shop is Korean: prices in won. The ready-marker holds this
+ * version line, so a demo catalogue built by an older build (USD prices) is
+ * brought up to date on the next start (ingest is an upsert: features that
+ * are current are kept, only the rows change). */
+#define DEMO_CURRENCY "KRW"
+#define DEMO_MARKER "ok " DEMO_CURRENCY "\n"
+
+/* Builds the demo catalogue unless its ready-marker says it is current. */
 static int demo_catalog(const char *catalog, const char *dataset_flag, int threads)
 {
     char marker[PATH_MAX], dsbuf[PATH_MAX], looked[2 * PATH_MAX + 64], dir[PATH_MAX];
     snprintf(marker, sizeof marker, "%s.ready", catalog);
-    if (zt_file_exists(marker)) return ZT_EXIT_OK;
+    struct zt_buf mk = {0};
+    int current = !zt_file_read(marker, 64, &mk) && mk.len == strlen(DEMO_MARKER) &&
+                  !memcmp(mk.data, DEMO_MARKER, mk.len);
+    zt_buf_deinit(&mk);
+    if (current) return ZT_EXIT_OK;
     const char *ds = find_dataset(dataset_flag, dsbuf, sizeof dsbuf, looked, sizeof looked);
     if (!ds) {
         fprintf(stderr,
@@ -111,19 +122,24 @@ static int demo_catalog(const char *catalog, const char *dataset_flag, int threa
     }
     snprintf(dir, sizeof dir, "%s", catalog);
     if (zt_mkdirs(dirname(dir))) return cli_fail(CMD, "%s: %s", catalog, zt_errmsg());
-    fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n", catalog,
-            ds);
+    if (zt_file_exists(marker))
+        fprintf(stderr, "ztyle serve: updating the demo catalogue %s from %s (prices in won)\n",
+                catalog, ds);
+    else
+        fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n",
+                catalog, ds);
     struct zt_ingest_opts io = {0};
     io.catalog = catalog;
     io.threads = threads;
     io.progress = stderr;
     io.on_reject = on_reject;
+    io.currency = DEMO_CURRENCY;
     struct zt_ingest_stats st;
     if (zt_catalog_ingest(ds, &io, &st))
         return cli_fail(CMD, "building the demo catalogue: %s", zt_errmsg());
     fprintf(stderr, "ztyle serve: demo catalogue ready: %lld products (%lld skipped) in %.0f s\n",
             (long long)st.written, (long long)st.rejected, st.seconds);
-    if (zt_file_write_atomic(marker, "ok\n", 3))
+    if (zt_file_write_atomic(marker, DEMO_MARKER, strlen(DEMO_MARKER)))
         return cli_fail(CMD, "%s: %s", marker, zt_errmsg());
     return ZT_EXIT_OK;
 }

@@ -56,6 +56,20 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     sq.offset = (page - 1) * k;
     sq.limit = (int)k;
+    /* "class": a garment class ("dress", "shorts", "t-shirt"): the index
+     * filters on it (it wins over "category"); the generator gets its
+     * category */
+    const char *cls = zt_form_text(&f, "class", NULL);
+    if (cls && *cls) {
+        int ci = zt_class_parse(cls);
+        if (ci < 0) {
+            zt_seterr("'class': '%.40s' is not a class the shop sells (see /api/categories)", cls);
+            rc = ZT_EINVAL;
+            goto fail;
+        }
+        sq.filter.group_mask = UINT64_C(1) << ci;
+        cat = zt_class_category(ci) == ZT_CATEGORY_OTHER ? -1 : (int)zt_class_category(ci);
+    }
     const char *like = zt_form_text(&f, "product", NULL);
     nq = (zt_form_get(&f, "sketch") != NULL) + (zt_form_get(&f, "photo") != NULL) + (like != NULL);
     if (nq != 1) {
