@@ -50,7 +50,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-serve bench-search
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-serve bench-search bench-query
 all: $(B)/ztyle $(B)/zt_test
 
 $(B)/%.o: %.c
@@ -118,10 +118,12 @@ DEMO_PORT ?= 8080
 demo: all
 	ZTYLE_DATASET="$(DATASET)" build/release/ztyle serve --host $(DEMO_HOST) --port $(DEMO_PORT) $(if $(MODEL),--model "$(MODEL)")
 
-# photo | edges | drawing | mask for a dozen dataset images (not committed)
+# photo | edges | drawing | mask for a dozen dataset images, and the same with
+# doodles as the search sees them (not committed; docs/img/doodles.jpg is one)
 contact-sheet: all
 	build/release/ztyle sheet --data "$(DATASET)" --out build/contact-sheet.png --n 12
-	@echo "wrote build/contact-sheet.png"
+	build/release/ztyle sheet --data "$(DATASET)" --out build/doodle-sheet.png --n 12 --style doodle --free --split val
+	@echo "wrote build/contact-sheet.png and build/doodle-sheet.png"
 
 # bench-conv: unet_256 convolution timings (bench/bench_conv.c); ARGS="-t 1 -c" etc.
 $(B)/bench_conv: $(B)/bench/bench_conv.o $(B)/libztyle.a
@@ -142,6 +144,15 @@ $(B)/bench_engine: $(B)/bench/bench_engine.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-engine: $(B)/bench_engine
 	/usr/bin/python3 bench/bench_engine.py $(ARGS)
+
+# bench-query: search on shopper-like queries (edge maps, doodles, photos of the
+# validation split) against the demo catalogue, embedding and generator included:
+# quality per class and p50/p95 latency per style (catalog/eval_styles.h).
+# CATALOG=... another catalogue holding the dataset; STRIDE=1 every query.
+CATALOG ?= ztyle-demo/catalog.db
+STRIDE ?= 2
+bench-query: all
+	build/release/ztyle eval-search --data "$(DATASET)" --catalog "$(CATALOG)" --style all --stride $(STRIDE)
 
 # bench-serve: wrk load test of `ztyle serve` (bench/bench_serve.sh; DURATION=30 CONNS="1 4 16")
 bench-serve: all
