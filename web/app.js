@@ -12,7 +12,7 @@ import {
 const $ = (id) => document.getElementById(id);
 const state = {
   lang: 'en', config: null, query: null, page: 1, previewSeq: 0, previewCtl: null,
-  products: [], understood: null, label: '',
+  products: [], understood: null, label: '', photo: null,
 };
 const sketch = new Sketch($('stage'), $('lines'), $('hints'));
 const t = (key) => text(state.lang, key);
@@ -308,6 +308,7 @@ $('search').addEventListener('click', () => {
   runSearch(drawingBody(), true);
 });
 $('more').addEventListener('click', () => { state.page++; runSearch(state.query, false); });
+$('photo-search').addEventListener('click', () => { if (state.photo) runSearch({ photo: state.photo }, true); });
 $('category').addEventListener('change', () => { schedulePreview(0); renderShops(); });
 $('to-drawing').addEventListener('click', () => $('stage').scrollIntoView({ behavior: 'smooth', block: 'center' }));
 // the thumbnail back to the drawing shows while the canvas is out of view
@@ -454,6 +455,10 @@ $('upload').addEventListener('change', async (e) => {
     try { photo = await shrink(file, 1024); } catch (err) { throw new Error(t('err_image')); }
     const r = await post('/api/edges', { photo, size: 512 });
     const res = await r.json();
+    // the photo itself can be the query too (its own embedding), beside the
+    // outline traced from it (the garment only)
+    state.photo = photo;
+    $('photo-search').hidden = false;
     sketch.checkpoint();
     await sketch.place('lines', res.lines, true);
     sketch.clearLayer('hints');
