@@ -53,6 +53,9 @@ static void help(void)
            "                  --weights, --threads and --json apply)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
+           "  --understood G, --filter-conf F, --knn K  the understood class: its boost of\n"
+           "                  the candidates, the confidence above which it filters, the\n"
+           "                  share of the nearest products' vote (search defaults)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
            "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
 }
@@ -85,6 +88,8 @@ int cmd_eval_search(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
         {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
         {"start", required_argument, NULL, 'A'},
+        {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
+        {"knn", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -145,6 +150,17 @@ int cmd_eval_search(int argc, char **argv)
             break;
         }
         case 'E': eo.so.embed_model = optarg; break;
+        case 'U':
+        case 'F':
+        case 'K': {
+            double x;
+            if (cli_parse_double(optarg, 0, 1000, &x))
+                return cli_usage_error(CMD, "%s: '%s' is not a number >= 0", argv[optind - 1], optarg);
+            if (o == 'U') eo.w.understood = (float)x;
+            else if (o == 'F') eo.w.filter_conf = (float)x;
+            else eo.w.knn = (float)x;
+            break;
+        }
         case 'A':
             if (cli_parse_int(optarg, 0, 1000000, &v))
                 return cli_usage_error(CMD, "--start: '%s' is not a number >= 0", optarg);
