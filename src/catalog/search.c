@@ -39,6 +39,7 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->understood = 0.3f;
     w->filter_conf = 0.7f;
     w->knn = 0.5f;
+    w->vote = 0.4f;
 }
 
 int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
@@ -489,15 +490,12 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     float beta = wt->category, temp = wt->temp;
     struct zt_understood *u = &res->understood;
     struct zt_index_filter filter = rq->filter;
-    int no_category = filter.category < 0 && !filter.group_mask;
-    /* Automatic: a confident class filters, an unsure one boosts */
-    float gamma = u->known && no_category ? wt->understood : 0;
-    if (u->known && no_category && u->cls >= 0 && u->confidence >= wt->filter_conf) {
-        filter.group_mask = UINT64_C(1) << u->cls;
-        u->filtered = 1;
-        gamma = 0;
-    }
-    if (gamma > 0) beta = 0; /* the model's belief replaces the neighbours' vote */
+    int automatic = u->known && filter.category < 0 && !filter.group_mask;
+    /* Automatic with an embedding: the model's belief (head, nearest
+     * products, and below the fused neighbours' vote) boosts candidates of
+     * the likely classes, and filters to one class when confident */
+    float gamma = automatic ? wt->understood : 0;
+    if (gamma > 0) beta = 0; /* the belief holds the neighbours' vote already */
     /* with re-ranking, a pool of candidates from rank 0 is fetched */
     int rerank = beta > 0 || gamma > 0;
     int64_t pool = rerank ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
@@ -512,12 +510,29 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     res->matched = -1;
     int64_t off = rerank ? 0 : rq->offset;
     int lim = (int)(rerank ? pool : rq->limit);
-    if (sr->ivf)
-        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &filter, off, lim, hits, &nh);
-    else
-        rc = zt_index_search(sr->ix, qv, &filter, off, lim, sr->threads, hits, &nh,
-                             &res->matched);
-    if (rc) goto fail;
+    for (int pass = 0; pass < 2; pass++) {
+        if (sr->ivf)
+            rc = zt_ivf_search(sr->ivf, sr->ix, qv, &filter, off, lim, hits, &nh);
+        else
+            rc = zt_index_search(sr->ix, qv, &filter, off, lim, sr->threads, hits, &nh,
+                                 &res->matched);
+        if (rc) goto fail;
+        if (pass || !automatic) break;
+        /* the fused neighbours' vote joins the belief; a confident class
+         * then filters (a second scan, so every page is of that class) */
+        if (wt->vote > 0 && u->p_none < 1) {
+            float fv[ZT_CLASS_COUNT];
+            zt_search_category_votes(sr->ix, hits, nh, temp, fv);
+            float garment = 1 - u->p_none, sum = 0;
+            for (int k = 0; k < ZT_CLASS_COUNT; k++) sum += u->p[k];
+            for (int k = 0; k < ZT_CLASS_COUNT && sum > 0; k++)
+                u->p[k] = garment * ((1 - wt->vote) * u->p[k] / sum + wt->vote * fv[k]);
+            decide(u);
+        }
+        if (u->cls < 0 || u->confidence < wt->filter_conf) break;
+        filter.group_mask = UINT64_C(1) << u->cls;
+        u->filtered = 1;
+    }
     if (rerank) {
         if (beta > 0) zt_search_category_votes(sr->ix, hits, nh, temp, votes);
         for (int i = 0; i < nh; i++) {

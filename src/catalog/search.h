@@ -49,6 +49,9 @@ struct zt_search_weights {
      * classes of the nearest products in the embedding (the rest from the
      * embedding's category head). */
     float knn;
+    /* Then share of it from the classes of the best fused matches (their
+     * vote, as category re-ranking counts it). */
+    float vote;
 };
 #define ZT_SEARCH_KNN 20
 /* A class is named only when at least this likely (and likelier than

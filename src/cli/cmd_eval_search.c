@@ -53,9 +53,10 @@ static void help(void)
            "                  --weights, --threads and --json apply)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
-           "  --understood G, --filter-conf F, --knn K  the understood class: its boost of\n"
-           "                  the candidates, the confidence above which it filters, the\n"
-           "                  share of the nearest products' vote (search defaults)\n"
+           "  --understood G, --filter-conf F, --knn K, --vote V  the understood class:\n"
+           "                  its boost of the candidates, the confidence above which it\n"
+           "                  filters, the shares of the nearest products in the embedding\n"
+           "                  and of the best fused matches (search defaults)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
            "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
 }
@@ -89,7 +90,7 @@ int cmd_eval_search(int argc, char **argv)
         {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
         {"start", required_argument, NULL, 'A'},
         {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
-        {"knn", required_argument, NULL, 'K'},
+        {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -152,13 +153,15 @@ int cmd_eval_search(int argc, char **argv)
         case 'E': eo.so.embed_model = optarg; break;
         case 'U':
         case 'F':
-        case 'K': {
+        case 'K':
+        case 'V': {
             double x;
             if (cli_parse_double(optarg, 0, 1000, &x))
                 return cli_usage_error(CMD, "%s: '%s' is not a number >= 0", argv[optind - 1], optarg);
             if (o == 'U') eo.w.understood = (float)x;
             else if (o == 'F') eo.w.filter_conf = (float)x;
-            else eo.w.knn = (float)x;
+            else if (o == 'K') eo.w.knn = (float)x;
+            else eo.w.vote = (float)x;
             break;
         }
         case 'A':
