@@ -21,6 +21,9 @@ struct zt_ingest_opts {
     int batch;           /* products per transaction; 0 = 64 */
     int force;           /* recompute features even when current */
     FILE *progress;      /* progress bar stream; NULL = none */
+    /* Search embedding model (nn/embed.h) computed for every product:
+     * NULL = zt_embed_model_resolve's default, "" = none. */
+    const char *embed_model;
     /* Currency of a folder tree's products (ISO 4217, e.g. "KRW"; their
      * made-up prices follow it, zt_demo_price_in); NULL = ZT_DEFAULT_CURRENCY.
      * A feed's rows carry their own. */

@@ -9,6 +9,7 @@
 #include "../catalog/search.h"
 #include "../http/server.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <getopt.h>

@@ -9,8 +9,8 @@
 #include "../util/zt.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
-#include <strings.h>
 
 static int price_field(const struct zt_form *f, const char *name, int64_t *out, int *set)
 {
@@ -21,21 +21,6 @@ static int price_field(const struct zt_form *f, const char *name, int64_t *out, 
     if (rc) zt_adderr("'%s'", name);
     else *set = 1;
     return rc;
-}
-
-/* Keeps the hits of class cls (case-insensitive), then the page [offset,
- * offset + k) of those; *kept: how many there were in all. */
-static void keep_class(struct zt_search_result *res, const char *cls, int64_t offset, int k,
-                       int64_t *kept)
-{
-    int n = 0;
-    int64_t seen = 0;
-    for (int i = 0; i < res->n; i++) {
-        if (strcasecmp(res->hits[i].p.cls, cls)) continue;
-        if (seen++ >= offset && n < k) res->hits[n++] = res->hits[i];
-    }
-    res->n = n;
-    *kept = seen;
 }
 
 static json_t *ms(double s) { return json_real((double)(int64_t)(s * 1e4) / 10.0); }
@@ -49,15 +34,16 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     json_t *root = NULL, *arr = NULL;
     long k, page;
     int rc, cat, nq = 0;
+    uint64_t mask;
     double t0 = zt_now();
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
         (rc = zt_form_int(&f, "k", 24, 1, 100, &k)) ||
         (rc = zt_form_int(&f, "page", 1, 1, 1000, &page)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, &mask)))
         goto fail;
     struct zt_search_req sq = {0};
     sq.filter = ZT_INDEX_FILTER_ANY;
-    sq.filter.category = cat;
+    sq.filter.group_mask = mask;
     int has_max = 0, has_min = 0;
     if ((rc = price_field(&f, "price_min", &sq.filter.price_min, &has_min)) ||
         (rc = price_field(&f, "price_max", &sq.filter.price_max, &has_max)))
@@ -70,21 +56,19 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     sq.offset = (page - 1) * k;
     sq.limit = (int)k;
-    /* "class": a garment class ("dress", "shorts"): the category it belongs
-     * to filters the index, the class the candidates (a window of up to
-     * 1000 ranked from the top, then paged) */
+    /* "class": a garment class ("dress", "shorts", "t-shirt"): the index
+     * filters on it (it wins over "category"); the generator gets its
+     * category */
     const char *cls = zt_form_text(&f, "class", NULL);
-    if (cls && !*cls) cls = NULL;
-    if (cls) {
-        if (strlen(cls) >= ZT_PRODUCT_CLASS_MAX) {
-            zt_seterr("'class' is longer than %d bytes", ZT_PRODUCT_CLASS_MAX - 1);
+    if (cls && *cls) {
+        int ci = zt_class_parse(cls);
+        if (ci < 0) {
+            zt_seterr("'class': '%.40s' is not a class the shop sells (see /api/categories)", cls);
             rc = ZT_EINVAL;
             goto fail;
         }
-        cat = (int)zt_category_of_class(cls);
-        sq.filter.category = cat;
-        sq.offset = 0;
-        sq.limit = (int)ZT_MIN(1000, 10 * (page * k));
+        sq.filter.group_mask = UINT64_C(1) << ci;
+        cat = zt_class_category(ci) == ZT_CATEGORY_OTHER ? -1 : (int)zt_class_category(ci);
     }
     const char *like = zt_form_text(&f, "product", NULL);
     nq = (zt_form_get(&f, "sketch") != NULL) + (zt_form_get(&f, "photo") != NULL) + (like != NULL);
@@ -117,22 +101,18 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.hints = hints.px ? &hints : NULL;
         sq.q.no_generator = zt_form_text(&f, "generate", "1")[0] == '0';
         sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
-        sq.q.category = cat >= 0 && cat != ZT_CATEGORY_OTHER ? zt_category_name(cat) : NULL;
+        sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
     }
     double t1 = zt_now();
     if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;
-    if (cls) {
-        int64_t kept;
-        int whole = res.n < sq.limit; /* the window held every candidate */
-        keep_class(&res, cls, (page - 1) * k, (int)k, &kept);
-        res.matched = whole ? kept : -1;
-    }
     double t2 = zt_now();
     rc = ZT_ENOMEM;
     if (!(arr = json_array())) goto fail;
     for (int i = 0; i < res.n; i++) {
-        json_t *pj = zt_product_json(&res.hits[i].p, res.hits[i].score);
-        if (!pj || json_array_append_new(arr, pj)) goto fail;
+        json_t *pj = zt_product_json(&res.hits[i].p, ZT_PRODUCT_LINKS);
+        if (!pj || json_object_set_new(pj, "score", json_real(res.hits[i].score)) ||
+            json_array_append_new(arr, pj))
+            goto fail;
     }
     json_t *gen = json_null();
     if (res.generated_image) {
@@ -141,12 +121,13 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
             goto fail;
         gen = json_string((const char *)url.data);
     }
-    static const char *sig[ZT_SIG_COUNT] = {"shape", "colour", "appearance"};
     json_t *wj = json_object();
     for (int i = 0; i < ZT_SIG_COUNT; i++)
-        if (res.used[i]) json_object_set_new(wj, sig[i], json_real(res.weights[i]));
-    root = json_pack("{s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
-                     "products", arr, "generated", gen, "page", (int)page, "k", (int)k,
+        if (res.used[i]) json_object_set_new(wj, zt_signal_name(i), json_real(res.weights[i]));
+    json_t *und = zt_understood_json(&res.understood);
+    if (!und) goto fail;
+    root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
+                     "products", arr, "understood", und, "generated", gen, "page", (int)page, "k", (int)k,
                      "matched", (json_int_t)res.matched, "signals", wj, "timings", "queue",
                      ms(t0 - rq->t_queued), "decode", ms(t1 - t0), "prepare", ms(res.t.prepare),
                      "generate", ms(res.t.generate), "features", ms(res.t.features), "index",

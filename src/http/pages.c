@@ -83,7 +83,7 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
     price_display(p.price, p.currency, rq->lang, price, sizeof price);
     int ko = !strcmp(rq->lang, "ko");
     struct zt_buf b = {0}, eid = {0};
-    int err = zt_url_escape(&eid, p.id);
+    int err = zt_buf_url_escape(&eid, p.id);
     /* the text is in the request's language; product.js re-renders it in
      * the page's chosen one, with the similar items and the shop links */
     err |= zt_buf_printf(&b,
@@ -92,33 +92,33 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
                          "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
                          "<title>",
                          ko ? "ko" : "en");
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, " · Ztyle</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
                            "<script type=\"module\" src=\"/static/product.js\"></script>"
                            "</head><body class=\"product-page\">"
                            "<main class=\"product\" id=\"product\" data-id=\"");
-    err |= zt_html_escape(&b, p.id);
+    err |= zt_buf_html_escape(&b, p.id);
     err |= zt_buf_puts(&b, "\" data-title=\"");
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, "\" data-category=\"");
-    err |= zt_html_escape(&b, p.category);
+    err |= zt_buf_html_escape(&b, p.category);
     err |= zt_buf_puts(&b, "\" data-class=\"");
-    err |= zt_html_escape(&b, p.cls);
+    err |= zt_buf_html_escape(&b, p.cls);
     err |= zt_buf_printf(&b, "\" data-price=\"%.2f\" data-currency=\"", (double)p.price / 100.0);
-    err |= zt_html_escape(&b, p.currency);
+    err |= zt_buf_html_escape(&b, p.currency);
     err |= zt_buf_printf(&b, "\"><a class=\"back\" href=\"/\" data-i18n=\"back\">%s</a><h1>",
                          ko ? "← 그리기로 돌아가기" : "← Back to drawing");
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_printf(&b, "</h1><img class=\"product-photo\" src=\"/images/%s\" alt=\"",
                          (const char *)eid.data);
-    err |= zt_html_escape(&b, p.title);
+    err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, "\"><p class=\"price\">");
-    err |= zt_html_escape(&b, price);
+    err |= zt_buf_html_escape(&b, price);
     err |= zt_buf_puts(&b, "</p><p class=\"meta\">");
-    err |= zt_html_escape(&b, p.category);
+    err |= zt_buf_html_escape(&b, p.category);
     if (p.cls[0]) {
         err |= zt_buf_puts(&b, " · ");
-        err |= zt_html_escape(&b, p.cls);
+        err |= zt_buf_html_escape(&b, p.cls);
     }
     err |= zt_buf_printf(&b,
                          "</p><p><a class=\"button\" href=\"/#like=%s\" data-i18n=\"more_like\">"

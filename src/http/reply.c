@@ -94,22 +94,6 @@ void zt_reply_header(struct zt_reply *r, const char *name, const char *value)
     snprintf(r->headers + used, sizeof r->headers - used, "%s: %s\n", name, value);
 }
 
-int zt_html_escape(struct zt_buf *b, const char *s)
-{
-    int rc = ZT_OK;
-    for (; *s && !rc; s++) {
-        switch (*s) {
-        case '&': rc = zt_buf_puts(b, "&amp;"); break;
-        case '<': rc = zt_buf_puts(b, "&lt;"); break;
-        case '>': rc = zt_buf_puts(b, "&gt;"); break;
-        case '"': rc = zt_buf_puts(b, "&quot;"); break;
-        case '\'': rc = zt_buf_puts(b, "&#39;"); break;
-        default: rc = zt_buf_append(b, s, 1); break;
-        }
-    }
-    return rc;
-}
-
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int zt_base64_encode(const uint8_t *p, size_t n, struct zt_buf *out)
