@@ -171,9 +171,11 @@ function card(p) {
 }
 
 // What the results say the drawing is: the server's `understood` when it
-// gives one, else the page category the top results vote for.
+// gives one (null there: the server has no model for it; a null category:
+// nothing the shop sells looks like the drawing), else the page category
+// the top results vote for.
 function understoodOf(res) {
-  if (res.understood !== undefined) return res.understood ? { ...res.understood, source: 'server' } : null;
+  if (res.understood) return { ...res.understood, source: 'server' };
   const votes = new Map();
   let total = 0;
   res.products.slice(0, 10).forEach((p, i) => {
@@ -221,7 +223,7 @@ function renderUnderstood() {
   const label = document.createElement('span');
   label.className = 'u-label';
   const alts = (u && u.alternatives) || [];
-  if (u === null || u.category === null) {
+  if (u.category === null) {
     const p = document.createElement('p');
     p.className = 'u-none';
     p.textContent = t('understood_none');
@@ -334,7 +336,9 @@ function shopQuery() {
   let item = null;
   const want = cat !== 'auto' ? cat : state.understood && state.understood.category && pageCategory(state.understood.category);
   const c = CATEGORY_BY_ID[want];
-  if (c && c.cls) item = CLASSES[c.cls].ko;
+  const uc = cat === 'auto' && state.understood && state.understood.category;
+  if (uc && CLASSES[uc]) item = CLASSES[uc].ko; // the class the server understood
+  else if (c && c.cls) item = CLASSES[c.cls].ko;
   else {
     // the most common class of the top results (within the wanted category)
     const cls = topVote(top.filter((p) => !want || pageCategory(p.class, p.category) === want).map((p) => p.class));

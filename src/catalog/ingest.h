@@ -50,8 +50,8 @@ struct zt_ingest_stats {
 /* Ingests source: a directory (folder tree: id = file name without
  * extension, class = folder, category from the class, title from the
  * dominant colour and class ("Navy pants"), a stable made-up price from a
- * hash of the id in o->currency, url "/product/<id>") or a feed file (.csv, .jsonl,
- * .ndjson; image paths relative to the feed's folder). Image paths are
+ * hash of the id in o->currency, url "/product/<id>") or a feed file (.csv,
+ * .jsonl, .ndjson; image paths relative to the feed's folder). Image paths are
  * stored absolute. Returns ZT_OK when the source was read to its end (even
  * with rejected rows: see stats), or the first fatal error (bad header,
  * store failure, unreadable source). st may be NULL. */

@@ -86,16 +86,17 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
     int err = zt_buf_url_escape(&eid, p.id);
     /* the text is in the request's language; product.js re-renders it in
      * the page's chosen one, with the similar items and the shop links */
-    err |= zt_buf_printf(&b, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                             "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
-                             "<title>",
+    err |= zt_buf_printf(&b,
+                         "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                         "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                         "<title>",
                          ko ? "ko" : "en");
     err |= zt_buf_html_escape(&b, p.title);
     err |= zt_buf_puts(&b, " · Ztyle</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
                            "<script type=\"module\" src=\"/static/product.js\"></script>"
-                           "</head><body class=\"product-page\"><main class=\"product\" id=\"product\" "
-                           "data-id=\"");
+                           "</head><body class=\"product-page\">"
+                           "<main class=\"product\" id=\"product\" data-id=\"");
     err |= zt_buf_html_escape(&b, p.id);
     err |= zt_buf_puts(&b, "\" data-title=\"");
     err |= zt_buf_html_escape(&b, p.title);
@@ -119,15 +120,17 @@ void zt_page_product(struct zt_server *s, struct zt_req *rq)
         err |= zt_buf_puts(&b, " · ");
         err |= zt_buf_html_escape(&b, p.cls);
     }
-    err |= zt_buf_printf(&b, "</p><p><a class=\"button\" href=\"/#like=%s\" data-i18n=\"more_like\">%s</a>"
-                             "</p><div class=\"shops\" id=\"shops\"></div>"
-                             "<section class=\"similar\" aria-labelledby=\"similar-title\" hidden>"
-                             "<h2 id=\"similar-title\" data-i18n=\"similar\">%s</h2>"
-                             "<ul id=\"similar\" class=\"grid\"></ul></section>"
-                             "<p class=\"note\" data-i18n=\"demo_note\">%s</p></main></body></html>\n",
+    err |= zt_buf_printf(&b,
+                         "</p><p><a class=\"button\" href=\"/#like=%s\" data-i18n=\"more_like\">"
+                         "%s</a></p><div class=\"shops\" id=\"shops\"></div>"
+                         "<section class=\"similar\" aria-labelledby=\"similar-title\" hidden>"
+                         "<h2 id=\"similar-title\" data-i18n=\"similar\">%s</h2>"
+                         "<ul id=\"similar\" class=\"grid\"></ul></section>"
+                         "<p class=\"note\" data-i18n=\"demo_note\">%s</p></main></body></html>\n",
                          (const char *)eid.data, ko ? "비슷한 상품" : "More like this",
                          ko ? "비슷한 상품" : "Similar items",
-                         ko ? "데모 카탈로그: clothing-small 데이터셋의 CC0 사진에 임의로 붙인 가격입니다."
+                         ko ? "데모 카탈로그: clothing-small 데이터셋의 CC0 사진에 "
+                              "임의로 붙인 가격입니다."
                             : "Demo catalogue: a made-up price for a CC0 photo of the "
                               "clothing-small dataset.");
     zt_buf_deinit(&eid);
