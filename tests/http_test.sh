@@ -94,6 +94,11 @@ png = open(f'{t}/sketch.png', 'rb').read()
 json.dump({'sketch': 'data:image/png;base64,' + base64.b64encode(png[:len(png) // 2]).decode()}, open(f'{t}/gen_trunc.json', 'w'))
 json.dump({'sketch': 'data:image/png;base64,@@@notbase64'}, open(f'{t}/gen_b64.json', 'w'))
 json.dump({'sketch': 'data:text/plain;base64,aGVsbG8='}, open(f'{t}/gen_text.json', 'w'))
+# the worst drawing (issue 14): solid black 4000 x 4000, 15 KB; thinned at
+# full size it held a worker for minutes
+w = 4000
+black = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, w, 8, 0, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(b''.join(b'\0' + bytes(w) for _ in range(w)), 9)) + chunk(b'IEND', b'')
+open(f'{t}/black.png', 'wb').write(black)
 json.dump({'sketch': 12}, open(f'{t}/gen_num.json', 'w'))
 json.dump({'sketch': [1, 2]}, open(f'{t}/gen_array.json', 'w'))
 # a decompression bomb: 6000 x 6000 gray PNG of zeros (~40 KB on the wire)
@@ -204,6 +209,13 @@ req multipart-no-name 400 -H 'Content-Type: multipart/form-data; boundary=XyZ' \
     --data-binary $'--XyZ\r\nContent-Type: image/png\r\n\r\nabc\r\n--XyZ--\r\n' "$URL/api/generate"
 req multipart-garbage-part 400 -H 'Content-Type: multipart/form-data; boundary=XyZ' \
     --data-binary $'--XyZ\r\nContent-Disposition: form-data; name="sketch"; filename="a.png"\r\n\r\n\x89PNG garbage\r\n--XyZ--\r\n' "$URL/api/generate"
+
+# the worst drawing is bounded (downscaled to the canvas first): seconds at most
+# even under ASan (bench/bench_hostile.sh measures it: under 1 s in release)
+for ep in generate search; do
+    t=$(curl -s -o "$T/body" -w '%{http_code} %{time_total}' --max-time 120 -F "sketch=@$T/black.png" "$URL/api/$ep")
+    if [ "${t% *}" = 200 ] && awk -v s="${t#* }" 'BEGIN { exit !(s < 20) }'; then ok; else bad "solid black 4000x4000 to $ep: status/seconds $t"; fi
+done
 
 # --- search ---
 req search 200 "${J[@]}" --data-binary @"$T/search.json" "$URL/api/search"

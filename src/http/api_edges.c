@@ -73,8 +73,11 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     if (rc) goto fail;
     drawn = looks_drawn(&photo);
     if (drawn) {
+        struct zt_split_params sp;
+        zt_split_params_default(&sp);
+        sp.max_side = (int)size; /* the letterboxed square is the canvas */
         if ((rc = zt_image_letterbox(&photo, (int)size, white, &sq, NULL, NULL, NULL, NULL)) ||
-            (rc = zt_drawing_split(&sq, NULL, &e, &hr, &hm)))
+            (rc = zt_drawing_split(&sq, &sp, &e, &hr, &hm)))
             goto fail;
     } else {
         struct zt_pair_opts po;
