@@ -399,6 +399,18 @@ static void body_search(const char *url, const char *be)
     rq.limit = 3;
     rq.q.drawing = &photo;
     CHECK_RC(zt_search_run(sr, s, &rq, &res), ZT_EINVAL);
+    /* pages past the re-ranked pool exist, empty here (issue 14: page 105
+     * of 24 asked the index for 10,080 candidates and failed) */
+    rq.q.drawing = NULL;
+    static const int64_t offs[] = {2496, 9990, 99000};
+    static const int lims[] = {24, 20, 1000};
+    for (int i = 0; i < 3; i++) {
+        rq.offset = offs[i];
+        rq.limit = lims[i];
+        CHECK_OK(zt_search_run(sr, s, &rq, &res));
+        CHECK_EQ_INT(res.n, 0);
+        zt_search_result_free(&res);
+    }
     zt_image_free(&photo);
     zt_searcher_close(sr);
     /* a generator file that is not one is an error, not a silent fallback */

@@ -280,6 +280,14 @@ static float part_dot(const float *a, const float *b, int sig)
     return s;
 }
 
+/* hits [off, off + lim) of the index (IVF when built) */
+static int index_page(struct zt_searcher *sr, const float *qv, const struct zt_index_filter *f,
+                      int64_t off, int lim, struct zt_hit *hits, int *nh, int64_t *matched)
+{
+    if (sr->ivf) return zt_ivf_search(sr->ivf, sr->ix, qv, f, off, lim, hits, nh);
+    return zt_index_search(sr->ix, qv, f, off, lim, sr->threads, hits, nh, matched);
+}
+
 int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_search_req *rq,
                   struct zt_search_result *res)
 {
@@ -300,26 +308,23 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     zt_search_weights_default(&dw);
     const struct zt_search_weights *wt = rq->weights ? rq->weights : &dw;
     float beta = wt->category, temp = wt->temp;
-    /* with re-ranking, a pool of candidates from rank 0 is fetched */
-    int64_t pool = beta > 0 ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
-    if (pool > 100000) pool = 100000;
+    /* with re-ranking, a pool of candidates from rank 0 is fetched and
+     * re-ranked; ranks past the pool (at most the index's 10,000 per call)
+     * keep the index's order, so every page up to offset 99,900 exists */
+    int64_t want = rq->offset + rq->limit;
+    int pool = beta > 0 ? (int)ZT_MIN(ZT_MAX((int64_t)ZT_SEARCH_POOL, 4 * want), ZT_SEARCH_POOL_MAX) : 0;
     rc = ZT_ENOMEM;
     if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
-        !(hits = malloc(sizeof *hits * (size_t)pool)) ||
+        !(hits = malloc(sizeof *hits * (size_t)ZT_MAX(pool, rq->limit))) ||
         !(res->hits = calloc((size_t)rq->limit, sizeof *res->hits)))
         goto fail;
     zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
     double t1 = zt_now();
     res->matched = -1;
-    int64_t off = beta > 0 ? 0 : rq->offset;
-    int lim = (int)(beta > 0 ? pool : rq->limit);
-    if (sr->ivf)
-        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &rq->filter, off, lim, hits, &nh);
-    else
-        rc = zt_index_search(sr->ix, qv, &rq->filter, off, lim, sr->threads, hits, &nh,
-                             &res->matched);
-    if (rc) goto fail;
-    if (beta > 0) {
+    int more = 1; /* matches may lie past the pool */
+    if (pool > 0 && rq->offset < pool) {
+        if ((rc = index_page(sr, qv, &rq->filter, 0, pool, hits, &nh, &res->matched))) goto fail;
+        more = nh == pool;
         zt_search_category_votes(sr->ix, hits, nh, temp, votes);
         for (int i = 0; i < nh; i++) {
             int c = zt_index_category(sr->ix, hits[i].idx);
@@ -332,6 +337,15 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         int cnt = ZT_MIN(rq->limit, nh - start);
         memmove(hits, hits + start, sizeof *hits * (size_t)cnt);
         nh = cnt;
+    }
+    /* the rest of the page, past the pool (or all of it without re-ranking) */
+    int64_t off = ZT_MAX(rq->offset, (int64_t)pool);
+    int rest = (int)(want - off);
+    if (rest > 0 && more) {
+        int got = 0;
+        if ((rc = index_page(sr, qv, &rq->filter, off, rest, hits + nh, &got, &res->matched)))
+            goto fail;
+        nh += got;
     }
     res->t.index = zt_now() - t1;
     double t2 = zt_now();

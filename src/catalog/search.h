@@ -42,8 +42,10 @@ struct zt_search_weights {
     float temp;
 };
 #define ZT_SEARCH_KNN 20
-/* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)). */
+/* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)), at most
+ * ZT_SEARCH_POOL_MAX (one index call); later ranks keep the index's order. */
 #define ZT_SEARCH_POOL 256
+#define ZT_SEARCH_POOL_MAX 10000
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);

@@ -71,6 +71,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     rc = zt_form_image(&f, "photo", 3, &s->lim, &photo);
     if (rc == ZT_ENOTFOUND) rc = ZT_EINVAL;
     if (rc) goto fail;
+    if (zt_req_cancelled(s, rq)) goto done;
     drawn = looks_drawn(&photo);
     if (drawn) {
         struct zt_split_params sp;
@@ -93,6 +94,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         hm = pair.hint_mask;
         pair.edges = pair.hint_rgb = pair.hint_mask = (struct zt_image){0};
     }
+    if (zt_req_cancelled(s, rq)) goto done;
     if ((rc = zt_edges_dilate(&e, (float)size / 256.0f)) || (rc = lines_layer(&e, &lines)) ||
         (rc = hints_layer(&hr, &hm, &hints)))
         goto fail;

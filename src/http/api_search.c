@@ -5,6 +5,7 @@
 #include "http_impl.h"
 #include "../catalog/search.h"
 #include "../catalog/store.h"
+#include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
@@ -66,7 +67,14 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         if (!*like || strlen(like) >= ZT_PRODUCT_ID_MAX) rc = ZT_ENOTFOUND;
         else rc = zt_store_get(w->store, like, &p);
         if (rc == ZT_ENOTFOUND) zt_seterr("'product': no product '%.80s'", like);
-        if (rc || (rc = zt_image_load(p.image_path, 3, &s->lim, &photo))) goto fail;
+        if (rc) goto fail;
+        if ((rc = zt_image_load(p.image_path, 3, &s->lim, &photo))) {
+            /* the stored file's path and the decoder's words stay in the log */
+            zt_warn("search: product %s: %s", p.id, zt_errmsg());
+            zt_seterr("'product': the image of '%.80s' is missing or unreadable", p.id);
+            rc = ZT_ENOTFOUND;
+            goto fail;
+        }
         sq.q.photo = &photo;
     } else if (zt_form_get(&f, "photo")) {
         if ((rc = zt_form_image(&f, "photo", 3, &s->lim, &photo))) goto fail;
@@ -87,9 +95,11 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
         sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
     }
+    if (zt_req_cancelled(s, rq)) goto done;
     double t1 = zt_now();
     if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;
     double t2 = zt_now();
+    if (zt_req_cancelled(s, rq)) goto done;
     rc = ZT_ENOMEM;
     if (!(arr = json_array())) goto fail;
     for (int i = 0; i < res.n; i++) {

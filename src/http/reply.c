@@ -2,6 +2,7 @@
  * place where ZT_E* codes become HTTP statuses, HTML escaping, base64 and
  * data URLs. */
 #include "http_impl.h"
+#include "../util/log.h"
 #include "../util/zt.h"
 
 #include <jansson.h>
@@ -66,7 +67,10 @@ void zt_reply_code(struct zt_reply *r, int rc)
         zt_reply_header(r, "Retry-After", "1");
         break;
     case ZT_EINTR: zt_reply_error(r, 503, "shutting_down", "%s", m); break;
-    default: zt_reply_error(r, 500, "internal", "%s", m); break;
+    default: /* the details (paths, database words) go to the log, not to the client */
+        zt_warn("internal error: %s", m);
+        zt_reply_error(r, 500, "internal", "internal error; the server log has the details");
+        break;
     }
 }
 
