@@ -110,7 +110,9 @@ open(f'{t}/big.bin', 'wb').write(b'{"sketch": "' + b'A' * (2 << 20) + b'"}')
 EOF
 mkdir -p "$T/feed"
 cp tests/data/mini/train/hat/hat-t0.png "$T/feed/evil.png"
-printf 'id,title,category,price,url,image\nevil-1,"<script>alert(1)</script> & ""quoted"" hat",hat,12.50,/product/evil-1,evil.png\n' >"$T/feed/feed.csv"
+cp tests/data/mini/train/pants/pants-t0.png "$T/feed/gone.png"
+cp tests/data/mini/train/pants/pants-t0.png "$T/feed/bad.png"
+printf 'id,title,category,price,url,image\nevil-1,"<script>alert(1)</script> & ""quoted"" hat",hat,12.50,/product/evil-1,evil.png\ngone-1,Gone,pants,1,/p/gone-1,gone.png\nbad-1,Bad,pants,1,/p/bad-1,bad.png\n' >"$T/feed/feed.csv"
 
 # --- demo catalogue: built on the first start, reused on the next ---
 export ZTYLE_DEMO_CATALOG=$T/demo/catalog.db
@@ -118,15 +120,18 @@ start_server "$T/first" --dataset tests/data/mini --model "$MODEL" || { echo "$p
 has "$T/first.err" "building the demo catalogue" "first start"
 stop_server "$T/first"
 "$Z" ingest --catalog "$ZTYLE_DEMO_CATALOG" --quiet "$T/feed/feed.csv" >"$T/ingest.log" 2>&1 || bad "ingest feed: $(cat "$T/ingest.log")"
+# stored image files that later go missing or bad (finding 5: errors named the path)
+rm "$T/feed/gone.png"
+echo 'not a png' >"$T/feed/bad.png"
 start_server "$T/main" --dataset /nonexistent --model "$MODEL" --workers 2 --queue 64 --max-body 1 \
     --allow-origin https://shop.example || exit 1
 hasnt "$T/main.err" "building the demo catalogue" "second start reuses the catalogue"
 
 # --- read-only endpoints ---
 req healthz 200 "$URL/healthz"
-pyc healthz "d['status'] == 'ok' and d['products'] == 16 and d['model'] and d['model_size'] == 128"
+pyc healthz "d['status'] == 'ok' and d['products'] == 18 and d['model'] and d['model_size'] == 128"
 req categories 200 "$URL/api/categories"
-pyc categories "{c['name']: c['count'] for c in d['categories']}['hat'] == 4 and d['total'] == 16"
+pyc categories "{c['name']: c['count'] for c in d['categories']}['hat'] == 4 and d['total'] == 18"
 req config-ko 200 -H 'Accept-Language: ko-KR,ko;q=0.9,en;q=0.8' "$URL/api/config"
 pyc config-ko "d['lang'] == 'ko' and any('{query}' in s['url'] for s in d['shops']) and d['demo']"
 req config-en 200 -H 'Accept-Language: en-GB,en;q=0.9,ko;q=0.5' "$URL/api/config"
@@ -233,6 +238,14 @@ req search-photo 200 "${J[@]}" --data-binary @"$T/search_photo.json" "$URL/api/s
 pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['generated'] is None"
 req search-like 200 "${J[@]}" -d '{"product":"skirt-t1","k":3}' "$URL/api/search"
 pyc search-like "d['products'][0]['id'] == 'skirt-t1'"
+for id in gone-1 bad-1; do
+    req "search-like-$id" 404 "${J[@]}" -d "{\"product\":\"$id\"}" "$URL/api/search"
+    has "$T/body" "'$id'" "search-like-$id names the product"
+    hasnt "$T/body" "/feed/" "search-like-$id shows no path"
+    hasnt "$T/body" ".png" "search-like-$id shows no file name"
+done
+req image-gone 404 "$URL/images/gone-1"
+hasnt "$T/body" "/feed/" "image-gone shows no path"
 req search-like-missing 404 "${J[@]}" -d '{"product":"nope"}' "$URL/api/search"
 req search-price 200 "${J[@]}" -d '{"product":"skirt-t1","k":100,"price_min":"50","price_max":120.5}' "$URL/api/search"
 pyc search-price "len(d['products']) > 0 and all(50 <= p['price'] <= 120.5 for p in d['products'])"
@@ -243,6 +256,9 @@ req search-price-order 400 "${J[@]}" -d '{"product":"skirt-t1","price_min":20,"p
 req search-k0 400 "${J[@]}" -d '{"product":"skirt-t1","k":0}' "$URL/api/search"
 req search-k-text 400 "${J[@]}" -d '{"product":"skirt-t1","k":"lots"}' "$URL/api/search"
 req search-two-queries 400 "${J[@]}" --data-binary @"$T/search_two.json" "$URL/api/search"
+req search-empty-photo 400 -F 'photo=' "$URL/api/search"
+json_err 400 search-empty-photo
+req search-empty-sketch 400 "${J[@]}" -d '{"sketch":""}' "$URL/api/search"
 req search-no-query 400 "${J[@]}" -d '{"k":3}' "$URL/api/search"
 req search-bomb 413 "${J[@]}" --data-binary @"$T/gen_bomb.json" "$URL/api/search"
 
@@ -414,6 +430,22 @@ t=$(curl -s -o "$T/body" -w '%{http_code} %{time_total}' --max-time 60 "${J[@]}"
 if [ "${t% *}" = 503 ] && grep -q '"timeout"' "$T/body" && awk -v s="${t#* }" 'BEGIN { exit !(s < 2.5) }'; then ok
 else bad "running job past --timeout 1: status/seconds $t $(head -c 200 "$T/body")"; fi
 stop_server "$T/deadline"
+
+# --- a relative --catalog from another directory still finds the thumbnails (finding 10) ---
+ZA=$(cd "$(dirname "$Z")" && pwd)/$(basename "$Z")
+TA=$(cd "$T" && pwd)
+(cd "$T" && exec "$ZA" serve --port 0 --catalog demo/catalog.db --model none >"$TA/cwd.out" 2>"$TA/cwd.err") &
+PID=$!
+PIDS+=("$PID")
+URL=""
+for _ in $(seq 1 300); do
+    URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/cwd.out" 2>/dev/null)
+    [ -n "$URL" ] && break
+    sleep 0.2
+done
+req thumb-other-cwd 200 "$URL/thumbs/hat-t0"
+has "$T/hdr" "Content-Type: image/jpeg" "thumbnail (not the PNG original) from another directory"
+stop_server "$T/cwd"
 
 # --- no dataset and no catalogue: a clear message, exit 1 ---
 ZTYLE_DEMO_CATALOG=$T/none/catalog.db ZTYLE_DATASET=$T/nowhere "$Z" serve --port 0 >"$T/nodata.out" 2>"$T/nodata.err"

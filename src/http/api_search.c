@@ -77,10 +77,13 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         }
         sq.q.photo = &photo;
     } else if (zt_form_get(&f, "photo")) {
-        if ((rc = zt_form_image(&f, "photo", 3, &s->lim, &photo))) goto fail;
+        /* present but empty is a bad request, not a missing resource */
+        if ((rc = zt_form_image(&f, "photo", 3, &s->lim, &photo)) == ZT_ENOTFOUND) rc = ZT_EINVAL;
+        if (rc) goto fail;
         sq.q.photo = &photo;
     } else {
-        if ((rc = zt_form_image(&f, "sketch", 0, &s->lim, &drawing))) goto fail;
+        if ((rc = zt_form_image(&f, "sketch", 0, &s->lim, &drawing)) == ZT_ENOTFOUND) rc = ZT_EINVAL;
+        if (rc) goto fail;
         rc = zt_form_image(&f, "hints", 4, &s->lim, &hints);
         if (rc && rc != ZT_ENOTFOUND) goto fail;
         if (!rc && (hints.w != drawing.w || hints.h != drawing.h)) {
