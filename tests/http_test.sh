@@ -124,7 +124,7 @@ stop_server "$T/first"
 rm "$T/feed/gone.png"
 echo 'not a png' >"$T/feed/bad.png"
 start_server "$T/main" --dataset /nonexistent --model "$MODEL" --workers 2 --queue 64 --max-body 1 \
-    --allow-origin https://shop.example || exit 1
+    --allow-origin https://shop.example --max-wait 0 || exit 1
 hasnt "$T/main.err" "building the demo catalogue" "second start reuses the catalogue"
 
 # --- read-only endpoints ---
@@ -308,7 +308,7 @@ if grep -q '^ztyle_http_requests_total{endpoint="generate",code="200"} \([1-9][0
 stop_server "$T/main"
 
 # --- a full queue: 1 worker, 1 waiting place, slow jobs -> 503 + Retry-After ---
-ZTYLE_SERVE_TEST_DELAY_MS=2000 start_server "$T/busy" --model "$MODEL" --workers 1 --queue 1 --timeout 3 || exit 1
+ZTYLE_SERVE_TEST_DELAY_MS=2000 start_server "$T/busy" --model "$MODEL" --workers 1 --queue 1 --timeout 3 --max-wait 0 || exit 1
 for i in 1 2 3 4; do
     curl -s -D "$T/busy-h$i" -o "$T/busy-b$i" -w '%{http_code}\n' --max-time 60 "${J[@]}" \
         --data-binary @"$T/gen.json" "$URL/api/generate" >"$T/busy-s$i" &
@@ -351,6 +351,23 @@ stop_server "$T/busy"
 wait "$CURL"
 if [ "$(cat "$T/grace-status")" = 200 ] && file "$T/grace.png" | grep -q PNG; then ok; else bad "in-flight request at SIGTERM: $(cat "$T/grace-status")"; fi
 has "$T/busy.err" "finishing the requests in flight" "shutdown message"
+
+# --- admission: with 1 s jobs, one worker and --max-wait 1500, a request that
+# would wait past 1.5 s is refused at once (503 busy), the others are served ---
+ZTYLE_SERVE_TEST_DELAY_MS=1000 start_server "$T/admit" --model "$MODEL" --workers 1 --max-wait 1500 || exit 1
+req admit-first 200 "${J[@]}" --data-binary @"$T/gen.json" "$URL/api/generate"
+for i in 1 2 3 4; do
+    curl -s -o "$T/admit-b$i" -w '%{http_code} %{time_total}\n' --max-time 60 "${J[@]}" \
+        --data-binary @"$T/gen.json" "$URL/api/generate" >"$T/admit-s$i" &
+    sleep 0.05
+done
+for i in 1 2 3 4; do wait_for "$T/admit-s$i"; done
+sleep 1.5
+n200=$(cat "$T"/admit-s* | grep -c '^200 ')
+n503=$(cat "$T"/admit-s* | awk '$1 == 503 && $2 < 0.5' | wc -l)
+if [ "$n200" -eq 2 ] && [ "$n503" -eq 2 ] && grep -q '"busy"' "$T"/admit-b*; then ok
+else bad "admission: want 2 served and 2 refused at once: $(cat "$T"/admit-s* | tr '\n' ' ')"; fi
+stop_server "$T/admit"
 
 # --- cancelling: a client that leaves cancels its job, queued or running ---
 ZTYLE_SERVE_TEST_DELAY_MS=3000 start_server "$T/guard" --model "$MODEL" --workers 1 --queue 8 \

@@ -43,7 +43,10 @@ static void help(void)
            "  --shops FILE      shop link templates (default: the built-in config/shops.json)\n"
            "  --workers N       compute workers for generate/search (default: cores)\n"
            "  --io-threads N    HTTP threads (default 2)\n"
-           "  --queue N         requests that may wait for a worker before 503 (default 4 x workers)\n"
+           "  --queue N         requests that may wait for a worker at most (default 64)\n"
+           "  --max-wait MS     admission: a request is queued only when its expected wait\n"
+           "                    (measured run time x requests ahead / workers) is under\n"
+           "                    MS, else 503 + Retry-After at once (default 1000; 0 = no bound)\n"
            "  --max-body MB     request body limit (default 8)\n"
            "  --timeout S       per-request time limit in seconds: body upload, and queue\n"
            "                    wait plus work (503 past it); idle connections (default 30)\n"
@@ -156,7 +159,7 @@ int cmd_serve(int argc, char **argv)
         {"queue", required_argument, 0, 'q'},   {"max-body", required_argument, 0, 'b'},
         {"timeout", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
         {"header-timeout", required_argument, 0, 'T'}, {"max-connections", required_argument, 0, 'C'},
-        {"max-per-ip", required_argument, 0, 'P'}, {"allow-host", required_argument, 0, 'A'},
+        {"max-per-ip", required_argument, 0, 'P'}, {"max-wait", required_argument, 0, 'W'}, {"allow-host", required_argument, 0, 'A'},
         {"allow-origin", required_argument, 0, 'O'}, {"metrics-token", required_argument, 0, 'K'},
         {0, 0, 0, 0},
     };
@@ -190,6 +193,10 @@ int cmd_serve(int argc, char **argv)
         case 't': NUM(1, 3600, so.timeout_s); break;
         case 'T': NUM(1, 3600, so.header_timeout_s); break;
         case 'C': NUM(1, 100000, so.max_connections); break;
+        case 'W':
+            NUM(0, 3600000, so.max_wait_ms);
+            if (!so.max_wait_ms) so.max_wait_ms = -1; /* 0 on the command line: no bound */
+            break;
         case 'P': NUM(1, 100000, so.max_per_ip); break;
         case 'A': so.allow_hosts = optarg; break;
         case 'O': so.allow_origins = optarg; break;

@@ -129,7 +129,9 @@ int zt_jobs_start(struct zt_server *srv, int n, int queue_cap,
                   int (*init_worker)(struct zt_server *, struct zt_worker *),
                   void (*deinit_worker)(struct zt_server *, struct zt_worker *),
                   struct zt_jobs **out);
-/* Queues a job; ZT_EBUSY when the queue is full. */
+/* Queues a job; ZT_EBUSY when the queue is full, or when the expected wait
+ * (jobs that must start first) x (average run time) / workers passes
+ * max_wait_ms. */
 int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq);
 /* Takes the queued jobs that are cancelled or past the time limit out of
  * the queue and answers them (503) at once. */

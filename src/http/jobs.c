@@ -22,7 +22,9 @@ struct zt_jobs {
     struct job *q;
     int cap, head, count;
     int stopping;
-    int n, started, failed;
+    int n, started, failed, running;
+    double service_s; /* moving average of a job's run time; 0 until one ran */
+    double max_wait_s; /* admission bound on the expected wait; 0 = none */
     pthread_t *th;
     struct zt_worker *w;
     int (*init_worker)(struct zt_server *, struct zt_worker *);
@@ -54,8 +56,10 @@ static void *worker_main(void *arg)
         struct job jb = j->q[j->head];
         j->head = (j->head + 1) % j->cap;
         j->count--;
+        j->running++;
         pthread_mutex_unlock(&j->mu);
         zt_clearerr();
+        double t0 = zt_now();
         /* tests: a slow job that still notices cancelling, as the stages do */
         for (int ms = 0; ms < j->srv->o.test_delay_ms && !jb.rq->cancel; ms += 10) usleep(10000);
         if (zt_req_cancelled(j->srv, jb.rq)) {
@@ -63,8 +67,13 @@ static void *worker_main(void *arg)
             zt_server_job_done(j->srv, jb.rq);
         } else {
             jb.fn(j->srv, w, jb.rq);
+            double dt = zt_now() - t0;
+            pthread_mutex_lock(&j->mu);
+            j->service_s = j->service_s > 0 ? 0.9 * j->service_s + 0.1 * dt : dt;
+            pthread_mutex_unlock(&j->mu);
         }
         pthread_mutex_lock(&j->mu);
+        j->running--;
     }
     pthread_mutex_unlock(&j->mu);
     if (j->deinit_worker) j->deinit_worker(j->srv, w);
@@ -81,6 +90,7 @@ int zt_jobs_start(struct zt_server *srv, int n, int queue_cap,
     if (!j) goto oom;
     j->srv = srv;
     j->cap = queue_cap + n; /* the busy workers' jobs left the queue already */
+    j->max_wait_s = srv->o.max_wait_ms / 1000.0;
     j->init_worker = init_worker;
     j->deinit_worker = deinit_worker;
     pthread_mutex_init(&j->mu, NULL);
@@ -132,6 +142,15 @@ int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq)
         rc = ZT_EINTR;
     } else if (j->count >= j->cap - j->n) {
         zt_seterr("server busy: %d requests already queued; retry shortly", j->count);
+        rc = ZT_EBUSY;
+    } else if (j->max_wait_s > 0 &&
+               ZT_MAX(j->count + j->running - j->n + 1, 0) * j->service_s / j->n > j->max_wait_s) {
+        /* admission: a job that would wait past the bound (the jobs that must
+         * start before it, at the measured run time, over the workers) is
+         * refused now, so the ones taken are answered in time instead of
+         * all of them late */
+        zt_seterr("server busy: about %.1f s of work queued; retry shortly",
+                  (j->count + j->running) * j->service_s / j->n);
         rc = ZT_EBUSY;
     } else {
         j->q[(j->head + j->count) % j->cap] = (struct job){fn, rq};

@@ -19,7 +19,10 @@ struct zt_server_opts {
     const char *shops;   /* shop URL templates (JSON); NULL = the embedded config/shops.json */
     int workers;         /* compute workers (generate/search); <= 0: cores */
     int io_threads;      /* libmicrohttpd threads; <= 0: 2 */
-    int queue;           /* jobs waiting beyond the busy workers; < 0: 4 * workers */
+    int queue;           /* jobs waiting beyond the busy workers at most; < 0: 64 */
+    int max_wait_ms;     /* admission: a job is queued only when its expected wait
+                            (measured run time x jobs ahead / workers) is below
+                            this, else 503 at once; 0: 1000; < 0: no bound */
     size_t max_body;     /* request body limit in bytes; 0: 8 MiB (413 past it) */
     int timeout_s;       /* per-request time limit (idle connection, body upload,
                             queue wait plus run); 0: 30 */

@@ -165,7 +165,9 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     s->o = *o;
     if (s->o.workers <= 0) s->o.workers = zt_threads_default();
     if (s->o.io_threads <= 0) s->o.io_threads = 2;
-    if (s->o.queue < 0) s->o.queue = 4 * s->o.workers;
+    if (s->o.queue < 0) s->o.queue = 64;
+    if (s->o.max_wait_ms == 0) s->o.max_wait_ms = 1000;
+    if (s->o.max_wait_ms < 0) s->o.max_wait_ms = 0; /* no bound */
     if (!s->o.max_body) s->o.max_body = 8u << 20;
     if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
     if (s->o.max_side <= 0) s->o.max_side = 4096;
