@@ -21,7 +21,7 @@ OUT=${OUT:-build/bench/serve.txt}
 T=build/bench/serve
 mkdir -p "$T" "$(dirname "$OUT")"
 command -v wrk >/dev/null || { echo "bench_serve: wrk not found (scripts/setup.sh --dev)" >&2; exit 1; }
-args=(serve --port 0)
+args=(serve --port 0 --max-per-ip 1000) # all the load comes from one address
 [ -n "${CATALOG:-}" ] && args+=(--catalog "$CATALOG")
 [ -n "${MODEL:-}" ] && args+=(--model "$MODEL")
 [ -n "${WORKERS:-}" ] && args+=(--workers "$WORKERS")

@@ -80,7 +80,10 @@ static int peer_gone(int fd)
 int zt_req_cancelled(struct zt_server *s, struct zt_req *rq)
 {
     int why = rq->cancel;
-    if (!why && zt_now() - rq->t_queued > s->o.timeout_s) why = rq->cancel = ZT_CANCEL_TIMEOUT;
+    if (!why && zt_now() - rq->t_queued > s->o.timeout_s) {
+        why = ZT_CANCEL_TIMEOUT;
+        rq->cancel = why;
+    }
     if (!why) return 0;
     if (why == ZT_CANCEL_GONE)
         zt_reply_error(&rq->reply, 503, "cancelled", "the client closed the connection");
@@ -89,6 +92,38 @@ int zt_req_cancelled(struct zt_server *s, struct zt_req *rq)
                        s->o.timeout_s);
     zt_reply_header(&rq->reply, "Retry-After", "2");
     return why;
+}
+
+void zt_guard_defer(struct zt_server *s, struct zt_req *rq, double delay_s)
+{
+    pthread_mutex_lock(&s->conn_mu);
+    rq->defer_due = zt_now() + delay_s;
+    rq->defer_next = s->deferred;
+    s->deferred = rq;
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
+/* Resumes the deferred requests due by now (all of them when now < 0). */
+static void resume_deferred(struct zt_server *s, double now)
+{
+    struct zt_req *due = NULL;
+    pthread_mutex_lock(&s->conn_mu);
+    for (struct zt_req **pp = &s->deferred; *pp;) {
+        struct zt_req *rq = *pp;
+        if (now >= 0 && rq->defer_due > now) {
+            pp = &rq->defer_next;
+            continue;
+        }
+        *pp = rq->defer_next;
+        rq->defer_next = due;
+        due = rq;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    while (due) {
+        struct zt_req *next = due->defer_next;
+        zt_server_job_done(s, due);
+        due = next;
+    }
 }
 
 static void *watchdog(void *arg)
@@ -118,6 +153,7 @@ static void *watchdog(void *arg)
         }
         pthread_mutex_unlock(&s->conn_mu);
         if (s->jobs) zt_jobs_expire(s->jobs);
+        resume_deferred(s, now);
         pthread_mutex_lock(&s->conn_mu);
     }
     pthread_mutex_unlock(&s->conn_mu);
@@ -143,6 +179,7 @@ void zt_guard_stop(struct zt_server *s)
     pthread_mutex_unlock(&s->conn_mu);
     pthread_join(s->watch_th, NULL);
     s->watch_started = 0;
+    resume_deferred(s, -1);
 }
 
 /* --- request checks --- */

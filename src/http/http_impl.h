@@ -185,6 +185,8 @@ struct zt_req {
     int too_big;          /* the body passed max_body: dropped, answer 413 */
     size_t received;      /* body bytes seen */
     int state;            /* 0 reading, 1 queued/suspended, 2 reply ready */
+    struct zt_req *defer_next; /* a refusal held back (guard.c) */
+    double defer_due;
     double t0, t_queued;
     struct zt_reply reply;
     int status_sent;
@@ -218,6 +220,7 @@ struct zt_server {
     pthread_mutex_t conn_mu;   /* conns, and each conn's phase/t/rq */
     pthread_cond_t watch_cv;
     struct zt_conn *conns;
+    struct zt_req *deferred;   /* suspended requests whose 503 goes out at defer_due */
     pthread_t watch_th;
     int watch_stop, watch_started;
 };
@@ -231,6 +234,9 @@ void zt_guard_on_connection(void *cls, struct MHD_Connection *con, void **socket
 struct zt_conn *zt_guard_conn(struct MHD_Connection *con);
 /* Moves c (NULL-safe) to phase, now; rq is the request of a ZT_CONN_JOB. */
 void zt_guard_phase(struct zt_server *s, struct zt_conn *c, int phase, struct zt_req *rq);
+/* Answers rq (suspended, reply made) after delay_s instead of now: refusals
+ * held back a little keep clients that retry at once from spinning. */
+void zt_guard_defer(struct zt_server *s, struct zt_req *rq, double delay_s);
 int zt_guard_start(struct zt_server *s);
 void zt_guard_stop(struct zt_server *s);
 /* 1 when the request may go on. Host: localhost, 127.0.0.1, [::1], --host,

@@ -23,7 +23,10 @@ struct zt_jobs {
     int cap, head, count;
     int stopping;
     int n, started, failed, running;
-    double service_s; /* moving average of a job's run time; 0 until one ran */
+    double service_s; /* median run time of the last jobs; 0 until one ran */
+    double runs[16];  /* the last run times (a ring): a median ignores the first
+                         run's one-off setup, which an average would carry long */
+    int nruns;
     double max_wait_s; /* admission bound on the expected wait; 0 = none */
     pthread_t *th;
     struct zt_worker *w;
@@ -36,6 +39,24 @@ struct targ {
     struct zt_jobs *j;
     int id;
 };
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A job ran dt seconds: service_s becomes the median of the last runs. */
+static void note_run(struct zt_jobs *j, double dt)
+{
+    enum { N = (int)ZT_ARRAY_LEN(j->runs) };
+    j->runs[j->nruns++ % N] = dt;
+    int n = ZT_MIN(j->nruns, N);
+    double v[N];
+    memcpy(v, j->runs, sizeof(double) * (size_t)n);
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    j->service_s = v[n / 2];
+}
 
 static void *worker_main(void *arg)
 {
@@ -69,7 +90,7 @@ static void *worker_main(void *arg)
             jb.fn(j->srv, w, jb.rq);
             double dt = zt_now() - t0;
             pthread_mutex_lock(&j->mu);
-            j->service_s = j->service_s > 0 ? 0.9 * j->service_s + 0.1 * dt : dt;
+            note_run(j, dt);
             pthread_mutex_unlock(&j->mu);
         }
         pthread_mutex_lock(&j->mu);

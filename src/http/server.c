@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 enum { ST_READING = 0, ST_QUEUED = 1, ST_DONE = 2 };
+#define ZT_REFUSE_DELAY_S 0.25 /* how long a 503 busy is held back */
 
 /* "ko" or "en" from Accept-Language: the first listed of the two. */
 static void pick_lang(const char *al, char *out, size_t n)
@@ -168,10 +169,17 @@ static void run_heavy(struct zt_server *s, struct zt_req *rq)
     int rc = zt_jobs_submit(s->jobs, rq->route->heavy, rq);
     if (rc) {
         zt_guard_phase(s, rq->conn, ZT_CONN_SEND, NULL);
-        if (rc == ZT_EBUSY) zt_metrics_event(s->metrics, ZT_EV_REJECTED);
         zt_reply_code(&rq->reply, rc);
         zt_reply_header(&rq->reply, "Retry-After", "1");
-        MHD_resume_connection(rq->con);
+        if (rc == ZT_EBUSY) {
+            /* answered a moment later: clients that retry at once (ignoring
+             * Retry-After) would otherwise spin on 503s and take the CPU the
+             * workers need */
+            zt_metrics_event(s->metrics, ZT_EV_REJECTED);
+            zt_guard_defer(s, rq, ZT_REFUSE_DELAY_S);
+        } else {
+            MHD_resume_connection(rq->con);
+        }
     }
 }
 
