@@ -46,7 +46,7 @@ static void help(void)
            "  --queue N         requests that may wait for a worker at most (default 64)\n"
            "  --max-wait MS     admission: a request is queued only when its expected wait\n"
            "                    (measured run time x requests ahead / workers) is under\n"
-           "                    MS, else 503 + Retry-After at once (default 1000; 0 = no bound)\n"
+           "                    MS, else 503 + Retry-After (default 500; 0 = no bound)\n"
            "  --max-body MB     request body limit (default 8)\n"
            "  --timeout S       per-request time limit in seconds: body upload, and queue\n"
            "                    wait plus work (503 past it); idle connections (default 30)\n"

@@ -23,9 +23,8 @@ struct zt_jobs {
     int cap, head, count;
     int stopping;
     int n, started, failed, running;
-    double service_s; /* median run time of the last jobs; 0 until one ran */
-    double runs[16];  /* the last run times (a ring): a median ignores the first
-                         run's one-off setup, which an average would carry long */
+    double service_s; /* run time of a job, from the last ones; 0 until one ran */
+    double runs[16];  /* the last run times (a ring) */
     int nruns;
     double max_wait_s; /* admission bound on the expected wait; 0 = none */
     pthread_t *th;
@@ -40,22 +39,21 @@ struct targ {
     int id;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* A job ran dt seconds: service_s becomes the median of the last runs. */
+/* A job ran dt seconds: service_s becomes the mean of the last runs without
+ * the slowest one (a wait is a sum of run times, so a mean, not a median;
+ * dropping the largest keeps a one-off, such as the first run's setup, from
+ * refusing everything for the next 16 jobs). */
 static void note_run(struct zt_jobs *j, double dt)
 {
     enum { N = (int)ZT_ARRAY_LEN(j->runs) };
     j->runs[j->nruns++ % N] = dt;
     int n = ZT_MIN(j->nruns, N);
-    double v[N];
-    memcpy(v, j->runs, sizeof(double) * (size_t)n);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    j->service_s = v[n / 2];
+    double sum = 0, mx = 0;
+    for (int i = 0; i < n; i++) {
+        sum += j->runs[i];
+        mx = ZT_MAX(mx, j->runs[i]);
+    }
+    j->service_s = n > 1 ? (sum - mx) / (n - 1) : sum;
 }
 
 static void *worker_main(void *arg)

@@ -22,7 +22,7 @@ struct zt_server_opts {
     int queue;           /* jobs waiting beyond the busy workers at most; < 0: 64 */
     int max_wait_ms;     /* admission: a job is queued only when its expected wait
                             (measured run time x jobs ahead / workers) is below
-                            this, else 503 at once; 0: 1000; < 0: no bound */
+                            this, else 503 at once; 0: 500; < 0: no bound */
     size_t max_body;     /* request body limit in bytes; 0: 8 MiB (413 past it) */
     int timeout_s;       /* per-request time limit (idle connection, body upload,
                             queue wait plus run); 0: 30 */

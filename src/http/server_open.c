@@ -166,7 +166,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     if (s->o.workers <= 0) s->o.workers = zt_threads_default();
     if (s->o.io_threads <= 0) s->o.io_threads = 2;
     if (s->o.queue < 0) s->o.queue = 64;
-    if (s->o.max_wait_ms == 0) s->o.max_wait_ms = 1000;
+    if (s->o.max_wait_ms == 0) s->o.max_wait_ms = 500;
     if (s->o.max_wait_ms < 0) s->o.max_wait_ms = 0; /* no bound */
     if (!s->o.max_body) s->o.max_body = 8u << 20;
     if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
