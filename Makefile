@@ -93,7 +93,8 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ZT_TEST_TMP=build/test-tmp/asan build/asan/zt_test $(T)
 
-# Runs everything; the last line printed is the combined "N passed, N failed".
+# Runs everything; the last line printed is the combined
+# "N passed, N failed, N skipped".
 test:
 	@bash tests/run_all.sh
 

@@ -12,8 +12,8 @@
  * nets. */
 #include "../src/core/engine.h"
 #include "../src/core/graph.h"
-#include "../src/core/rng.h"
-#include "../src/nn/p2p.h"
+#include "../src/util/rng.h"
+#include "../src/nn/pix2pix_train.h"
 #include "../src/nn/pix2pix.h"
 #include "../src/util/progress.h"
 #include "../src/util/zt.h"

@@ -1,8 +1,9 @@
 /* main.c: test runner. `zt_test` runs every registered test; `zt_test img
  * edges` runs those suites; `zt_test img/ssim_golden` one test. Prints one
- * line per failure and ends with "N passed, N failed". */
+ * line per failure or skip and ends with "N passed, N failed, N skipped". */
 #include "test.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <stdarg.h>
@@ -17,7 +18,8 @@ struct entry {
 
 static struct entry tests[1024];
 static int ntests;
-static int cur_failed;
+static int cur_failed, cur_skipped;
+static const struct entry *cur;
 static char tmpdir[4096], datadir[4096];
 
 void zt_test_register(const char *suite, const char *name, zt_test_fn fn)
@@ -38,6 +40,17 @@ void zt_test_fail(const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     cur_failed++;
+}
+
+void zt_test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  SKIPPED %s/%s: ", cur->suite, cur->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    cur_skipped++;
 }
 
 const char *zt_test_tmpdir(void) { return tmpdir; }
@@ -84,18 +97,23 @@ int main(int argc, char **argv)
         return 2;
     }
     qsort(tests, (size_t)ntests, sizeof tests[0], cmp_entry);
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (int i = 0; i < ntests; i++) {
         if (!selected(&tests[i], argc, argv)) continue;
-        cur_failed = 0;
+        cur_failed = cur_skipped = 0;
+        cur = &tests[i];
         zt_clearerr();
         fprintf(stderr, "%s/%s\n", tests[i].suite, tests[i].name);
         tests[i].fn();
         if (cur_failed) {
             failed++;
             fprintf(stderr, "FAILED %s/%s\n", tests[i].suite, tests[i].name);
-        } else passed++;
+        } else if (cur_skipped) {
+            skipped++;
+        } else {
+            passed++;
+        }
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }

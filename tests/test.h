@@ -1,6 +1,7 @@
 /* test.h: the tiny test harness. TEST(suite, name) defines and registers a
  * test; CHECK* record failures without stopping the test. One binary
- * (zt_test) runs all suites, or those named on the command line. */
+ * (zt_test) runs all suites, or those named on the command line, and ends
+ * with "N passed, N failed, N skipped". */
 #ifndef ZT_TEST_H
 #define ZT_TEST_H
 
@@ -11,6 +12,10 @@ typedef void (*zt_test_fn)(void);
 void zt_test_register(const char *suite, const char *name, zt_test_fn fn);
 void zt_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Marks the running test as skipped: it cannot run here (no dataset, no
+ * PostgreSQL) and says why. Skipped tests are counted apart, never as
+ * passed; a failure in the same test still counts it as failed. */
+void zt_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Folder for scratch files of the running test (created, emptied per run). */
 const char *zt_test_tmpdir(void);
 /* Path of the repo's tests/data folder. */

@@ -4,6 +4,7 @@
 #include "test.h"
 #include "../src/core/conv.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
 #include <omp.h>

@@ -2,6 +2,7 @@
 #include "test.h"
 #include "../src/data/dataset.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/csv.h"
 #include "../src/util/zt.h"
 
@@ -167,7 +168,7 @@ TEST(data, clothing_small_listing)
     if (!ds_path) {
         /* CI always has ../shared: absence there is a failure, not a skip */
         CHECK_MSG(!getenv("CI"), "dataset ../shared/datasets/clothing-small missing in CI");
-        printf("SKIPPED data/clothing_small_listing: dataset not found\n");
+        zt_test_skip("dataset not found");
         return;
     }
     struct zt_catmap m;

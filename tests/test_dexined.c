@@ -11,7 +11,7 @@
 #include "../src/core/ops.h"
 #include "../src/core/param.h"
 #include "../src/img/edges.h"
-#include "../src/img/edges_net.h"
+#include "../src/nn/edges_net.h"
 #include "../src/img/image.h"
 #include "../src/nn/dexined.h"
 #include "../src/nn/safetensors.h"
@@ -392,7 +392,7 @@ TEST(dexined, teed_drawing)
     test_photo(&im, 70, 50);
     struct zt_edge_params p;
     zt_edge_params_default(&p, ZT_EDGE_TEED);
-    p.net = net;
+    p.net = zt_edgenet_detector(net);
     p.soft_thresh = 0.52f; /* random weights: probabilities sit near 0.5 */
     p.mask_gate = 0, p.suppress_pad = 0;
     CHECK_OK(zt_edges_detect(&im, &p, &d1));

@@ -168,10 +168,10 @@ TEST(http, form_image)
 TEST(http, escaping)
 {
     struct zt_buf b = {0};
-    CHECK_OK(zt_html_escape(&b, "<a href=\"x\">'&'</a>"));
+    CHECK_OK(zt_buf_html_escape(&b, "<a href=\"x\">'&'</a>"));
     CHECK(!strcmp((const char *)b.data, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"));
     zt_buf_deinit(&b);
-    CHECK_OK(zt_url_escape(&b, "a b/../é?x=1"));
+    CHECK_OK(zt_buf_url_escape(&b, "a b/../é?x=1"));
     CHECK(!strcmp((const char *)b.data, "a%20b%2F..%2F%C3%A9%3Fx%3D1"));
     zt_buf_deinit(&b);
 }

@@ -7,10 +7,10 @@
 #include "../src/core/engine.h"
 #include "../src/core/graph.h"
 #include "../src/core/ops.h"
-#include "../src/core/rng.h"
+#include "../src/util/rng.h"
 #include "../src/core/param.h"
 #include "../src/nn/optim.h"
-#include "../src/nn/p2p.h"
+#include "../src/nn/pix2pix_train.h"
 #include "../src/util/zt.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "../src/core/engine.h"
 #include "../src/core/graph.h"
 #include "../src/core/ops.h"
-#include "../src/core/rng.h"
+#include "../src/util/rng.h"
 #include "../src/nn/safetensors.h"
 #include "../src/util/zt.h"
 

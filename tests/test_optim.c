@@ -7,7 +7,7 @@
 #include "../src/core/graph.h"
 #include "../src/core/ops.h"
 #include "../src/core/param.h"
-#include "../src/core/rng.h"
+#include "../src/util/rng.h"
 #include "../src/nn/init.h"
 #include "../src/nn/optim.h"
 #include "../src/nn/safetensors.h"

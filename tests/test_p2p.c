@@ -2,10 +2,14 @@
 #include "test.h"
 #include "../src/core/param.h"
 #include "../src/core/tensor.h"
-#include "../src/nn/p2p.h"
+#include "../src/nn/generator.h"
+#include "../src/nn/pix2pix_train.h"
+#include "../src/nn/train_ckpt.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,5 +152,76 @@ TEST(p2p, generator_file)
     CHECK_OK(zt_p2p_save(&m, path, NULL));
     CHECK_RC(zt_gen_load(path, &g, &li), ZT_EFORMAT);
     CHECK(strstr(zt_errmsg(), "not a Ztyle generator") != NULL);
+    zt_p2p_deinit(&m);
+}
+
+/* --- resuming a run (train_ckpt.h) --- */
+
+TEST(p2p, resume_check_rules)
+{
+    json_t *have = json_pack("{s:s, s:i, s:i, s:i, s:s, s:{s:i}}", "data", "/a/data", "epochs", 50,
+                             "epochs_decay", 50, "ngf", 32, "norm", "batch", "train_set",
+                             "images", 10);
+    json_t *want = json_deep_copy(have);
+    struct zt_resume_diff d;
+    CHECK_OK(zt_train_resume_check(have, want, &d));
+    CHECK(!d.new_schedule && !d.moved);
+    /* the schedule and the data folder may change, and are reported */
+    json_object_set_new(want, "epochs", json_integer(60));
+    json_object_set_new(want, "data", json_string("/b/data"));
+    json_object_del(want, "train_set");
+    CHECK_OK(zt_train_resume_check(have, want, &d));
+    CHECK(d.new_schedule && d.moved && d.was_epochs == 50 && d.was_decay == 50);
+    CHECK(d.was_data && !strcmp(d.was_data, "/a/data"));
+    /* anything that shapes the model or the samples may not */
+    json_object_set_new(want, "ngf", json_integer(16));
+    CHECK_RC(zt_train_resume_check(have, want, &d), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "other settings") != NULL);
+    json_object_set_new(want, "ngf", json_integer(32));
+    json_object_set_new(want, "norm", json_string("instance"));
+    CHECK_RC(zt_train_resume_check(have, want, &d), ZT_EINVAL);
+    json_object_del(want, "norm");
+    CHECK_RC(zt_train_resume_check(have, want, &d), ZT_EINVAL); /* a key gone counts too */
+    /* a record without "data" counts as moved */
+    json_object_del(have, "data");
+    json_object_set_new(want, "norm", json_string("batch"));
+    CHECK_OK(zt_train_resume_check(have, want, &d));
+    CHECK(d.moved && d.was_data == NULL);
+    json_decref(have);
+    json_decref(want);
+    /* the checkpoint must have steps left in the schedule */
+    CHECK_OK(zt_train_resume_fits(3, 5, 4));
+    CHECK_OK(zt_train_resume_fits(4, 0, 4)); /* finished: nothing left but not past */
+    CHECK_RC(zt_train_resume_fits(4, 1, 4), ZT_EINVAL);
+    CHECK_RC(zt_train_resume_fits(5, 0, 4), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "past epoch 4") != NULL);
+}
+
+TEST(p2p, checkpoint_counters_roundtrip)
+{
+    struct zt_p2p_cfg c;
+    tiny_cfg(&c, 5);
+    struct zt_p2p m;
+    CHECK_OK(zt_p2p_init(&m, &c, 1, 9));
+    char out[1024], path[1200];
+    snprintf(out, sizeof out, "%s/ckrun", zt_test_tmpdir());
+    snprintf(path, sizeof path, "%s/ckpt", out);
+    CHECK_OK(zt_mkdirs(path));
+    struct zt_gen_info gi = {.g = c.g, .size = 32, .edge_method = "xdog"};
+    CHECK_OK(zt_train_ckpt_save(&m, out, 3, 7, "{\"seed\": 1}", &gi, 1));
+    snprintf(path, sizeof path, "%s/ckpt/gen_epoch_003.safetensors", out);
+    CHECK(zt_file_exists(path));
+    snprintf(path, sizeof path, "%s/ckpt/latest.safetensors", out);
+    char *meta = NULL;
+    CHECK_OK(zt_p2p_load(&m, path, &meta));
+    int e = -1, it = -1;
+    CHECK_OK(zt_train_ckpt_counters(meta, path, &e, &it));
+    CHECK_EQ_INT(e, 3);
+    CHECK_EQ_INT(it, 7);
+    free(meta);
+    /* metadata without the counters is refused, naming the file */
+    CHECK_RC(zt_train_ckpt_counters("{\"ztyle.epoch\": \"3\"}", "x.safetensors", &e, &it), ZT_EFORMAT);
+    CHECK(strstr(zt_errmsg(), "x.safetensors lacks") != NULL);
+    CHECK_RC(zt_train_ckpt_counters(NULL, "x.safetensors", &e, &it), ZT_EFORMAT);
     zt_p2p_deinit(&m);
 }

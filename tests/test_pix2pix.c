@@ -10,7 +10,9 @@
 #include "../src/core/tensor.h"
 #include "../src/core/ops.h"
 #include "../src/nn/ckpt.h"
-#include "../src/nn/p2p.h"
+#include "../src/nn/generator.h"
+#include "../src/nn/pix2pix_train.h"
+#include "../src/nn/train_ckpt.h"
 #include "../src/nn/pix2pix.h"
 #include "../src/util/zt.h"
 

@@ -8,12 +8,15 @@
 #include "../src/catalog/index_store.h"
 #include "../src/catalog/ingest.h"
 #include "../src/catalog/search.h"
+#include "../src/catalog/search_eval.h"
 #include "../src/catalog/store.h"
 #include "../src/data/pairs.h"
 #include "../src/img/image.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,7 +103,7 @@ static int pg_url(const char *name, char *url, size_t n)
         if (ci && !strcmp(ci, "true"))
             zt_test_fail(__FILE__, __LINE__, "ZTYLE_TEST_PG is not set; CI must run pg tests");
         else
-            fprintf(stderr, "SKIPPED pg: ZTYLE_TEST_PG not set (make test starts a cluster)\n");
+            zt_test_skip("pg: ZTYLE_TEST_PG not set (make test starts a cluster)");
         return 0;
     }
     char sql[512];
@@ -162,7 +165,7 @@ static void body_folder_idempotent(const char *url, const char *be)
 {
     char src[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.rows, 15);
@@ -224,6 +227,29 @@ static void body_folder_idempotent(const char *url, const char *be)
     o.force = 1;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.computed, 15);
+    /* a currency for the folder (the demo's won): rows change, features are kept */
+    o.force = 0;
+    o.currency = "KRW";
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.computed, 0);
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_store_get(s, "pants-t0", &p));
+    CHECK(!strcmp(p.currency, "KRW"));
+    CHECK_EQ_INT(p.price, zt_demo_price_in("pants-t0", "KRW"));
+    zt_store_close(s);
+    o.currency = "won";
+    CHECK(zt_catalog_ingest(src, &o, &st) == ZT_EINVAL);
+}
+
+TEST(search, demo_price_in)
+{
+    for (int i = 0; i < 50; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p-%d", i);
+        int64_t w = zt_demo_price_in(id, "KRW"); /* whole thousands of won, 9,000 .. 199,000 */
+        CHECK(w % 100000 == 0 && w >= 900000 && w <= 19900000);
+        CHECK_EQ_INT(zt_demo_price_in(id, "USD"), zt_demo_price(id));
+    }
 }
 
 TEST(search, ingest_folder_idempotent) { on_both("fold", body_folder_idempotent); }
@@ -248,7 +274,7 @@ static void body_feed_errors(const char *url, const char *be)
             img, img, img, img);
     fclose(f);
     rejects[0] = 0;
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .on_reject = on_reject};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .on_reject = on_reject};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(feed, &o, &st));
     CHECK_EQ_INT(st.written, 2);
@@ -306,7 +332,8 @@ static void body_kill_resume(const char *url, const char *be)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct zt_ingest_opts o = {.catalog = url, .threads = 1, .batch = 4, .on_written = die_at_9};
+        struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 1, .batch = 4,
+                                    .on_written = die_at_9};
         zt_catalog_ingest(src, &o, NULL);
         _exit(3);
     }
@@ -328,7 +355,7 @@ static void body_kill_resume(const char *url, const char *be)
     if (ix) CHECK_EQ_INT(zt_index_count(ix), 8);
     zt_index_free(ix);
     zt_store_close(s);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.unchanged, 8);
@@ -346,11 +373,11 @@ static void body_search(const char *url, const char *be)
 {
     char src[1024], path[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2};
     CHECK_OK(zt_catalog_ingest(src, &o, NULL));
     struct zt_store *s = NULL;
     struct zt_searcher *sr = NULL;
-    struct zt_searcher_opts so = {.catalog = url, .model = "", .threads = 1};
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .embed_model = "", .threads = 1};
     CHECK_OK(zt_store_open(url, &s));
     CHECK_OK(zt_searcher_open(&so, s, &sr));
     if (!sr) {
@@ -390,7 +417,7 @@ static void body_search(const char *url, const char *be)
         }
         zt_search_result_free(&res);
         /* category filter, then pagination: page 2 continues page 1 */
-        rq.filter.category = ZT_CATEGORY_OTHER;
+        rq.filter.group_mask = zt_class_mask_of_category(ZT_CATEGORY_OTHER);
         rq.limit = 2;
         struct zt_search_result p1, p2, all;
         CHECK_OK(zt_search_run(sr, s, &rq, &p1));
@@ -413,7 +440,7 @@ static void body_search(const char *url, const char *be)
         zt_search_result_free(&p2);
         zt_search_result_free(&all);
         /* a price range */
-        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1};
+        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1, 0};
         CHECK_OK(zt_search_run(sr, s, &rq, &all));
         for (int i = 0; i < all.n; i++) CHECK(all.hits[i].p.price >= 5000 && all.hits[i].p.price <= 15000);
         zt_search_result_free(&all);
@@ -475,5 +502,82 @@ TEST(search, weights_parse)
     CHECK(zt_search_weights_parse("1,2,x", &w) == -1);
     CHECK(zt_search_weights_parse("1,2,3,", &w) == -1);
     CHECK(zt_search_weights_parse("1,-2,3", &w) == -1);
-    CHECK(zt_search_weights_parse("1,2,3,4,5,6", &w) == -1);
+    CHECK(zt_search_weights_parse("1,0,0,0.3,0.02,2", &w) == 0); /* and the embedding's */
+    CHECK(w.w[ZT_SIG_EMBED] == 2.0f && w.category == 0.3f);
+    CHECK(zt_search_weights_parse("1,2,3,4,5,6,7", &w) == -1);
+}
+
+/* --- search evaluation (catalog/search_eval.h, `ztyle eval-search`) --- */
+
+TEST(search, eval_finds_validation_drawings)
+{
+    char src[1024], url[1100];
+    mini_dir(src, sizeof src);
+    snprintf(url, sizeof url, "%s/eval.db", zt_test_tmpdir());
+    struct zt_ingest_opts io = {.catalog = url, .threads = 2};
+    CHECK_OK(zt_catalog_ingest(src, &io, NULL));
+    struct zt_search_eval_opts o;
+    zt_search_eval_opts_default(&o, src, url);
+    o.so.model = "";
+    o.size = 64;
+    o.threads = 2;
+    o.tune = 1;
+    struct zt_search_eval e;
+    CHECK_OK(zt_search_eval_run(&o, &e));
+    CHECK_EQ_INT(e.queries, 5); /* the mini set's validation photos */
+    CHECK_EQ_INT(e.products, 15);
+    CHECK_EQ_INT(e.ncond, 2);   /* no generator: hints, no hints */
+    const struct zt_search_eval_cell *f = &e.cell[ZT_SEVAL_HINTS][ZT_SEVAL_FUSED];
+    CHECK_EQ_INT(f->n, 5);
+    CHECK(f->r10 >= f->r5 && f->r5 >= f->r1 && f->r1 > 0.5);
+    CHECK(f->map >= f->r1 - 1e-9 && f->map <= 1 + 1e-9);
+    CHECK_EQ_INT(e.cell[ZT_SEVAL_NOHINTS][ZT_SIG_COLOR].n, 0); /* no hints: no colour, n/a */
+    CHECK(e.grid != NULL);
+    CHECK(e.best[ZT_SEVAL_HINTS] >= 0 && e.best[ZT_SEVAL_HINTS] < ZT_SEVAL_NGRID);
+    json_t *j = zt_search_eval_json(&o, &e);
+    CHECK(j && json_integer_value(json_object_get(j, "queries")) == 5);
+    json_t *hints = json_object_get(json_object_get(j, "results"), "hints");
+    CHECK(json_is_object(json_object_get(hints, "colour")));
+    CHECK(json_array_size(json_object_get(hints, "tune")) == ZT_SEVAL_NGRID);
+    json_decref(j);
+    zt_search_eval_free(&e);
+    /* a photo missing from the catalogue fails the run */
+    char empty[1100];
+    snprintf(empty, sizeof empty, "%s/empty.db", zt_test_tmpdir());
+    struct zt_store *s = NULL;
+    CHECK_OK(zt_store_open(empty, &s));
+    CHECK_OK(zt_store_migrate(s));
+    zt_store_close(s);
+    o.so.catalog = empty;
+    o.tune = 0;
+    CHECK_RC(zt_search_eval_run(&o, &e), ZT_EINVAL); /* empty catalogue */
+    zt_search_eval_free(&e);
+}
+
+TEST(search, product_json_one_shape)
+{
+    struct zt_product p;
+    zt_product_init(&p);
+    strcpy(p.id, "a b");
+    strcpy(p.title, "Navy skirt");
+    strcpy(p.category, "skirt");
+    strcpy(p.url, "/product/a%20b");
+    strcpy(p.image_path, "/data/a.jpg");
+    strcpy(p.thumb_path, "/media/a.jpg");
+    p.price = 1990;
+    json_t *links = zt_product_json(&p, ZT_PRODUCT_LINKS), *paths = zt_product_json(&p, ZT_PRODUCT_PATHS);
+    CHECK(links && paths);
+    CHECK(!strcmp(json_string_value(json_object_get(links, "thumbnail")), "/thumbs/a%20b"));
+    CHECK(!strcmp(json_string_value(json_object_get(links, "image")), "/images/a%20b"));
+    CHECK(!strcmp(json_string_value(json_object_get(paths, "thumbnail")), "/media/a.jpg"));
+    CHECK_NEAR(json_real_value(json_object_get(paths, "price")), 19.9, 1e-9);
+    CHECK(!strcmp(json_string_value(json_object_get(paths, "price_text")), "19.90"));
+    /* the same keys either way */
+    CHECK_EQ_INT(json_object_size(links), json_object_size(paths));
+    const char *k;
+    json_t *v;
+    json_object_foreach(links, k, v) CHECK_MSG(json_object_get(paths, k), "paths lack %s", k);
+    json_decref(links);
+    json_decref(paths);
+    CHECK(!strcmp(zt_signal_name(ZT_SIG_COLOR), "colour"));
 }

@@ -1,7 +1,7 @@
 /* test_store.c: catalogue store tests. Every STORE_TEST body runs twice,
  * once on SQLite (a fresh file) and once on PostgreSQL (a fresh schema in
  * the cluster named by $ZTYLE_TEST_PG, see tests/pg_env.sh). Without
- * ZTYLE_TEST_PG the pg variants print "SKIPPED pg: ..." and fail in CI. */
+ * ZTYLE_TEST_PG the pg variants are skipped (zt_test_skip) and fail in CI. */
 #include "test.h"
 #include "../src/catalog/store.h"
 #include "../src/util/zt.h"
@@ -81,8 +81,8 @@ static int pg_fresh(const char *test, char *url, size_t n)
                          "ZTYLE_TEST_PG is not set; CI must run the PostgreSQL store tests "
                          "(make test starts a cluster with tests/pg_env.sh)");
         else
-            fprintf(stderr, "SKIPPED pg: ZTYLE_TEST_PG not set (make test starts a cluster "
-                            "with tests/pg_env.sh)\n");
+            zt_test_skip("pg: ZTYLE_TEST_PG not set (make test starts a cluster with "
+                         "tests/pg_env.sh)");
         return 0;
     }
     char schema[128], sql[512];

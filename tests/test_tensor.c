@@ -6,7 +6,7 @@
 #include "../src/core/graph.h"
 #include "../src/core/ops.h"
 #include "../src/core/param.h"
-#include "../src/core/rng.h"
+#include "../src/util/rng.h"
 #include "../src/core/tensor.h"
 #include "../src/util/zt.h"
 

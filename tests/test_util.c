@@ -1,8 +1,10 @@
 /* test_util.c: buffers, atomic writes, parallel-for, error text. */
 #include "test.h"
 #include "../src/util/buf.h"
+#include "../src/util/fs.h"
 #include "../src/util/parallel.h"
 #include "../src/util/zt.h"
+#include "../src/img/image.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -73,4 +75,35 @@ TEST(util, adderr)
     zt_seterr("inner");
     zt_adderr("outer %d", 1);
     CHECK(strcmp(zt_errmsg(), "outer 1: inner") == 0);
+}
+
+TEST(util, list_dir_sorted_and_errors)
+{
+    char dir[1024], p[1200];
+    snprintf(dir, sizeof dir, "%s/ls", zt_test_tmpdir());
+    const char *files[] = {"b.png", "a.jpg", ".hidden", "c"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        CHECK_OK(zt_mkdirs(dir));
+        CHECK_OK(zt_file_write_atomic(p, "x", 1));
+    }
+    snprintf(p, sizeof p, "%s/sub", dir);
+    CHECK_OK(zt_mkdirs(p));
+    CHECK(zt_is_dir(dir) && zt_is_dir(p));
+    snprintf(p, sizeof p, "%s/a.jpg", dir);
+    CHECK(!zt_is_dir(p) && !zt_is_dir("/nonexistent/zt"));
+    char **names = NULL;
+    int n = -1;
+    CHECK_OK(zt_list_dir(dir, &names, &n));
+    CHECK_EQ_INT(n, 4); /* a.jpg b.png c sub: sorted, no dot files */
+    if (n == 4) CHECK(!strcmp(names[0], "a.jpg") && !strcmp(names[1], "b.png") && !strcmp(names[3], "sub"));
+    zt_names_free(names, n);
+    /* errors are reported, never an empty listing */
+    CHECK_RC(zt_list_dir("/nonexistent/zt", &names, &n), ZT_ENOTFOUND);
+    CHECK(names == NULL && n == 0 && strstr(zt_errmsg(), "/nonexistent/zt"));
+    CHECK_RC(zt_list_dir(p, &names, &n), ZT_ENOTFOUND); /* a file, not a folder */
+    zt_names_free(NULL, 0);
+    /* which names are images */
+    CHECK(zt_image_name_ok("a.JPG") && zt_image_name_ok("x.webp") && zt_image_name_ok("y.jpeg"));
+    CHECK(!zt_image_name_ok(".x.png") && !zt_image_name_ok("c") && !zt_image_name_ok("a.gif"));
 }

@@ -5,6 +5,7 @@
 #include "faiss_shim.h"
 #include "index_scan.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <errno.h>

@@ -6,6 +6,7 @@
 #include "../util/zt.h"
 
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,20 @@ struct zt_store {
     void *db;
     int version; /* schema version seen at open / after migrate */
     int in_tx;
+};
+
+const struct zt_store_col zt_store_cols[ZT_STORE_NCOLS] = {
+    {"id", offsetof(struct zt_product, id), ZT_PRODUCT_ID_MAX},
+    {"title", offsetof(struct zt_product, title), ZT_PRODUCT_TITLE_MAX},
+    {"category", offsetof(struct zt_product, category), ZT_PRODUCT_CATEGORY_MAX},
+    {"garment_class", offsetof(struct zt_product, cls), ZT_PRODUCT_CLASS_MAX},
+    [ZT_STORE_COL_PRICE] = {NULL, 0, 0},
+    {"currency", offsetof(struct zt_product, currency), ZT_PRODUCT_CURRENCY_MAX},
+    {"url", offsetof(struct zt_product, url), ZT_PRODUCT_URL_MAX},
+    {"image_path", offsetof(struct zt_product, image_path), ZT_PRODUCT_PATH_MAX},
+    {"thumb_path", offsetof(struct zt_product, thumb_path), ZT_PRODUCT_PATH_MAX},
+    {"edge_path", offsetof(struct zt_product, edge_path), ZT_PRODUCT_PATH_MAX},
+    [ZT_STORE_COL_UPDATED_AT] = {NULL, 0, 0},
 };
 
 int zt_store_copy_col(char *dst, size_t cap, const char *col, const char *src, size_t n)
@@ -25,6 +40,18 @@ int zt_store_copy_col(char *dst, size_t cap, const char *col, const char *src, s
     if (n) memcpy(dst, src, n);
     dst[n] = 0;
     return ZT_OK;
+}
+
+int zt_store_set_col(struct zt_product *p, int c, const char *src, size_t n)
+{
+    const struct zt_store_col *k = &zt_store_cols[c];
+    return zt_store_copy_col((char *)p + k->off, k->cap, k->col, src, n);
+}
+
+int zt_store_not_found(const char *what, const char *id)
+{
+    zt_seterr("%s: no product with id '%.128s'", what, id);
+    return ZT_ENOTFOUND;
 }
 
 static int is_pg_url(const char *url)

@@ -55,8 +55,27 @@ struct zt_store_ops {
 int zt_store_sqlite_open(const char *path, const struct zt_store_ops **ops, void **db);
 int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db);
 
-/* Copies a column value of n bytes into a product field; ZT_EDB naming the
- * column if it does not fit (a corrupt or foreign database). */
+/* The products table's columns in the order every backend selects them;
+ * zt_store_cols[c] says where text column c goes in a struct zt_product
+ * (col NULL: the integer columns price and updated_at, read by each
+ * backend in its own way). */
+#define ZT_STORE_PRODUCT_COLS                                                              \
+    "id, title, category, garment_class, price, currency, url, image_path, thumb_path, " \
+    "edge_path, updated_at"
+enum { ZT_STORE_COL_PRICE = 4, ZT_STORE_COL_UPDATED_AT = 10, ZT_STORE_NCOLS = 11 };
+struct zt_store_col {
+    const char *col;
+    size_t off, cap;
+};
+extern const struct zt_store_col zt_store_cols[ZT_STORE_NCOLS];
+
+/* Copies a column value of n bytes into a field of capacity cap; ZT_EDB
+ * naming the column if it does not fit (a corrupt or foreign database). */
 int zt_store_copy_col(char *dst, size_t cap, const char *col, const char *src, size_t n);
+/* The same for text column c of the products table into its field of p. */
+int zt_store_set_col(struct zt_product *p, int c, const char *src, size_t n);
+
+/* ZT_ENOTFOUND with "<what>: no product with id '<id>'". */
+int zt_store_not_found(const char *what, const char *id);
 
 #endif

@@ -45,10 +45,6 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSI
 /* Key of the advisory lock that serialises migrations ("ZTYL"). */
 #define MIGRATE_LOCK "1515477324"
 
-#define PRODUCT_COLS                                                                       \
-    "id, title, category, garment_class, price, currency, url, image_path, thumb_path, " \
-    "edge_path, updated_at"
-
 #define FILTER                                                                             \
     " WHERE ($1::text IS NULL OR category = $1::text) AND price >= $2::bigint"            \
     " AND ($3::int = 0 OR price <= $4::bigint)"
@@ -125,12 +121,6 @@ static int pqt(struct pg *g, const char *what, const char *sql, int n, const cha
 }
 
 static int changed(PGresult *r) { return atoi(PQcmdTuples(r)); }
-
-static int not_found(const char *what, const char *id)
-{
-    zt_seterr("%s: no product with id '%.128s'", what, id);
-    return ZT_ENOTFOUND;
-}
 
 static void pg_close(void *dbv)
 {
@@ -226,7 +216,7 @@ static int pg_upsert(void *dbv, const struct zt_product *p, int64_t now)
                          price,  p->currency,   p->url,        p->image_path,
                          p->thumb_path, p->edge_path, ts};
     return pqt(g, "upsert",
-               "INSERT INTO products (" PRODUCT_COLS ") VALUES"
+               "INSERT INTO products (" ZT_STORE_PRODUCT_COLS ") VALUES"
                " ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11::bigint)"
                " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
                " category = excluded.category, garment_class = excluded.garment_class,"
@@ -256,35 +246,19 @@ static int pg_set_derived(void *dbv, const char *id, const char *thumb, const ch
     if (rc) return rc;
     int n = changed(r);
     PQclear(r);
-    return n ? ZT_OK : not_found("set derived paths", id);
+    return n ? ZT_OK : zt_store_not_found("set derived paths", id);
 }
 
-/* Fills p from row i of a text-format PRODUCT_COLS result. */
+/* Fills p from row i of a text-format ZT_STORE_PRODUCT_COLS result. */
 static int read_product(PGresult *r, int i, struct zt_product *p)
 {
-    static const struct {
-        const char *col;
-        size_t off, cap;
-    } cols[] = {
-        {"id", offsetof(struct zt_product, id), ZT_PRODUCT_ID_MAX},
-        {"title", offsetof(struct zt_product, title), ZT_PRODUCT_TITLE_MAX},
-        {"category", offsetof(struct zt_product, category), ZT_PRODUCT_CATEGORY_MAX},
-        {"garment_class", offsetof(struct zt_product, cls), ZT_PRODUCT_CLASS_MAX},
-        {NULL, 0, 0}, /* price */
-        {"currency", offsetof(struct zt_product, currency), ZT_PRODUCT_CURRENCY_MAX},
-        {"url", offsetof(struct zt_product, url), ZT_PRODUCT_URL_MAX},
-        {"image_path", offsetof(struct zt_product, image_path), ZT_PRODUCT_PATH_MAX},
-        {"thumb_path", offsetof(struct zt_product, thumb_path), ZT_PRODUCT_PATH_MAX},
-        {"edge_path", offsetof(struct zt_product, edge_path), ZT_PRODUCT_PATH_MAX},
-    };
-    for (int c = 0; c < (int)ZT_ARRAY_LEN(cols); c++) {
-        if (!cols[c].col) continue;
-        int rc = zt_store_copy_col((char *)p + cols[c].off, cols[c].cap, cols[c].col,
-                                   PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
+    for (int c = 0; c < ZT_STORE_NCOLS; c++) {
+        if (!zt_store_cols[c].col) continue;
+        int rc = zt_store_set_col(p, c, PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
         if (rc) return rc;
     }
-    p->price = strtoll(PQgetvalue(r, i, 4), NULL, 10);
-    p->updated_at = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+    p->price = strtoll(PQgetvalue(r, i, ZT_STORE_COL_PRICE), NULL, 10);
+    p->updated_at = strtoll(PQgetvalue(r, i, ZT_STORE_COL_UPDATED_AT), NULL, 10);
     return ZT_OK;
 }
 
@@ -293,9 +267,9 @@ static int pg_get(void *dbv, const char *id, struct zt_product *out)
     struct pg *g = dbv;
     const char *v[1] = {id};
     PGresult *r;
-    int rc = pqt(g, "get", "SELECT " PRODUCT_COLS " FROM products WHERE id = $1", 1, v, &r);
+    int rc = pqt(g, "get", "SELECT " ZT_STORE_PRODUCT_COLS " FROM products WHERE id = $1", 1, v, &r);
     if (rc) return rc;
-    rc = PQntuples(r) ? read_product(r, 0, out) : not_found("get", id);
+    rc = PQntuples(r) ? read_product(r, 0, out) : zt_store_not_found("get", id);
     PQclear(r);
     return rc;
 }
@@ -309,7 +283,7 @@ static int pg_del(void *dbv, const char *id)
     if (rc) return rc;
     int n = changed(r);
     PQclear(r);
-    return n ? ZT_OK : not_found("delete", id);
+    return n ? ZT_OK : zt_store_not_found("delete", id);
 }
 
 struct filter_args {
@@ -337,7 +311,7 @@ static int pg_list(void *dbv, const char *cat, int64_t pmin, int has_max, int64_
     filter_args(&a, cat, pmin, has_max, pmax, limit, offset);
     PGresult *r;
     int rc = pqt(g, "list",
-                 "SELECT " PRODUCT_COLS " FROM products" FILTER
+                 "SELECT " ZT_STORE_PRODUCT_COLS " FROM products" FILTER
                  " ORDER BY id LIMIT $5::bigint OFFSET $6::bigint",
                  6, a.v, &r);
     if (rc) return rc;
@@ -403,7 +377,7 @@ static int pg_feature_put(void *dbv, const char *id, const char *name, int versi
     if (rc) return rc;
     int n = changed(r);
     PQclear(r);
-    return n ? ZT_OK : not_found("put feature", id);
+    return n ? ZT_OK : zt_store_not_found("put feature", id);
 }
 
 /* int4 column of a binary-format result. */

@@ -39,10 +39,6 @@ static const char *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
 
-#define PRODUCT_COLS                                                                       \
-    "id, title, category, garment_class, price, currency, url, image_path, thumb_path, " \
-    "edge_path, updated_at"
-
 #define FILTER                                                                             \
     " WHERE (?1 IS NULL OR category = ?1) AND price >= ?2 AND (?3 = 0 OR price <= ?4)"
 
@@ -57,7 +53,7 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_UPSERT] =
-        "INSERT INTO products (" PRODUCT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+        "INSERT INTO products (" ZT_STORE_PRODUCT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
         " ON CONFLICT(id) DO UPDATE SET title = excluded.title, category = excluded.category,"
         " garment_class = excluded.garment_class, price = excluded.price,"
         " currency = excluded.currency, url = excluded.url, image_path = excluded.image_path,"
@@ -68,9 +64,9 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
         " updated_at = excluded.updated_at",
     [S_SET_DERIVED] = "UPDATE products SET thumb_path = coalesce(?2, thumb_path),"
                       " edge_path = coalesce(?3, edge_path), updated_at = ?4 WHERE id = ?1",
-    [S_GET] = "SELECT " PRODUCT_COLS " FROM products WHERE id = ?1",
+    [S_GET] = "SELECT " ZT_STORE_PRODUCT_COLS " FROM products WHERE id = ?1",
     [S_DELETE] = "DELETE FROM products WHERE id = ?1",
-    [S_LIST] = "SELECT " PRODUCT_COLS " FROM products" FILTER " ORDER BY id LIMIT ?5 OFFSET ?6",
+    [S_LIST] = "SELECT " ZT_STORE_PRODUCT_COLS " FROM products" FILTER " ORDER BY id LIMIT ?5 OFFSET ?6",
     [S_COUNT] = "SELECT count(*) FROM products" FILTER,
     [S_FEAT_PUT] = "INSERT INTO features (product_id, name, version, data, updated_at)"
                    " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM products WHERE id = ?1)"
@@ -217,12 +213,6 @@ static int sq_upsert(void *dbv, const struct zt_product *p, int64_t now)
     return run(q, st, "upsert", NULL);
 }
 
-static int not_found(const char *what, const char *id)
-{
-    zt_seterr("%s: no product with id '%.128s'", what, id);
-    return ZT_ENOTFOUND;
-}
-
 static int sq_set_derived(void *dbv, const char *id, const char *thumb, const char *edge,
                           int64_t now)
 {
@@ -235,37 +225,21 @@ static int sq_set_derived(void *dbv, const char *id, const char *thumb, const ch
     bind_text(st, 3, edge);
     sqlite3_bind_int64(st, 4, now);
     int rc = run(q, st, "set derived paths", &changes);
-    return rc ? rc : changes ? ZT_OK : not_found("set derived paths", id);
+    return rc ? rc : changes ? ZT_OK : zt_store_not_found("set derived paths", id);
 }
 
-/* Fills p from a row of PRODUCT_COLS. */
+/* Fills p from a row of ZT_STORE_PRODUCT_COLS. */
 static int read_product(sqlite3_stmt *st, struct zt_product *p)
 {
-    static const struct {
-        const char *col;
-        size_t off, cap;
-    } cols[] = {
-        {"id", offsetof(struct zt_product, id), ZT_PRODUCT_ID_MAX},
-        {"title", offsetof(struct zt_product, title), ZT_PRODUCT_TITLE_MAX},
-        {"category", offsetof(struct zt_product, category), ZT_PRODUCT_CATEGORY_MAX},
-        {"garment_class", offsetof(struct zt_product, cls), ZT_PRODUCT_CLASS_MAX},
-        {NULL, 0, 0}, /* price */
-        {"currency", offsetof(struct zt_product, currency), ZT_PRODUCT_CURRENCY_MAX},
-        {"url", offsetof(struct zt_product, url), ZT_PRODUCT_URL_MAX},
-        {"image_path", offsetof(struct zt_product, image_path), ZT_PRODUCT_PATH_MAX},
-        {"thumb_path", offsetof(struct zt_product, thumb_path), ZT_PRODUCT_PATH_MAX},
-        {"edge_path", offsetof(struct zt_product, edge_path), ZT_PRODUCT_PATH_MAX},
-    };
-    for (int i = 0; i < (int)ZT_ARRAY_LEN(cols); i++) {
-        if (!cols[i].col) continue;
+    for (int i = 0; i < ZT_STORE_NCOLS; i++) {
+        if (!zt_store_cols[i].col) continue;
         const char *t = (const char *)sqlite3_column_text(st, i);
         size_t n = (size_t)sqlite3_column_bytes(st, i);
-        int rc = zt_store_copy_col((char *)p + cols[i].off, cols[i].cap, cols[i].col,
-                                   t ? t : "", t ? n : 0);
+        int rc = zt_store_set_col(p, i, t ? t : "", t ? n : 0);
         if (rc) return rc;
     }
-    p->price = sqlite3_column_int64(st, 4);
-    p->updated_at = sqlite3_column_int64(st, 10);
+    p->price = sqlite3_column_int64(st, ZT_STORE_COL_PRICE);
+    p->updated_at = sqlite3_column_int64(st, ZT_STORE_COL_UPDATED_AT);
     return ZT_OK;
 }
 
@@ -276,7 +250,7 @@ static int sq_get(void *dbv, const char *id, struct zt_product *out)
     if (!st) return ZT_EDB;
     bind_text(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) return done(st, not_found("get", id));
+    if (rc == SQLITE_DONE) return done(st, zt_store_not_found("get", id));
     if (rc != SQLITE_ROW) return done(st, db_error(q, "get"));
     return done(st, read_product(st, out));
 }
@@ -289,7 +263,7 @@ static int sq_del(void *dbv, const char *id)
     int changes = 0;
     bind_text(st, 1, id);
     int rc = run(q, st, "delete", &changes);
-    return rc ? rc : changes ? ZT_OK : not_found("delete", id);
+    return rc ? rc : changes ? ZT_OK : zt_store_not_found("delete", id);
 }
 
 static void bind_filter(sqlite3_stmt *st, const char *cat, int64_t pmin, int has_max,
@@ -366,7 +340,7 @@ static int sq_feature_put(void *dbv, const char *id, const char *name, int versi
     sqlite3_bind_blob64(st, 4, len ? data : empty, len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now);
     int rc = run(q, st, "put feature", &changes);
-    return rc ? rc : changes ? ZT_OK : not_found("put feature", id);
+    return rc ? rc : changes ? ZT_OK : zt_store_not_found("put feature", id);
 }
 
 static int sq_feature_get(void *dbv, const char *id, const char *name, int *version,

@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "../util/parallel.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -59,11 +61,26 @@ int cli_threads(const char *opt)
     return zt_threads_default();
 }
 
-int cli_wants_help(int argc, char **argv)
+int cli_print_json(struct json_t *j)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--")) break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
-    }
-    return 0;
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (s) printf("%s\n", s);
+    free(s);
+    json_decref(j);
+    return s ? ZT_EXIT_OK : ZT_EXIT_FAIL;
+}
+
+void cli_warn(void *cmd, const char *msg)
+{
+    /* on a line of its own: a progress bar may hold the current one */
+    fprintf(stderr, "\nztyle %s: %s\n", (const char *)cmd, msg);
+}
+
+int cli_opt_threads(const char *cmd, const char *arg, const char **threads)
+{
+    long v;
+    if (cli_parse_int(arg, 1, 1024, &v))
+        return cli_usage_error(cmd, "--threads: '%s' is not in 1..1024", arg);
+    *threads = arg;
+    return ZT_EXIT_OK;
 }

@@ -23,12 +23,20 @@ int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 /* --threads value or $ZTYLE_THREADS or core count. */
 int cli_threads(const char *opt);
-/* True if argv has -h/--help anywhere before "--". */
-int cli_wants_help(int argc, char **argv);
+/* --threads N: N must be in 1..1024; keeps arg in *threads for cli_threads.
+ * ZT_EXIT_OK, or ZT_EXIT_USAGE after printing the usage error. */
+int cli_opt_threads(const char *cmd, const char *arg, const char **threads);
 
 /* 1 when catalog is a SQLite path that does not exist (cmd_catalog.c), so
  * read-only commands do not create an empty catalogue by accident. */
 int cli_catalog_missing(const char *catalog);
+/* Prints j as one compact line and decrefs it (NULL-safe: out of memory
+ * prints nothing). ZT_EXIT_OK, or ZT_EXIT_FAIL when nothing was printed. */
+struct json_t;
+int cli_print_json(struct json_t *j);
+/* A struct zt_warn sink: prints "ztyle <cmd>: msg" on stderr; ctx is the
+ * command name. */
+void cli_warn(void *cmd, const char *msg);
 
 /* Subcommands (src/cli/cmd_*.c), one declaration each. */
 int cmd_catalog(int argc, char **argv);
@@ -38,6 +46,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_eval_search(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_pairs(int argc, char **argv);
+int cmd_train_embed(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

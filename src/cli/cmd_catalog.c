@@ -5,6 +5,7 @@
 #include "../catalog/index_store.h"
 #include "../catalog/store.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -32,23 +33,13 @@ static void help(void)
            "  --json          one JSON object: {\"total\", \"offset\", \"products\": [...]}\n");
 }
 
+/* The product's JSON (catalog, with file paths) plus the store's fields. */
 static json_t *product_json(const struct zt_product *p)
 {
-    char price[32];
-    zt_price_format(p->price, price, sizeof price);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", p->id,
-                     "title", p->title, "category", p->category, "class", p->cls, "price", price,
-                     "currency", p->currency, "url", p->url, "image", p->image_path, "thumb",
-                     p->thumb_path, "edges", p->edge_path, "updated_at",
-                     (json_int_t)p->updated_at);
-}
-
-static void print_json(json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (s) printf("%s\n", s);
-    free(s);
-    json_decref(j);
+    json_t *j = zt_product_json(p, ZT_PRODUCT_PATHS);
+    json_object_set_new(j, "edges", json_string(p->edge_path));
+    json_object_set_new(j, "updated_at", json_integer(p->updated_at));
+    return j;
 }
 
 static int do_list(struct zt_store *s, const struct zt_store_filter *f, long limit, long offset,
@@ -62,7 +53,7 @@ static int do_list(struct zt_store *s, const struct zt_store_filter *f, long lim
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) json_array_append_new(arr, product_json(&items[i]));
-        print_json(json_pack("{s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
+        cli_print_json(json_pack("{s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
                              (json_int_t)offset, "products", arr));
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -105,9 +96,9 @@ static int do_show(struct zt_store *s, const char *id, int json)
     free(d);
     json_t *j = product_json(&p);
     json_object_set_new(j, "features", feats);
-    json_object_set_new(j, "colors", dom);
+    json_object_set_new(j, "colours", dom);
     if (json) {
-        print_json(j);
+        cli_print_json(j);
         return ZT_EXIT_OK;
     }
     char price[32];
@@ -118,7 +109,7 @@ static int do_show(struct zt_store *s, const char *id, int json)
            p.thumb_path, p.edge_path);
     size_t i;
     json_t *c;
-    printf("colors   ");
+    printf("colours  ");
     json_array_foreach(dom, i, c) printf(" %s (%.0f%%)", json_string_value(json_object_get(c, "name")),
                                          100 * json_real_value(json_object_get(c, "share")));
     printf("\n");

@@ -4,19 +4,19 @@
 #include "cli.h"
 #include "../core/engine.h"
 #include "../img/edges.h"
-#include "../img/edges_net.h"
+#include "../nn/edges_net.h"
 #include "../img/image.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
-#include <dirent.h>
+#include <getopt.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #define CMD "edges"
 
@@ -68,20 +68,6 @@ static int report(const char *file)
     return cli_fail(CMD, "%s: %s", file, msg);
 }
 
-static int is_image_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || name[0] == '.') return 0;
-    return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png") ||
-           !strcasecmp(dot, ".webp");
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int add_item(struct job *j, const char *in, const char *out)
 {
     if (j->n == j->cap) {
@@ -101,42 +87,6 @@ static int add_item(struct job *j, const char *in, const char *out)
     return ZT_OK;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* sorted entry names of dir (caller frees each and the array) */
-static char **list_dir(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    *n = 0;
-    if (!d) return NULL;
-    char **v = NULL;
-    size_t cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv) break;
-            v = nv;
-        }
-        if (!(v[*n] = strdup(e->d_name))) break;
-        (*n)++;
-    }
-    closedir(d);
-    if (*n) qsort(v, *n, sizeof *v, cmp_name);
-    return v;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
-
 /* OUT/<sub>/<stem>.png */
 static int out_path(char *dst, size_t cap, const char *outdir, const char *sub, const char *name)
 {
@@ -152,29 +102,27 @@ static int out_path(char *dst, size_t cap, const char *outdir, const char *sub, 
 /* images of IN (one level of class folders, or a flat folder) */
 static int collect(struct job *j, const char *in, const char *outdir)
 {
-    size_t n;
-    char **names = list_dir(in, &n);
-    if (!names && n == 0 && !is_dir(in)) return ZT_ENOTFOUND;
+    char **names, **sub;
+    int n, m, rc = zt_list_dir(in, &names, &n);
+    if (rc) return rc;
     char a[4096], b[4096];
-    int rc = ZT_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (int i = 0; i < n && !rc; i++) {
         if (zt_path_join(a, sizeof a, in, names[i])) continue;
-        if (is_dir(a)) {
-            size_t m;
-            char **sub = list_dir(a, &m);
-            for (size_t k = 0; k < m && !rc; k++) {
+        if (zt_is_dir(a)) {
+            if ((rc = zt_list_dir(a, &sub, &m))) break;
+            for (int k = 0; k < m && !rc; k++) {
                 char c[4096];
-                if (!is_image_name(sub[k]) || zt_path_join(c, sizeof c, a, sub[k])) continue;
+                if (!zt_image_name_ok(sub[k]) || zt_path_join(c, sizeof c, a, sub[k])) continue;
                 if (outdir && out_path(b, sizeof b, outdir, names[i], sub[k])) continue;
                 rc = add_item(j, c, outdir ? b : NULL);
             }
-            free_list(sub, m);
-        } else if (is_image_name(names[i])) {
+            zt_names_free(sub, m);
+        } else if (zt_image_name_ok(names[i])) {
             if (outdir && out_path(b, sizeof b, outdir, NULL, names[i])) continue;
             rc = add_item(j, a, outdir ? b : NULL);
         }
     }
-    free_list(names, n);
+    zt_names_free(names, n);
     return rc;
 }
 
@@ -245,7 +193,7 @@ static int bench(struct job *j, int reps, int json, int net_only)
     /* the network's first pass creates its oneDNN primitives: not timed */
     for (size_t i = 0; net_only && i < j->n && i < 1; i++) {
         float *soft = malloc(sizeof(float) * (size_t)ims[i].w * ims[i].h);
-        int rc = soft ? zt_edgenet_soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
+        int rc = soft ? j->ep.net->soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
         free(soft);
         if (rc) {
             ret = report(j->it[i].in);
@@ -258,7 +206,7 @@ static int bench(struct job *j, int reps, int json, int net_only)
             struct zt_image ed = {0};
             if (net_only) {
                 float *soft = malloc(sizeof(float) * (size_t)ims[i].w * ims[i].h);
-                int rc = soft ? zt_edgenet_soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
+                int rc = soft ? j->ep.net->soft(j->ep.net, &ims[i], NULL, soft) : ZT_ENOMEM;
                 free(soft);
                 if (rc) {
                     ret = report(j->it[i].in);
@@ -290,40 +238,54 @@ done:
 
 int cmd_edges(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        help();
-        return ZT_EXIT_OK;
-    }
+    static const struct option lo[] = {
+        {"method", required_argument, 0, 'm'},  {"weights", required_argument, 0, 'W'},
+        {"size", required_argument, 0, 's'},    {"width", required_argument, 0, 'w'},
+        {"threads", required_argument, 0, 't'}, {"bench", required_argument, 0, 'b'},
+        {"bench-raw", no_argument, 0, 'r'},     {"no-mask-gate", no_argument, 0, 'g'},
+        {"json", no_argument, 0, 'j'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
     struct job j = {0};
     zt_edge_params_default(&j.ep, ZT_EDGE_CANNY);
     const char *method = "canny", *threads = NULL, *weights = NULL, *pos[2] = {0};
     struct zt_edgenet *net = NULL;
-    int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0;
+    int npos = 0, json = 0, reps = 0, raw = 0, nogate = 0, c;
     double width = -1;
     long v;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "--method") && has) method = argv[++i];
-        else if (!strcmp(a, "--weights") && has) weights = argv[++i];
-        else if (!strcmp(a, "--size") && has) {
-            if (cli_parse_int(argv[++i], 16, 8192, &v)) return cli_usage_error(CMD, "bad --size '%s'", argv[i]);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return ZT_EXIT_OK;
+        case 'm': method = optarg; break;
+        case 'W': weights = optarg; break;
+        case 's':
+            if (cli_parse_int(optarg, 16, 8192, &v))
+                return cli_usage_error(CMD, "--size: '%s' is not in 16..8192", optarg);
             j.size = (int)v;
-        } else if (!strcmp(a, "--width") && has) {
-            if (cli_parse_double(argv[++i], 0, 32, &width))
-                return cli_usage_error(CMD, "bad --width '%s'", argv[i]);
-        } else if (!strcmp(a, "--threads") && has) {
-            threads = argv[++i];
-            if (cli_parse_int(threads, 1, 1024, &v)) return cli_usage_error(CMD, "bad --threads '%s'", threads);
-        } else if (!strcmp(a, "--bench") && has) {
-            if (cli_parse_int(argv[++i], 1, 100000, &v)) return cli_usage_error(CMD, "bad --bench '%s'", argv[i]);
+            break;
+        case 'w':
+            if (cli_parse_double(optarg, 0, 32, &width))
+                return cli_usage_error(CMD, "--width: '%s' is not in 0..32", optarg);
+            break;
+        case 't':
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
+            break;
+        case 'b':
+            if (cli_parse_int(optarg, 1, 100000, &v))
+                return cli_usage_error(CMD, "--bench: '%s' is not in 1..100000", optarg);
             reps = (int)v;
-        } else if (!strcmp(a, "--bench-raw")) raw = 1;
-        else if (!strcmp(a, "--no-mask-gate")) nogate = 1;
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (a[0] == '-' && a[1]) return cli_usage_error(CMD, "unknown option '%s'", a);
-        else if (npos < 2) pos[npos++] = a;
-        else return cli_usage_error(CMD, "too many arguments");
+            break;
+        case 'r': raw = 1; break;
+        case 'g': nogate = 1; break;
+        case 'j': json = 1; break;
+        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (npos == 2) return cli_usage_error(CMD, "too many arguments");
+        pos[npos++] = argv[optind];
     }
     enum zt_edge_method m;
     if (zt_edge_method_parse(method, &m))
@@ -349,10 +311,10 @@ int cmd_edges(int argc, char **argv)
         /* one image at a time; the network's convolutions use the cores */
         struct zt_engine_opts eo = {ZT_BACKEND_CPU, workers, 0, 0};
         if (zt_edgenet_open(m, weights, &eo, &net)) return cli_fail(CMD, "%s", zt_errmsg());
-        j.ep.net = net;
+        j.ep.net = zt_edgenet_detector(net);
         workers = 1;
     }
-    if (!is_dir(in)) {
+    if (!zt_is_dir(in)) {
         if (!zt_file_exists(in)) {
             ret = cli_fail(CMD, "%s: no such file or folder", in);
             goto done;
@@ -376,7 +338,7 @@ int cmd_edges(int argc, char **argv)
         goto done;
     }
     if (collect(&j, in, reps ? NULL : out)) {
-        ret = cli_fail(CMD, "%s: cannot list the folder", in);
+        ret = cli_fail(CMD, "cannot list the folder: %s", zt_errmsg());
         goto done;
     }
     if (reps) {

@@ -5,6 +5,7 @@
 #include "../img/image.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
@@ -70,12 +71,6 @@ static int one(struct zt_generator *g, const char *sketch, const char *hints, in
     return rc;
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int ends_with(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
@@ -95,7 +90,7 @@ int cmd_generate(int argc, char **argv)
                *threads = NULL;
     if (!model || !*model) model = ZT_MODEL_DEFAULT;
     enum zt_gen_mode mode = ZT_GEN_EVAL;
-    long seed = 1, v;
+    long seed = 1;
     optind = 1;
     opterr = 0;
     int c;
@@ -112,9 +107,7 @@ int cmd_generate(int argc, char **argv)
                 return cli_usage_error(CMD, "--seed: '%s' is not a non-negative integer", optarg);
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
@@ -122,7 +115,7 @@ int cmd_generate(int argc, char **argv)
     if (!sketch) return cli_usage_error(CMD, "--sketch is required");
     if (optind != argc - 1) return cli_usage_error(CMD, "give exactly one output path");
     const char *out = argv[optind];
-    int folder = is_dir(sketch);
+    int folder = zt_is_dir(sketch);
     if (folder && hints) return cli_usage_error(CMD, "--hints goes with a single --sketch file");
     int nth = cli_threads(threads);
     omp_set_num_threads(nth);

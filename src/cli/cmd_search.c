@@ -7,6 +7,7 @@
 #include "../catalog/store.h"
 #include "../img/image.h"
 #include "../util/progress.h"
+#include "../nn/embed.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -31,7 +32,9 @@ static void help(void)
            "best matches vote for a category and its products gain up to 0.3.\n\n"
            "options:\n"
            "  --catalog URL     SQLite file or postgres://... (default: ./" ZT_CATALOG_DEFAULT ")\n"
-           "  --category C      only top, pants, skirt, hat or other\n"
+           "  --category C      only this category (top, pants, skirt, hat, other) or class\n"
+           "                    (t-shirt, shirt, longsleeve, outwear, shorts, dress, shoes, ...);\n"
+           "                    without it the category is understood from the query\n"
            "  --min-price P, --max-price P   inclusive price range (\"19.90\")\n"
            "  -k N              results per page (default 10, at most 1000)\n"
            "  --offset N        skip the first N results (pagination)\n"
@@ -39,29 +42,82 @@ static void help(void)
            "                    " ZT_SEARCH_MODEL_DEFAULT " when present)\n"
            "  --no-model        do not use a generator\n"
            "  --no-hints        ignore the colour hints of the drawing\n"
-           "  --weights S,C,A[,B[,T]]  fusion weights: shape, colour, appearance[, category\n"
-           "                    re-ranking weight[, vote temperature]]\n"
+           "  --weights S,C,A[,B[,T[,E]]]  fusion weights: shape, colour, appearance[,\n"
+           "                    category re-ranking weight[, vote temperature[, embedding]]]\n"
+           "  --embed F         search embedding model (default: $ZTYLE_EMBED, else\n"
+           "                    " ZT_EMBED_DEFAULT " when present; \"\" = none)\n"
            "  --approx          approximate index (FAISS IVF) instead of the exact scan\n"
            "  --save-generated F  write the generated image to F (PNG/JPEG)\n"
            "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n"
            "  --json            one JSON object: \"results\" (id, title, category, class,\n"
-           "                    price, currency, url, image, thumb, score, scores) and\n"
+           "                    price, price_text, currency, url, image, thumbnail, score,\n"
+           "                    scores) and\n"
            "                    \"timings\" (milliseconds)\n");
 }
 
 static double ms(double s) { return s * 1000.0; }
 
+/* The product's JSON (the API's shape, with file paths) plus the scores. */
 static json_t *hit_json(const struct zt_search_hit *h, const struct zt_search_result *r)
 {
-    char price[32];
-    zt_price_format(h->p.price, price, sizeof price);
-    json_t *sc = json_object();
+    json_t *j = zt_product_json(&h->p, ZT_PRODUCT_PATHS), *sc = json_object();
     for (int k = 0; k < ZT_SIG_COUNT; k++)
         json_object_set_new(sc, zt_signal_name(k), r->used[k] ? json_real(h->sig[k]) : json_null());
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:o}", "id", h->p.id,
-                     "title", h->p.title, "category", h->p.category, "class", h->p.cls, "price",
-                     price, "currency", h->p.currency, "url", h->p.url, "image", h->p.image_path,
-                     "thumb", h->p.thumb_path, "score", h->score, "scores", sc);
+    json_object_set_new(j, "score", json_real(h->score));
+    json_object_set_new(j, "scores", sc);
+    return j;
+}
+
+/* What the command measured itself, beside the search's own timings. */
+struct run {
+    const char *file, *model; /* the query; the generator used, or NULL */
+    int64_t offset;
+    int approx;
+    double t_decode, t_open;
+};
+
+static int print_json(const struct run *u, const struct zt_search_result *res)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < res->n; i++) json_array_append_new(arr, hit_json(&res->hits[i], res));
+    json_t *wj = json_object();
+    for (int k = 0; k < ZT_SIG_COUNT; k++)
+        json_object_set_new(wj, zt_signal_name(k), json_real(res->weights[k]));
+    json_t *tj = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "decode", ms(u->t_decode),
+                           "open", ms(u->t_open), "prepare", ms(res->t.prepare), "generate",
+                           ms(res->t.generate), "features", ms(res->t.features), "index",
+                           ms(res->t.index), "fetch", ms(res->t.fetch), "search", ms(res->t.total));
+    return cli_print_json(json_pack("{s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s}", "results",
+                                    arr, "understood", zt_understood_json(&res->understood),
+                                    "offset", (json_int_t)u->offset, "matched",
+                                    (json_int_t)res->matched, "weights", wj, "generator",
+                                    u->model ? json_string(u->model) : json_null(), "timings", tj,
+                                    "approximate", json_boolean(u->approx), "query", u->file));
+}
+
+static void print_text(const struct run *u, const struct zt_search_result *res)
+{
+    for (int i = 0; i < res->n; i++) {
+        const struct zt_search_hit *h = &res->hits[i];
+        char price[32];
+        zt_price_format(h->p.price, price, sizeof price);
+        printf("%3lld  %.4f  %-38s %-24s %-6s %9s %s  %s  [", (long long)(u->offset + i + 1),
+               h->score, h->p.id, h->p.title, h->p.category, price, h->p.currency, h->p.url);
+        for (int k = 0; k < ZT_SIG_COUNT; k++)
+            if (res->used[k]) printf("%s%s %.3f", k ? " " : "", zt_signal_name(k), h->sig[k]);
+        printf("]\n");
+    }
+    const struct zt_understood *und = &res->understood;
+    if (und->known)
+        printf("understood: %s (%.0f %%)%s\n",
+               und->cls >= 0 ? zt_class_name(und->cls) : "nothing the shop sells",
+               100 * und->confidence, und->filtered ? ", results of that class only" : "");
+    printf("%d results%s; generator: %s\n", res->n, res->matched >= 0 ? "" : " (approximate)",
+           u->model ? u->model : "none");
+    printf("timings: decode %.1f ms, open %.1f ms, prepare %.1f ms, generate %.1f ms, "
+           "features %.1f ms, index %.2f ms, fetch %.1f ms, search %.1f ms\n",
+           ms(u->t_decode), ms(u->t_open), ms(res->t.prepare), ms(res->t.generate),
+           ms(res->t.features), ms(res->t.index), ms(res->t.fetch), ms(res->t.total));
 }
 
 int cmd_search(int argc, char **argv)
@@ -72,6 +128,7 @@ int cmd_search(int argc, char **argv)
         {"category", required_argument, NULL, 'g'},  {"min-price", required_argument, NULL, 'm'},
         {"max-price", required_argument, NULL, 'M'}, {"offset", required_argument, NULL, 'o'},
         {"model", required_argument, NULL, 'e'},     {"no-model", no_argument, NULL, 'n'},
+        {"embed", required_argument, NULL, 'E'},
         {"no-hints", no_argument, NULL, 'x'},        {"weights", required_argument, NULL, 'w'},
         {"approx", no_argument, NULL, 'a'},          {"save-generated", required_argument, NULL, 'G'},
         {"threads", required_argument, NULL, 't'},   {"json", no_argument, NULL, 'j'},
@@ -85,6 +142,7 @@ int cmd_search(int argc, char **argv)
     int json = 0, o;
     long v;
     enum zt_category cat;
+    int cls;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
@@ -94,9 +152,11 @@ int cmd_search(int argc, char **argv)
         case 'i': photo = optarg; break;
         case 'c': so.catalog = optarg; break;
         case 'g':
-            if (zt_category_parse(optarg, &cat))
+            if ((cls = zt_class_parse(optarg)) < 0)
                 return cli_usage_error(CMD, "--category: unknown category '%s'", optarg);
-            rq.filter.category = (int)cat;
+            /* a category name takes its classes, a class itself */
+            rq.filter.group_mask = zt_category_parse(optarg, &cat) ? UINT64_C(1) << cls
+                                                                   : zt_class_mask_of_category(cat);
             break;
         case 'm':
             if (zt_price_parse(optarg, &rq.filter.price_min))
@@ -119,6 +179,7 @@ int cmd_search(int argc, char **argv)
             break;
         case 'e': so.model = optarg; break;
         case 'n': so.model = ""; break;
+        case 'E': so.embed_model = optarg; break;
         case 'x': rq.q.no_hints = 1; break;
         case 'w':
             if (zt_search_weights_parse(optarg, &w))
@@ -128,9 +189,7 @@ int cmd_search(int argc, char **argv)
         case 'a': so.approx = 1; break;
         case 'G': save_gen = optarg; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not a number in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'j': json = 1; break;
         case 'h': help(); return ZT_EXIT_OK;
@@ -180,43 +239,11 @@ int cmd_search(int argc, char **argv)
         cli_fail(CMD, "%s", zt_errmsg());
         goto out;
     }
-    if (json) {
-        json_t *arr = json_array();
-        for (int i = 0; i < res.n; i++) json_array_append_new(arr, hit_json(&res.hits[i], &res));
-        json_t *wj = json_object();
-        for (int k = 0; k < ZT_SIG_COUNT; k++)
-            json_object_set_new(wj, zt_signal_name(k), json_real(res.weights[k]));
-        json_t *tj = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "decode", ms(t_decode),
-                               "open", ms(t_open), "prepare", ms(res.t.prepare), "generate",
-                               ms(res.t.generate), "features", ms(res.t.features), "index",
-                               ms(res.t.index), "fetch", ms(res.t.fetch), "search", ms(res.t.total));
-        json_t *j = json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s}", "results", arr, "offset",
-                              (json_int_t)rq.offset, "matched", (json_int_t)res.matched, "weights",
-                              wj, "generator",
-                              res.generated ? json_string(zt_searcher_model(sr)) : json_null(),
-                              "timings", tj, "approximate", json_boolean(so.approx), "query", file);
-        char *str = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (str) printf("%s\n", str);
-        free(str);
-        json_decref(j);
-    } else {
-        for (int i = 0; i < res.n; i++) {
-            const struct zt_search_hit *h = &res.hits[i];
-            char price[32];
-            zt_price_format(h->p.price, price, sizeof price);
-            printf("%3lld  %.4f  %-38s %-24s %-6s %9s %s  %s  [", (long long)(rq.offset + i + 1),
-                   h->score, h->p.id, h->p.title, h->p.category, price, h->p.currency, h->p.url);
-            for (int k = 0; k < ZT_SIG_COUNT; k++)
-                if (res.used[k]) printf("%s%s %.3f", k ? " " : "", zt_signal_name(k), h->sig[k]);
-            printf("]\n");
-        }
-        printf("%d results%s; generator: %s\n", res.n, res.matched >= 0 ? "" : " (approximate)",
-               res.generated ? zt_searcher_model(sr) : "none");
-        printf("timings: decode %.1f ms, open %.1f ms, prepare %.1f ms, generate %.1f ms, "
-               "features %.1f ms, index %.2f ms, fetch %.1f ms, search %.1f ms\n",
-               ms(t_decode), ms(t_open), ms(res.t.prepare), ms(res.t.generate), ms(res.t.features),
-               ms(res.t.index), ms(res.t.fetch), ms(res.t.total));
-    }
+    struct run u = {.file = file, .model = res.generated ? zt_searcher_model(sr) : NULL,
+                    .offset = rq.offset, .approx = so.approx, .t_decode = t_decode,
+                    .t_open = t_open};
+    if (json) print_json(&u, &res);
+    else print_text(&u, &res);
     rc = ZT_EXIT_OK;
 out:
     zt_search_result_free(&res);

@@ -5,12 +5,15 @@
  * log per iteration window. */
 #include "cli.h"
 #include "../data/dataset.h"
-#include "../data/sample.h"
+#include "../nn/sample.h"
 #include "../data/trainset.h"
 #include "../nn/ckpt.h"
 #include "../nn/optim.h"
-#include "../nn/p2p.h"
+#include "../nn/generator.h"
+#include "../nn/pix2pix_train.h"
+#include "../nn/train_ckpt.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/parallel.h"
 #include "../util/progress.h"
@@ -180,9 +183,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'R': o->resume = 1; break;
         case 'I': o->init = optarg; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v))
-                return cli_usage_error(CMD, "--threads: '%s' is not in 1..1024", optarg);
-            threads = optarg;
+            if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
@@ -218,23 +219,6 @@ static void shuffle(int *v, int n, uint64_t seed)
         v[i] = v[j];
         v[j] = t;
     }
-}
-
-static int save_all(struct zt_p2p *m, const char *out, int epoch, int iter, const char *run,
-                    const struct zt_gen_info *gi, int export_gen)
-{
-    char path[4096], e[32], it[32];
-    snprintf(path, sizeof path, "%s/ckpt/latest.safetensors", out);
-    snprintf(e, sizeof e, "%d", epoch);
-    snprintf(it, sizeof it, "%d", iter);
-    const char *meta[] = {"ztyle.epoch", e, "ztyle.iter", it, "ztyle.run", run, NULL};
-    int rc = zt_p2p_save(m, path, meta);
-    if (!rc && export_gen) {
-        snprintf(path, sizeof path, "%s/ckpt/gen_epoch_%03d.safetensors", out, epoch);
-        const char *extra[] = {"ztyle.epoch", e, NULL};
-        rc = zt_gen_export(&m->G, gi, ZT_DTYPE_F16, path, extra);
-    }
-    return rc;
 }
 
 int cmd_train(int argc, char **argv)
@@ -301,36 +285,20 @@ int cmd_train(int argc, char **argv)
             cli_fail(CMD, "--resume: %s: %s", path, je.text);
             goto done;
         }
-        /* The schedule may be shortened or extended and the data folder moved (a copy
-         * on another machine); everything that shapes the model or the samples must match. */
-        static const char *const free_keys[] = {"data", "epochs", "epochs_decay", "train_set"};
-        json_t *a = json_deep_copy(have), *b = json_deep_copy(run);
-        for (size_t k = 0; a && b && k < sizeof free_keys / sizeof *free_keys; k++) {
-            json_object_del(a, free_keys[k]);
-            json_object_del(b, free_keys[k]);
-        }
-        int same = a && b && json_equal(a, b);
-        json_decref(a);
-        json_decref(b);
-        long was_e = (long)json_integer_value(json_object_get(have, "epochs"));
-        long was_d = (long)json_integer_value(json_object_get(have, "epochs_decay"));
-        const char *was_data = json_string_value(json_object_get(have, "data"));
-        int new_schedule = was_e != o.epochs || was_d != o.decay;
-        int moved = !was_data || strcmp(was_data, o.data);
-        if (same && new_schedule)
-            fprintf(stderr, "train: schedule changed from %ld+%ld to %ld+%ld epochs\n", was_e,
-                    was_d, o.epochs, o.decay);
-        if (same && was_data && moved)
-            fprintf(stderr, "train: data now read from %s (was %s)\n", o.data, was_data);
+        struct zt_resume_diff d;
+        int same = zt_train_resume_check(have, run, &d) == ZT_OK;
+        if (same && d.new_schedule)
+            fprintf(stderr, "train: schedule changed from %ld+%ld to %ld+%ld epochs\n",
+                    d.was_epochs, d.was_decay, o.epochs, o.decay);
+        if (same && d.was_data && d.moved)
+            fprintf(stderr, "train: data now read from %s (was %s)\n", o.data, d.was_data);
         kept_set = json_incref(json_object_get(have, "train_set"));
         json_decref(have);
         if (!same) {
-            cli_fail(CMD, "--resume: %s was made with other settings; give the same options "
-                          "as the original run (only --data, --epochs and --epochs-decay "
-                          "may change)", path);
+            cli_fail(CMD, "--resume: %s %s", path, zt_errmsg());
             goto done;
         }
-        rewrite_run = new_schedule || moved; /* after the data is read (below) */
+        rewrite_run = d.new_schedule || d.moved; /* after the data is read (below) */
     } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o.out);
@@ -369,31 +337,20 @@ int cmd_train(int argc, char **argv)
             cli_fail(CMD, "--resume: %s", zt_errmsg());
             goto done;
         }
-        json_t *mj = meta ? json_loads(meta, 0, NULL) : NULL;
-        const char *e = json_string_value(json_object_get(mj, "ztyle.epoch"));
-        const char *it = json_string_value(json_object_get(mj, "ztyle.iter"));
-        if (!e || !it) {
-            json_decref(mj);
-            cli_fail(CMD, "--resume: %s lacks the epoch/iteration counters", path);
-            goto done;
-        }
-        start_epoch = atoi(e);
-        start_iter = atoi(it);
-        json_decref(mj);
-        if (start_epoch > o.epochs + o.decay || (start_epoch == o.epochs + o.decay && start_iter)) {
-            cli_fail(CMD, "--resume: the run is already past epoch %ld (--epochs + "
-                          "--epochs-decay); give a longer schedule", o.epochs + o.decay);
-            rc = ZT_EINVAL;
+        if ((rc = zt_train_ckpt_counters(meta, path, &start_epoch, &start_iter)) ||
+            (rc = zt_train_resume_fits(start_epoch, start_iter, (int)(o.epochs + o.decay)))) {
+            cli_fail(CMD, "--resume: %s", zt_errmsg());
             goto done;
         }
     }
 
     int skipped = 0;
+    const struct zt_warn warn = {cli_warn, (void *)CMD};
     fprintf(stderr, "train: preparing %s at %ld px (%s edges%s)\n", o.data, o.load,
             zt_edge_method_name(o.method), from_pairs ? ", fixed hints of the pairs" : "");
     if (from_pairs) {
-        rc = zt_trainset_build_pairs(o.data, ZT_SPLIT_TRAIN, &map, (int)o.load, (int)o.size, &ts,
-                                     &skipped);
+        rc = zt_trainset_build_pairs(o.data, ZT_SPLIT_TRAIN, &map, (int)o.load, (int)o.size,
+                                     &warn, &ts, &skipped);
         if (!rc && only >= 0) /* a per-category model sees only its category */
             rc = zt_trainset_keep_category(&ts, only);
     } else {
@@ -402,7 +359,7 @@ int cmd_train(int argc, char **argv)
             nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
         prog = zt_progress_new("prepare", nprep, stderr, 0);
         rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o.load, (int)o.size, o.method,
-                               o.nthreads, prog, &ts, &skipped);
+                               o.nthreads, prog, &warn, &ts, &skipped);
         zt_progress_free(prog);
         prog = NULL;
     }
@@ -523,7 +480,7 @@ int cmd_train(int argc, char **argv)
         if (interrupted) break;
         int last = epoch + 1 == total_epochs;
         if ((epoch + 1) % o.save_every == 0 || last) {
-            if ((rc = save_all(&m, o.out, epoch + 1, 0, run_text, &gi, 1))) {
+            if ((rc = zt_train_ckpt_save(&m, o.out, epoch + 1, 0, run_text, &gi, 1))) {
                 fclose(log);
                 cli_fail(CMD, "checkpoint: %s", zt_errmsg());
                 goto done;
@@ -535,7 +492,7 @@ int cmd_train(int argc, char **argv)
     prog = NULL;
     if (interrupted) {
         /* mid-epoch: resume at (epoch, it) */
-        if ((rc = save_all(&m, o.out, epoch, it, run_text, &gi, 0))) {
+        if ((rc = zt_train_ckpt_save(&m, o.out, epoch, it, run_text, &gi, 0))) {
             cli_fail(CMD, "checkpoint: %s", zt_errmsg());
             goto done;
         }

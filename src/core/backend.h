@@ -9,7 +9,7 @@
 #include "conv.h"
 #include "engine.h"
 #include "graph.h"
-#include "rng.h"
+#include "../util/rng.h"
 #include "tensor.h"
 
 enum zt_op {

@@ -65,7 +65,6 @@ int zt_engine_set_blocked_layout(struct zt_engine *e, int on)
 void zt_engine_weights_changed(struct zt_engine *e) { zt_blk_weights_changed(e->blk); }
 
 int zt_engine_threads(const struct zt_engine *e) { return e->nthreads; }
-const char *zt_engine_backend_name(const struct zt_engine *e) { return e->be.name; }
 struct zt_rng *zt_engine_rng(struct zt_engine *e) { return &e->rng; }
 
 void zt_engine_set_profile(struct zt_engine *e, int on)

@@ -28,7 +28,6 @@ struct zt_rng;
 struct zt_engine *zt_engine_new(const struct zt_engine_opts *o);
 void zt_engine_free(struct zt_engine *e); /* NULL-safe */
 int zt_engine_threads(const struct zt_engine *e);
-const char *zt_engine_backend_name(const struct zt_engine *e);
 /* Blocked layout (cpu backend; off by default): convolutions whose output
  * has 16x16 pixels or more and 16k channels leave it in oneDNN's nChw16c
  * layout (tensor.h), and BatchNorm, activations, dropout and channel concat

@@ -68,7 +68,6 @@ int zt_graph_flags(const struct zt_graph *g) { return g->flags; }
 int zt_graph_status(const struct zt_graph *g) { return g->rc; }
 int zt_graph_tape_len(const struct zt_graph *g) { return g->nnodes; }
 struct zt_arena *zt_graph_arena(struct zt_graph *g) { return g->arena; }
-struct zt_engine *zt_graph_engine(struct zt_graph *g) { return g->e; }
 
 struct zt_tensor *zt_graph_fail(struct zt_graph *g, int rc)
 {

@@ -41,7 +41,6 @@ int zt_graph_flags(const struct zt_graph *g);
 int zt_graph_status(const struct zt_graph *g);
 int zt_graph_tape_len(const struct zt_graph *g);
 struct zt_arena *zt_graph_arena(struct zt_graph *g);
-struct zt_engine *zt_graph_engine(struct zt_graph *g);
 
 /* New arena tensor: data copied from data (NULL: zero-filled). Leaves with
  * requires_grad get their grad (arena) in backward. NULL on failure. */

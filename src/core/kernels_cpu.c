@@ -117,7 +117,7 @@ static void sigmoid_b(cfp y, cfp dy, fp dx, int64_t n)
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }
 
-/* Smish as kernels_ref_extra.c computes it (y = x g(s), s = sigmoid(x)),
+/* Smish as kernels_ref_smish.c computes it (y = x g(s), s = sigmoid(x)),
  * the same float operations in the same order: identical results */
 static void smish_f(cfp x, fp y, int64_t n)
 {

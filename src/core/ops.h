@@ -51,7 +51,7 @@ struct zt_tensor *zt_relu(struct zt_graph *g, struct zt_tensor *x);
 struct zt_tensor *zt_leaky_relu(struct zt_graph *g, struct zt_tensor *x, float slope);
 struct zt_tensor *zt_tanh(struct zt_graph *g, struct zt_tensor *x);
 struct zt_tensor *zt_sigmoid(struct zt_graph *g, struct zt_tensor *x);
-/* Smish (TEED): x * tanh(ln(1 + sigmoid(x))). ops_extra.c */
+/* Smish (TEED): x * tanh(ln(1 + sigmoid(x))). ops_smish.c */
 struct zt_tensor *zt_smish(struct zt_graph *g, struct zt_tensor *x);
 /* Dropout: in a ZT_GRAPH_TRAIN pass zeroes each element with probability p
  * (mask from the engine RNG, drawn serially: same at any thread count) and
@@ -64,7 +64,6 @@ struct zt_tensor *zt_dropout_mask(struct zt_graph *g, struct zt_tensor *x,
 struct zt_tensor *zt_axpby(struct zt_graph *g, float alpha, struct zt_tensor *a, float beta,
                            struct zt_tensor *b);
 struct zt_tensor *zt_add(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
-struct zt_tensor *zt_sub(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
 struct zt_tensor *zt_mul(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b);
 /* a*x + b with constants a, b. */
 struct zt_tensor *zt_scale(struct zt_graph *g, struct zt_tensor *x, float a, float b);

@@ -58,11 +58,6 @@ struct zt_tensor *zt_add(struct zt_graph *g, struct zt_tensor *a, struct zt_tens
     return zt_axpby(g, 1.0f, a, 1.0f, b);
 }
 
-struct zt_tensor *zt_sub(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b)
-{
-    return zt_axpby(g, 1.0f, a, -1.0f, b);
-}
-
 struct zt_tensor *zt_mul(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b)
 {
     if (CHECK_SRCS(g, "mul", 2, a, b)) return NULL;

@@ -1,7 +1,9 @@
 /* dataset.c: listing image datasets (folder trees and CSVs) and folding
  * classes into categories. */
 #include "dataset.h"
+#include "../img/image.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/csv.h"
 #include "../util/zt.h"
 
@@ -159,20 +161,6 @@ int zt_catmap_category(const struct zt_catmap *m, const char *name)
 
 /* --- dataset listing --- */
 
-static int is_image(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || name[0] == '.') return 0;
-    return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png") ||
-           !strcasecmp(dot, ".webp");
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static char *id_of(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -214,68 +202,22 @@ static int push(struct zt_dataset *d, int *cap, const char *path, const char *cl
     return ZT_OK;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of a folder (caller frees each and the array). */
-static int list_dir(const char *path, char ***names, int *n)
-{
-    DIR *dir = opendir(path);
-    if (!dir) {
-        zt_seterr("%s: %s", path, strerror(errno));
-        return errno == ENOENT ? ZT_ENOTFOUND : ZT_EIO;
-    }
-    char **v = NULL;
-    int cnt = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.') continue;
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv) goto oom;
-            v = nv;
-        }
-        if (!(v[cnt] = strdup(e->d_name))) goto oom;
-        cnt++;
-    }
-    closedir(dir);
-    if (cnt) qsort(v, (size_t)cnt, sizeof *v, cmp_name);
-    *names = v;
-    *n = cnt;
-    return ZT_OK;
-oom:
-    closedir(dir);
-    for (int i = 0; i < cnt; i++) free(v[i]);
-    free(v);
-    zt_seterr("out of memory listing %s", path);
-    return ZT_ENOMEM;
-}
-
-static void free_names(char **v, int n)
-{
-    for (int i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
-
 /* Adds <root>/<class>/<image> entries; split -1 = decide by hash. */
 static int scan_tree(struct zt_dataset *d, int *cap, const char *root,
                      const struct zt_catmap *map, int split, int val_percent)
 {
     char **classes = NULL;
-    int nclasses = 0, rc = list_dir(root, &classes, &nclasses);
+    int nclasses = 0, rc = zt_list_dir(root, &classes, &nclasses);
     if (rc) return rc;
     for (int c = 0; c < nclasses && !rc; c++) {
         char cdir[4096];
         snprintf(cdir, sizeof cdir, "%s/%s", root, classes[c]);
-        if (!is_dir(cdir)) continue;
+        if (!zt_is_dir(cdir)) continue;
         char **files = NULL;
         int nfiles = 0;
-        if ((rc = list_dir(cdir, &files, &nfiles))) break;
+        if ((rc = zt_list_dir(cdir, &files, &nfiles))) break;
         for (int f = 0; f < nfiles && !rc; f++) {
-            if (!is_image(files[f])) continue;
+            if (!zt_image_name_ok(files[f])) continue;
             char p[4096];
             if (snprintf(p, sizeof p, "%s/%s", cdir, files[f]) >= (int)sizeof p) continue;
             int sp = split;
@@ -283,9 +225,9 @@ static int scan_tree(struct zt_dataset *d, int *cap, const char *root,
                                                                               : ZT_SPLIT_TRAIN;
             rc = push(d, cap, p, classes[c], map, sp);
         }
-        free_names(files, nfiles);
+        zt_names_free(files, nfiles);
     }
-    free_names(classes, nclasses);
+    zt_names_free(classes, nclasses);
     return rc;
 }
 
@@ -372,16 +314,16 @@ int zt_dataset_open(const char *src, const struct zt_catmap *map, int val_percen
     struct zt_dataset d = {0};
     int cap = 0, rc;
     const char *dot = strrchr(src, '.');
-    if (dot && !strcasecmp(dot, ".csv") && !is_dir(src)) {
+    if (dot && !strcasecmp(dot, ".csv") && !zt_is_dir(src)) {
         rc = load_csv(&d, &cap, src, map, val_percent);
-    } else if (is_dir(src)) {
+    } else if (zt_is_dir(src)) {
         char tr[4096], va[4096];
         snprintf(tr, sizeof tr, "%s/train", src);
         snprintf(va, sizeof va, "%s/validation", src);
-        if (!is_dir(va)) snprintf(va, sizeof va, "%s/val", src);
-        if (is_dir(tr)) {
+        if (!zt_is_dir(va)) snprintf(va, sizeof va, "%s/val", src);
+        if (zt_is_dir(tr)) {
             rc = scan_tree(&d, &cap, tr, map, ZT_SPLIT_TRAIN, val_percent);
-            if (!rc && is_dir(va)) rc = scan_tree(&d, &cap, va, map, ZT_SPLIT_VAL, val_percent);
+            if (!rc && zt_is_dir(va)) rc = scan_tree(&d, &cap, va, map, ZT_SPLIT_VAL, val_percent);
         } else {
             rc = scan_tree(&d, &cap, src, map, -1, val_percent);
         }

@@ -3,10 +3,11 @@
 #include "../util/parallel.h"
 #include "../util/progress.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/zt.h"
 #include "pairs.h"
-#include "sample.h"
+#include "../nn/sample.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@ struct build_job {
     struct zt_trainset *ts;
     struct zt_pair_opts po;
     struct zt_progress *prog;
+    const struct zt_warn *warn;
     _Atomic int skipped;
 };
 
@@ -34,7 +36,7 @@ static int build_one(void *ctx, int64_t k, int worker)
     if (!rc) rc = zt_pair_planes(&im, &j->po, &p);
     zt_image_free(&im);
     if (rc) {
-        fprintf(stderr, "ztyle: warning: skipping %s: %s\n", s->path, zt_errmsg());
+        zt_warn_emit(j->warn, "skipping %s: %s", s->path, zt_errmsg());
         atomic_fetch_add(&j->skipped, 1);
     } else {
         it->photo = p.photo;
@@ -67,7 +69,7 @@ static void item_free(struct zt_train_item *it)
 
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
                       enum zt_edge_method method, int nthreads, struct zt_progress *prog,
-                      struct zt_trainset *out, int *skipped)
+                      const struct zt_warn *warn, struct zt_trainset *out, int *skipped)
 {
     if (crop > load || crop < 32) {
         zt_seterr("trainset: crop %d must be in 32..load (%d)", crop, load);
@@ -90,7 +92,7 @@ int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load
         return ZT_ENOMEM;
     }
     ts.n = n;
-    struct build_job j = {.ds = ds, .pick = pick, .ts = &ts, .prog = prog};
+    struct build_job j = {.ds = ds, .pick = pick, .ts = &ts, .prog = prog, .warn = warn};
     atomic_init(&j.skipped, 0);
     zt_pair_opts_default(&j.po, load, method);
     int rc = zt_parallel_for(n, nthreads, build_one, &j);
@@ -271,7 +273,8 @@ static int pair_item(const char *dir, const char *file, const char *hints_file, 
 }
 
 int zt_trainset_build_pairs(const char *dir, int split, const struct zt_catmap *map, int load,
-                            int crop, struct zt_trainset *out, int *skipped)
+                            int crop, const struct zt_warn *warn, struct zt_trainset *out,
+                            int *skipped)
 {
     if (crop > load || crop < 32) {
         zt_seterr("trainset: crop %d must be in 32..load (%d)", crop, load);
@@ -322,7 +325,7 @@ int zt_trainset_build_pairs(const char *dir, int split, const struct zt_catmap *
         struct zt_train_item *it = &ts.it[ts.n];
         memset(it, 0, sizeof *it);
         if (pair_item(dir, file, hints, load, it)) {
-            fprintf(stderr, "ztyle: warning: skipping %s: %s\n", id, zt_errmsg());
+            zt_warn_emit(warn, "skipping %s: %s", id, zt_errmsg());
             item_free(it);
             nskip++;
         } else {

@@ -12,6 +12,7 @@
 #include "../img/hints.h"
 #include "../img/image.h"
 #include "dataset.h"
+#include "../util/zt.h"
 
 struct zt_progress;
 
@@ -35,19 +36,22 @@ struct zt_trainset {
 
 /* Prepares every sample of ds in split whose category is mapped (>= 0) at
  * load x load with the edge method, on nthreads. Photos that fail to decode
- * are skipped with a warning line on stderr (counted in *skipped).
+ * are skipped, each reported through warn (may be NULL) and counted in
+ * *skipped.
  * prog (optional) gets one unit per sample. crop <= load. */
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
                       enum zt_edge_method method, int nthreads, struct zt_progress *prog,
-                      struct zt_trainset *out, int *skipped);
+                      const struct zt_warn *warn, struct zt_trainset *out, int *skipped);
 /* The same from a `ztyle pairs` output folder (pairs.json, manifest.jsonl,
  * <split>/<id>.png = drawing | photo, hints/<split>/<id>.png = RGBA hint
  * layer): the photo is the B half, the edges the A half's dark pixels
  * outside hints, the hints the layer's; all resized to load. Hints stay
  * fixed (as written), the augmentation still applies. Entries whose
- * category is not in map are skipped. */
+ * category is not in map are skipped; unreadable entries are reported
+ * through warn and counted in *skipped. */
 int zt_trainset_build_pairs(const char *dir, int split, const struct zt_catmap *map, int load,
-                            int crop, struct zt_trainset *out, int *skipped);
+                            int crop, const struct zt_warn *warn, struct zt_trainset *out,
+                            int *skipped);
 /* Drops every item not of category cat (freeing them). ZT_ENOTFOUND when
  * none is left. */
 int zt_trainset_keep_category(struct zt_trainset *ts, int cat);

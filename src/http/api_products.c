@@ -4,46 +4,11 @@
 #include "http_impl.h"
 #include "../catalog/index_store.h"
 #include "../catalog/store.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <jansson.h>
 #include <string.h>
-
-int zt_url_escape(struct zt_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    int rc = ZT_OK;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            rc = zt_buf_append(b, p, 1);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            rc = zt_buf_append(b, e, 3);
-        }
-    }
-    return rc;
-}
-
-void *zt_product_json(const struct zt_product *p, float score)
-{
-    char price[32];
-    struct zt_buf img = {0}, th = {0};
-    zt_price_format(p->price, price, sizeof price);
-    json_t *j = NULL;
-    if (zt_buf_puts(&img, "/images/") || zt_url_escape(&img, p->id) ||
-        zt_buf_puts(&th, "/thumbs/") || zt_url_escape(&th, p->id))
-        goto out;
-    j = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:s}", "id", p->id, "title",
-                  p->title, "category", p->category, "class", p->cls, "price",
-                  (double)p->price / 100.0, "price_text", price, "currency", p->currency, "url",
-                  p->url, "image", (const char *)img.data, "thumbnail", (const char *)th.data);
-    if (j && score > -1e30f) json_object_set_new(j, "score", json_real(score));
-out:
-    zt_buf_deinit(&img);
-    zt_buf_deinit(&th);
-    return j;
-}
 
 /* Looks the product of rq->param up; on failure the reply is set. */
 static int lookup(struct zt_server *s, struct zt_req *rq, struct zt_product *p)
@@ -69,7 +34,7 @@ void zt_api_product(struct zt_server *s, struct zt_req *rq)
 {
     struct zt_product p;
     if (lookup(s, rq, &p)) return;
-    zt_reply_json(&rq->reply, 200, zt_product_json(&p, -1e38f));
+    zt_reply_json(&rq->reply, 200, zt_product_json(&p, ZT_PRODUCT_LINKS));
 }
 
 static void send_file(struct zt_req *rq, const char *path)

@@ -42,8 +42,6 @@ void zt_reply_json(struct zt_reply *r, int status, void *json);
 void zt_reply_bytes(struct zt_reply *r, int status, const char *ctype, struct zt_buf *take);
 void zt_reply_static(struct zt_reply *r, const char *ctype, const void *data, size_t len);
 void zt_reply_header(struct zt_reply *r, const char *name, const char *value);
-/* HTML-escapes s (& < > " ') onto b. */
-int zt_html_escape(struct zt_buf *b, const char *s);
 /* Base64 (standard alphabet, padded). */
 int zt_base64_encode(const uint8_t *p, size_t n, struct zt_buf *out);
 /* Strict base64 decode (whitespace skipped); ZT_EINVAL on bad input. */
@@ -273,16 +271,15 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
 void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 
-/* Product -> JSON object (api_products.c; shared with search); score < -1e30
- * leaves the score out. */
-void *zt_product_json(const struct zt_product *p, float score);
-/* Percent-encodes s for a URL path segment onto b. */
-int zt_url_escape(struct zt_buf *b, const char *s);
 
 /* --- shared by the drawing endpoints (api_generate.c) --- */
 
-/* category text -> enum zt_category, -1 for "auto"/absent; ZT_EINVAL else. */
-int zt_http_category(const char *name, int *out);
+/* category text: "auto"/absent, a category (top, pants, skirt, hat, other)
+ * or a class (t-shirt, shorts, dress, shoes, ...) -> the generator's
+ * category (enum zt_category; -1 for auto and for "other", which it has no
+ * plane for) and the classes it allows (mask, optional: 0 = any).
+ * ZT_EINVAL for an unknown name. */
+int zt_http_category(const char *name, int *gen_cat, uint64_t *mask);
 /* The drawing of a request: "sketch" (lines, or a flattened drawing) and the
  * optional "hints" RGBA layer -> edges/hint planes letterboxed to size.
  * *hinted says whether any hint pixel is set. ZT_EINVAL for a missing

@@ -2,7 +2,6 @@
  * place where ZT_E* codes become HTTP statuses, HTML escaping, base64 and
  * data URLs. */
 #include "http_impl.h"
-#include "../util/log.h"
 #include "../util/zt.h"
 
 #include <jansson.h>
@@ -68,7 +67,7 @@ void zt_reply_code(struct zt_reply *r, int rc)
         break;
     case ZT_EINTR: zt_reply_error(r, 503, "shutting_down", "%s", m); break;
     default: /* the details (paths, database words) go to the log, not to the client */
-        zt_warn("internal error: %s", m);
+        fprintf(stderr, "ztyle serve: internal error: %s\n", m);
         zt_reply_error(r, 500, "internal", "internal error; the server log has the details");
         break;
     }
@@ -96,22 +95,6 @@ void zt_reply_header(struct zt_reply *r, const char *name, const char *value)
 {
     size_t used = strlen(r->headers);
     snprintf(r->headers + used, sizeof r->headers - used, "%s: %s\n", name, value);
-}
-
-int zt_html_escape(struct zt_buf *b, const char *s)
-{
-    int rc = ZT_OK;
-    for (; *s && !rc; s++) {
-        switch (*s) {
-        case '&': rc = zt_buf_puts(b, "&amp;"); break;
-        case '<': rc = zt_buf_puts(b, "&lt;"); break;
-        case '>': rc = zt_buf_puts(b, "&gt;"); break;
-        case '"': rc = zt_buf_puts(b, "&quot;"); break;
-        case '\'': rc = zt_buf_puts(b, "&#39;"); break;
-        default: rc = zt_buf_append(b, s, 1); break;
-        }
-    }
-    return rc;
 }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

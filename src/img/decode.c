@@ -3,6 +3,7 @@
  * header before pixels are allocated. Library errors longjmp back here. */
 #include "image.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <stdio.h> /* before jpeglib.h, which needs FILE */

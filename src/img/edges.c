@@ -3,7 +3,6 @@
  * thinning, speckle removal, line width) behind zt_edges_from_soft(). */
 #include "edges.h"
 #include "edges_impl.h"
-#include "edges_net.h"
 #include "image.h"
 #include "mask.h"
 #include "../util/zt.h"
@@ -87,7 +86,7 @@ void zt__edges_gray(const struct zt_image *src, const int r[4], float *dst)
     }
 }
 
-void zt__edges_channel(const struct zt_image *src, const int r[4], int ch, float *dst)
+void zt_edges_channel(const struct zt_image *src, const int r[4], int ch, float *dst)
 {
     for (int y = 0; y < r[3]; y++) {
         const uint8_t *p = zt_image_at(src, r[0], r[1] + y);
@@ -510,8 +509,8 @@ int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
         zt_seterr("unknown edge method %d", (int)p->method);
         return ZT_EINVAL;
     }
-    if (neural && (!p->net || zt_edgenet_method(p->net) != p->method)) {
-        zt_seterr("edge method '%s' needs its loaded weights (edges_net.h)",
+    if (neural && (!p->net || p->net->method != p->method)) {
+        zt_seterr("edge method '%s' needs its loaded weights (nn/edges_net.h)",
                   zt_edge_method_name(p->method));
         return ZT_EINVAL;
     }
@@ -530,7 +529,7 @@ int zt_edges_detect(const struct zt_image *src, const struct zt_edge_params *p,
     }
     rc = p->method == ZT_EDGE_CANNY  ? zt__edges_canny(src, r, p, s, soft)
          : p->method == ZT_EDGE_XDOG ? zt__edges_xdog(src, r, p, s, soft)
-                                     : zt_edgenet_soft(p->net, src, r, soft);
+                                     : p->net->soft(p->net, src, r, soft);
     if (rc) goto fail;
     for (int y = 0; y < r[3]; y++)
         for (int x = 0; x < r[2]; x++)

@@ -9,12 +9,12 @@
 
 struct zt_image;
 
-/* The learned detectors (DexiNed/TEED, edges_net.h) fill a soft map and
+/* The learned detectors (DexiNed/TEED, nn/edges_net.h) fill a soft map and
  * reuse the post-process; zt_edges_detect() needs params.net for them. */
 enum zt_edge_method {
     ZT_EDGE_CANNY = 0,
     ZT_EDGE_XDOG = 1,
-    ZT_EDGE_DEXINED = 2, /* needs params.net (edges_net.h) */
+    ZT_EDGE_DEXINED = 2, /* needs params.net (nn/edges_net.h) */
     ZT_EDGE_TEED = 3,    /* needs params.net */
 };
 
@@ -61,9 +61,24 @@ struct zt_edge_params {
     float soft_thresh; /* 0.5: zt_edges_from_soft cut (and XDoG's) */
 
     /* --- DexiNed / TEED --- */
-    struct zt_edgenet *net; /* NULL; for those methods the loaded detector
-                               (edges_net.h), borrowed, of the same method */
+    struct zt_edge_detector *net; /* NULL; for those methods the loaded
+                                     detector (nn/edges_net.h), borrowed, of
+                                     the same method */
 };
+
+/* A learned detector as this module sees it: its method and its soft edge
+ * map of the rectangle rect (x, y, w, h) of src, w * h probabilities.
+ * nn/edges_net.h makes the DexiNed and TEED ones; the interface keeps img/
+ * free of the networks (img/ includes only util/). */
+struct zt_edge_detector {
+    enum zt_edge_method method;
+    int (*soft)(struct zt_edge_detector *d, const struct zt_image *src, const int *rect,
+                float *soft);
+};
+
+/* Channel ch (0..2; gray images use their one channel) of the sub-
+ * rectangle r of src, alpha over white, into dst (r[2]*r[3] floats, 0..255). */
+void zt_edges_channel(const struct zt_image *src, const int r[4], int ch, float *dst);
 
 /* Fills *p with the defaults for method (XDoG turns thinning on too). */
 void zt_edge_params_default(struct zt_edge_params *p, enum zt_edge_method method);

@@ -78,7 +78,7 @@ int zt__edges_canny(const struct zt_image *src, const int r[4], const struct zt_
     int nch = p->color && src->c >= 3 ? 3 : 1;
     for (int ch = 0; ch < nch; ch++) {
         if (nch == 1) zt__edges_gray(src, r, pl);
-        else zt__edges_channel(src, r, ch, pl);
+        else zt_edges_channel(src, r, ch, pl);
         zt__edges_blur(pl, pl, w, h, sigma, tmp);
         sobel_max(pl, w, h, mag, gx, gy, ch == 0);
     }

@@ -13,7 +13,7 @@ float zt__edges_scale(int w, int h);
 void zt__edges_gray(const struct zt_image *src, const int r[4], float *dst);
 /* Channel ch (0..2; gray images use their one channel) of the sub-rectangle
  * r, alpha over white, into dst. */
-void zt__edges_channel(const struct zt_image *src, const int r[4], int ch, float *dst);
+void zt_edges_channel(const struct zt_image *src, const int r[4], int ch, float *dst);
 /* Separable Gaussian blur with replicated borders; src and dst may alias.
  * tmp: w*h floats of scratch. sigma <= 0 copies. */
 void zt__edges_blur(const float *src, float *dst, int w, int h, float sigma, float *tmp);

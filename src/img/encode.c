@@ -2,6 +2,7 @@
  * and zt_image_save (format by file extension, atomic write). */
 #include "image.h"
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <stdio.h> /* before jpeglib.h, which needs FILE */

@@ -1,8 +1,9 @@
 /* hints.c: the colour-hint simulator: a random (or fixed) number of square
  * patches and short strokes, mostly on the garment, each filled with the
- * photo's mean colour there; seeded xoshiro256** for reproducibility. */
+ * photo's mean colour there; seeded xoshiro256** (util/rng.h) for reproducibility. */
 #include "hints.h"
 #include "image.h"
+#include "../util/rng.h"
 #include "../util/zt.h"
 
 #include <math.h>
@@ -26,50 +27,6 @@ void zt_hint_params_default(struct zt_hint_params *p)
     };
 }
 
-/* --- PRNG: splitmix64 seeding xoshiro256** (Blackman & Vigna) --- */
-
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-/* uniform in [0, 1) with 53 bits */
-static double rng_unif(struct rng *r) { return (rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
-
-/* uniform integer in [lo, hi] */
-static int rng_int(struct rng *r, int lo, int hi)
-{
-    if (hi <= lo) return lo;
-    return lo + (int)(rng_unif(r) * (hi - lo + 1));
-}
-
 /* --- simulator --- */
 
 static int check(const struct zt_hint_params *p)
@@ -86,12 +43,12 @@ static int check(const struct zt_hint_params *p)
 }
 
 /* number of hints: 0 with p_none, else Geometric(p_geom) on 1.., capped */
-static int draw_count(struct rng *r, const struct zt_hint_params *p)
+static int draw_count(struct zt_rng *r, const struct zt_hint_params *p)
 {
     if (p->fixed_count > 0) return p->fixed_count;
-    if (rng_unif(r) < p->p_none) return 0;
+    if (zt_rng_double(r) < p->p_none) return 0;
     if (p->p_geom >= 1) return ZT_MIN(1, p->max_hints);
-    double u = 1.0 - rng_unif(r); /* (0, 1] */
+    double u = 1.0 - zt_rng_double(r); /* (0, 1] */
     double k = 1.0 + floor(log(u) / log(1.0 - p->p_geom));
     return k > p->max_hints ? p->max_hints : (int)k;
 }
@@ -160,30 +117,30 @@ int zt_hints_simulate(const struct zt_image *photo, const struct zt_image *mask,
                 if (mask->px[i] >= 128) onmask[non++] = (int32_t)i;
         }
     }
-    struct rng r;
-    rng_seed(&r, seed);
+    struct zt_rng r;
+    zt_rng_seed(&r, seed);
     double s = ZT_MAX(w, h) / 128.0;
     int nh = draw_count(&r, p);
     for (int k = 0; k < nh; k++) {
         /* centre: a garment pixel, or anywhere */
         double cx, cy;
-        if (non && rng_unif(&r) < p->on_mask) {
-            int32_t i = onmask[(size_t)(rng_unif(&r) * non)];
+        if (non && zt_rng_double(&r) < p->on_mask) {
+            int32_t i = onmask[(size_t)(zt_rng_double(&r) * non)];
             cx = i % w, cy = i / w;
         } else {
-            cx = rng_int(&r, 0, w - 1), cy = rng_int(&r, 0, h - 1);
+            cx = zt_rng_int(&r, 0, w - 1), cy = zt_rng_int(&r, 0, h - 1);
         }
         cv.npix = 0;
-        if (rng_unif(&r) < p->stroke_prob) {
-            double len = rng_int(&r, p->stroke_min, p->stroke_max) * s;
-            double ang = rng_unif(&r) * 2.0 * M_PI;
-            int wid = (int)lround(rng_int(&r, 1, p->stroke_width_max) * s); /* one draw */
+        if (zt_rng_double(&r) < p->stroke_prob) {
+            double len = zt_rng_int(&r, p->stroke_min, p->stroke_max) * s;
+            double ang = zt_rng_double(&r) * 2.0 * M_PI;
+            int wid = (int)lround(zt_rng_int(&r, 1, p->stroke_width_max) * s); /* one draw */
             wid = ZT_MAX(wid, 1);
             double dx = cos(ang), dy = sin(ang);
             for (double t = 0; t <= len; t += 0.5)
                 claim_square(&cv, cx + t * dx, cy + t * dy, wid, k);
         } else {
-            int side = (int)lround(rng_int(&r, p->size_min, p->size_max) * s);
+            int side = (int)lround(zt_rng_int(&r, p->size_min, p->size_max) * s);
             side = ZT_MAX(side, 1);
             claim_square(&cv, cx, cy, side, k);
         }

@@ -33,7 +33,7 @@ void zt_hint_params_default(struct zt_hint_params *p);
  * (1ch, >= 128 = garment, same size; NULL = none). Each hint is filled with
  * the photo's mean colour over the hint's own pixels (rounded); a later hint
  * overwrites an earlier one where they overlap. Deterministic for a seed
- * (own xoshiro256** PRNG, no global state). *hint_rgb (w x h x 3) and
+ * (util/rng.h, no global state). *hint_rgb (w x h x 3) and
  * *hint_mask (w x h x 1) become new images the caller frees; *count
  * (optional) receives the number of hints. On failure outputs are untouched. */
 int zt_hints_simulate(const struct zt_image *photo, const struct zt_image *mask,

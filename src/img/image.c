@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int zt_image_new(struct zt_image *out, int w, int h, int c)
 {
@@ -39,4 +40,12 @@ void zt_image_fill(struct zt_image *im, const uint8_t *val)
 {
     size_t n = (size_t)im->w * im->h;
     for (size_t i = 0; i < n; i++) memcpy(im->px + i * im->c, val, (size_t)im->c);
+}
+
+int zt_image_name_ok(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || name[0] == '.') return 0;
+    return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png") ||
+           !strcasecmp(dot, ".webp");
 }

@@ -117,4 +117,8 @@ int zt_ssim(const struct zt_image *a, const struct zt_image *b, enum zt_ssim_mod
 /* PSNR over all channels (data_range 255); +inf for identical images. */
 int zt_psnr(const struct zt_image *a, const struct zt_image *b, double *out);
 
+/* 1 when a file name has an extension this module decodes (.jpg, .jpeg,
+ * .png, .webp; any case) and is not hidden (leading '.'). */
+int zt_image_name_ok(const char *name);
+
 #endif

@@ -3,14 +3,90 @@
 #include "../core/engine.h"
 #include "../core/graph.h"
 #include "../core/param.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../core/tensor.h"
-#include "../data/sample.h"
+#include "sample.h"
 #include "../img/image.h"
 #include "../util/zt.h"
+#include "ckpt.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int zt_gen_export(const struct zt_unet *G, const struct zt_gen_info *info, enum zt_dtype dtype,
+                  const char *path, const char *const *extra)
+{
+    json_t *cats = json_array();
+    for (int i = 0; i < info->ncat; i++) json_array_append_new(cats, json_string(info->cat[i]));
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s:s}", "arch", "unet",
+                          "in_nc", G->cfg.in_nc, "out_nc", G->cfg.out_nc, "num_downs",
+                          G->cfg.num_downs, "ngf", G->cfg.ngf, "norm",
+                          G->cfg.norm == ZT_NORM_BATCH ? "batch" : "instance", "dropout",
+                          G->cfg.use_dropout, "size", info->size, "categories", cats,
+                          "edge_method", info->edge_method);
+    if (o && info->category[0]) json_object_set_new(o, "category", json_string(info->category));
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    struct zt_st_writer *w = text ? zt_st_writer_new() : NULL;
+    int rc = w ? ZT_OK : ZT_ENOMEM;
+    if (!rc) rc = zt_ckpt_add(w, &G->params, NULL, dtype);
+    if (!rc) rc = zt_st_writer_meta(w, "ztyle.model", text);
+    for (int i = 0; !rc && extra && extra[i]; i += 2) rc = zt_st_writer_meta(w, extra[i], extra[i + 1]);
+    if (!rc) rc = zt_st_writer_save(w, path);
+    zt_st_writer_free(w);
+    free(text);
+    return rc;
+}
+
+int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info)
+{
+    struct zt_st_file f;
+    int rc = zt_st_load(path, &f);
+    if (rc) return rc;
+    json_t *meta = f.metadata_json ? json_loads(f.metadata_json, 0, NULL) : NULL;
+    json_t *model = NULL;
+    const char *text = json_string_value(json_object_get(meta, "ztyle.model"));
+    if (text) model = json_loads(text, 0, NULL);
+    struct zt_gen_info gi = {0};
+    int in_nc = 0, out_nc = 0, nd = 0, ngf = 0, dropout = 0;
+    const char *arch = NULL, *norm = NULL, *em = "", *only = "";
+    json_t *cats = NULL;
+    if (!model ||
+        json_unpack(model, "{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s?s, s?s}", "arch", &arch,
+                    "in_nc", &in_nc, "out_nc", &out_nc, "num_downs", &nd, "ngf", &ngf, "norm",
+                    &norm, "dropout", &dropout, "size", &gi.size, "categories", &cats,
+                    "edge_method", &em, "category", &only) ||
+        strcmp(arch, "unet") || !json_is_array(cats) || json_array_size(cats) > 16) {
+        zt_seterr("%s: not a Ztyle generator (missing or bad 'ztyle.model' metadata)", path);
+        rc = ZT_EFORMAT;
+        goto out;
+    }
+    gi.ncat = (int)json_array_size(cats);
+    for (int i = 0; i < gi.ncat; i++)
+        snprintf(gi.cat[i], sizeof gi.cat[i], "%s", json_string_value(json_array_get(cats, i)) ?: "");
+    snprintf(gi.edge_method, sizeof gi.edge_method, "%s", em);
+    snprintf(gi.category, sizeof gi.category, "%s", only);
+    gi.g = (struct zt_unet_cfg){in_nc, out_nc, nd, ngf,
+                                strcmp(norm, "instance") ? ZT_NORM_BATCH : ZT_NORM_INSTANCE,
+                                dropout};
+    if ((rc = zt_unet_init(g, &gi.g))) {
+        zt_adderr("%s", path);
+        goto out;
+    }
+    if ((rc = zt_ckpt_load(&g->params, &f, NULL, 1, NULL))) {
+        zt_adderr("%s", path);
+        zt_unet_deinit(g);
+        goto out;
+    }
+    if (info) *info = gi;
+out:
+    json_decref(model);
+    json_decref(meta);
+    zt_st_free(&f);
+    return rc;
+}
 
 struct zt_generator {
     struct zt_unet net;

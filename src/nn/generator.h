@@ -1,13 +1,35 @@
 /* generator.h: a loaded sketch-to-photo generator ready to run: the U-Net
  * from a Ztyle generator file, its own engine and graph, and the one call
  * that turns drawing planes into a photo-like image. One per thread (the
- * server keeps one per worker); the weights file is read once per load. */
+ * server keeps one per worker); the weights file is read once per load.
+ * Also the generator file format itself (zt_gen_export / zt_gen_load). */
 #ifndef ZT_GENERATOR_H
 #define ZT_GENERATOR_H
 
-#include "p2p.h"
+#include "pix2pix.h"
+#include "safetensors.h"
 
 struct zt_image;
+
+/* --- the generator file the product ships: weights + a JSON description --- */
+
+struct zt_gen_info {
+    struct zt_unet_cfg g;
+    int size;                /* training crop size */
+    int ncat;                /* 0: unconditioned */
+    char cat[16][32];        /* category names, one-hot order */
+    char edge_method[16];
+    char category[32];       /* per-category model: the category it learned ("" otherwise) */
+};
+
+/* Writes G's weights (dtype F16/F32; BN buffers F32) with metadata key
+ * "ztyle.model" = JSON of info. extra: NULL-terminated key/value pairs. */
+int zt_gen_export(const struct zt_unet *G, const struct zt_gen_info *info, enum zt_dtype dtype,
+                  const char *path, const char *const *extra);
+/* Loads a generator file: reads the metadata, builds the U-Net, loads the
+ * weights (strict). ZT_EFORMAT with a clear message for files that are not
+ * Ztyle generators or are corrupt. Caller deinits g. */
+int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info);
 
 struct zt_generator;
 

@@ -1,7 +1,7 @@
 /* init.c: parameter initialisers (see init.h). */
 #include "init.h"
 #include "../core/param.h"
-#include "../core/rng.h"
+#include "../util/rng.h"
 #include "../core/tensor.h"
 #include "../util/zt.h"
 

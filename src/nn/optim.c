@@ -184,7 +184,6 @@ void zt_optim_set_lr(struct zt_optim *o, double lr)
     else o->sgd.lr = lr;
 }
 
-double zt_optim_lr(const struct zt_optim *o) { return o->kind == KIND_ADAM ? o->adam.lr : o->sgd.lr; }
 int64_t zt_optim_steps(const struct zt_optim *o) { return o->steps; }
 int zt_optim_nparams(const struct zt_optim *o) { return o->np; }
 void zt_optim_set_steps(struct zt_optim *o, int64_t steps) { o->steps = steps; }

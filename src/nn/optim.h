@@ -37,7 +37,6 @@ void zt_optim_free(struct zt_optim *opt); /* NULL-safe */
  * (same pass). Elementwise, so the result does not depend on nthreads. */
 void zt_optim_step(struct zt_optim *opt);
 void zt_optim_set_lr(struct zt_optim *opt, double lr);
-double zt_optim_lr(const struct zt_optim *opt);
 int64_t zt_optim_steps(const struct zt_optim *opt);
 
 /* Optimizer state for checkpoints: slot 0 = exp_avg (Adam) / momentum_buffer

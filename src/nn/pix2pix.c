@@ -307,17 +307,3 @@ double zt_unet_flops(const struct zt_unet_cfg *c, int size)
     return f;
 }
 
-double zt_patchgan_flops(const struct zt_patchgan_cfg *c, int size)
-{
-    struct zt_patchgan d;
-    if (zt_patchgan_init(&d, c)) return 0;
-    double f = 0;
-    int s = size;
-    for (int i = 0; i < d.nconv; i++) {
-        int o = (s + 2 - 4) / d.conv[i].stride + 1;
-        f += 2.0 * o * o * d.conv[i].cin * d.conv[i].cout * 16;
-        s = o;
-    }
-    zt_patchgan_deinit(&d);
-    return f;
-}

@@ -83,9 +83,8 @@ void zt_patchgan_deinit(struct zt_patchgan *d); /* NULL-safe */
 struct zt_tensor *zt_patchgan_forward(struct zt_patchgan *d, struct zt_graph *g,
                                       struct zt_tensor *x);
 
-/* FLOPs (2 * multiply-adds of the convolutions) of one forward pass of
+/* FLOPs (2 * multiply-adds of the convolutions) of one U-Net forward pass of
  * batch 1 at size x size, for benchmarks. */
 double zt_unet_flops(const struct zt_unet_cfg *c, int size);
-double zt_patchgan_flops(const struct zt_patchgan_cfg *c, int size);
 
 #endif

@@ -4,6 +4,7 @@
 #include "safetensors.h"
 
 #include "../util/buf.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <jansson.h>
@@ -29,8 +30,6 @@ static const struct dtype_info dtypes[] = {
 static int dtype_valid(enum zt_dtype d) { return (unsigned)d < ZT_ARRAY_LEN(dtypes); }
 
 const char *zt_dtype_name(enum zt_dtype d) { return dtype_valid(d) ? dtypes[d].name : "?"; }
-
-size_t zt_dtype_size(enum zt_dtype d) { return dtype_valid(d) ? dtypes[d].size : 0; }
 
 static int writable(enum zt_dtype d)
 {

@@ -28,8 +28,6 @@ enum zt_dtype {
 };
 /* "F32", "BF16", ...; "?" for an unknown value. Static string. */
 const char *zt_dtype_name(enum zt_dtype d);
-/* Bytes per element in a file (0 for an unknown value). */
-size_t zt_dtype_size(enum zt_dtype d);
 
 #define ZT_ST_MAX_DIMS 8
 #define ZT_ST_MAX_HEADER (100u * 1000u * 1000u) /* bytes of JSON header */

@@ -54,3 +54,14 @@ void zt_assert_fail(const char *expr, const char *file, int line)
             expr, file, line);
     abort();
 }
+
+void zt_warn_emit(const struct zt_warn *w, const char *fmt, ...)
+{
+    if (!w || !w->fn) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    w->fn(w->ctx, msg);
+}

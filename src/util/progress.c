@@ -95,8 +95,6 @@ void zt_progress_set_note(struct zt_progress *p, const char *note)
     pthread_mutex_unlock(&p->mu);
 }
 
-double zt_progress_elapsed(const struct zt_progress *p) { return p ? zt_now() - p->t0 : 0; }
-
 void zt_progress_free(struct zt_progress *p)
 {
     if (!p) return;

@@ -18,7 +18,6 @@ void zt_progress_add(struct zt_progress *p, int64_t n);
 void zt_progress_set_note(struct zt_progress *p, const char *note);
 /* Final line with totals and elapsed time, then frees. NULL-safe. */
 void zt_progress_free(struct zt_progress *p);
-double zt_progress_elapsed(const struct zt_progress *p);
 /* Monotonic seconds. */
 double zt_now(void);
 

@@ -28,6 +28,16 @@ void zt_adderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The calling thread's last-error message; "" when none. Borrowed. */
 const char *zt_errmsg(void);
 void zt_clearerr(void);
+/* A sink for the problems library code skips over and goes on (a photo
+ * that fails to decode in a batch of thousands): the library describes
+ * them, the caller (cli/, http/) decides whether and where to print. */
+struct zt_warn {
+    void (*fn)(void *ctx, const char *msg); /* NULL: dropped */
+    void *ctx;
+};
+/* Formats one message and hands it to w->fn (w may be NULL). Thread-safe
+ * as far as w->fn is. */
+void zt_warn_emit(const struct zt_warn *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Short name of a code: "invalid argument", "out of memory", ... */
 const char *zt_strerror(int code);
 

@@ -19,7 +19,7 @@ contains "$T/out" '"total":3'
 contains "$T/out" '"id":"hat-t1"'
 expect 0 "$Z" catalog show pants-v0 --catalog "$C" --json
 contains "$T/out" '"url":"/product/pants-v0"'
-contains "$T/out" '"colors":[{"name":'
+contains "$T/out" '"colours":[{"name":'
 expect 1 "$Z" catalog show no-such-id --catalog "$C"
 contains "$T/err" "no-such-id"
 expect 1 "$Z" catalog list --catalog "$T/none.db"

@@ -1,4 +1,4 @@
-/* kernels_ref_extra.c: reference kernels of the ops in ops_extra.c.
+/* kernels_ref_smish.c: reference kernels of the ops in ops_smish.c.
  * Smish (Wang et al. 2022, TEED's activation): y = x tanh(ln(1 + sigmoid(x))).
  * With s = sigmoid(x) and u = 1 + s, tanh(ln u) = (u^2 - 1) / (u^2 + 1), so
  * y = x g with g = s (2 + s) / (s^2 + 2s + 2): one exp, no log or tanh, and

@@ -1,5 +1,5 @@
-/* ops_extra.c: constructors of the ops the edge detectors added (smish).
- * Shape checks and node arguments only; kernels in kernels_ref_extra.c. */
+/* ops_smish.c: the constructor of smish, the activation TEED (an edge detector) needs.
+ * Shape checks and node arguments only; kernels in kernels_ref_smish.c. */
 #include "backend.h"
 #include "ops.h"
 #include "../util/zt.h"

@@ -1,14 +1,15 @@
 /* rng.c: xoshiro256** (Blackman & Vigna) with splitmix64 seeding. */
 #include "rng.h"
+#include "hash.h"
 
 #include <math.h>
 
+/* One splitmix64 step: zt_mix64 of the state, which then moves on. */
 static uint64_t splitmix64(uint64_t *x)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    uint64_t z = zt_mix64(*x);
+    *x += 0x9e3779b97f4a7c15ull;
+    return z;
 }
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -38,6 +39,12 @@ uint64_t zt_rng_u64(struct zt_rng *r)
 double zt_rng_double(struct zt_rng *r) { return (double)(zt_rng_u64(r) >> 11) * 0x1.0p-53; }
 
 float zt_rng_uniform(struct zt_rng *r) { return (float)(zt_rng_u64(r) >> 40) * 0x1.0p-24f; }
+
+int zt_rng_int(struct zt_rng *r, int lo, int hi)
+{
+    if (hi <= lo) return lo;
+    return lo + (int)(zt_rng_double(r) * (hi - lo + 1));
+}
 
 double zt_rng_normal(struct zt_rng *r)
 {

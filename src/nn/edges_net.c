@@ -1,17 +1,16 @@
 /* edges_net.c: DexiNed / TEED glue: weights loading, a thread-safe pool of
  * per-worker engines, the authors' pre-processing, soft maps for the
- * shared drawing post-process (edges.c). */
+ * shared drawing post-process (img/edges.c, through struct zt_edge_detector). */
 #include "edges_net.h"
-#include "edges_impl.h"
-#include "image.h"
+#include "ckpt.h"
+#include "dexined.h"
+#include "safetensors.h"
+#include "teed.h"
 #include "../core/engine.h"
 #include "../core/graph.h"
 #include "../core/ops.h"
 #include "../core/param.h"
-#include "../nn/ckpt.h"
-#include "../nn/dexined.h"
-#include "../nn/safetensors.h"
-#include "../nn/teed.h"
+#include "../img/image.h"
 #include "../util/zt.h"
 
 #include <math.h>
@@ -27,6 +26,7 @@ struct worker {
 };
 
 struct zt_edgenet {
+    struct zt_edge_detector det; /* first: what img/edges.c calls */
     enum zt_edge_method method;
     struct zt_dexined *dexined; /* one of the two, owned */
     struct zt_teed *teed;
@@ -40,6 +40,9 @@ struct zt_edgenet {
  * TEED dataset.py, dataset CLASSIC). */
 static const float MEAN_DEXINED[3] = {103.939f, 116.779f, 123.68f};
 static const float MEAN_TEED[3] = {104.007f, 116.669f, 122.679f};
+
+static int detector_soft(struct zt_edge_detector *d, const struct zt_image *src, const int *rect,
+                         float *soft);
 
 static const char *WEIGHTS_HELP =
     "the official weights are the authors' checkpoints (github.com/xavysp/DexiNed, "
@@ -56,6 +59,7 @@ int zt_edgenet_new(enum zt_edge_method method, const struct zt_engine_opts *eo,
     struct zt_edgenet *net = calloc(1, sizeof *net);
     if (!net) goto oom;
     net->method = method;
+    net->det = (struct zt_edge_detector){method, detector_soft};
     if (eo) net->eo = *eo, net->has_eo = 1;
     if (pthread_mutex_init(&net->mu, NULL)) {
         free(net);
@@ -89,6 +93,8 @@ void zt_edgenet_close(struct zt_edgenet *net)
 }
 
 enum zt_edge_method zt_edgenet_method(const struct zt_edgenet *net) { return net->method; }
+
+struct zt_edge_detector *zt_edgenet_detector(struct zt_edgenet *net) { return net ? &net->det : NULL; }
 
 struct zt_params *zt_edgenet_params(struct zt_edgenet *net)
 {
@@ -229,7 +235,7 @@ static struct zt_tensor *make_input(struct zt_graph *g, const struct zt_image *s
         return NULL;
     }
     for (int c = 0; c < 3; c++) {
-        zt__edges_channel(src, r, 2 - c, plane); /* BGR order */
+        zt_edges_channel(src, r, 2 - c, plane); /* BGR order */
         float *d = x->data + (size_t)c * ph * pw;
         for (int y = 0; y < ph; y++) {
             const float *s = plane + (size_t)ZT_MIN(y, h - 1) * w;
@@ -288,4 +294,11 @@ int zt_edgenet_soft(struct zt_edgenet *net, const struct zt_image *src, const in
                     float *soft)
 {
     return run(net, src, rect, zt_edgenet_nmaps(net) - 1, 1, soft);
+}
+
+/* The zt_edge_detector face: det is the first member of the net. */
+static int detector_soft(struct zt_edge_detector *d, const struct zt_image *src, const int *rect,
+                         float *soft)
+{
+    return zt_edgenet_soft((struct zt_edgenet *)d, src, rect, soft);
 }

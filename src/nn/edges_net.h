@@ -4,12 +4,12 @@
  * mean, sides padded to a multiple of 16 (DexiNed) / 8 (TEED) by
  * replicating the last row and column, outputs cropped back) and the
  * sigmoid of the fused map as the soft edge map that zt_edges_from_soft()
- * and zt_edges_detect() (edges.h, method DEXINED/TEED with params.net set)
- * turn into a drawing. */
+ * and zt_edges_detect() (img/edges.h, method DEXINED/TEED with params.net =
+ * zt_edgenet_detector(net)) turn into a drawing. */
 #ifndef ZT_EDGES_NET_H
 #define ZT_EDGES_NET_H
 
-#include "edges.h"
+#include "../img/edges.h"
 
 struct zt_engine_opts;
 struct zt_image;
@@ -41,6 +41,9 @@ void zt_edgenet_close(struct zt_edgenet *net); /* NULL-safe */
 int zt_edgenet_load(struct zt_edgenet *net, const char *path);
 
 enum zt_edge_method zt_edgenet_method(const struct zt_edgenet *net);
+/* The net as img/edges.c takes it in zt_edge_params.net (borrowed; NULL
+ * for a NULL net). */
+struct zt_edge_detector *zt_edgenet_detector(struct zt_edgenet *net);
 /* The model's tensors (borrowed). */
 struct zt_params *zt_edgenet_params(struct zt_edgenet *net);
 /* Side outputs + fused map: 7 for DexiNed, 4 for TEED. */

@@ -1,0 +1,88 @@
+/* eval.h: generator files on the validation split (`ztyle eval`). Per
+ * model: SSIM (gray, RGB; scikit-image defaults), PSNR and L1 between the
+ * generated and the original photo, with N fixed-seed hints per drawing
+ * and with none, per category and overall; colour fidelity (mean
+ * CIEDE2000 between each hint's colour and the generated pixel under it);
+ * the best model by gray SSIM with hints; a cross-category matrix for it;
+ * sample rows for a report. One writer per output format.
+ * Lives in data/ (not nn/) because it reads the dataset and builds the
+ * validation set (data/trainset.h); nn/ stays below data/. */
+#ifndef ZT_EVAL_H
+#define ZT_EVAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../img/image.h"
+#include "../util/zt.h"
+
+#define ZT_EVAL_MAX_MODELS 256
+#define ZT_EVAL_MAX_CAT 16
+
+struct zt_eval_opts {
+    const char *data;          /* dataset folder or CSV */
+    const char *run;           /* a `ztyle train` folder: its ckpt/gen_epoch_*; or NULL */
+    const char *const *models; /* else these generator files (nmodels of them) */
+    int nmodels;
+    int hints;                 /* hints per drawing in the hinted protocol */
+    uint64_t seed;             /* hint seed */
+    long limit;                /* at most this many validation images; <= 0 = all */
+    int threads;
+    int samples;               /* 1: render sample rows of the best model (report) */
+    FILE *progress;            /* progress bar, or NULL */
+    struct zt_warn warn;       /* photos skipped while preparing the drawings */
+    struct zt_warn note;       /* what it is doing ("preparing ...") */
+};
+
+/* Sums over images; means are sum / n (delta_e: de / nde over hint pixels). */
+struct zt_eval_agg {
+    double ssim_g, ssim_rgb, psnr, l1, de;
+    long n, nde;
+};
+
+struct zt_eval_model {
+    char path[1024];
+    int epoch;                                    /* from gen_epoch_NNN, else 0 */
+    struct zt_eval_agg a[2][ZT_EVAL_MAX_CAT + 1]; /* [hinted, no hints][category, overall] */
+};
+
+struct zt_eval {
+    int hints;
+    uint64_t seed;
+    int nval;                                     /* validation images used */
+    int ncat;                                     /* categories of the map */
+    char cat[ZT_EVAL_MAX_CAT][32];
+    int nmodels, best;
+    struct zt_eval_model *m;                      /* nmodels, owned */
+    /* cross-category matrix of gray SSIM: rows true category, columns the
+     * conditioning category (one conditioned model) or the model (several
+     * unconditioned per-category models: by_model) */
+    int by_model, ncol;
+    char colname[ZT_EVAL_MAX_MODELS][64];
+    double mat[ZT_EVAL_MAX_CAT][ZT_EVAL_MAX_MODELS];
+    long matn[ZT_EVAL_MAX_CAT][ZT_EVAL_MAX_MODELS];
+    struct zt_image samples;                      /* drawing | generated | original rows */
+    int nsamples;
+};
+
+/* Runs the evaluation. Any failure (a model that does not load, differs in
+ * size from the first, or fails on an image, in any cell) fails the run:
+ * ZT_ENOTFOUND (no checkpoints), ZT_EFORMAT, ZT_EINVAL, ZT_ENOMEM, ...
+ * *out: caller frees with zt_eval_free; NULL on failure. */
+int zt_eval_run(const struct zt_eval_opts *o, struct zt_eval **out);
+void zt_eval_free(struct zt_eval *e); /* NULL-safe */
+
+/* Generator files of a run (RUNDIR/ckpt/gen_epoch_*.safetensors), sorted by
+ * name (= by epoch), at most max; caller frees each path. ZT_ENOTFOUND
+ * without a checkpoint folder or file. */
+int zt_eval_list_run(const char *run, char **paths, int max, int *n);
+
+/* The report as one JSON object (caller decrefs; NULL when out of memory). */
+struct json_t *zt_eval_json(const struct zt_eval *e);
+/* The report as text tables onto f. */
+void zt_eval_write_text(const struct zt_eval *e, FILE *f);
+/* The report as an HTML page at path (SSIM-vs-epoch chart as inline SVG,
+ * tables, samples) with its images in path_files/; written atomically. */
+int zt_eval_write_html(const struct zt_eval *e, const char *path);
+
+#endif

@@ -1,0 +1,146 @@
+/* pix2pix_train.c: the pix2pix models, optimizers and optimisation step. */
+#include "pix2pix_train.h"
+#include "../core/engine.h"
+#include "../core/graph.h"
+#include "../core/ops.h"
+#include "../core/param.h"
+#include "../util/rng.h"
+#include "../core/tensor.h"
+#include "../util/zt.h"
+#include "init.h"
+#include "optim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void zt_p2p_cfg_default(struct zt_p2p_cfg *c, int in_nc, int num_downs, int ngf)
+{
+    memset(c, 0, sizeof *c);
+    zt_unet_cfg_default(&c->g, in_nc, 3, num_downs);
+    c->g.ngf = ngf;
+    zt_patchgan_cfg_default(&c->d, in_nc + 3);
+    c->gan_mode = ZT_GAN_VANILLA;
+    c->lambda_l1 = 100.0f;
+    c->lr = 2e-4;
+    c->beta1 = 0.5;
+    c->beta2 = 0.999;
+}
+
+void zt_p2p_deinit(struct zt_p2p *m)
+{
+    if (!m) return;
+    zt_optim_free(m->optG);
+    zt_optim_free(m->optD);
+    zt_graph_free(m->gD); /* before gG, whose arena it borrows */
+    zt_graph_free(m->gG);
+    zt_engine_free(m->eng);
+    zt_unet_deinit(&m->G);
+    zt_patchgan_deinit(&m->D);
+    memset(m, 0, sizeof *m);
+}
+
+int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *c;
+    int rc;
+    if ((rc = zt_unet_init(&m->G, &c->g))) return rc;
+    if ((rc = zt_patchgan_init(&m->D, &c->d))) goto fail;
+    struct zt_rng r;
+    zt_rng_seed(&r, seed);
+    zt_init_pix2pix(&r, &m->G.params, 0.02f);
+    zt_init_pix2pix(&r, &m->D.params, 0.02f);
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed};
+    rc = ZT_ENOMEM;
+    if (!(m->eng = zt_engine_new(&eo)) || zt_engine_set_blocked_layout(m->eng, 1)) goto fail;
+    /* D's step runs on G's arena between G's forward and the G step, which
+     * then reuses that memory: one step holds G's pass plus the larger of the
+     * two D passes, not both */
+    if (!(m->gG = zt_graph_new(m->eng, 0, 0)) || !(m->gD = zt_graph_new_nested(m->gG))) goto fail;
+    struct zt_adam_opts ao = {c->lr, c->beta1, c->beta2, 1e-8, 0};
+    int nt = zt_engine_threads(m->eng);
+    if (!(m->optG = zt_optim_adam_new(&m->G.params, &ao, nt))) goto fail;
+    if (!(m->optD = zt_optim_adam_new(&m->D.params, &ao, nt))) goto fail;
+    return ZT_OK;
+fail:
+    zt_p2p_deinit(m);
+    return rc;
+}
+
+void zt_p2p_set_lr(struct zt_p2p *m, double lr)
+{
+    zt_optim_set_lr(m->optG, lr);
+    zt_optim_set_lr(m->optD, lr);
+}
+
+/* GAN loss of logits against a constant real/fake label. */
+static struct zt_tensor *gan_loss(struct zt_graph *g, int mode, struct zt_tensor *pred, float label)
+{
+    if (!pred) return NULL;
+    if (mode == ZT_GAN_VANILLA) return zt_bce_logits(g, pred, NULL, label);
+    struct zt_tensor *t = zt_graph_input(g, pred->ndim, pred->shape, NULL, 0);
+    if (!t) return NULL;
+    int64_t n = zt_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) t->data[i] = label;
+    return zt_mse_loss(g, pred, t);
+}
+
+static struct zt_tensor *cat2(struct zt_graph *g, struct zt_tensor *a, struct zt_tensor *b)
+{
+    struct zt_tensor *v[2] = {a, b};
+    return a && b ? zt_concat(g, 2, v) : NULL;
+}
+
+static void set_requires_grad(struct zt_params *ps, int on)
+{
+    for (int i = 0; i < ps->n; i++)
+        if (!ps->p[i]->is_buffer) ps->p[i]->t.requires_grad = on;
+}
+
+int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
+                uint64_t dropout_seed, struct zt_p2p_losses *out)
+{
+    int64_t sa[4] = {n, m->cfg.g.in_nc, s, s}, sb[4] = {n, 3, s, s};
+    int mode = m->cfg.gan_mode, rc;
+    struct zt_graph *gG = m->gG, *gD = m->gD;
+
+    /* fake = G(A) */
+    zt_graph_begin(gG, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
+    zt_rng_seed(zt_engine_rng(m->eng), dropout_seed);
+    struct zt_tensor *a = zt_graph_input(gG, 4, sa, A, 0);
+    struct zt_tensor *b = zt_graph_input(gG, 4, sb, B, 0);
+    struct zt_tensor *fake = zt_unet_forward(&m->G, gG, a);
+    if ((rc = zt_graph_status(gG)) || !fake) return rc ? rc : ZT_EINVAL;
+
+    /* D step on fake.detach() and real, in memory the G step reuses */
+    struct zt_arena_mark mark = zt_graph_mark(gG);
+    zt_graph_begin(gD, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
+    struct zt_tensor *aD = zt_graph_input(gD, 4, sa, A, 0);
+    struct zt_tensor *fD = zt_graph_wrap(gD, 4, sb, fake->data, 0);
+    struct zt_tensor *bD = zt_graph_input(gD, 4, sb, B, 0);
+    struct zt_tensor *lf = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, fD)), 0.0f);
+    struct zt_tensor *lr = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, bD)), 1.0f);
+    struct zt_tensor *ld = lf && lr ? zt_axpby(gD, 0.5f, lf, 0.5f, lr) : NULL;
+    if ((rc = zt_graph_status(gD)) || !ld) return rc ? rc : ZT_EINVAL;
+    if ((rc = zt_graph_backward(gD, ld))) return rc;
+    zt_optim_step(m->optD);
+    float loss_real = lr->data[0], loss_fake = lf->data[0];
+    zt_arena_release(zt_graph_arena(gG), mark); /* every tensor of gD dies */
+
+    /* G step: D frozen (no weight gradients computed) */
+    set_requires_grad(&m->D.params, 0);
+    struct zt_tensor *lg = gan_loss(gG, mode, zt_patchgan_forward(&m->D, gG, cat2(gG, a, fake)), 1.0f);
+    struct zt_tensor *l1 = zt_l1_loss(gG, fake, b);
+    struct zt_tensor *lG = lg && l1 ? zt_axpby(gG, 1.0f, lg, m->cfg.lambda_l1, l1) : NULL;
+    rc = zt_graph_status(gG);
+    if (!rc && !lG) rc = ZT_EINVAL;
+    if (!rc) rc = zt_graph_backward(gG, lG);
+    set_requires_grad(&m->D.params, 1);
+    if (rc) return rc;
+    zt_optim_step(m->optG);
+    zt_engine_weights_changed(m->eng); /* for inference passes that follow */
+    m->steps++;
+    if (out) *out = (struct zt_p2p_losses){lg->data[0], l1->data[0], loss_real, loss_fake};
+    return ZT_OK;
+}
