@@ -4,7 +4,7 @@
 # seeded from tests/data and, for the drawing harness, issue 14's solid
 # black 4000x4000 PNG. A crash, leak, sanitizer report or slow input fails.
 # Needs clang with libFuzzer (scripts/setup.sh); without it the run says so
-# and counts nothing. make test runs it once: the harnesses are ASan+UBSan
+# and counts it skipped. make test runs it once: the harnesses are ASan+UBSan
 # builds already, so the pass with ZTYLE=build/asan/... skips.
 set -u
 cd "$(dirname "$0")/.."
@@ -12,18 +12,18 @@ SECS=${FUZZ_SECONDS:-20}
 T=build/test-tmp/fuzz
 pass=0
 fail=0
-case "${ZTYLE:-}" in *asan*) echo "fuzz: runs once, in the release pass"; echo "0 passed, 0 failed"; exit 0 ;; esac
+case "${ZTYLE:-}" in *asan*) echo "fuzz: runs once, in the release pass"; echo "0 passed, 0 failed, 0 skipped"; exit 0 ;; esac
 mkdir -p "$T" build/logs
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return (int)(d && n) * 0; }\n' >"$T/probe.c"
 if ! command -v clang >/dev/null 2>&1 || ! clang -fsanitize=fuzzer "$T/probe.c" -o "$T/probe" >/dev/null 2>&1; then
-    echo "SKIPPED fuzz: no clang with libFuzzer (scripts/setup.sh installs it)"
-    echo "0 passed, 0 failed"
+    echo "  SKIPPED fuzz: no clang with libFuzzer (scripts/setup.sh installs it)"
+    echo "0 passed, 0 failed, 1 skipped"
     exit 0
 fi
 if ! make -s fuzz >build/logs/fuzz-build.log 2>&1; then
     tail -20 build/logs/fuzz-build.log
     echo "  FAIL fuzz: build (build/logs/fuzz-build.log)"
-    echo "0 passed, 1 failed"
+    echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 # seeds: small images for the decoders, the test weights, the hostile drawing
@@ -63,5 +63,5 @@ for bin in build/fuzz/fuzz_*; do
         echo "  FAIL fuzz: $name: $(grep -E 'ERROR|SUMMARY|timeout' "$log" | head -3 | tr '\n' ' ') (build/logs/fuzz-$name.log, input in $T/$name-*)"
     fi
 done
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
