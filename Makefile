@@ -50,7 +50,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-serve bench-search bench-query
+.PHONY: all asan test test-release test-asan fuzz clean bench-engine contact-sheet demo bench-conv bench-serve bench-search bench-query bench-hostile
 all: $(B)/ztyle $(B)/zt_test
 
 $(B)/%.o: %.c
@@ -157,6 +157,10 @@ bench-query: all
 # bench-serve: wrk load test of `ztyle serve` (bench/bench_serve.sh; DURATION=30 CONNS="1 4 16")
 bench-serve: all
 	bash bench/bench_serve.sh
+
+# bench-hostile: ms per request for the worst accepted inputs (bench/bench_hostile.sh)
+bench-hostile: all
+	bash bench/bench_hostile.sh
 
 clean:
 	rm -rf build

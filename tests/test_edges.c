@@ -275,6 +275,84 @@ TEST(edges, thin_and_dilate)
     zt_image_free(&d);
 }
 
+/* Zhang-Suen as the paper states it: every pixel, every sub-pass, until
+ * nothing changes. The library's work-list version must match it. */
+static void thin_reference(uint8_t *e, int w, int h)
+{
+    uint8_t *del = malloc((size_t)w * h);
+    if (!del) return;
+#define P(xx, yy) (((xx) >= 0 && (yy) >= 0 && (xx) < w && (yy) < h) ? e[(yy) * w + (xx)] : 0)
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            memset(del, 0, (size_t)w * h);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    if (!e[y * w + x]) continue;
+                    int v[8] = {P(x, y - 1), P(x + 1, y - 1), P(x + 1, y), P(x + 1, y + 1),
+                                P(x, y + 1), P(x - 1, y + 1), P(x - 1, y), P(x - 1, y - 1)};
+                    int b = 0, a = 0;
+                    for (int i = 0; i < 8; i++) b += v[i], a += !v[i] && v[(i + 1) & 7];
+                    if (b < 2 || b > 6 || a != 1) continue;
+                    if (pass == 0 ? (v[0] && v[2] && v[4]) || (v[2] && v[4] && v[6])
+                                  : (v[0] && v[2] && v[6]) || (v[0] && v[4] && v[6]))
+                        continue;
+                    del[y * w + x] = 1;
+                }
+            for (int i = 0; i < w * h; i++)
+                if (del[i]) e[i] = 0, changed = 1;
+        }
+    }
+#undef P
+    free(del);
+}
+
+TEST(edges, thin_matches_full_scan_reference)
+{
+    /* blobs, a solid block, lines and noise of several densities */
+    uint64_t r = 12345;
+    for (int round = 0; round < 6; round++) {
+        int w = 40 + round * 13, h = 33 + round * 7;
+        struct zt_image d = {0};
+        CHECK_OK(zt_image_new(&d, w, h, 1));
+        uint8_t *ref = malloc((size_t)w * h);
+        CHECK(ref != NULL);
+        if (!ref) return;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                int noise = (int)(r >> 60) < 2 + round * 2;
+                int block = x > w / 4 && x < w / 2 && y > h / 5 && y < h - 3;
+                int disk = (x - 3 * w / 4) * (x - 3 * w / 4) + (y - h / 2) * (y - h / 2) < 64;
+                int on = block || disk || (round > 2 && noise) || y == 2;
+                d.px[y * w + x] = on ? 0 : 255;
+                ref[y * w + x] = (uint8_t)on;
+            }
+        CHECK_OK(zt_edges_thin(&d));
+        thin_reference(ref, w, h);
+        int diff = 0;
+        for (int i = 0; i < w * h; i++) diff += (d.px[i] == 0) != ref[i];
+        CHECK_MSG(diff == 0, "round %d (%dx%d): %d pixels differ from the reference", round, w, h, diff);
+        free(ref);
+        zt_image_free(&d);
+    }
+}
+
+/* A solid black square used to take (side / 2) full scans; now it is linear
+ * (the time is measured in bench/bench_hostile.sh, this only checks it ends
+ * with a sane skeleton). */
+TEST(edges, thin_solid_block)
+{
+    struct zt_image d = {0};
+    const uint8_t black = 0;
+    CHECK_OK(zt_image_new(&d, 1024, 1024, 1));
+    zt_image_fill(&d, &black);
+    CHECK_OK(zt_edges_thin(&d));
+    int64_t n = count_lines(&d);
+    CHECK_MSG(n > 0 && n < 8 * 1024, "%lld line pixels left of a solid 1024^2 block", (long long)n);
+    zt_image_free(&d);
+}
+
 TEST(edges, soft_map_post_process)
 {
     int w = 96, h = 96;

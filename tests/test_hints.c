@@ -304,3 +304,33 @@ TEST(hints, drawing_split)
     zt_image_free(&small);
     zt_image_free(&d), zt_image_free(&lines), zt_image_free(&layer);
 }
+
+/* A drawing past max_side is downscaled before the split, so a huge solid
+ * black upload costs what a page-sized one does (issue 14, item 1). */
+TEST(hints, drawing_split_caps_size)
+{
+    struct zt_image d = {0}, lines = {0}, hints = {0}, e = {0}, hr = {0}, hm = {0};
+    const uint8_t black[4] = {0, 0, 0, 255}, clear[4] = {0, 0, 0, 0};
+    CHECK_OK(zt_image_new(&d, 2000, 1000, 3));
+    zt_image_fill(&d, black);
+    CHECK_OK(zt_drawing_split(&d, NULL, &e, &hr, &hm));
+    CHECK_EQ_INT(e.w, 512);
+    CHECK_EQ_INT(e.h, 256);
+    CHECK(hr.w == 512 && hm.h == 256);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    CHECK_OK(zt_image_new(&lines, 1000, 3000, 4));
+    CHECK_OK(zt_image_new(&hints, 1000, 3000, 4));
+    zt_image_fill(&lines, black);
+    zt_image_fill(&hints, clear);
+    CHECK_OK(zt_drawing_split_layers(&lines, &hints, NULL, &e, &hr, &hm));
+    CHECK(e.w == 170 && e.h == 512 && hm.w == 170 && hm.h == 512);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    /* max_side 0: no cap */
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    sp.max_side = 0;
+    CHECK_OK(zt_drawing_split_layers(&lines, &hints, &sp, &e, &hr, &hm));
+    CHECK(e.w == 1000 && e.h == 3000);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    zt_image_free(&d), zt_image_free(&lines), zt_image_free(&hints);
+}

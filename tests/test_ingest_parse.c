@@ -350,6 +350,8 @@ TEST(ingest_parse, url_and_category_rules)
         {"https://shop.example/p/1", 1}, {"HTTP://shop.example", 1}, {"/p/1", 1},
         {"p/1?x=1", 1},                  {"../p/1", 1},               {"ftp://x", 0},
         {"javascript:alert(1)", 0},      {"data:text/html,x", 0},     {"//evil.example/x", 0},
+        {"/\\evil.example", 0},        {"\\\\evil.example/x", 0},   {"http:\\\\evil.example/", 0},
+        {"https://shop.example\\@evil.example/", 0}, {"/a%5Cb", 1},
         {"https://", 0},                 {"https:/x", 0},             {"http://a b", 0},
         {"", 0},
     };
@@ -375,4 +377,21 @@ TEST(ingest_parse, url_and_category_rules)
     CHECK_RC(zt_product_set(p.title, sizeof p.title, "title", "a\x01" "b", (size_t)-1), ZT_EINVAL);
     CHECK(strstr(zt_errmsg(), "title: contains control character 0x01") != NULL);
     CHECK_OK(zt_product_set(p.title, sizeof p.title, "title", "tab\there", (size_t)-1));
+}
+
+/* A NUL byte in a CSV record rejects that row (issue 14: it silently cut
+ * the id short, "ab\0cd" became "ab"); the next rows go on. */
+TEST(ingest_parse, csv_nul_byte_rejects_the_row)
+{
+    static const char text[] = HDR "ab\0cd,T,top,1,/p/1,a.jpg\n"
+                                   "ok1,T,top,1,/p/2,a.jpg\n";
+    struct feed fd;
+    if (feed_open(&fd, "nul.csv", text, sizeof text - 1)) return;
+    struct zt_product p;
+    CHECK_RC(zt_ingest_next(fd.in, &p), ZT_EINVAL);
+    CHECK_MSG(strstr(zt_errmsg(), "nul.csv:2: a NUL byte") != NULL, "%s", zt_errmsg());
+    CHECK_OK(zt_ingest_next(fd.in, &p));
+    CHECK(!strcmp(p.id, "ok1"));
+    CHECK_RC(zt_ingest_next(fd.in, &p), ZT_INGEST_END);
+    feed_close(&fd);
 }

@@ -185,14 +185,36 @@ static void body_folder_idempotent(const char *url, const char *be)
     CHECK_MSG(p.title[0] >= 'A' && p.title[0] <= 'Z' && strstr(p.title, " pants"), "%s title '%s'",
               be, p.title);
     CHECK(p.image_path[0] == '/');
-    CHECK(zt_file_exists(p.thumb_path) && zt_file_exists(p.edge_path));
+    /* media paths are relative to the media folder (issue 14: a server started
+     * elsewhere lost the thumbnails) */
+    char tp[4096], ep[4096];
+    CHECK_MSG(!strcmp(p.thumb_path, "thumbs/pants-t0.jpg") && !strcmp(p.edge_path, "edges/pants-t0.png"),
+              "%s: stored '%s', '%s'", be, p.thumb_path, p.edge_path);
+    CHECK_OK(zt_catalog_media_path(url, p.thumb_path, tp, sizeof tp));
+    CHECK_OK(zt_catalog_media_path(url, p.edge_path, ep, sizeof ep));
+    CHECK(zt_file_exists(tp) && zt_file_exists(ep));
     CHECK_OK(zt_store_get(s, "shoes-v0", &p));
     CHECK(!strcmp(p.category, "other"));
     struct zt_product before;
     CHECK_OK(zt_store_get(s, "hat-t1", &before));
     zt_store_close(s);
+    /* a killed ingest's temp files (dead pid) go on the next run; a live
+     * writer's stay (issue 14: thumbs/ *.tmp.<pid> piled up) */
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[4200], live[4200], name[64];
+    snprintf(name, sizeof name, "thumbs/x.jpg.tmp.%ld", (long)dead);
+    CHECK_OK(zt_catalog_media_path(url, name, stale, sizeof stale));
+    snprintf(name, sizeof name, "edges/y.png.tmp.%ld", (long)getpid());
+    CHECK_OK(zt_catalog_media_path(url, name, live, sizeof live));
+    CHECK_OK(zt_file_write_atomic(stale, "x", 1));
+    CHECK_OK(zt_file_write_atomic(live, "y", 1));
     /* a re-run changes nothing and recomputes nothing */
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK(!zt_file_exists(stale));
+    CHECK(zt_file_exists(live));
+    unlink(live);
     CHECK_EQ_INT(st.computed, 0);
     CHECK_EQ_INT(st.unchanged, 15);
     CHECK_EQ_INT(st.indexed, 15);
@@ -276,6 +298,22 @@ static void body_feed_errors(const char *url, const char *be)
     }
     CHECK_RC(zt_catalog_ingest(feed, &o, &st), ZT_EFORMAT);
     CHECK_EQ_INT(count(url), 2);
+    /* 10 good rows, then an unterminated quote: the 10 are stored and the
+     * broken record is reported (issue 14: 0 were stored) */
+    f = fopen(feed, "w");
+    if (f) {
+        fputs("id,title,category,price,url,image\n", f);
+        for (int i = 0; i < 10; i++) fprintf(f, "ok-%d,Good,skirt,5,/p/ok-%d,%s\n", i, i, img);
+        fputs("bad-1,\"never closed,skirt,5,/p/bad-1,x.png\nok-99,Lost,skirt,5,/p/ok-99,x.png\n", f);
+        fclose(f);
+    }
+    rejects[0] = 0;
+    o.batch = 4; /* the good rows span batches */
+    CHECK_OK(zt_catalog_ingest(feed, &o, &st));
+    CHECK_EQ_INT(st.written, 10);
+    CHECK_EQ_INT(st.rejected, 1);
+    CHECK_EQ_INT(count(url), 12);
+    CHECK_MSG(strstr(rejects, ":12:") && strstr(rejects, "quote"), "rejects:\n%s", rejects);
 }
 
 TEST(search, ingest_feed_errors) { on_both("feed", body_feed_errors); }
@@ -426,6 +464,18 @@ static void body_search(const char *url, const char *be)
     rq.limit = 3;
     rq.q.drawing = &photo;
     CHECK_RC(zt_search_run(sr, s, &rq, &res), ZT_EINVAL);
+    /* pages past the re-ranked pool exist, empty here (issue 14: page 105
+     * of 24 asked the index for 10,080 candidates and failed) */
+    rq.q.drawing = NULL;
+    static const int64_t offs[] = {2496, 9990, 99000};
+    static const int lims[] = {24, 20, 1000};
+    for (int i = 0; i < 3; i++) {
+        rq.offset = offs[i];
+        rq.limit = lims[i];
+        CHECK_OK(zt_search_run(sr, s, &rq, &res));
+        CHECK_EQ_INT(res.n, 0);
+        zt_search_result_free(&res);
+    }
     zt_image_free(&photo);
     zt_searcher_close(sr);
     /* a generator file that is not one is an error, not a silent fallback */

@@ -22,7 +22,8 @@ struct zt_store;
  * $ZTYLE_MEDIA, else "ztyle-media" (PostgreSQL). Holds thumbs/<id>.jpg,
  * edges/<id>.png, index.zti (exact) and index.ivf (approximate). */
 int zt_catalog_media_dir(const char *catalog, char *out, size_t n);
-/* "<media>/<name>" */
+/* "<media>/<name>"; also how a stored thumb_path/edge_path ("thumbs/<id>.jpg",
+ * relative to the media folder) becomes a path to open. */
 int zt_catalog_media_path(const char *catalog, const char *name, char *out, size_t n);
 
 /* Builds the exact index from every product having the search feature of

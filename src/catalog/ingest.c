@@ -18,10 +18,14 @@
 #include "../util/zt.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int64_t zt_demo_price(const char *id)
 {
@@ -146,6 +150,25 @@ struct work {
     char thumbs[PATH_MAX], edges[PATH_MAX];
 };
 
+/* Removes "<name>.tmp.<pid>" files (zt_file_write_atomic's) of processes
+ * that no longer run: an ingest killed mid-write leaves them behind. */
+static void remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        char *end;
+        if (!t) continue;
+        long pid = strtol(t + 5, &end, 10);
+        /* a live writer (or one we may not signal) keeps its file */
+        if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[PATH_MAX + 256];
+        if (zt_path_join(path, sizeof path, dir, e->d_name) == ZT_OK) unlink(path);
+    }
+    closedir(d);
+}
+
 /* Thumbnail: longer side at most 256, JPEG. */
 static int save_thumb(const struct zt_image *im, const char *path)
 {
@@ -180,6 +203,9 @@ static int compute_item(void *ctx, int64_t i, int worker)
     snprintf(tp, sizeof tp, "%s/%s.jpg", wk->thumbs, it->p.id);
     snprintf(ep, sizeof ep, "%s/%s.png", wk->edges, it->p.id);
     if ((rc = save_thumb(&im, tp)) || (rc = zt_image_save(&pair.edges, ep))) goto out;
+    /* stored relative to the media folder, so a server started anywhere finds them */
+    snprintf(tp, sizeof tp, "thumbs/%s.jpg", it->p.id);
+    snprintf(ep, sizeof ep, "edges/%s.png", it->p.id);
     if ((rc = zt_product_set(it->p.thumb_path, sizeof it->p.thumb_path, "thumb", tp, (size_t)-1)) ||
         (rc = zt_product_set(it->p.edge_path, sizeof it->p.edge_path, "edges", ep, (size_t)-1)))
         goto out;
@@ -205,12 +231,15 @@ out:
 
 /* Features already current for p (same image, features of this version,
  * thumbnail on disk)? Then p keeps the stored derived data and title. */
-static int up_to_date(struct zt_store *s, struct zt_product *p, int folder)
+static int up_to_date(struct zt_store *s, const char *catalog, struct zt_product *p, int folder)
 {
     struct zt_product old;
+    char thumb[PATH_MAX];
     if (zt_store_get(s, p->id, &old)) return 0;
-    if (strcmp(old.image_path, p->image_path) || !old.thumb_path[0] ||
-        !zt_file_exists(old.thumb_path))
+    /* an older catalogue's thumb_path (relative to where ingest ran) is redone */
+    if (strcmp(old.image_path, p->image_path) || strncmp(old.thumb_path, "thumbs/", 7) ||
+        zt_catalog_media_path(catalog, old.thumb_path, thumb, sizeof thumb) ||
+        !zt_file_exists(thumb))
         return 0;
     uint8_t *d = NULL;
     size_t len = 0;
@@ -343,6 +372,8 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         (rc = zt_path_join(wk.edges, sizeof wk.edges, media, "edges")) ||
         (rc = zt_mkdirs(wk.thumbs)) || (rc = zt_mkdirs(wk.edges)))
         goto out;
+    remove_stale_tmp(wk.thumbs);
+    remove_stale_tmp(wk.edges);
     /* the index files go before the first write: never a stale index */
     if ((rc = zt_catalog_index_invalidate(o->catalog))) goto out;
     rc = ZT_ENOMEM;
@@ -350,7 +381,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     if ((rc = open_embedder(o, threads, batch, &wk))) goto out;
     pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress ? o->progress : stderr,
                          o->progress == NULL);
-    for (;;) {
+    for (int broken = 0; !broken;) {
         int nb = 0;
         while (nb < batch) {
             struct item *it = &wk.items[nb];
@@ -363,13 +394,22 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
                 reject(o, &st, zt_errmsg());
                 continue;
             }
-            if (rc) goto out;
+            /* a feed broken from the start (its header) fails as a whole */
+            if (rc == ZT_ENOMEM || (rc && st.rows + st.rejected == 0)) goto out;
+            if (rc) {
+                /* the feed cannot be read past here (an unterminated quote,
+                 * a record over the limit): reported as a rejected row, and
+                 * the good rows before it are still stored */
+                reject(o, &st, zt_errmsg());
+                broken = 1;
+                break;
+            }
             st.rows++;
             nb++;
         }
         if (nb == 0) break;
         for (int i = 0; i < nb; i++)
-            wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder);
+            wk.items[i].need = o->force || !up_to_date(s, o->catalog, &wk.items[i].p, src.folder);
         if ((rc = zt_parallel_for(nb, ZT_MIN(threads, nb), compute_item, &wk))) goto out;
         if (wk.emb && (rc = embed_batch(&wk, nb))) goto out;
         if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;

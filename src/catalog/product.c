@@ -179,6 +179,9 @@ int zt_url_check(const char *url)
         if ((unsigned char)*c <= ' ' || *c == 0x7f) {
             zt_seterr("'%.64s' contains whitespace or a control character", url);
             return ZT_EINVAL;
+        } else if (*c == '\\') { /* browsers read it as '/': "/\\evil" goes to host evil */
+            zt_seterr("'%.64s' contains a backslash; write '/' or %%5C", url);
+            return ZT_EINVAL;
         }
     /* a scheme is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986) */
     const char *c = url;

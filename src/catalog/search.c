@@ -466,6 +466,14 @@ static float part_dot(const float *a, const float *b, int sig)
     return s;
 }
 
+/* hits [off, off + lim) of the index (IVF when built) */
+static int index_page(struct zt_searcher *sr, const float *qv, const struct zt_index_filter *f,
+                      int64_t off, int lim, struct zt_hit *hits, int *nh, int64_t *matched)
+{
+    if (sr->ivf) return zt_ivf_search(sr->ivf, sr->ix, qv, f, off, lim, hits, nh);
+    return zt_index_search(sr->ix, qv, f, off, lim, sr->threads, hits, nh, matched);
+}
+
 int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_search_req *rq,
                   struct zt_search_result *res)
 {
@@ -492,48 +500,48 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     struct zt_index_filter filter = rq->filter;
     int automatic = u->known && filter.category < 0 && !filter.group_mask;
     /* Automatic with an embedding: the model's belief (head, nearest
-     * products, and below the fused neighbours' vote) boosts candidates of
-     * the likely classes, and filters to one class when confident */
+     * products, and below the fused matches' vote) boosts candidates of the
+     * likely classes, and filters to one class when confident */
     float gamma = automatic ? wt->understood : 0;
     if (gamma > 0) beta = 0; /* the belief holds the neighbours' vote already */
-    /* with re-ranking, a pool of candidates from rank 0 is fetched */
+    /* with re-ranking, a pool of candidates from rank 0 is fetched and
+     * re-ranked; ranks past the pool (at most the index's 10,000 per call)
+     * keep the index's order, so every page up to offset 99,900 exists */
     int rerank = beta > 0 || gamma > 0;
-    int64_t pool = rerank ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
-    if (pool > 100000) pool = 100000;
+    int64_t want = rq->offset + rq->limit;
+    int pool = rerank ? (int)ZT_MIN(ZT_MAX((int64_t)ZT_SEARCH_POOL, 4 * want), ZT_SEARCH_POOL_MAX) : 0;
     rc = ZT_ENOMEM;
     if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
-        !(hits = malloc(sizeof *hits * (size_t)pool)) ||
+        !(hits = malloc(sizeof *hits * (size_t)ZT_MAX(pool, rq->limit))) ||
         !(res->hits = calloc((size_t)rq->limit, sizeof *res->hits)))
         goto fail;
     zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
     double t1 = zt_now();
     res->matched = -1;
-    int64_t off = rerank ? 0 : rq->offset;
-    int lim = (int)(rerank ? pool : rq->limit);
-    for (int pass = 0; pass < 2; pass++) {
-        if (sr->ivf)
-            rc = zt_ivf_search(sr->ivf, sr->ix, qv, &filter, off, lim, hits, &nh);
-        else
-            rc = zt_index_search(sr->ix, qv, &filter, off, lim, sr->threads, hits, &nh,
-                                 &res->matched);
-        if (rc) goto fail;
-        if (pass || !automatic) break;
-        /* the fused neighbours' vote joins the belief; a confident class
-         * then filters (a second scan, so every page is of that class) */
-        if (wt->vote > 0 && u->p_none < 1) {
+    if (automatic) {
+        /* the fused matches' vote joins the belief; a confident class then
+         * filters, so every page is of that class */
+        struct zt_hit vh[ZT_SEARCH_KNN];
+        int nv = 0;
+        if ((rc = index_page(sr, qv, &filter, 0, ZT_SEARCH_KNN, vh, &nv, NULL))) goto fail;
+        if (wt->vote > 0 && u->p_none < 1 && nv > 0) {
             float fv[ZT_CLASS_COUNT];
-            zt_search_category_votes(sr->ix, hits, nh, temp, fv);
+            zt_search_category_votes(sr->ix, vh, nv, temp, fv);
             float garment = 1 - u->p_none, sum = 0;
             for (int k = 0; k < ZT_CLASS_COUNT; k++) sum += u->p[k];
             for (int k = 0; k < ZT_CLASS_COUNT && sum > 0; k++)
                 u->p[k] = garment * ((1 - wt->vote) * u->p[k] / sum + wt->vote * fv[k]);
             decide(u);
         }
-        if (u->cls < 0 || u->confidence < wt->filter_conf) break;
-        filter.group_mask = UINT64_C(1) << u->cls;
-        u->filtered = 1;
+        if (u->cls >= 0 && u->confidence >= wt->filter_conf) {
+            filter.group_mask = UINT64_C(1) << u->cls;
+            u->filtered = 1;
+        }
     }
-    if (rerank) {
+    int more = 1; /* matches may lie past the pool */
+    if (pool > 0 && rq->offset < pool) {
+        if ((rc = index_page(sr, qv, &filter, 0, pool, hits, &nh, &res->matched))) goto fail;
+        more = nh == pool;
         if (beta > 0) zt_search_category_votes(sr->ix, hits, nh, temp, votes);
         for (int i = 0; i < nh; i++) {
             int c = zt_index_category(sr->ix, hits[i].idx);
@@ -546,6 +554,15 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         int cnt = ZT_MIN(rq->limit, nh - start);
         memmove(hits, hits + start, sizeof *hits * (size_t)cnt);
         nh = cnt;
+    }
+    /* the rest of the page, past the pool (or all of it without re-ranking) */
+    int64_t off = ZT_MAX(rq->offset, (int64_t)pool);
+    int rest = (int)(want - off);
+    if (rest > 0 && more) {
+        int got = 0;
+        if ((rc = index_page(sr, qv, &filter, off, rest, hits + nh, &got, &res->matched)))
+            goto fail;
+        nh += got;
     }
     res->t.index = zt_now() - t1;
     double t2 = zt_now();

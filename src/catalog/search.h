@@ -57,8 +57,10 @@ struct zt_search_weights {
 /* A class is named only when at least this likely (and likelier than
  * "nothing the shop sells"). */
 #define ZT_UNDERSTOOD_MIN 0.3f
-/* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)). */
+/* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)), at most
+ * ZT_SEARCH_POOL_MAX (one index call); later ranks keep the index's order. */
 #define ZT_SEARCH_POOL 256
+#define ZT_SEARCH_POOL_MAX 10000
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);

@@ -46,9 +46,22 @@ static void help(void)
            "  --shops FILE      shop link templates (default: the built-in config/shops.json)\n"
            "  --workers N       compute workers for generate/search (default: cores)\n"
            "  --io-threads N    HTTP threads (default 2)\n"
-           "  --queue N         requests that may wait for a worker before 503 (default 4 x workers)\n"
+           "  --queue N         requests that may wait for a worker at most (default 64)\n"
+           "  --max-wait MS     admission: a request is queued only when its expected wait\n"
+           "                    (measured run time x requests ahead / workers) is under\n"
+           "                    MS, else 503 + Retry-After (default 500; 0 = no bound)\n"
            "  --max-body MB     request body limit (default 8)\n"
-           "  --timeout S       per-request time limit in seconds (default 30)\n");
+           "  --timeout S       per-request time limit in seconds: body upload, and queue\n"
+           "                    wait plus work (503 past it); idle connections (default 30)\n"
+           "  --header-timeout S  request line and headers must arrive within S (default 10)\n"
+           "  --max-connections N  open connections at most (default 1000)\n"
+           "  --max-per-ip N    open connections from one client address (default 64)\n"
+           "  --allow-host LIST more names the server answers to in Host (comma-separated,\n"
+           "                    * = any); localhost, 127.0.0.1, [::1] and --host always\n"
+           "  --allow-origin LIST  other sites allowed to POST (comma-separated origins,\n"
+           "                    e.g. https://shop.example); the page's own origin always\n"
+           "  --metrics-token T /metrics from other than loopback needs\n"
+           "                    'Authorization: Bearer T' (default: loopback only)\n");
 }
 
 static int exists_dir(const char *p)
@@ -187,6 +200,9 @@ int cmd_serve(int argc, char **argv)
         {"workers", required_argument, 0, 'w'}, {"io-threads", required_argument, 0, 'i'},
         {"queue", required_argument, 0, 'q'},   {"max-body", required_argument, 0, 'b'},
         {"timeout", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"header-timeout", required_argument, 0, 'T'}, {"max-connections", required_argument, 0, 'C'},
+        {"max-per-ip", required_argument, 0, 'P'}, {"max-wait", required_argument, 0, 'W'}, {"allow-host", required_argument, 0, 'A'},
+        {"allow-origin", required_argument, 0, 'O'}, {"metrics-token", required_argument, 0, 'K'},
         {0, 0, 0, 0},
     };
     struct zt_server_opts so;
@@ -217,6 +233,16 @@ int cmd_serve(int argc, char **argv)
         case 'q': NUM(0, 100000, so.queue); break;
         case 'b': NUM(1, 1024, so.max_body); so.max_body <<= 20; break;
         case 't': NUM(1, 3600, so.timeout_s); break;
+        case 'T': NUM(1, 3600, so.header_timeout_s); break;
+        case 'C': NUM(1, 100000, so.max_connections); break;
+        case 'W':
+            NUM(0, 3600000, so.max_wait_ms);
+            if (!so.max_wait_ms) so.max_wait_ms = -1; /* 0 on the command line: no bound */
+            break;
+        case 'P': NUM(1, 100000, so.max_per_ip); break;
+        case 'A': so.allow_hosts = optarg; break;
+        case 'O': so.allow_origins = optarg; break;
+        case 'K': so.metrics_token = optarg; break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }

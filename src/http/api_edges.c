@@ -72,10 +72,14 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     rc = zt_form_image(&f, "photo", 3, &s->lim, &photo);
     if (rc == ZT_ENOTFOUND) rc = ZT_EINVAL;
     if (rc) goto fail;
+    if (zt_req_cancelled(s, rq)) goto done;
     drawn = looks_drawn(&photo);
     if (drawn) {
+        struct zt_split_params sp;
+        zt_split_params_default(&sp);
+        sp.max_side = (int)size; /* the letterboxed square is the canvas */
         if ((rc = zt_image_letterbox(&photo, (int)size, white, &sq, NULL, NULL, NULL, NULL)) ||
-            (rc = zt_drawing_split(&sq, NULL, &e, &hr, &hm)))
+            (rc = zt_drawing_split(&sq, &sp, &e, &hr, &hm)))
             goto fail;
     } else {
         struct zt_pair_opts po;
@@ -92,6 +96,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         hm = pair.hint_mask;
         pair.edges = pair.hint_rgb = pair.hint_mask = (struct zt_image){0};
     }
+    if (zt_req_cancelled(s, rq)) goto done;
     if ((rc = zt_edges_dilate(&e, (float)size / 256.0f)) || (rc = lines_layer(&e, &lines)) ||
         (rc = hints_layer(&hr, &hm, &hints)))
         goto fail;

@@ -93,10 +93,12 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         goto fail;
     int size = zt_generator_info(w->gen)->size;
     if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &e, &hr, &hm, &hinted))) goto fail;
+    if (zt_req_cancelled(s, rq)) goto done;
     int gcat = cat >= 0 ? zt_generator_category(w->gen, zt_category_name(cat)) : -1;
     double t1 = zt_now();
     if ((rc = zt_generator_run(w->gen, &e, &hr, &hm, gcat, ZT_GEN_EVAL, 0, &out))) goto fail;
     double t2 = zt_now();
+    if (zt_req_cancelled(s, rq)) goto done;
     if ((rc = zt_image_encode_png(&out, &png))) goto fail;
     zt_reply_bytes(&rq->reply, 200, "image/png", &png);
     char timing[160];

@@ -2,6 +2,7 @@
  * and /thumbs/{id} (the stored files; paths come from the store, never
  * from the URL, so there is nothing to traverse). */
 #include "http_impl.h"
+#include "../catalog/index_store.h"
 #include "../catalog/store.h"
 #include "../util/fs.h"
 #include "../util/zt.h"
@@ -68,5 +69,12 @@ void zt_api_thumb(struct zt_server *s, struct zt_req *rq)
 {
     struct zt_product p;
     if (lookup(s, rq, &p)) return;
-    send_file(rq, p.thumb_path[0] ? p.thumb_path : p.image_path);
+    char path[4096];
+    /* thumb_path is relative to the media folder; a catalogue from before
+     * that stored it relative to where ingest ran, which is tried as is */
+    if (p.thumb_path[0] && !zt_catalog_media_path(s->catalog, p.thumb_path, path, sizeof path) &&
+        zt_file_exists(path))
+        send_file(rq, path);
+    else
+        send_file(rq, p.thumb_path[0] && zt_file_exists(p.thumb_path) ? p.thumb_path : p.image_path);
 }

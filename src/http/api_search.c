@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static int price_field(const struct zt_form *f, const char *name, int64_t *out, int *set)
@@ -82,13 +83,23 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         if (!*like || strlen(like) >= ZT_PRODUCT_ID_MAX) rc = ZT_ENOTFOUND;
         else rc = zt_store_get(w->store, like, &p);
         if (rc == ZT_ENOTFOUND) zt_seterr("'product': no product '%.80s'", like);
-        if (rc || (rc = zt_image_load(p.image_path, 3, &s->lim, &photo))) goto fail;
+        if (rc) goto fail;
+        if ((rc = zt_image_load(p.image_path, 3, &s->lim, &photo))) {
+            /* the stored file's path and the decoder's words stay in the log */
+            fprintf(stderr, "ztyle serve: search: product %s: %s\n", p.id, zt_errmsg());
+            zt_seterr("'product': the image of '%.80s' is missing or unreadable", p.id);
+            rc = ZT_ENOTFOUND;
+            goto fail;
+        }
         sq.q.photo = &photo;
     } else if (zt_form_get(&f, "photo")) {
-        if ((rc = zt_form_image(&f, "photo", 3, &s->lim, &photo))) goto fail;
+        /* present but empty is a bad request, not a missing resource */
+        if ((rc = zt_form_image(&f, "photo", 3, &s->lim, &photo)) == ZT_ENOTFOUND) rc = ZT_EINVAL;
+        if (rc) goto fail;
         sq.q.photo = &photo;
     } else {
-        if ((rc = zt_form_image(&f, "sketch", 0, &s->lim, &drawing))) goto fail;
+        if ((rc = zt_form_image(&f, "sketch", 0, &s->lim, &drawing)) == ZT_ENOTFOUND) rc = ZT_EINVAL;
+        if (rc) goto fail;
         rc = zt_form_image(&f, "hints", 4, &s->lim, &hints);
         if (rc && rc != ZT_ENOTFOUND) goto fail;
         if (!rc && (hints.w != drawing.w || hints.h != drawing.h)) {
@@ -103,9 +114,11 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
         sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
     }
+    if (zt_req_cancelled(s, rq)) goto done;
     double t1 = zt_now();
     if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;
     double t2 = zt_now();
+    if (zt_req_cancelled(s, rq)) goto done;
     rc = ZT_ENOMEM;
     if (!(arr = json_array())) goto fail;
     for (int i = 0; i < res.n; i++) {

@@ -197,6 +197,7 @@ int zt_form_parse(const char *content_type, const uint8_t *body, size_t len,
 {
     memset(out, 0, sizeof *out);
     const char *ct = content_type ? content_type : "";
+    if (!body) body = (const uint8_t *)""; /* an empty body has no buffer; memmem(NULL) is UB */
     int rc;
     if (!strncasecmp(ct, "application/json", 16)) rc = parse_json(body, len, out);
     else if (!strncasecmp(ct, "multipart/form-data", 19)) rc = parse_multipart(ct, body, len, out);

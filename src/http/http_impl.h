@@ -89,7 +89,13 @@ void zt_metrics_free(struct zt_metrics *m);
 void zt_metrics_observe(struct zt_metrics *m, const char *endpoint, int status, double seconds);
 void zt_metrics_gauge_inflight(struct zt_metrics *m, int delta);
 int zt_metrics_inflight(struct zt_metrics *m);
-void zt_metrics_rejected(struct zt_metrics *m); /* queue full */
+enum {
+    ZT_EV_REJECTED,  /* queue full */
+    ZT_EV_CUT,       /* connection too slow: cut off */
+    ZT_EV_CANCELLED, /* job past its time limit, or its client gone */
+    ZT_EV_COUNT
+};
+void zt_metrics_event(struct zt_metrics *m, int ev);
 /* Prometheus text format onto b; extra gauges from the server. */
 int zt_metrics_render(struct zt_metrics *m, int queued, int workers, struct zt_buf *b);
 
@@ -121,8 +127,13 @@ int zt_jobs_start(struct zt_server *srv, int n, int queue_cap,
                   int (*init_worker)(struct zt_server *, struct zt_worker *),
                   void (*deinit_worker)(struct zt_server *, struct zt_worker *),
                   struct zt_jobs **out);
-/* Queues a job; ZT_EBUSY when the queue is full. */
+/* Queues a job; ZT_EBUSY when the queue is full, or when the expected wait
+ * (jobs that must start first) x (average run time) / workers passes
+ * max_wait_ms. */
 int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq);
+/* Takes the queued jobs that are cancelled or past the time limit out of
+ * the queue and answers them (503) at once. */
+void zt_jobs_expire(struct zt_jobs *j);
 int zt_jobs_queued(struct zt_jobs *j);
 /* Finishes queued jobs, joins the workers, frees. NULL-safe. */
 void zt_jobs_stop(struct zt_jobs *j);
@@ -145,8 +156,22 @@ struct zt_route {
 const struct zt_route *zt_route_find(const char *method, const char *path, char *allowed,
                                      size_t n, const char **param);
 
+/* One client connection (guard.c), tracked from accept to close: the
+ * phase it is in and since when, for the receive deadlines and cancelling. */
+enum { ZT_CONN_HEAD, ZT_CONN_BODY, ZT_CONN_JOB, ZT_CONN_SEND, ZT_CONN_CUT };
+struct zt_conn {
+    struct zt_conn *prev, *next;
+    int fd;
+    int phase;
+    double t;          /* when the phase began */
+    struct zt_req *rq; /* in ZT_CONN_JOB */
+};
+enum { ZT_CANCEL_TIMEOUT = 1, ZT_CANCEL_GONE = 2 };
+
 struct zt_req {
     struct MHD_Connection *con;
+    struct zt_conn *conn; /* NULL when untracked */
+    _Atomic int cancel;   /* ZT_CANCEL_*: set by the watchdog, read between stages */
     const struct zt_route *route;
     const char *endpoint; /* metrics label */
     const char *param;    /* into url_copy */
@@ -158,6 +183,8 @@ struct zt_req {
     int too_big;          /* the body passed max_body: dropped, answer 413 */
     size_t received;      /* body bytes seen */
     int state;            /* 0 reading, 1 queued/suspended, 2 reply ready */
+    struct zt_req *defer_next; /* a refusal held back (guard.c) */
+    double defer_due;
     double t0, t_queued;
     struct zt_reply reply;
     int status_sent;
@@ -184,7 +211,44 @@ struct zt_server {
     int model_size;        /* 0 without a model */
     int64_t nproducts;
     _Atomic int stopped;   /* set once by zt_server_stop; read by the I/O threads */
+    /* guard.c */
+    char host_names[1024];     /* --host and --allow-host, comma-separated */
+    char allow_origins[1024];
+    char metrics_token[256];
+    pthread_mutex_t conn_mu;   /* conns, and each conn's phase/t/rq */
+    pthread_cond_t watch_cv;
+    struct zt_conn *conns;
+    struct zt_req *deferred;   /* suspended requests whose 503 goes out at defer_due */
+    pthread_t watch_th;
+    int watch_stop, watch_started;
 };
+
+/* --- guard.c: deadlines, cancelling, Host/Origin/metrics checks --- */
+
+#ifdef MHD_VERSION /* for the files that include microhttpd.h */
+void zt_guard_on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                            enum MHD_ConnectionNotificationCode toe);
+#endif
+struct zt_conn *zt_guard_conn(struct MHD_Connection *con);
+/* Moves c (NULL-safe) to phase, now; rq is the request of a ZT_CONN_JOB. */
+void zt_guard_phase(struct zt_server *s, struct zt_conn *c, int phase, struct zt_req *rq);
+/* Answers rq (suspended, reply made) after delay_s instead of now: refusals
+ * held back a little keep clients that retry at once from spinning. */
+void zt_guard_defer(struct zt_server *s, struct zt_req *rq, double delay_s);
+int zt_guard_start(struct zt_server *s);
+void zt_guard_stop(struct zt_server *s);
+/* 1 when the request may go on. Host: localhost, 127.0.0.1, [::1], --host,
+ * --allow-host (any port). Origin: same origin or --allow-origin; without
+ * Origin, Sec-Fetch-Site same-origin/none or absent. /metrics: loopback
+ * peer or the bearer token. */
+int zt_guard_host_ok(const struct zt_server *s, const char *host);
+int zt_guard_origin_ok(const struct zt_server *s, const char *origin, const char *fetch_site,
+                       const char *host);
+struct sockaddr;
+int zt_guard_metrics_ok(const struct zt_server *s, const struct sockaddr *peer, const char *auth);
+/* Handlers call this between stages: nonzero (and the 503 reply made) when
+ * the request passed its time limit or its client left. */
+int zt_req_cancelled(struct zt_server *s, struct zt_req *rq);
 
 struct zt_store *zt_server_store_acquire(struct zt_server *s);
 void zt_server_store_release(struct zt_server *s, struct zt_store *st);

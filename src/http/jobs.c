@@ -22,7 +22,11 @@ struct zt_jobs {
     struct job *q;
     int cap, head, count;
     int stopping;
-    int n, started, failed;
+    int n, started, failed, running;
+    double service_s; /* run time of a job, from the last ones; 0 until one ran */
+    double runs[16];  /* the last run times (a ring) */
+    int nruns;
+    double max_wait_s; /* admission bound on the expected wait; 0 = none */
     pthread_t *th;
     struct zt_worker *w;
     int (*init_worker)(struct zt_server *, struct zt_worker *);
@@ -34,6 +38,23 @@ struct targ {
     struct zt_jobs *j;
     int id;
 };
+
+/* A job ran dt seconds: service_s becomes the mean of the last runs without
+ * the slowest one (a wait is a sum of run times, so a mean, not a median;
+ * dropping the largest keeps a one-off, such as the first run's setup, from
+ * refusing everything for the next 16 jobs). */
+static void note_run(struct zt_jobs *j, double dt)
+{
+    enum { N = (int)ZT_ARRAY_LEN(j->runs) };
+    j->runs[j->nruns++ % N] = dt;
+    int n = ZT_MIN(j->nruns, N);
+    double sum = 0, mx = 0;
+    for (int i = 0; i < n; i++) {
+        sum += j->runs[i];
+        mx = ZT_MAX(mx, j->runs[i]);
+    }
+    j->service_s = n > 1 ? (sum - mx) / (n - 1) : sum;
+}
 
 static void *worker_main(void *arg)
 {
@@ -54,19 +75,24 @@ static void *worker_main(void *arg)
         struct job jb = j->q[j->head];
         j->head = (j->head + 1) % j->cap;
         j->count--;
+        j->running++;
         pthread_mutex_unlock(&j->mu);
         zt_clearerr();
-        if (zt_now() - jb.rq->t_queued > j->srv->o.timeout_s) {
-            /* the per-request time limit passed while it waited */
-            zt_reply_error(&jb.rq->reply, 503, "timeout",
-                           "waited over %d s for a worker; retry shortly", j->srv->o.timeout_s);
-            zt_reply_header(&jb.rq->reply, "Retry-After", "2");
+        double t0 = zt_now();
+        /* tests: a slow job that still notices cancelling, as the stages do */
+        for (int ms = 0; ms < j->srv->o.test_delay_ms && !jb.rq->cancel; ms += 10) usleep(10000);
+        if (zt_req_cancelled(j->srv, jb.rq)) {
+            zt_metrics_event(j->srv->metrics, ZT_EV_CANCELLED);
             zt_server_job_done(j->srv, jb.rq);
         } else {
-            if (j->srv->o.test_delay_ms > 0) usleep((useconds_t)j->srv->o.test_delay_ms * 1000);
             jb.fn(j->srv, w, jb.rq);
+            double dt = zt_now() - t0;
+            pthread_mutex_lock(&j->mu);
+            note_run(j, dt);
+            pthread_mutex_unlock(&j->mu);
         }
         pthread_mutex_lock(&j->mu);
+        j->running--;
     }
     pthread_mutex_unlock(&j->mu);
     if (j->deinit_worker) j->deinit_worker(j->srv, w);
@@ -83,6 +109,7 @@ int zt_jobs_start(struct zt_server *srv, int n, int queue_cap,
     if (!j) goto oom;
     j->srv = srv;
     j->cap = queue_cap + n; /* the busy workers' jobs left the queue already */
+    j->max_wait_s = srv->o.max_wait_ms / 1000.0;
     j->init_worker = init_worker;
     j->deinit_worker = deinit_worker;
     pthread_mutex_init(&j->mu, NULL);
@@ -135,6 +162,15 @@ int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq)
     } else if (j->count >= j->cap - j->n) {
         zt_seterr("server busy: %d requests already queued; retry shortly", j->count);
         rc = ZT_EBUSY;
+    } else if (j->max_wait_s > 0 &&
+               ZT_MAX(j->count + j->running - j->n + 1, 0) * j->service_s / j->n > j->max_wait_s) {
+        /* admission: a job that would wait past the bound (the jobs that must
+         * start before it, at the measured run time, over the workers) is
+         * refused now, so the ones taken are answered in time instead of
+         * all of them late */
+        zt_seterr("server busy: about %.1f s of work queued; retry shortly",
+                  (j->count + j->running) * j->service_s / j->n);
+        rc = ZT_EBUSY;
     } else {
         j->q[(j->head + j->count) % j->cap] = (struct job){fn, rq};
         j->count++;
@@ -142,6 +178,33 @@ int zt_jobs_submit(struct zt_jobs *j, zt_job_fn fn, struct zt_req *rq)
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
+}
+
+void zt_jobs_expire(struct zt_jobs *j)
+{
+    struct zt_req *done[64];
+    int nd;
+    do { /* in batches: the answers are made outside the lock */
+        nd = 0;
+        double now = zt_now();
+        pthread_mutex_lock(&j->mu);
+        int kept = 0;
+        for (int i = 0; i < j->count; i++) {
+            struct job jb = j->q[(j->head + i) % j->cap];
+            if (nd < (int)ZT_ARRAY_LEN(done) &&
+                (jb.rq->cancel || now - jb.rq->t_queued > j->srv->o.timeout_s))
+                done[nd++] = jb.rq;
+            else
+                j->q[(j->head + kept++) % j->cap] = jb;
+        }
+        j->count = kept;
+        pthread_mutex_unlock(&j->mu);
+        for (int i = 0; i < nd; i++) {
+            zt_req_cancelled(j->srv, done[i]);
+            zt_metrics_event(j->srv->metrics, ZT_EV_CANCELLED);
+            zt_server_job_done(j->srv, done[i]);
+        }
+    } while (nd == (int)ZT_ARRAY_LEN(done));
 }
 
 int zt_jobs_queued(struct zt_jobs *j)

@@ -27,7 +27,7 @@ struct zt_metrics {
     struct ep ep[MAX_EP];
     int nep;
     int inflight;
-    uint64_t rejected;
+    uint64_t events[ZT_EV_COUNT];
 };
 
 struct zt_metrics *zt_metrics_new(void)
@@ -88,10 +88,10 @@ int zt_metrics_inflight(struct zt_metrics *m)
     return n;
 }
 
-void zt_metrics_rejected(struct zt_metrics *m)
+void zt_metrics_event(struct zt_metrics *m, int ev)
 {
     pthread_mutex_lock(&m->mu);
-    m->rejected++;
+    m->events[ev]++;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -140,7 +140,13 @@ int zt_metrics_render(struct zt_metrics *m, int queued, int workers, struct zt_b
       "# TYPE ztyle_jobs_workers gauge\nztyle_jobs_workers %d\n", workers);
     P("# HELP ztyle_jobs_rejected_total Requests refused with 503 because the queue was full.\n"
       "# TYPE ztyle_jobs_rejected_total counter\nztyle_jobs_rejected_total %llu\n",
-      (unsigned long long)m->rejected);
+      (unsigned long long)m->events[ZT_EV_REJECTED]);
+    P("# HELP ztyle_connections_cut_total Connections cut off for sending their headers or "
+      "body too slowly.\n# TYPE ztyle_connections_cut_total counter\nztyle_connections_cut_total %llu\n",
+      (unsigned long long)m->events[ZT_EV_CUT]);
+    P("# HELP ztyle_jobs_cancelled_total Jobs stopped or dropped because their time limit passed "
+      "or their client left.\n# TYPE ztyle_jobs_cancelled_total counter\nztyle_jobs_cancelled_total %llu\n",
+      (unsigned long long)m->events[ZT_EV_CANCELLED]);
 #undef P
     pthread_mutex_unlock(&m->mu);
     return rc;

@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char CSP[] = "default-src 'self'; img-src 'self' data: blob:; "
-                          "style-src 'self'; script-src 'self'; connect-src 'self'";
+                          "style-src 'self'; script-src 'self'; connect-src 'self'; "
+                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 void zt_page_index(struct zt_server *s, struct zt_req *rq)
 {

@@ -66,7 +66,10 @@ void zt_reply_code(struct zt_reply *r, int rc)
         zt_reply_header(r, "Retry-After", "1");
         break;
     case ZT_EINTR: zt_reply_error(r, 503, "shutting_down", "%s", m); break;
-    default: zt_reply_error(r, 500, "internal", "%s", m); break;
+    default: /* the details (paths, database words) go to the log, not to the client */
+        fprintf(stderr, "ztyle serve: internal error: %s\n", m);
+        zt_reply_error(r, 500, "internal", "internal error; the server log has the details");
+        break;
     }
 }
 

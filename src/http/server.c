@@ -2,18 +2,19 @@
  * of one request, body limits, routing, HEAVY requests suspended while a
  * compute worker runs them, responses, metrics, and the graceful stop.
  * Startup (catalogue, index, models, workers) is in server_open.c. */
+#include <microhttpd.h> /* before http_impl.h: the MHD callbacks it declares */
 #include "http_impl.h"
 #include "../catalog/store.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 enum { ST_READING = 0, ST_QUEUED = 1, ST_DONE = 2 };
+#define ZT_REFUSE_DELAY_S 0.25 /* how long a 503 busy is held back */
 
 /* "ko" or "en" from Accept-Language: the first listed of the two. */
 static void pick_lang(const char *al, char *out, size_t n)
@@ -51,6 +52,7 @@ static enum MHD_Result queue_reply(struct zt_server *s, struct zt_req *rq)
     if (!resp) return MHD_NO;
     if (r->ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY"); /* older browsers; CSP for the rest */
     for (char *line = r->headers; *line;) {
         char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
         if (!nl || !colon || colon > nl) break;
@@ -61,6 +63,7 @@ static enum MHD_Result queue_reply(struct zt_server *s, struct zt_req *rq)
     }
     if (s->stopped) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     rq->status_sent = r->status;
+    zt_guard_phase(s, rq->conn, ZT_CONN_SEND, NULL);
     enum MHD_Result ret = MHD_queue_response(rq->con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     zt_reply_deinit(r);
@@ -83,6 +86,8 @@ static struct zt_req *req_new(struct zt_server *s, struct MHD_Connection *con, c
         return NULL;
     }
     rq->con = con;
+    rq->conn = zt_guard_conn(con);
+    zt_guard_phase(s, rq->conn, ZT_CONN_BODY, NULL);
     rq->t0 = zt_now();
     snprintf(rq->method, sizeof rq->method, "%s", method);
     rq->body.max = s->o.max_body;
@@ -94,11 +99,26 @@ static struct zt_req *req_new(struct zt_server *s, struct MHD_Connection *con, c
     return rq;
 }
 
+static const char *header(struct zt_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->con, MHD_HEADER_KIND, name);
+}
+
 /* Decides everything that can be decided from the request line and
- * headers: 404, 405, 413 by Content-Length. Sets ST_DONE when answered. */
+ * headers: 421 for a Host that is not this server's (DNS rebinding), 404,
+ * 405, 403 for a POST from another site or /metrics from afar, 413 by
+ * Content-Length. Sets ST_DONE when answered. */
 static void route_request(struct zt_server *s, struct zt_req *rq)
 {
     char allowed[64];
+    const char *host = header(rq, MHD_HTTP_HEADER_HOST);
+    if (!zt_guard_host_ok(s, host)) {
+        rq->endpoint = "bad_host";
+        zt_reply_error(&rq->reply, 421, "bad_host",
+                       "this server does not answer for the host '%.100s' (see --allow-host)", host);
+        rq->state = ST_DONE;
+        return;
+    }
     rq->route = zt_route_find(rq->method, rq->url_copy, allowed, sizeof allowed, &rq->param);
     if (!rq->route) {
         if (allowed[0]) {
@@ -114,6 +134,23 @@ static void route_request(struct zt_server *s, struct zt_req *rq)
         return;
     }
     rq->endpoint = rq->route->name;
+    if (!strcmp(rq->route->method, "POST") &&
+        !zt_guard_origin_ok(s, header(rq, "Origin"), header(rq, "Sec-Fetch-Site"), host)) {
+        zt_reply_error(&rq->reply, 403, "cross_origin",
+                       "requests from another site are not accepted (see --allow-origin)");
+        rq->state = ST_DONE;
+        return;
+    }
+    const union MHD_ConnectionInfo *peer =
+        MHD_get_connection_info(rq->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!strcmp(rq->route->name, "metrics") &&
+        !zt_guard_metrics_ok(s, peer ? peer->client_addr : NULL,
+                             header(rq, MHD_HTTP_HEADER_AUTHORIZATION))) {
+        zt_reply_error(&rq->reply, 403, "forbidden",
+                       "/metrics answers loopback, or a bearer token (see --metrics-token)");
+        rq->state = ST_DONE;
+        return;
+    }
     const char *cl = MHD_lookup_connection_value(rq->con, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
@@ -127,12 +164,21 @@ static void run_heavy(struct zt_server *s, struct zt_req *rq)
     rq->t_queued = zt_now();
     rq->state = ST_QUEUED;
     MHD_suspend_connection(rq->con);
+    zt_guard_phase(s, rq->conn, ZT_CONN_JOB, rq);
     int rc = zt_jobs_submit(s->jobs, rq->route->heavy, rq);
     if (rc) {
-        if (rc == ZT_EBUSY) zt_metrics_rejected(s->metrics);
+        zt_guard_phase(s, rq->conn, ZT_CONN_SEND, NULL);
         zt_reply_code(&rq->reply, rc);
         zt_reply_header(&rq->reply, "Retry-After", "1");
-        MHD_resume_connection(rq->con);
+        if (rc == ZT_EBUSY) {
+            /* answered a moment later: clients that retry at once (ignoring
+             * Retry-After) would otherwise spin on 503s and take the CPU the
+             * workers need */
+            zt_metrics_event(s->metrics, ZT_EV_REJECTED);
+            zt_guard_defer(s, rq, ZT_REFUSE_DELAY_S);
+        } else {
+            MHD_resume_connection(rq->con);
+        }
     }
 }
 
@@ -198,6 +244,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     (void)con;
     (void)toe;
     if (!rq) return;
+    /* the next request on this connection has header_timeout_s to arrive */
+    zt_guard_phase(s, rq->conn, ZT_CONN_HEAD, NULL);
     zt_metrics_observe(s->metrics, rq->endpoint ? rq->endpoint : "unknown",
                        rq->status_sent ? rq->status_sent : 499, zt_now() - rq->t0);
     zt_metrics_gauge_inflight(s->metrics, -1);
@@ -223,9 +271,10 @@ int zt_server_start_daemon(struct zt_server *s, const struct sockaddr *addr, int
     s->d = MHD_start_daemon(
         flags, (uint16_t)s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.io_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_END);
+        (unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.max_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        zt_guard_on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (!s->d) {
         zt_seterr("cannot listen on %s:%d (in use, or not an address of this machine?)", s->host,
                   s->o.port);
@@ -249,6 +298,7 @@ void zt_server_stop(struct zt_server *s, double grace_s)
         while (zt_metrics_inflight(s->metrics) > 0 && zt_now() - t0 < grace_s) usleep(10000);
     }
     /* runs what is still queued; every suspended connection gets resumed */
+    zt_guard_stop(s);
     zt_jobs_stop(s->jobs);
     s->jobs = NULL;
     if (s->d) {

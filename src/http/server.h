@@ -19,11 +19,24 @@ struct zt_server_opts {
     const char *shops;   /* shop URL templates (JSON); NULL = the embedded config/shops.json */
     int workers;         /* compute workers (generate/search); <= 0: cores */
     int io_threads;      /* libmicrohttpd threads; <= 0: 2 */
-    int queue;           /* jobs waiting beyond the busy workers; < 0: 4 * workers */
+    int queue;           /* jobs waiting beyond the busy workers at most; < 0: 64 */
+    int max_wait_ms;     /* admission: a job is queued only when its expected wait
+                            (measured run time x jobs ahead / workers) is below
+                            this, else 503 at once; 0: 500; < 0: no bound */
     size_t max_body;     /* request body limit in bytes; 0: 8 MiB (413 past it) */
-    int timeout_s;       /* per-request time limit (idle connection, queue wait); 0: 30 */
+    int timeout_s;       /* per-request time limit (idle connection, body upload,
+                            queue wait plus run); 0: 30 */
     int max_side;        /* decoded upload side limit; 0: 4096 */
     int64_t max_pixels;  /* decoded upload pixel limit; 0: 16 Mpx */
+    int header_timeout_s; /* request line and headers must arrive within this; 0: 10 */
+    int max_connections; /* open connections at most; 0: 1000 */
+    int max_per_ip;      /* open connections from one client address; 0: 64 */
+    const char *allow_hosts;   /* more names for the Host header, comma-separated ("*":
+                                  any); localhost, 127.0.0.1, [::1] and --host always */
+    const char *allow_origins; /* more origins allowed to POST, comma-separated
+                                  ("https://shop.example"); same-origin always */
+    const char *metrics_token; /* /metrics from a non-loopback address needs
+                                  "Authorization: Bearer TOKEN"; NULL: loopback only */
     int demo;            /* 1: the demo catalogue (serves /product/{id} pages) */
     int test_delay_ms;   /* tests only: each compute job sleeps this long first
                             (makes queue-full and shutdown cases deterministic) */

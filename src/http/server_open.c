@@ -161,18 +161,35 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         return rc;
     }
     pthread_mutex_init(&s->store_mu, NULL);
+    pthread_mutex_init(&s->conn_mu, NULL);
+    pthread_cond_init(&s->watch_cv, NULL);
     s->o = *o;
     if (s->o.workers <= 0) s->o.workers = zt_threads_default();
     if (s->o.io_threads <= 0) s->o.io_threads = 2;
-    if (s->o.queue < 0) s->o.queue = 4 * s->o.workers;
+    if (s->o.queue < 0) s->o.queue = 64;
+    if (s->o.max_wait_ms == 0) s->o.max_wait_ms = 500;
+    if (s->o.max_wait_ms < 0) s->o.max_wait_ms = 0; /* no bound */
     if (!s->o.max_body) s->o.max_body = 8u << 20;
     if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
     if (s->o.max_side <= 0) s->o.max_side = 4096;
     if (s->o.max_pixels <= 0) s->o.max_pixels = 16 << 20;
+    if (s->o.header_timeout_s <= 0) s->o.header_timeout_s = 10;
+    if (s->o.max_connections <= 0) s->o.max_connections = 1000;
+    if (s->o.max_per_ip <= 0) s->o.max_per_ip = 64;
     s->lim = (struct zt_image_limits){s->o.max_side, s->o.max_side, s->o.max_pixels};
     snprintf(s->host, sizeof s->host, "%s", o->host ? o->host : "127.0.0.1");
     s->o.host = s->host;
     s->o.catalog = s->o.model = s->o.shops = NULL; /* copied below; o's strings are borrowed */
+    /* the Host names: --host (a wildcard address names nothing) and --allow-host */
+    int v6 = strchr(s->host, ':') && s->host[0] != '[';
+    int wild = !strcmp(s->host, "0.0.0.0") || !strcmp(s->host, "::") || !strcmp(s->host, "[::]");
+    snprintf(s->host_names, sizeof s->host_names, "%s%s%s,%s", v6 ? "[" : "",
+             wild ? "" : s->host, v6 ? "]" : "", o->allow_hosts ? o->allow_hosts : "");
+    snprintf(s->allow_origins, sizeof s->allow_origins, "%s", o->allow_origins ? o->allow_origins : "");
+    snprintf(s->metrics_token, sizeof s->metrics_token, "%s", o->metrics_token ? o->metrics_token : "");
+    s->o.allow_hosts = s->host_names;
+    s->o.allow_origins = s->allow_origins;
+    s->o.metrics_token = s->metrics_token;
     if (!o->catalog || !*o->catalog) {
         zt_seterr("server: no catalogue given");
         rc = ZT_EINVAL;
@@ -198,7 +215,8 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     if ((rc = load_categories(s))) goto fail;
     zt_store_close(st);
     st = NULL;
-    if ((rc = zt_jobs_start(s, s->o.workers, s->o.queue, init_worker, deinit_worker, &s->jobs)))
+    if ((rc = zt_jobs_start(s, s->o.workers, s->o.queue, init_worker, deinit_worker, &s->jobs)) ||
+        (rc = zt_guard_start(s)))
         goto fail;
     struct sockaddr_storage ss;
     int ipv6 = 0;
@@ -216,10 +234,13 @@ void zt_server_close(struct zt_server *s)
 {
     if (!s) return;
     zt_server_stop(s, 0);
+    zt_guard_stop(s);
     zt_jobs_stop(s->jobs);
     zt_searcher_close(s->searcher);
     for (int i = 0; i < s->nstores; i++) zt_store_close(s->stores[i]);
     pthread_mutex_destroy(&s->store_mu);
+    pthread_mutex_destroy(&s->conn_mu);
+    pthread_cond_destroy(&s->watch_cv);
     zt_metrics_free(s->metrics);
     free(s->categories_json);
     free(s->shops_json);

@@ -240,40 +240,72 @@ done:
 
 /* Zhang & Suen 1984, "A fast parallel algorithm for thinning digital
  * patterns". Returns 0 or -1 on allocation failure. */
+/* Zhang-Suen thinning. Each sub-pass decides on the plane as it was when the
+ * sub-pass began. Only pixels whose 3x3 neighbourhood changed since they were
+ * last tested in that sub-pass can change their answer, so each sub-pass
+ * keeps a work list of those: the cost is linear in the pixels removed, not
+ * (thickness x area) as with full scans (a solid black 4000 x 4000 drawing
+ * took minutes). Same result as scanning every pixel every time. */
+static int zs_deletable(const uint8_t *e, int w, int h, int x, int y, int pass)
+{
+#define P(xx, yy) (((xx) >= 0 && (yy) >= 0 && (xx) < w && (yy) < h) ? e[(size_t)(yy) * w + (xx)] : 0)
+    /* p2..p9 clockwise from north */
+    int v[8] = {P(x, y - 1), P(x + 1, y - 1), P(x + 1, y),     P(x + 1, y + 1),
+                P(x, y + 1), P(x - 1, y + 1), P(x - 1, y),     P(x - 1, y - 1)};
+#undef P
+    int b = 0, a = 0;
+    for (int i = 0; i < 8; i++) {
+        b += v[i];
+        a += !v[i] && v[(i + 1) & 7];
+    }
+    if (b < 2 || b > 6 || a != 1) return 0;
+    return pass == 0 ? !((v[0] && v[2] && v[4]) || (v[2] && v[4] && v[6]))
+                     : !((v[0] && v[2] && v[6]) || (v[0] && v[4] && v[6]));
+}
+
 static int thin_zs(uint8_t *e, int w, int h)
 {
-    size_t n = (size_t)w * h;
+    size_t n = (size_t)w * h, len[2] = {0, 0};
+    int32_t *list[2] = {malloc(n * sizeof(int32_t)), malloc(n * sizeof(int32_t))};
     int32_t *del = malloc(n * sizeof *del);
-    if (!del) return -1;
-#define P(xx, yy) (((xx) >= 0 && (yy) >= 0 && (xx) < w && (yy) < h) ? e[(yy) * w + (xx)] : 0)
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            size_t nd = 0;
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    if (!e[(size_t)y * w + x]) continue;
-                    /* p2..p9 clockwise from north */
-                    int v[8] = {P(x, y - 1), P(x + 1, y - 1), P(x + 1, y),     P(x + 1, y + 1),
-                                P(x, y + 1), P(x - 1, y + 1), P(x - 1, y),     P(x - 1, y - 1)};
-                    int b = 0, a = 0;
-                    for (int i = 0; i < 8; i++) {
-                        b += v[i];
-                        a += !v[i] && v[(i + 1) & 7];
-                    }
-                    if (b < 2 || b > 6 || a != 1) continue;
-                    if (pass == 0 ? (v[0] && v[2] && v[4]) || (v[2] && v[4] && v[6])
-                                  : (v[0] && v[2] && v[6]) || (v[0] && v[4] && v[6]))
-                        continue;
-                    del[nd++] = y * w + x;
-                }
-            for (size_t i = 0; i < nd; i++) e[del[i]] = 0;
-            if (nd) changed = 1;
-        }
+    uint8_t *queued = malloc(n); /* bit p: on list[p] */
+    int rc = -1;
+    if (!list[0] || !list[1] || !del || !queued) goto out;
+    for (size_t i = 0; i < n; i++) {
+        queued[i] = e[i] ? 3 : 0;
+        if (e[i]) list[0][len[0]++] = list[1][len[1]++] = (int32_t)i;
     }
-#undef P
+    for (int idle = 0, pass = 0; idle < 2; pass ^= 1) {
+        size_t nd = 0;
+        for (size_t k = 0; k < len[pass]; k++) {
+            int32_t i = list[pass][k];
+            queued[i] &= (uint8_t)~(1u << pass);
+            if (e[i] && zs_deletable(e, w, h, i % w, i / w, pass)) del[nd++] = i;
+        }
+        len[pass] = 0;
+        for (size_t k = 0; k < nd; k++) e[del[k]] = 0;
+        for (size_t k = 0; k < nd; k++) { /* their neighbours may change their answer */
+            int x = del[k] % w, y = del[k] / w;
+            for (int yy = ZT_MAX(y - 1, 0); yy <= ZT_MIN(y + 1, h - 1); yy++)
+                for (int xx = ZT_MAX(x - 1, 0); xx <= ZT_MIN(x + 1, w - 1); xx++) {
+                    int32_t j = yy * w + xx;
+                    if (!e[j]) continue;
+                    for (int p = 0; p < 2; p++)
+                        if (!(queued[j] & (1u << p))) {
+                            queued[j] |= (uint8_t)(1u << p);
+                            list[p][len[p]++] = j;
+                        }
+                }
+        }
+        idle = nd ? 0 : idle + 1;
+    }
+    rc = 0;
+out:
+    free(list[0]);
+    free(list[1]);
     free(del);
-    return 0;
+    free(queued);
+    return rc;
 }
 
 static int dilate(uint8_t *e, int w, int h, float width)

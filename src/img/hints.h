@@ -57,12 +57,17 @@ struct zt_split_params {
     int aa_radius;       /* 2 */
     int thin;            /* 1: thin the lines to 1 pixel, as training edges */
     float line_width;    /* 0: then thicken to this width in pixels (0/1 = no) */
+    int max_side;        /* 512 (the page's canvas): a larger drawing is first
+                            downscaled to this longer side, so the split and the
+                            thinning cost at most that much whatever was sent;
+                            the outputs then have the reduced size. 0 = no cap */
 };
 
 void zt_split_params_default(struct zt_split_params *p);
 
 /* drawing: a flattened drawing, 1, 3 or 4 channels. Outputs are new images
- * the caller frees; on failure they are untouched. p NULL = defaults. */
+ * the caller frees (drawing's size, or less past p->max_side); on failure
+ * they are untouched. p NULL = defaults. */
 int zt_drawing_split(const struct zt_image *drawing, const struct zt_split_params *p,
                      struct zt_image *edges, struct zt_image *hint_rgb,
                      struct zt_image *hint_mask);

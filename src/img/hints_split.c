@@ -18,6 +18,7 @@ void zt_split_params_default(struct zt_split_params *p)
         .aa_radius = 2,
         .thin = 1,
         .line_width = 0,
+        .max_side = 512,
     };
 }
 
@@ -25,7 +26,7 @@ static int check(const struct zt_split_params *p)
 {
     if (p->hint_min_chroma < 0 || p->hint_min_chroma > 255 || p->line_max_v < 0 ||
         p->paper_min_v <= p->line_max_v || p->paper_min_v > 256 || p->aa_radius < 0 ||
-        p->aa_radius > 16 || !(p->line_width >= 0 && p->line_width <= 64)) {
+        p->aa_radius > 16 || !(p->line_width >= 0 && p->line_width <= 64) || p->max_side < 0) {
         zt_seterr("drawing split parameters out of range");
         return ZT_EINVAL;
     }
@@ -45,6 +46,20 @@ static int alloc3(int w, int h, struct zt_image *e, struct zt_image *hr, struct 
     }
     memset(e->px, 255, (size_t)w * h);
     return ZT_OK;
+}
+
+/* src, or a copy downscaled to max_side (the longer side) in *tmp */
+static int cap_size(const struct zt_image *src, int max_side, struct zt_image *tmp,
+                    const struct zt_image **out)
+{
+    *out = src;
+    int longer = ZT_MAX(src->w, src->h);
+    if (!max_side || longer <= max_side) return ZT_OK;
+    int w = (int)ZT_MAX((int64_t)src->w * max_side / longer, 1);
+    int h = (int)ZT_MAX((int64_t)src->h * max_side / longer, 1);
+    int rc = zt_image_resize(src, w, h, tmp);
+    if (!rc) *out = tmp;
+    return rc;
 }
 
 /* thinning / width of the line plane, as for training edges */
@@ -68,7 +83,9 @@ int zt_drawing_split(const struct zt_image *drawing, const struct zt_split_param
         zt_seterr("drawing split: bad drawing");
         return ZT_EINVAL;
     }
+    struct zt_image small = {0};
     int rc = check(p);
+    if (!rc) rc = cap_size(drawing, p->max_side, &small, &drawing);
     if (rc) return rc;
     int w = drawing->w, h = drawing->h;
     size_t n = (size_t)w * h;
@@ -115,6 +132,7 @@ oom:
 fail:
     free(cls);
     free(nearl);
+    zt_image_free(&small);
     zt_image_free(&rgb);
     zt_image_free(&e);
     zt_image_free(&hr);
@@ -133,11 +151,13 @@ int zt_drawing_split_layers(const struct zt_image *lines, const struct zt_image 
         zt_seterr("drawing layers: missing or of different sizes");
         return ZT_EINVAL;
     }
+    struct zt_image gray = {0}, e = {0}, hr = {0}, hm = {0}, small_l = {0}, small_h = {0};
     int rc = check(p);
-    if (rc) return rc;
+    if (rc || (rc = cap_size(lines, p->max_side, &small_l, &lines)) ||
+        (rc = cap_size(hints, p->max_side, &small_h, &hints)))
+        goto fail;
     int w = lines->w, h = lines->h;
     size_t n = (size_t)w * h;
-    struct zt_image gray = {0}, e = {0}, hr = {0}, hm = {0};
     if ((rc = zt_image_convert(lines, 1, &gray)) || (rc = alloc3(w, h, &e, &hr, &hm))) goto fail;
     for (size_t i = 0; i < n; i++) e.px[i] = gray.px[i] < 128 ? 0 : 255;
     for (size_t i = 0; i < n; i++) {
@@ -154,6 +174,8 @@ int zt_drawing_split_layers(const struct zt_image *lines, const struct zt_image 
     *edges = e, *hint_rgb = hr, *hint_mask = hm;
     e = hr = hm = (struct zt_image){0};
 fail:
+    zt_image_free(&small_l);
+    zt_image_free(&small_h);
     zt_image_free(&gray);
     zt_image_free(&e);
     zt_image_free(&hr);

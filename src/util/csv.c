@@ -93,9 +93,10 @@ int zt_csv_next(struct zt_csv *c, int *nfields, char ***fields)
         c->nf = 0;
         c->offs[0] = 0;
         c->rec_line = c->line;
-        int ch, inq = 0, any = 0, after_quote = 0, rc;
+        int ch, inq = 0, any = 0, after_quote = 0, nul = 0, rc;
         for (;;) {
             ch = fgetc(c->f);
+            nul |= ch == 0;
             if (ch == EOF) {
                 if (inq) {
                     zt_seterr("%s:%ld: unterminated quoted field", c->name, c->rec_line);
@@ -152,6 +153,10 @@ int zt_csv_next(struct zt_csv *c, int *nfields, char ***fields)
             if ((rc = put(c, (char)ch))) return rc;
         }
         if ((rc = end_field(c))) return rc;
+        if (nul) { /* fields are C strings: a NUL would silently cut one short */
+            zt_seterr("%s:%ld: a NUL byte in the record", c->name, c->rec_line);
+            return ZT_EINVAL;
+        }
         if (c->nf == 1 && c->buf[0] == 0) continue; /* blank line */
         for (int i = 0; i < c->nf; i++) c->fields[i] = c->buf + c->offs[i];
         *nfields = c->nf;
