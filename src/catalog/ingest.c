@@ -272,7 +272,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     if ((rc = zt_catalog_index_invalidate(o->catalog))) goto out;
     rc = ZT_ENOMEM;
     if (!(wk.items = calloc((size_t)batch, sizeof *wk.items))) goto out;
-    pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress ? o->progress : stderr,
+    pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress,
                          o->progress == NULL);
     for (;;) {
         int nb = 0;
