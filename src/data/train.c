@@ -67,6 +67,86 @@ static void shuffle(int *v, int n, uint64_t seed)
     }
 }
 
+/* A new run writes run.json (refused where a run already is); a resumed one
+ * checks it (*kept_set: its record of the photos; *rewrite_run: run.json
+ * must follow a new schedule or data folder once the data is read). */
+static int check_run(const struct zt_train_opts *o, json_t *run, const char *run_text,
+                     json_t **kept_set, int *rewrite_run)
+{
+    char path[4096];
+    int rc = ZT_OK;
+    snprintf(path, sizeof path, "%s/run.json", o->out);
+    if (o->resume) {
+        json_error_t je;
+        json_t *have = json_load_file(path, 0, &je);
+        if (!have) {
+            zt_seterr("--resume: %s: %s", path, je.text);
+            return ZT_EFORMAT;
+        }
+        struct zt_resume_diff d;
+        rc = zt_train_resume_check(have, run, &d);
+        if (!rc && d.new_schedule)
+            zt_warn_emit(&o->note, "schedule changed from %ld+%ld to %ld+%ld epochs",
+                         d.was_epochs, d.was_decay, o->epochs, o->decay);
+        if (!rc && d.was_data && d.moved)
+            zt_warn_emit(&o->note, "data now read from %s (was %s)", o->data, d.was_data);
+        *kept_set = json_incref(json_object_get(have, "train_set"));
+        json_decref(have);
+        if (rc) {
+            zt_seterr("--resume: %s was made with other settings; give the same options as the "
+                      "original run (only --data, --epochs and --epochs-decay may change)", path);
+            return rc;
+        }
+        *rewrite_run = d.new_schedule || d.moved; /* after the data is read */
+    } else {
+        char lp[4200];
+        snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o->out);
+        if (zt_file_exists(lp)) {
+            zt_seterr("%s already holds a run; use --resume to continue it or another --out",
+                      o->out);
+            return ZT_EINVAL;
+        }
+        rc = zt_file_write_atomic(path, run_text, strlen(run_text));
+    }
+    return rc;
+}
+
+/* The models (G from o->init when given) and, when resuming, the
+ * checkpoint's state and counters. */
+static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cfg *pc,
+                      struct zt_p2p *m, int *start_epoch, int *start_iter)
+{
+    char path[4096], *meta = NULL;
+    int rc;
+    zt_p2p_cfg_default(pc, in_nc, o->size >= 256 ? 8 : 7, (int)o->ngf);
+    pc->g.norm = pc->d.norm = o->norm;
+    pc->g.use_dropout = o->dropout;
+    pc->d.ndf = (int)o->ndf;
+    pc->gan_mode = o->gan;
+    pc->lambda_l1 = (float)o->lambda;
+    pc->lr = o->lr;
+    if ((rc = zt_p2p_init(m, pc, o->nthreads, (uint64_t)o->seed))) return rc;
+    if (o->init && (rc = zt_ckpt_load_file(o->init, &m->G.params, NULL, 1))) {
+        zt_adderr("--init");
+        goto out;
+    }
+    if (o->resume) {
+        snprintf(path, sizeof path, "%s/ckpt/latest.safetensors", o->out);
+        if ((rc = zt_p2p_load(m, path, &meta))) {
+            zt_adderr("--resume");
+            goto out;
+        }
+        if ((rc = zt_train_ckpt_counters(meta, path, start_epoch, start_iter)) ||
+            (rc = zt_train_resume_fits(*start_epoch, *start_iter, (int)(o->epochs + o->decay)))) {
+            zt_adderr("--resume");
+            goto out;
+        }
+    }
+out:
+    free(meta);
+    return rc;
+}
+
 int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
 {
     struct zt_train_opts oc = *opts, *o = &oc; /* the pairs' edge method may replace o->method */
@@ -79,7 +159,7 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     float *A = NULL, *B = NULL;
     int *order = NULL, rc;
     json_t *run = NULL, *kept_set = NULL; /* kept_set: a resumed run's "train_set" */
-    char *run_text = NULL, *meta = NULL;
+    char *run_text = NULL;
     struct zt_progress *prog = NULL;
     FILE *log = NULL;
     if ((rc = zt_catmap_default(&map))) return rc;
@@ -112,70 +192,13 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     run = run_json(o, in_nc, &map, ncat);
     run_text = run ? json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     if (!run_text) goto oom;
-    snprintf(path, sizeof path, "%s/run.json", o->out);
     int rewrite_run = 0;
-    if (o->resume) {
-        json_error_t je;
-        json_t *have = json_load_file(path, 0, &je);
-        if (!have) {
-            zt_seterr("--resume: %s: %s", path, je.text);
-            rc = ZT_EFORMAT;
-            goto done;
-        }
-        struct zt_resume_diff d;
-        rc = zt_train_resume_check(have, run, &d);
-        if (!rc && d.new_schedule)
-            zt_warn_emit(&o->note, "schedule changed from %ld+%ld to %ld+%ld epochs",
-                         d.was_epochs, d.was_decay, o->epochs, o->decay);
-        if (!rc && d.was_data && d.moved)
-            zt_warn_emit(&o->note, "data now read from %s (was %s)", o->data, d.was_data);
-        kept_set = json_incref(json_object_get(have, "train_set"));
-        json_decref(have);
-        if (rc) {
-            zt_seterr("--resume: %s was made with other settings; give the same options as the "
-                      "original run (only --data, --epochs and --epochs-decay may change)", path);
-            goto done;
-        }
-        rewrite_run = d.new_schedule || d.moved; /* after the data is read (below) */
-    } else {
-        char lp[4200];
-        snprintf(lp, sizeof lp, "%s/ckpt/latest.safetensors", o->out);
-        if (zt_file_exists(lp)) {
-            zt_seterr("%s already holds a run; use --resume to continue it or another --out",
-                      o->out);
-            rc = ZT_EINVAL;
-            goto done;
-        }
-        if ((rc = zt_file_write_atomic(path, run_text, strlen(run_text)))) goto done;
-    }
+    if ((rc = check_run(o, run, run_text, &kept_set, &rewrite_run))) goto done;
 
     /* model first: a bad config fails before minutes of data preparation */
     struct zt_p2p_cfg pc;
-    zt_p2p_cfg_default(&pc, in_nc, o->size >= 256 ? 8 : 7, (int)o->ngf);
-    pc.g.norm = pc.d.norm = o->norm;
-    pc.g.use_dropout = o->dropout;
-    pc.d.ndf = (int)o->ndf;
-    pc.gan_mode = o->gan;
-    pc.lambda_l1 = (float)o->lambda;
-    pc.lr = o->lr;
-    if ((rc = zt_p2p_init(&m, &pc, o->nthreads, (uint64_t)o->seed))) goto done;
     int start_epoch = 0, start_iter = 0;
-    if (o->init && (rc = zt_ckpt_load_file(o->init, &m.G.params, NULL, 1))) {
-        zt_adderr("--init");
-        goto done;
-    }
-    if (o->resume) {
-        snprintf(path, sizeof path, "%s/ckpt/latest.safetensors", o->out);
-        if ((rc = zt_p2p_load(&m, path, &meta))) {
-            zt_adderr("--resume");
-            goto done;
-        }
-        if ((rc = zt_train_ckpt_counters(meta, path, &start_epoch, &start_iter)) ||
-            (rc = zt_train_resume_fits(start_epoch, start_iter, (int)(o->epochs + o->decay)))) {
-            zt_adderr("--resume");
-            goto done;
-        }
-    }
+    if ((rc = open_model(o, in_nc, &pc, &m, &start_epoch, &start_iter))) goto done;
 
     int skipped = 0;
     zt_warn_emit(&o->note, "preparing %s at %ld px (%s edges%s)", o->data, o->load,
@@ -320,7 +343,6 @@ done:
     free(A);
     free(B);
     free(order);
-    free(meta);
     free(run_text);
     json_decref(run);
     json_decref(kept_set);
