@@ -5,10 +5,12 @@
 # fuzzing and benchmarks (clang, python3-torch, python3-skimage, OpenCV, wrk).
 # libopenblas0-pthread is a runtime need: FAISS (IVF k-means) and Debian's torch
 # reach BLAS through libblas.so.3, whose netlib default is 10-30x slower.
+# fonts-noto-cjk: Korean glyphs for headless chromium (the e2e screenshots of
+# the Korean page); the page itself names each system's Korean font.
 set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
-  libfaiss-dev libopenblas0-pthread xxd curl python3 chromium"
+  libfaiss-dev libopenblas0-pthread xxd curl python3 chromium fonts-noto-cjk"
 DEV_PKGS="clang libclang-rt-14-dev python3-torch python3-skimage python3-opencv python3-numpy wrk"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e_test.sh: the browser end-to-end test (tests/e2e/e2e.mjs) under `make
 # test`: installs playwright-core from npm into tests/e2e/node_modules (git-
-# ignored; package-lock.json pins it), trains a tiny generator on
+# ignored; package-lock.json pins it, and axe-core for the accessibility pass), trains a tiny generator on
 # tests/data/mini, then drives Debian's /usr/bin/chromium headless against
 # `ztyle serve`. Screenshots: build/e2e/*.png. Prints "N passed, N failed,
 # N skipped" last; without chromium or node it is skipped (a failure in CI).
@@ -19,7 +19,7 @@ skip() {
 }
 [ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (scripts/setup.sh installs it)"
 command -v node >/dev/null || skip "no node (scripts/setup.sh installs nodejs)"
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
     (cd tests/e2e && npm ci --no-audit --no-fund --silent) >"$T/npm.log" 2>&1 ||
         fail "npm ci in tests/e2e failed: $(tail -5 "$T/npm.log")"
 fi

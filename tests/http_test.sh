@@ -89,7 +89,7 @@ json.dump({'sketch': S, 'hints': H, 'category': 'top'}, open(f'{t}/gen.json', 'w
 json.dump({'sketch': S, 'category': 'auto', 'k': 3}, open(f'{t}/search.json', 'w'))
 json.dump({'sketch': S, 'hints': H, 'category': 'hat', 'k': 100}, open(f'{t}/search_hat.json', 'w'))
 json.dump({'sketch': S, 'hints': url(f'{t}/hints_small.png')}, open(f'{t}/gen_mismatch.json', 'w'))
-json.dump({'sketch': S, 'category': 'dress'}, open(f'{t}/gen_badcat.json', 'w'))
+json.dump({'sketch': S, 'category': 'spaceship'}, open(f'{t}/gen_badcat.json', 'w'))
 json.dump({'sketch': S, 'photo': S}, open(f'{t}/search_two.json', 'w'))
 json.dump({'photo': url('tests/data/mini/train/hat/hat-t0.png'), 'k': 2}, open(f'{t}/search_photo.json', 'w'))
 json.dump({'photo': url('tests/data/mini/train/hat/hat-t0.png')}, open(f'{t}/edges.json', 'w'))
@@ -151,6 +151,11 @@ has "$T/hdr" "image/svg+xml" template
 req static-missing 404 "$URL/static/nope.js"
 req product-page 200 "$URL/product/hat-t0"
 has "$T/body" "<h1>" product-page
+has "$T/body" '<p class="price">₩' "product page: the demo's price in won, English"
+hasnt "$T/body" " · id " "product page: no internal id"
+has "$T/body" "/static/product.js" "product page: similar items and shop links"
+req product-page-ko 200 -H 'Accept-Language: ko-KR,ko;q=0.9' "$URL/product/hat-t0"
+if grep -qE '<p class="price">[0-9]{1,3}(,[0-9]{3})+원</p>' "$T/body"; then ok; else bad "product page ko price: $(grep -o '<p class="price">[^<]*' "$T/body")"; fi
 req product-page-escaped 200 "$URL/product/evil-1"
 has "$T/body" "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; hat" "title escaped"
 hasnt "$T/body" "<script>" "no raw script tag"
@@ -221,9 +226,11 @@ pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['genera
 req search-like 200 "${J[@]}" -d '{"product":"skirt-t1","k":3}' "$URL/api/search"
 pyc search-like "d['products'][0]['id'] == 'skirt-t1'"
 req search-like-missing 404 "${J[@]}" -d '{"product":"nope"}' "$URL/api/search"
-req search-price 200 "${J[@]}" -d '{"product":"skirt-t1","k":100,"price_min":"50","price_max":120.5}' "$URL/api/search"
-pyc search-price "len(d['products']) > 0 and all(50 <= p['price'] <= 120.5 for p in d['products'])"
-req search-price-empty 200 "${J[@]}" -d '{"product":"skirt-t1","price_min":100000}' "$URL/api/search"
+req search-price 200 "${J[@]}" -d '{"product":"skirt-t1","k":100,"price_min":"50000","price_max":120000.5}' "$URL/api/search"
+pyc search-price "len(d['products']) > 0 and all(50000 <= p['price'] <= 120000.5 and p['currency'] == 'KRW' and p['price'] % 1000 == 0 for p in d['products'])"
+req search-class 200 "${J[@]}" -d '{"product":"hat-t0","class":"shoes","k":3}' "$URL/api/search"
+pyc search-class "len(d['products']) > 0 and all(p['class'] == 'shoes' and p['category'] == 'other' for p in d['products'])"
+req search-price-empty 200 "${J[@]}" -d '{"product":"skirt-t1","price_min":1000000}' "$URL/api/search"
 pyc search-price-empty "d['products'] == []"
 req search-price-bad 400 "${J[@]}" -d '{"product":"skirt-t1","price_max":"abc"}' "$URL/api/search"
 req search-price-order 400 "${J[@]}" -d '{"product":"skirt-t1","price_min":20,"price_max":10}' "$URL/api/search"

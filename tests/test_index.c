@@ -171,7 +171,7 @@ TEST(index, scan_kernels_match_reference)
  * ranking, scores included, over pages, with and without a filter. */
 static void check_modes(struct zt_index *ix, const float *q, int64_t *order, float *sc)
 {
-    struct zt_index_filter fs[2] = {ZT_INDEX_FILTER_ANY, {3, 500, 3000, 1}};
+    struct zt_index_filter fs[2] = {ZT_INDEX_FILTER_ANY, {3, 500, 3000, 1, 0}};
     for (int fi = 0; fi < 2; fi++) {
         int64_t m = brute(ix, q, &fs[fi], sc, order);
         for (int mode = ZT_INDEX_SCAN_F32; mode <= ZT_INDEX_SCAN_F16; mode++) {
@@ -276,7 +276,7 @@ TEST(index, exact_matches_brute_force)
         for (int i = 0; i < n1 && i < n3; i++) CHECK_EQ_INT(h1[i].idx, h3[i].idx);
     }
     /* a filter nothing passes; a page past the end */
-    struct zt_index_filter none = {7, 0, 0, 0};
+    struct zt_index_filter none = {7, 0, 0, 0, 0};
     int nh = -1;
     int64_t nm = -1;
     CHECK_OK(zt_index_search(ix, q, &none, 0, 10, 1, hits, &nh, &nm));
@@ -407,7 +407,7 @@ TEST(index, ivf_agrees_with_exact)
     }
     CHECK_MSG(hit / tot >= 0.9, "IVF recall@10 %.3f < 0.9", hit / tot);
     /* filters hold on approximate results too */
-    struct zt_index_filter f = {2, 500, 1500, 1};
+    struct zt_index_filter f = {2, 500, 1500, 1, 0};
     CHECK_OK(zt_ivf_search(v, ix, q, &f, 0, 10, ap, &na));
     CHECK(na > 0);
     for (int k = 0; k < na; k++) CHECK(zt_index_match(ix, ap[k].idx, &f));
@@ -450,7 +450,7 @@ TEST(index, ivf_agrees_with_exact)
     /* one cell probed and a filter few items pass: more cells are probed
      * until the page is full */
     CHECK_OK(zt_ivf_set_nprobe(v, 1));
-    struct zt_index_filter rare = {4, 4800, 4900, 1}; /* 1 in 50 x 1 in 5 items */
+    struct zt_index_filter rare = {4, 4800, 4900, 1, 0}; /* 1 in 50 x 1 in 5 items */
     struct zt_hit many[30];
     CHECK_OK(zt_ivf_search(v, ix, q, &rare, 0, 30, many, &na));
     CHECK_EQ_INT(na, 30);

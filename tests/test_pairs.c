@@ -176,3 +176,34 @@ TEST(pairs, trainset_from_pairs_output)
     zt_image_free(&ab);
     zt_image_free(&hl);
 }
+
+/* Tracing a photo keeps the garment: background lines go, the outline comes. */
+TEST(pairs, garment_only)
+{
+    struct zt_pair p = {0};
+    CHECK_OK(zt_image_new(&p.edges, 64, 64, 1));
+    CHECK_OK(zt_image_new(&p.mask, 64, 64, 1));
+    CHECK_OK(zt_image_new(&p.hint_rgb, 64, 64, 3));
+    CHECK_OK(zt_image_new(&p.hint_mask, 64, 64, 1));
+    memset(p.edges.px, 255, 64 * 64);
+    for (int y = 16; y < 48; y++) /* a T: body and sleeves */
+        for (int x = 12; x < 52; x++)
+            if ((x >= 20 && x < 44) || y < 26) p.mask.px[y * 64 + x] = 255;
+    for (int x = 0; x < 64; x++) p.edges.px[4 * 64 + x] = 0;   /* a hanger's rail */
+    for (int y = 20; y < 40; y++) p.edges.px[y * 64 + 30] = 0; /* a seam inside */
+    p.hint_mask.px[2 * 64 + 2] = 255;                           /* a dab on the wall */
+    p.hint_mask.px[30 * 64 + 32] = 255;                         /* one on the garment */
+    CHECK(zt_pair_garment_only(&p) == 1);
+    for (int x = 0; x < 64; x++) CHECK(p.edges.px[4 * 64 + x] == 255);
+    for (int y = 20; y < 40; y++) CHECK(p.edges.px[y * 64 + 30] == 0);
+    CHECK(p.edges.px[16 * 64 + 30] == 0 && p.edges.px[47 * 64 + 30] == 0); /* the outline */
+    CHECK(p.hint_mask.px[2 * 64 + 2] == 0 && p.hint_mask.px[30 * 64 + 32] == 255);
+    /* a mask that is the whole frame's rectangle: left alone */
+    memset(p.mask.px, 0, 64 * 64);
+    for (int y = 8; y < 56; y++)
+        for (int x = 8; x < 56; x++) p.mask.px[y * 64 + x] = 255;
+    memset(p.edges.px, 255, 64 * 64);
+    CHECK(zt_pair_garment_only(&p) == 0);
+    for (int i = 0; i < 64 * 64; i++) CHECK(p.edges.px[i] == 255);
+    zt_pair_deinit(&p);
+}

@@ -165,7 +165,7 @@ static void body_folder_idempotent(const char *url, const char *be)
 {
     char src[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.rows, 15);
@@ -205,6 +205,29 @@ static void body_folder_idempotent(const char *url, const char *be)
     o.force = 1;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.computed, 15);
+    /* a currency for the folder (the demo's won): rows change, features are kept */
+    o.force = 0;
+    o.currency = "KRW";
+    CHECK_OK(zt_catalog_ingest(src, &o, &st));
+    CHECK_EQ_INT(st.computed, 0);
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_store_get(s, "pants-t0", &p));
+    CHECK(!strcmp(p.currency, "KRW"));
+    CHECK_EQ_INT(p.price, zt_demo_price_in("pants-t0", "KRW"));
+    zt_store_close(s);
+    o.currency = "won";
+    CHECK(zt_catalog_ingest(src, &o, &st) == ZT_EINVAL);
+}
+
+TEST(search, demo_price_in)
+{
+    for (int i = 0; i < 50; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p-%d", i);
+        int64_t w = zt_demo_price_in(id, "KRW"); /* whole thousands of won, 9,000 .. 199,000 */
+        CHECK(w % 100000 == 0 && w >= 900000 && w <= 19900000);
+        CHECK_EQ_INT(zt_demo_price_in(id, "USD"), zt_demo_price(id));
+    }
 }
 
 TEST(search, ingest_folder_idempotent) { on_both("fold", body_folder_idempotent); }
@@ -229,7 +252,7 @@ static void body_feed_errors(const char *url, const char *be)
             img, img, img, img);
     fclose(f);
     rejects[0] = 0;
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .on_reject = on_reject};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .on_reject = on_reject};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(feed, &o, &st));
     CHECK_EQ_INT(st.written, 2);
@@ -271,7 +294,8 @@ static void body_kill_resume(const char *url, const char *be)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct zt_ingest_opts o = {.catalog = url, .threads = 1, .batch = 4, .on_written = die_at_9};
+        struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 1, .batch = 4,
+                                    .on_written = die_at_9};
         zt_catalog_ingest(src, &o, NULL);
         _exit(3);
     }
@@ -293,7 +317,7 @@ static void body_kill_resume(const char *url, const char *be)
     if (ix) CHECK_EQ_INT(zt_index_count(ix), 8);
     zt_index_free(ix);
     zt_store_close(s);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2, .batch = 4};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2, .batch = 4};
     struct zt_ingest_stats st;
     CHECK_OK(zt_catalog_ingest(src, &o, &st));
     CHECK_EQ_INT(st.unchanged, 8);
@@ -311,11 +335,11 @@ static void body_search(const char *url, const char *be)
 {
     char src[1024], path[1024];
     mini_dir(src, sizeof src);
-    struct zt_ingest_opts o = {.catalog = url, .threads = 2};
+    struct zt_ingest_opts o = {.catalog = url, .embed_model = "", .threads = 2};
     CHECK_OK(zt_catalog_ingest(src, &o, NULL));
     struct zt_store *s = NULL;
     struct zt_searcher *sr = NULL;
-    struct zt_searcher_opts so = {.catalog = url, .model = "", .threads = 1};
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .embed_model = "", .threads = 1};
     CHECK_OK(zt_store_open(url, &s));
     CHECK_OK(zt_searcher_open(&so, s, &sr));
     if (!sr) {
@@ -355,7 +379,7 @@ static void body_search(const char *url, const char *be)
         }
         zt_search_result_free(&res);
         /* category filter, then pagination: page 2 continues page 1 */
-        rq.filter.category = ZT_CATEGORY_OTHER;
+        rq.filter.group_mask = zt_class_mask_of_category(ZT_CATEGORY_OTHER);
         rq.limit = 2;
         struct zt_search_result p1, p2, all;
         CHECK_OK(zt_search_run(sr, s, &rq, &p1));
@@ -378,7 +402,7 @@ static void body_search(const char *url, const char *be)
         zt_search_result_free(&p2);
         zt_search_result_free(&all);
         /* a price range */
-        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1};
+        rq.filter = (struct zt_index_filter){-1, 5000, 15000, 1, 0};
         CHECK_OK(zt_search_run(sr, s, &rq, &all));
         for (int i = 0; i < all.n; i++) CHECK(all.hits[i].p.price >= 5000 && all.hits[i].p.price <= 15000);
         zt_search_result_free(&all);
@@ -428,7 +452,9 @@ TEST(search, weights_parse)
     CHECK(zt_search_weights_parse("1,2,x", &w) == -1);
     CHECK(zt_search_weights_parse("1,2,3,", &w) == -1);
     CHECK(zt_search_weights_parse("1,-2,3", &w) == -1);
-    CHECK(zt_search_weights_parse("1,2,3,4,5,6", &w) == -1);
+    CHECK(zt_search_weights_parse("1,0,0,0.3,0.02,2", &w) == 0); /* and the embedding's */
+    CHECK(w.w[ZT_SIG_EMBED] == 2.0f && w.category == 0.3f);
+    CHECK(zt_search_weights_parse("1,2,3,4,5,6,7", &w) == -1);
 }
 
 /* --- search evaluation (catalog/search_eval.h, `ztyle eval-search`) --- */

@@ -1,6 +1,7 @@
 // canvas.js: the drawing surface: two layers (outline, colour hints) kept
 // apart, drawn with pointer events (mouse, touch, pen pressure), eraser,
-// undo/redo snapshots of both layers, and PNG export of each layer.
+// undo/redo snapshots of both layers (plus whatever state the page attaches
+// through getState/setState, e.g. the category), and PNG export of each layer.
 const MAX_UNDO = 40;
 
 export class Sketch {
@@ -19,6 +20,9 @@ export class Sketch {
     this.drawing = null;
     this.onchange = () => {};
     this.onstroke = () => {};
+    this.onstart = () => {};       // a stroke begins
+    this.getState = () => null;    // page state saved with each snapshot
+    this.setState = () => {};
     stage.addEventListener('pointerdown', (e) => this.down(e));
     stage.addEventListener('pointermove', (e) => this.move(e));
     stage.addEventListener('pointerup', (e) => this.up(e));
@@ -34,12 +38,14 @@ export class Sketch {
 
   snapshot() {
     const w = this.layers.lines.width, h = this.layers.lines.height;
-    return { lines: this.ctx.lines.getImageData(0, 0, w, h), hints: this.ctx.hints.getImageData(0, 0, w, h) };
+    return { lines: this.ctx.lines.getImageData(0, 0, w, h), hints: this.ctx.hints.getImageData(0, 0, w, h),
+      page: this.getState() };
   }
 
   restore(s) {
     this.ctx.lines.putImageData(s.lines, 0, 0);
     this.ctx.hints.putImageData(s.hints, 0, 0);
+    this.setState(s.page);
   }
 
   // Call before any change: the state before it becomes undoable.
@@ -96,6 +102,7 @@ export class Sketch {
     if (e.button !== undefined && e.button > 0) return;
     e.preventDefault();
     this.stage.setPointerCapture(e.pointerId);
+    this.onstart();
     this.checkpoint();
     const [x, y] = this.pos(e);
     this.drawing = { id: e.pointerId, x, y };
@@ -142,8 +149,12 @@ export class Sketch {
     const s = Math.min(c.width / img.naturalWidth, c.height / img.naturalHeight) || 1;
     const w = img.naturalWidth * s, h = img.naturalHeight * s;
     ctx.globalCompositeOperation = 'source-over';
-    if (replace) ctx.clearRect(0, 0, c.width, c.height);
+    if (replace) this.clearLayer(layer);
     ctx.drawImage(img, (c.width - w) / 2, (c.height - h) / 2, w, h);
+  }
+
+  clearLayer(layer) {
+    this.ctx[layer].clearRect(0, 0, this.layers[layer].width, this.layers[layer].height);
   }
 
   isEmpty(layer) {

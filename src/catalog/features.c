@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const signal_names[ZT_SIG_COUNT] = {"shape", "colour", "appearance"};
+static const char *const signal_names[ZT_SIG_COUNT] = {"shape", "colour", "appearance",
+                                                       "embedding"};
 
 const char *zt_signal_name(int sig)
 {
@@ -17,8 +18,10 @@ const char *zt_signal_name(int sig)
 
 void zt_signal_span(int sig, int *off, int *dim)
 {
-    static const int offs[] = {ZT_FEAT_SHAPE_OFF, ZT_FEAT_COLOR_OFF, ZT_FEAT_APP_OFF};
-    static const int dims[] = {ZT_FEAT_SHAPE_DIM, ZT_FEAT_COLOR_DIM, ZT_FEAT_APP_DIM};
+    static const int offs[] = {ZT_FEAT_SHAPE_OFF, ZT_FEAT_COLOR_OFF, ZT_FEAT_APP_OFF,
+                               ZT_FEAT_EMB_OFF};
+    static const int dims[] = {ZT_FEAT_SHAPE_DIM, ZT_FEAT_COLOR_DIM, ZT_FEAT_APP_DIM,
+                               ZT_FEAT_EMB_DIM};
     *off = offs[sig];
     *dim = dims[sig];
 }

@@ -15,23 +15,33 @@ struct zt_image;
 /* Side of the square (letterboxed) frame every descriptor is computed in. */
 #define ZT_FEAT_SIZE 128
 /* Bumped whenever a descriptor changes: ingest recomputes older rows. */
-#define ZT_FEAT_VERSION 1
+#define ZT_FEAT_VERSION 2
 
-/* Layout of one search vector: [shape | colour | appearance], each part
+/* Layout of one search vector: [shape | colour | appearance | embedding],
+ * each part
  * L2-normalised on its own (all zero when a query lacks that signal), so a
  * part's dot product is that signal's cosine similarity. */
 enum {
     ZT_FEAT_SHAPE_DIM = 8 * 8 * 8 + 4 * 4 * 8, /* 640: 8x8 and 4x4 cells, 8 orientations */
     ZT_FEAT_COLOR_DIM = 4 * 6 * 6,             /* 144: L x a x b soft histogram */
     ZT_FEAT_APP_DIM = 8 * 8 * 3 + 4 * 4 * 8,   /* 320: Lab cell means + luminance HOG */
+    ZT_FEAT_EMB_DIM = 128,                     /* the learned embedding (nn/embed.h) */
     ZT_FEAT_SHAPE_OFF = 0,
     ZT_FEAT_COLOR_OFF = ZT_FEAT_SHAPE_DIM,
     ZT_FEAT_APP_OFF = ZT_FEAT_SHAPE_DIM + ZT_FEAT_COLOR_DIM,
-    ZT_FEAT_DIM = ZT_FEAT_SHAPE_DIM + ZT_FEAT_COLOR_DIM + ZT_FEAT_APP_DIM,
+    ZT_FEAT_EMB_OFF = ZT_FEAT_APP_OFF + ZT_FEAT_APP_DIM,
+    ZT_FEAT_DIM = ZT_FEAT_EMB_OFF + ZT_FEAT_EMB_DIM,
 };
 
-enum zt_signal { ZT_SIG_SHAPE = 0, ZT_SIG_COLOR = 1, ZT_SIG_APP = 2, ZT_SIG_COUNT = 3 };
-/* "shape", "colour", "appearance": the one spelling of the command line and the API */
+enum zt_signal {
+    ZT_SIG_SHAPE = 0,
+    ZT_SIG_COLOR = 1,
+    ZT_SIG_APP = 2,
+    ZT_SIG_EMBED = 3, /* filled by the caller that holds an embedding model */
+    ZT_SIG_COUNT = 4
+};
+/* "shape", "colour", "appearance", "embedding": the one spelling of the
+ * command line and the API */
 const char *zt_signal_name(int sig);
 /* Offset and length of a signal's part of the vector. */
 void zt_signal_span(int sig, int *off, int *dim);

@@ -181,6 +181,8 @@ int zt_index_match(const struct zt_index *ix, int64_t i, const struct zt_index_f
 {
     if (!f) return 1;
     if (f->category >= 0 && ix->cat[i] != f->category) return 0;
+    if (f->group_mask && (ix->cat[i] < 0 || ix->cat[i] >= 64 || !((f->group_mask >> ix->cat[i]) & 1)))
+        return 0;
     if (ix->price[i] < f->price_min) return 0;
     if (f->has_price_max && ix->price[i] > f->price_max) return 0;
     return 1;

@@ -20,8 +20,9 @@ struct zt_index_filter {
     int64_t price_min; /* minor units, inclusive */
     int64_t price_max; /* inclusive, when has_price_max */
     int has_price_max;
+    uint64_t group_mask; /* 0 = any; else bit g set for every group (class) allowed */
 };
-#define ZT_INDEX_FILTER_ANY ((struct zt_index_filter){-1, 0, 0, 0})
+#define ZT_INDEX_FILTER_ANY ((struct zt_index_filter){-1, 0, 0, 0, 0})
 
 struct zt_hit {
     int64_t idx; /* item position in the index */

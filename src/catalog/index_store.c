@@ -86,8 +86,7 @@ int zt_index_from_store(struct zt_store *s, struct zt_index **out)
         if (got == 0) break;
         for (size_t i = 0; i < got && w.n < (size_t)total; i++) {
             struct row *r = &w.rows[w.n];
-            enum zt_category c;
-            r->cat = zt_category_parse(page[i].category, &c) ? ZT_CATEGORY_OTHER : (int)c;
+            r->cat = zt_class_of_product(&page[i]);
             r->price = page[i].price;
             if (!(r->id = strdup(page[i].id))) {
                 rc = ZT_ENOMEM;

@@ -7,8 +7,10 @@
 #include "ingest_parse.h"
 #include "store.h"
 #include "../data/dataset.h"
+#include "../data/embedset.h"
 #include "../data/pairs.h"
 #include "../img/image.h"
+#include "../nn/embed.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/parallel.h"
@@ -26,6 +28,19 @@ int64_t zt_demo_price(const char *id)
     return 990 + (int64_t)(zt_hash_str(id) % 191) * 100;
 }
 
+/* Currencies shown without decimals (ISO 4217 minor unit 0). */
+static int zero_decimal(const char *cur)
+{
+    return !strcmp(cur, "KRW") || !strcmp(cur, "JPY");
+}
+
+int64_t zt_demo_price_in(const char *id, const char *currency)
+{
+    if (!zero_decimal(currency)) return zt_demo_price(id);
+    /* the same step as zt_demo_price, in thousands: 9,000 .. 199,000 */
+    return (9 + (int64_t)(zt_hash_str(id) % 191)) * 1000 * 100;
+}
+
 /* --- sources --- */
 
 struct source {
@@ -34,6 +49,7 @@ struct source {
     int next;
     struct zt_ingest *feed; /* feed */
     char feed_dir[PATH_MAX];
+    const char *currency; /* folder products: ZT_DEFAULT_CURRENCY or the option */
 };
 
 static int source_open(const char *src, struct source *s)
@@ -87,7 +103,8 @@ static int source_next(struct source *s, struct zt_product *p)
         snprintf(p->category, sizeof p->category, "%s",
                  zt_category_name(zt_category_of_class(sm->cls)));
         snprintf(p->title, sizeof p->title, "%s", sm->cls); /* colour added later */
-        p->price = zt_demo_price(sm->id);
+        snprintf(p->currency, sizeof p->currency, "%s", s->currency);
+        p->price = zt_demo_price_in(sm->id, s->currency);
         if (snprintf(p->url, sizeof p->url, "/product/%s", sm->id) >= (int)sizeof p->url) {
             zt_seterr("%s: id too long for a url", sm->path);
             return ZT_EINVAL;
@@ -117,10 +134,14 @@ struct item {
     int rc;
     char err[512];
     struct zt_features f;
+    float *emb_in; /* photo planes for the embedding (in work.emb_in) */
 };
 
 struct work {
     struct item *items;
+    struct zt_embedder *emb; /* optional */
+    int emb_size;
+    float *emb_in, *emb_out;
     int folder;
     char thumbs[PATH_MAX], edges[PATH_MAX];
 };
@@ -155,6 +176,7 @@ static int compute_item(void *ctx, int64_t i, int worker)
     if ((rc = zt_image_load(it->p.image_path, 3, &po.lim, &im))) goto out;
     if ((rc = zt_pair_planes(&im, &po, &pair))) goto out;
     if ((rc = zt_features_product(&pair.photo, &pair.edges, &pair.mask, &it->f))) goto out;
+    if (wk->emb && (rc = zt_embed_encode_photo(&pair.photo, wk->emb_size, it->emb_in))) goto out;
     snprintf(tp, sizeof tp, "%s/%s.jpg", wk->thumbs, it->p.id);
     snprintf(ep, sizeof ep, "%s/%s.png", wk->edges, it->p.id);
     if ((rc = save_thumb(&im, tp)) || (rc = zt_image_save(&pair.edges, ep))) goto out;
@@ -246,6 +268,51 @@ fail:
     return rc;
 }
 
+/* The embedding of every computed product in the batch, in one pass. */
+static int embed_batch(struct work *wk, int nb)
+{
+    const struct zt_embed_cfg *c = zt_embedder_cfg(wk->emb);
+    size_t plane = (size_t)ZT_EMBED_PHOTO_CH * c->size * c->size;
+    int n = 0, rc;
+    for (int i = 0; i < nb; i++) { /* pack the computed items' inputs */
+        struct item *it = &wk->items[i];
+        if (!it->need || it->rc) continue;
+        if (it->emb_in != wk->emb_in + n * plane) memcpy(wk->emb_in + n * plane, it->emb_in, plane * sizeof(float));
+        n++;
+    }
+    if (!n) return ZT_OK;
+    if ((rc = zt_embedder_run(wk->emb, ZT_TOWER_PHOTO, wk->emb_in, n, wk->emb_out, NULL))) return rc;
+    for (int i = 0, k = 0; i < nb; i++) {
+        struct item *it = &wk->items[i];
+        if (!it->need || it->rc) continue;
+        memcpy(it->f.v + ZT_FEAT_EMB_OFF, wk->emb_out + (size_t)k++ * ZT_FEAT_EMB_DIM,
+               sizeof(float) * ZT_FEAT_EMB_DIM);
+        it->f.has[ZT_SIG_EMBED] = 1;
+    }
+    return ZT_OK;
+}
+
+static int open_embedder(const struct zt_ingest_opts *o, int threads, int batch, struct work *wk)
+{
+    const char *path = zt_embed_model_resolve(o->embed_model);
+    if (!*path) return ZT_OK;
+    if (!(wk->emb = zt_embedder_open(path, threads))) return ZT_EFORMAT;
+    const struct zt_embed_cfg *c = zt_embedder_cfg(wk->emb);
+    if (c->dim != ZT_FEAT_EMB_DIM) {
+        zt_seterr("%s: embedding of %d dimensions, the catalogue stores %d", path, c->dim,
+                  ZT_FEAT_EMB_DIM);
+        return ZT_EFORMAT;
+    }
+    wk->emb_size = c->size;
+    size_t plane = (size_t)ZT_EMBED_PHOTO_CH * c->size * c->size;
+    if (!(wk->emb_in = malloc(plane * (size_t)batch * sizeof(float))) ||
+        !(wk->emb_out = malloc((size_t)batch * ZT_FEAT_EMB_DIM * sizeof(float)))) {
+        zt_seterr("ingest: out of memory");
+        return ZT_ENOMEM;
+    }
+    return ZT_OK;
+}
+
 int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
                       struct zt_ingest_stats *stp)
 {
@@ -259,8 +326,16 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     int batch = o->batch > 0 ? o->batch : 64;
     int threads = o->threads > 0 ? o->threads : zt_threads_default();
     char media[PATH_MAX];
-    int rc = source_open(source, &src);
-    if (rc) goto out;
+    const char *cur = o->currency && *o->currency ? o->currency : ZT_DEFAULT_CURRENCY;
+    int rc = ZT_EINVAL;
+    if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
+        !isupper((unsigned char)cur[2])) {
+        zt_seterr("currency: '%.8s' is not a 3-letter code like KRW", cur);
+        if (stp) *stp = st;
+        return rc;
+    }
+    if ((rc = source_open(source, &src))) goto out;
+    src.currency = cur;
     wk.folder = src.folder;
     if ((rc = zt_store_open(o->catalog, &s)) || (rc = zt_store_migrate(s))) goto out;
     if ((rc = zt_catalog_media_dir(o->catalog, media, sizeof media))) goto out;
@@ -272,6 +347,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     if ((rc = zt_catalog_index_invalidate(o->catalog))) goto out;
     rc = ZT_ENOMEM;
     if (!(wk.items = calloc((size_t)batch, sizeof *wk.items))) goto out;
+    if ((rc = open_embedder(o, threads, batch, &wk))) goto out;
     pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress,
                          o->progress == NULL);
     for (;;) {
@@ -279,6 +355,8 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         while (nb < batch) {
             struct item *it = &wk.items[nb];
             memset(it, 0, sizeof *it);
+            if (wk.emb) /* each item its own slot: workers write in parallel */
+                it->emb_in = wk.emb_in + (size_t)nb * ZT_EMBED_PHOTO_CH * wk.emb_size * wk.emb_size;
             rc = source_next(&src, &it->p);
             if (rc == ZT_INGEST_END) break;
             if (rc == ZT_EINVAL) {
@@ -293,6 +371,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         for (int i = 0; i < nb; i++)
             wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder);
         if ((rc = zt_parallel_for(nb, ZT_MIN(threads, nb), compute_item, &wk))) goto out;
+        if (wk.emb && (rc = embed_batch(&wk, nb))) goto out;
         if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;
         zt_progress_add(pg, nb);
     }
@@ -310,6 +389,9 @@ out:
     zt_progress_free(pg);
     zt_index_free(ix);
     free(wk.items);
+    zt_embedder_close(wk.emb);
+    free(wk.emb_in);
+    free(wk.emb_out);
     zt_store_close(s);
     source_close(&src);
     return rc;

@@ -21,6 +21,13 @@ struct zt_ingest_opts {
     int batch;           /* products per transaction; 0 = 64 */
     int force;           /* recompute features even when current */
     FILE *progress;      /* progress bar stream; NULL = none */
+    /* Search embedding model (nn/embed.h) computed for every product:
+     * NULL = zt_embed_model_resolve's default, "" = none. */
+    const char *embed_model;
+    /* Currency of a folder tree's products (ISO 4217, e.g. "KRW"; their
+     * made-up prices follow it, zt_demo_price_in); NULL = ZT_DEFAULT_CURRENCY.
+     * A feed's rows carry their own. */
+    const char *currency;
     /* Optional hooks (ctx is passed back): a rejected row or image, with
      * its message ("feed.csv:12: price: 'x' is not a number"); and every
      * product written inside the open transaction (n = products written so
@@ -43,7 +50,7 @@ struct zt_ingest_stats {
 /* Ingests source: a directory (folder tree: id = file name without
  * extension, class = folder, category from the class, title from the
  * dominant colour and class ("Navy pants"), a stable made-up price from a
- * hash of the id, url "/product/<id>") or a feed file (.csv, .jsonl,
+ * hash of the id in o->currency, url "/product/<id>") or a feed file (.csv, .jsonl,
  * .ndjson; image paths relative to the feed's folder). Image paths are
  * stored absolute. Returns ZT_OK when the source was read to its end (even
  * with rejected rows: see stats), or the first fatal error (bad header,
@@ -53,5 +60,8 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
 
 /* The made-up demo price of an id: 9.90 .. 199.90 in steps of 1.00. */
 int64_t zt_demo_price(const char *id);
+/* The same in a currency: KRW and JPY (no decimals) in whole thousands,
+ * 9,000 .. 199,000; any other currency as zt_demo_price. Minor units. */
+int64_t zt_demo_price_in(const char *id, const char *currency);
 
 #endif

@@ -17,17 +17,16 @@ static const char *const category_names[ZT_CATEGORY_COUNT] = {
     [ZT_CATEGORY_OTHER] = "other",
 };
 
-/* Garment classes of the shop datasets and the category each belongs to. */
+/* Garment classes and the category each belongs to; the index of a row is
+ * the class id (product.h), "other" last. */
 static const struct {
     const char *cls;
     enum zt_category cat;
-} class_table[] = {
-    {"t-shirt", ZT_CATEGORY_TOP},   {"shirt", ZT_CATEGORY_TOP},
-    {"longsleeve", ZT_CATEGORY_TOP}, {"outwear", ZT_CATEGORY_TOP},
-    {"top", ZT_CATEGORY_TOP},       {"pants", ZT_CATEGORY_PANTS},
-    {"shorts", ZT_CATEGORY_PANTS},  {"skirt", ZT_CATEGORY_SKIRT},
-    {"hat", ZT_CATEGORY_HAT},       {"dress", ZT_CATEGORY_OTHER},
-    {"shoes", ZT_CATEGORY_OTHER},
+} class_table[ZT_CLASS_COUNT] = {
+    {"t-shirt", ZT_CATEGORY_TOP},   {"shirt", ZT_CATEGORY_TOP},  {"longsleeve", ZT_CATEGORY_TOP},
+    {"outwear", ZT_CATEGORY_TOP},   {"top", ZT_CATEGORY_TOP},    {"pants", ZT_CATEGORY_PANTS},
+    {"shorts", ZT_CATEGORY_PANTS},  {"skirt", ZT_CATEGORY_SKIRT}, {"dress", ZT_CATEGORY_OTHER},
+    {"hat", ZT_CATEGORY_HAT},       {"shoes", ZT_CATEGORY_OTHER}, {"other", ZT_CATEGORY_OTHER},
 };
 
 void zt_product_init(struct zt_product *p)
@@ -135,9 +134,37 @@ int zt_category_parse(const char *s, enum zt_category *out)
 
 enum zt_category zt_category_of_class(const char *cls)
 {
-    for (size_t i = 0; i < ZT_ARRAY_LEN(class_table); i++)
-        if (!strcasecmp(cls, class_table[i].cls)) return class_table[i].cat;
-    return ZT_CATEGORY_OTHER;
+    int k = zt_class_parse(cls);
+    return k >= 0 ? class_table[k].cat : ZT_CATEGORY_OTHER;
+}
+
+const char *zt_class_name(int k) { return k >= 0 && k < ZT_CLASS_COUNT ? class_table[k].cls : NULL; }
+
+int zt_class_parse(const char *s)
+{
+    for (int k = 0; s && k < ZT_CLASS_COUNT; k++)
+        if (!strcasecmp(s, class_table[k].cls)) return k;
+    return -1;
+}
+
+int zt_class_of_product(const struct zt_product *p)
+{
+    int k = zt_class_parse(p->cls);
+    if (k < 0) k = zt_class_parse(p->category);
+    return k < 0 ? ZT_CLASS_OTHER : k;
+}
+
+enum zt_category zt_class_category(int k)
+{
+    return k >= 0 && k < ZT_CLASS_COUNT ? class_table[k].cat : ZT_CATEGORY_OTHER;
+}
+
+uint64_t zt_class_mask_of_category(enum zt_category c)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++)
+        if (class_table[k].cat == c) m |= UINT64_C(1) << k;
+    return m;
 }
 
 /* --- validation --- */

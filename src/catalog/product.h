@@ -92,6 +92,21 @@ int zt_category_parse(const char *s, enum zt_category *out);
  * pants, "dress" -> other); unknown classes map to ZT_CATEGORY_OTHER. */
 enum zt_category zt_category_of_class(const char *cls);
 
+/* Garment classes: what search understands from a drawing or photo and
+ * filters on, finer than categories. The table holds the shop datasets'
+ * classes and the coarse category names themselves (a product without a
+ * class is its category's class); "other" last. */
+#define ZT_CLASS_COUNT 12
+#define ZT_CLASS_OTHER (ZT_CLASS_COUNT - 1)
+const char *zt_class_name(int k); /* NULL out of range */
+/* Class index of a name (case-insensitive), -1 if unknown. */
+int zt_class_parse(const char *s);
+/* A product's class: its cls when known, else its category's. */
+int zt_class_of_product(const struct zt_product *p);
+enum zt_category zt_class_category(int k);
+/* Bit mask of the classes in category c (for index filters). */
+uint64_t zt_class_mask_of_category(enum zt_category c);
+
 /* How a product's pictures appear in its JSON: the stored file paths (the
  * command line) or the server's links /images/{id} and /thumbs/{id}. */
 enum zt_product_links { ZT_PRODUCT_PATHS, ZT_PRODUCT_LINKS };

@@ -10,12 +10,15 @@
 #include "../nn/sample.h"
 #include "../img/hints.h"
 #include "../img/image.h"
+#include "../data/embedset.h"
+#include "../nn/embed.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,43 +33,48 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->w[ZT_SIG_SHAPE] = 1.0f;
     w->w[ZT_SIG_COLOR] = 0.1f;
     w->w[ZT_SIG_APP] = 0.1f;
+    w->w[ZT_SIG_EMBED] = 1.0f;
     w->category = 0.3f;
     w->temp = 0.01f;
+    w->understood = 0.3f;
+    w->filter_conf = 0.7f;
+    w->knn = 0.5f;
 }
 
 int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
 {
     char *end;
-    float v[5];
+    float v[6];
     int k = 0;
     for (;;) {
         v[k] = strtof(s, &end);
         if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
         s = end;
         k++;
-        if (!*s || k == 5) break;
+        if (!*s || k == 6) break;
         if (*s++ != ',') return -1;
     }
     if (*s || k < 3) return -1;
     for (int i = 0; i < 3; i++) w->w[i] = v[i];
     if (k >= 4) w->category = v[3];
-    if (k == 5) w->temp = v[4];
+    if (k >= 5) w->temp = v[4];
+    if (k == 6) w->w[ZT_SIG_EMBED] = v[5];
     return 0;
 }
 
 void zt_search_category_votes(const struct zt_index *ix, const struct zt_hit *hits, int n,
                               float temp, float *votes)
 {
-    double v[ZT_CATEGORY_COUNT] = {0}, sum = 0;
+    double v[ZT_CLASS_COUNT] = {0}, sum = 0;
     for (int i = 0; i < n && i < ZT_SEARCH_KNN; i++) {
         int c = zt_index_category(ix, hits[i].idx);
         double w = temp > 0 ? exp((hits[i].score - hits[0].score) / temp)
                             : hits[i].score > 0 ? hits[i].score : 0;
-        if (c < 0 || c >= ZT_CATEGORY_COUNT) continue;
+        if (c < 0 || c >= ZT_CLASS_COUNT) continue;
         v[c] += w;
         sum += w;
     }
-    for (int c = 0; c < ZT_CATEGORY_COUNT; c++) votes[c] = sum > 0 ? (float)(v[c] / sum) : 0;
+    for (int c = 0; c < ZT_CLASS_COUNT; c++) votes[c] = sum > 0 ? (float)(v[c] / sum) : 0;
 }
 
 struct zt_searcher {
@@ -76,8 +84,30 @@ struct zt_searcher {
     /* the searcher's own generator, for callers that bring none */
     struct zt_generator *gen;
     char model[1024];
-    pthread_mutex_t mu;
+    /* the search embedding, its classes as catalogue class ids, and the
+     * classes the index holds (the ones the shop sells) */
+    struct zt_embedder *emb;
+    char embed_model[1024];
+    int emb_cls[ZT_EMBED_MAX_CLASSES];
+    int sold[ZT_CLASS_COUNT];
+    pthread_mutex_t mu, emb_mu;
 };
+
+static int open_embedder(struct zt_searcher *sr, const char *opt)
+{
+    const char *path = zt_embed_model_resolve(opt);
+    if (!*path) return ZT_OK;
+    if (!(sr->emb = zt_embedder_open(path, sr->threads))) return ZT_EFORMAT;
+    const struct zt_embed_cfg *c = zt_embedder_cfg(sr->emb);
+    if (c->dim != ZT_FEAT_EMB_DIM) {
+        zt_seterr("%s: embedding of %d dimensions, the catalogue stores %d", path, c->dim,
+                  ZT_FEAT_EMB_DIM);
+        return ZT_EFORMAT;
+    }
+    for (int k = 0; k < c->nclass; k++) sr->emb_cls[k] = zt_class_parse(c->classes[k]);
+    snprintf(sr->embed_model, sizeof sr->embed_model, "%s", path);
+    return ZT_OK;
+}
 
 static int open_generator(struct zt_searcher *sr, const char *path)
 {
@@ -96,9 +126,15 @@ int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
         return ZT_ENOMEM;
     }
     pthread_mutex_init(&sr->mu, NULL);
+    pthread_mutex_init(&sr->emb_mu, NULL);
     sr->threads = o->threads;
     int rc;
     if ((rc = zt_catalog_index_open(o->catalog, s, &sr->ix, NULL))) goto fail;
+    for (int64_t i = 0; i < zt_index_count(sr->ix); i++) {
+        int c = zt_index_category(sr->ix, i);
+        if (c >= 0 && c < ZT_CLASS_COUNT) sr->sold[c] = 1;
+    }
+    if ((rc = open_embedder(sr, o->embed_model))) goto fail;
     if (o->approx && zt_index_count(sr->ix) > 0) {
         char path[4096];
         if ((rc = zt_catalog_media_path(o->catalog, "index.ivf", path, sizeof path))) goto fail;
@@ -129,12 +165,15 @@ void zt_searcher_close(struct zt_searcher *sr)
     zt_index_free(sr->ix);
     zt_ivf_free(sr->ivf);
     zt_generator_close(sr->gen);
+    zt_embedder_close(sr->emb);
     pthread_mutex_destroy(&sr->mu);
+    pthread_mutex_destroy(&sr->emb_mu);
     free(sr);
 }
 
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr) { return sr->ix; }
 const char *zt_searcher_model(const struct zt_searcher *sr) { return sr->model; }
+const char *zt_searcher_embed_model(const struct zt_searcher *sr) { return sr->embed_model; }
 
 void zt_search_result_free(struct zt_search_result *r)
 {
@@ -181,11 +220,156 @@ out:
     return rc;
 }
 
+/* --- embedding and understanding --- */
+
+/* Class probabilities over what the shop sells: the model's classes that
+ * the index holds keep theirs, the rest (and "none") say "nothing". */
+static void decide(struct zt_understood *u);
+
+static void understand(const struct zt_searcher *sr, const float *prob, int inked,
+                       struct zt_understood *u)
+{
+    const struct zt_embed_cfg *c = zt_embedder_cfg(sr->emb);
+    memset(u, 0, sizeof *u);
+    u->known = 1;
+    u->cls = -1;
+    u->p_none = prob[c->nclass];
+    for (int k = 0; k < c->nclass; k++) {
+        int id = sr->emb_cls[k];
+        if (id >= 0 && sr->sold[id]) u->p[id] += prob[k];
+        else u->p_none += prob[k];
+    }
+    if (!inked) { /* nothing drawn: nothing understood */
+        memset(u->p, 0, sizeof u->p);
+        u->p_none = 1;
+    }
+    decide(u);
+}
+
+/* The named class, its confidence and the alternatives from u->p. */
+static void decide(struct zt_understood *u)
+{
+    u->cls = -1;
+    u->nalt = 0;
+    int best = -1;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++)
+        if (u->p[k] > 0 && (best < 0 || u->p[k] > u->p[best])) best = k;
+    /* a class only when it beats "nothing" and is a real bet */
+    if (best >= 0 && u->p[best] > u->p_none && u->p[best] >= ZT_UNDERSTOOD_MIN) {
+        u->cls = best;
+        u->confidence = u->p[best];
+    } else {
+        u->confidence = u->p_none;
+    }
+    for (int a = 0; a < ZT_UNDERSTOOD_ALT; a++) {
+        int nb = -1;
+        for (int k = 0; k < ZT_CLASS_COUNT; k++) {
+            int taken = k == u->cls;
+            for (int j = 0; j < u->nalt; j++) taken |= u->alt[j].cls == k;
+            if (!taken && u->p[k] > 0.01f && (nb < 0 || u->p[k] > u->p[nb])) nb = k;
+        }
+        if (nb < 0) break;
+        u->alt[u->nalt].cls = nb;
+        u->alt[u->nalt++].p = u->p[nb];
+    }
+}
+
+/* Blends the category head with the classes of the catalogue's nearest
+ * products in the embedding alone (softmax over similarity / KNN_TEMP of
+ * the ZT_SEARCH_KNN best): share knn of the garment probability comes from
+ * the neighbours, "nothing" stays the head's. */
+#define KNN_TEMP 0.05f
+static int blend_neighbours(const struct zt_searcher *sr, const struct zt_features *f, float knn,
+                            struct zt_understood *u)
+{
+    if (!u->known || u->p_none >= 1 || knn <= 0 || !f->has[ZT_SIG_EMBED]) return ZT_OK;
+    float *q = calloc(ZT_FEAT_DIM, sizeof *q);
+    struct zt_hit hits[ZT_SEARCH_KNN];
+    int nh = 0, rc = q ? ZT_OK : ZT_ENOMEM;
+    if (!rc) {
+        memcpy(q + ZT_FEAT_EMB_OFF, f->v + ZT_FEAT_EMB_OFF, sizeof(float) * ZT_FEAT_EMB_DIM);
+        rc = zt_index_search(sr->ix, q, NULL, 0, ZT_SEARCH_KNN, sr->threads, hits, &nh, NULL);
+    }
+    free(q);
+    if (rc || !nh) return rc;
+    double v[ZT_CLASS_COUNT] = {0}, sum = 0;
+    for (int i = 0; i < nh; i++) {
+        int c = zt_index_category(sr->ix, hits[i].idx);
+        double w = exp((hits[i].score - hits[0].score) / KNN_TEMP);
+        if (c < 0 || c >= ZT_CLASS_COUNT) continue;
+        v[c] += w;
+        sum += w;
+    }
+    float garment = 1 - u->p_none, head = 0;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++) head += u->p[k];
+    for (int k = 0; k < ZT_CLASS_COUNT && sum > 0 && head > 0; k++)
+        u->p[k] = garment * ((1 - knn) * u->p[k] / head + knn * (float)(v[k] / sum));
+    decide(u);
+    return ZT_OK;
+}
+
+/* The embedding of one input (tower's planes) into f, and what it shows. */
+static int embed_query(struct zt_searcher *sr, int tower, const float *x, int inked,
+                       struct zt_features *f, struct zt_understood *u)
+{
+    float prob[ZT_EMBED_MAX_CLASSES + 1];
+    pthread_mutex_lock(&sr->emb_mu);
+    int rc = zt_embedder_run(sr->emb, tower, x, 1, f->v + ZT_FEAT_EMB_OFF, prob);
+    pthread_mutex_unlock(&sr->emb_mu);
+    if (rc) return rc;
+    f->has[ZT_SIG_EMBED] = inked;
+    if (u) understand(sr, prob, inked, u);
+    return ZT_OK;
+}
+
+static int embed_drawing(struct zt_searcher *sr, const struct zt_image *edges,
+                         const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                         struct zt_features *f, struct zt_understood *u)
+{
+    int S = zt_embedder_cfg(sr->emb)->size, rc, inked = 0;
+    struct zt_planes pl = {0};
+    struct zt_image hr0 = {0}, hm0 = {0};
+    float *x = malloc(sizeof(float) * ZT_EMBED_DRAWING_CH * S * S);
+    if (!x) return ZT_ENOMEM;
+    if (!hint_rgb) {
+        if ((rc = zt_image_new(&hr0, edges->w, edges->h, 3)) ||
+            (rc = zt_image_new(&hm0, edges->w, edges->h, 1)))
+            goto out;
+        hint_rgb = &hr0, hint_mask = &hm0;
+    }
+    for (size_t i = 0; i < (size_t)edges->w * edges->h && !inked; i++) inked = edges->px[i] < 128;
+    if ((rc = zt_planes_reduce(edges, hint_rgb, hint_mask, S, &pl))) goto out;
+    if ((rc = zt_sample_encode_input(&pl.edges, &pl.hint_rgb, &pl.hint_mask, -1, 0, x))) goto out;
+    rc = embed_query(sr, ZT_TOWER_DRAWING, x, inked, f, u);
+out:
+    free(x);
+    zt_planes_deinit(&pl);
+    zt_image_free(&hr0);
+    zt_image_free(&hm0);
+    return rc;
+}
+
+/* {"category": "hat" | null, "confidence", "alternatives": [{category,
+ * confidence}], "filtered"}; null when no embedding model is loaded. */
+json_t *zt_understood_json(const struct zt_understood *u)
+{
+    if (!u->known) return json_null();
+    json_t *alt = json_array();
+    for (int i = 0; alt && i < u->nalt; i++)
+        json_array_append_new(alt, json_pack("{s:s, s:f}", "category", zt_class_name(u->alt[i].cls),
+                                             "confidence", round(u->alt[i].p * 1000) / 1000));
+    if (!alt) return NULL;
+    return json_pack("{s:o, s:f, s:o, s:b}", "category",
+                     u->cls >= 0 ? json_string(zt_class_name(u->cls)) : json_null(), "confidence",
+                     round(u->confidence * 1000) / 1000, "alternatives", alt, "filtered",
+                     u->filtered);
+}
+
 /* --- query --- */
 
 int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
                              struct zt_features *f, struct zt_image *gen_out,
-                             struct zt_search_timings *t)
+                             struct zt_search_timings *t, struct zt_understood *u)
 {
     struct zt_image edges = {0}, hrgb = {0}, hmask = {0}, gen = {0};
     struct zt_pair pair = {0};
@@ -204,6 +388,13 @@ int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_quer
         tm.prepare = zt_now() - t0;
         double t1 = zt_now();
         rc = zt_features_product(&pair.photo, &pair.edges, &pair.mask, f);
+        if (!rc && sr && sr->emb) {
+            int S = zt_embedder_cfg(sr->emb)->size;
+            float *x = malloc(sizeof(float) * ZT_EMBED_PHOTO_CH * S * S);
+            rc = x ? zt_embed_encode_photo(q->photo, S, x) : ZT_ENOMEM;
+            if (!rc) rc = embed_query(sr, ZT_TOWER_PHOTO, x, 1, f, u);
+            free(x);
+        }
         tm.features = zt_now() - t1;
         goto out;
     }
@@ -226,6 +417,8 @@ int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_quer
     double t2 = zt_now();
     rc = zt_features_query(&edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL,
                            gen.px ? &gen : NULL, f);
+    if (!rc && sr && sr->emb)
+        rc = embed_drawing(sr, &edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL, f, u);
     tm.features = zt_now() - t2;
     if (!rc && gen_out && gen.px) {
         *gen_out = gen;
@@ -282,18 +475,32 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     struct zt_hit *hits = NULL;
     float *qv = NULL;
     int nh = 0, rc;
-    float votes[ZT_CATEGORY_COUNT] = {0};
+    float votes[ZT_CLASS_COUNT] = {0};
     if (rq->limit < 1 || rq->limit > 1000 || rq->offset < 0) {
         zt_seterr("search: limit must be 1..1000 and offset >= 0");
         return ZT_EINVAL;
     }
-    if ((rc = zt_search_query_features(sr, &rq->q, &f, &gen, &res->t))) goto fail;
+    if ((rc = zt_search_query_features(sr, &rq->q, &f, &gen, &res->t, &res->understood)))
+        goto fail;
     struct zt_search_weights dw;
     zt_search_weights_default(&dw);
     const struct zt_search_weights *wt = rq->weights ? rq->weights : &dw;
+    if ((rc = blend_neighbours(sr, &f, wt->knn, &res->understood))) goto fail;
     float beta = wt->category, temp = wt->temp;
+    struct zt_understood *u = &res->understood;
+    struct zt_index_filter filter = rq->filter;
+    int no_category = filter.category < 0 && !filter.group_mask;
+    /* Automatic: a confident class filters, an unsure one boosts */
+    float gamma = u->known && no_category ? wt->understood : 0;
+    if (u->known && no_category && u->cls >= 0 && u->confidence >= wt->filter_conf) {
+        filter.group_mask = UINT64_C(1) << u->cls;
+        u->filtered = 1;
+        gamma = 0;
+    }
+    if (gamma > 0) beta = 0; /* the model's belief replaces the neighbours' vote */
     /* with re-ranking, a pool of candidates from rank 0 is fetched */
-    int64_t pool = beta > 0 ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
+    int rerank = beta > 0 || gamma > 0;
+    int64_t pool = rerank ? ZT_MAX(ZT_SEARCH_POOL, 4 * (rq->offset + rq->limit)) : rq->limit;
     if (pool > 100000) pool = 100000;
     rc = ZT_ENOMEM;
     if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
@@ -303,19 +510,19 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
     double t1 = zt_now();
     res->matched = -1;
-    int64_t off = beta > 0 ? 0 : rq->offset;
-    int lim = (int)(beta > 0 ? pool : rq->limit);
+    int64_t off = rerank ? 0 : rq->offset;
+    int lim = (int)(rerank ? pool : rq->limit);
     if (sr->ivf)
-        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &rq->filter, off, lim, hits, &nh);
+        rc = zt_ivf_search(sr->ivf, sr->ix, qv, &filter, off, lim, hits, &nh);
     else
-        rc = zt_index_search(sr->ix, qv, &rq->filter, off, lim, sr->threads, hits, &nh,
+        rc = zt_index_search(sr->ix, qv, &filter, off, lim, sr->threads, hits, &nh,
                              &res->matched);
     if (rc) goto fail;
-    if (beta > 0) {
-        zt_search_category_votes(sr->ix, hits, nh, temp, votes);
+    if (rerank) {
+        if (beta > 0) zt_search_category_votes(sr->ix, hits, nh, temp, votes);
         for (int i = 0; i < nh; i++) {
             int c = zt_index_category(sr->ix, hits[i].idx);
-            if (c >= 0 && c < ZT_CATEGORY_COUNT) hits[i].score += beta * votes[c];
+            if (c >= 0 && c < ZT_CLASS_COUNT) hits[i].score += beta * votes[c] + gamma * u->p[c];
         }
         struct zt_topk tk = {nh, nh, hits};
         zt_topk_sort(&tk);
@@ -336,7 +543,7 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         const float *v = zt_index_vector(sr->ix, hits[i].idx);
         h->score = hits[i].score;
         int c = zt_index_category(sr->ix, hits[i].idx);
-        h->bonus = beta > 0 && c >= 0 && c < ZT_CATEGORY_COUNT ? beta * votes[c] : 0;
+        h->bonus = c >= 0 && c < ZT_CLASS_COUNT ? beta * votes[c] + gamma * u->p[c] : 0;
         for (int k = 0; k < ZT_SIG_COUNT; k++)
             h->sig[k] = res->used[k] ? part_dot(f.v, v, k) : 0;
         res->n++;

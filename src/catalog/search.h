@@ -40,20 +40,33 @@ struct zt_search_weights {
     /* Vote weight of a neighbour: exp((score - best score) / temp), so a
      * small temp lets the closest matches decide; 0 = max(score, 0). */
     float temp;
+    /* Understood category (from the embedding's category head): above
+     * filter_conf the results are only that class; below it every
+     * candidate gains understood * (probability of its class). */
+    float understood;
+    float filter_conf;
+    /* Share of the understood class's probability that comes from the
+     * classes of the nearest products in the embedding (the rest from the
+     * embedding's category head). */
+    float knn;
 };
 #define ZT_SEARCH_KNN 20
+/* A class is named only when at least this likely (and likelier than
+ * "nothing the shop sells"). */
+#define ZT_UNDERSTOOD_MIN 0.3f
 /* Candidates re-ranked: max(ZT_SEARCH_POOL, 4 * (offset + limit)). */
 #define ZT_SEARCH_POOL 256
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
-/* Parses "S,C,A[,B[,T]]" (shape, colour, appearance weights, then optionally
- * the category re-ranking weight and vote temperature; each 0..1000) into w,
- * keeping w's other fields. Returns 0, or -1 for malformed text. */
+/* Parses "S,C,A[,B[,T[,E]]]" (shape, colour, appearance weights, then
+ * optionally the category re-ranking weight, vote temperature and the
+ * embedding's weight; each 0..1000) into w, keeping w's other fields.
+ * Returns 0, or -1 for malformed text. */
 int zt_search_weights_parse(const char *s, struct zt_search_weights *w);
-/* Vote share per category (ZT_CATEGORY_COUNT floats, summing to 1 unless
- * n is 0) of the first min(n, ZT_SEARCH_KNN) hits (best first), weighted
- * as weights.temp says. */
+/* Vote share per class (ZT_CLASS_COUNT floats, summing to 1 unless n is 0)
+ * of the first min(n, ZT_SEARCH_KNN) hits (best first), weighted as
+ * weights.temp says. */
 void zt_search_category_votes(const struct zt_index *ix, const struct zt_hit *hits, int n,
                               float temp, float *votes);
 
@@ -64,6 +77,9 @@ struct zt_searcher_opts {
     const char *model;
     int threads;         /* scan and generator threads; <= 0 = all cores */
     int approx;          /* 1: FAISS IVF (built or loaded beside the index) */
+    /* Search embedding (nn/embed.h): NULL = zt_embed_model_resolve's
+     * default, "" = none, a path = that file (must load). */
+    const char *embed_model;
 };
 
 /* Opens the index (index_store.h: loaded or rebuilt from s, borrowed for
@@ -74,6 +90,7 @@ void zt_searcher_close(struct zt_searcher *sr); /* NULL-safe */
 /* Borrowed views. model_path is "" without a generator. */
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr);
 const char *zt_searcher_model(const struct zt_searcher *sr);
+const char *zt_searcher_embed_model(const struct zt_searcher *sr); /* "" without */
 
 /* One query. Exactly one of drawing / photo. */
 struct zt_search_query {
@@ -104,10 +121,35 @@ struct zt_search_hit {
     float sig[ZT_SIG_COUNT];      /* per-signal cosine similarity */
 };
 
+/* What the search understood the query to show: a class the catalogue
+ * sells, or nothing it sells (cls -1), with calibrated probabilities over
+ * the sold classes ("none" holds the rest). known = 0 without an
+ * embedding model. */
+#define ZT_UNDERSTOOD_ALT 3
+struct zt_understood {
+    int known;
+    int cls;            /* zt_class_name(); -1 = nothing the shop sells */
+    float confidence;   /* probability of cls, or of "nothing" when cls is -1 */
+    int nalt;
+    struct {
+        int cls;
+        float p;
+    } alt[ZT_UNDERSTOOD_ALT]; /* the next most likely sold classes */
+    int filtered;       /* results restricted to cls (confident, no category given) */
+    float p[ZT_CLASS_COUNT]; /* probability per class (0 for unsold) */
+    float p_none;
+};
+
+/* {"category": "hat" | null, "confidence", "alternatives": [{category,
+ * confidence}...], "filtered"}, or JSON null when !u->known; NULL on out
+ * of memory. Shared by the API and `ztyle search --json`. */
+struct json_t;
+struct json_t *zt_understood_json(const struct zt_understood *u);
+
 struct zt_search_timings {
     double prepare;  /* decode-free part: split, letterbox */
     double generate; /* generator forward pass (0 without) */
-    double features; /* descriptors */
+    double features; /* descriptors (and the embedding) */
     double index;    /* scan / approximate search */
     double fetch;    /* product rows */
     double total;
@@ -121,6 +163,7 @@ struct zt_search_result {
     float weights[ZT_SIG_COUNT];  /* normalised weights actually used */
     int generated;                /* the generator ran */
     struct zt_image *generated_image; /* owned when generated (S x S RGB), else NULL */
+    struct zt_understood understood;
     struct zt_search_timings t;
 };
 void zt_search_result_free(struct zt_search_result *r); /* NULL-safe */
@@ -138,7 +181,7 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
  * frees it with zt_image_free) when it ran. */
 int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
                              struct zt_features *f, struct zt_image *gen_out,
-                             struct zt_search_timings *t);
+                             struct zt_search_timings *t, struct zt_understood *u);
 /* Weighted query vector (ZT_FEAT_DIM) from features and weights; used[] and
  * wn[] (optional) receive which signals count and their normalised
  * weights. */

@@ -75,7 +75,7 @@ struct job {
     int ncond;
     int tune;
     struct zt_search_weights w;
-    float **scratch; /* per worker: 4 * n floats */
+    float **scratch; /* per worker: (ZT_SIG_COUNT + 1) * n floats: scores, then fused */
     struct zt_hit **room;
     struct zt_progress *pg;
 };
@@ -121,7 +121,7 @@ static void measure(const struct zt_index *ix, const float *s, const float *w, f
     }
     int got = zt_topk_sort(&tk);
     if (beta > 0) {
-        float votes[ZT_CATEGORY_COUNT];
+        float votes[ZT_CLASS_COUNT];
         zt_search_category_votes(ix, room, got, temp, votes);
         for (int i = 0; i < got; i++) room[i].score += beta * votes[zt_index_category(ix, room[i].idx)];
         zt_topk_sort(&tk);
@@ -142,7 +142,7 @@ static int run_query(void *ctx, int64_t qi, int worker)
     struct zt_pair pair = {0};
     struct zt_image drawing = {0};
     int64_t n = zt_index_count(j->ix);
-    float *sc = j->scratch[worker], *fused = sc + 3 * n;
+    float *sc = j->scratch[worker], *fused = sc + ZT_SIG_COUNT * n;
     int rc;
     int64_t t = zt_index_find(j->ix, sm->id);
     if (t < 0) {
@@ -158,7 +158,7 @@ static int run_query(void *ctx, int64_t qi, int worker)
         q.no_hints = !hints;
         q.no_generator = c < C_HINTS_GEN;
         struct zt_features f;
-        if ((rc = zt_search_query_features(j->sr, &q, &f, NULL, NULL))) goto out;
+        if ((rc = zt_search_query_features(j->sr, &q, &f, NULL, NULL, NULL))) goto out;
         signal_scores(j->ix, &f, sc);
         for (int set = 0; set < NSET; set++) {
             float w[ZT_SIG_COUNT] = {0}, beta = 0, temp = 0;
@@ -312,7 +312,7 @@ int zt_search_eval_run(const struct zt_search_eval_opts *o, struct zt_search_eva
     for (int i = 0, k = 0; i < ds.n; i++)
         if (ds.s[i].split == o->split && k++ % o->stride == 0) j.q[nq++] = &ds.s[i];
     for (int t = 0; t < nthreads; t++)
-        if (!(j.scratch[t] = malloc(sizeof(float) * 4 * (size_t)n)) ||
+        if (!(j.scratch[t] = malloc(sizeof(float) * (ZT_SIG_COUNT + 1) * (size_t)n)) ||
             !(j.room[t] = malloc(sizeof(struct zt_hit) * ZT_SEARCH_POOL)))
             goto oom;
     j.pg = zt_progress_new("eval-search", nq, o->progress, !o->progress);

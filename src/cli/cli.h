@@ -46,6 +46,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_eval_search(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_pairs(int argc, char **argv);
+int cmd_train_embed(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

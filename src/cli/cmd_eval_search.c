@@ -3,9 +3,11 @@
  * --ingest first ingests the dataset. */
 #include "cli.h"
 #include "../catalog/ingest.h"
+#include "../catalog/eval_styles.h"
 #include "../catalog/search_eval.h"
 #include "../catalog/index_store.h"
 #include "../data/dataset.h"
+#include "../nn/embed.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -42,7 +44,33 @@ static void help(void)
            "                  temperature (default: the search defaults)\n"
            "  --tune          also grid-search colour and appearance weights (shape = 1)\n"
            "  --threads N     threads (default: $ZTYLE_THREADS, else all cores)\n"
-           "  --json          one JSON object with every number\n");
+           "  --json          one JSON object with every number\n"
+           "  --style S       instead: queries as shoppers make them, S = edges, doodle,\n"
+           "                  photo or all (catalog/eval_styles.h): per class and overall\n"
+           "                  R@1/10, mAP, class precision@10 and the understood class,\n"
+           "                  with the class given and with Automatic, through the same\n"
+           "                  search as a request (--split, --stride, --seed, --model,\n"
+           "                  --weights, --threads and --json apply)\n"
+           "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
+           "                  0 and 1 are the two halves)\n"
+           "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
+           "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
+}
+
+/* --style: options -> catalog/eval_styles -> table or JSON. */
+static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start, int json)
+{
+    struct zt_style_eval_opts so;
+    struct zt_style_eval e;
+    zt_style_eval_opts_default(&so, eo->data, eo->so.catalog);
+    so.so = eo->so;
+    so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
+    so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
+    int rc = zt_style_eval_run(&so, &e);
+    if (rc) return cli_fail(CMD, "%s", zt_errmsg());
+    if (json) return cli_print_json(zt_style_eval_json(&so, &e)) ? ZT_EXIT_FAIL : ZT_EXIT_OK;
+    zt_style_eval_write_text(&so, &e, stdout);
+    return ZT_EXIT_OK;
 }
 
 int cmd_eval_search(int argc, char **argv)
@@ -55,6 +83,8 @@ int cmd_eval_search(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},   {"no-model", no_argument, NULL, 'n'},
         {"weights", required_argument, NULL, 'w'}, {"tune", no_argument, NULL, 'T'},
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
+        {"start", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -62,6 +92,8 @@ int cmd_eval_search(int argc, char **argv)
     zt_search_eval_opts_default(&eo, zt_dataset_default(), ZT_CATALOG_DEFAULT);
     long v;
     int json = 0, do_ingest = 0, o;
+    unsigned styles = 0;
+    int start = 0;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -105,6 +137,19 @@ int cmd_eval_search(int argc, char **argv)
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
         case 'j': json = 1; break;
+        case 'y': {
+            enum zt_eval_style es;
+            if (!strcmp(optarg, "all")) styles = (1u << ZT_EVAL_NSTYLES) - 1;
+            else if (zt_eval_style_parse(optarg, &es) == ZT_OK) styles |= 1u << es;
+            else return cli_usage_error(CMD, "--style: edges, doodle, photo or all, got '%s'", optarg);
+            break;
+        }
+        case 'E': eo.so.embed_model = optarg; break;
+        case 'A':
+            if (cli_parse_int(optarg, 0, 1000000, &v))
+                return cli_usage_error(CMD, "--start: '%s' is not a number >= 0", optarg);
+            start = (int)v;
+            break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
@@ -114,6 +159,7 @@ int cmd_eval_search(int argc, char **argv)
     eo.progress = json || !isatty(2) ? NULL : stderr;
     if (do_ingest) {
         struct zt_ingest_opts io = {.catalog = eo.so.catalog, .threads = eo.threads,
+                                    .embed_model = eo.so.embed_model,
                                     .progress = isatty(2) ? stderr : NULL};
         struct zt_ingest_stats st;
         if (zt_catalog_ingest(eo.data, &io, &st)) return cli_fail(CMD, "ingest: %s", zt_errmsg());
@@ -124,6 +170,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
+    if (styles) return run_styles(&eo, styles, start, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "../catalog/index_store.h"
 #include "../catalog/ingest.h"
+#include "../nn/embed.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -29,7 +30,10 @@ static void help(void)
            "options:\n"
            "  --catalog URL   SQLite file or postgres://... (default: ./" ZT_CATALOG_DEFAULT ")\n"
            "  --batch N       products per transaction (default 64)\n"
-           "  --force         recompute features of unchanged products\n"
+           "  --force         recompute features of unchanged products (also after a new\n"
+           "                  search embedding model: the index must hold its vectors)\n"
+           "  --embed F       search embedding model computed for every product (default:\n"
+           "                  $ZTYLE_EMBED, else " ZT_EMBED_DEFAULT " when present; \"\" = none)\n"
            "  --threads N     image workers (default: $ZTYLE_THREADS, else all cores)\n"
            "  --quiet         no progress bar\n"
            "  --json          print the summary as one JSON object\n");
@@ -47,6 +51,7 @@ int cmd_ingest(int argc, char **argv)
         {"catalog", required_argument, NULL, 'c'}, {"batch", required_argument, NULL, 'b'},
         {"force", no_argument, NULL, 'f'},         {"threads", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},         {"json", no_argument, NULL, 'j'},
+        {"embed", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct zt_ingest_opts io = {0};
@@ -65,6 +70,7 @@ int cmd_ingest(int argc, char **argv)
             io.batch = (int)v;
             break;
         case 'f': io.force = 1; break;
+        case 'E': io.embed_model = optarg; break;
         case 't': threads = optarg; break;
         case 'q': quiet = 1; break;
         case 'j': json = 1; break;

@@ -7,6 +7,7 @@
 #include "../catalog/store.h"
 #include "../img/image.h"
 #include "../util/progress.h"
+#include "../nn/embed.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -31,7 +32,9 @@ static void help(void)
            "best matches vote for a category and its products gain up to 0.3.\n\n"
            "options:\n"
            "  --catalog URL     SQLite file or postgres://... (default: ./" ZT_CATALOG_DEFAULT ")\n"
-           "  --category C      only top, pants, skirt, hat or other\n"
+           "  --category C      only this category (top, pants, skirt, hat, other) or class\n"
+           "                    (t-shirt, shirt, longsleeve, outwear, shorts, dress, shoes, ...);\n"
+           "                    without it the category is understood from the query\n"
            "  --min-price P, --max-price P   inclusive price range (\"19.90\")\n"
            "  -k N              results per page (default 10, at most 1000)\n"
            "  --offset N        skip the first N results (pagination)\n"
@@ -39,8 +42,10 @@ static void help(void)
            "                    " ZT_SEARCH_MODEL_DEFAULT " when present)\n"
            "  --no-model        do not use a generator\n"
            "  --no-hints        ignore the colour hints of the drawing\n"
-           "  --weights S,C,A[,B[,T]]  fusion weights: shape, colour, appearance[, category\n"
-           "                    re-ranking weight[, vote temperature]]\n"
+           "  --weights S,C,A[,B[,T[,E]]]  fusion weights: shape, colour, appearance[,\n"
+           "                    category re-ranking weight[, vote temperature[, embedding]]]\n"
+           "  --embed F         search embedding model (default: $ZTYLE_EMBED, else\n"
+           "                    " ZT_EMBED_DEFAULT " when present; \"\" = none)\n"
            "  --approx          approximate index (FAISS IVF) instead of the exact scan\n"
            "  --save-generated F  write the generated image to F (PNG/JPEG)\n"
            "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n"
@@ -82,7 +87,8 @@ static int print_json(const struct run *u, const struct zt_search_result *res)
                            "open", ms(u->t_open), "prepare", ms(res->t.prepare), "generate",
                            ms(res->t.generate), "features", ms(res->t.features), "index",
                            ms(res->t.index), "fetch", ms(res->t.fetch), "search", ms(res->t.total));
-    return cli_print_json(json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s}", "results", arr,
+    return cli_print_json(json_pack("{s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s}", "results",
+                                    arr, "understood", zt_understood_json(&res->understood),
                                     "offset", (json_int_t)u->offset, "matched",
                                     (json_int_t)res->matched, "weights", wj, "generator",
                                     u->model ? json_string(u->model) : json_null(), "timings", tj,
@@ -101,6 +107,11 @@ static void print_text(const struct run *u, const struct zt_search_result *res)
             if (res->used[k]) printf("%s%s %.3f", k ? " " : "", zt_signal_name(k), h->sig[k]);
         printf("]\n");
     }
+    const struct zt_understood *und = &res->understood;
+    if (und->known)
+        printf("understood: %s (%.0f %%)%s\n",
+               und->cls >= 0 ? zt_class_name(und->cls) : "nothing the shop sells",
+               100 * und->confidence, und->filtered ? ", results of that class only" : "");
     printf("%d results%s; generator: %s\n", res->n, res->matched >= 0 ? "" : " (approximate)",
            u->model ? u->model : "none");
     printf("timings: decode %.1f ms, open %.1f ms, prepare %.1f ms, generate %.1f ms, "
@@ -117,6 +128,7 @@ int cmd_search(int argc, char **argv)
         {"category", required_argument, NULL, 'g'},  {"min-price", required_argument, NULL, 'm'},
         {"max-price", required_argument, NULL, 'M'}, {"offset", required_argument, NULL, 'o'},
         {"model", required_argument, NULL, 'e'},     {"no-model", no_argument, NULL, 'n'},
+        {"embed", required_argument, NULL, 'E'},
         {"no-hints", no_argument, NULL, 'x'},        {"weights", required_argument, NULL, 'w'},
         {"approx", no_argument, NULL, 'a'},          {"save-generated", required_argument, NULL, 'G'},
         {"threads", required_argument, NULL, 't'},   {"json", no_argument, NULL, 'j'},
@@ -130,6 +142,7 @@ int cmd_search(int argc, char **argv)
     int json = 0, o;
     long v;
     enum zt_category cat;
+    int cls;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
@@ -139,9 +152,11 @@ int cmd_search(int argc, char **argv)
         case 'i': photo = optarg; break;
         case 'c': so.catalog = optarg; break;
         case 'g':
-            if (zt_category_parse(optarg, &cat))
+            if ((cls = zt_class_parse(optarg)) < 0)
                 return cli_usage_error(CMD, "--category: unknown category '%s'", optarg);
-            rq.filter.category = (int)cat;
+            /* a category name takes its classes, a class itself */
+            rq.filter.group_mask = zt_category_parse(optarg, &cat) ? UINT64_C(1) << cls
+                                                                   : zt_class_mask_of_category(cat);
             break;
         case 'm':
             if (zt_price_parse(optarg, &rq.filter.price_min))
@@ -164,6 +179,7 @@ int cmd_search(int argc, char **argv)
             break;
         case 'e': so.model = optarg; break;
         case 'n': so.model = ""; break;
+        case 'E': so.embed_model = optarg; break;
         case 'x': rq.q.no_hints = 1; break;
         case 'w':
             if (zt_search_weights_parse(optarg, &w))

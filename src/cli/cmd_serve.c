@@ -3,6 +3,8 @@
  * dataset on first start. Runs until SIGINT/SIGTERM, then finishes the
  * requests in flight. */
 #include "cli.h"
+#include "../catalog/features.h"
+#include "../nn/embed.h"
 #include "../data/dataset.h"
 #include "../catalog/index_store.h"
 #include "../catalog/ingest.h"
@@ -90,12 +92,45 @@ static void on_reject(void *ctx, const char *msg)
     fprintf(stderr, "ztyle serve: skipped: %s\n", msg);
 }
 
-/* Builds the demo catalogue unless its ready-marker exists. */
+/* The demo shop is Korean: prices in won. The ready-marker holds a version
+ * line (currency, feature version, a hash of the search embedding model),
+ * so a demo catalogue built by an older build (USD prices, older features,
+ * another embedding) is brought up to date on the next start (ingest is an
+ * upsert: current features are kept, only what changed is recomputed; a new
+ * embedding model recomputes every product). */
+#define DEMO_CURRENCY "KRW"
+
+static void demo_marker(char *out, size_t n, uint64_t *embed_hash)
+{
+    const char *path = zt_embed_model_resolve(NULL);
+    struct zt_buf b = {0};
+    uint64_t h = 0;
+    if (*path && !zt_file_read(path, (size_t)64 << 20, &b)) {
+        h = 1469598103934665603ull; /* FNV-1a of the file */
+        for (size_t i = 0; i < b.len; i++) h = (h ^ b.data[i]) * 1099511628211ull;
+    }
+    zt_buf_deinit(&b);
+    *embed_hash = h;
+    snprintf(out, n, "ok %s features %d embed %016llx\n", DEMO_CURRENCY, ZT_FEAT_VERSION,
+             (unsigned long long)h);
+}
+
+/* Builds the demo catalogue unless its ready-marker says it is current. */
 static int demo_catalog(const char *catalog, const char *dataset_flag, int threads)
 {
     char marker[PATH_MAX], dsbuf[PATH_MAX], looked[2 * PATH_MAX + 64], dir[PATH_MAX];
     snprintf(marker, sizeof marker, "%s.ready", catalog);
-    if (zt_file_exists(marker)) return ZT_EXIT_OK;
+    char want[128], emb[40];
+    uint64_t eh;
+    demo_marker(want, sizeof want, &eh);
+    snprintf(emb, sizeof emb, " embed %016llx\n", (unsigned long long)eh);
+    struct zt_buf mk = {0};
+    int have = !zt_file_read(marker, 128, &mk);
+    int current = have && mk.len == strlen(want) && !memcmp(mk.data, want, mk.len);
+    /* the products' embeddings come from another model: recompute them all */
+    int force = have && (mk.len < strlen(emb) || memcmp(mk.data + mk.len - strlen(emb), emb, strlen(emb)));
+    zt_buf_deinit(&mk);
+    if (current) return ZT_EXIT_OK;
     const char *ds = find_dataset(dataset_flag, dsbuf, sizeof dsbuf, looked, sizeof looked);
     if (!ds) {
         fprintf(stderr,
@@ -111,19 +146,25 @@ static int demo_catalog(const char *catalog, const char *dataset_flag, int threa
     }
     snprintf(dir, sizeof dir, "%s", catalog);
     if (zt_mkdirs(dirname(dir))) return cli_fail(CMD, "%s: %s", catalog, zt_errmsg());
-    fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n", catalog,
-            ds);
+    if (zt_file_exists(marker))
+        fprintf(stderr, "ztyle serve: updating the demo catalogue %s from %s (prices in won%s)\n",
+                catalog, ds, force ? ", a new search embedding" : "");
+    else
+        fprintf(stderr, "ztyle serve: first start: building the demo catalogue %s from %s\n",
+                catalog, ds);
     struct zt_ingest_opts io = {0};
     io.catalog = catalog;
     io.threads = threads;
     io.progress = stderr;
     io.on_reject = on_reject;
+    io.currency = DEMO_CURRENCY;
+    io.force = force;
     struct zt_ingest_stats st;
     if (zt_catalog_ingest(ds, &io, &st))
         return cli_fail(CMD, "building the demo catalogue: %s", zt_errmsg());
     fprintf(stderr, "ztyle serve: demo catalogue ready: %lld products (%lld skipped) in %.0f s\n",
             (long long)st.written, (long long)st.rejected, st.seconds);
-    if (zt_file_write_atomic(marker, "ok\n", 3))
+    if (zt_file_write_atomic(marker, want, strlen(want)))
         return cli_fail(CMD, "%s: %s", marker, zt_errmsg());
     return ZT_EXIT_OK;
 }

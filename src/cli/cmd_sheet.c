@@ -21,7 +21,10 @@ static void help(void)
            "  --size N       tile side (default 256)\n"
            "  --method M     canny or xdog (default xdog)\n"
            "  --seed S       hint seed (default 1)\n"
-           "  --split S      train (default) or val\n");
+           "  --split S      train (default) or val\n"
+           "  --style S      edges (default), doodle or mixed: how the drawing is made\n"
+           "  --free         doodles at a random scale, position and angle (as search\n"
+           "                 sees them) instead of on the photo's geometry\n");
 }
 
 static int gray_to_rgb(const struct zt_image *g, struct zt_image *out)
@@ -36,12 +39,15 @@ int cmd_sheet(int argc, char **argv)
         {"n", required_argument, 0, 'n'},    {"size", required_argument, 0, 's'},
         {"method", required_argument, 0, 'm'}, {"seed", required_argument, 0, 'S'},
         {"split", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+        {"style", required_argument, 0, 'y'}, {"free", no_argument, 0, 'F'},
         {0, 0, 0, 0},
     };
     const char *data = NULL, *out = NULL;
     long n = 12, size = 256, seed = 1;
     int split = ZT_SPLIT_TRAIN;
     enum zt_edge_method method = ZT_EDGE_XDOG;
+    enum zt_draw_style style = ZT_STYLE_EDGES;
+    int free_place = 0;
     optind = 1;
     opterr = 0;
     int c;
@@ -71,6 +77,10 @@ int cmd_sheet(int argc, char **argv)
             else if (!strcmp(optarg, "val")) split = ZT_SPLIT_VAL;
             else return cli_usage_error(CMD, "--split: '%s' is not train or val", optarg);
             break;
+        case 'y':
+            if (zt_draw_style_parse(optarg, &style)) return cli_usage_error(CMD, "--%s", zt_errmsg());
+            break;
+        case 'F': free_place = 1; break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -121,6 +131,8 @@ int cmd_sheet(int argc, char **argv)
     }
     struct zt_pair_opts po;
     zt_pair_opts_default(&po, s, method);
+    po.style = style;
+    po.doodle.aligned = !free_place;
     for (int r = 0; r < npick; r++) {
         const struct zt_sample *sm = &ds.s[pick[r]];
         struct zt_pair p = {0};

@@ -20,6 +20,7 @@ static const struct zt_cmd commands[] = {
     {"serve", cmd_serve, "the web app and JSON API: draw, preview, search (demo catalogue by default)"},
     {"sheet", cmd_sheet, "contact sheet PNG: photo | edges | drawing | mask for a few images"},
     {"ssim", cmd_ssim, "SSIM (gray, RGB) and PSNR of two same-size images"},
+    {"train-embed", cmd_train_embed, "train the search embedding (drawings and photos in one space)"},
     {"train", cmd_train, "train the pix2pix sketch-to-photo model (resumable)"},
     {NULL, NULL, NULL},
 };

@@ -12,6 +12,9 @@ void zt_pair_opts_default(struct zt_pair_opts *o, int size, enum zt_edge_method 
     zt_edge_params_default(&o->edge, method);
     zt_mask_params_default(&o->mask);
     zt_hint_params_default(&o->hint);
+    o->style = ZT_STYLE_EDGES;
+    zt_doodle_params_default(&o->doodle);
+    o->doodle.aligned = 1;
     o->lim = (struct zt_image_limits)ZT_IMAGE_LIMITS_DEFAULT;
 }
 
@@ -63,14 +66,35 @@ fail:
     return rc;
 }
 
+/* Replaces p's edges by a doodle's planes (same size as the pair). */
+static int pair_doodle(struct zt_pair *p, const struct zt_pair_opts *o, uint64_t seed)
+{
+    struct zt_doodle d = {0};
+    struct zt_image e = {0}, hr = {0}, hm = {0};
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    int rc = zt_doodle_render(&p->photo, &p->mask, &p->edges, &o->doodle, o->size, seed, &d);
+    if (!rc) rc = zt_drawing_split_layers(&d.lines, &d.hints, &sp, &e, &hr, &hm);
+    if (!rc) {
+        zt_image_free(&p->edges);
+        p->edges = e, p->hint_rgb = hr, p->hint_mask = hm;
+        p->nhints = d.nhints;
+    }
+    zt_doodle_deinit(&d);
+    return rc;
+}
+
 int zt_pair_from_image(const struct zt_image *src, const struct zt_pair_opts *o, uint64_t seed,
                        struct zt_pair *out)
 {
     struct zt_pair p = {0};
     int rc = zt_pair_planes(src, o, &p);
     if (rc) return rc;
-    rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
-                           &p.nhints);
+    if (zt_draw_style_pick(o->style, seed) == ZT_STYLE_DOODLE)
+        rc = pair_doodle(&p, o, seed);
+    else
+        rc = zt_hints_simulate(&p.photo, &p.mask, &o->hint, seed, &p.hint_rgb, &p.hint_mask,
+                               &p.nhints);
     if (rc) {
         zt_pair_deinit(&p);
         return rc;
@@ -89,6 +113,32 @@ int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,
     if (rc) zt_adderr("%s", path);
     zt_image_free(&im);
     return rc;
+}
+
+int zt_pair_garment_only(struct zt_pair *p)
+{
+    int w = p->mask.w, h = p->mask.h, r = w / 64 + 1;
+    if (!zt_mask_usable(&p->mask)) return 0;
+#define IN(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < h && p->mask.px[(size_t)(y) * w + (x)] >= 128)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            int in = IN(x, y);
+            if (in && (!IN(x - 1, y) || !IN(x + 1, y) || !IN(x, y - 1) || !IN(x, y + 1))) {
+                p->edges.px[i] = 0; /* the outline */
+                continue;
+            }
+            if (in) continue;
+            int near = 0; /* within r of the garment: the edge detector's own outline */
+            for (int dy = -r; dy <= r && !near; dy++)
+                for (int dx = -r; dx <= r && !near; dx++) near = IN(x + dx, y + dy);
+            if (near) continue;
+            p->edges.px[i] = 255;
+            if (p->hint_mask.px) p->hint_mask.px[i] = 0;
+            if (p->hint_rgb.px) memset(p->hint_rgb.px + 3 * i, 0, 3);
+        }
+#undef IN
+    return 1;
 }
 
 int zt_pair_drawing(const struct zt_pair *p, struct zt_image *out)

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "doodle.h"
 #include "../img/edges.h"
 #include "../img/hints.h"
 #include "../img/image.h"
@@ -19,6 +20,11 @@ struct zt_pair_opts {
     struct zt_mask_params mask;
     struct zt_hint_params hint;
     struct zt_image_limits lim;  /* decode limits */
+    enum zt_draw_style style;    /* ZT_STYLE_EDGES: edge map + simulated hints;
+                                    DOODLE: a doodle (doodle.h) split into the
+                                    same planes; MIXED: either, by the seed */
+    struct zt_doodle_params doodle; /* aligned = 1 by default: pairs keep the
+                                       photo's geometry */
 };
 
 /* Defaults: size, method's edge defaults, default mask and hint params. */
@@ -42,13 +48,22 @@ int zt_pair_planes(const struct zt_image *photo, const struct zt_pair_opts *o,
                    struct zt_pair *out);
 /* Builds every plane from an already decoded photo (1/3/4 channels). The
  * mask is computed on the un-padded content so the white letterbox is not
- * mistaken for background colour. On failure *out is untouched. */
+ * mistaken for background colour. With a doodle style the edges and hint
+ * planes are the doodle's, split as a shopper's drawing is (hints.h). On
+ * failure *out is untouched. */
 int zt_pair_from_image(const struct zt_image *photo, const struct zt_pair_opts *o,
                        uint64_t seed, struct zt_pair *out);
 /* Loads path (EXIF applied, limits from o) and calls zt_pair_from_image. */
 int zt_pair_make(const char *path, const struct zt_pair_opts *o, uint64_t seed,
                  struct zt_pair *out);
 void zt_pair_deinit(struct zt_pair *p); /* NULL-safe */
+
+/* Keeps the garment only, as a shopper's trace of a photo should: edge
+ * and hint pixels farther than a few pixels outside the garment mask become
+ * paper (the hanger, the floor, the wall), and the mask's outline is drawn
+ * in. Returns 0 and leaves p as it is when the mask is not usable
+ * (zt_mask_usable), else 1. */
+int zt_pair_garment_only(struct zt_pair *p);
 
 /* The flattened drawing: black lines on white with the hint colours painted
  * over them (RGB). Note that a near-black or near-white hint is ambiguous

@@ -1,7 +1,8 @@
 /* api_edges.c: POST /api/edges: "upload a photo or drawing" -> an editable
  * start: the outline layer (black lines, transparent paper) and a colour
  * hint layer (RGBA) the page may keep or drop, both size x size. A photo
- * gets the training edge detector and a dozen simulated colour hints; an
+ * gets the training edge detector and a dozen simulated colour hints, kept
+ * to the garment (zt_pair_garment_only: no hanger or background); an
  * uploaded drawing (mostly paper) is split into its lines and colours. */
 #include "http_impl.h"
 #include "../data/pairs.h"
@@ -85,6 +86,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         po.hint.fixed_count = 12;
         po.lim = s->lim;
         if ((rc = zt_pair_from_image(&photo, &po, 7, &pair))) goto fail;
+        zt_pair_garment_only(&pair); /* no hanger, floor or wall in the trace */
         e = pair.edges;
         hr = pair.hint_rgb;
         hm = pair.hint_mask;

@@ -12,16 +12,24 @@
 #include <string.h>
 #include <strings.h>
 
-int zt_http_category(const char *name, int *out)
+int zt_http_category(const char *name, int *gen_cat, uint64_t *mask)
 {
-    *out = -1;
+    *gen_cat = -1;
+    if (mask) *mask = 0;
     if (!name || !*name || !strcasecmp(name, "auto")) return ZT_OK;
     enum zt_category c;
-    if (zt_category_parse(name, &c) || c == ZT_CATEGORY_OTHER) {
-        zt_seterr("'category' must be top, pants, skirt, hat or auto, not '%.40s'", name);
+    int k = zt_class_parse(name);
+    if (k >= 0) { /* a class (also "top", "pants", ...: then its whole category) */
+        c = zt_class_category(k);
+        if (mask) *mask = zt_category_parse(name, &c) ? UINT64_C(1) << k
+                                                      : zt_class_mask_of_category(c);
+    } else {
+        zt_seterr("'category': '%.40s' is not a category the shop sells (see /api/categories) "
+                  "or auto", name);
         return ZT_EINVAL;
     }
-    *out = (int)c;
+    zt_clearerr();
+    *gen_cat = c == ZT_CATEGORY_OTHER ? -1 : (int)c;
     return ZT_OK;
 }
 
@@ -81,7 +89,7 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         goto done;
     }
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, NULL)))
         goto fail;
     int size = zt_generator_info(w->gen)->size;
     if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &e, &hr, &hm, &hinted))) goto fail;

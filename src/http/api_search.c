@@ -9,6 +9,7 @@
 #include "../util/zt.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
 static int price_field(const struct zt_form *f, const char *name, int64_t *out, int *set)
@@ -33,15 +34,16 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     json_t *root = NULL, *arr = NULL;
     long k, page;
     int rc, cat, nq = 0;
+    uint64_t mask;
     double t0 = zt_now();
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
         (rc = zt_form_int(&f, "k", 24, 1, 100, &k)) ||
         (rc = zt_form_int(&f, "page", 1, 1, 1000, &page)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, &mask)))
         goto fail;
     struct zt_search_req sq = {0};
     sq.filter = ZT_INDEX_FILTER_ANY;
-    sq.filter.category = cat;
+    sq.filter.group_mask = mask;
     int has_max = 0, has_min = 0;
     if ((rc = price_field(&f, "price_min", &sq.filter.price_min, &has_min)) ||
         (rc = price_field(&f, "price_max", &sq.filter.price_max, &has_max)))
@@ -54,6 +56,20 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     sq.offset = (page - 1) * k;
     sq.limit = (int)k;
+    /* "class": a garment class ("dress", "shorts", "t-shirt"): the index
+     * filters on it (it wins over "category"); the generator gets its
+     * category */
+    const char *cls = zt_form_text(&f, "class", NULL);
+    if (cls && *cls) {
+        int ci = zt_class_parse(cls);
+        if (ci < 0) {
+            zt_seterr("'class': '%.40s' is not a class the shop sells (see /api/categories)", cls);
+            rc = ZT_EINVAL;
+            goto fail;
+        }
+        sq.filter.group_mask = UINT64_C(1) << ci;
+        cat = zt_class_category(ci) == ZT_CATEGORY_OTHER ? -1 : (int)zt_class_category(ci);
+    }
     const char *like = zt_form_text(&f, "product", NULL);
     nq = (zt_form_get(&f, "sketch") != NULL) + (zt_form_get(&f, "photo") != NULL) + (like != NULL);
     if (nq != 1) {
@@ -108,8 +124,10 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     json_t *wj = json_object();
     for (int i = 0; i < ZT_SIG_COUNT; i++)
         if (res.used[i]) json_object_set_new(wj, zt_signal_name(i), json_real(res.weights[i]));
-    root = json_pack("{s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
-                     "products", arr, "generated", gen, "page", (int)page, "k", (int)k,
+    json_t *und = zt_understood_json(&res.understood);
+    if (!und) goto fail;
+    root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
+                     "products", arr, "understood", und, "generated", gen, "page", (int)page, "k", (int)k,
                      "matched", (json_int_t)res.matched, "signals", wj, "timings", "queue",
                      ms(t0 - rq->t_queued), "decode", ms(t1 - t0), "prepare", ms(res.t.prepare),
                      "generate", ms(res.t.generate), "features", ms(res.t.features), "index",

@@ -210,8 +210,12 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 
 /* --- shared by the drawing endpoints (api_generate.c) --- */
 
-/* category text -> enum zt_category, -1 for "auto"/absent; ZT_EINVAL else. */
-int zt_http_category(const char *name, int *out);
+/* category text: "auto"/absent, a category (top, pants, skirt, hat, other)
+ * or a class (t-shirt, shorts, dress, shoes, ...) -> the generator's
+ * category (enum zt_category; -1 for auto and for "other", which it has no
+ * plane for) and the classes it allows (mask, optional: 0 = any).
+ * ZT_EINVAL for an unknown name. */
+int zt_http_category(const char *name, int *gen_cat, uint64_t *mask);
 /* The drawing of a request: "sketch" (lines, or a flattened drawing) and the
  * optional "hints" RGBA layer -> edges/hint planes letterboxed to size.
  * *hinted says whether any hint pixel is set. ZT_EINVAL for a missing

@@ -52,22 +52,24 @@ static void deinit_worker(struct zt_server *s, struct zt_worker *w)
     w->store = NULL;
 }
 
-/* {"categories": [{"name", "count"}...], "total": n} from the store. */
-static int load_categories(struct zt_server *s, struct zt_store *st)
+/* {"categories": [{"name", "category", "count"}...], "total": n}: every
+ * class the index holds (what the shop sells), with its coarse category. */
+static int load_categories(struct zt_server *s)
 {
+    const struct zt_index *ix = zt_searcher_index(s->searcher);
+    int64_t count[ZT_CLASS_COUNT] = {0};
     json_t *arr = json_array(), *root = NULL;
     int rc = ZT_ENOMEM;
     if (!arr) goto out;
-    for (int c = 0; c < ZT_CATEGORY_COUNT; c++) {
-        struct zt_store_filter f = {0};
-        f.category = zt_category_name(c);
-        int64_t n = 0;
-        if ((rc = zt_store_count(st, &f, &n))) goto out;
-        json_array_append_new(arr, json_pack("{s:s, s:I}", "name", f.category, "count", (json_int_t)n));
+    for (int64_t i = 0; i < zt_index_count(ix); i++) {
+        int c = zt_index_category(ix, i);
+        if (c >= 0 && c < ZT_CLASS_COUNT) count[c]++;
     }
-    if ((rc = zt_store_count(st, NULL, &s->nproducts))) goto out;
+    for (int c = 0; c < ZT_CLASS_COUNT; c++)
+        if (count[c] && json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name", zt_class_name(c), "category", zt_category_name(zt_class_category(c)), "count", (json_int_t)count[c])))
+            goto out;
+    s->nproducts = zt_index_count(ix);
     root = json_pack("{s:O, s:I}", "categories", arr, "total", (json_int_t)s->nproducts);
-    rc = ZT_ENOMEM;
     if (root && (s->categories_json = json_dumps(root, JSON_COMPACT))) rc = ZT_OK;
 out:
     json_decref(arr);
@@ -186,7 +188,6 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         zt_adderr("catalogue %s", s->catalog);
         goto fail;
     }
-    if ((rc = load_categories(s, st))) goto fail;
     /* no generator in the searcher: every worker passes its own */
     struct zt_searcher_opts so = {.catalog = s->catalog, .model = "",
                                   .threads = gen_threads(s), .approx = 0};
@@ -194,6 +195,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         zt_adderr("search index of %s", s->catalog);
         goto fail;
     }
+    if ((rc = load_categories(s))) goto fail;
     zt_store_close(st);
     st = NULL;
     if ((rc = zt_jobs_start(s, s->o.workers, s->o.queue, init_worker, deinit_worker, &s->jobs)))

@@ -370,3 +370,17 @@ fail:
     zt_image_free(&big);
     return rc;
 }
+
+int zt_mask_usable(const struct zt_image *m)
+{
+    int64_t on = 0, n = (int64_t)m->w * m->h;
+    int x0 = m->w, y0 = m->h, x1 = -1, y1 = -1;
+    for (int y = 0; y < m->h; y++)
+        for (int x = 0; x < m->w; x++)
+            if (m->px[(size_t)y * m->w + x] >= 128) {
+                on++;
+                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+            }
+    if (on <= n * 4 / 100 || on >= n * 92 / 100) return 0;
+    return on * 100 < (int64_t)(x1 - x0 + 1) * (y1 - y0 + 1) * 97;
+}

@@ -35,6 +35,12 @@ void zt_mask_params_default(struct zt_mask_params *p);
 int zt_mask_garment(const struct zt_image *src, const struct zt_mask_params *p,
                     struct zt_image *out);
 
+/* Does a garment mask (1ch, >= 128 = in) look like one garment? Not when
+ * it covers under 4 % or over 92 % of the image, or fills its own bounding
+ * box (a rectangle: the photo's frame, not a garment): then the background
+ * heuristic failed and shape work should not trust it. */
+int zt_mask_usable(const struct zt_image *mask);
+
 /* Intersection over union of two same-size 1-channel masks (>= 128 = in);
  * 1 when both are empty; -1 on a size mismatch. */
 double zt_mask_iou(const struct zt_image *a, const struct zt_image *b);

@@ -1,0 +1,372 @@
+/* embed_train.c: the search embedding's training loop and scores. */
+#include "embed_train.h"
+#include "../util/rng.h"
+#include "../data/dataset.h"
+#include "../data/embedset.h"
+#include "../nn/embed.h"
+#include "../util/hash.h"
+#include "../util/parallel.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOODLE_SIZE 192 /* canvas the training doodles are drawn on */
+
+void zt_embed_train_opts_default(struct zt_embed_train_opts *o)
+{
+    *o = (struct zt_embed_train_opts){
+        .epochs = 12, .batch = 48, .neg = 8, .size = 96, .dim = 128, .width = 32,
+        .lr = 2e-3, .style = ZT_STYLE_MIXED, .seed = 1, .threads = 0,
+    };
+}
+
+static void logf_(const struct zt_embed_train_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void logf_(const struct zt_embed_train_opts *o, const char *fmt, ...)
+{
+    if (!o->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->log(o->log_ctx, line);
+}
+
+/* --- one batch of inputs, rendered in parallel --- */
+
+struct batch_ctx {
+    const struct zt_embedset *set;
+    const int *items; /* n items; then nneg negatives */
+    int n, nneg, S;
+    enum zt_draw_style style;
+    uint64_t seed;
+    int augment;
+    float *xd, *xp; /* xp may be NULL */
+};
+
+static int draw_item(const struct batch_ctx *c, int k, float *A)
+{
+    struct zt_image lines = {0}, hints = {0};
+    uint64_t sd = zt_mix64(c->seed ^ zt_mix64((uint64_t)k + 1));
+    int rc = k < c->n ? zt_embedset_drawing(c->set, c->items[k], c->style, DOODLE_SIZE,
+                                            zt_mix64(sd ^ (uint64_t)c->items[k]), &lines, &hints)
+                      : zt_embedset_negative(DOODLE_SIZE, sd, &lines, &hints);
+    if (!rc) rc = zt_embed_encode_drawing(&lines, &hints, c->S, A);
+    zt_image_free(&lines);
+    zt_image_free(&hints);
+    return rc;
+}
+
+static int batch_one(void *vctx, int64_t i, int worker)
+{
+    const struct batch_ctx *c = vctx;
+    int k = (int)i, S = c->S, rc;
+    if ((rc = draw_item(c, k, c->xd + (size_t)k * ZT_EMBED_DRAWING_CH * S * S))) return rc;
+    if (c->xp && k < c->n)
+        rc = zt_embedset_photo(c->set, c->items[k], c->augment,
+                               zt_mix64(c->seed ^ 0x9e37 ^ (uint64_t)k), S,
+                               c->xp + (size_t)k * ZT_EMBED_PHOTO_CH * S * S);
+    return rc;
+}
+
+static int render_batch(struct batch_ctx *c, int threads)
+{
+    return zt_parallel_for(c->n + c->nneg, threads, batch_one, c);
+}
+
+/* --- scores --- */
+
+/* Embeds every drawing and photo of set (no augmentation) in chunks. */
+static int embed_all(struct zt_embedder *e, const struct zt_embedset *set,
+                     enum zt_draw_style style, uint64_t seed, int threads, int nneg, float *ed,
+                     float *pd, float *ep, float *pp)
+{
+    const struct zt_embed_cfg *cfg = zt_embedder_cfg(e);
+    int S = cfg->size, D = cfg->dim, K = cfg->nclass + 1, chunk = 64, rc = ZT_OK;
+    int total = set->n + nneg;
+    int *items = malloc((size_t)set->n * sizeof *items);
+    float *xd = malloc((size_t)chunk * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
+    float *xp = malloc((size_t)chunk * ZT_EMBED_PHOTO_CH * S * S * sizeof(float));
+    if (!items || !xd || !xp) {
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < set->n; i++) items[i] = i;
+    for (int b = 0; b < total && !rc; b += chunk) {
+        int m = total - b < chunk ? total - b : chunk;
+        int ni = b < set->n ? (set->n - b < m ? set->n - b : m) : 0;
+        /* drawings b .. b+m: items first, then negatives (numbered on) */
+        struct batch_ctx c = {set, items + (b < set->n ? b : 0), ni, m - ni, S, style,
+                              zt_mix64(seed ^ (uint64_t)b), 0, xd, ni ? xp : NULL};
+        if ((rc = render_batch(&c, threads))) break;
+        if ((rc = zt_embedder_run(e, ZT_TOWER_DRAWING, xd, m, ed + (size_t)b * D,
+                                  pd + (size_t)b * K)))
+            break;
+        if (ni)
+            rc = zt_embedder_run(e, ZT_TOWER_PHOTO, xp, ni, ep + (size_t)b * D,
+                                 pp + (size_t)b * K);
+    }
+out:
+    free(items);
+    free(xd);
+    free(xp);
+    return rc;
+}
+
+static int argmax(const float *p, int n)
+{
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (p[i] > p[b]) b = i;
+    return b;
+}
+
+#define SCORE_NEG 64 /* negatives scored beside a set */
+
+int zt_embed_score_set(struct zt_embedder *e, const struct zt_embedset *set,
+                       enum zt_draw_style style, uint64_t seed, int threads,
+                       struct zt_embed_score *out)
+{
+    const struct zt_embed_cfg *cfg = zt_embedder_cfg(e);
+    int n = set->n, D = cfg->dim, K = cfg->nclass + 1, rc;
+    int tot = n + SCORE_NEG;
+    float *ed = malloc((size_t)tot * D * sizeof(float)), *pd = malloc((size_t)tot * K * sizeof(float));
+    float *ep = malloc((size_t)n * D * sizeof(float)), *pp = malloc((size_t)n * K * sizeof(float));
+    if (!ed || !pd || !ep || !pp) {
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    if ((rc = embed_all(e, set, style, seed, threads, SCORE_NEG, ed, pd, ep, pp))) goto out;
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    for (int i = 0; i < n; i++) {
+        const float *q = ed + (size_t)i * D;
+        double own = 0;
+        for (int d = 0; d < D; d++) own += q[d] * ep[(size_t)i * D + d];
+        int rank = 1;
+        for (int j = 0; j < n; j++) {
+            if (j == i) continue;
+            double s = 0;
+            for (int d = 0; d < D; d++) s += q[d] * ep[(size_t)j * D + d];
+            rank += s > own;
+        }
+        out->r1 += rank == 1;
+        out->r10 += rank <= 10;
+        out->mrr += 1.0 / rank;
+        int cd = argmax(pd + (size_t)i * K, K), cp = argmax(pp + (size_t)i * K, K);
+        out->cat_acc += cd == set->it[i].cls;
+        out->garment_none += cd == cfg->nclass;
+        out->photo_cat_acc += cp == set->it[i].cls;
+    }
+    for (int i = n; i < tot; i++) out->none_rate += argmax(pd + (size_t)i * K, K) == cfg->nclass;
+    out->r1 /= n, out->r10 /= n, out->mrr /= n, out->cat_acc /= n, out->photo_cat_acc /= n;
+    out->garment_none /= n;
+    out->none_rate /= SCORE_NEG;
+out:
+    free(ed);
+    free(pd);
+    free(ep);
+    free(pp);
+    return rc;
+}
+
+/* Softmax temperature minimising the negative log-likelihood of labels
+ * under probabilities p computed at temperature 1 (log p = logits + c). */
+static float fit_temperature(const float *p, const int *labels, int n, int K)
+{
+    float best_t = 1;
+    double best = INFINITY;
+    for (float t = 0.5f; t <= 4.0f; t += 0.05f) {
+        double nll = 0;
+        for (int i = 0; i < n; i++) {
+            const float *pi = p + (size_t)i * K;
+            double mx = -INFINITY, z = 0;
+            for (int k = 0; k < K; k++) mx = fmax(mx, log(fmax(pi[k], 1e-30)) / t);
+            for (int k = 0; k < K; k++) z += exp(log(fmax(pi[k], 1e-30)) / t - mx);
+            nll -= log(fmax(pi[labels[i]], 1e-30)) / t - mx - log(z);
+        }
+        if (nll < best) best = nll, best_t = t;
+    }
+    return best_t;
+}
+
+static int calibrate(const char *path, const struct zt_embedset *val, uint64_t seed,
+                     int threads, float cal[2])
+{
+    struct zt_embedder *e = zt_embedder_open(path, threads);
+    if (!e) return ZT_EIO;
+    const struct zt_embed_cfg *cfg = zt_embedder_cfg(e);
+    int n = val->n, tot = n + SCORE_NEG, D = cfg->dim, K = cfg->nclass + 1, rc;
+    float *ed = malloc((size_t)tot * D * sizeof(float)), *pd = malloc((size_t)tot * K * sizeof(float));
+    float *ep = malloc((size_t)n * D * sizeof(float)), *pp = malloc((size_t)n * K * sizeof(float));
+    int *lab = malloc((size_t)tot * sizeof *lab);
+    if (!ed || !pd || !ep || !pp || !lab) {
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    if ((rc = embed_all(e, val, ZT_STYLE_MIXED, seed, threads, SCORE_NEG, ed, pd, ep, pp)))
+        goto out;
+    for (int i = 0; i < tot; i++) lab[i] = i < n ? val->it[i].cls : cfg->nclass;
+    cal[0] = fit_temperature(pd, lab, tot, K);
+    cal[1] = fit_temperature(pp, lab, n, K);
+out:
+    free(ed);
+    free(pd);
+    free(ep);
+    free(pp);
+    free(lab);
+    zt_embedder_close(e);
+    return rc;
+}
+
+/* --- the loop --- */
+
+struct load_log {
+    struct zt_progress *p;
+    int64_t last;
+};
+
+static void load_progress(void *ctx, int64_t done, int64_t total)
+{
+    struct load_log *l = ctx;
+    if (l->p && done > l->last) {
+        zt_progress_add(l->p, done - l->last);
+        l->last = done;
+    }
+}
+
+static int load_set(const struct zt_embed_train_opts *o, int split, const struct zt_embedset *like,
+                    struct zt_embedset *out)
+{
+    const char *names[ZT_EMBEDSET_MAX_CLASSES];
+    for (int k = 0; like && k < like->nclass; k++) names[k] = like->classes[k];
+    struct load_log l = {zt_progress_new(split == ZT_SPLIT_TRAIN ? "photos (train)" : "photos (val)",
+                                         0, stderr, o->log == NULL), 0};
+    int rc = zt_embedset_load(o->data, split, like ? names : NULL, like ? like->nclass : 0,
+                              o->threads, load_progress, &l, out);
+    zt_progress_free(l.p);
+    return rc;
+}
+
+int zt_embed_train(const struct zt_embed_train_opts *o)
+{
+    struct zt_embedset tr = {0}, va = {0};
+    struct zt_embed m = {0};
+    struct zt_embed_trainer *t = NULL;
+    int *order = NULL, *ld = NULL, *lp = NULL, rc;
+    float *xd = NULL, *xp = NULL;
+    if (o->batch < 4 || o->neg < 0 || o->epochs < 1) {
+        zt_seterr("train-embed: batch >= 4, neg >= 0, epochs >= 1");
+        return ZT_EINVAL;
+    }
+    if ((rc = load_set(o, ZT_SPLIT_TRAIN, NULL, &tr))) goto out;
+    if ((rc = load_set(o, ZT_SPLIT_VAL, &tr, &va))) goto out;
+    int bad = 0;
+    for (int i = 0; i < tr.n; i++) bad += !tr.it[i].mask_ok;
+    logf_(o, "train %d photos (%d with an unusable mask: edge-style drawings only), val %d, "
+             "%d classes", tr.n, bad, va.n, tr.nclass);
+    if (o->init) {
+        if ((rc = zt_embed_load(o->init, &m))) goto out;
+        if (m.cfg.nclass != tr.nclass) {
+            zt_seterr("%s: %d classes, the data has %d", o->init, m.cfg.nclass, tr.nclass);
+            rc = ZT_EINVAL;
+            goto out;
+        }
+        m.cfg.cal_temp[0] = m.cfg.cal_temp[1] = 1;
+    } else {
+        struct zt_embed_cfg cfg;
+        zt_embed_cfg_default(&cfg);
+        cfg.size = o->size, cfg.dim = o->dim, cfg.width = o->width, cfg.nclass = tr.nclass;
+        for (int k = 0; k < tr.nclass; k++) snprintf(cfg.classes[k], ZT_EMBED_CLASS_MAX, "%s", tr.classes[k]);
+        if ((rc = zt_embed_init(&m, &cfg))) goto out;
+        zt_embed_init_weights(&m, o->seed);
+    }
+    int S = m.cfg.size, B = o->batch, N = o->neg;
+    int steps = tr.n / B, total = steps * o->epochs;
+    order = malloc((size_t)tr.n * sizeof *order);
+    ld = malloc((size_t)(B + N) * sizeof *ld);
+    lp = malloc((size_t)B * sizeof *lp);
+    xd = malloc((size_t)(B + N) * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
+    xp = malloc((size_t)B * ZT_EMBED_PHOTO_CH * S * S * sizeof(float));
+    if (!order || !ld || !lp || !xd || !xp) {
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    if ((rc = zt_embed_trainer_new(&m, o->lr, o->threads, &t))) goto out;
+    struct zt_rng r;
+    zt_rng_seed(&r, o->seed);
+    for (int i = 0; i < tr.n; i++) order[i] = i;
+    int64_t step = 0;
+    double t0 = zt_now();
+    for (int ep = 0; ep < o->epochs; ep++) {
+        for (int i = tr.n - 1; i > 0; i--) { /* Fisher-Yates */
+            int j = (int)(zt_rng_u64(&r) % (uint64_t)(i + 1)), tmp = order[i];
+            order[i] = order[j], order[j] = tmp;
+        }
+        struct zt_embed_losses acc = {0};
+        int nacc = 0;
+        for (int s = 0; s < steps; s++, step++) {
+            int warm = 100;
+            double lr = step < warm ? o->lr * (step + 1) / warm
+                                    : o->lr * (0.02 + 0.98 * 0.5 * (1 + cos(M_PI * (double)(step - warm) / (double)(total - warm > 1 ? total - warm : 1))));
+            zt_embed_trainer_set_lr(t, lr);
+            struct batch_ctx c = {&tr, order + (size_t)s * B, B, N, S, o->style,
+                                  zt_mix64(o->seed ^ zt_mix64((uint64_t)step + 1)), 1, xd, xp};
+            if ((rc = render_batch(&c, o->threads))) goto out;
+            for (int k = 0; k < B; k++) ld[k] = lp[k] = tr.it[order[s * B + k]].cls;
+            for (int k = 0; k < N; k++) ld[B + k] = tr.nclass;
+            struct zt_embed_losses l;
+            if ((rc = zt_embed_train_step(t, xd, B + N, ld, xp, B, lp, &l))) goto out;
+            acc.contrastive += l.contrastive, acc.cls_drawing += l.cls_drawing;
+            acc.cls_photo += l.cls_photo, acc.acc_drawing += l.acc_drawing;
+            acc.acc_photo += l.acc_photo, acc.r1 += l.r1;
+            nacc++;
+            if ((s + 1) % 20 == 0 || s + 1 == steps) {
+                logf_(o, "epoch %d/%d step %d/%d lr %.2g: contrastive %.3f cls %.3f/%.3f "
+                         "batch acc %.2f/%.2f r1 %.2f (%.0f s)", ep + 1, o->epochs, s + 1, steps,
+                      lr, acc.contrastive / nacc, acc.cls_drawing / nacc, acc.cls_photo / nacc,
+                      acc.acc_drawing / nacc, acc.acc_photo / nacc, acc.r1 / nacc, zt_now() - t0);
+                acc = (struct zt_embed_losses){0};
+                nacc = 0;
+            }
+        }
+        if ((rc = zt_embed_save(o->out, &m, 0))) goto out;
+        struct zt_embedder *e = zt_embedder_open(o->out, o->threads);
+        if (!e) {
+            rc = ZT_EIO;
+            goto out;
+        }
+        struct zt_embed_score sd, se;
+        rc = zt_embed_score_set(e, &va, ZT_STYLE_DOODLE, 77, o->threads, &sd);
+        if (!rc) rc = zt_embed_score_set(e, &va, ZT_STYLE_EDGES, 77, o->threads, &se);
+        zt_embedder_close(e);
+        if (rc) goto out;
+        logf_(o, "epoch %d val: doodle R@1 %.3f R@10 %.3f cat %.3f | edges R@1 %.3f R@10 %.3f "
+                 "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f",
+              ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
+              sd.none_rate, sd.garment_none);
+    }
+    float cal[2];
+    if ((rc = calibrate(o->out, &va, 78, o->threads, cal))) goto out;
+    m.cfg.cal_temp[0] = cal[0], m.cfg.cal_temp[1] = cal[1];
+    if ((rc = zt_embed_save(o->out, &m, 0))) goto out;
+    logf_(o, "calibrated category temperatures (validation): drawing %.2f, photo %.2f", cal[0],
+          cal[1]);
+out:
+    zt_embed_trainer_free(t);
+    zt_embed_deinit(&m);
+    zt_embedset_deinit(&tr);
+    zt_embedset_deinit(&va);
+    free(order);
+    free(ld);
+    free(lp);
+    free(xd);
+    free(xp);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* embed_train.h: training and evaluating the search embedding (nn/embed.h)
+ * on a photo dataset: `ztyle train-embed` is one call of zt_embed_train.
+ * Drawings are rendered afresh every batch (data/embedset.h: edge maps with
+ * simulated hints and doodles), photos augmented, and drawings of things
+ * the shop does not sell fill the "none" class. After every epoch the
+ * model is saved (atomically) and scored on the validation split; at the
+ * end both category heads get a softmax temperature fitted on validation
+ * (calibration: the confidence the API reports). */
+#ifndef ZT_EMBED_TRAIN_H
+#define ZT_EMBED_TRAIN_H
+
+#include <stdint.h>
+
+#include "../data/doodle.h"
+
+struct zt_embedder;
+struct zt_embedset;
+
+struct zt_embed_train_opts {
+    const char *data;  /* dataset root (train/ and validation/) */
+    const char *out;   /* model file, rewritten after every epoch */
+    const char *init;  /* optional: start from this model's weights */
+    int epochs;        /* 12 */
+    int batch;         /* 48 drawing/photo pairs a step */
+    int neg;           /* 8 "none" drawings a step */
+    int size, dim, width; /* 96, 128, 32 */
+    double lr;         /* 2e-3 peak (warm-up, then cosine) */
+    enum zt_draw_style style; /* MIXED */
+    uint64_t seed;     /* 1 */
+    int threads;
+    /* progress lines (optional): one per log step and epoch */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+};
+void zt_embed_train_opts_default(struct zt_embed_train_opts *o);
+int zt_embed_train(const struct zt_embed_train_opts *o);
+
+/* Scores of drawings of set's items against set's photos. */
+struct zt_embed_score {
+    int n;
+    double r1, r10, mrr;   /* own photo's rank among the set's photos */
+    double cat_acc;        /* drawing's category head, argmax */
+    double photo_cat_acc;  /* photo's category head, argmax */
+    double none_rate;      /* negatives (non-garments) called "none" */
+    double garment_none;   /* garment drawings called "none" (false alarms) */
+};
+/* style: the drawings' style; seed: their seed (fixed for comparable runs). */
+int zt_embed_score_set(struct zt_embedder *e, const struct zt_embedset *set,
+                       enum zt_draw_style style, uint64_t seed, int threads,
+                       struct zt_embed_score *out);
+
+#endif

@@ -1,0 +1,245 @@
+/* eval_styles.c: search quality per query style (eval_styles.h). */
+#include "eval_styles.h"
+#include "../data/embedset.h"
+#include "../nn/sample.h"
+#include "../util/hash.h"
+#include "../util/progress.h"
+#include "index.h"
+#include "store.h"
+#include "../data/dataset.h"
+#include "../util/zt.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo"};
+
+int zt_eval_style_parse(const char *s, enum zt_eval_style *out)
+{
+    for (int i = 0; i < ZT_EVAL_NSTYLES; i++)
+        if (s && !strcasecmp(s, style_names[i])) {
+            *out = (enum zt_eval_style)i;
+            return ZT_OK;
+        }
+    zt_seterr("style '%s': expected edges, doodle or photo", s ? s : "");
+    return ZT_EINVAL;
+}
+
+const char *zt_eval_style_name(enum zt_eval_style s)
+{
+    return (unsigned)s < ZT_EVAL_NSTYLES ? style_names[s] : "?";
+}
+
+#define QUERY_SIZE 256 /* a doodle's canvas, as the page's */
+#define PHOTO_SIZE 256 /* the re-framed photo */
+#define RANK_DEPTH 100 /* the source product is looked for in this many results */
+
+/* One query's lines + hints (drawing styles) or photo, by style. */
+static int make_query(const struct zt_embedset *set, int i, enum zt_eval_style style,
+                      uint64_t seed, struct zt_image *a, struct zt_image *b)
+{
+    if (style == ZT_EVAL_PHOTO) {
+        float *x = malloc(sizeof(float) * 3 * PHOTO_SIZE * PHOTO_SIZE);
+        if (!x) return ZT_ENOMEM;
+        int rc = zt_embedset_photo(set, i, 1, seed, PHOTO_SIZE, x);
+        if (!rc) rc = zt_sample_decode_photo(x, PHOTO_SIZE, a);
+        free(x);
+        return rc;
+    }
+    return zt_embedset_drawing(set, i, style == ZT_EVAL_DOODLE ? ZT_STYLE_DOODLE : ZT_STYLE_EDGES,
+                               QUERY_SIZE, seed, a, b);
+}
+
+static void add(struct zt_eval_cell *c, int rank, double catp, int understood)
+{
+    c->n++;
+    c->r1 += rank == 1;
+    c->r10 += rank >= 1 && rank <= 10;
+    c->map += rank >= 1 ? 1.0 / rank : 0;
+    c->catp10 += catp;
+    c->understood += understood;
+}
+
+static void finish(struct zt_eval_cell *c)
+{
+    if (!c->n) return;
+    c->r1 /= c->n, c->r10 /= c->n, c->map /= c->n, c->catp10 /= c->n, c->understood /= c->n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
+                      enum zt_eval_style style, int start, int stride, uint64_t seed,
+                      const struct zt_search_weights *w, FILE *progress,
+                      struct zt_style_result *out)
+{
+    memset(out, 0, sizeof *out);
+    int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
+    double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
+    if (!times) return ZT_ENOMEM;
+    struct zt_progress *pg = zt_progress_new(zt_eval_style_name(style), total,
+                                             progress ? progress : stderr, progress == NULL);
+    for (int i = start; i < set->n; i += stride) {
+        int cls = zt_class_parse(set->classes[set->it[i].cls]);
+        if (cls < 0) continue;
+        struct zt_image a = {0}, b = {0};
+        uint64_t qseed = zt_mix64(seed ^ zt_hash_str(set->it[i].id));
+        if ((rc = make_query(set, i, style, qseed, &a, &b))) {
+            zt_adderr("query %s", set->it[i].id);
+            break;
+        }
+        for (int mode = 0; mode < 2 && !rc; mode++) {
+            struct zt_search_req rq = {.filter = ZT_INDEX_FILTER_ANY, .limit = RANK_DEPTH,
+                                       .weights = w};
+            if (style == ZT_EVAL_PHOTO) rq.q.photo = &a;
+            else rq.q.drawing = &a, rq.q.hints = &b;
+            if (mode == 0) rq.filter.group_mask = UINT64_C(1) << cls;
+            struct zt_search_result res;
+            double t0 = zt_now();
+            if ((rc = zt_search_run(sr, s, &rq, &res))) break;
+            if (mode == 1) times[nq] = zt_now() - t0;
+            int rank = 0, same = 0, seen = 0;
+            for (int h = 0; h < res.n; h++) {
+                if (!strcmp(res.hits[h].p.id, set->it[i].id)) {
+                    if (style == ZT_EVAL_PHOTO) continue; /* not in a shopper's catalogue */
+                    if (!rank) rank = seen + 1;
+                }
+                if (seen < 10) same += zt_class_of_product(&res.hits[h].p) == cls;
+                seen++;
+            }
+            double catp = same / 10.0;
+            int und = res.understood.known && res.understood.cls == cls;
+            add(&out->all[mode], rank, catp, und);
+            add(&out->per_class[mode][cls], rank, catp, und);
+            zt_search_result_free(&res);
+        }
+        zt_image_free(&a);
+        zt_image_free(&b);
+        if (rc) break;
+        nq++;
+        zt_progress_add(pg, 1);
+    }
+    if (!rc) {
+        for (int m = 0; m < 2; m++) {
+            finish(&out->all[m]);
+            for (int c = 0; c < ZT_CLASS_COUNT; c++) finish(&out->per_class[m][c]);
+        }
+        if (nq) {
+            qsort(times, (size_t)nq, sizeof *times, cmp_double);
+            out->p50_ms = 1e3 * times[nq / 2];
+            out->p95_ms = 1e3 * times[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1];
+        }
+    }
+    zt_progress_free(pg);
+    free(times);
+    return rc;
+}
+
+void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
+                                const char *catalog)
+{
+    memset(o, 0, sizeof *o);
+    o->data = data;
+    o->so.catalog = catalog;
+    o->split = ZT_SPLIT_VAL;
+    o->stride = 1;
+    o->seed = 1;
+    zt_search_weights_default(&o->w);
+}
+
+int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out)
+{
+    struct zt_embedset set = {0};
+    struct zt_store *s = NULL;
+    struct zt_searcher *sr = NULL;
+    struct zt_searcher_opts so = o->so;
+    memset(out, 0, sizeof *out);
+    so.threads = o->threads;
+    int rc;
+    if ((rc = zt_store_open(so.catalog, &s)) || (rc = zt_searcher_open(&so, s, &sr))) goto out;
+    out->products = zt_index_count(zt_searcher_index(sr));
+    if (!out->products) {
+        zt_seterr("%s: the catalogue is empty", so.catalog);
+        rc = ZT_EINVAL;
+        goto out;
+    }
+    snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
+    snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
+    if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, NULL, NULL, &set))) goto out;
+    out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
+    for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
+        if (o->styles && !(o->styles & (1u << st))) continue;
+        rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed, &o->w,
+                               o->progress, &out->r[st]);
+        out->ran[st] = !rc;
+    }
+out:
+    zt_embedset_deinit(&set);
+    zt_searcher_close(sr);
+    zt_store_close(s);
+    return rc;
+}
+
+json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e)
+{
+    json_t *top = json_pack("{s:s, s:i, s:I, s:o, s:o}", "split",
+                            o->split == ZT_SPLIT_VAL ? "validation" : "train", "queries",
+                            e->queries, "products", (json_int_t)e->products, "embedding",
+                            e->embed[0] ? json_string(e->embed) : json_null(), "generator",
+                            e->generator[0] ? json_string(e->generator) : json_null());
+    for (int st = 0; top && st < ZT_EVAL_NSTYLES; st++) {
+        if (!e->ran[st]) continue;
+        const struct zt_style_result *r = &e->r[st];
+        json_t *js = json_pack("{s:f, s:f}", "p50_ms", r->p50_ms, "p95_ms", r->p95_ms);
+        for (int c = -1; js && c < ZT_CLASS_COUNT; c++)
+            for (int m = 0; m < 2; m++) {
+                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
+                if (!x->n) continue;
+                char key[64];
+                snprintf(key, sizeof key, "%s/%s", c < 0 ? "all" : zt_class_name(c),
+                         m ? "automatic" : "given");
+                json_object_set_new(js, key, json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "n", x->n,
+                                                       "r1", x->r1, "r10", x->r10, "map", x->map,
+                                                       "catp10", x->catp10, "understood",
+                                                       x->understood));
+            }
+        json_object_set_new(top, zt_eval_style_name(st), js);
+    }
+    return top;
+}
+
+void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
+                              FILE *f)
+{
+    fprintf(f, "eval-search --style: %d %s photos as queries against %lld products; embedding: %s; "
+               "generator: %s\n",
+            e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train", (long long)e->products,
+            e->embed[0] ? e->embed : "none", e->generator[0] ? e->generator : "none");
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
+        if (!e->ran[st]) continue;
+        const struct zt_style_result *r = &e->r[st];
+        fprintf(f, "\nstyle %s (search p50 %.1f ms, p95 %.1f ms, Automatic)\n"
+                   "%-12s %-10s %5s %6s %6s %6s %8s %10s\n",
+                zt_eval_style_name(st), r->p50_ms, r->p95_ms, "class", "category", "n", "R@1",
+                "R@10", "mAP", "catP@10", "understood");
+        for (int c = -1; c < ZT_CLASS_COUNT; c++)
+            for (int m = 0; m < 2; m++) {
+                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
+                if (!x->n) continue;
+                const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
+                if (st == ZT_EVAL_PHOTO)
+                    fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
+                            "-", "-", x->catp10, x->understood);
+                else
+                    fprintf(f, "%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f\n", cn, mn, x->n,
+                            x->r1, x->r10, x->map, x->catp10, x->understood);
+            }
+    }
+}

@@ -1,0 +1,82 @@
+/* eval_styles.h: search quality on the inputs shoppers give, through the
+ * same zt_search_run a request takes. Queries are made from held-out photos
+ * (a dataset split, data/embedset.h) in one style:
+ *   edges:  the photo's edge map with simulated colour hints;
+ *   doodle: a human-like doodle (data/doodle.h) at a random size and place
+ *           with colour dabs;
+ *   photo:  the photo itself, re-framed (zoom, shift, mirror, light) as a
+ *           second shot of the product; its own product is left out of the
+ *           ranking, as a shopper's photo is not in the catalogue.
+ * Each query runs twice: with its true class given as the filter, and with
+ * "Automatic" (the understood category decides). Measured per class and
+ * overall: Recall@1/10 and mAP of the source product (not for photo),
+ * class precision@10, and how often the understood class is right. */
+#ifndef ZT_EVAL_STYLES_H
+#define ZT_EVAL_STYLES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "product.h"
+#include "search.h"
+#include "../data/doodle.h"
+
+struct zt_embedset;
+struct zt_store;
+
+enum zt_eval_style { ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_NSTYLES };
+int zt_eval_style_parse(const char *s, enum zt_eval_style *out); /* ZT_EINVAL if unknown */
+const char *zt_eval_style_name(enum zt_eval_style s);
+
+struct zt_eval_cell {
+    int n;
+    double r1, r10, map;  /* source product (edges and doodle only) */
+    double catp10;        /* share of the top 10 in the query's class */
+    double understood;    /* the understood class is the query's */
+};
+
+/* One style's figures. */
+struct zt_style_result {
+    struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
+    struct zt_eval_cell per_class[2][ZT_CLASS_COUNT];
+    double p50_ms, p95_ms;                        /* Automatic search time per query */
+};
+
+struct zt_style_eval_opts {
+    const char *data;           /* dataset folder: the split's photos are the queries */
+    struct zt_searcher_opts so; /* catalogue (holding every photo), generator, embedding */
+    int split, stride, start;   /* validation, 1, 0: queries start, start + stride, ...
+                                   (stride 2 and start 0/1 split it in halves: tune on
+                                   one, report the other) */
+    uint64_t seed;              /* the queries' drawings: 1 */
+    unsigned styles;            /* bit per enum zt_eval_style; 0 = all */
+    struct zt_search_weights w; /* the search defaults */
+    int threads;
+    FILE *progress;             /* progress bar, or NULL */
+};
+void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
+                                const char *catalog);
+
+struct zt_style_eval {
+    int queries;
+    int64_t products;
+    char embed[1024], generator[1024]; /* models used, "" for none */
+    int ran[ZT_EVAL_NSTYLES];
+    struct zt_style_result r[ZT_EVAL_NSTYLES];
+};
+
+/* Loads the split's photos, opens the catalogue and searcher, runs every
+ * chosen style. */
+int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
+/* One style over an opened searcher/store and a loaded set (tests, tuning). */
+int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
+                      enum zt_eval_style style, int start, int stride, uint64_t seed,
+                      const struct zt_search_weights *w, FILE *progress,
+                      struct zt_style_result *out);
+
+struct json_t;
+struct json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e);
+void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
+                              FILE *f);
+
+#endif

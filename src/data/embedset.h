@@ -1,0 +1,66 @@
+/* embedset.h: inputs of the search embedding (nn/embed.h) as floats, for
+ * training, evaluation, ingest and queries alike, so every path sees one
+ * format:
+ *   drawing: the generator's 5 planes (sample.h, no category planes) of a
+ *            drawing reduced to S x S by data/drawing.h;
+ *   photo:   RGB in [-1, 1], letterboxed on white to S x S.
+ * The training set keeps every photo's 128 px planes (photo, edge map,
+ * garment mask) in memory; a batch renders fresh drawings from them (Canny
+ * or XDoG edge maps with simulated hints, or doodles), augmented photos,
+ * and drawings of things the shop does not sell (class "none"). */
+#ifndef ZT_EMBEDSET_H
+#define ZT_EMBEDSET_H
+
+#include <stdint.h>
+
+#include "doodle.h"
+#include "../img/image.h"
+
+#define ZT_EMBEDSET_FRAME 128 /* side the photos' planes are kept at */
+#define ZT_EMBEDSET_MAX_CLASSES 24
+
+/* A flattened drawing, or lines + an optional hint layer (drawing.h) ->
+ * planes at size -> A (5 * size * size floats). */
+int zt_embed_encode_drawing(const struct zt_image *lines, const struct zt_image *hints, int size,
+                            float *A);
+/* A photo (any size, 1/3/4 channels) letterboxed on white -> B (3 * size * size). */
+int zt_embed_encode_photo(const struct zt_image *photo, int size, float *B);
+
+struct zt_embedset_item {
+    struct zt_image photo, edges, mask; /* FRAME x FRAME: RGB, 1ch (0 = line), 1ch */
+    int cls;                            /* class index */
+    int mask_ok;                        /* the mask looks like one garment */
+    char id[64];
+};
+
+struct zt_embedset {
+    int n;
+    struct zt_embedset_item *it;
+    int nclass;
+    char classes[ZT_EMBEDSET_MAX_CLASSES][32]; /* sorted class names */
+};
+
+/* Lists src (dataset.h) and prepares the items of split (enum zt_split) on
+ * nthreads threads. classes: NULL = every class found (sorted); else a
+ * fixed list (a model's), and items of other classes are left out.
+ * progress (optional) is called with (done, total). */
+int zt_embedset_load(const char *src, int split, const char *const *classes, int nclass,
+                     int nthreads, void (*progress)(void *, int64_t, int64_t), void *pctx,
+                     struct zt_embedset *out);
+void zt_embedset_deinit(struct zt_embedset *s); /* NULL-safe */
+
+/* Drawing of item i in a style (MIXED picks by seed): lines and hint layer
+ * as the page sends them. Doodles: size x size, at a random scale and
+ * place; edge maps: the frame's size. Items whose mask is not usable get
+ * the edge style. */
+int zt_embedset_drawing(const struct zt_embedset *s, int i, enum zt_draw_style style, int size,
+                        uint64_t seed, struct zt_image *lines, struct zt_image *hints);
+/* A doodle of something that is not a garment (star, sock, belt, bow tie,
+ * heart, cross, crescent, scribble), as lines + hints at size. */
+int zt_embedset_negative(int size, uint64_t seed, struct zt_image *lines,
+                         struct zt_image *hints);
+/* Photo of item i, augmented (scale, shift, flip, light) when augment. */
+int zt_embedset_photo(const struct zt_embedset *s, int i, int augment, uint64_t seed, int size,
+                      float *B);
+
+#endif

@@ -1,0 +1,382 @@
+/* test_embed.c: doodle renderer, search embedding (loss gradients, files,
+ * learning) and its use in ingest and search (understood category). */
+#include "test.h"
+#include "../src/catalog/index.h"
+#include "../src/catalog/ingest.h"
+#include "../src/catalog/search.h"
+#include "../src/catalog/store.h"
+#include "../src/util/rng.h"
+#include "../src/data/doodle.h"
+#include "../src/data/embedset.h"
+#include "../src/data/pairs.h"
+#include "../src/nn/ckpt.h"
+#include "../src/nn/embed.h"
+#include "../src/util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A 128 px "t-shirt": body and sleeves, red on white, with its mask. */
+static void tshirt(struct zt_image *photo, struct zt_image *mask)
+{
+    zt_image_new(photo, 128, 128, 3);
+    zt_image_new(mask, 128, 128, 1);
+    memset(photo->px, 255, 128 * 128 * 3);
+    for (int y = 0; y < 128; y++)
+        for (int x = 0; x < 128; x++) {
+            int body = x >= 40 && x < 88 && y >= 24 && y < 110;
+            int sleeves = y >= 24 && y < 50 && x >= 16 && x < 112;
+            if (!body && !sleeves) continue;
+            mask->px[y * 128 + x] = 255;
+            uint8_t *p = zt_image_at(photo, x, y);
+            p[0] = 200, p[1] = 30, p[2] = 40;
+        }
+}
+
+static void ink_bbox(const struct zt_image *im, int *x0, int *y0, int *x1, int *y1, int *n)
+{
+    *x0 = *y0 = 1 << 30, *x1 = *y1 = -1, *n = 0;
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++)
+            if (im->px[y * im->w + x] < 128) {
+                (*n)++;
+                if (x < *x0) *x0 = x;
+                if (x > *x1) *x1 = x;
+                if (y < *y0) *y0 = y;
+                if (y > *y1) *y1 = y;
+            }
+}
+
+TEST(doodle, seeded_placed_and_scaled)
+{
+    struct zt_image photo = {0}, mask = {0};
+    tshirt(&photo, &mask);
+    struct zt_doodle_params p;
+    zt_doodle_params_default(&p);
+    struct zt_doodle a = {0}, b = {0}, c = {0};
+    const int S = 200;
+    CHECK_OK(zt_doodle_render(&photo, &mask, NULL, &p, S, 5, &a));
+    CHECK_OK(zt_doodle_render(&photo, &mask, NULL, &p, S, 5, &b));
+    CHECK_OK(zt_doodle_render(&photo, &mask, NULL, &p, S, 6, &c));
+    CHECK(a.lines.px && !memcmp(a.lines.px, b.lines.px, S * S));
+    CHECK(a.hints.px && !memcmp(a.hints.px, b.hints.px, S * S * 4));
+    CHECK(memcmp(a.lines.px, c.lines.px, S * S) != 0);
+    zt_doodle_deinit(&a);
+    zt_doodle_deinit(&b);
+    zt_doodle_deinit(&c);
+    /* over many seeds: inside the canvas, at small and large sizes, in 1..5
+     * strokes, at most 30 dabs, with and without dabs */
+    int small = 0, large = 0, nohint = 0, hinted = 0;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        struct zt_doodle d = {0};
+        CHECK_OK(zt_doodle_render(&photo, &mask, NULL, &p, S, seed, &d));
+        if (!d.lines.px) continue;
+        int x0, y0, x1, y1, n;
+        ink_bbox(&d.lines, &x0, &y0, &x1, &y1, &n);
+        CHECK_MSG(n > 50, "seed %d: %d ink pixels", (int)seed, n);
+        int side = (x1 - x0 > y1 - y0 ? x1 - x0 : y1 - y0) + 1;
+        CHECK_MSG(side >= 0.25 * S && side <= S, "seed %d: drawing %d px on %d", (int)seed, side, S);
+        CHECK(x0 >= 0 && y0 >= 0 && x1 < S && y1 < S);
+        small += side < 0.5 * S;
+        large += side > 0.75 * S;
+        CHECK(d.nstrokes >= 1 && d.nstrokes <= 5);
+        CHECK(d.nhints >= 0 && d.nhints <= 30);
+        nohint += d.nhints == 0;
+        hinted += d.nhints > 0;
+        if (d.nhints) { /* dabs take the colour where they start, nudged: the
+                          garment's red, or the white paper for a few */
+            int red = 0, any = 0;
+            for (int i = 0; i < S * S; i++) {
+                const uint8_t *h = d.hints.px + 4 * i;
+                if (!h[3] || (h[0] > 200 && h[1] > 200 && h[2] > 200)) continue;
+                any++;
+                red += h[0] > h[1] + 60 && h[0] > h[2] + 60;
+            }
+            CHECK_MSG(red * 10 >= any * 7, "seed %d: %d of %d dab pixels red", (int)seed, red, any);
+        }
+        zt_doodle_deinit(&d);
+    }
+    CHECK(small > 0 && large > 0 && nohint > 0 && hinted > 0);
+    zt_image_free(&photo);
+    zt_image_free(&mask);
+}
+
+static int in_mask_at(const struct zt_image *m, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < m->w && y < m->h && m->px[y * m->w + x];
+}
+
+TEST(doodle, aligned_follows_the_outline)
+{
+    struct zt_image photo = {0}, mask = {0};
+    tshirt(&photo, &mask);
+    struct zt_doodle_params p;
+    zt_doodle_params_default(&p);
+    p.aligned = 1;
+    struct zt_doodle d = {0};
+    CHECK_OK(zt_doodle_render(&photo, &mask, NULL, &p, 128, 9, &d));
+    /* every ink pixel lies near the garment's boundary (wobble, RDP and pen
+     * width bound the distance) */
+    int far = 0, n = 0;
+    const int r = 9;
+    for (int y = 0; y < 128; y++)
+        for (int x = 0; x < 128; x++) {
+            if (d.lines.px[y * 128 + x] >= 128) continue;
+            n++;
+            int near = 0;
+            for (int dy = -r; dy <= r && !near; dy++)
+                for (int dx = -r; dx <= r && !near; dx++) {
+                    int a = x + dx, b = y + dy;
+                    /* a boundary: the pixel and its right or lower neighbour differ */
+                    near = in_mask_at(&mask, a, b) != in_mask_at(&mask, a + 1, b) ||
+                           in_mask_at(&mask, a, b) != in_mask_at(&mask, a, b + 1);
+                }
+            far += !near;
+        }
+    CHECK(n > 100);
+    CHECK_MSG(far == 0, "%d of %d ink pixels far from the outline", far, n);
+    /* flattened: dabs over the lines */
+    struct zt_image flat = {0};
+    CHECK_OK(zt_doodle_flatten(&d, &flat));
+    for (int i = 0; i < 128 * 128; i++)
+        if (d.hints.px[4 * i + 3]) CHECK(!memcmp(flat.px + 3 * i, d.hints.px + 4 * i, 3));
+    zt_image_free(&flat);
+    zt_doodle_deinit(&d);
+    /* no garment: a clear error */
+    memset(mask.px, 0, 128 * 128);
+    CHECK_RC(zt_doodle_render(&photo, &mask, NULL, &p, 128, 9, &d), ZT_EINVAL);
+    zt_image_free(&photo);
+    zt_image_free(&mask);
+}
+
+TEST(doodle, style_names_and_negatives)
+{
+    enum zt_draw_style s;
+    CHECK_OK(zt_draw_style_parse("doodle", &s));
+    CHECK(s == ZT_STYLE_DOODLE);
+    CHECK_RC(zt_draw_style_parse("sketchy", &s), ZT_EINVAL);
+    int doodles = 0;
+    for (uint64_t seed = 0; seed < 64; seed++)
+        doodles += zt_draw_style_pick(ZT_STYLE_MIXED, seed * 0x9e3779b97f4a7c15ULL) == ZT_STYLE_DOODLE;
+    CHECK(doodles > 16 && doodles < 48);
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct zt_image l = {0}, h = {0};
+        CHECK_OK(zt_embedset_negative(160, seed, &l, &h));
+        int x0, y0, x1, y1, n;
+        ink_bbox(&l, &x0, &y0, &x1, &y1, &n);
+        CHECK(n > 30);
+        zt_image_free(&l);
+        zt_image_free(&h);
+    }
+}
+
+/* --- the embedding --- */
+
+static void tiny_cfg(struct zt_embed_cfg *c, int dim, int nclass)
+{
+    zt_embed_cfg_default(c);
+    c->size = 32, c->dim = dim, c->width = 4, c->nclass = nclass;
+    for (int k = 0; k < nclass; k++) snprintf(c->classes[k], ZT_EMBED_CLASS_MAX, "class%d", k);
+}
+
+/* The loss's gradient against central finite differences. */
+TEST(embed, loss_gradient)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, 6, 3);
+    c.temp = 0.5f;
+    const int nd = 5, np = 4, O = c.dim + c.nclass + 1;
+    int ld[5] = {0, 1, 1, 2, 3}, lp[4] = {0, 1, 1, 2};
+    float yd[5 * 10], yp[4 * 10], gd[5 * 10], gp[4 * 10], tmp_d[5 * 10], tmp_p[4 * 10];
+    struct zt_rng r;
+    zt_rng_seed(&r, 3);
+    zt_rng_fill_normal(&r, yd, nd * O, 0, 1);
+    zt_rng_fill_normal(&r, yp, np * O, 0, 1);
+    struct zt_embed_losses l;
+    CHECK_OK(zt_embed_loss(&c, yd, nd, ld, yp, np, lp, gd, gp, &l));
+    CHECK(l.total > 0);
+    float *ys[2] = {yd, yp}, *gs[2] = {gd, gp};
+    int ns[2] = {nd, np};
+    double worst = 0;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < ns[k] * O; i++) {
+            const float h = 1e-2f, v = ys[k][i];
+            struct zt_embed_losses a, b;
+            ys[k][i] = v + h;
+            zt_embed_loss(&c, yd, nd, ld, yp, np, lp, tmp_d, tmp_p, &a);
+            ys[k][i] = v - h;
+            zt_embed_loss(&c, yd, nd, ld, yp, np, lp, tmp_d, tmp_p, &b);
+            ys[k][i] = v;
+            double num = (a.total - b.total) / (2 * h), err = fabs(num - gs[k][i]);
+            if (err > worst) worst = err;
+            CHECK_MSG(err < 2e-3 + 2e-2 * fabs(num), "tower %d elem %d: grad %g, numeric %g", k, i,
+                      gs[k][i], num);
+        }
+    CHECK(worst < 0.05);
+    CHECK_RC(zt_embed_loss(&c, yd, 1, ld, yp, 1, lp, gd, gp, NULL), ZT_EINVAL);
+}
+
+TEST(embed, file_roundtrip_and_errors)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, 8, 2);
+    c.cal_temp[0] = 1.5f, c.cal_temp[1] = 0.75f;
+    struct zt_embed m;
+    CHECK_OK(zt_embed_init(&m, &c));
+    zt_embed_init_weights(&m, 11);
+    char path[1024], bad[1024];
+    snprintf(path, sizeof path, "%s/embed.safetensors", zt_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/plain.safetensors", zt_test_tmpdir());
+    CHECK_OK(zt_embed_save(path, &m, 0));
+    struct zt_embedder *e = zt_embedder_open(path, 1);
+    CHECK(e != NULL);
+    if (e) {
+        const struct zt_embed_cfg *lc = zt_embedder_cfg(e);
+        CHECK(lc->size == 32 && lc->dim == 8 && lc->nclass == 2);
+        CHECK(!strcmp(lc->classes[1], "class1"));
+        CHECK_NEAR(lc->cal_temp[0], 1.5, 1e-6);
+        CHECK_NEAR(lc->cal_temp[1], 0.75, 1e-6);
+        float x[2 * 5 * 32 * 32], emb[2 * 8], prob[2 * 3];
+        struct zt_rng r;
+        zt_rng_seed(&r, 1);
+        zt_rng_fill_uniform(&r, x, 2 * 5 * 32 * 32, -1, 1);
+        CHECK_OK(zt_embedder_run(e, ZT_TOWER_DRAWING, x, 2, emb, prob));
+        for (int i = 0; i < 2; i++) {
+            double n2 = 0, ps = 0;
+            for (int d = 0; d < 8; d++) n2 += emb[i * 8 + d] * emb[i * 8 + d];
+            for (int k = 0; k < 3; k++) ps += prob[i * 3 + k];
+            CHECK_NEAR(n2, 1, 1e-4);
+            CHECK_NEAR(ps, 1, 1e-5);
+        }
+        zt_embedder_close(e);
+    }
+    /* a weights file that is not an embedding model; a missing file */
+    CHECK_OK(zt_ckpt_save_file(bad, &m.params, ZT_DTYPE_F32, NULL));
+    CHECK(zt_embedder_open(bad, 1) == NULL);
+    CHECK(strstr(zt_errmsg(), "not a Ztyle embedding model") != NULL);
+    CHECK(zt_embedder_open("/nonexistent/embed.safetensors", 1) == NULL);
+    CHECK_OK(strcmp(zt_embed_model_resolve(""), ""));
+    zt_embed_deinit(&m);
+}
+
+/* A few steps on one batch: the towers learn to pair drawing i with photo i. */
+TEST(embed, train_step_learns)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, 16, 2);
+    struct zt_embed m;
+    CHECK_OK(zt_embed_init(&m, &c));
+    zt_embed_init_weights(&m, 2);
+    struct zt_embed_trainer *t = NULL;
+    CHECK_OK(zt_embed_trainer_new(&m, 3e-3, 1, &t));
+    enum { N = 8, S = 32 };
+    float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
+    int ld[N], lp[N];
+    struct zt_rng r;
+    zt_rng_seed(&r, 4);
+    for (int i = 0; i < N; i++) { /* pair i: a bright square at spot i in both */
+        ld[i] = lp[i] = i % 2;
+        for (int k = 0; k < 5 * S * S; k++) xd[i * 5 * S * S + k] = -1 + 0.1f * zt_rng_uniform(&r);
+        for (int k = 0; k < 3 * S * S; k++) xp[i * 3 * S * S + k] = -1 + 0.1f * zt_rng_uniform(&r);
+        int ox = (i % 4) * 8, oy = (i / 4) * 16;
+        for (int y = oy; y < oy + 8; y++)
+            for (int x = ox; x < ox + 8; x++) {
+                xd[i * 5 * S * S + y * S + x] = 1;
+                for (int ch = 0; ch < 3; ch++) xp[i * 3 * S * S + ch * S * S + y * S + x] = 1;
+            }
+    }
+    struct zt_embed_losses first = {0}, last = {0};
+    for (int step = 0; step < 60 && t; step++) {
+        CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, &last));
+        if (step == 0) first = last;
+    }
+    CHECK_MSG(last.total < 0.7 * first.total, "loss %g -> %g", first.total, last.total);
+    CHECK_MSG(last.r1 >= 0.75, "batch R@1 %g", last.r1);
+    free(xd);
+    free(xp);
+    zt_embed_trainer_free(t);
+    zt_embed_deinit(&m);
+}
+
+/* --- in ingest and search --- */
+
+TEST(embed, search_understood)
+{
+    /* a random model over the mini dataset's classes (dim as the catalogue's) */
+    static const char *cls[] = {"hat", "pants", "shoes", "skirt", "t-shirt"};
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, ZT_FEAT_EMB_DIM, 5);
+    for (int k = 0; k < 5; k++) snprintf(c.classes[k], ZT_EMBED_CLASS_MAX, "%s", cls[k]);
+    struct zt_embed m;
+    CHECK_OK(zt_embed_init(&m, &c));
+    zt_embed_init_weights(&m, 7);
+    char model[1024], url[1024], src[1024];
+    snprintf(model, sizeof model, "%s/embed.safetensors", zt_test_tmpdir());
+    snprintf(url, sizeof url, "%s/emb.db", zt_test_tmpdir());
+    snprintf(src, sizeof src, "%s/mini", zt_test_datadir());
+    CHECK_OK(zt_embed_save(model, &m, 1));
+    zt_embed_deinit(&m);
+    struct zt_ingest_opts io = {.catalog = url, .threads = 2, .embed_model = model};
+    struct zt_ingest_stats st;
+    CHECK_OK(zt_catalog_ingest(src, &io, &st));
+    CHECK_EQ_INT(st.indexed, 15);
+    struct zt_store *s = NULL;
+    struct zt_searcher *sr = NULL;
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .embed_model = model, .threads = 1};
+    CHECK_OK(zt_store_open(url, &s));
+    CHECK_OK(zt_searcher_open(&so, s, &sr));
+    if (!sr) {
+        zt_store_close(s);
+        return;
+    }
+    CHECK(!strcmp(zt_searcher_embed_model(sr), model));
+    /* every product holds a unit embedding */
+    const struct zt_index *ix = zt_searcher_index(sr);
+    for (int64_t i = 0; i < zt_index_count(ix); i++) {
+        const float *v = zt_index_vector(ix, i) + ZT_FEAT_EMB_OFF;
+        double n2 = 0;
+        for (int d = 0; d < ZT_FEAT_EMB_DIM; d++) n2 += v[d] * v[d];
+        CHECK_NEAR(n2, 1, 1e-3);
+    }
+    /* a drawing: the embedding counts and something is understood */
+    struct zt_image drawing = {0};
+    CHECK_OK(zt_image_new(&drawing, 120, 120, 3));
+    memset(drawing.px, 255, 120 * 120 * 3);
+    for (int i = 20; i < 100; i++) {
+        memset(zt_image_at(&drawing, i, 20), 0, 3);
+        memset(zt_image_at(&drawing, i, 99), 0, 3);
+        memset(zt_image_at(&drawing, 20, i), 0, 3);
+        memset(zt_image_at(&drawing, 99, i), 0, 3);
+    }
+    struct zt_search_req rq = {.q = {.drawing = &drawing}, .filter = ZT_INDEX_FILTER_ANY, .limit = 15};
+    struct zt_search_result res;
+    CHECK_OK(zt_search_run(sr, s, &rq, &res));
+    CHECK(res.used[ZT_SIG_EMBED]);
+    const struct zt_understood *u = &res.understood;
+    CHECK(u->known);
+    double psum = u->p_none;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++) psum += u->p[k];
+    CHECK_NEAR(psum, 1, 1e-4);
+    CHECK(u->p[zt_class_parse("dress")] == 0); /* not sold here */
+    if (u->cls >= 0) CHECK(u->confidence >= ZT_UNDERSTOOD_MIN && u->p[u->cls] == u->confidence);
+    for (int i = 0; i < res.n; i++) CHECK(res.hits[i].sig[ZT_SIG_EMBED] <= 1.0001f);
+    if (u->filtered)
+        for (int i = 0; i < res.n; i++) CHECK(zt_class_of_product(&res.hits[i].p) == u->cls);
+    zt_search_result_free(&res);
+    /* a class as the filter: only that class comes back */
+    rq.filter.group_mask = UINT64_C(1) << zt_class_parse("shoes");
+    CHECK_OK(zt_search_run(sr, s, &rq, &res));
+    CHECK(res.n == 3);
+    for (int i = 0; i < res.n; i++) CHECK(!strcmp(res.hits[i].p.cls, "shoes"));
+    zt_search_result_free(&res);
+    /* a blank canvas: nothing understood, no embedding signal */
+    memset(drawing.px, 255, 120 * 120 * 3);
+    rq.filter = ZT_INDEX_FILTER_ANY;
+    CHECK_OK(zt_search_run(sr, s, &rq, &res));
+    CHECK(res.understood.known && res.understood.cls == -1);
+    CHECK(!res.used[ZT_SIG_EMBED]);
+    zt_search_result_free(&res);
+    zt_image_free(&drawing);
+    zt_searcher_close(sr);
+    zt_store_close(s);
+}
