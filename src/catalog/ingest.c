@@ -379,7 +379,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
     rc = ZT_ENOMEM;
     if (!(wk.items = calloc((size_t)batch, sizeof *wk.items))) goto out;
     if ((rc = open_embedder(o, threads, batch, &wk))) goto out;
-    pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress ? o->progress : stderr,
+    pg = zt_progress_new("ingest", src.folder ? src.ds.n : 0, o->progress,
                          o->progress == NULL);
     for (int broken = 0; !broken;) {
         int nb = 0;

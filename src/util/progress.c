@@ -31,9 +31,10 @@ struct zt_progress *zt_progress_new(const char *label, int64_t total, FILE *out,
     pthread_mutex_init(&p->mu, NULL);
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
     p->total = total;
-    p->out = out ? out : stderr;
-    p->tty = isatty(fileno(p->out));
-    p->quiet = quiet;
+    /* the caller names the stream: without one there is nothing to draw on */
+    p->out = out;
+    p->quiet = quiet || !out;
+    p->tty = out && isatty(fileno(out));
     p->t0 = p->last_draw = zt_now();
     return p;
 }

@@ -10,7 +10,8 @@
 struct zt_progress;
 
 /* label: borrowed, copied. total: expected units (0 = unknown).
- * out: stream to draw on (stderr usually); quiet: draw nothing. */
+ * out: stream to draw on (the caller's; NULL = draw nothing); quiet: draw
+ * nothing. */
 struct zt_progress *zt_progress_new(const char *label, int64_t total, FILE *out, int quiet);
 /* Adds n finished units and redraws if due. */
 void zt_progress_add(struct zt_progress *p, int64_t n);
