@@ -36,7 +36,7 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->w[ZT_SIG_EMBED] = 1.0f;
     w->category = 0.3f;
     w->temp = 0.01f;
-    w->understood = 0.3f;
+    w->understood = 1.0f;
     w->filter_conf = 0.7f;
     w->knn = 0.5f;
     w->vote = 0.4f;
