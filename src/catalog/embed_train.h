@@ -10,6 +10,7 @@
 #define ZT_EMBED_TRAIN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../data/doodle.h"
 
@@ -28,6 +29,7 @@ struct zt_embed_train_opts {
     enum zt_draw_style style; /* MIXED */
     uint64_t seed;     /* 1 */
     int threads;
+    FILE *progress;    /* the photos' loading bar, or NULL */
     /* progress lines (optional): one per log step and epoch */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;

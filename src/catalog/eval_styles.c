@@ -84,8 +84,7 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
     int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
     if (!times) return ZT_ENOMEM;
-    struct zt_progress *pg = zt_progress_new(zt_eval_style_name(style), total,
-                                             progress ? progress : stderr, progress == NULL);
+    struct zt_progress *pg = zt_progress_new(zt_eval_style_name(style), total, progress, 0);
     for (int i = start; i < set->n; i += stride) {
         int cls = zt_class_parse(set->classes[set->it[i].cls]);
         if (cls < 0) continue;
