@@ -91,26 +91,19 @@ static int in_mask(const struct zt_image *m, int x, int y)
     return x >= 0 && y >= 0 && x < m->w && y < m->h && m->px[(size_t)y * m->w + x] >= 128;
 }
 
-/* The mask's largest 8-connected piece as a new 0/255 image (a garment
- * mask may carry specks of floor or a hanger's hook). */
-static int largest_piece(const struct zt_image *m, struct zt_image *out)
+/* Labels the 8-connected pieces of on[] (w x h, nonzero = in): lab[i]
+ * becomes 1..*npieces in the order a raster scan meets them, 0 outside;
+ * size (optional, room for w*h + 1) receives each piece's pixel count. */
+static int label_pieces(const char *on, int w, int h, int *lab, int *size, int *npieces)
 {
-    int w = m->w, h = m->h, rc = zt_image_new(out, w, h, 1);
     size_t n = (size_t)w * h;
-    if (rc) return rc;
-    int *lab = calloc(n, sizeof *lab), *queue = malloc(n * sizeof *queue);
-    if (!lab || !queue) {
-        free(lab);
-        free(queue);
-        zt_image_free(out);
-        return ZT_ENOMEM;
-    }
-    int best = 0, nlab = 0;
-    size_t best_n = 0;
+    int *queue = malloc(n * sizeof *queue), np = 0;
+    if (!queue) return ZT_ENOMEM;
+    memset(lab, 0, n * sizeof *lab);
     for (size_t i = 0; i < n; i++) {
-        if (m->px[i] < 128 || lab[i]) continue;
+        if (!on[i] || lab[i]) continue;
         size_t qh = 0, qt = 0;
-        lab[i] = ++nlab;
+        lab[i] = ++np;
         queue[qt++] = (int)i;
         while (qh < qt) {
             int q = queue[qh++], qx = q % w, qy = q / w;
@@ -119,18 +112,41 @@ static int largest_piece(const struct zt_image *m, struct zt_image *out)
                     int nx = qx + dx, ny = qy + dy;
                     if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                     size_t j = (size_t)ny * w + nx;
-                    if (m->px[j] >= 128 && !lab[j]) {
-                        lab[j] = nlab;
+                    if (on[j] && !lab[j]) {
+                        lab[j] = np;
                         queue[qt++] = (int)j;
                     }
                 }
         }
-        if (qt > best_n) best_n = qt, best = nlab;
+        if (size) size[np] = (int)qt;
     }
-    for (size_t i = 0; i < n; i++) out->px[i] = best && lab[i] == best ? 255 : 0;
-    free(lab);
     free(queue);
+    *npieces = np;
     return ZT_OK;
+}
+
+/* The mask's largest 8-connected piece as a new 0/255 image (a garment
+ * mask may carry specks of floor or a hanger's hook). */
+static int largest_piece(const struct zt_image *m, struct zt_image *out)
+{
+    int w = m->w, h = m->h, np = 0, best = 0, rc;
+    size_t n = (size_t)w * h;
+    int *lab = malloc(n * sizeof *lab), *size = malloc((n + 1) * sizeof *size);
+    char *on = malloc(n);
+    if (!lab || !size || !on) {
+        rc = ZT_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) on[i] = m->px[i] >= 128;
+    if ((rc = label_pieces(on, w, h, lab, size, &np)) || (rc = zt_image_new(out, w, h, 1))) goto out;
+    for (int k = 1; k <= np; k++)
+        if (!best || size[k] > size[best]) best = k;
+    for (size_t i = 0; i < n; i++) out->px[i] = best && lab[i] == best ? 255 : 0;
+out:
+    free(lab);
+    free(size);
+    free(on);
+    return rc;
 }
 
 static int trace_contour(const struct zt_image *m, struct poly *out)
@@ -401,9 +417,9 @@ static int draw_interior(struct zt_image *lines, const struct zt_image *mask,
     int w = mask->w, h = mask->h, rc = ZT_OK;
     static const uint8_t ink[1] = {40};
     size_t n = (size_t)w * h;
-    int *lab = calloc(n, sizeof *lab), *queue = malloc(n * sizeof *queue);
-    char *on = calloc(n, 1);
-    if (!lab || !queue || !on) {
+    int *lab = malloc(n * sizeof *lab), np = 0;
+    char *on = calloc(n, 1), *kept = NULL;
+    if (!lab || !on) {
         rc = ZT_ENOMEM;
         goto out;
     }
@@ -415,27 +431,13 @@ static int draw_interior(struct zt_image *lines, const struct zt_image *mask,
                          in_mask(mask, x, y - m) && in_mask(mask, x, y + m);
             on[(size_t)y * w + x] = (char)inside;
         }
-    int next = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!on[i] || lab[i]) continue;
-        int kept = zt_rng_uniform(r) < keep, qh = 0, qt = 0;
-        lab[i] = kept ? 1 : -1;
-        queue[qt++] = (int)i;
-        next++;
-        while (qh < qt) { /* flood the piece, marking kept or not */
-            int q = queue[qh++], qx = q % w, qy = q / w;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    int nx = qx + dx, ny = qy + dy;
-                    if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-                    size_t j = (size_t)ny * w + nx;
-                    if (on[j] && !lab[j]) {
-                        lab[j] = lab[i];
-                        queue[qt++] = (int)j;
-                    }
-                }
-        }
+    if ((rc = label_pieces(on, w, h, lab, NULL, &np))) goto out;
+    if (!(kept = malloc((size_t)np + 1))) {
+        rc = ZT_ENOMEM;
+        goto out;
     }
+    for (int k = 1; k <= np; k++) kept[k] = zt_rng_uniform(r) < keep; /* in scan order */
+    for (size_t i = 0; i < n; i++) lab[i] = lab[i] && kept[lab[i]];
     static const int ndx[4] = {1, 0, 1, -1}, ndy[4] = {0, 1, 1, 1};
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -452,7 +454,7 @@ static int draw_interior(struct zt_image *lines, const struct zt_image *mask,
         }
 out:
     free(lab);
-    free(queue);
+    free(kept);
     free(on);
     return rc;
 }
