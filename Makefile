@@ -103,8 +103,8 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(LIB_C) $(LIB_CXX)
 	@mkdir -p build/fuzz
-	$(MAKE) MODE=fuzz CC=clang CXX=clang++ OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libztyle.a
-	clang $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(LDLIBS) -lstdc++
+	$(MAKE) MODE=fuzz CC=clang CXX=clang++ OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -Wno-unknown-warning-option" build/fuzz/libztyle.a
+	clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(LDLIBS) -lstdc++
 
 # The demo data set (README: where to get it when ../shared is absent).
 DATASET ?= $(or $(ZTYLE_DATASET),../shared/datasets/clothing-small)
