@@ -27,6 +27,9 @@ static void help(void)
            "  --size N          output side, 256 (default) or 128\n"
            "  --method M        edge method: canny, xdog (default), dexined or teed\n"
            "  --weights W       DexiNed/TEED weights (.safetensors; see ztyle edges --help)\n"
+           "  --style S         drawing: edges (default: the edge map + simulated hints),\n"
+           "                    doodle (a human-like doodle on the photo's outline, with\n"
+           "                    colour dabs) or mixed (half each, by the image's seed)\n"
            "  --seed S          run seed for the hints (default 1)\n"
            "  --catmap FILE     class -> category map (default: top = t-shirt, shirt,\n"
            "                    longsleeve; pants; skirt; hat)\n"
@@ -48,6 +51,7 @@ int cmd_pairs(int argc, char **argv)
         {"limit", required_argument, 0, 'l'},   {"force", no_argument, 0, 'f'},
         {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},          {"weights", required_argument, 0, 'W'},
+        {"style", required_argument, 0, 'y'},
         {0, 0, 0, 0},
     };
     const char *threads = NULL;
@@ -73,6 +77,9 @@ int cmd_pairs(int argc, char **argv)
                 return cli_usage_error(CMD, "--method: '%s' is not canny, xdog, dexined or teed", optarg);
             break;
         case 'W': po.weights = optarg; break;
+        case 'y':
+            if (zt_draw_style_parse(optarg, &po.style)) return cli_usage_error(CMD, "--%s", zt_errmsg());
+            break;
         case 'S':
             if (cli_parse_int(optarg, 0, 2147483647L, &v))
                 return cli_usage_error(CMD, "--seed: '%s' is not a non-negative integer", optarg);

@@ -68,9 +68,10 @@ static int do_one(void *ctx, int64_t k, int worker)
 /* The settings that change the pixels; a resumed run must match them. */
 static json_t *settings_json(const struct job *j, const char *data)
 {
-    return json_pack("{s:i, s:s, s:I, s:s, s:s}", "size", j->opts.size, "method",
-                     zt_edge_method_name(j->opts.edge.method), "seed", (json_int_t)j->seed,
-                     "data", data, "format", "aligned-AB: A = drawing (edges + hints), B = photo");
+    return json_pack("{s:i, s:s, s:s, s:I, s:s, s:s}", "size", j->opts.size, "method",
+                     zt_edge_method_name(j->opts.edge.method), "style",
+                     zt_draw_style_name(j->opts.style), "seed", (json_int_t)j->seed, "data", data,
+                     "format", "aligned-AB: A = drawing (edges + hints), B = photo");
 }
 
 static int check_settings(const char *out, json_t *want, int force)
@@ -177,6 +178,7 @@ int zt_pairs_dir_write(const struct zt_pairs_dir_opts *o, struct zt_pairs_dir_st
         goto out;
     }
     zt_pair_opts_default(&j.opts, o->size, o->method);
+    j.opts.style = o->style;
     j.opts.edge.net = zt_edgenet_detector(net);
     if ((rc = make_dirs(o->out))) goto out;
     rc = ZT_ENOMEM;

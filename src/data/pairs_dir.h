@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "doodle.h"
 #include "../img/edges.h"
 #include "../util/zt.h"
 
@@ -20,6 +21,8 @@ struct zt_pairs_dir_opts {
     const char *weights;         /* DexiNed/TEED weights for a neural method */
     int size;                    /* output side */
     enum zt_edge_method method;
+    enum zt_draw_style style;    /* edges (default), doodle or mixed (doodle.h; doodles
+                                    keep the photo's geometry, as pix2pix needs) */
     uint64_t seed;               /* run seed of the hints */
     int val_percent;             /* validation share when data has no split */
     long limit;                  /* at most this many images; < 0 = all */

@@ -39,3 +39,9 @@ contains "$T/err" "nope.jpg"
 # contact sheet
 expect 0 "$Z" sheet --data tests/data/mini --out "$T/sheet.png" --n 4 --size 64
 [ -s "$T/sheet.png" ] && ok || bad "sheet: no PNG written"
+# --style doodle: human-like doodles on the photo's outline (issue 12), recorded in pairs.json
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/pd" --size 64 --style doodle --json
+contains "$T/pd/pairs.json" '"style": "doodle"'
+contains "$T/out" '"written": 12'
+expect 2 "$Z" pairs --data tests/data/mini --out "$T/pd2" --style scribbly
+contains "$T/err" "expected edges, doodle or mixed"
