@@ -146,6 +146,12 @@ int zt_store_schema_version(struct zt_store *s, int *version)
     return s->ops->schema_version(s->db, version);
 }
 
+int zt_store_catalog_version(struct zt_store *s, int64_t *version)
+{
+    int rc = ready(s);
+    return rc ? rc : s->ops->catalog_version(s->db, version);
+}
+
 int zt_store_migrate(struct zt_store *s)
 {
     if (s->in_tx) {
