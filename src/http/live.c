@@ -1,0 +1,210 @@
+/* live.c: the live catalogue: what requests search (the index, its
+ * categories and counts, the catalogue version it was built from) as one
+ * reference-counted snapshot, and the watcher thread that polls the store's
+ * catalogue version and swaps in a snapshot rebuilt from the store when
+ * another process wrote. Requests in flight keep the snapshot they took;
+ * the last one to let go of an old snapshot frees it. A failed rebuild
+ * keeps the old snapshot and is reported by /readyz and the log. */
+#include "http_impl.h"
+#include "../catalog/search.h"
+#include "../catalog/store.h"
+#include "../util/progress.h"
+#include "../util/zt.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* {"categories": [{"name", "category", "count"}...], "total": n}: every
+ * class the index holds (what the shop sells), with its coarse category. */
+static int categories_json(const struct zt_index *ix, char **out)
+{
+    int64_t count[ZT_CLASS_COUNT] = {0};
+    json_t *arr = json_array(), *root = NULL;
+    int rc = ZT_ENOMEM;
+    if (!arr) goto out;
+    for (int64_t i = 0; i < zt_index_count(ix); i++) {
+        int c = zt_index_category(ix, i);
+        if (c >= 0 && c < ZT_CLASS_COUNT) count[c]++;
+    }
+    for (int c = 0; c < ZT_CLASS_COUNT; c++)
+        if (count[c] && json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name", zt_class_name(c), "category", zt_category_name(zt_class_category(c)), "count", (json_int_t)count[c])))
+            goto out;
+    root = json_pack("{s:O, s:I}", "categories", arr, "total", (json_int_t)zt_index_count(ix));
+    if (root && (*out = json_dumps(root, JSON_COMPACT))) rc = ZT_OK;
+out:
+    json_decref(arr);
+    json_decref(root);
+    if (rc == ZT_ENOMEM) zt_seterr("server: out of memory");
+    return rc;
+}
+
+static void live_free(struct zt_live *l)
+{
+    if (!l) return;
+    zt_searcher_close(l->searcher);
+    free(l->categories_json);
+    free(l);
+}
+
+int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh, struct zt_live **out)
+{
+    *out = NULL;
+    struct zt_live *l = calloc(1, sizeof *l);
+    if (!l) {
+        zt_seterr("server: out of memory");
+        return ZT_ENOMEM;
+    }
+    atomic_init(&l->refs, 1);
+    /* the version first: the index holds at least this catalogue (a write
+     * during the build shows as a newer version and another rebuild) */
+    int rc = zt_store_catalog_version(st, &l->version);
+    /* no generator in the searcher: every worker passes its own */
+    struct zt_searcher_opts so = {.catalog = s->catalog, .model = "", .threads = s->gen_threads,
+                                  .approx = 0, .fresh = fresh};
+    if (!rc && (rc = zt_searcher_open(&so, st, &l->searcher)))
+        zt_adderr("search index of %s", s->catalog);
+    if (!rc) rc = categories_json(zt_searcher_index(l->searcher), &l->categories_json);
+    if (rc) {
+        live_free(l);
+        return rc;
+    }
+    l->nproducts = zt_index_count(zt_searcher_index(l->searcher));
+    *out = l;
+    return ZT_OK;
+}
+
+struct zt_live *zt_live_acquire(struct zt_server *s)
+{
+    pthread_mutex_lock(&s->live_mu);
+    struct zt_live *l = s->live;
+    if (l) atomic_fetch_add(&l->refs, 1);
+    pthread_mutex_unlock(&s->live_mu);
+    return l;
+}
+
+void zt_live_release(struct zt_live *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1) live_free(l);
+}
+
+void zt_live_set(struct zt_server *s, struct zt_live *l)
+{
+    pthread_mutex_lock(&s->live_mu);
+    struct zt_live *old = s->live;
+    s->live = l;
+    pthread_mutex_unlock(&s->live_mu);
+    zt_live_release(old);
+}
+
+void zt_live_status(struct zt_server *s, struct zt_live_status *out)
+{
+    pthread_mutex_lock(&s->live_mu);
+    out->version = s->live ? s->live->version : -1;
+    out->products = s->live ? s->live->nproducts : 0;
+    out->store_version = s->store_version;
+    out->reloads = s->reloads;
+    out->checked_at = s->checked_at;
+    snprintf(out->error, sizeof out->error, "%s", s->reload_error);
+    pthread_mutex_unlock(&s->live_mu);
+}
+
+__attribute__((format(printf, 2, 3))) static void logmsg(struct zt_server *s, const char *fmt, ...)
+{
+    if (!s->o.log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->o.log, fmt, ap);
+    va_end(ap);
+    fflush(s->o.log);
+}
+
+/* One poll: the store's version, and a rebuild when it moved. */
+static void poll_once(struct zt_server *s, struct zt_store **st)
+{
+    int64_t v = -1;
+    int rc = *st ? ZT_OK : zt_store_open(s->catalog, st);
+    if (!rc) rc = zt_store_catalog_version(*st, &v);
+    char err[sizeof s->reload_error] = "";
+    if (rc) {
+        snprintf(err, sizeof err, "catalogue version: %s", zt_errmsg());
+        zt_store_close(*st); /* reconnect on the next poll */
+        *st = NULL;
+    }
+    pthread_mutex_lock(&s->live_mu);
+    int64_t have = s->live ? s->live->version : -1;
+    if (!rc) s->store_version = v;
+    s->checked_at = zt_now();
+    pthread_mutex_unlock(&s->live_mu);
+    if (!rc && v != have) {
+        double t0 = zt_now();
+        struct zt_live *l = NULL;
+        if ((rc = zt_live_build(s, *st, 1, &l))) {
+            snprintf(err, sizeof err, "reload: %s", zt_errmsg());
+        } else {
+            /* not the URL: a PostgreSQL one may hold a password */
+            logmsg(s, "ztyle serve: catalogue reloaded: version %lld, %lld products (%.2f s)\n",
+                   (long long)l->version, (long long)l->nproducts, zt_now() - t0);
+            zt_live_set(s, l);
+            pthread_mutex_lock(&s->live_mu);
+            s->reloads++;
+            pthread_mutex_unlock(&s->live_mu);
+        }
+    }
+    pthread_mutex_lock(&s->live_mu);
+    int changed = strcmp(err, s->reload_error) != 0;
+    snprintf(s->reload_error, sizeof s->reload_error, "%s", err);
+    pthread_mutex_unlock(&s->live_mu);
+    if (changed && err[0])
+        logmsg(s, "ztyle serve: %s (still serving the old index)\n", err);
+    zt_clearerr();
+}
+
+static void *watch_main(void *arg)
+{
+    struct zt_server *s = arg;
+    struct zt_store *st = NULL;
+    pthread_mutex_lock(&s->live_mu);
+    while (!s->reload_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long ns = ts.tv_nsec + (long)(s->o.reload_ms % 1000) * 1000000L;
+        ts.tv_sec += s->o.reload_ms / 1000 + ns / 1000000000L;
+        ts.tv_nsec = ns % 1000000000L;
+        int w = 0;
+        while (!s->reload_stop && w != ETIMEDOUT) w = pthread_cond_timedwait(&s->reload_cv, &s->live_mu, &ts);
+        if (s->reload_stop) break;
+        pthread_mutex_unlock(&s->live_mu);
+        poll_once(s, &st);
+        pthread_mutex_lock(&s->live_mu);
+    }
+    pthread_mutex_unlock(&s->live_mu);
+    zt_store_close(st);
+    return NULL;
+}
+
+int zt_live_start(struct zt_server *s)
+{
+    if (s->o.reload_ms < 0) return ZT_OK;
+    if (pthread_create(&s->reload_th, NULL, watch_main, s)) {
+        zt_seterr("server: cannot start the catalogue watcher");
+        return ZT_ENOMEM;
+    }
+    s->reload_started = 1;
+    return ZT_OK;
+}
+
+void zt_live_stop(struct zt_server *s)
+{
+    if (!s->reload_started) return;
+    pthread_mutex_lock(&s->live_mu);
+    s->reload_stop = 1;
+    pthread_cond_signal(&s->reload_cv);
+    pthread_mutex_unlock(&s->live_mu);
+    pthread_join(s->reload_th, NULL);
+    s->reload_started = 0;
+}
