@@ -105,6 +105,28 @@ run_case() {
         -H 'Content-Type: application/json' --data-binary @"$T/skirt.json"
     if grep -q "catalogue reloaded: version [0-9]*, 7 products" "$T/$name.err"; then ok; else bad "$name: no reload line in the log: $(tail -3 "$T/$name.err")"; fi
 
+    # searches keep succeeding while snapshots are swapped under them
+    local spid codes=$T/$name-codes
+    : >"$codes"
+    (for _ in $(seq 1 200); do
+        curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H 'Content-Type: application/json' \
+            --data-binary @"$T/skirt.json" "$URL/api/search" >>"$codes"
+    done) &
+    spid=$!
+    for i in 1 2 3; do
+        "$Z" catalog rm --catalog "$cat" skirt-t1 >/dev/null 2>&1
+        sleep 0.4
+        "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/more" >/dev/null 2>&1 || bad "$name: re-ingest $i"
+        sleep 0.4
+    done
+    wait "$spid"
+    local n200 nall
+    n200=$(grep -c '^200$' "$codes")
+    nall=$(wc -l <"$codes")
+    if [ "$nall" -gt 0 ] && [ "$n200" = "$nall" ]; then ok; else bad "$name: searches during reloads: $n200 of $nall answered 200: $(sort "$codes" | uniq -c | tr '\n' ' ')"; fi
+    until_true "$name: converged after the reloads" /api/categories "d['total'] == 8"
+    echo "  live ($name): $nall searches during $(grep -c 'catalogue reloaded' "$T/$name.err") reloads, all 200"
+
     kill -TERM "$pid"
     wait "$pid"
     local rc=$?
