@@ -4,7 +4,8 @@
 # `ztyle catalog rm` of one reach /api/categories, /healthz, /readyz and
 # search within a bounded wait; /readyz says 503 while the index is behind
 # and 200 with the catalogue version once it is current. On SQLite always;
-# on PostgreSQL too when ZTYLE_TEST_PG names a server (else skipped).
+# on PostgreSQL too when ZTYLE_TEST_PG names a server (else skipped), there
+# with a one-minute poll, so that the NOTIFY is what wakes the server.
 # Needs curl and python3. Prints "N passed, N failed, N skipped" last.
 set -u
 Z=${ZTYLE:-build/release/ztyle}
@@ -55,13 +56,13 @@ def url(p): return 'data:image/png;base64,' + base64.b64encode(open(p, 'rb').rea
 json.dump({'photo': url('tests/data/mini/train/skirt/skirt-t0.png'), 'k': 100}, open(f'{t}/skirt.json', 'w'))
 EOF
 
-# run_case NAME CATALOG: the whole sequence on one catalogue
+# run_case NAME CATALOG RELOAD_MS: the whole sequence on one catalogue
 run_case() {
-    local name=$1 cat=$2
+    local name=$1 cat=$2 reload_ms=$3
     export ZTYLE_MEDIA=$T/$name-media # PostgreSQL's media folder; SQLite's is beside the file
     "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/first" >"$T/$name-ingest1.log" 2>&1 ||
         { bad "$name: first ingest: $(tail -3 "$T/$name-ingest1.log")"; return; }
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms 300 \
+    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms "$reload_ms" \
         >"$T/$name.out" 2>"$T/$name.err" &
     local pid=$!
     PIDS+=("$pid")
@@ -157,13 +158,14 @@ behind_case() {
     wait "$pid" || bad "behind: exit status after SIGTERM"
 }
 
-run_case sqlite "$T/shop.db"
+run_case sqlite "$T/shop.db" 300
 behind_case
 if [ -n "${ZTYLE_TEST_PG:-}" ]; then
     # a fresh database schema: the store tests' server, its own search_path
     SCHEMA=ztlive_$$
     if command -v psql >/dev/null && psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA" >/dev/null 2>&1; then
-        run_case pg "$ZTYLE_TEST_PG&options=-csearch_path%3D$SCHEMA"
+        # polling once a minute: only LISTEN/NOTIFY can make the waits below
+        run_case pg "$ZTYLE_TEST_PG&options=-csearch_path%3D$SCHEMA" 60000
         psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
     else
         skip "pg: cannot create a schema on $ZTYLE_TEST_PG (psql?)"

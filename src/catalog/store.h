@@ -49,6 +49,12 @@ int zt_store_schema_version(struct zt_store *s, int *version);
  * change adds to it is not specified (per row on SQLite, per statement on
  * PostgreSQL). PostgreSQL also sends NOTIFY ztyle_catalog on commit. */
 int zt_store_catalog_version(struct zt_store *s, int64_t *version);
+/* Change notifications, where the backend has them: PostgreSQL LISTENs on
+ * this connection and *fd is its socket, to poll for reading; then
+ * zt_store_notified() reads what arrived (*n: notifications since the last
+ * call). SQLite has none: *fd is -1 and callers poll the version. */
+int zt_store_listen(struct zt_store *s, int *fd);
+int zt_store_notified(struct zt_store *s, int *n);
 
 /* --- transactions: group a batch of writes (ingest commits per batch, so a
  * crash loses at most the open batch and a re-run redoes it by upsert) --- */

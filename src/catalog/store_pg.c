@@ -376,6 +376,29 @@ static int pg_catalog_version(void *dbv, int64_t *version)
     return ZT_OK;
 }
 
+static int pg_listen(void *dbv, int *fd)
+{
+    struct pg *g = dbv;
+    int rc = pqt(g, "listen", "LISTEN ztyle_catalog", 0, NULL, NULL);
+    if (!rc) *fd = PQsocket(g->c);
+    return rc;
+}
+
+static int pg_notified(void *dbv, int *n)
+{
+    struct pg *g = dbv;
+    PGnotify *nt;
+    if (!PQconsumeInput(g->c)) {
+        zt_seterr("%s: notifications: %s", g->where, PQerrorMessage(g->c));
+        return ZT_EDB;
+    }
+    while ((nt = PQnotifies(g->c))) {
+        (*n)++;
+        PQfreemem(nt);
+    }
+    return ZT_OK;
+}
+
 static int pg_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
@@ -493,6 +516,8 @@ static const struct zt_store_ops pg_ops = {
     .schema_version = pg_schema_version,
     .migrate_step = pg_migrate_step,
     .catalog_version = pg_catalog_version,
+    .listen = pg_listen,
+    .notified = pg_notified,
     .tx = pg_tx,
     .upsert = pg_upsert,
     .set_derived = pg_set_derived,

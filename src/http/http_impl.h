@@ -214,7 +214,8 @@ struct zt_live_status {
     char error[256];   /* the last poll's failure; "" = none */
 };
 void zt_live_status(struct zt_server *s, struct zt_live_status *out);
-/* The watcher: polls every opts.reload_ms (none when < 0). */
+/* The watcher: polls every opts.reload_ms (none when < 0), and at once on
+ * a PostgreSQL NOTIFY. Stop is NULL-state-safe (also after a failed start). */
 int zt_live_start(struct zt_server *s);
 void zt_live_stop(struct zt_server *s);
 
@@ -229,14 +230,15 @@ struct zt_server {
     struct zt_metrics *metrics;
     /* live.c: the current snapshot and the watcher's state, under live_mu */
     pthread_mutex_t live_mu;
-    pthread_cond_t reload_cv;
     struct zt_live *live;
     int64_t store_version;
     int64_t reloads;
     double checked_at;
     char reload_error[256];
     pthread_t reload_th;
-    int reload_stop, reload_started;
+    int reload_pipe[2];    /* a byte wakes the watcher to stop */
+    _Atomic int reload_stop;
+    int reload_started;
     int gen_threads;
     struct zt_image_limits lim;
     /* light handlers' store handles */

@@ -1,7 +1,7 @@
 /* live.c: the live catalogue: what requests search (the index, its
  * categories and counts, the catalogue version it was built from) as one
  * reference-counted snapshot, and the watcher thread that polls the store's
- * catalogue version and swaps in a snapshot rebuilt from the store when
+ * catalogue version (and wakes at once on PostgreSQL's NOTIFY) and swaps in a snapshot rebuilt from the store when
  * another process wrote. Requests in flight keep the snapshot they took;
  * the last one to let go of an old snapshot frees it. A failed rebuild
  * keeps the old snapshot and is reported by /readyz and the log. */
@@ -17,7 +17,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 /* {"categories": [{"name", "category", "count"}...], "total": n}: every
  * class the index holds (what the shop sells), with its coarse category. */
@@ -123,17 +125,21 @@ __attribute__((format(printf, 2, 3))) static void logmsg(struct zt_server *s, co
     fflush(s->o.log);
 }
 
-/* One poll: the store's version, and a rebuild when it moved. */
-static void poll_once(struct zt_server *s, struct zt_store **st)
+/* One poll: the store's version, and a rebuild when it moved. A new store
+ * handle LISTENs (PostgreSQL) and *fd is its socket; -1 without. */
+static void poll_once(struct zt_server *s, struct zt_store **st, int *fd)
 {
     int64_t v = -1;
-    int rc = *st ? ZT_OK : zt_store_open(s->catalog, st);
+    int rc = ZT_OK;
+    if (!*st && !(rc = zt_store_open(s->catalog, st)) && zt_store_listen(*st, fd))
+        *fd = -1; /* no notifications: the poll still runs */
     if (!rc) rc = zt_store_catalog_version(*st, &v);
     char err[sizeof s->reload_error] = "";
     if (rc) {
         snprintf(err, sizeof err, "catalogue version: %s", zt_errmsg());
         zt_store_close(*st); /* reconnect on the next poll */
         *st = NULL;
+        *fd = -1;
     }
     pthread_mutex_lock(&s->live_mu);
     int64_t have = s->live ? s->live->version : -1;
@@ -159,30 +165,30 @@ static void poll_once(struct zt_server *s, struct zt_store **st)
     int changed = strcmp(err, s->reload_error) != 0;
     snprintf(s->reload_error, sizeof s->reload_error, "%s", err);
     pthread_mutex_unlock(&s->live_mu);
-    if (changed && err[0])
-        logmsg(s, "ztyle serve: %s (still serving the old index)\n", err);
+    if (changed && err[0]) logmsg(s, "ztyle serve: %s (still serving the old index)\n", err);
     zt_clearerr();
 }
 
+/* Wakes every reload_ms, at a NOTIFY from the store, or at the stop byte. */
 static void *watch_main(void *arg)
 {
     struct zt_server *s = arg;
     struct zt_store *st = NULL;
-    pthread_mutex_lock(&s->live_mu);
+    int fd = -1;
+    poll_once(s, &st, &fd); /* connects and LISTENs now, not after the first wait */
     while (!s->reload_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long ns = ts.tv_nsec + (long)(s->o.reload_ms % 1000) * 1000000L;
-        ts.tv_sec += s->o.reload_ms / 1000 + ns / 1000000000L;
-        ts.tv_nsec = ns % 1000000000L;
-        int w = 0;
-        while (!s->reload_stop && w != ETIMEDOUT) w = pthread_cond_timedwait(&s->reload_cv, &s->live_mu, &ts);
+        struct pollfd p[2] = {{.fd = s->reload_pipe[0], .events = POLLIN},
+                              {.fd = fd, .events = POLLIN}};
+        int n = poll(p, fd >= 0 ? 2 : 1, s->o.reload_ms);
         if (s->reload_stop) break;
-        pthread_mutex_unlock(&s->live_mu);
-        poll_once(s, &st);
-        pthread_mutex_lock(&s->live_mu);
+        int k;
+        if (n > 0 && fd >= 0 && p[1].revents && zt_store_notified(st, &k)) {
+            zt_store_close(st); /* the connection broke: reopen in poll_once */
+            st = NULL;
+            fd = -1;
+        }
+        poll_once(s, &st, &fd);
     }
-    pthread_mutex_unlock(&s->live_mu);
     zt_store_close(st);
     return NULL;
 }
@@ -190,6 +196,11 @@ static void *watch_main(void *arg)
 int zt_live_start(struct zt_server *s)
 {
     if (s->o.reload_ms < 0) return ZT_OK;
+    if (pipe2(s->reload_pipe, O_CLOEXEC)) {
+        s->reload_pipe[0] = s->reload_pipe[1] = -1;
+        zt_seterr("server: pipe: %s", strerror(errno));
+        return ZT_EIO;
+    }
     if (pthread_create(&s->reload_th, NULL, watch_main, s)) {
         zt_seterr("server: cannot start the catalogue watcher");
         return ZT_ENOMEM;
@@ -200,11 +211,14 @@ int zt_live_start(struct zt_server *s)
 
 void zt_live_stop(struct zt_server *s)
 {
-    if (!s->reload_started) return;
-    pthread_mutex_lock(&s->live_mu);
-    s->reload_stop = 1;
-    pthread_cond_signal(&s->reload_cv);
-    pthread_mutex_unlock(&s->live_mu);
-    pthread_join(s->reload_th, NULL);
-    s->reload_started = 0;
+    if (s->reload_started) {
+        s->reload_stop = 1;
+        ssize_t w = write(s->reload_pipe[1], "x", 1);
+        (void)w; /* the flag alone stops it within reload_ms */
+        pthread_join(s->reload_th, NULL);
+        s->reload_started = 0;
+    }
+    for (int i = 0; i < 2; i++)
+        if (s->reload_pipe[i] >= 0) close(s->reload_pipe[i]);
+    s->reload_pipe[0] = s->reload_pipe[1] = -1;
 }

@@ -137,7 +137,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->watch_cv, NULL);
     pthread_mutex_init(&s->live_mu, NULL);
-    pthread_cond_init(&s->reload_cv, NULL);
+    s->reload_pipe[0] = s->reload_pipe[1] = -1;
     s->o = *o;
     if (s->o.workers <= 0) s->o.workers = zt_threads_default();
     if (s->o.io_threads <= 0) s->o.io_threads = 2;
@@ -216,7 +216,6 @@ void zt_server_close(struct zt_server *s)
     pthread_mutex_destroy(&s->conn_mu);
     pthread_cond_destroy(&s->watch_cv);
     pthread_mutex_destroy(&s->live_mu);
-    pthread_cond_destroy(&s->reload_cv);
     zt_metrics_free(s->metrics);
     free(s->shops_json);
     free(s);
