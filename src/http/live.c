@@ -177,12 +177,15 @@ static void *watch_main(void *arg)
     int fd = -1;
     poll_once(s, &st, &fd); /* connects and LISTENs now, not after the first wait */
     while (!s->reload_stop) {
+        /* a NOTIFY that came in while the last poll's queries ran is already
+         * read off the socket (libpq queues it): look before sleeping */
+        int k = 0, timeout = s->o.reload_ms;
+        if (fd >= 0 && (zt_store_notified(st, &k) || k > 0)) timeout = 0;
         struct pollfd p[2] = {{.fd = s->reload_pipe[0], .events = POLLIN},
                               {.fd = fd, .events = POLLIN}};
-        int n = poll(p, fd >= 0 ? 2 : 1, s->o.reload_ms);
+        int n = poll(p, fd >= 0 ? 2 : 1, timeout);
         if (s->reload_stop) break;
-        int k;
-        if (n > 0 && fd >= 0 && p[1].revents && zt_store_notified(st, &k)) {
+        if (fd >= 0 && (timeout == 0 || (n > 0 && p[1].revents)) && zt_store_notified(st, &k)) {
             zt_store_close(st); /* the connection broke: reopen in poll_once */
             st = NULL;
             fd = -1;
