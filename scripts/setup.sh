@@ -9,10 +9,11 @@
 # the Korean page); the page itself names each system's Korean font.
 set -eu
 # clang + libclang-rt: make test runs the libFuzzer harnesses for a bounded time (tests/fuzz_test.sh)
+# haproxy: tests/front_test.sh runs deploy/haproxy.cfg in front of two replicas
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
   libfaiss-dev libopenblas0-pthread xxd curl python3 chromium fonts-noto-cjk clang
-  libclang-rt-14-dev"
+  libclang-rt-14-dev haproxy"
 DEV_PKGS="python3-torch python3-skimage python3-opencv python3-numpy wrk"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"

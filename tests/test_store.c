@@ -630,6 +630,43 @@ STORE_TEST(kill9_mid_ingest)
     zt_store_close(s);
 }
 
+/* Every committed write moves the catalogue version, as another handle (a
+ * server in another process) sees it; a rolled-back one does not. */
+STORE_TEST(catalog_version)
+{
+    (void)b;
+    struct zt_store *w = open_ready(url), *r = open_ready(url);
+    if (!w || !r) goto out;
+    int64_t v0 = -1, v1 = -1, v2 = -1, v3 = -1, v4 = -1;
+    CHECK_OK(zt_store_catalog_version(r, &v0));
+    CHECK(v0 >= 0);
+    struct zt_product p;
+    make_product(&p, 1);
+    CHECK_OK(zt_store_upsert(w, &p));
+    CHECK_OK(zt_store_catalog_version(r, &v1));
+    CHECK(v1 > v0);
+    CHECK_OK(zt_store_begin(w));
+    p.price = 99900;
+    CHECK_OK(zt_store_upsert(w, &p));
+    CHECK_OK(zt_store_rollback(w));
+    CHECK_OK(zt_store_catalog_version(r, &v2));
+    CHECK_EQ_INT(v2, v1);
+    CHECK_OK(zt_store_begin(w));
+    CHECK_OK(zt_store_upsert(w, &p));
+    CHECK_OK(zt_store_feature_put(w, p.id, "f", 1, "abcd", 4));
+    CHECK_OK(zt_store_catalog_version(r, &v3));
+    CHECK_EQ_INT(v3, v1); /* not before the commit */
+    CHECK_OK(zt_store_commit(w));
+    CHECK_OK(zt_store_catalog_version(r, &v3));
+    CHECK(v3 > v1);
+    CHECK_OK(zt_store_delete(w, p.id));
+    CHECK_OK(zt_store_catalog_version(r, &v4));
+    CHECK(v4 > v3);
+out:
+    zt_store_close(w);
+    zt_store_close(r);
+}
+
 /* --- not per backend --- */
 
 TEST(store, open_errors)

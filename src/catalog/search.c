@@ -130,7 +130,9 @@ int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
     pthread_mutex_init(&sr->emb_mu, NULL);
     sr->threads = o->threads;
     int rc;
-    if ((rc = zt_catalog_index_open(o->catalog, s, &sr->ix, NULL))) goto fail;
+    if ((rc = o->fresh ? zt_index_from_store(s, &sr->ix)
+                       : zt_catalog_index_open(o->catalog, s, &sr->ix, NULL)))
+        goto fail;
     for (int64_t i = 0; i < zt_index_count(sr->ix); i++) {
         int c = zt_index_category(sr->ix, i);
         if (c >= 0 && c < ZT_CLASS_COUNT) sr->sold[c] = 1;

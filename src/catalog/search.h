@@ -85,6 +85,10 @@ struct zt_searcher_opts {
     /* Search embedding (nn/embed.h): NULL = zt_embed_model_resolve's
      * default, "" = none, a path = that file (must load). */
     const char *embed_model;
+    /* 1: build the index from the store, neither loading nor saving the
+     * index file (a reload after another process wrote: the file may be
+     * one that a concurrent rebuild saved from an older snapshot) */
+    int fresh;
 };
 
 /* Opens the index (index_store.h: loaded or rebuilt from s, borrowed for

@@ -146,6 +146,25 @@ int zt_store_schema_version(struct zt_store *s, int *version)
     return s->ops->schema_version(s->db, version);
 }
 
+int zt_store_catalog_version(struct zt_store *s, int64_t *version)
+{
+    int rc = ready(s);
+    return rc ? rc : s->ops->catalog_version(s->db, version);
+}
+
+int zt_store_listen(struct zt_store *s, int *fd)
+{
+    *fd = -1;
+    int rc = ready(s);
+    return rc || !s->ops->listen ? rc : s->ops->listen(s->db, fd);
+}
+
+int zt_store_notified(struct zt_store *s, int *n)
+{
+    *n = 0;
+    return s->ops->notified ? s->ops->notified(s->db, n) : ZT_OK;
+}
+
 int zt_store_migrate(struct zt_store *s)
 {
     if (s->in_tx) {

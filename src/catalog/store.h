@@ -19,7 +19,7 @@
 struct zt_store;
 
 /* Schema version this build writes (and the highest it can read). */
-#define ZT_STORE_SCHEMA_VERSION 1
+#define ZT_STORE_SCHEMA_VERSION 2
 
 /* Opens a store. url is "postgres://..." or "postgresql://..." (a libpq
  * URI, e.g. "postgresql:///ztyle?host=/run/postgresql") for PostgreSQL,
@@ -42,6 +42,19 @@ const char *zt_store_backend(const struct zt_store *s);
 int zt_store_migrate(struct zt_store *s);
 /* Current schema version of the database (0 = empty). */
 int zt_store_schema_version(struct zt_store *s, int *version);
+
+/* The catalogue version: a counter the database bumps (by trigger) in the
+ * same transaction as every change to a product or a feature, from any
+ * process. It only grows; equal versions mean the same catalogue. What a
+ * change adds to it is not specified (per row on SQLite, per statement on
+ * PostgreSQL). PostgreSQL also sends NOTIFY ztyle_catalog on commit. */
+int zt_store_catalog_version(struct zt_store *s, int64_t *version);
+/* Change notifications, where the backend has them: PostgreSQL LISTENs on
+ * this connection and *fd is its socket, to poll for reading; then
+ * zt_store_notified() reads what arrived (*n: notifications since the last
+ * call). SQLite has none: *fd is -1 and callers poll the version. */
+int zt_store_listen(struct zt_store *s, int *fd);
+int zt_store_notified(struct zt_store *s, int *n);
 
 /* --- transactions: group a batch of writes (ingest commits per batch, so a
  * crash loses at most the open batch and a re-run redoes it by upsert) --- */

@@ -27,6 +27,9 @@ struct zt_store_ops {
      * migrated meanwhile). */
     int (*migrate_step)(void *db, int *now_at);
     int (*tx)(void *db, enum zt_store_txop op);
+    int (*catalog_version)(void *db, int64_t *version);
+    int (*listen)(void *db, int *fd);   /* NULL: no notifications */
+    int (*notified)(void *db, int *n);
     int (*upsert)(void *db, const struct zt_product *p, int64_t now);
     /* NULL = leave, "" = clear. ZT_ENOTFOUND if no such product. */
     int (*set_derived)(void *db, const char *id, const char *thumb, const char *edge,

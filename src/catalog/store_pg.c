@@ -38,6 +38,19 @@ static const char *const migrations[] = {
     " updated_at BIGINT NOT NULL,"
     " PRIMARY KEY (product_id, name));"
     "CREATE INDEX features_name_product ON features(name, product_id);",
+    /* 1 -> 2: the catalogue version, bumped by a statement trigger in the
+     * writing transaction (the row lock orders concurrent writers), and a
+     * NOTIFY that reaches listeners when that transaction commits */
+    "CREATE TABLE catalog_version (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " version BIGINT NOT NULL);"
+    "INSERT INTO catalog_version VALUES (1, 0);"
+    "CREATE FUNCTION ztyle_catalog_bump() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN UPDATE catalog_version SET version = version + 1;"
+    " PERFORM pg_notify('ztyle_catalog', ''); RETURN NULL; END $$;"
+    "CREATE TRIGGER products_version AFTER INSERT OR UPDATE OR DELETE ON products"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();"
+    "CREATE TRIGGER features_version AFTER INSERT OR UPDATE OR DELETE ON features"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -351,6 +364,41 @@ static int pg_count(void *dbv, const char *cat, int64_t pmin, int has_max, int64
     return ZT_OK;
 }
 
+static int pg_catalog_version(void *dbv, int64_t *version)
+{
+    struct pg *g = dbv;
+    PGresult *r;
+    int rc = pqt(g, "catalogue version", "SELECT version FROM catalog_version WHERE id = 1", 0,
+                 NULL, &r);
+    if (rc) return rc;
+    *version = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return ZT_OK;
+}
+
+static int pg_listen(void *dbv, int *fd)
+{
+    struct pg *g = dbv;
+    int rc = pqt(g, "listen", "LISTEN ztyle_catalog", 0, NULL, NULL);
+    if (!rc) *fd = PQsocket(g->c);
+    return rc;
+}
+
+static int pg_notified(void *dbv, int *n)
+{
+    struct pg *g = dbv;
+    PGnotify *nt;
+    if (!PQconsumeInput(g->c)) {
+        zt_seterr("%s: notifications: %s", g->where, PQerrorMessage(g->c));
+        return ZT_EDB;
+    }
+    while ((nt = PQnotifies(g->c))) {
+        (*n)++;
+        PQfreemem(nt);
+    }
+    return ZT_OK;
+}
+
 static int pg_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
@@ -467,6 +515,9 @@ static const struct zt_store_ops pg_ops = {
     .close = pg_close,
     .schema_version = pg_schema_version,
     .migrate_step = pg_migrate_step,
+    .catalog_version = pg_catalog_version,
+    .listen = pg_listen,
+    .notified = pg_notified,
     .tx = pg_tx,
     .upsert = pg_upsert,
     .set_derived = pg_set_derived,

@@ -35,6 +35,23 @@ static const char *const migrations[] = {
     " updated_at INTEGER NOT NULL,"
     " PRIMARY KEY (product_id, name));"
     "CREATE INDEX features_name_product ON features(name, product_id);",
+    /* 1 -> 2: the catalogue version, bumped by triggers in the writing
+     * transaction itself, so any writer (any process, any build) counts */
+    "CREATE TABLE catalog_version (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " version INTEGER NOT NULL);"
+    "INSERT INTO catalog_version VALUES (1, 0);"
+    "CREATE TRIGGER products_ins_version AFTER INSERT ON products"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;"
+    "CREATE TRIGGER products_upd_version AFTER UPDATE ON products"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;"
+    "CREATE TRIGGER products_del_version AFTER DELETE ON products"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;"
+    "CREATE TRIGGER features_ins_version AFTER INSERT ON features"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;"
+    "CREATE TRIGGER features_upd_version AFTER UPDATE ON features"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;"
+    "CREATE TRIGGER features_del_version AFTER DELETE ON features"
+    " BEGIN UPDATE catalog_version SET version = version + 1; END;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -45,11 +62,12 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSI
 /* The statement cache: one slot per query, prepared on first use. */
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_UPSERT, S_SET_DERIVED, S_GET, S_DELETE, S_LIST, S_COUNT,
-    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_COUNT_STMTS
+    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_CAT_VERSION, S_COUNT_STMTS
 };
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_CAT_VERSION] = "SELECT version FROM catalog_version WHERE id = 1",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_UPSERT] =
@@ -326,6 +344,16 @@ static int sq_count(void *dbv, const char *cat, int64_t pmin, int has_max, int64
     return done(st, ZT_OK);
 }
 
+static int sq_catalog_version(void *dbv, int64_t *version)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_CAT_VERSION);
+    if (!st) return ZT_EDB;
+    if (sqlite3_step(st) != SQLITE_ROW) return done(st, db_error(q, "catalogue version"));
+    *version = sqlite3_column_int64(st, 0);
+    return done(st, ZT_OK);
+}
+
 static int sq_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
@@ -419,6 +447,7 @@ static const struct zt_store_ops sqlite_ops = {
     .close = sq_close,
     .schema_version = sq_schema_version,
     .migrate_step = sq_migrate_step,
+    .catalog_version = sq_catalog_version,
     .tx = sq_tx,
     .upsert = sq_upsert,
     .set_derived = sq_set_derived,

@@ -61,7 +61,10 @@ static void help(void)
            "  --allow-origin LIST  other sites allowed to POST (comma-separated origins,\n"
            "                    e.g. https://shop.example); the page's own origin always\n"
            "  --metrics-token T /metrics from other than loopback needs\n"
-           "                    'Authorization: Bearer T' (default: loopback only)\n");
+           "                    'Authorization: Bearer T' (default: loopback only)\n"
+           "  --reload-ms MS    how often the catalogue version is checked: a write by\n"
+           "                    another process (ingest, catalog rm) is searched after at\n"
+           "                    most MS plus a rebuild (default 1000; 0 = never)\n");
 }
 
 static int exists_dir(const char *p)
@@ -203,7 +206,7 @@ int cmd_serve(int argc, char **argv)
         {"header-timeout", required_argument, 0, 'T'}, {"max-connections", required_argument, 0, 'C'},
         {"max-per-ip", required_argument, 0, 'P'}, {"max-wait", required_argument, 0, 'W'}, {"allow-host", required_argument, 0, 'A'},
         {"allow-origin", required_argument, 0, 'O'}, {"metrics-token", required_argument, 0, 'K'},
-        {0, 0, 0, 0},
+        {"reload-ms", required_argument, 0, 'R'}, {0, 0, 0, 0},
     };
     struct zt_server_opts so;
     zt_server_opts_default(&so);
@@ -243,6 +246,10 @@ int cmd_serve(int argc, char **argv)
         case 'A': so.allow_hosts = optarg; break;
         case 'O': so.allow_origins = optarg; break;
         case 'K': so.metrics_token = optarg; break;
+        case 'R':
+            NUM(0, 3600000, so.reload_ms);
+            if (!so.reload_ms) so.reload_ms = -1; /* 0 on the command line: never */
+            break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -258,6 +265,7 @@ int cmd_serve(int argc, char **argv)
     const char *delay = getenv("ZTYLE_SERVE_TEST_DELAY_MS"); /* test hook (tests/http_test.sh) */
     if (delay && cli_parse_int(delay, 0, 60000, &v) == 0) so.test_delay_ms = (int)v;
     so.model = pick_model(model);
+    so.log = stderr;
     if (!*so.model)
         fprintf(stderr, "ztyle serve: no generator model (looked for $ZTYLE_MODEL, %s): "
                         "previews are off and search uses the drawing alone\n",

@@ -33,6 +33,7 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     struct zt_search_result res = {0};
     struct zt_buf png = {0}, url = {0};
     json_t *root = NULL, *arr = NULL;
+    struct zt_live *live = NULL;
     long k, page;
     int rc, cat, nq = 0;
     uint64_t mask;
@@ -116,7 +117,13 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     if (zt_req_cancelled(s, rq)) goto done;
     double t1 = zt_now();
-    if ((rc = zt_search_run(s->searcher, w->store, &sq, &res))) goto fail;
+    /* this request's snapshot: a reload meanwhile frees it only after */
+    if (!(live = zt_live_acquire(s))) {
+        zt_seterr("the catalogue is not loaded");
+        rc = ZT_EBUSY;
+        goto fail;
+    }
+    if ((rc = zt_search_run(live->searcher, w->store, &sq, &res))) goto fail;
     double t2 = zt_now();
     if (zt_req_cancelled(s, rq)) goto done;
     rc = ZT_ENOMEM;
@@ -146,7 +153,8 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
                      "generate", ms(res.t.generate), "features", ms(res.t.features), "index",
                      ms(res.t.index), "fetch", ms(res.t.fetch), "total", ms(t2 - rq->t_queued));
     arr = NULL;
-    if (!root) goto fail;
+    if (!root || json_object_set_new(root, "catalog_version", json_integer(live->version)))
+        goto fail;
     zt_reply_json(&rq->reply, 200, root);
     root = NULL;
     zt_reply_header(&rq->reply, "Cache-Control", "no-store");
@@ -164,5 +172,6 @@ done:
     zt_search_result_free(&res);
     zt_buf_deinit(&png);
     zt_buf_deinit(&url);
+    zt_live_release(live);
     zt_server_job_done(s, rq);
 }

@@ -190,6 +190,35 @@ struct zt_req {
     int status_sent;
 };
 
+/* --- live.c: the catalogue snapshot requests search, and its watcher --- */
+
+struct zt_live {
+    struct zt_searcher *searcher; /* owned */
+    char *categories_json;        /* owned: the /api/categories body */
+    int64_t nproducts;
+    int64_t version;              /* catalogue version the index was built from */
+    _Atomic int refs;
+};
+/* Builds a snapshot from st (fresh: from the store rows, not the index
+ * file). On success *out has one reference, the caller's. */
+int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh, struct zt_live **out);
+/* The current snapshot, with a reference taken (NULL before open ends);
+ * give it back with zt_live_release, which frees the last reference. */
+struct zt_live *zt_live_acquire(struct zt_server *s);
+void zt_live_release(struct zt_live *l);
+/* Makes l (its reference taken over) the current snapshot. */
+void zt_live_set(struct zt_server *s, struct zt_live *l);
+struct zt_live_status {
+    int64_t version, store_version, products, reloads;
+    double checked_at; /* zt_now() of the last poll; 0 = none yet */
+    char error[256];   /* the last poll's failure; "" = none */
+};
+void zt_live_status(struct zt_server *s, struct zt_live_status *out);
+/* The watcher: polls every opts.reload_ms (none when < 0), and at once on
+ * a PostgreSQL NOTIFY. Stop is NULL-state-safe (also after a failed start). */
+int zt_live_start(struct zt_server *s);
+void zt_live_stop(struct zt_server *s);
+
 struct zt_server {
     struct zt_server_opts o;
     char host[256];
@@ -199,17 +228,26 @@ struct zt_server {
     int port;
     struct zt_jobs *jobs;
     struct zt_metrics *metrics;
-    struct zt_searcher *searcher;
+    /* live.c: the current snapshot and the watcher's state, under live_mu */
+    pthread_mutex_t live_mu;
+    struct zt_live *live;
+    int64_t store_version;
+    int64_t reloads;
+    double checked_at;
+    char reload_error[256];
+    pthread_t reload_th;
+    int reload_pipe[2];    /* a byte wakes the watcher to stop */
+    _Atomic int reload_stop;
+    int reload_started;
+    int gen_threads;
     struct zt_image_limits lim;
     /* light handlers' store handles */
     pthread_mutex_t store_mu;
     struct zt_store *stores[64];
     int nstores;
     /* startup facts, read-only after open */
-    char *categories_json; /* owned */
     char *shops_json;      /* owned */
     int model_size;        /* 0 without a model */
-    int64_t nproducts;
     _Atomic int stopped;   /* set once by zt_server_stop; read by the I/O threads */
     /* guard.c */
     char host_names[1024];     /* --host and --allow-host, comma-separated */
@@ -258,6 +296,7 @@ void zt_server_job_done(struct zt_server *s, struct zt_req *rq);
 /* --- handlers (api_*.c, pages.c, assets.c) --- */
 
 void zt_api_healthz(struct zt_server *s, struct zt_req *rq);
+void zt_api_readyz(struct zt_server *s, struct zt_req *rq);
 void zt_api_metrics(struct zt_server *s, struct zt_req *rq);
 void zt_api_categories(struct zt_server *s, struct zt_req *rq);
 void zt_api_config(struct zt_server *s, struct zt_req *rq);

@@ -10,6 +10,7 @@ static const struct zt_route routes[] = {
     {"GET", "/", "page", ZT_ROUTE_LIGHT, zt_page_index, NULL},
     {"GET", "/static/*", "static", ZT_ROUTE_LIGHT, zt_page_static, NULL},
     {"GET", "/healthz", "healthz", ZT_ROUTE_LIGHT, zt_api_healthz, NULL},
+    {"GET", "/readyz", "readyz", ZT_ROUTE_LIGHT, zt_api_readyz, NULL},
     {"GET", "/metrics", "metrics", ZT_ROUTE_LIGHT, zt_api_metrics, NULL},
     {"GET", "/api/config", "config", ZT_ROUTE_LIGHT, zt_api_config, NULL},
     {"GET", "/api/categories", "categories", ZT_ROUTE_LIGHT, zt_api_categories, NULL},

@@ -37,6 +37,10 @@ struct zt_server_opts {
                                   ("https://shop.example"); same-origin always */
     const char *metrics_token; /* /metrics from a non-loopback address needs
                                   "Authorization: Bearer TOKEN"; NULL: loopback only */
+    int reload_ms;       /* how often the catalogue version is polled (a write by
+                            another process is searched after at most this plus
+                            a rebuild); 0: 1000; < 0: never */
+    FILE *log;           /* catalogue reloads and their failures; NULL: none */
     int demo;            /* 1: the demo catalogue (serves /product/{id} pages) */
     int test_delay_ms;   /* tests only: each compute job sleeps this long first
                             (makes queue-full and shutdown cases deterministic) */

@@ -1,6 +1,5 @@
 /* server_open.c: starting and closing the server: options, the catalogue
- * (schema, product counts per category), the shared read-only searcher
- * (index + its generator), per-worker generators and store handles, the
+ * (schema; the first live snapshot, live.c, and its watcher), per-worker generators and store handles, the
  * shop URL templates, the listening address and the daemon. */
 #include "http_impl.h"
 #include "../catalog/search.h"
@@ -50,32 +49,6 @@ static void deinit_worker(struct zt_server *s, struct zt_worker *w)
     zt_store_close(w->store);
     w->gen = NULL;
     w->store = NULL;
-}
-
-/* {"categories": [{"name", "category", "count"}...], "total": n}: every
- * class the index holds (what the shop sells), with its coarse category. */
-static int load_categories(struct zt_server *s)
-{
-    const struct zt_index *ix = zt_searcher_index(s->searcher);
-    int64_t count[ZT_CLASS_COUNT] = {0};
-    json_t *arr = json_array(), *root = NULL;
-    int rc = ZT_ENOMEM;
-    if (!arr) goto out;
-    for (int64_t i = 0; i < zt_index_count(ix); i++) {
-        int c = zt_index_category(ix, i);
-        if (c >= 0 && c < ZT_CLASS_COUNT) count[c]++;
-    }
-    for (int c = 0; c < ZT_CLASS_COUNT; c++)
-        if (count[c] && json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name", zt_class_name(c), "category", zt_category_name(zt_class_category(c)), "count", (json_int_t)count[c])))
-            goto out;
-    s->nproducts = zt_index_count(ix);
-    root = json_pack("{s:O, s:I}", "categories", arr, "total", (json_int_t)s->nproducts);
-    if (root && (s->categories_json = json_dumps(root, JSON_COMPACT))) rc = ZT_OK;
-out:
-    json_decref(arr);
-    json_decref(root);
-    if (rc == ZT_ENOMEM) zt_seterr("server: out of memory");
-    return rc;
 }
 
 /* Shop templates: a JSON object {"shops": [{"name", "url"}...]} where url
@@ -163,10 +136,13 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     pthread_mutex_init(&s->store_mu, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->watch_cv, NULL);
+    pthread_mutex_init(&s->live_mu, NULL);
+    s->reload_pipe[0] = s->reload_pipe[1] = -1;
     s->o = *o;
     if (s->o.workers <= 0) s->o.workers = zt_threads_default();
     if (s->o.io_threads <= 0) s->o.io_threads = 2;
     if (s->o.queue < 0) s->o.queue = 64;
+    if (s->o.reload_ms == 0) s->o.reload_ms = 1000;
     if (s->o.max_wait_ms == 0) s->o.max_wait_ms = 500;
     if (s->o.max_wait_ms < 0) s->o.max_wait_ms = 0; /* no bound */
     if (!s->o.max_body) s->o.max_body = 8u << 20;
@@ -205,16 +181,13 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
         zt_adderr("catalogue %s", s->catalog);
         goto fail;
     }
-    /* no generator in the searcher: every worker passes its own */
-    struct zt_searcher_opts so = {.catalog = s->catalog, .model = "",
-                                  .threads = gen_threads(s), .approx = 0};
-    if ((rc = zt_searcher_open(&so, st, &s->searcher))) {
-        zt_adderr("search index of %s", s->catalog);
-        goto fail;
-    }
-    if ((rc = load_categories(s))) goto fail;
+    s->gen_threads = gen_threads(s);
+    struct zt_live *l;
+    if ((rc = zt_live_build(s, st, 0, &l))) goto fail;
+    zt_live_set(s, l);
     zt_store_close(st);
     st = NULL;
+    if ((rc = zt_live_start(s))) goto fail;
     if ((rc = zt_jobs_start(s, s->o.workers, s->o.queue, init_worker, deinit_worker, &s->jobs)) ||
         (rc = zt_guard_start(s)))
         goto fail;
@@ -236,13 +209,14 @@ void zt_server_close(struct zt_server *s)
     zt_server_stop(s, 0);
     zt_guard_stop(s);
     zt_jobs_stop(s->jobs);
-    zt_searcher_close(s->searcher);
+    zt_live_stop(s);
+    zt_live_set(s, NULL);
     for (int i = 0; i < s->nstores; i++) zt_store_close(s->stores[i]);
     pthread_mutex_destroy(&s->store_mu);
     pthread_mutex_destroy(&s->conn_mu);
     pthread_cond_destroy(&s->watch_cv);
+    pthread_mutex_destroy(&s->live_mu);
     zt_metrics_free(s->metrics);
-    free(s->categories_json);
     free(s->shops_json);
     free(s);
 }
