@@ -158,8 +158,38 @@ behind_case() {
     wait "$pid" || bad "behind: exit status after SIGTERM"
 }
 
+# a rebuild that fails (a title longer than any product holds: the store
+# says the database is corrupt) keeps the old index answering, /readyz 503
+# with the error, one log line; a repaired row brings it back
+failure_case() {
+    local cat=$T/broken.db
+    command -v sqlite3 >/dev/null || { skip "failure: no sqlite3 command"; return; }
+    "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/first" >"$T/broken-ingest.log" 2>&1 || { bad "failure: ingest"; return; }
+    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms 200 >"$T/broken.out" 2>"$T/broken.err" &
+    local pid=$!
+    PIDS+=("$pid")
+    URL=""
+    for _ in $(seq 1 300); do
+        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/broken.out")
+        [ -n "$URL" ] && break
+        sleep 0.1
+    done
+    [ -n "$URL" ] || { bad "failure: server did not start"; return; }
+    sqlite3 "$cat" "UPDATE products SET title = printf('%.9000c', 'x') WHERE id = 'hat-t1'" || bad "failure: sqlite3 update"
+    until_true "failure: /readyz says the reload failed" /readyz \
+        "d['status'] == 'behind' and d['behind'] > 0 and 'reload' in d.get('error', '') and d['products'] == 4"
+    # (a search would read the broken row itself and answer 500)
+    until_true "failure: the old snapshot still answers" /api/categories "d['total'] == 4"
+    if [ "$(grep -c 'still serving the old index' "$T/broken.err")" = 1 ]; then ok; else bad "failure: want one log line: $(tail -3 "$T/broken.err")"; fi
+    sqlite3 "$cat" "UPDATE products SET title = 'Hat' WHERE id = 'hat-t1'" || bad "failure: sqlite3 repair"
+    until_true "failure: ready again after the repair" /readyz "d['status'] == 'ready' and 'error' not in d"
+    kill -TERM "$pid"
+    wait "$pid" || bad "failure: exit status after SIGTERM"
+}
+
 run_case sqlite "$T/shop.db" 300
 behind_case
+failure_case
 if [ -n "${ZTYLE_TEST_PG:-}" ]; then
     # a fresh database schema: the store tests' server, its own search_path
     SCHEMA=ztlive_$$

@@ -69,7 +69,7 @@ int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh, struct zt
     struct zt_searcher_opts so = {.catalog = s->catalog, .model = "", .threads = s->gen_threads,
                                   .approx = 0, .fresh = fresh};
     if (!rc && (rc = zt_searcher_open(&so, st, &l->searcher)))
-        zt_adderr("search index of %s", s->catalog);
+        zt_adderr("search index"); /* not the URL: /readyz shows this */
     if (!rc) rc = categories_json(zt_searcher_index(l->searcher), &l->categories_json);
     if (rc) {
         live_free(l);

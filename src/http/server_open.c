@@ -183,7 +183,10 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     }
     s->gen_threads = gen_threads(s);
     struct zt_live *l;
-    if ((rc = zt_live_build(s, st, 0, &l))) goto fail;
+    if ((rc = zt_live_build(s, st, 0, &l))) {
+        zt_adderr("catalogue %s", s->catalog);
+        goto fail;
+    }
     zt_live_set(s, l);
     zt_store_close(st);
     st = NULL;
