@@ -6,24 +6,12 @@
 # 200 (the proxy retries on the other replica) and the survivor must converge
 # on the new catalogue. Skipped, and counted as skipped, without haproxy.
 # Needs curl and python3. Prints "N passed, N failed, N skipped" last.
-set -u
-Z=${ZTYLE:-build/release/ztyle}
-T=build/test-tmp/front-$(basename "$(dirname "$Z")")
-rm -rf "$T" && mkdir -p "$T"
-pass=0
-fail=0
-skipped=0
-ok() { pass=$((pass + 1)); }
-skip() { skipped=$((skipped + 1)); echo "  SKIPPED front: $*"; }
-bad() { fail=$((fail + 1)); echo "  FAIL front: $*"; }
-PY=$(command -v /usr/bin/python3 || command -v python3)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
-trap cleanup EXIT
+SUITE=front
+. "$(dirname "$0")/suite.sh"
 HAPROXY=$(command -v haproxy || ls /usr/sbin/haproxy 2>/dev/null)
 if [ -z "$HAPROXY" ]; then
     skip "haproxy is not installed (apt-get install haproxy)"
-    echo "$pass passed, $fail failed, $skipped skipped"
+    summary
     exit 0
 fi
 py() { $PY -c "import json,sys; d=json.load(open('$1')); sys.exit(0 if ($2) else 1)" 2>/dev/null; }
@@ -66,9 +54,9 @@ start_replica() {
     bad "replica $1 did not start: $(tail -5 "$T/$1.err")"
     return 1
 }
-start_replica a || { echo "$pass passed, $fail failed, $skipped skipped"; exit 1; }
+start_replica a || { summary; exit 1; }
 APID=$RPID APORT=$RPORT
-start_replica b || { echo "$pass passed, $fail failed, $skipped skipped"; exit 1; }
+start_replica b || { summary; exit 1; }
 BPID=$RPID BPORT=$RPORT
 
 # the deploy file, on loopback: its bind, its servers, and faster checks
@@ -131,5 +119,5 @@ wait "$BPID" || bad "replica b: exit status after SIGTERM"
 kill "$HPID" 2>/dev/null
 wait "$HPID" 2>/dev/null
 [ -n "$SCHEMA" ] && psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
-echo "$pass passed, $fail failed, $skipped skipped"
+summary
 [ "$fail" -eq 0 ]

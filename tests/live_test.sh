@@ -7,20 +7,8 @@
 # on PostgreSQL too when ZTYLE_TEST_PG names a server (else skipped), there
 # with a one-minute poll, so that the NOTIFY is what wakes the server.
 # Needs curl and python3. Prints "N passed, N failed, N skipped" last.
-set -u
-Z=${ZTYLE:-build/release/ztyle}
-T=build/test-tmp/live-$(basename "$(dirname "$Z")")
-rm -rf "$T" && mkdir -p "$T"
-pass=0
-fail=0
-skipped=0
-ok() { pass=$((pass + 1)); }
-skip() { skipped=$((skipped + 1)); echo "  SKIPPED live: $*"; }
-bad() { fail=$((fail + 1)); echo "  FAIL live: $*"; }
-PY=$(command -v /usr/bin/python3 || command -v python3)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
-trap cleanup EXIT
+SUITE=live
+. "$(dirname "$0")/suite.sh"
 WAIT_S=${ZT_LIVE_WAIT_S:-20} # generous for the sanitizer build; the SQLite case is timed apart
 
 # get PATH: body in $T/body, status printed
@@ -203,5 +191,5 @@ if [ -n "${ZTYLE_TEST_PG:-}" ]; then
 else
     skip "pg: ZTYLE_TEST_PG not set (make test starts a cluster with tests/pg_env.sh)"
 fi
-echo "$pass passed, $fail failed, $skipped skipped"
+summary
 [ "$fail" -eq 0 ]
