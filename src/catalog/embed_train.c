@@ -10,7 +10,6 @@
 #include "../util/zt.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +22,6 @@ void zt_embed_train_opts_default(struct zt_embed_train_opts *o)
         .epochs = 12, .batch = 48, .neg = 8, .size = 96, .dim = 128, .width = 32,
         .lr = 2e-3, .style = ZT_STYLE_MIXED, .seed = 1, .threads = 0,
     };
-}
-
-static void logf_(const struct zt_embed_train_opts *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void logf_(const struct zt_embed_train_opts *o, const char *fmt, ...)
-{
-    if (!o->log) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->log(o->log_ctx, line);
 }
 
 /* --- one batch of inputs, rendered in parallel --- */
@@ -269,7 +255,7 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     if ((rc = load_set(o, ZT_SPLIT_VAL, &tr, &va))) goto out;
     int bad = 0;
     for (int i = 0; i < tr.n; i++) bad += !tr.it[i].mask_ok;
-    logf_(o, "train %d photos (%d with an unusable mask: edge-style drawings only), val %d, "
+    zt_warn_emit(&o->log, "train %d photos (%d with an unusable mask: edge-style drawings only), val %d, "
              "%d classes", tr.n, bad, va.n, tr.nclass);
     if (o->init) {
         if ((rc = zt_embed_load(o->init, &m))) goto out;
@@ -328,7 +314,7 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
             acc.acc_photo += l.acc_photo, acc.r1 += l.r1;
             nacc++;
             if ((s + 1) % 20 == 0 || s + 1 == steps) {
-                logf_(o, "epoch %d/%d step %d/%d lr %.2g: contrastive %.3f cls %.3f/%.3f "
+                zt_warn_emit(&o->log, "epoch %d/%d step %d/%d lr %.2g: contrastive %.3f cls %.3f/%.3f "
                          "batch acc %.2f/%.2f r1 %.2f (%.0f s)", ep + 1, o->epochs, s + 1, steps,
                       lr, acc.contrastive / nacc, acc.cls_drawing / nacc, acc.cls_photo / nacc,
                       acc.acc_drawing / nacc, acc.acc_photo / nacc, acc.r1 / nacc, zt_now() - t0);
@@ -347,7 +333,7 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         if (!rc) rc = zt_embed_score_set(e, &va, ZT_STYLE_EDGES, 77, o->threads, &se);
         zt_embedder_close(e);
         if (rc) goto out;
-        logf_(o, "epoch %d val: doodle R@1 %.3f R@10 %.3f cat %.3f | edges R@1 %.3f R@10 %.3f "
+        zt_warn_emit(&o->log, "epoch %d val: doodle R@1 %.3f R@10 %.3f cat %.3f | edges R@1 %.3f R@10 %.3f "
                  "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f",
               ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
               sd.none_rate, sd.garment_none);
@@ -356,7 +342,7 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     if ((rc = calibrate(o->out, &va, 78, o->threads, cal))) goto out;
     m.cfg.cal_temp[0] = cal[0], m.cfg.cal_temp[1] = cal[1];
     if ((rc = zt_embed_save(o->out, &m, 0))) goto out;
-    logf_(o, "calibrated category temperatures (validation): drawing %.2f, photo %.2f", cal[0],
+    zt_warn_emit(&o->log, "calibrated category temperatures (validation): drawing %.2f, photo %.2f", cal[0],
           cal[1]);
 out:
     zt_embed_trainer_free(t);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../data/doodle.h"
+#include "../util/zt.h"
 
 struct zt_embedder;
 struct zt_embedset;
@@ -30,9 +31,7 @@ struct zt_embed_train_opts {
     uint64_t seed;     /* 1 */
     int threads;
     FILE *progress;    /* the photos' loading bar, or NULL */
-    /* progress lines (optional): one per log step and epoch */
-    void (*log)(void *ctx, const char *line);
-    void *log_ctx;
+    struct zt_warn log; /* progress lines (optional): one per log step and epoch */
 };
 void zt_embed_train_opts_default(struct zt_embed_train_opts *o);
 int zt_embed_train(const struct zt_embed_train_opts *o);

@@ -98,7 +98,7 @@ int cmd_train_embed(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if ((o.threads = cli_threads(threads)) <= 0) return cli_usage_error(CMD, "--threads: '%s' is not valid", threads);
-    o.log = log_line;
+    o.log = (struct zt_warn){log_line, NULL};
     o.progress = stderr;
     if (zt_embed_train(&o)) return cli_fail(CMD, "%s", zt_errmsg());
     printf("train-embed: model -> %s\n", o.out);

@@ -135,3 +135,12 @@ expect 0 "$Z" train $TR --data "$T/pairs128" --out "$T/runP" --epochs 1 --epochs
 contains "$T/err" "fixed hints of the pairs"
 [ -f "$T/runP/ckpt/gen_epoch_001.safetensors" ] && ok || bad "train from pairs: no generator file"
 contains "$T/runP/run.json" '"edge_method": "canny"'
+# train-embed (issue 12): one epoch on the mini set writes a model the search can load
+expect 0 "$Z" train-embed --data tests/data/mini --out "$T/emb.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
+[ -s "$T/emb.safetensors" ] && ok || bad "train-embed: no model written"
+contains "$T/err" "calibrated category temperatures"
+expect 0 "$Z" ingest tests/data/mini --catalog "$T/emb.db" --embed "$T/emb.safetensors" --quiet
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$T/emb.db" --embed "$T/emb.safetensors" -k 2 --json
+contains "$T/out" '"understood":{'
+expect 2 "$Z" train-embed --epochs 0
+expect 2 "$Z" train-embed --style sketchy
