@@ -19,14 +19,21 @@ static void help(void)
            "training run (RUNDIR/ckpt/gen_epoch_*.safetensors) or the given models, SSIM\n"
            "(scikit-image defaults: 7x7 window; gray and RGB), PSNR and L1 between the\n"
            "generated and the original photo, with N fixed-seed hints per drawing and with\n"
-           "none, per category and overall; colour fidelity as the mean CIEDE2000 between\n"
-           "each hint's colour and the generated pixel under it. Picks the best epoch by\n"
-           "gray SSIM with hints, and for it fills a cross-category matrix (true category x\n"
-           "conditioning category, or x model when several per-category models are given).\n\n"
+           "none, per category and overall; colour fidelity as CIEDE2000: hint dE between\n"
+           "each hint's colour and the generated pixel under it, garment dE between the\n"
+           "garment's mean colour generated and in the photo. Picks the best checkpoint by\n"
+           "score = gray SSIM with hints - 0.01 x (garment dE + hint dE), and for it fills\n"
+           "a cross-category matrix (true category x conditioning category, or x model\n"
+           "when several per-category models are given).\n\n"
            "options:\n"
            "  --data SRC       dataset (default $ZTYLE_DATASET, else ../shared/datasets/clothing-small)\n"
            "  --hints N        hints per drawing in the hinted protocol (default 10)\n"
            "  --seed S         hint seed (default 1)\n"
+           "  --style edges|doodle  drawings: the photo's edge map with simulated hints\n"
+           "                   (default), or an aligned doodle with colour dabs (the\n"
+           "                   drawings shoppers make)\n"
+           "  --background photo|white  targets: the photos (default) or the photos on white\n"
+           "                   where the garment mask is trusted (`train --background white`)\n"
            "  --limit N        at most N validation images (default all)\n"
            "  --report F.html  write an HTML report (images beside it in F_files/)\n"
            "  --json           print one JSON object\n"
@@ -43,6 +50,7 @@ int cmd_eval(int argc, char **argv)
         {"seed", required_argument, 0, 'S'},   {"limit", required_argument, 0, 'l'},
         {"report", required_argument, 0, 'R'}, {"json", no_argument, 0, 'j'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"style", required_argument, 0, 'y'},  {"background", required_argument, 0, 'b'},
         {0, 0, 0, 0},
     };
     const char *report = NULL, *threads = NULL, *models[ZT_EVAL_MAX_MODELS];
@@ -77,6 +85,16 @@ int cmd_eval(int argc, char **argv)
             break;
         case 'R': report = optarg; break;
         case 'j': as_json = 1; break;
+        case 'y':
+            if (!strcmp(optarg, "edges")) eo.doodles = 0;
+            else if (!strcmp(optarg, "doodle")) eo.doodles = 1;
+            else return cli_usage_error(CMD, "--style: '%s' is not edges or doodle", optarg);
+            break;
+        case 'b':
+            if (!strcmp(optarg, "photo")) eo.white_bg = 0;
+            else if (!strcmp(optarg, "white")) eo.white_bg = 1;
+            else return cli_usage_error(CMD, "--background: '%s' is not photo or white", optarg);
+            break;
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;

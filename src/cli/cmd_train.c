@@ -38,6 +38,14 @@ static void help(void)
            "  --category C      one model for category C (top, pants, skirt, hat); default:\n"
            "                    one category-conditioned model for all of them\n"
            "  --method M        edge method for the drawings: xdog (default) or canny\n"
+           "  --upsample resize|deconv  decoder upsampling: nearest x2 + 3x3 conv (default;\n"
+           "                    no checkerboard) or the official transposed conv\n"
+           "  --inputs shopper|classic  drawings and hints per sample: shopper (default):\n"
+           "                    edge maps with simulated hints, edge maps with doodle dabs\n"
+           "                    and aligned doodles with dabs; classic: edge maps with\n"
+           "                    simulated hints only\n"
+           "  --background white|photo  targets: the photo on white where its garment mask\n"
+           "                    is trusted (default; a clean preview) or the photo as is\n"
            "training:\n"
            "  --batch N         batch size (default 8)\n"
            "  --epochs N        epochs at the constant learning rate (default 50)\n"
@@ -50,7 +58,8 @@ static void help(void)
            "  --seed S          seed of init, order, crops, hints, dropout (default 1)\n"
            "  --resume          continue RUNDIR from ckpt/latest.safetensors\n"
            "  --init G.safetensors  start the generator from a generator file (e.g. the\n"
-           "                    shipped model) instead of random weights; D starts afresh\n"
+           "                    shipped model) instead of random weights; D starts afresh;\n"
+           "                    a deconv generator into a resize run is projected onto it\n"
            "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n");
 }
 
@@ -68,13 +77,14 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
         {"save-every", required_argument, 0, 'v'}, {"max-steps", required_argument, 0, 'M'},
         {"log-every", required_argument, 0, 'w'},  {"seed", required_argument, 0, 'S'},
         {"resume", no_argument, 0, 'R'},           {"threads", required_argument, 0, 't'},
-        {"init", required_argument, 0, 'I'},
+        {"init", required_argument, 0, 'I'},      {"upsample", required_argument, 0, 'U'},
+        {"inputs", required_argument, 0, 'P'},    {"background", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     *o = (struct zt_train_opts){.size = 128, .ngf = 32, .ndf = 64, .batch = 8, .epochs = 50, .decay = 50,
                        .save_every = 5, .max_steps = -1, .log_every = 20, .seed = 1, .lr = 2e-4,
                        .lambda = 100, .norm = ZT_NORM_BATCH, .dropout = 1, .gan = ZT_GAN_VANILLA,
-                       .method = ZT_EDGE_XDOG};
+                       .method = ZT_EDGE_XDOG, .upsample = ZT_UP_RESIZE, .shopper = 1, .white_bg = 1};
     const char *threads = NULL;
     long v;
     optind = 1;
@@ -130,6 +140,21 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
             break;
         case 'R': o->resume = 1; break;
         case 'I': o->init = optarg; break;
+        case 'U':
+            if (!strcmp(optarg, "resize")) o->upsample = ZT_UP_RESIZE;
+            else if (!strcmp(optarg, "deconv")) o->upsample = ZT_UP_DECONV;
+            else return cli_usage_error(CMD, "--upsample: '%s' is not resize or deconv", optarg);
+            break;
+        case 'P':
+            if (!strcmp(optarg, "shopper")) o->shopper = 1;
+            else if (!strcmp(optarg, "classic")) o->shopper = 0;
+            else return cli_usage_error(CMD, "--inputs: '%s' is not shopper or classic", optarg);
+            break;
+        case 'K':
+            if (!strcmp(optarg, "white")) o->white_bg = 1;
+            else if (!strcmp(optarg, "photo")) o->white_bg = 0;
+            else return cli_usage_error(CMD, "--background: '%s' is not white or photo", optarg);
+            break;
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;

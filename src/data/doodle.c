@@ -1,5 +1,6 @@
 /* doodle.c: photo + garment mask -> a human-like drawing (doodle.h). */
 #include "doodle.h"
+#include "../img/hints.h"
 #include "../util/rng.h"
 #include "../util/zt.h"
 
@@ -590,4 +591,19 @@ int zt_doodle_flatten(const struct zt_doodle *d, struct zt_image *out)
         else memset(o, d->lines.px[i], 3);
     }
     return ZT_OK;
+}
+
+int zt_doodle_planes(const struct zt_image *photo, const struct zt_image *mask,
+                     const struct zt_image *edges, const struct zt_doodle_params *p, int size,
+                     uint64_t seed, struct zt_image *out_edges, struct zt_image *hint_rgb,
+                     struct zt_image *hint_mask, int *nhints)
+{
+    struct zt_doodle d = {0};
+    struct zt_split_params sp;
+    zt_split_params_default(&sp);
+    int rc = zt_doodle_render(photo, mask, edges, p, size, seed, &d);
+    if (!rc) rc = zt_drawing_split_layers(&d.lines, &d.hints, &sp, out_edges, hint_rgb, hint_mask);
+    if (!rc && nhints) *nhints = d.nhints;
+    zt_doodle_deinit(&d);
+    return rc;
 }

@@ -67,4 +67,14 @@ int zt_doodle_render(const struct zt_image *photo, const struct zt_image *mask,
 int zt_doodle_flatten(const struct zt_doodle *d, struct zt_image *out);
 void zt_doodle_deinit(struct zt_doodle *d); /* NULL-safe */
 
+/* A doodle of size x size as the generator's planes, split as the page
+ * splits a shopper's drawing (img/hints.h defaults): *edges (1ch), *hint_rgb
+ * (3ch), *hint_mask (1ch) become new images; *nhints (optional) the dab
+ * count. With p->aligned the planes line up with the photo (training and
+ * evaluation pairs). On failure outputs are untouched. */
+int zt_doodle_planes(const struct zt_image *photo, const struct zt_image *mask,
+                     const struct zt_image *edges, const struct zt_doodle_params *p, int size,
+                     uint64_t seed, struct zt_image *out_edges, struct zt_image *hint_rgb,
+                     struct zt_image *hint_mask, int *nhints);
+
 #endif

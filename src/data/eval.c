@@ -3,6 +3,7 @@
  * cross-category matrix and sample rows; then JSON, text or HTML. */
 #include "eval.h"
 #include "dataset.h"
+#include "doodle.h"
 #include "pairs.h"
 #include "trainset.h"
 #include "../nn/generator.h"
@@ -28,12 +29,32 @@ static void agg_add(struct zt_eval_agg *a, double sg, double sr, double ps, doub
 
 static double mean(double sum, long n) { return sum / (double)n; }
 
-/* One validation image: hint planes for a protocol (nhints 0: none). */
-static int make_planes(const struct zt_train_item *it, int nhints, uint64_t seed,
-                       struct zt_image *hr, struct zt_image *hm)
+double zt_eval_score(const struct zt_eval_agg *a)
 {
+    if (!a->n) return -1e9;
+    double hde = a->nde ? a->de / a->nde : 0, gde = a->ngde ? a->gde / a->ngde : 0;
+    return a->ssim_g / a->n - 0.01 * (gde + hde);
+}
+
+/* One validation image: the drawing planes for a protocol (nhints 0: none):
+ * its edge map and simulated hints, or an aligned doodle (dabs when hinted). */
+static int make_planes(const struct zt_train_item *it, int nhints, int doodle, uint64_t seed,
+                       struct zt_image *ed, struct zt_image *hr, struct zt_image *hm)
+{
+    if (doodle) {
+        struct zt_doodle_params dp;
+        zt_doodle_params_default(&dp);
+        dp.aligned = 1;
+        dp.p_no_hints = nhints <= 0 ? 1.0f : 0.0f;
+        int rc = zt_doodle_planes(&it->photo, &it->mask, &it->edges, &dp, it->photo.w,
+                                  zt_pair_seed(seed, it->id), ed, hr, hm, NULL);
+        if (rc == ZT_OK || rc == ZT_ENOMEM) return rc;
+        zt_clearerr(); /* no doodle of this mask: its edge map, as a shopper's tracing */
+    }
+    int rc = zt_image_clone(&it->edges, ed);
+    if (rc) return rc;
     if (nhints <= 0) {
-        int rc = zt_image_new(hr, it->photo.w, it->photo.h, 3);
+        rc = zt_image_new(hr, it->photo.w, it->photo.h, 3);
         return rc ? rc : zt_image_new(hm, it->photo.w, it->photo.h, 1);
     }
     struct zt_hint_params hp;
@@ -62,6 +83,28 @@ static void delta_e(const struct zt_image *gen, const struct zt_image *hr,
         a->de += zt_delta_e2000(l1, l2);
         a->nde++;
     }
+}
+
+/* Garment colour error of one image: mean Lab over the mask, generated vs
+ * photo; nothing when the mask is empty. */
+static void garment_de(const struct zt_image *gen, const struct zt_image *photo,
+                       const struct zt_image *mask, struct zt_eval_agg *a)
+{
+    size_t n = (size_t)gen->w * gen->h, k = 0;
+    double sg[3] = {0}, sp[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (mask->px[i] < 128) continue;
+        float lg[3], lp[3];
+        zt_rgb_to_lab(gen->px + 3 * i, lg);
+        zt_rgb_to_lab(photo->px + 3 * i, lp);
+        for (int c = 0; c < 3; c++) sg[c] += lg[c], sp[c] += lp[c];
+        k++;
+    }
+    if (!k) return;
+    float mg[3], mp[3];
+    for (int c = 0; c < 3; c++) mg[c] = (float)(sg[c] / k), mp[c] = (float)(sp[c] / k);
+    a->gde += zt_delta_e2000(mg, mp);
+    a->ngde++;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -114,13 +157,13 @@ struct ctx {
 };
 
 /* Generates image it under hint protocol nhints with model g conditioned on
- * cat (-1: none). hr/hm/gen: new images the caller frees (also on failure). */
+ * cat (-1: none). ed/hr/hm/gen: new images the caller frees (also on failure). */
 static int generate(const struct ctx *c, struct zt_generator *g, const struct zt_train_item *it,
-                    int nhints, int cat, struct zt_image *hr, struct zt_image *hm,
-                    struct zt_image *gen)
+                    int nhints, int cat, struct zt_image *ed, struct zt_image *hr,
+                    struct zt_image *hm, struct zt_image *gen)
 {
-    int rc = make_planes(it, nhints, c->o->seed, hr, hm);
-    if (!rc) rc = zt_generator_run(g, &it->edges, hr, hm, cat, ZT_GEN_EVAL, 0, gen);
+    int rc = make_planes(it, nhints, c->o->doodles, c->o->seed, ed, hr, hm);
+    if (!rc) rc = zt_generator_run(g, ed, hr, hm, cat, ZT_GEN_EVAL, 0, gen);
     if (rc) zt_adderr("%s", it->id);
     return rc;
 }
@@ -145,9 +188,9 @@ static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size
         const struct zt_train_item *it = &c->ts.it[c->pick[k]];
         int cat = gi->ncat ? zt_generator_category(g, cats[it->category]) : -1;
         for (int proto = 0; proto < 2 && !rc; proto++) {
-            struct zt_image hr = {0}, hm = {0}, gen = {0};
+            struct zt_image ed = {0}, hr = {0}, hm = {0}, gen = {0};
             double sg = 0, sr = 0, ps = 0;
-            rc = generate(c, g, it, proto == 0 ? e->hints : 0, cat, &hr, &hm, &gen);
+            rc = generate(c, g, it, proto == 0 ? e->hints : 0, cat, &ed, &hr, &hm, &gen);
             if (!rc) rc = zt_ssim(&gen, &it->photo, ZT_SSIM_UNIFORM7, 1, &sg);
             if (!rc) rc = zt_ssim(&gen, &it->photo, ZT_SSIM_UNIFORM7, 0, &sr);
             if (!rc) rc = zt_psnr(&gen, &it->photo, &ps);
@@ -160,7 +203,10 @@ static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size
                     delta_e(&gen, &hr, &hm, &r->a[0][it->category]);
                     delta_e(&gen, &hr, &hm, &r->a[0][MAXCAT]);
                 }
+                garment_de(&gen, &it->photo, &it->mask, &r->a[proto][it->category]);
+                garment_de(&gen, &it->photo, &it->mask, &r->a[proto][MAXCAT]);
             }
+            zt_image_free(&ed);
             zt_image_free(&hr);
             zt_image_free(&hm);
             zt_image_free(&gen);
@@ -174,8 +220,8 @@ static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size
 /* One sample row of the report: drawing (hints over the edges) | generated
  * | original. */
 static void sample_row(struct zt_image *grid, int row, const struct zt_train_item *it,
-                       const struct zt_image *hr, const struct zt_image *hm,
-                       const struct zt_image *gen)
+                       const struct zt_image *ed, const struct zt_image *hr,
+                       const struct zt_image *hm, const struct zt_image *gen)
 {
     int s = gen->w;
     for (int y = 0; y < s; y++)
@@ -183,7 +229,7 @@ static void sample_row(struct zt_image *grid, int row, const struct zt_train_ite
             size_t i = (size_t)y * s + x;
             uint8_t *d = zt_image_at(grid, x, row * s + y);
             if (hm->px[i] >= 128) memcpy(d, hr->px + 3 * i, 3);
-            else memset(d, it->edges.px[i], 3);
+            else memset(d, ed->px[i], 3);
         }
     zt_image_paste(grid, gen, s, row * s);
     zt_image_paste(grid, &it->photo, 2 * s, row * s);
@@ -200,13 +246,14 @@ static int fill_samples(const struct ctx *c, struct zt_eval *e, struct zt_genera
     for (int k = 0; k < e->nval && e->nsamples < 2 * e->ncat && !rc; k++) {
         const struct zt_train_item *it = &c->ts.it[c->pick[k]];
         if (per[it->category] >= 2) continue;
-        struct zt_image hr = {0}, hm = {0}, gen = {0};
+        struct zt_image ed = {0}, hr = {0}, hm = {0}, gen = {0};
         int cat = gb->ncat ? zt_generator_category(g, e->cat[it->category]) : -1;
-        rc = generate(c, g, it, e->hints, cat, &hr, &hm, &gen);
+        rc = generate(c, g, it, e->hints, cat, &ed, &hr, &hm, &gen);
         if (!rc) {
-            sample_row(&e->samples, e->nsamples++, it, &hr, &hm, &gen);
+            sample_row(&e->samples, e->nsamples++, it, &ed, &hr, &hm, &gen);
             per[it->category]++;
         }
+        zt_image_free(&ed);
         zt_image_free(&hr);
         zt_image_free(&hm);
         zt_image_free(&gen);
@@ -221,14 +268,15 @@ static int fill_column(const struct ctx *c, struct zt_eval *e, struct zt_generat
     int rc = ZT_OK;
     for (int k = 0; k < e->nval && !rc; k++) {
         const struct zt_train_item *it = &c->ts.it[c->pick[k]];
-        struct zt_image hr = {0}, hm = {0}, gen = {0};
+        struct zt_image ed = {0}, hr = {0}, hm = {0}, gen = {0};
         double sg = 0;
-        rc = generate(c, gm, it, e->hints, e->by_model ? -1 : col, &hr, &hm, &gen);
+        rc = generate(c, gm, it, e->hints, e->by_model ? -1 : col, &ed, &hr, &hm, &gen);
         if (!rc) rc = zt_ssim(&gen, &it->photo, ZT_SSIM_UNIFORM7, 1, &sg);
         if (!rc) {
             e->mat[it->category][col] += sg;
             e->matn[it->category][col]++;
         }
+        zt_image_free(&ed);
         zt_image_free(&hr);
         zt_image_free(&hm);
         zt_image_free(&gen);
@@ -281,8 +329,8 @@ static int prepare(struct ctx *c, const struct zt_catmap *map, const struct zt_d
     *size = gi0.size;
     zt_warn_emit(&c->o->note, "preparing validation drawings (%d px, %s edges)", gi0.size,
                  zt_edge_method_name(em));
-    return zt_trainset_build(ds, ZT_SPLIT_VAL, map->ncat, gi0.size, gi0.size, em, c->o->threads,
-                             NULL, &c->o->warn, &c->ts, NULL);
+    return zt_trainset_build(ds, ZT_SPLIT_VAL, map->ncat, gi0.size, gi0.size, em, c->o->white_bg,
+                             c->o->threads, NULL, &c->o->warn, &c->ts, NULL);
 }
 
 int zt_eval_run(const struct zt_eval_opts *o, struct zt_eval **out)
@@ -297,6 +345,8 @@ int zt_eval_run(const struct zt_eval_opts *o, struct zt_eval **out)
     if (!e) goto fail;
     e->hints = o->hints;
     e->seed = o->seed;
+    e->doodles = o->doodles;
+    e->white_bg = o->white_bg;
     if (o->run) {
         if ((rc = zt_eval_list_run(o->run, owned, MAXM, &nowned))) goto fail;
         c.paths = owned, c.np = nowned;
@@ -327,8 +377,8 @@ int zt_eval_run(const struct zt_eval_opts *o, struct zt_eval **out)
     rc = ZT_OK;
     for (int m = 0; m < c.np && !rc; m++) {
         rc = measure_model(&c, e, m, size, cats, prog);
-        const struct zt_eval_agg *b = &e->m[e->best].a[0][MAXCAT], *cur = &e->m[m].a[0][MAXCAT];
-        if (!rc && mean(cur->ssim_g, cur->n) > mean(b->ssim_g, b->n)) e->best = m;
+        if (!rc && zt_eval_score(&e->m[m].a[0][MAXCAT]) > zt_eval_score(&e->m[e->best].a[0][MAXCAT]))
+            e->best = m;
     }
     zt_progress_free(prog);
     if (!rc) rc = fill_matrix(&c, e);
@@ -357,9 +407,10 @@ void zt_eval_free(struct zt_eval *e)
 static json_t *agg_json(const struct zt_eval_agg *a)
 {
     double n = a->n ? (double)a->n : 1;
-    return json_pack("{s:f, s:f, s:f, s:f, s:i, s:o}", "ssim_gray", a->ssim_g / n, "ssim_rgb",
-                     a->ssim_rgb / n, "psnr", a->psnr / n, "l1", a->l1 / n, "n", (int)a->n,
-                     "delta_e", a->nde ? json_real(a->de / a->nde) : json_null());
+    return json_pack("{s:f, s:f, s:f, s:f, s:i, s:o, s:o}", "ssim_gray", a->ssim_g / n,
+                     "ssim_rgb", a->ssim_rgb / n, "psnr", a->psnr / n, "l1", a->l1 / n, "n",
+                     (int)a->n, "delta_e", a->nde ? json_real(a->de / a->nde) : json_null(),
+                     "garment_delta_e", a->ngde ? json_real(a->gde / a->ngde) : json_null());
 }
 
 static double cell(const struct zt_eval *e, int k, int col)
@@ -384,8 +435,9 @@ json_t *zt_eval_json(const struct zt_eval *e)
             if (r->a[1][k].n) json_object_set_new(cats_n, e->cat[k], agg_json(&r->a[1][k]));
         }
         json_array_append_new(
-            models, json_pack("{s:s, s:i, s:o, s:o, s:o, s:o}", "model", r->path, "epoch",
-                              r->epoch, "hints", agg_json(&r->a[0][MAXCAT]), "no_hints",
+            models, json_pack("{s:s, s:i, s:f, s:o, s:o, s:o, s:o}", "model", r->path, "epoch",
+                              r->epoch, "score", zt_eval_score(&r->a[0][MAXCAT]), "hints",
+                              agg_json(&r->a[0][MAXCAT]), "no_hints",
                               agg_json(&r->a[1][MAXCAT]), "hints_by_category", cats_h,
                               "no_hints_by_category", cats_n));
     }
@@ -404,31 +456,42 @@ json_t *zt_eval_json(const struct zt_eval *e)
                                                  e->by_model ? "model" : "conditioning category",
                                                  "names", cols, "ssim_gray_by_true_category", mj));
     json_object_set_new(out, "protocol",
-                        json_pack("{s:i, s:I, s:i, s:s}", "hints", e->hints, "seed",
-                                  (json_int_t)e->seed, "images", e->nval, "ssim",
-                                  "skimage defaults, 7x7 uniform, data_range 255"));
+                        json_pack("{s:i, s:I, s:i, s:s, s:s, s:s, s:s}", "hints", e->hints,
+                                  "seed", (json_int_t)e->seed, "images", e->nval, "ssim",
+                                  "skimage defaults, 7x7 uniform, data_range 255", "drawings",
+                                  e->doodles ? "doodles" : "edges", "targets",
+                                  e->white_bg ? "white background" : "photos", "score",
+                                  "ssim_gray - 0.01 * (garment_delta_e + delta_e), with hints"));
     return out;
 }
 
 void zt_eval_write_text(const struct zt_eval *e, FILE *f)
 {
-    fprintf(f, "validation: %d images, %d hints (seed %lld); SSIM skimage default\n", e->nval,
-            e->hints, (long long)e->seed);
-    fprintf(f, "%-44s %6s %9s %9s %8s %7s %8s %9s\n", "model", "epoch", "ssim_g+h", "ssim_rgb+h",
-            "psnr+h", "l1+h", "dE+h", "ssim_g-h");
+    fprintf(f, "validation: %d images, %s, %d hints (seed %lld), targets: %s; SSIM skimage "
+               "default; dE CIEDE2000 (hint: under each hint pixel; garment: mean colour)\n",
+            e->nval, e->doodles ? "aligned doodles with dabs" : "edge maps", e->hints,
+            (long long)e->seed, e->white_bg ? "photos on white where the mask is trusted" : "photos");
+    fprintf(f, "%-36s %5s %8s %8s %8s %6s %6s %7s %8s %7s %7s\n", "model", "epoch", "ssim_g+h",
+            "ssim_rgb+h", "psnr+h", "dE+h", "gdE+h", "ssim_g-h", "gdE-h", "score", "");
     for (int m = 0; m < e->nmodels; m++) {
         const struct zt_eval_agg *h = &e->m[m].a[0][MAXCAT], *n0 = &e->m[m].a[1][MAXCAT];
-        fprintf(f, "%-44s %6d %9.4f %9.4f %8.2f %7.4f %8.2f %9.4f%s\n", base_name(e->m[m].path),
-                e->m[m].epoch, mean(h->ssim_g, h->n), mean(h->ssim_rgb, h->n), mean(h->psnr, h->n),
-                mean(h->l1, h->n), h->nde ? h->de / h->nde : 0.0, mean(n0->ssim_g, n0->n),
+        fprintf(f, "%-36.36s %5d %8.4f %8.4f %8.2f %6.2f %6.2f %7.4f %8.2f %7.4f%s\n",
+                base_name(e->m[m].path), e->m[m].epoch, mean(h->ssim_g, h->n),
+                mean(h->ssim_rgb, h->n), mean(h->psnr, h->n), h->nde ? h->de / h->nde : 0.0,
+                h->ngde ? h->gde / h->ngde : 0.0, mean(n0->ssim_g, n0->n),
+                n0->ngde ? n0->gde / n0->ngde : 0.0, zt_eval_score(h),
                 m == e->best ? "  <- best" : "");
     }
-    fprintf(f, "per category (best model, gray SSIM with / without hints):\n");
+    fprintf(f, "best: the highest score = gray SSIM with hints - 0.01 x (garment dE + hint dE)\n");
+    fprintf(f, "per category (best model: gray SSIM with / without hints, hint dE, garment dE "
+               "with / without hints):\n");
     for (int k = 0; k < e->ncat; k++) {
         const struct zt_eval_agg *h = &e->m[e->best].a[0][k], *n0 = &e->m[e->best].a[1][k];
         if (h->n)
-            fprintf(f, "  %-8s n=%-4ld %.4f / %.4f\n", e->cat[k], h->n, mean(h->ssim_g, h->n),
-                    mean(n0->ssim_g, n0->n));
+            fprintf(f, "  %-8s n=%-4ld %.4f / %.4f  dE %5.2f  gdE %5.2f / %5.2f\n", e->cat[k],
+                    h->n, mean(h->ssim_g, h->n), mean(n0->ssim_g, n0->n),
+                    h->nde ? h->de / h->nde : 0.0, h->ngde ? h->gde / h->ngde : 0.0,
+                    n0->ngde ? n0->gde / n0->ngde : 0.0);
     }
     fprintf(f, "cross-category matrix (gray SSIM, rows: true category, columns: %s):\n         ",
             e->by_model ? "model" : "conditioning");

@@ -3,7 +3,8 @@
  * generated and the original photo, with N fixed-seed hints per drawing
  * and with none, per category and overall; colour fidelity (mean
  * CIEDE2000 between each hint's colour and the generated pixel under it);
- * the best model by gray SSIM with hints; a cross-category matrix for it;
+ * garment colour error (CIEDE2000 of the garment's mean colour); the best
+ * model by a declared combination (zt_eval_score); a cross-category matrix for it;
  * sample rows for a report. One writer per output format.
  * Lives in data/ (not nn/) because it reads the dataset and builds the
  * validation set (data/trainset.h); nn/ stays below data/. */
@@ -29,16 +30,30 @@ struct zt_eval_opts {
     long limit;                /* at most this many validation images; <= 0 = all */
     int threads;
     int samples;               /* 1: render sample rows of the best model (report) */
+    int doodles;               /* 1: aligned doodles (data/doodle.h) with their
+                                  colour dabs instead of edge maps + simulated
+                                  hints: the drawings shoppers make */
+    int white_bg;              /* 1: targets on white where the mask is trusted
+                                  (zt_pair_white_background), as trained with
+                                  `ztyle train --background white`; 0: the photos */
     FILE *progress;            /* progress bar, or NULL */
     struct zt_warn warn;       /* photos skipped while preparing the drawings */
     struct zt_warn note;       /* what it is doing ("preparing ...") */
 };
 
-/* Sums over images; means are sum / n (delta_e: de / nde over hint pixels). */
+/* Sums over images; means are sum / n (delta_e: de / nde over hint pixels;
+ * garment dE: gde / ngde over images whose mask holds garment pixels: the
+ * CIEDE2000 between the mean Lab colour of the garment in the generated
+ * image and in the photo). */
 struct zt_eval_agg {
-    double ssim_g, ssim_rgb, psnr, l1, de;
-    long n, nde;
+    double ssim_g, ssim_rgb, psnr, l1, de, gde;
+    long n, nde, ngde;
 };
+
+/* The declared combination that picks the best checkpoint: gray SSIM with
+ * hints - 0.01 x (garment dE + hint dE), both with hints (a model that
+ * ignores colour loses 0.01 per dE unit against one that keeps it). */
+double zt_eval_score(const struct zt_eval_agg *hinted);
 
 struct zt_eval_model {
     char path[1024];
@@ -48,6 +63,7 @@ struct zt_eval_model {
 
 struct zt_eval {
     int hints;
+    int doodles, white_bg;                        /* the protocol (zt_eval_opts) */
     uint64_t seed;
     int nval;                                     /* validation images used */
     int ncat;                                     /* categories of the map */

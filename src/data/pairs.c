@@ -56,6 +56,7 @@ int zt_pair_planes(const struct zt_image *src, const struct zt_pair_opts *o, str
     if ((rc = zt_mask_garment(&content, &o->mask, &cmask))) goto fail;
     if ((rc = zt_image_new(&p.mask, o->size, o->size, 1))) goto fail;
     zt_image_paste(&p.mask, &cmask, x, y);
+    if (o->white_bg) zt_pair_white_background(&p);
     *out = p;
     p = (struct zt_pair){0};
 fail:
@@ -69,18 +70,13 @@ fail:
 /* Replaces p's edges by a doodle's planes (same size as the pair). */
 static int pair_doodle(struct zt_pair *p, const struct zt_pair_opts *o, uint64_t seed)
 {
-    struct zt_doodle d = {0};
     struct zt_image e = {0}, hr = {0}, hm = {0};
-    struct zt_split_params sp;
-    zt_split_params_default(&sp);
-    int rc = zt_doodle_render(&p->photo, &p->mask, &p->edges, &o->doodle, o->size, seed, &d);
-    if (!rc) rc = zt_drawing_split_layers(&d.lines, &d.hints, &sp, &e, &hr, &hm);
+    int rc = zt_doodle_planes(&p->photo, &p->mask, &p->edges, &o->doodle, o->size, seed, &e, &hr,
+                              &hm, &p->nhints);
     if (!rc) {
         zt_image_free(&p->edges);
         p->edges = e, p->hint_rgb = hr, p->hint_mask = hm;
-        p->nhints = d.nhints;
     }
-    zt_doodle_deinit(&d);
     return rc;
 }
 
@@ -138,6 +134,33 @@ int zt_pair_garment_only(struct zt_pair *p)
             if (p->hint_rgb.px) memset(p->hint_rgb.px + 3 * i, 0, 3);
         }
 #undef IN
+    return 1;
+}
+
+int zt_pair_white_background(struct zt_pair *p)
+{
+    int w = p->mask.w, h = p->mask.h;
+    size_t n = (size_t)w * h, area = 0, outline = 0, agree = 0;
+    if (!zt_mask_usable(&p->mask) || !p->edges.px || p->edges.w != w || p->edges.h != h) return 0;
+#define IN(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < h && p->mask.px[(size_t)(y) * w + (x)] >= 128)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (!IN(x, y)) continue;
+            area++;
+            if (IN(x - 1, y) && IN(x + 1, y) && IN(x, y - 1) && IN(x, y + 1)) continue;
+            outline++;
+            int hit = 0;
+            for (int dy = -2; dy <= 2 && !hit; dy++)
+                for (int dx = -2; dx <= 2 && !hit; dx++) {
+                    int u = x + dx, v = y + dy;
+                    hit = u >= 0 && v >= 0 && u < w && v < h && p->edges.px[(size_t)v * w + u] < 128;
+                }
+            agree += hit;
+        }
+#undef IN
+    if (area < n * 12 / 100 || area > n * 92 / 100 || agree * 10 < outline * 6) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p->mask.px[i] < 128) memset(p->photo.px + 3 * i, 255, 3);
     return 1;
 }
 

@@ -25,6 +25,8 @@ struct zt_pair_opts {
                                     same planes; MIXED: either, by the seed */
     struct zt_doodle_params doodle; /* aligned = 1 by default: pairs keep the
                                        photo's geometry */
+    int white_bg;                /* 1: the photo on white where its mask is
+                                    trusted (zt_pair_white_background); 0 default */
 };
 
 /* Defaults: size, method's edge defaults, default mask and hint params. */
@@ -64,6 +66,13 @@ void zt_pair_deinit(struct zt_pair *p); /* NULL-safe */
  * in. Returns 0 and leaves p as it is when the mask is not usable
  * (zt_mask_usable), else 1. */
 int zt_pair_garment_only(struct zt_pair *p);
+
+/* The garment on white, as the preview should show it: photo pixels
+ * outside the mask become white when the mask is trusted: usable
+ * (zt_mask_usable), 12-92 % of the frame, and at least 60 % of its outline
+ * within two pixels of an edge of the photo (a mask that caught only a print
+ * or a shadow fails). Returns 1 when applied, 0 (p unchanged) otherwise. */
+int zt_pair_white_background(struct zt_pair *p);
 
 /* The flattened drawing: black lines on white with the hint colours painted
  * over them (RGB). Note that a near-black or near-white hint is ambiguous

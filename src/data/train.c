@@ -36,7 +36,7 @@ static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct z
 {
     json_t *cats = json_array();
     for (int i = 0; i < ncat; i++) json_array_append_new(cats, json_string(map->cat[i]));
-    return json_pack("{s:s, s:s?, s:i, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:i, s:i, s:f, s:s, "
+    json_t *r = json_pack("{s:s, s:s?, s:i, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:i, s:i, s:f, s:s, "
                      "s:f, s:I, s:s, s:o, s:i}",
                      "data", o->data, "category", o->category, "size", (int)o->size, "load",
                      (int)o->load, "ngf", (int)o->ngf, "ndf", (int)o->ndf, "in_nc", in_nc, "norm",
@@ -46,6 +46,11 @@ static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct z
                      "lambda_l1", o->lambda, "seed", (json_int_t)o->seed, "edge_method",
                      zt_edge_method_name(o->method), "categories", cats, "num_downs",
                      o->size >= 256 ? 8 : 7);
+    /* written only when not the earlier behaviour, so older runs still resume */
+    if (r && o->upsample == ZT_UP_RESIZE) json_object_set_new(r, "upsample", json_string("resize"));
+    if (r && o->shopper) json_object_set_new(r, "inputs", json_string("shopper"));
+    if (r && o->white_bg) json_object_set_new(r, "background", json_string("white"));
+    return r;
 }
 
 static int write_log_header(const char *path)
@@ -111,6 +116,23 @@ static int check_run(const struct zt_train_opts *o, json_t *run, const char *run
     return rc;
 }
 
+/* G's weights from a generator file: by name, or a deconv generator
+ * projected onto a resize-conv G (zt_unet_resize_from_deconv). */
+static int init_generator(const char *path, struct zt_unet *G)
+{
+    if (G->cfg.upsample != ZT_UP_RESIZE) return zt_ckpt_load_file(path, &G->params, NULL, 1);
+    struct zt_unet src;
+    struct zt_gen_info gi;
+    if (zt_gen_load(path, &src, &gi)) { /* not a generator file (a bare state dict): by name */
+        zt_clearerr();
+        return zt_ckpt_load_file(path, &G->params, NULL, 1);
+    }
+    int rc = gi.g.upsample == ZT_UP_DECONV ? zt_unet_resize_from_deconv(G, &src)
+                                            : zt_ckpt_load_file(path, &G->params, NULL, 1);
+    zt_unet_deinit(&src);
+    return rc;
+}
+
 /* The models (G from o->init when given) and, when resuming, the
  * checkpoint's state and counters. */
 static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cfg *pc,
@@ -121,12 +143,13 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
     zt_p2p_cfg_default(pc, in_nc, o->size >= 256 ? 8 : 7, (int)o->ngf);
     pc->g.norm = pc->d.norm = o->norm;
     pc->g.use_dropout = o->dropout;
+    pc->g.upsample = o->upsample;
     pc->d.ndf = (int)o->ndf;
     pc->gan_mode = o->gan;
     pc->lambda_l1 = (float)o->lambda;
     pc->lr = o->lr;
     if ((rc = zt_p2p_init(m, pc, o->nthreads, (uint64_t)o->seed))) return rc;
-    if (o->init && (rc = zt_ckpt_load_file(o->init, &m->G.params, NULL, 1))) {
+    if (o->init && (rc = init_generator(o->init, &m->G))) {
         zt_adderr("--init");
         goto out;
     }
@@ -214,7 +237,7 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
             nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
         prog = zt_progress_new("prepare", nprep, o->progress, !o->progress);
         rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o->load, (int)o->size, o->method,
-                               o->nthreads, prog, &o->warn, &ts, &skipped);
+                               o->white_bg, o->nthreads, prog, &o->warn, &ts, &skipped);
         zt_progress_free(prog);
         prog = NULL;
     }
@@ -271,7 +294,7 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
                  ts.n, skipped, o->batch, nb, start_epoch + 1, total_epochs, o->nthreads,
                  zt_params_numel(&m.G.params) / 1e6);
     prog = zt_progress_new("train", total_steps, o->progress, !o->progress);
-    struct zt_batch_opts bo = {.augment = 1, .conditioned = ncat > 0};
+    struct zt_batch_opts bo = {.augment = 1, .conditioned = ncat > 0, .shopper = o->shopper};
     double t0 = zt_now(), win_t = t0;
     struct zt_p2p_losses acc = {0}, l;
     int win_n = 0;

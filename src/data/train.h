@@ -21,6 +21,9 @@ struct zt_train_opts {
     long size, load, ngf, ndf, batch, epochs, decay, save_every, max_steps, log_every, seed;
     double lr, lambda;
     int norm, dropout, gan, resume, nthreads; /* enum zt_norm, enum zt_gan_mode */
+    int upsample;                   /* enum zt_upsample (nn/pix2pix.h) */
+    int shopper;                    /* 1: the shopper mix of inputs (zt_batch_opts) */
+    int white_bg;                   /* 1: targets on white where the mask is trusted */
     enum zt_edge_method method;
     FILE *progress;                 /* progress bars, or NULL */
     struct zt_warn warn;            /* photos skipped while preparing */

@@ -6,6 +6,7 @@
 #include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/zt.h"
+#include "doodle.h"
 #include "pairs.h"
 #include "../nn/sample.h"
 
@@ -68,8 +69,9 @@ static void item_free(struct zt_train_item *it)
 }
 
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
-                      enum zt_edge_method method, int nthreads, struct zt_progress *prog,
-                      const struct zt_warn *warn, struct zt_trainset *out, int *skipped)
+                      enum zt_edge_method method, int white_bg, int nthreads,
+                      struct zt_progress *prog, const struct zt_warn *warn,
+                      struct zt_trainset *out, int *skipped)
 {
     if (crop > load || crop < 32) {
         zt_seterr("trainset: crop %d must be in 32..load (%d)", crop, load);
@@ -95,6 +97,7 @@ int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load
     struct build_job j = {.ds = ds, .pick = pick, .ts = &ts, .prog = prog, .warn = warn};
     atomic_init(&j.skipped, 0);
     zt_pair_opts_default(&j.po, load, method);
+    j.po.white_bg = white_bg;
     int rc = zt_parallel_for(n, nthreads, build_one, &j);
     free(pick);
     if (rc) {
@@ -122,6 +125,30 @@ void zt_trainset_deinit(struct zt_trainset *ts)
     for (int i = 0; i < ts->n; i++) item_free(&ts->it[i]);
     free(ts->it);
     memset(ts, 0, sizeof *ts);
+}
+
+/* The shopper mix's planes for one cropped sample (see zt_batch_opts):
+ * ZT_OK with *ed, *hr, *hm replaced; otherwise (the edge-map share, or no
+ * doodle can be made of this mask) the caller simulates hints as usual. */
+static int shopper_planes(const struct zt_image *ph, const struct zt_image *mk, uint64_t r,
+                          struct zt_image *ed, struct zt_image *hr, struct zt_image *hm)
+{
+    int mode = (int)(zt_mix64(r ^ 5) % 100), s = ph->w;
+    if (mode < 40) return ZT_EINVAL;
+    struct zt_doodle_params dp;
+    zt_doodle_params_default(&dp);
+    dp.aligned = 1;
+    struct zt_image e = {0}, rgb = {0}, msk = {0};
+    int rc = zt_doodle_planes(ph, mk, ed, &dp, s, zt_mix64(r ^ 6), &e, &rgb, &msk, NULL);
+    if (!rc && mode < 70) { /* the edge map with the doodle's dabs; no line under a dab */
+        for (size_t i = 0; i < (size_t)s * s; i++) e.px[i] = msk.px[i] >= 128 ? 255 : ed->px[i];
+    }
+    if (rc) return rc;
+    zt_image_free(ed);
+    zt_image_free(hr);
+    zt_image_free(hm);
+    *ed = e, *hr = rgb, *hm = msk;
+    return ZT_OK;
 }
 
 int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint64_t seed,
@@ -156,6 +183,11 @@ int zt_trainset_batch(const struct zt_trainset *ts, const int *idx, int n, uint6
             zt_image_flip_h(&mk);
             if (hr.px) zt_image_flip_h(&hr);
             if (hm.px) zt_image_flip_h(&hm);
+        }
+        if (!rc && !hm.px && o->shopper && !o->no_hints && o->fixed_hints <= 0) {
+            int sr = shopper_planes(&ph, &mk, r, &ed, &hr, &hm);
+            if (sr == ZT_ENOMEM) rc = sr;
+            else if (sr) zt_clearerr(); /* no doodle of this mask: edge map + simulated hints */
         }
         if (!rc && !hm.px) {
             if (o->no_hints) {

@@ -35,13 +35,15 @@ struct zt_trainset {
 };
 
 /* Prepares every sample of ds in split whose category is mapped (>= 0) at
- * load x load with the edge method, on nthreads. Photos that fail to decode
- * are skipped, each reported through warn (may be NULL) and counted in
- * *skipped.
+ * load x load with the edge method, on nthreads; white_bg: each photo on
+ * white where its mask is trusted (zt_pair_white_background). Photos that
+ * fail to decode are skipped, each reported through warn (may be NULL) and
+ * counted in *skipped.
  * prog (optional) gets one unit per sample. crop <= load. */
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
-                      enum zt_edge_method method, int nthreads, struct zt_progress *prog,
-                      const struct zt_warn *warn, struct zt_trainset *out, int *skipped);
+                      enum zt_edge_method method, int white_bg, int nthreads,
+                      struct zt_progress *prog, const struct zt_warn *warn,
+                      struct zt_trainset *out, int *skipped);
 /* The same from a `ztyle pairs` output folder (pairs.json, manifest.jsonl,
  * <split>/<id>.png = drawing | photo, hints/<split>/<id>.png = RGBA hint
  * layer): the photo is the B half, the edges the A half's dark pixels
@@ -64,6 +66,13 @@ struct zt_batch_opts {
     int conditioned; /* 1: category one-hot planes (ncat of them) */
     int no_hints;    /* 1: empty hint planes (evaluation without hints) */
     int fixed_hints; /* > 0: exactly this many hints (evaluation protocol) */
+    int shopper;     /* 1 (training): the inputs shoppers give, per sample by its
+                        seed: 40 % edge map + simulated hints (img/hints.h), 30 %
+                        edge map + doodle dabs (dots, strokes, squares, blobs,
+                        scribbles, 0-30, some off the garment, palette-nudged
+                        colours), 30 % an aligned doodle (data/doodle.h) with its
+                        dabs, split as the page's drawings are; lines under a dab
+                        are paper, as on the page */
 };
 
 /* Fills A (n x in_ch x crop x crop) and B (n x 3 x crop x crop) for items

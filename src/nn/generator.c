@@ -27,6 +27,8 @@ int zt_gen_export(const struct zt_unet *G, const struct zt_gen_info *info, enum 
                           G->cfg.use_dropout, "size", info->size, "categories", cats,
                           "edge_method", info->edge_method);
     if (o && info->category[0]) json_object_set_new(o, "category", json_string(info->category));
+    /* absent = deconv: files from before the choice existed load as they were */
+    if (o && G->cfg.upsample == ZT_UP_RESIZE) json_object_set_new(o, "upsample", json_string("resize"));
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     struct zt_st_writer *w = text ? zt_st_writer_new() : NULL;
@@ -51,14 +53,15 @@ int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info)
     if (text) model = json_loads(text, 0, NULL);
     struct zt_gen_info gi = {0};
     int in_nc = 0, out_nc = 0, nd = 0, ngf = 0, dropout = 0;
-    const char *arch = NULL, *norm = NULL, *em = "", *only = "";
+    const char *arch = NULL, *norm = NULL, *em = "", *only = "", *ups = "deconv";
     json_t *cats = NULL;
     if (!model ||
-        json_unpack(model, "{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s?s, s?s}", "arch", &arch,
-                    "in_nc", &in_nc, "out_nc", &out_nc, "num_downs", &nd, "ngf", &ngf, "norm",
-                    &norm, "dropout", &dropout, "size", &gi.size, "categories", &cats,
-                    "edge_method", &em, "category", &only) ||
-        strcmp(arch, "unet") || !json_is_array(cats) || json_array_size(cats) > 16) {
+        json_unpack(model, "{s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:o, s?s, s?s, s?s}", "arch",
+                    &arch, "in_nc", &in_nc, "out_nc", &out_nc, "num_downs", &nd, "ngf", &ngf,
+                    "norm", &norm, "dropout", &dropout, "size", &gi.size, "categories", &cats,
+                    "edge_method", &em, "category", &only, "upsample", &ups) ||
+        strcmp(arch, "unet") || !json_is_array(cats) || json_array_size(cats) > 16 ||
+        (strcmp(ups, "deconv") && strcmp(ups, "resize"))) {
         zt_seterr("%s: not a Ztyle generator (missing or bad 'ztyle.model' metadata)", path);
         rc = ZT_EFORMAT;
         goto out;
@@ -70,7 +73,7 @@ int zt_gen_load(const char *path, struct zt_unet *g, struct zt_gen_info *info)
     snprintf(gi.category, sizeof gi.category, "%s", only);
     gi.g = (struct zt_unet_cfg){in_nc, out_nc, nd, ngf,
                                 strcmp(norm, "instance") ? ZT_NORM_BATCH : ZT_NORM_INSTANCE,
-                                dropout};
+                                dropout, strcmp(ups, "resize") ? ZT_UP_DECONV : ZT_UP_RESIZE};
     if ((rc = zt_unet_init(g, &gi.g))) {
         zt_adderr("%s", path);
         goto out;

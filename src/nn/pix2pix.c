@@ -65,16 +65,26 @@ static struct zt_tensor *add_bias(struct zt_params *ps, const char *prefix, int 
 
 /* --- U-Net --- */
 
+/* The decoder's weight: ConvTranspose2d (in, out, 4, 4) or, after a
+ * nearest x2, Conv2d (out, in, 3, 3). */
+static struct zt_tensor *add_up(struct zt_params *ps, const char *prefix, int upsample, int in,
+                                int out)
+{
+    return upsample == ZT_UP_RESIZE ? add_conv(ps, prefix, "weight", out, in, 3)
+                                    : add_conv(ps, prefix, "weight", in, out, 4);
+}
+
 void zt_unet_cfg_default(struct zt_unet_cfg *c, int in_nc, int out_nc, int num_downs)
 {
-    *c = (struct zt_unet_cfg){in_nc, out_nc, num_downs, 64, ZT_NORM_BATCH, 1};
+    *c = (struct zt_unet_cfg){in_nc, out_nc, num_downs, 64, ZT_NORM_BATCH, 1, ZT_UP_DECONV};
 }
 
 int zt_unet_init(struct zt_unet *u, const struct zt_unet_cfg *c)
 {
     memset(u, 0, sizeof *u);
     if (c->num_downs < 5 || c->num_downs > ZT_UNET_MAX_DOWNS || c->in_nc <= 0 ||
-        c->out_nc <= 0 || c->ngf <= 0 || (c->norm != ZT_NORM_BATCH && c->norm != ZT_NORM_INSTANCE)) {
+        c->out_nc <= 0 || c->ngf <= 0 || (c->norm != ZT_NORM_BATCH && c->norm != ZT_NORM_INSTANCE) ||
+        (c->upsample != ZT_UP_DECONV && c->upsample != ZT_UP_RESIZE)) {
         zt_seterr("unet: bad config (num_downs %d, in %d, out %d, ngf %d)", c->num_downs,
                   c->in_nc, c->out_nc, c->ngf);
         return ZT_EINVAL;
@@ -116,7 +126,7 @@ int zt_unet_init(struct zt_unet *u, const struct zt_unet_cfg *c)
                 goto fail;
             if (use_bias && !(L->down_b = add_bias(&u->params, p, L->inner_nc))) goto fail;
             snprintf(p, sizeof p, "%s3.", prefix);
-            if (!(L->up_w = add_conv(&u->params, p, "weight", L->inner_nc * 2, L->outer_nc, 4)))
+            if (!(L->up_w = add_up(&u->params, p, c->upsample, L->inner_nc * 2, L->outer_nc)))
                 goto fail;
             if (!(L->up_b = add_bias(&u->params, p, L->outer_nc))) goto fail;
         } else {
@@ -133,7 +143,7 @@ int zt_unet_init(struct zt_unet *u, const struct zt_unet_cfg *c)
                     goto fail;
             }
             snprintf(p, sizeof p, "%s%d.", prefix, iu);
-            if (!(L->up_w = add_conv(&u->params, p, "weight", up_in, L->outer_nc, 4))) goto fail;
+            if (!(L->up_w = add_up(&u->params, p, c->upsample, up_in, L->outer_nc))) goto fail;
             if (use_bias && !(L->up_b = add_bias(&u->params, p, L->outer_nc))) goto fail;
             snprintf(p, sizeof p, "%s%d.", prefix, iun);
             if (add_norm(&u->params, p, L->outer_nc, c->norm, &L->un_w, &L->un_b, &L->un_rm,
@@ -156,6 +166,17 @@ void zt_unet_deinit(struct zt_unet *u)
 }
 
 static const struct zt_conv_args DOWN = {.stride = {2, 2}, .pad = {1, 1}};
+static const struct zt_conv_args SAME = {.stride = {1, 1}, .pad = {1, 1}};
+
+/* The decoder's x2: transposed conv, or nearest resize + 3x3 conv. */
+static struct zt_tensor *up(struct zt_unet *u, struct zt_graph *g, struct zt_tensor *x,
+                            const struct zt_unet_level *L)
+{
+    if (u->cfg.upsample != ZT_UP_RESIZE) return zt_conv_transpose2d(g, x, L->up_w, L->up_b, &DOWN);
+    if (!x) return NULL;
+    struct zt_tensor *r = zt_upsample_nearest(g, x, (int)x->shape[2] * 2, (int)x->shape[3] * 2);
+    return zt_conv2d(g, r, L->up_w, L->up_b, &SAME);
+}
 
 static struct zt_tensor *unet_block(struct zt_unet *u, struct zt_graph *g, int l,
                                     struct zt_tensor *x)
@@ -165,8 +186,7 @@ static struct zt_tensor *unet_block(struct zt_unet *u, struct zt_graph *g, int l
     if (L->kind == 0) {
         struct zt_tensor *d = zt_conv2d(g, x, L->down_w, L->down_b, &DOWN);
         struct zt_tensor *s = unet_block(u, g, l + 1, d);
-        struct zt_tensor *y = zt_conv_transpose2d(g, zt_relu(g, s), L->up_w, L->up_b, &DOWN);
-        return zt_tanh(g, y);
+        return zt_tanh(g, up(u, g, zt_relu(g, s), L));
     }
     /* in-place LeakyReLU upstream: the skip carries it too */
     struct zt_tensor *xl = zt_leaky_relu(g, x, 0.2f);
@@ -178,7 +198,7 @@ static struct zt_tensor *unet_block(struct zt_unet *u, struct zt_graph *g, int l
         d = apply_norm(g, d, norm, L->dn_w, L->dn_b, L->dn_rm, L->dn_rv, L->dn_nbt);
         inner = unet_block(u, g, l + 1, d);
     }
-    struct zt_tensor *y = zt_conv_transpose2d(g, zt_relu(g, inner), L->up_w, L->up_b, &DOWN);
+    struct zt_tensor *y = up(u, g, zt_relu(g, inner), L);
     y = apply_norm(g, y, norm, L->un_w, L->un_b, L->un_rm, L->un_rv, L->un_nbt);
     if (L->dropout) {
         if (L->drop_mask && (zt_graph_flags(g) & ZT_GRAPH_TRAIN))
@@ -201,6 +221,54 @@ struct zt_tensor *zt_unet_forward(struct zt_unet *u, struct zt_graph *g, struct 
         return NULL;
     }
     return unet_block(u, g, 0, x);
+}
+
+/* Per axis, the 3x3 tap m after a nearest x2 that matches transposed tap k
+ * (stride 2, pad 1): output 2j sees x[j-1] through k=3 and x[j] through
+ * k=1, output 2j+1 sees x[j] through k=2 and x[j+1] through k=0; nearest +
+ * conv gives x[j-1] v0 + x[j] (v1 + v2) and x[j] (v0 + v1) + x[j+1] v2. So
+ * v0 = w3, v2 = w0 and v1 = w1 - w0 = w2 - w3, taken as their mean. */
+static const float PROJ[3][4] = {{0, 0, 0, 1}, {-0.5f, 0.5f, 0.5f, -0.5f}, {1, 0, 0, 0}};
+
+int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src)
+{
+    struct zt_unet_cfg a = dst->cfg, b = src->cfg;
+    a.upsample = b.upsample = 0;
+    if (memcmp(&a, &b, sizeof a) || src->cfg.upsample != ZT_UP_DECONV ||
+        dst->cfg.upsample != ZT_UP_RESIZE || dst->params.n != src->params.n) {
+        zt_seterr("unet: a resize-conv copy needs a deconv U-Net of the same config");
+        return ZT_EINVAL;
+    }
+    for (int i = 0; i < dst->params.n; i++) {
+        struct zt_tensor *d = &dst->params.p[i]->t;
+        const struct zt_tensor *s = &src->params.p[i]->t;
+        if (strcmp(dst->params.p[i]->name, src->params.p[i]->name)) {
+            zt_seterr("unet: parameter %d is %s, not %s", i, dst->params.p[i]->name,
+                      src->params.p[i]->name);
+            return ZT_EINVAL;
+        }
+        int64_t n = zt_tensor_numel(d);
+        if (n == zt_tensor_numel(s) && (d->ndim != 4 || d->shape[2] == s->shape[2])) {
+            memcpy(d->data, s->data, sizeof(float) * (size_t)n);
+            continue;
+        }
+        /* an up weight: s (in, out, 4, 4) -> d (out, in, 3, 3) */
+        int64_t cin = s->shape[0], cout = s->shape[1];
+        for (int64_t ci = 0; ci < cin; ci++)
+            for (int64_t co = 0; co < cout; co++) {
+                const float *w = s->data + (ci * cout + co) * 16;
+                float *v = d->data + (co * cin + ci) * 9;
+                for (int my = 0; my < 3; my++)
+                    for (int mx = 0; mx < 3; mx++) {
+                        float acc = 0;
+                        for (int ky = 0; ky < 4; ky++)
+                            for (int kx = 0; kx < 4; kx++)
+                                acc += PROJ[my][ky] * PROJ[mx][kx] * w[ky * 4 + kx];
+                        v[my * 3 + mx] = acc;
+                    }
+            }
+    }
+    return ZT_OK;
 }
 
 /* --- PatchGAN --- */
@@ -300,7 +368,10 @@ double zt_unet_flops(const struct zt_unet_cfg *c, int size)
         int o = s / 2; /* down conv output side */
         f += 2.0 * o * o * L->inner_nc * L->input_nc * 16;
         int up_in = L->kind == 2 ? L->inner_nc : L->inner_nc * 2;
-        f += 2.0 * o * o * up_in * L->outer_nc * 16; /* transposed: input side o */
+        if (c->upsample == ZT_UP_RESIZE)
+            f += 2.0 * s * s * up_in * L->outer_nc * 9; /* 3x3 at the output side s */
+        else
+            f += 2.0 * o * o * up_in * L->outer_nc * 16; /* transposed: input side o */
         s = o;
     }
     zt_unet_deinit(&u);

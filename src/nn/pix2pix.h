@@ -18,12 +18,19 @@ enum zt_norm { ZT_NORM_BATCH = 0, ZT_NORM_INSTANCE = 1 };
 
 #define ZT_UNET_MAX_DOWNS 10
 
+/* The decoder's upsampling. DECONV is the official ConvTranspose2d(4, 2, 1),
+ * whose uneven kernel overlap paints a periodic checkerboard (Odena et al.
+ * 2016, "Deconvolution and checkerboard artifacts"); RESIZE is nearest x2
+ * then Conv2d(3, 1, 1), the same names with weights (out, in, 3, 3). */
+enum zt_upsample { ZT_UP_DECONV = 0, ZT_UP_RESIZE = 1 };
+
 struct zt_unet_cfg {
     int in_nc, out_nc;
     int num_downs;   /* 7: unet_128, 8: unet_256 */
     int ngf;         /* 64 official default */
     int norm;        /* enum zt_norm */
     int use_dropout; /* 1: Dropout(0.5) in the ngf*8 middle blocks (pix2pix default) */
+    int upsample;    /* enum zt_upsample: how the decoder doubles the size */
 };
 
 struct zt_unet_level {
@@ -56,6 +63,14 @@ void zt_unet_deinit(struct zt_unet *u); /* NULL-safe */
  * [-1, 1]. The graph's flags pick train mode (batch statistics, dropout) or
  * eval (running statistics, no dropout). NULL on failure (graph status). */
 struct zt_tensor *zt_unet_forward(struct zt_unet *u, struct zt_graph *g, struct zt_tensor *x);
+
+/* Copies every tensor of src (a DECONV U-Net) into dst (the same config
+ * but RESIZE), each 4x4 transposed kernel projected onto the 3x3 kernel
+ * after a nearest x2 that reproduces the mean of its four sub-pixel phases
+ * (exact where the phases agree; what is dropped is the checkerboard).
+ * A warm start for a resize-conv model from a trained deconv one.
+ * ZT_EINVAL when the configs differ otherwise. */
+int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src);
 
 struct zt_patchgan_cfg {
     int in_nc;    /* input + output channels (the D sees cat(A, B)) */
