@@ -5,10 +5,14 @@
  * against a real process: tests/http_test.sh. */
 #include "test.h"
 #include "../src/http/http_impl.h"
+#include "../src/data/drawing.h"
+#include "../src/img/hints.h"
+#include "../src/nn/sample.h"
 #include "../src/util/zt.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +166,140 @@ TEST(http, form_image)
     zt_image_free(&im);
     zt_buf_deinit(&png);
     zt_buf_deinit(&url);
+    zt_buf_deinit(&json);
+}
+
+/* A layer as the page sends it: a 512-px canvas's PNG as a data URL. */
+static int layer_url(const struct zt_image *im, struct zt_buf *url)
+{
+    struct zt_buf png = {0};
+    int rc = zt_image_encode_png(im, &png);
+    if (!rc) rc = zt_data_url("image/png", png.data, png.len, url);
+    zt_buf_deinit(&png);
+    return rc;
+}
+
+/* Paints a disc of colour rgb into an RGBA canvas, with the canvas's own
+ * anti-aliasing: rim pixels keep the colour at a lower alpha. */
+static void dab(struct zt_image *im, int cx, int cy, int r, const uint8_t rgb[3])
+{
+    for (int y = cy - r - 1; y <= cy + r + 1; y++)
+        for (int x = cx - r - 1; x <= cx + r + 1; x++) {
+            double d = sqrt((double)(x - cx) * (x - cx) + (double)(y - cy) * (y - cy));
+            int a = d <= r - 0.5 ? 255 : d <= r + 0.5 ? 96 : 0;
+            uint8_t *p = im->px + 4 * ((size_t)y * im->w + x);
+            if (a > p[3]) memcpy(p, rgb, 3), p[3] = (uint8_t)a;
+        }
+}
+
+/* The hint encoding end to end, as the page sends it: an outline layer and
+ * an RGBA colour layer (512 px, anti-aliased dabs) -> /api/generate's planes
+ * -> the model's input floats, against what the trainer feeds for a hint of
+ * the same colour. A resampled plane would darken a dab's rim (colour mixed
+ * with the empty layer's zeros) and grey the pen lines; the planes must hold
+ * the dab's own colour, binary masks and binary lines, as in training. */
+TEST(http, hint_encoding_page_to_model_input)
+{
+    static const uint8_t brown[3] = {139, 69, 19}, red[3] = {200, 30, 40};
+    struct zt_image lines = {0}, hints = {0};
+    CHECK_OK(zt_image_new(&lines, 512, 512, 4));
+    CHECK_OK(zt_image_new(&hints, 512, 512, 4));
+    for (int t = 0; t < 3600; t++) { /* a 3-px black ring of radius 150 */
+        double a = t * 2 * M_PI / 3600;
+        for (int k = -1; k <= 1; k++) {
+            int x = (int)lround(256 + (150 + k) * cos(a)), y = (int)lround(256 + (150 + k) * sin(a));
+            uint8_t *p = lines.px + 4 * ((size_t)y * 512 + x);
+            p[0] = p[1] = p[2] = 0, p[3] = 255;
+        }
+    }
+    dab(&hints, 256, 256, 6, brown);
+    for (int x = 300; x < 340; x += 2) dab(&hints, x, 200, 2, red); /* a short stroke */
+    struct zt_buf lu = {0}, hu = {0}, json = {0};
+    CHECK_OK(layer_url(&lines, &lu));
+    CHECK_OK(layer_url(&hints, &hu));
+    CHECK_OK(zt_buf_printf(&json, "{\"sketch\":\"%s\",\"hints\":\"%s\"}", (const char *)lu.data,
+                           (const char *)hu.data));
+    struct zt_form f;
+    CHECK_OK(zt_form_parse("application/json", json.data, json.len, &f));
+    const struct zt_image_limits lim = {4096, 4096, 1 << 24};
+    struct zt_planes pl = {0};
+    CHECK_OK(zt_http_drawing_planes(&f, &lim, 128, &pl));
+    CHECK(pl.edges.w == 128 && pl.hint_rgb.c == 3 && pl.hint_mask.c == 1);
+    int nbrown = 0, nred = 0, nline = 0;
+    for (int i = 0; i < 128 * 128; i++) {
+        CHECK(pl.edges.px[i] == 0 || pl.edges.px[i] == 255);
+        CHECK(pl.hint_mask.px[i] == 0 || pl.hint_mask.px[i] == 255);
+        nline += pl.edges.px[i] == 0;
+        if (!pl.hint_mask.px[i]) continue;
+        const uint8_t *c = pl.hint_rgb.px + 3 * i;
+        int is_brown = !memcmp(c, brown, 3), is_red = !memcmp(c, red, 3);
+        CHECK_MSG(is_brown || is_red, "hint pixel %d is (%d,%d,%d), not a colour the shopper used",
+                  i, c[0], c[1], c[2]);
+        nbrown += is_brown, nred += is_red;
+    }
+    CHECK(nbrown >= 9 && nbrown <= 25); /* a 13-px dab at 1/4 scale */
+    CHECK(nred >= 10);
+    CHECK(nline > 2 * 3.14 * 37 * 0.9 && nline < 2 * 3.14 * 37 * 2.5); /* the ring survives thin */
+    CHECK(pl.edges.px[64 * 128 + 64 + 37] == 0 || pl.edges.px[64 * 128 + 64 + 38] == 0);
+
+    /* the model's input: the same floats the trainer makes for a simulated
+     * hint of that colour on a photo of that colour */
+    enum { S = 128, NCAT = 4 };
+    float *A = malloc(sizeof(float) * zt_sample_in_channels(NCAT) * S * S),
+          *T = malloc(sizeof(float) * zt_sample_in_channels(NCAT) * S * S);
+    CHECK(A && T);
+    CHECK_OK(zt_sample_encode_input(&pl.edges, &pl.hint_rgb, &pl.hint_mask, 1, NCAT, A));
+    struct zt_image photo = {0}, hr = {0}, hm = {0};
+    CHECK_OK(zt_image_new(&photo, S, S, 3));
+    for (int i = 0; i < S * S; i++) memcpy(photo.px + 3 * i, brown, 3);
+    struct zt_hint_params hp;
+    zt_hint_params_default(&hp);
+    hp.fixed_count = 3;
+    CHECK_OK(zt_hints_simulate(&photo, NULL, &hp, 7, &hr, &hm, NULL));
+    CHECK_OK(zt_sample_encode_input(&pl.edges, &hr, &hm, 1, NCAT, T));
+    size_t n = (size_t)S * S, centre = 64 * S + 64, sim = n;
+    for (size_t i = 0; i < n && sim == n; i++)
+        if (hm.px[i]) sim = i;
+    CHECK(sim < n);
+    for (int c = 1; c <= 3; c++) { /* hint RGB in [-1, 1], the same scale in both */
+        CHECK_NEAR(A[c * n + centre], brown[c - 1] / 127.5f - 1.0f, 1e-6);
+        CHECK_NEAR(A[c * n + centre], T[c * n + sim], 1e-6);
+    }
+    CHECK_NEAR(A[4 * n + centre], 1.0f, 0); /* mask */
+    CHECK_NEAR(A[4 * n + 0], 0.0f, 0);
+    CHECK_NEAR(A[1 * n + 0], 0.0f, 0);      /* no hint: 0, not black (-1) */
+    CHECK_NEAR(A[0 * n + 0], 1.0f, 0);      /* paper */
+    CHECK_NEAR(A[(5 + 1) * n + 5], 1.0f, 0); /* the chosen category's plane */
+    CHECK_NEAR(A[(5 + 0) * n + 5], 0.0f, 0);
+
+    /* one flattened drawing (the upload form) gives the same planes */
+    struct zt_image flat = {0};
+    struct zt_planes p2 = {0};
+    CHECK_OK(zt_image_new(&flat, 512, 512, 3));
+    memset(flat.px, 255, (size_t)512 * 512 * 3);
+    for (size_t i = 0; i < 512 * 512; i++) {
+        const uint8_t *h = hints.px + 4 * i, *l = lines.px + 4 * i;
+        if (h[3] >= 128) memcpy(flat.px + 3 * i, h, 3);
+        if (l[3] >= 128) memset(flat.px + 3 * i, 0, 3);
+    }
+    CHECK_OK(zt_drawing_planes(&flat, NULL, 128, &p2));
+    CHECK(!memcmp(p2.hint_mask.px, pl.hint_mask.px, n));
+    CHECK(!memcmp(p2.hint_rgb.px, pl.hint_rgb.px, 3 * n));
+    CHECK(!memcmp(p2.edges.px, pl.edges.px, n));
+
+    free(A);
+    free(T);
+    zt_planes_deinit(&pl);
+    zt_planes_deinit(&p2);
+    zt_image_free(&flat);
+    zt_image_free(&photo);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+    zt_image_free(&lines);
+    zt_image_free(&hints);
+    zt_form_deinit(&f);
+    zt_buf_deinit(&lu);
+    zt_buf_deinit(&hu);
     zt_buf_deinit(&json);
 }
 

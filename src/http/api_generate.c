@@ -3,7 +3,7 @@
  * photo-like PNG; and the drawing helpers the other endpoints share. */
 #include "http_impl.h"
 #include "../catalog/product.h"
-#include "../img/hints.h"
+#include "../data/drawing.h"
 #include "../nn/generator.h"
 #include "../util/progress.h"
 #include "../util/zt.h"
@@ -34,11 +34,9 @@ int zt_http_category(const char *name, int *gen_cat, uint64_t *mask)
 }
 
 int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim, int size,
-                           struct zt_image *edges, struct zt_image *hint_rgb,
-                           struct zt_image *hint_mask, int *hinted)
+                           struct zt_planes *out)
 {
-    static const uint8_t paper[4] = {255, 255, 255, 255}, none[4] = {0, 0, 0, 0};
-    struct zt_image lines = {0}, hints = {0}, e = {0}, hr = {0}, hm = {0};
+    struct zt_image lines = {0}, hints = {0};
     int rc = zt_form_image(f, "sketch", 0, lim, &lines);
     if (rc == ZT_ENOTFOUND) rc = ZT_EINVAL; /* a missing field is a bad request */
     if (rc) goto out;
@@ -51,37 +49,22 @@ int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits
         rc = ZT_EINVAL;
         goto out;
     }
-    rc = hints.px ? zt_drawing_split_layers(&lines, &hints, NULL, &e, &hr, &hm)
-                  : zt_drawing_split(&lines, NULL, &e, &hr, &hm);
-    if (rc) goto out;
-    if ((rc = zt_image_letterbox(&e, size, paper, edges, NULL, NULL, NULL, NULL))) goto out;
-    if ((rc = zt_image_letterbox(&hr, size, none, hint_rgb, NULL, NULL, NULL, NULL)) ||
-        (rc = zt_image_letterbox(&hm, size, none, hint_mask, NULL, NULL, NULL, NULL))) {
-        zt_image_free(edges);
-        zt_image_free(hint_rgb);
-        goto out;
-    }
-    /* resampling blurs the mask: keep hints where it is mostly set */
-    *hinted = 0;
-    for (size_t i = 0; i < (size_t)size * size; i++) {
-        hint_mask->px[i] = hint_mask->px[i] >= 128 ? 255 : 0;
-        *hinted |= hint_mask->px[i] != 0;
-    }
+    /* the same reduction as `ztyle generate` and search: a resampled plane
+     * would grey thin lines and darken hint colours at a dab's rim */
+    rc = zt_drawing_planes(&lines, hints.px ? &hints : NULL, size, out);
 out:
     zt_image_free(&lines);
     zt_image_free(&hints);
-    zt_image_free(&e);
-    zt_image_free(&hr);
-    zt_image_free(&hm);
     return rc;
 }
 
 void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
 {
     struct zt_form f = {0};
-    struct zt_image e = {0}, hr = {0}, hm = {0}, out = {0};
+    struct zt_planes pl = {0};
+    struct zt_image out = {0};
     struct zt_buf png = {0};
-    int rc, cat, hinted = 0;
+    int rc, cat;
     double t0 = zt_now();
     if (!w->gen) {
         zt_reply_error(&rq->reply, 503, "no_model",
@@ -92,11 +75,11 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, NULL)))
         goto fail;
     int size = zt_generator_info(w->gen)->size;
-    if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &e, &hr, &hm, &hinted))) goto fail;
+    if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &pl))) goto fail;
     if (zt_req_cancelled(s, rq)) goto done;
     int gcat = cat >= 0 ? zt_generator_category(w->gen, zt_category_name(cat)) : -1;
     double t1 = zt_now();
-    if ((rc = zt_generator_run(w->gen, &e, &hr, &hm, gcat, ZT_GEN_EVAL, 0, &out))) goto fail;
+    if ((rc = zt_generator_run(w->gen, &pl.edges, &pl.hint_rgb, &pl.hint_mask, gcat, ZT_GEN_EVAL, 0, &out))) goto fail;
     double t2 = zt_now();
     if (zt_req_cancelled(s, rq)) goto done;
     if ((rc = zt_image_encode_png(&out, &png))) goto fail;
@@ -111,9 +94,7 @@ fail:
     zt_reply_code(&rq->reply, rc);
 done:
     zt_form_deinit(&f);
-    zt_image_free(&e);
-    zt_image_free(&hr);
-    zt_image_free(&hm);
+    zt_planes_deinit(&pl);
     zt_image_free(&out);
     zt_buf_deinit(&png);
     zt_server_job_done(s, rq);
