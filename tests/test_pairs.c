@@ -6,6 +6,8 @@
 #include "../src/util/fs.h"
 #include "../src/util/zt.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A blue "garment" (ellipse) on a grey floor, not square. */
@@ -206,4 +208,130 @@ TEST(pairs, garment_only)
     CHECK(zt_pair_garment_only(&p) == 0);
     for (int i = 0; i < 64 * 64; i++) CHECK(p.edges.px[i] == 255);
     zt_pair_deinit(&p);
+}
+
+/* The preview's target: the garment on white, only where the mask is
+ * trusted (its outline follows the photo's edges). */
+TEST(pairs, white_background)
+{
+    struct zt_pair p = {0};
+    CHECK_OK(zt_image_new(&p.photo, 64, 64, 3));
+    CHECK_OK(zt_image_new(&p.edges, 64, 64, 1));
+    CHECK_OK(zt_image_new(&p.mask, 64, 64, 1));
+    for (int i = 0; i < 64 * 64; i++) p.photo.px[3 * i] = 200, p.photo.px[3 * i + 1] = 120; /* a warm wall */
+    memset(p.edges.px, 255, 64 * 64);
+    for (int y = 16; y < 48; y++) /* a T: body and sleeves */
+        for (int x = 12; x < 52; x++)
+            if ((x >= 20 && x < 44) || y < 26) p.mask.px[y * 64 + x] = 255;
+    /* no edges along its outline: a mask that caught a print or a shadow */
+    CHECK(zt_pair_white_background(&p) == 0);
+    CHECK(p.photo.px[0] == 200 && p.photo.px[1] == 120);
+    for (int y = 0; y < 64; y++) /* the photo's edges along the outline */
+        for (int x = 0; x < 64; x++) {
+            int in = p.mask.px[y * 64 + x] >= 128, edge = 0;
+            for (int d = 0; d < 4 && in; d++) {
+                int u = x + (d == 0) - (d == 1), v = y + (d == 2) - (d == 3);
+                edge |= u < 0 || v < 0 || u >= 64 || v >= 64 || p.mask.px[v * 64 + u] < 128;
+            }
+            if (edge) p.edges.px[y * 64 + x] = 0;
+        }
+    CHECK(zt_pair_white_background(&p) == 1);
+    CHECK(p.photo.px[0] == 255 && p.photo.px[1] == 255 && p.photo.px[2] == 255);
+    const uint8_t *in = p.photo.px + 3 * (30 * 64 + 32);
+    CHECK(in[0] == 200 && in[1] == 120 && in[2] == 0); /* the garment keeps its colour */
+    /* a mask of 6 % of the frame is not trusted */
+    memset(p.mask.px, 0, 64 * 64);
+    for (int y = 28; y < 44; y++)
+        for (int x = 28; x < 44; x++) p.mask.px[y * 64 + x] = 255;
+    for (int i = 0; i < 64 * 64; i++) p.photo.px[3 * i] = 10;
+    CHECK(zt_pair_white_background(&p) == 0);
+    CHECK(p.photo.px[0] == 10);
+    zt_pair_deinit(&p);
+}
+
+/* The shopper mix (zt_batch_opts.shopper): about 30 % of the samples are
+ * doodles (lines that are not the photo's edge map), the rest keep the edge
+ * map; hints are set where the mask says, in [-1, 1], and the same seed
+ * gives the same batch. Without it every sample is the edge map. */
+TEST(pairs, shopper_mix)
+{
+    enum { S = 64, N = 60 };
+    struct zt_trainset ts = {.load = S, .crop = S, .ncat = 0};
+    zt_hint_params_default(&ts.hint);
+    ts.it = calloc(N, sizeof *ts.it);
+    CHECK(ts.it != NULL);
+    if (!ts.it) return;
+    ts.n = N;
+    for (int k = 0; k < N; k++) {
+        struct zt_train_item *it = &ts.it[k];
+        char id[16];
+        snprintf(id, sizeof id, "s%d", k);
+        it->id = strdup(id);
+        CHECK_OK(zt_image_new(&it->photo, S, S, 3));
+        CHECK_OK(zt_image_new(&it->edges, S, S, 1));
+        CHECK_OK(zt_image_new(&it->mask, S, S, 1));
+        memset(it->photo.px, 255, S * S * 3);
+        memset(it->edges.px, 255, S * S);
+        int arm = 8 + k % 5; /* sleeves of a few lengths */
+        for (int y = 14; y < 52; y++)
+            for (int x = 20 - arm; x < 44 + arm; x++)
+                if ((x >= 20 && x < 44) || y < 26) {
+                    it->mask.px[y * S + x] = 255;
+                    uint8_t *p = it->photo.px + 3 * (y * S + x);
+                    p[0] = 30, p[1] = 40, p[2] = (uint8_t)(120 + k);
+                }
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                if (it->mask.px[y * S + x] < 128) continue;
+                int edge = 0;
+                for (int d = 0; d < 4; d++) {
+                    int u = x + (d == 0) - (d == 1), v = y + (d == 2) - (d == 3);
+                    edge |= it->mask.px[v * S + u] < 128;
+                }
+                if (edge) it->edges.px[y * S + x] = 0;
+            }
+    }
+    int idx[N];
+    for (int k = 0; k < N; k++) idx[k] = k;
+    size_t in = (size_t)5 * S * S;
+    float *A = malloc(sizeof(float) * in * N), *A2 = malloc(sizeof(float) * in * N),
+          *B = malloc(sizeof(float) * 3 * S * S * N);
+    CHECK(A && A2 && B);
+    struct zt_batch_opts bo = {.shopper = 1};
+    CHECK_OK(zt_trainset_batch(&ts, idx, N, 11, &bo, A, B));
+    CHECK_OK(zt_trainset_batch(&ts, idx, N, 11, &bo, A2, B));
+    CHECK(!memcmp(A, A2, sizeof(float) * in * N));
+    int doodles = 0, hinted = 0;
+    for (int k = 0; k < N; k++) {
+        const float *a = A + k * in;
+        int differ = 0, nh = 0;
+        for (int i = 0; i < S * S; i++) {
+            float e = ts.it[k].edges.px[i] / 127.5f - 1.0f, m = a[4 * S * S + i];
+            CHECK(m == 0.0f || m == 1.0f);
+            if (m == 1.0f) {
+                nh++;
+                for (int c = 1; c <= 3; c++) CHECK(a[c * S * S + i] >= -1.0f && a[c * S * S + i] <= 1.0f);
+            } else {
+                for (int c = 1; c <= 3; c++) CHECK(a[c * S * S + i] == 0.0f);
+            }
+            differ += a[i] != e && m == 0.0f; /* lines away from a dab */
+        }
+        doodles += differ > 20;
+        hinted += nh > 0;
+    }
+    CHECK_MSG(doodles >= N * 15 / 100 && doodles <= N * 45 / 100, "%d doodles of %d", doodles, N);
+    CHECK_MSG(hinted >= N / 2, "%d hinted of %d", hinted, N);
+    bo.shopper = 0; /* the classic mix: the edge map every time */
+    CHECK_OK(zt_trainset_batch(&ts, idx, N, 11, &bo, A, B));
+    for (int k = 0; k < N; k++)
+        for (int i = 0; i < S * S; i++)
+            if (A[k * in + i] != ts.it[k].edges.px[i] / 127.5f - 1.0f) {
+                CHECK_MSG(0, "sample %d: pixel %d is not the edge map", k, i);
+                k = N;
+                break;
+            }
+    free(A);
+    free(A2);
+    free(B);
+    zt_trainset_deinit(&ts);
 }

@@ -14,8 +14,10 @@
 #include "../src/nn/pix2pix_train.h"
 #include "../src/nn/train_ckpt.h"
 #include "../src/nn/pix2pix.h"
+#include "../src/util/rng.h"
 #include "../src/util/zt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,4 +383,80 @@ out:
     zt_unet_deinit(&G);
     zt_patchgan_deinit(&D);
     zt_st_free(&f);
+}
+
+/* The resize-conv warm start: each up level's 3x3 kernel after a nearest x2
+ * gives, on a locally constant input, the mean of the 4x4 transposed
+ * kernel's four sub-pixel phases; every other tensor is copied as is. */
+TEST(pix2pix, resize_from_deconv_keeps_the_phase_mean)
+{
+    struct zt_unet_cfg dc, rc;
+    zt_unet_cfg_default(&dc, 5, 3, 5);
+    dc.ngf = 2;
+    rc = dc;
+    rc.upsample = ZT_UP_RESIZE;
+    struct zt_unet du, ru;
+    CHECK_OK(zt_unet_init(&du, &dc));
+    CHECK_OK(zt_unet_init(&ru, &rc));
+    struct zt_rng r;
+    zt_rng_seed(&r, 3);
+    for (int i = 0; i < du.params.n; i++) {
+        struct zt_tensor *t = &du.params.p[i]->t;
+        for (int64_t k = 0; k < zt_tensor_numel(t); k++) t->data[k] = (float)(zt_rng_double(&r) - 0.5);
+    }
+    CHECK_OK(zt_unet_resize_from_deconv(&ru, &du));
+    CHECK_RC(zt_unet_resize_from_deconv(&du, &ru), ZT_EINVAL); /* wrong direction */
+    int checked = 0;
+    for (int i = 0; i < du.params.n; i++) {
+        const struct zt_tensor *a = &du.params.p[i]->t, *b = &ru.params.p[i]->t;
+        if (a->ndim == 4 && a->shape[2] == 4 && b->shape[2] == 3 && strstr(du.params.p[i]->name, "weight") &&
+            zt_tensor_numel(a) != zt_tensor_numel(b))
+            continue; /* an up kernel: checked below */
+        CHECK(zt_tensor_numel(a) == zt_tensor_numel(b));
+        CHECK(!memcmp(a->data, b->data, sizeof(float) * (size_t)zt_tensor_numel(a)));
+    }
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 1};
+    struct zt_engine *e = zt_engine_new(&eo);
+    struct zt_graph *g = zt_graph_new(e, 0, 0);
+    CHECK(e && g);
+    for (int l = 0; l < dc.num_downs && g; l++) {
+        struct zt_unet_level *D = &du.lv[l], *R = &ru.lv[l];
+        if (!D->up_w || !R->up_w) continue;
+        int64_t cin = D->up_w->shape[0];
+        CHECK(R->up_w->shape[1] == cin && R->up_w->shape[2] == 3);
+        enum { H = 6 };
+        float *xs = malloc(sizeof(float) * (size_t)cin * H * H);
+        for (int64_t c = 0; c < cin; c++) /* one constant value per channel */
+            for (int k = 0; k < H * H; k++) xs[c * H * H + k] = (float)(c % 3) - 0.7f;
+        zt_graph_begin(g, 0);
+        const int64_t shape[4] = {1, cin, H, H};
+        struct zt_tensor *x = zt_graph_input(g, 4, shape, xs, 0);
+        const struct zt_conv_args dec = {.stride = {2, 2}, .pad = {1, 1}}, same = {.pad = {1, 1}};
+        struct zt_tensor *yd = zt_conv_transpose2d(g, x, D->up_w, NULL, &dec);
+        struct zt_tensor *yr = zt_conv2d(g, zt_upsample_nearest(g, x, 2 * H, 2 * H), R->up_w, NULL, &same);
+        CHECK_OK(zt_graph_status(g));
+        if (yd && yr) {
+            int64_t co = yd->shape[1];
+            double worst = 0;
+            for (int64_t c = 0; c < co; c++) /* interior 2x2 blocks, away from the zero padding */
+                for (int by = 1; by < H - 1; by++)
+                    for (int bx = 1; bx < H - 1; bx++) {
+                        const float *pd = yd->data + c * 4 * H * H, *pr = yr->data + c * 4 * H * H;
+                        double mean = 0;
+                        for (int p = 0; p < 4; p++) mean += pd[(2 * by + p / 2) * 2 * H + 2 * bx + p % 2] / 4;
+                        for (int p = 0; p < 4; p++) {
+                            double d = fabs(pr[(2 * by + p / 2) * 2 * H + 2 * bx + p % 2] - mean);
+                            if (!(d <= worst)) worst = d;
+                        }
+                    }
+            CHECK_MSG(worst < 1e-4, "level %d: resize-conv differs from the phase mean by %g", l, worst);
+            checked++;
+        }
+        free(xs);
+    }
+    CHECK_EQ_INT(checked, dc.num_downs);
+    zt_graph_free(g);
+    zt_engine_free(e);
+    zt_unet_deinit(&du);
+    zt_unet_deinit(&ru);
 }
