@@ -537,17 +537,21 @@ static int html_chart(const struct zt_eval *e, struct zt_buf *b)
 
 static int html_tables(const struct zt_eval *e, struct zt_buf *b)
 {
-    int rc = zt_buf_puts(b, "<h2>Checkpoints</h2><table><tr><th>model<th>epoch<th>SSIM gray"
-                            "<th>SSIM RGB<th>PSNR<th>L1<th>&Delta;E<th>SSIM gray, no hints</tr>");
+    int rc = zt_buf_puts(b, "<h2>Checkpoints</h2><table><tr><th>model<th>epoch<th>score"
+                            "<th>SSIM gray<th>SSIM RGB<th>PSNR<th>L1<th>hint &Delta;E"
+                            "<th>garment &Delta;E<th>SSIM gray, no hints"
+                            "<th>garment &Delta;E, no hints</tr>");
     for (int m = 0; m < e->nmodels && !rc; m++) {
         const struct zt_eval_agg *h = &e->m[m].a[0][MAXCAT], *n0 = &e->m[m].a[1][MAXCAT];
         rc = zt_buf_printf(b, "<tr%s><td>", m == e->best ? " style='font-weight:bold'" : "");
         if (!rc) rc = zt_buf_html_escape(b, e->m[m].path);
         if (!rc)
-            rc = zt_buf_printf(b, "<td>%d<td>%.4f<td>%.4f<td>%.2f<td>%.4f<td>%.2f<td>%.4f</tr>",
-                               e->m[m].epoch, mean(h->ssim_g, h->n), mean(h->ssim_rgb, h->n),
-                               mean(h->psnr, h->n), mean(h->l1, h->n),
-                               h->nde ? h->de / h->nde : 0.0, mean(n0->ssim_g, n0->n));
+            rc = zt_buf_printf(b, "<td>%d<td>%.4f<td>%.4f<td>%.4f<td>%.2f<td>%.4f<td>%.2f<td>%.2f"
+                                  "<td>%.4f<td>%.2f</tr>",
+                               e->m[m].epoch, zt_eval_score(h), mean(h->ssim_g, h->n),
+                               mean(h->ssim_rgb, h->n), mean(h->psnr, h->n), mean(h->l1, h->n),
+                               h->nde ? h->de / h->nde : 0.0, h->ngde ? h->gde / h->ngde : 0.0,
+                               mean(n0->ssim_g, n0->n), n0->ngde ? n0->gde / n0->ngde : 0.0);
     }
     if (!rc)
         rc = zt_buf_printf(b, "</table><h2>Cross-category matrix</h2><table><tr><th>true \\ %s",
@@ -576,9 +580,14 @@ int zt_eval_write_html(const struct zt_eval *e, const char *path)
     rc = zt_buf_printf(&b, "<!doctype html><meta charset=utf-8><title>Ztyle eval</title>"
                            "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;"
                            "text-align:right}</style><h1>Ztyle generator evaluation</h1>"
-                           "<p>%d validation images, %d hints (seed %lld) or none; gray SSIM as "
-                           "scikit-image's default.</p>",
-                       e->nval, e->hints, (long long)e->seed);
+                           "<p>%d validation images as %s on %s, %d hints (seed %lld) or none; "
+                           "gray SSIM as scikit-image's default; &Delta;E is CIEDE2000 (hint: "
+                           "under each hint pixel; garment: mean Lab in the garment mask); "
+                           "score = SSIM gray &minus; 0.01 &times; (garment + hint &Delta;E), "
+                           "with hints, picks the best (bold).</p>",
+                       e->nval, e->doodles ? "doodles" : "edge maps",
+                       e->white_bg ? "white" : "the photo's background", e->hints,
+                       (long long)e->seed);
     if (!rc) rc = html_chart(e, &b);
     if (!rc) rc = html_tables(e, &b);
     if (!rc) rc = zt_buf_puts(&b, "</table><h2>Samples (best model): drawing | generated | "

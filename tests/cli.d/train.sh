@@ -128,6 +128,36 @@ contains "$T/err" "shape mismatch"
 # shellcheck disable=SC2086
 expect 2 "$Z" train $TR --out "$T/runA" --init "$G" --resume
 
+# issue 13: the default run is resize-conv on the shopper mix with white targets
+# (run.json says so); the legacy form leaves those keys out, so old runs still resume
+contains "$T/runA/run.json" '"upsample": "resize"'
+contains "$T/runA/run.json" '"inputs": "shopper"'
+contains "$T/runA/run.json" '"background": "white"'
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runL" --upsample deconv --inputs classic --background photo --epochs 1 --epochs-decay 0
+grep -q '"upsample"\|"inputs"\|"background"' "$T/runL/run.json" && bad "train: a legacy run.json names the new settings" || ok
+# a deconv generator warm-starts a resize run (projected), and the result generates
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runR" --init "$T/runL/ckpt/gen_epoch_001.safetensors" --epochs 1 --epochs-decay 0
+expect 0 "$Z" generate --model "$T/runR/ckpt/gen_epoch_001.safetensors" --sketch "$T/drawings/a.png" "$T/gen-r.png"
+"$Z" ssim "$T/gen-r.png" "$T/gen-r.png" >/dev/null 2>&1 && ok || bad "generate: a resize model wrote no readable image"
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --out "$T/runL" --resume --upsample resize
+contains "$T/err" "other settings"
+expect 2 "$Z" train $TR --out "$T/x" --upsample bilinear
+contains "$T/err" "not resize or deconv"
+expect 2 "$Z" train $TR --out "$T/x" --inputs doodles
+expect 2 "$Z" train $TR --out "$T/x" --background grey
+# eval on shoppers' inputs: doodles on white, colour columns in text and JSON
+expect 0 "$Z" eval --model "$G" --data tests/data/mini --style doodle --background white
+contains "$T/out" "gdE+h"
+contains "$T/out" "score"
+expect 0 "$Z" eval --model "$G" --data tests/data/mini --json
+contains "$T/out" '"garment_delta_e"'
+grep -q "garment &Delta;E" "$T/rep/report.html" && ok || bad "eval: the report has no garment dE column"
+expect 2 "$Z" eval --model "$G" --data tests/data/mini --style sketchy
+expect 2 "$Z" eval --model "$G" --data tests/data/mini --background grey
+
 # training from `ztyle pairs` output (fixed hints, the pairs' edge method)
 expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs128" --size 128 --method canny
 # shellcheck disable=SC2086
