@@ -90,11 +90,26 @@ function schedulePreview(delay) {
   previewTimer = setTimeout(updatePreview, delay);
 }
 
+// the "working" state: the old preview dims under a spinner, announced to
+// screen readers through aria-busy and the status line
+function previewBusy(on) {
+  const fig = $('preview').closest('figure');
+  fig.classList.toggle('busy', on);
+  fig.setAttribute('aria-busy', on ? 'true' : 'false');
+}
+
+// shows the output at the largest whole multiple of its size that fits 256 px
+$('preview').addEventListener('load', () => {
+  const n = $('preview').naturalWidth;
+  if (n > 0) $('preview').closest('figure').style.setProperty('--preview-px', `${n * Math.max(1, Math.floor(256 / n))}px`);
+});
+
 async function updatePreview() {
   if (!state.config || !state.config.model) return;
   if (sketch.isEmpty('lines')) {
     $('preview').removeAttribute('src');
     $('preview-status').textContent = t('preview_hint');
+    previewBusy(false);
     return;
   }
   const seq = ++state.previewSeq;
@@ -102,6 +117,7 @@ async function updatePreview() {
   state.previewCtl = new AbortController();
   lastPreview = performance.now();
   $('preview-status').textContent = t('preview_busy');
+  previewBusy(true);
   try {
     const r = await post('/api/generate', drawingBody(), state.previewCtl.signal);
     const blob = await r.blob();
@@ -117,6 +133,8 @@ async function updatePreview() {
       $('preview-status').textContent = '';
       showError(e.message);
     }
+  } finally {
+    if (seq === state.previewSeq) previewBusy(false);
   }
 }
 

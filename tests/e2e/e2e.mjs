@@ -65,9 +65,12 @@ async function stroke(page, box, pts, between) {
   await page.mouse.up();
 }
 
+// decoded, not only complete: `complete` is also true for a request not yet
+// started, so a check right after it could read naturalWidth 0 (seen once in 4)
 const waitPreview = (page, after) => page.waitForFunction(
   (n) => Number(document.getElementById('preview').dataset.updated || 0) > n &&
-    document.getElementById('preview').complete, after, { timeout: 30000 });
+    document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0,
+  after, { timeout: 30000 });
 const inked = (page, id) => page.evaluate((i) => {
   const d = document.getElementById(i).getContext('2d').getImageData(0, 0, 512, 512).data;
   let n = 0; for (let k = 3; k < d.length; k += 4) n += d[k] > 0; return n;
@@ -177,8 +180,20 @@ try {
   check(await page.locator('.tool[data-tool="brush"]').getAttribute('aria-pressed') === 'true', 'swatch picks the colour brush');
   check((await page.locator('#tool-status').innerText()).includes('navy'), `the switch is announced: ${await page.locator('#tool-status').innerText()}`);
   check(await page.locator('#brush-dot').evaluate((d) => getComputedStyle(d).backgroundColor) === 'rgb(31, 42, 92)', 'the Colour tool shows the colour');
+  // the preview's working state: record the figure's busy class while the hints regenerate
+  await page.evaluate(() => {
+    const fig = document.getElementById('preview').closest('figure');
+    window.__busySeen = [];
+    new MutationObserver(() => window.__busySeen.push(fig.classList.contains('busy') && fig.getAttribute('aria-busy') === 'true'))
+      .observe(fig, { attributes: true, attributeFilter: ['class', 'aria-busy'] });
+  });
   await stroke(page, box, [[0.45, 0.45], [0.55, 0.5], [0.5, 0.6]]);
   await waitPreview(page, first);
+  await page.waitForFunction(() => !document.getElementById('preview').closest('figure').classList.contains('busy'), null, { timeout: 10000 });
+  const busySeen = await page.evaluate(() => window.__busySeen);
+  check(busySeen.includes(true), `the preview shows a working state while it is generated (${JSON.stringify(busySeen.slice(0, 6))})`);
+  const shown = await page.locator('#preview').evaluate((i) => ({ w: i.clientWidth, n: i.naturalWidth }));
+  check(shown.n > 0 && shown.w % shown.n === 0 && shown.w <= 256, `the preview is shown at a whole multiple of its ${shown.n} px (${shown.w} px), no odd stretch`);
   check(Number(await page.locator('#preview').getAttribute('data-updated')) > first, 'preview updated after the hints');
   const sbD = await page.locator('#search').boundingBox();
   check(sbD.y + sbD.height <= 800 && sbD.y >= box.y + box.height - 1, `desktop: Search under the canvas in the window (bottom ${Math.round(sbD.y + sbD.height)})`);
