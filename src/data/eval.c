@@ -219,33 +219,39 @@ static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size
 
 /* One sample row of the report: drawing (hints over the edges) | generated
  * | original. */
-static void sample_row(struct zt_image *grid, int row, const struct zt_train_item *it,
+/* The sheet: SAMPLE_PER_CAT rows of drawing | generated | original per
+ * category, in columns of SAMPLE_ROWS rows, a gap of s/8 between columns. */
+enum { SAMPLE_PER_CAT = 4, SAMPLE_ROWS = 8 };
+
+static void sample_row(struct zt_image *grid, int n, const struct zt_train_item *it,
                        const struct zt_image *ed, const struct zt_image *hr,
                        const struct zt_image *hm, const struct zt_image *gen)
 {
-    int s = gen->w;
+    int s = gen->w, x0 = (n / SAMPLE_ROWS) * (3 * s + s / 8), y0 = (n % SAMPLE_ROWS) * s;
     for (int y = 0; y < s; y++)
         for (int x = 0; x < s; x++) {
             size_t i = (size_t)y * s + x;
-            uint8_t *d = zt_image_at(grid, x, row * s + y);
+            uint8_t *d = zt_image_at(grid, x0 + x, y0 + y);
             if (hm->px[i] >= 128) memcpy(d, hr->px + 3 * i, 3);
             else memset(d, ed->px[i], 3);
         }
-    zt_image_paste(grid, gen, s, row * s);
-    zt_image_paste(grid, &it->photo, 2 * s, row * s);
+    zt_image_paste(grid, gen, x0 + s, y0);
+    zt_image_paste(grid, &it->photo, x0 + 2 * s, y0);
 }
 
-/* Two sample rows per category from the best model g. */
+/* SAMPLE_PER_CAT sample rows per category from the best model g. */
 static int fill_samples(const struct ctx *c, struct zt_eval *e, struct zt_generator *g,
                         const struct zt_gen_info *gb)
 {
-    int per[MAXCAT] = {0}, rc = zt_image_new(&e->samples, 3 * gb->size, 2 * e->ncat * gb->size, 3);
+    int want = SAMPLE_PER_CAT * e->ncat, s = gb->size,
+        cols = (want + SAMPLE_ROWS - 1) / SAMPLE_ROWS, rows = want < SAMPLE_ROWS ? want : SAMPLE_ROWS;
+    int per[MAXCAT] = {0}, rc = zt_image_new(&e->samples, cols * 3 * s + (cols - 1) * (s / 8), rows * s, 3);
     if (rc) return rc;
     uint8_t white[3] = {255, 255, 255};
     zt_image_fill(&e->samples, white);
-    for (int k = 0; k < e->nval && e->nsamples < 2 * e->ncat && !rc; k++) {
+    for (int k = 0; k < e->nval && e->nsamples < want && !rc; k++) {
         const struct zt_train_item *it = &c->ts.it[c->pick[k]];
-        if (per[it->category] >= 2) continue;
+        if (per[it->category] >= SAMPLE_PER_CAT) continue;
         struct zt_image ed = {0}, hr = {0}, hm = {0}, gen = {0};
         int cat = gb->ncat ? zt_generator_category(g, e->cat[it->category]) : -1;
         rc = generate(c, g, it, e->hints, cat, &ed, &hr, &hm, &gen);
