@@ -334,3 +334,77 @@ TEST(hints, drawing_split_caps_size)
     zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
     zt_image_free(&d), zt_image_free(&lines), zt_image_free(&hints);
 }
+
+/* The generated image onto the hint colours: a pink garment inside an
+ * outline with one brown dab becomes brown all over, its shading kept;
+ * the white outside and a second garment without a dab stay as they were;
+ * no hints change nothing; a dab on the background colours only itself. */
+TEST(hints, recolour_follows_the_dabs)
+{
+    enum { S = 64 };
+    static const uint8_t pink[3] = {230, 60, 120}, brown[3] = {139, 69, 19};
+    struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0};
+    CHECK_OK(zt_image_new(&img, S, S, 3));
+    CHECK_OK(zt_image_new(&ed, S, S, 1));
+    CHECK_OK(zt_image_new(&hr, S, S, 3));
+    CHECK_OK(zt_image_new(&hm, S, S, 1));
+    memset(img.px, 255, S * S * 3);
+    memset(ed.px, 255, S * S);
+    for (int y = 8; y <= 40; y++) /* the garment: a square outline, shaded pink inside */
+        for (int x = 8; x <= 40; x++) {
+            uint8_t *p = img.px + 3 * (y * S + x);
+            if (x == 8 || x == 40 || y == 8 || y == 40) {
+                ed.px[y * S + x] = 0;
+                memset(p, 0, 3);
+            } else {
+                for (int c = 0; c < 3; c++) p[c] = (uint8_t)(pink[c] * (0.8 + 0.2 * (x - 8) / 32.0));
+            }
+        }
+    for (int y = 48; y < 60; y++) /* a second garment, no dab: a grey box outline */
+        for (int x = 48; x < 60; x++)
+            if (x == 48 || x == 59 || y == 48 || y == 59) ed.px[y * S + x] = 0;
+            else memset(img.px + 3 * (y * S + x), 128, 3);
+    struct zt_image before = {0};
+    CHECK_OK(zt_image_new(&before, S, S, 3));
+    memcpy(before.px, img.px, S * S * 3);
+    CHECK_OK(zt_hints_recolour(&img, &ed, &hr, &hm, NULL)); /* no hints */
+    CHECK(!memcmp(img.px, before.px, S * S * 3));
+    for (int y = 22; y < 26; y++)
+        for (int x = 22; x < 26; x++) hm.px[y * S + x] = 255, memcpy(hr.px + 3 * (y * S + x), brown, 3);
+    CHECK_OK(zt_hints_recolour(&img, &ed, &hr, &hm, NULL));
+    float want[3], lab[3], l0[3], l1[3];
+    zt_rgb_to_lab(brown, want);
+    double mean[3] = {0};
+    int n = 0;
+    for (int y = 10; y < 39; y++)
+        for (int x = 10; x < 39; x++, n++) {
+            zt_rgb_to_lab(img.px + 3 * (y * S + x), lab);
+            for (int c = 0; c < 3; c++) mean[c] += lab[c];
+        }
+    float m[3] = {(float)(mean[0] / n), (float)(mean[1] / n), (float)(mean[2] / n)};
+    CHECK_MSG(zt_delta_e2000(m, want) < 3, "garment mean is %.1f dE from the hint", zt_delta_e2000(m, want));
+    zt_rgb_to_lab(img.px + 3 * (30 * S + 12), l0); /* the shading survives: left darker than right */
+    zt_rgb_to_lab(img.px + 3 * (30 * S + 37), l1);
+    CHECK(l1[0] > l0[0] + 2);
+    CHECK(img.px[3 * (2 * S + 2)] == 255 && img.px[3 * (2 * S + 2) + 2] == 255); /* outside: white */
+    CHECK(!memcmp(img.px + 3 * (54 * S + 54), before.px + 3 * (54 * S + 54), 3)); /* the other box */
+    /* a dab on the background only: the garment keeps its colour */
+    memcpy(img.px, before.px, S * S * 3);
+    memset(hm.px, 0, S * S);
+    for (int y = 2; y < 5; y++)
+        for (int x = 50; x < 53; x++) hm.px[y * S + x] = 255, memcpy(hr.px + 3 * (y * S + x), brown, 3);
+    CHECK_OK(zt_hints_recolour(&img, &ed, &hr, &hm, NULL));
+    CHECK(!memcmp(img.px + 3 * (24 * S + 24), before.px + 3 * (24 * S + 24), 3));
+    zt_rgb_to_lab(img.px + 3 * (3 * S + 51), lab);
+    CHECK(zt_delta_e2000(lab, want) < 3); /* the dab itself */
+    CHECK_RC(zt_hints_recolour(&img, &hm, &hr, &ed, NULL), ZT_OK); /* same sizes: runs */
+    struct zt_image small = {0};
+    CHECK_OK(zt_image_new(&small, 32, 32, 1));
+    CHECK_RC(zt_hints_recolour(&img, &small, &hr, &hm, NULL), ZT_EINVAL);
+    zt_image_free(&small);
+    zt_image_free(&before);
+    zt_image_free(&img);
+    zt_image_free(&ed);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+}

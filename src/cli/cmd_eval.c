@@ -34,6 +34,8 @@ static void help(void)
            "                   drawings shoppers make)\n"
            "  --background photo|white  targets: the photos (default) or the photos on white\n"
            "                   where the garment mask is trusted (`train --background white`)\n"
+           "  --raw            the network's output alone, without moving it onto the hint\n"
+           "                   colours (what serve and generate do)\n"
            "  --limit N        at most N validation images (default all)\n"
            "  --report F.html  write an HTML report (images beside it in F_files/)\n"
            "  --json           print one JSON object\n"
@@ -51,6 +53,7 @@ int cmd_eval(int argc, char **argv)
         {"report", required_argument, 0, 'R'}, {"json", no_argument, 0, 'j'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
         {"style", required_argument, 0, 'y'},  {"background", required_argument, 0, 'b'},
+        {"raw", no_argument, 0, 'w'},
         {0, 0, 0, 0},
     };
     const char *report = NULL, *threads = NULL, *models[ZT_EVAL_MAX_MODELS];
@@ -95,6 +98,7 @@ int cmd_eval(int argc, char **argv)
             else if (!strcmp(optarg, "white")) eo.white_bg = 1;
             else return cli_usage_error(CMD, "--background: '%s' is not photo or white", optarg);
             break;
+        case 'w': eo.raw = 1; break;
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;

@@ -37,6 +37,8 @@ static void help(void)
            "  --official     the official pix2pix test-time behaviour: batch statistics and\n"
            "                 dropout on (default: inference mode, running statistics)\n"
            "  --seed S       dropout seed for --official (default 1)\n"
+           "  --raw          the network's output alone: without moving its colours onto\n"
+           "                 the hints' (what serve and search show)\n"
            "  --threads N    threads (default: $ZTYLE_THREADS, else all cores)\n");
 }
 
@@ -84,6 +86,7 @@ int cmd_generate(int argc, char **argv)
         {"sketch", required_argument, 0, 's'}, {"hints", required_argument, 0, 'H'},
         {"official", no_argument, 0, 'O'},     {"seed", required_argument, 0, 'S'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"raw", no_argument, 0, 'r'},
         {0, 0, 0, 0},
     };
     const char *model = getenv("ZTYLE_MODEL"), *category = NULL, *sketch = NULL, *hints = NULL,
@@ -91,6 +94,7 @@ int cmd_generate(int argc, char **argv)
     if (!model || !*model) model = ZT_MODEL_DEFAULT;
     enum zt_gen_mode mode = ZT_GEN_EVAL;
     long seed = 1;
+    int raw = 0;
     optind = 1;
     opterr = 0;
     int c;
@@ -102,6 +106,7 @@ int cmd_generate(int argc, char **argv)
         case 's': sketch = optarg; break;
         case 'H': hints = optarg; break;
         case 'O': mode = ZT_GEN_OFFICIAL; break;
+        case 'r': raw = 1; break;
         case 'S':
             if (cli_parse_int(optarg, 0, 2147483647L, &seed))
                 return cli_usage_error(CMD, "--seed: '%s' is not a non-negative integer", optarg);
@@ -124,6 +129,7 @@ int cmd_generate(int argc, char **argv)
                              "--model", model);
     struct zt_generator *g = zt_generator_open(model, nth);
     if (!g) return cli_fail(CMD, "%s", zt_errmsg());
+    zt_generator_set_raw(g, raw);
     int cat = -1;
     if (category && strcmp(category, "auto")) {
         cat = zt_generator_category(g, category);

@@ -168,6 +168,14 @@ static int generate(const struct ctx *c, struct zt_generator *g, const struct zt
     return rc;
 }
 
+/* A model of the evaluation, raw (the network alone) when asked. */
+static struct zt_generator *open_gen(const struct ctx *c, const char *path)
+{
+    struct zt_generator *g = zt_generator_open(path, c->o->threads);
+    if (g) zt_generator_set_raw(g, c->o->raw);
+    return g;
+}
+
 /* Both protocols of every picked image through model m. */
 static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size,
                          const char *const *cats, struct zt_progress *prog)
@@ -175,7 +183,7 @@ static int measure_model(const struct ctx *c, struct zt_eval *e, int m, int size
     struct zt_eval_model *r = &e->m[m];
     snprintf(r->path, sizeof r->path, "%s", c->paths[m]);
     r->epoch = epoch_of(c->paths[m]);
-    struct zt_generator *g = zt_generator_open(c->paths[m], c->o->threads);
+    struct zt_generator *g = open_gen(c, c->paths[m]);
     if (!g) return ZT_EFORMAT;
     const struct zt_gen_info *gi = zt_generator_info(g);
     int rc = ZT_OK;
@@ -294,7 +302,7 @@ static int fill_column(const struct ctx *c, struct zt_eval *e, struct zt_generat
  * conditioning category, or x model for several unconditioned files. */
 static int fill_matrix(const struct ctx *c, struct zt_eval *e)
 {
-    struct zt_generator *g = zt_generator_open(c->paths[e->best], c->o->threads);
+    struct zt_generator *g = open_gen(c, c->paths[e->best]);
     if (!g) return ZT_EFORMAT;
     const struct zt_gen_info *gb = zt_generator_info(g);
     /* several category-conditioned files (epochs of one run) still get the
@@ -308,7 +316,7 @@ static int fill_matrix(const struct ctx *c, struct zt_eval *e)
     }
     int rc = c->o->samples ? fill_samples(c, e, g, gb) : ZT_OK;
     for (int col = 0; col < e->ncol && !rc; col++) {
-        struct zt_generator *gm = e->by_model ? zt_generator_open(c->paths[col], c->o->threads) : g;
+        struct zt_generator *gm = e->by_model ? open_gen(c, c->paths[col]) : g;
         if (!gm) {
             rc = ZT_EFORMAT;
             break;
@@ -353,6 +361,7 @@ int zt_eval_run(const struct zt_eval_opts *o, struct zt_eval **out)
     e->seed = o->seed;
     e->doodles = o->doodles;
     e->white_bg = o->white_bg;
+    e->raw = o->raw;
     if (o->run) {
         if ((rc = zt_eval_list_run(o->run, owned, MAXM, &nowned))) goto fail;
         c.paths = owned, c.np = nowned;
@@ -462,21 +471,23 @@ json_t *zt_eval_json(const struct zt_eval *e)
                                                  e->by_model ? "model" : "conditioning category",
                                                  "names", cols, "ssim_gray_by_true_category", mj));
     json_object_set_new(out, "protocol",
-                        json_pack("{s:i, s:I, s:i, s:s, s:s, s:s, s:s}", "hints", e->hints,
+                        json_pack("{s:i, s:I, s:i, s:s, s:s, s:s, s:s, s:s}", "hints", e->hints,
                                   "seed", (json_int_t)e->seed, "images", e->nval, "ssim",
                                   "skimage defaults, 7x7 uniform, data_range 255", "drawings",
                                   e->doodles ? "doodles" : "edges", "targets",
-                                  e->white_bg ? "white background" : "photos", "score",
+                                  e->white_bg ? "white background" : "photos", "output",
+                                  e->raw ? "network" : "network + hint recolour", "score",
                                   "ssim_gray - 0.01 * (garment_delta_e + delta_e), with hints"));
     return out;
 }
 
 void zt_eval_write_text(const struct zt_eval *e, FILE *f)
 {
-    fprintf(f, "validation: %d images, %s, %d hints (seed %lld), targets: %s; SSIM skimage "
-               "default; dE CIEDE2000 (hint: under each hint pixel; garment: mean colour)\n",
+    fprintf(f, "validation: %d images, %s, %d hints (seed %lld), targets: %s, output: %s; SSIM "
+               "skimage default; dE CIEDE2000 (hint: under each hint pixel; garment: mean colour)\n",
             e->nval, e->doodles ? "aligned doodles with dabs" : "edge maps", e->hints,
-            (long long)e->seed, e->white_bg ? "photos on white where the mask is trusted" : "photos");
+            (long long)e->seed, e->white_bg ? "photos on white where the mask is trusted" : "photos",
+            e->raw ? "the network alone" : "network + hint recolour");
     fprintf(f, "%-36s %5s %8s %8s %8s %6s %6s %7s %8s %7s %7s\n", "model", "epoch", "ssim_g+h",
             "ssim_rgb+h", "psnr+h", "dE+h", "gdE+h", "ssim_g-h", "gdE-h", "score", "");
     for (int m = 0; m < e->nmodels; m++) {
@@ -586,13 +597,14 @@ int zt_eval_write_html(const struct zt_eval *e, const char *path)
     rc = zt_buf_printf(&b, "<!doctype html><meta charset=utf-8><title>Ztyle eval</title>"
                            "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;"
                            "text-align:right}</style><h1>Ztyle generator evaluation</h1>"
-                           "<p>%d validation images as %s on %s, %d hints (seed %lld) or none; "
+                           "<p>%d validation images as %s on %s, %s, %d hints (seed %lld) or none; "
                            "gray SSIM as scikit-image's default; &Delta;E is CIEDE2000 (hint: "
                            "under each hint pixel; garment: mean Lab in the garment mask); "
                            "score = SSIM gray &minus; 0.01 &times; (garment + hint &Delta;E), "
                            "with hints, picks the best (bold).</p>",
                        e->nval, e->doodles ? "doodles" : "edge maps",
-                       e->white_bg ? "white" : "the photo's background", e->hints,
+                       e->white_bg ? "white" : "the photo's background",
+                       e->raw ? "the network alone" : "network + hint recolour", e->hints,
                        (long long)e->seed);
     if (!rc) rc = html_chart(e, &b);
     if (!rc) rc = html_tables(e, &b);

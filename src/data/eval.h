@@ -36,6 +36,8 @@ struct zt_eval_opts {
     int white_bg;              /* 1: targets on white where the mask is trusted
                                   (zt_pair_white_background), as trained with
                                   `ztyle train --background white`; 0: the photos */
+    int raw;                   /* 1: the network's output alone, without the hint
+                                  recolour (zt_generator_set_raw) */
     FILE *progress;            /* progress bar, or NULL */
     struct zt_warn warn;       /* photos skipped while preparing the drawings */
     struct zt_warn note;       /* what it is doing ("preparing ...") */
@@ -63,7 +65,7 @@ struct zt_eval_model {
 
 struct zt_eval {
     int hints;
-    int doodles, white_bg;                        /* the protocol (zt_eval_opts) */
+    int doodles, white_bg, raw;                   /* the protocol (zt_eval_opts) */
     uint64_t seed;
     int nval;                                     /* validation images used */
     int ncat;                                     /* categories of the map */

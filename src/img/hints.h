@@ -80,4 +80,31 @@ int zt_drawing_split_layers(const struct zt_image *lines, const struct zt_image 
                             const struct zt_split_params *p, struct zt_image *edges,
                             struct zt_image *hint_rgb, struct zt_image *hint_mask);
 
+/* --- the generator's output on the hint colours (hints_recolour.c) --- */
+
+/* Lengths as shares of the image side. Defaults after each field. */
+struct zt_recolour_params {
+    double reach;      /* 0.45: a dab's colour weighs exp(-(d / reach)^2) at
+                          geodesic distance d from it */
+    double wall;       /* 0.5: the distance a line adds when crossed, so a
+                          colour stays inside the outline that holds its dab */
+    double min_inside; /* 0.04: an outline enclosing less than this share of
+                          the image is open; then colours may go anywhere */
+    int max_dabs;      /* 48: at most this many dabs are followed */
+};
+
+void zt_recolour_params_default(struct zt_recolour_params *p);
+
+/* Moves img (the generated RGB image, S x S) onto the hints' colours: per
+ * dab (a connected piece of the mask of one colour), the Lab difference
+ * between its colour and the mean generated colour under it, spread over
+ * the region the drawing's lines enclose by geodesic distance, and added to
+ * each pixel's Lab in proportion to its nearest dab's weight. The network's
+ * shading stays; under a dab the generated mean becomes the hint's colour.
+ * No hints: img unchanged. edges, hint_rgb, hint_mask: the generator's
+ * input planes (S x S; 1, 3, 1 channels). p NULL = defaults. */
+int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
+                      const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                      const struct zt_recolour_params *p);
+
 #endif

@@ -1,5 +1,6 @@
 /* generator.c: inference with a generator file. */
 #include "generator.h"
+#include "../img/hints.h"
 #include "../core/engine.h"
 #include "../core/graph.h"
 #include "../core/param.h"
@@ -99,6 +100,7 @@ struct zt_generator {
     float *in;      /* in_nc x size x size */
     float *buf_save; /* BN buffers, kept across an OFFICIAL-mode run */
     int64_t buf_len;
+    int raw;         /* 1: the network's output as is (no zt_hints_recolour) */
 };
 
 /* Copies every buffer (BN running stats) to or from g->buf_save: a
@@ -192,5 +194,10 @@ int zt_generator_run(struct zt_generator *g, const struct zt_image *edges,
     struct zt_tensor *y = zt_unet_forward(&g->net, g->graph, x);
     if (mode == ZT_GEN_OFFICIAL) buffers_copy(g, 1);
     if ((rc = zt_graph_status(g->graph)) || !y) return rc ? rc : ZT_EINVAL;
-    return zt_sample_decode_photo(y->data, s, out);
+    if ((rc = zt_sample_decode_photo(y->data, s, out))) return rc;
+    if (!g->raw && (rc = zt_hints_recolour(out, edges, hint_rgb, hint_mask, NULL)))
+        zt_image_free(out);
+    return rc;
 }
+
+void zt_generator_set_raw(struct zt_generator *g, int raw) { g->raw = raw; }

@@ -50,9 +50,14 @@ int zt_generator_category(const struct zt_generator *g, const char *name);
 
 /* edges (1ch), hint_rgb (3ch), hint_mask (1ch), all size x size where size
  * is the model's (info->size); category -1 = none/automatic. *out becomes a
- * new size x size RGB image. seed drives dropout in OFFICIAL mode. */
+ * new size x size RGB image: the network's output moved onto the hint
+ * colours (img/hints.h: zt_hints_recolour) unless the generator is raw.
+ * seed drives dropout in OFFICIAL mode. */
 int zt_generator_run(struct zt_generator *g, const struct zt_image *edges,
                      const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
                      int category, enum zt_gen_mode mode, uint64_t seed, struct zt_image *out);
+/* raw 1: zt_generator_run returns the network's output as is (evaluation
+ * of the network alone, `--raw`); 0 (default): recoloured. */
+void zt_generator_set_raw(struct zt_generator *g, int raw);
 
 #endif

@@ -1,0 +1,273 @@
+/* hints_recolour.c: the generator's output moved onto the shopper's hint
+ * colours (hints.h: zt_hints_recolour). A network trained with an L1 loss
+ * pulls an unusual colour toward the dataset's common ones (brown toward
+ * red, green toward denim blue); this step keeps the network's shading and
+ * shifts its colour, in Lab, by what each hint asks for, spread over the
+ * region the drawing encloses. */
+#include "hints.h"
+#include "image.h"
+#include "../util/zt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void zt_recolour_params_default(struct zt_recolour_params *p)
+{
+    *p = (struct zt_recolour_params){.reach = 0.45, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48};
+}
+
+/* A binary heap of (cost, pixel) for Dijkstra over the grid. */
+struct heap {
+    int n, cap;
+    float *c;
+    int *i;
+};
+
+static int heap_push(struct heap *h, float c, int i)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 1024;
+        float *nc = realloc(h->c, sizeof(float) * (size_t)cap);
+        if (!nc) return ZT_ENOMEM;
+        h->c = nc;
+        int *ni = realloc(h->i, sizeof(int) * (size_t)cap);
+        if (!ni) return ZT_ENOMEM;
+        h->i = ni, h->cap = cap;
+    }
+    int k = h->n++;
+    while (k > 0 && h->c[(k - 1) / 2] > c) {
+        h->c[k] = h->c[(k - 1) / 2], h->i[k] = h->i[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h->c[k] = c, h->i[k] = i;
+    return ZT_OK;
+}
+
+static void heap_pop(struct heap *h, float *c, int *i)
+{
+    *c = h->c[0], *i = h->i[0];
+    float lc = h->c[--h->n];
+    int li = h->i[h->n], k = 0;
+    for (;;) {
+        int m = 2 * k + 1;
+        if (m >= h->n) break;
+        if (m + 1 < h->n && h->c[m + 1] < h->c[m]) m++;
+        if (h->c[m] >= lc) break;
+        h->c[k] = h->c[m], h->i[k] = h->i[m];
+        k = m;
+    }
+    h->c[k] = lc, h->i[k] = li;
+}
+
+/* Geodesic distance from the pixels labelled d: 1 per step (1.41 diagonal),
+ * plus wall for stepping onto a line pixel, so a colour stays inside the
+ * outline that holds its dab. */
+static int geodesic(int s, const int *label, int d, const uint8_t *line, float wall, float *dist,
+                    struct heap *h)
+{
+    size_t n = (size_t)s * s;
+    h->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        dist[i] = INFINITY;
+        if (label[i] == d) {
+            dist[i] = 0;
+            if (heap_push(h, 0, (int)i)) return ZT_ENOMEM;
+        }
+    }
+    while (h->n) {
+        float c;
+        int i;
+        heap_pop(h, &c, &i);
+        if (c > dist[i]) continue;
+        int x = i % s, y = i / s;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int u = x + dx, v = y + dy;
+                if ((!dx && !dy) || u < 0 || v < 0 || u >= s || v >= s) continue;
+                int j = v * s + u;
+                float nc = c + (dx && dy ? 1.41421f : 1.0f) + (line[j] ? wall : 0.0f);
+                if (nc < dist[j]) {
+                    dist[j] = nc;
+                    if (heap_push(h, nc, j)) return ZT_ENOMEM;
+                }
+            }
+    }
+    return ZT_OK;
+}
+
+/* inside[i] = 1 where the drawing encloses pixel i: not reachable from the
+ * border through paper once the lines are thickened by one pixel (closing
+ * the small gaps of a quick outline). */
+static void enclosed(int s, const uint8_t *line, uint8_t *inside, int *queue)
+{
+    size_t n = (size_t)s * s;
+    uint8_t *wall = inside; /* reused: 2 = wall, 1 = outside reached, 0 = not reached */
+    memset(wall, 0, n);
+    for (int y = 0; y < s; y++)
+        for (int x = 0; x < s; x++) {
+            if (!line[y * s + x]) continue;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int u = x + dx, v = y + dy;
+                    if (u >= 0 && v >= 0 && u < s && v < s) wall[v * s + u] = 2;
+                }
+        }
+    int qh = 0, qt = 0;
+    for (int k = 0; k < s; k++) {
+        int b[4] = {k, (s - 1) * s + k, k * s, k * s + s - 1};
+        for (int e = 0; e < 4; e++)
+            if (!wall[b[e]]) wall[b[e]] = 1, queue[qt++] = b[e];
+    }
+    while (qh < qt) {
+        int i = queue[qh++], x = i % s, y = i / s;
+        const int nb[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+        for (int e = 0; e < 4; e++) {
+            int u = x + nb[e][0], v = y + nb[e][1];
+            if (u < 0 || v < 0 || u >= s || v >= s || wall[v * s + u]) continue;
+            wall[v * s + u] = 1, queue[qt++] = v * s + u;
+        }
+    }
+    /* not reached (the enclosed paper) and the walls next to it are inside */
+    for (size_t i = 0; i < n; i++) inside[i] = wall[i] != 1;
+}
+
+int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
+                      const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                      const struct zt_recolour_params *p)
+{
+    int s = img->w;
+    if (img->h != s || img->c != 3 || edges->w != s || edges->h != s || edges->c != 1 ||
+        hint_rgb->w != s || hint_rgb->h != s || hint_rgb->c != 3 || hint_mask->w != s ||
+        hint_mask->h != s || hint_mask->c != 1) {
+        zt_seterr("recolour: the image and planes must be %dx%d (3, 1, 3, 1 channels)", s, s);
+        return ZT_EINVAL;
+    }
+    struct zt_recolour_params dp;
+    if (!p) zt_recolour_params_default(&dp), p = &dp;
+    size_t n = (size_t)s * s;
+    int any = 0;
+    for (size_t i = 0; i < n && !any; i++) any = hint_mask->px[i] >= 128;
+    if (!any) return ZT_OK;
+
+    int rc = ZT_ENOMEM, nd = 0;
+    int *label = malloc(sizeof(int) * n), *queue = malloc(sizeof(int) * n);
+    uint8_t *line = malloc(n), *inside = malloc(n);
+    float *lab = malloc(sizeof(float) * 3 * n), *all = NULL;
+    int *blob = NULL;
+    double(*dab)[8] = NULL; /* per dab: hint L a b, generated L a b sums, pixels, its garment */
+    struct heap h = {0};
+    if (!label || !queue || !line || !inside || !lab) goto out;
+    for (size_t i = 0; i < n; i++) {
+        line[i] = edges->px[i] < 128;
+        label[i] = -1;
+        zt_rgb_to_lab(img->px + 3 * i, lab + 3 * i);
+    }
+    /* dabs: 8-connected pieces of the hint mask of one colour */
+    for (size_t i0 = 0; i0 < n; i0++) {
+        if (hint_mask->px[i0] < 128 || label[i0] >= 0) continue;
+        double(*nd_dab)[8] = realloc(dab, sizeof *dab * (size_t)(nd + 1));
+        if (!nd_dab) goto out;
+        dab = nd_dab;
+        memset(dab[nd], 0, sizeof dab[nd]);
+        const uint8_t *col = hint_rgb->px + 3 * i0;
+        int qh = 0, qt = 0;
+        queue[qt++] = (int)i0, label[i0] = nd;
+        while (qh < qt) {
+            int i = queue[qh++], x = i % s, y = i / s;
+            float hl[3];
+            zt_rgb_to_lab(hint_rgb->px + 3 * (size_t)i, hl);
+            for (int c = 0; c < 3; c++) dab[nd][c] += hl[c], dab[nd][3 + c] += lab[3 * (size_t)i + c];
+            dab[nd][6]++;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int u = x + dx, v = y + dy;
+                    if (u < 0 || v < 0 || u >= s || v >= s) continue;
+                    int j = v * s + u;
+                    if (label[j] >= 0 || hint_mask->px[j] < 128 ||
+                        memcmp(hint_rgb->px + 3 * (size_t)j, col, 3))
+                        continue;
+                    label[j] = nd, queue[qt++] = j;
+                }
+        }
+        nd++;
+    }
+    /* where the colours may go: the region the outline encloses (all of
+     * it: a dab says what colour the garment is), else, for an open
+     * outline, fading with the distance to the nearest dab; a dab always
+     * colours its own pixels */
+    enclosed(s, line, inside, queue);
+    size_t nin = 0;
+    for (size_t i = 0; i < n; i++) nin += inside[i];
+    int closed = nin >= (size_t)(p->min_inside * (double)n);
+    if (!closed) memset(inside, 1, n);
+    /* garments: the connected pieces of the enclosed region, walls
+     * included (a seam splits the inside, not the garment); a pixel takes
+     * the colours of the dabs on its own garment */
+    if (!(blob = malloc(sizeof(int) * n))) goto out;
+    int nblob = 0;
+    for (size_t i = 0; i < n; i++) blob[i] = -1;
+    for (size_t i0 = 0; i0 < n; i0++) {
+        if (!inside[i0] || blob[i0] >= 0) continue;
+        int qh = 0, qt = 0;
+        queue[qt++] = (int)i0, blob[i0] = nblob;
+        while (qh < qt) {
+            int i = queue[qh++], x = i % s, y = i / s;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int u = x + dx, v = y + dy;
+                    if (u < 0 || v < 0 || u >= s || v >= s) continue;
+                    int j = v * s + u;
+                    if (inside[j] && blob[j] < 0) blob[j] = nblob, queue[qt++] = j;
+                }
+        }
+        nblob++;
+    }
+    for (int d = 0; d < nd; d++) dab[d][7] = -1;
+    for (size_t i = 0; i < n; i++) /* a dab's garment: where it lies */
+        if (label[i] >= 0 && blob[i] >= 0) dab[label[i]][7] = blob[i];
+    float sigma = (float)(p->reach * s), wall = (float)(p->wall * s);
+    if (nd > p->max_dabs) nd = p->max_dabs; /* the first ones, top to bottom */
+    if (!(all = malloc(sizeof(float) * n * (size_t)nd))) goto out;
+    for (int d = 0; d < nd; d++)
+        if ((rc = geodesic(s, label, d, line, wall, all + (size_t)d * n, &h))) goto out;
+    rc = ZT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!inside[i] && label[i] < 0) continue;
+        float dmin = INFINITY;
+        for (int d = 0; d < nd; d++)
+            if (inside[i] ? dab[d][7] == blob[i] : label[i] == d) dmin = fminf(dmin, all[(size_t)d * n + i]);
+        if (!isfinite(dmin)) continue;
+        /* weights relative to the nearest dab, so the nearest always counts */
+        float wsum = 0, sh[3] = {0, 0, 0};
+        for (int d = 0; d < nd; d++) {
+            float dd = all[(size_t)d * n + i];
+            /* inside: the dabs inside (one on the background says nothing
+             * of the garment); outside: a dab's own pixels */
+            if (inside[i] ? dab[d][7] != blob[i] : label[i] != d) continue;
+            float w = expf(-(dd * dd - dmin * dmin) / (sigma * sigma));
+            if (w < 1e-4f) continue;
+            wsum += w;
+            for (int c = 0; c < 3; c++) sh[c] += w * (float)((dab[d][c] - dab[d][3 + c]) / dab[d][6]);
+        }
+        if (wsum <= 0) continue;
+        float conf = closed || label[i] >= 0 ? 1.0f : expf(-dmin * dmin / (sigma * sigma)), l[3];
+        for (int c = 0; c < 3; c++) l[c] = lab[3 * i + c] + conf * sh[c] / wsum;
+        l[0] = ZT_CLAMP(l[0], 0.0f, 100.0f);
+        zt_lab_to_rgb(l, img->px + 3 * i);
+    }
+    rc = ZT_OK;
+out:
+    if (rc == ZT_ENOMEM) zt_seterr("recolour: out of memory");
+    free(label);
+    free(queue);
+    free(line);
+    free(inside);
+    free(lab);
+    free(all);
+    free(blob);
+    free(dab);
+    free(h.c);
+    free(h.i);
+    return rc;
+}
