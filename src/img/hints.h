@@ -91,16 +91,19 @@ struct zt_recolour_params {
     double min_inside; /* 0.04: an outline enclosing less than this share of
                           the image is open; then colours may go anywhere */
     int max_dabs;      /* 48: at most this many dabs are followed */
+    float chroma_keep; /* 0.4: share of the network's chroma variation kept
+                          around the hint's colour (lightness keeps all of it) */
 };
 
 void zt_recolour_params_default(struct zt_recolour_params *p);
 
 /* Moves img (the generated RGB image, S x S) onto the hints' colours: per
- * dab (a connected piece of the mask of one colour), the Lab difference
- * between its colour and the mean generated colour under it, spread over
- * the region the drawing's lines enclose by geodesic distance, and added to
- * each pixel's Lab in proportion to its nearest dab's weight. The network's
- * shading stays; under a dab the generated mean becomes the hint's colour.
+ * dab (a connected piece of the mask of one colour) the garment around it
+ * (the region the drawing's lines enclose, by geodesic distance) takes the
+ * dab's colour plus the network's variation around its generated mean
+ * there: lightness in full, chroma scaled by chroma_keep. Several dabs
+ * blend by distance; an open outline fades with the distance to a dab.
+ * The network's shading stays; the garment's mean becomes the hints'.
  * No hints: img unchanged. edges, hint_rgb, hint_mask: the generator's
  * input planes (S x S; 1, 3, 1 channels). p NULL = defaults. */
 int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,

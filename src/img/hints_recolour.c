@@ -14,7 +14,8 @@
 
 void zt_recolour_params_default(struct zt_recolour_params *p)
 {
-    *p = (struct zt_recolour_params){.reach = 0.45, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48};
+    *p = (struct zt_recolour_params){
+        .reach = 0.45, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f};
 }
 
 /* A binary heap of (cost, pixel) for Dijkstra over the grid. */
@@ -155,6 +156,7 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
     uint8_t *line = malloc(n), *inside = malloc(n);
     float *lab = malloc(sizeof(float) * 3 * n), *all = NULL;
     int *blob = NULL;
+    float(*ref)[3] = NULL;
     double(*dab)[8] = NULL; /* per dab: hint L a b, generated L a b sums, pixels, its garment */
     struct heap h = {0};
     if (!label || !queue || !line || !inside || !lab) goto out;
@@ -163,7 +165,8 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
         label[i] = -1;
         zt_rgb_to_lab(img->px + 3 * i, lab + 3 * i);
     }
-    /* dabs: 8-connected pieces of the hint mask of one colour */
+    /* dabs: 8-connected pieces of the hint mask of one colour (within 24
+     * levels per channel of where the piece started) */
     for (size_t i0 = 0; i0 < n; i0++) {
         if (hint_mask->px[i0] < 128 || label[i0] >= 0) continue;
         double(*nd_dab)[8] = realloc(dab, sizeof *dab * (size_t)(nd + 1));
@@ -184,9 +187,10 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
                     int u = x + dx, v = y + dy;
                     if (u < 0 || v < 0 || u >= s || v >= s) continue;
                     int j = v * s + u;
-                    if (label[j] >= 0 || hint_mask->px[j] < 128 ||
-                        memcmp(hint_rgb->px + 3 * (size_t)j, col, 3))
-                        continue;
+                    const uint8_t *cj = hint_rgb->px + 3 * (size_t)j;
+                    if (label[j] >= 0 || hint_mask->px[j] < 128 || abs(cj[0] - col[0]) > 24 ||
+                        abs(cj[1] - col[1]) > 24 || abs(cj[2] - col[2]) > 24)
+                        continue; /* one dab: its anti-aliased rim too, not a touching colour */
                     label[j] = nd, queue[qt++] = j;
                 }
         }
@@ -232,6 +236,22 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
     for (int d = 0; d < nd; d++)
         if ((rc = geodesic(s, label, d, line, wall, all + (size_t)d * n, &h))) goto out;
     rc = ZT_ENOMEM;
+    /* the colour each dab corrects: the generated mean over the garment
+     * around it (weighted by distance, the dab itself left out). The
+     * network often paints the hint's colour under the dab alone; measured
+     * there, the correction would leave the rest of the garment as it was */
+    if (!(ref = calloc((size_t)nd, sizeof *ref))) goto out;
+    for (int d = 0; d < nd; d++) {
+        double acc[4] = {0, 0, 0, 0};
+        for (size_t i = 0; i < n; i++) {
+            if (label[i] >= 0 || !inside[i] || blob[i] != dab[d][7]) continue;
+            float r = all[(size_t)d * n + i] / sigma, w = expf(-r * r);
+            for (int c = 0; c < 3; c++) acc[c] += w * lab[3 * i + c];
+            acc[3] += w;
+        }
+        for (int c = 0; c < 3; c++) /* nothing around it: its own pixels */
+            ref[d][c] = acc[3] > 1e-3 ? (float)(acc[c] / acc[3]) : (float)(dab[d][3 + c] / dab[d][6]);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!inside[i] && label[i] < 0) continue;
         float dmin = INFINITY;
@@ -248,11 +268,18 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
             float w = expf(-(dd * dd - dmin * dmin) / (sigma * sigma));
             if (w < 1e-4f) continue;
             wsum += w;
-            for (int c = 0; c < 3; c++) sh[c] += w * (float)((dab[d][c] - dab[d][3 + c]) / dab[d][6]);
+            /* the hint's colour with the network's variation around its
+             * reference: lightness in full (the shading), chroma shrunk
+             * (a red network paints red unevenly; brown should not be) */
+            for (int c = 0; c < 3; c++) {
+                float r0 = label[i] == d ? (float)(dab[d][3 + c] / dab[d][6]) : ref[d][c];
+                sh[c] += w * ((float)(dab[d][c] / dab[d][6]) +
+                              (c ? p->chroma_keep : 1.0f) * (lab[3 * i + c] - r0));
+            }
         }
         if (wsum <= 0) continue;
         float conf = closed || label[i] >= 0 ? 1.0f : expf(-dmin * dmin / (sigma * sigma)), l[3];
-        for (int c = 0; c < 3; c++) l[c] = lab[3 * i + c] + conf * sh[c] / wsum;
+        for (int c = 0; c < 3; c++) l[c] = lab[3 * i + c] + conf * (sh[c] / wsum - lab[3 * i + c]);
         l[0] = ZT_CLAMP(l[0], 0.0f, 100.0f);
         zt_lab_to_rgb(l, img->px + 3 * i);
     }
@@ -266,6 +293,7 @@ out:
     free(lab);
     free(all);
     free(blob);
+    free(ref);
     free(dab);
     free(h.c);
     free(h.i);
