@@ -4,6 +4,7 @@
 #include "train.h"
 #include "dataset.h"
 #include "trainset.h"
+#include "../core/engine.h"
 #include "../nn/ckpt.h"
 #include "../nn/generator.h"
 #include "../nn/optim.h"
@@ -148,7 +149,8 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
     pc->gan_mode = o->gan;
     pc->lambda_l1 = (float)o->lambda;
     pc->lr = o->lr;
-    if ((rc = zt_p2p_init(m, pc, o->nthreads, (uint64_t)o->seed))) return rc;
+    int be = o->backend == ZT_BACKEND_CUDA ? ZT_BACKEND_CUDA : ZT_BACKEND_CPU;
+    if ((rc = zt_p2p_init_on(m, pc, o->nthreads, (uint64_t)o->seed, be))) return rc;
     if (o->init && (rc = init_generator(o->init, &m->G))) {
         zt_adderr("--init");
         goto out;
@@ -165,6 +167,7 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
             goto out;
         }
     }
+    rc = zt_p2p_place(m, 1); /* cuda: parameters and Adam state to the GPU */
 out:
     free(meta);
     return rc;
