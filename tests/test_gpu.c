@@ -1,0 +1,349 @@
+/* test_gpu.c: the cuda backend (`make CUDA=1`) on a GPU against the
+ * reference kernels: every op of the op table (tests/ops_cases.h) plus
+ * smish, forward, gradients and in-place updates (BN running stats) within
+ * 1e-3 (FP32: TF32 off); device arenas (mark/release, release_keep);
+ * parameters and Adam moved to the device; a pix2pix step (transposed-conv
+ * and resize U-Nets, BatchNorm and InstanceNorm) and the generator against
+ * the cpu engine. Without a CUDA build or a GPU each test is SKIPPED
+ * (counted apart, never passed): `make test-gpu` runs this suite. */
+#include "test.h"
+#include "ops_cases.h"
+#include "../src/core/engine.h"
+#include "../src/core/graph.h"
+#include "../src/core/ops.h"
+#include "../src/core/param.h"
+#include "../src/core/tensor.h"
+#include "../src/img/image.h"
+#include "../src/nn/generator.h"
+#include "../src/nn/optim.h"
+#include "../src/nn/pix2pix_train.h"
+#include "../src/nn/safetensors.h"
+#include "../src/util/rng.h"
+#include "../src/util/zt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A cuda engine in full FP32, or NULL after marking the test skipped. */
+static struct zt_engine *gpu_engine(void)
+{
+    if (!zt_engine_cuda_built()) {
+        zt_test_skip("no CUDA backend in this build (`make CUDA=1` needs nvcc and cuDNN)");
+        return NULL;
+    }
+    setenv("NVIDIA_TF32_OVERRIDE", "0", 1); /* cuBLAS/cuDNN: no TF32 anywhere */
+    struct zt_engine_opts o = {.backend = ZT_BACKEND_CUDA, .nthreads = 1, .seed = 7};
+    struct zt_engine *e = zt_engine_new(&o);
+    if (!e) zt_test_skip("no GPU: %s", zt_errmsg());
+    return e;
+}
+
+static int close_to(double got, double want, double tol)
+{
+    return fabs(got - want) <= tol + tol * fabs(want);
+}
+
+/* n floats of device tensor memory vs host want; reports the first miss. */
+static void check_dev(struct zt_graph *g, const float *dev, const float *want, int64_t n,
+                      double tol, const char *what, const char *name)
+{
+    float *h = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    CHECK_OK(zt_graph_read(g, dev, h, n));
+    for (int64_t i = 0; i < n; i++)
+        if (!close_to(h[i], want[i], tol)) {
+            zt_test_fail(__FILE__, __LINE__, "%s: %s[%lld] gpu %.8g ref %.8g", name, what,
+                         (long long)i, h[i], want[i]);
+            break;
+        }
+    free(h);
+}
+
+/* --- every op: gpu vs ref --- */
+
+static struct zt_tensor *b_smish(struct zt_graph *g, struct zt_tensor **x) { return zt_smish(g, x[0]); }
+
+static const struct opcase extra_cases[] = {
+    {"smish", 1, {{4, {2, 3, 4, 4}, INIT_WIDE, 1}}, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN, b_smish},
+};
+
+static void gpu_vs_ref(struct zt_engine *eg, const struct opcase *c)
+{
+    struct zt_engine_opts ro = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 7};
+    struct zt_engine *er = zt_engine_new(&ro);
+    struct zt_graph *gr = zt_graph_new(er, 0, 0), *gg = zt_graph_new(eg, 0, 0);
+    float *vals[CASE_MAX_IN] = {0};
+    struct zt_tensor *xr[CASE_MAX_IN], *xg[CASE_MAX_IN];
+    zt_case_inputs(c, 555, vals);
+    struct zt_tensor *yr = zt_case_run(c, gr, vals, xr), *yg = zt_case_run(c, gg, vals, xg);
+    CHECK_MSG(yr && yg, "%s: %s", c->name, zt_errmsg());
+    if (yr && yg) {
+        int64_t no = zt_tensor_numel(yr);
+        float *r = malloc((size_t)no * sizeof(float));
+        for (int64_t i = 0; i < no; i++) r[i] = (float)((i * 7919) % 13) / 6.0f - 1.0f;
+        int grad = yr->requires_grad;
+        if (grad) {
+            CHECK_OK(zt_graph_backward_seed(gr, yr, r));
+            CHECK_OK(zt_graph_backward_seed(gg, yg, r));
+        }
+        free(r);
+        check_dev(gg, yg->data, yr->data, no, 1e-3, "out", c->name);
+        for (int k = 0; k < c->nin; k++) {
+            int64_t n = zt_tensor_numel(xr[k]);
+            /* inputs updated in place (running mean/var) */
+            check_dev(gg, xg[k]->data, xr[k]->data, n, 1e-3, "input after", c->name);
+            if (grad && c->in[k].grad) {
+                CHECK_MSG(xg[k]->grad != NULL, "%s: input %d got no gradient", c->name, k);
+                if (xg[k]->grad) check_dev(gg, xg[k]->grad, xr[k]->grad, n, 1e-3, "grad", c->name);
+            }
+        }
+    }
+    for (int i = 0; i < c->nin; i++) free(vals[i]);
+    zt_graph_free(gr);
+    zt_graph_free(gg);
+    zt_engine_free(er);
+}
+
+TEST(gpu, ops_match_ref)
+{
+    struct zt_engine *e = gpu_engine();
+    if (!e) return;
+    for (int i = 0; i < zt_op_ncases; i++) gpu_vs_ref(e, &zt_op_cases[i]);
+    for (size_t i = 0; i < sizeof extra_cases / sizeof extra_cases[0]; i++)
+        gpu_vs_ref(e, &extra_cases[i]);
+    zt_engine_free(e);
+}
+
+/* Bigger shapes than the table's: many blocks per kernel, cuDNN's real
+ * algorithms, the U-Net's resize block (nearest x2 + 3x3 conv). */
+TEST(gpu, unet_blocks_match_ref)
+{
+    struct zt_engine *eg = gpu_engine();
+    if (!eg) return;
+    struct zt_engine_opts co = {.backend = ZT_BACKEND_CPU, .nthreads = 2, .seed = 7};
+    struct zt_engine *ec = zt_engine_new(&co);
+    struct zt_graph *gc = zt_graph_new(ec, 0, 0), *gg = zt_graph_new(eg, 0, 0);
+    struct zt_rng rng;
+    zt_rng_seed(&rng, 3);
+    int64_t xs[4] = {2, 16, 32, 32}, ws[4] = {32, 16, 4, 4}, us[4] = {16, 32, 3, 3}, bs[1] = {32};
+    float *x = malloc(sizeof(float) * 2 * 16 * 32 * 32), *w = malloc(sizeof(float) * 32 * 16 * 16);
+    float *u = malloc(sizeof(float) * 16 * 32 * 9), *b = malloc(sizeof(float) * 32);
+    zt_rng_fill_uniform(&rng, x, 2 * 16 * 32 * 32, -1, 1);
+    zt_rng_fill_uniform(&rng, w, 32 * 16 * 16, -0.1f, 0.1f);
+    zt_rng_fill_uniform(&rng, u, 16 * 32 * 9, -0.1f, 0.1f);
+    zt_rng_fill_uniform(&rng, b, 32, -0.1f, 0.1f);
+    struct zt_tensor *out[2] = {NULL, NULL}, *in[2][4];
+    struct zt_graph *gs[2] = {gc, gg};
+    const struct zt_conv_args down = {.stride = {2, 2}, .pad = {1, 1}};
+    const struct zt_conv_args same = {.stride = {1, 1}, .pad = {1, 1}};
+    for (int k = 0; k < 2; k++) {
+        struct zt_graph *g = gs[k];
+        zt_graph_begin(g, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
+        in[k][0] = zt_graph_input(g, 4, xs, x, 1);
+        in[k][1] = zt_graph_input(g, 4, ws, w, 1);
+        in[k][2] = zt_graph_input(g, 4, us, u, 1);
+        in[k][3] = zt_graph_input(g, 1, bs, b, 1);
+        /* down: conv 4x4 s2 + LeakyReLU + BN (2, 32, 16, 16); up: nearest x2 + conv 3x3 */
+        struct zt_tensor *d = zt_leaky_relu(g, zt_conv2d(g, in[k][0], in[k][1], in[k][3], &down), 0.2f);
+        d = zt_batch_norm(g, d, NULL, NULL, NULL, NULL, NULL, 0.1f, 1e-5f);
+        struct zt_tensor *up = zt_upsample_nearest(g, zt_relu(g, d), 32, 32);
+        struct zt_tensor *y = zt_conv2d(g, up, in[k][2], NULL, &same); /* (2, 16, 32, 32) */
+        struct zt_tensor *t = zt_instance_norm(g, y, NULL, NULL, 1e-5f);
+        struct zt_tensor *parts[2] = {in[k][0], zt_tanh(g, t)};
+        out[k] = zt_l1_loss(g, zt_concat(g, 2, parts), zt_graph_input(g, 4, (int64_t[]){2, 32, 32, 32}, NULL, 0));
+        CHECK_MSG(out[k] != NULL, "block %d: %s", k, zt_errmsg());
+        if (out[k]) CHECK_OK(zt_graph_backward(g, out[k]));
+    }
+    if (out[0] && out[1]) {
+        check_dev(gg, out[1]->data, out[0]->data, 1, 1e-3, "loss", "unet block");
+        for (int i = 0; i < 4; i++)
+            check_dev(gg, in[1][i]->grad, in[0][i]->grad, zt_tensor_numel(in[0][i]), 1e-3, "grad",
+                      "unet block");
+    }
+    free(x);
+    free(w);
+    free(u);
+    free(b);
+    zt_graph_free(gc);
+    zt_graph_free(gg);
+    zt_engine_free(ec);
+    zt_engine_free(eg);
+}
+
+/* --- device memory: arenas, parameters, Adam --- */
+
+TEST(gpu, arena_mark_release_keep)
+{
+    struct zt_engine *e = gpu_engine();
+    if (!e) return;
+    struct zt_graph *g = zt_graph_new(e, 1 << 12, 0); /* small: several blocks */
+    zt_graph_begin(g, 0);
+    float v[64];
+    for (int i = 0; i < 64; i++) v[i] = (float)i;
+    int64_t s[1] = {64};
+    struct zt_arena_mark m = zt_graph_mark(g);
+    struct zt_tensor *a = zt_graph_input(g, 1, s, v, 0);
+    for (int i = 0; i < 50; i++) a = zt_scale(g, a, 1.0f, 1.0f); /* 50 blocks' worth */
+    struct zt_tensor *k = zt_graph_release_keep(g, m, a);
+    CHECK(k != NULL);
+    float want[64];
+    for (int i = 0; i < 64; i++) want[i] = (float)i + 50.0f;
+    if (k) check_dev(g, k->data, want, 64, 0, "kept", "release_keep");
+    zt_graph_begin(g, 0); /* reset: one block, still usable */
+    a = zt_graph_input(g, 1, s, v, 0);
+    CHECK(a != NULL);
+    if (a) check_dev(g, a->data, v, 64, 0, "after reset", "arena");
+    zt_graph_free(g);
+    zt_engine_free(e);
+}
+
+TEST(gpu, adam_on_device_matches_cpu)
+{
+    struct zt_engine *e = gpu_engine();
+    if (!e) return;
+    struct zt_params ph, pd;
+    zt_params_init(&ph);
+    zt_params_init(&pd);
+    int64_t s[2] = {300, 7};
+    struct zt_tensor *th = zt_params_add(&ph, "w", 2, s, 0), *td = zt_params_add(&pd, "w", 2, s, 0);
+    zt_params_add(&pd, "rm", 1, s, 1); /* a buffer moves too */
+    struct zt_rng r;
+    zt_rng_seed(&r, 11);
+    zt_rng_fill_uniform(&r, th->data, 2100, -1, 1);
+    memcpy(td->data, th->data, sizeof(float) * 2100);
+    struct zt_adam_opts ao = {1e-2, 0.5, 0.999, 1e-8, 1e-4};
+    struct zt_optim *oh = zt_optim_adam_new(&ph, &ao, 1), *od = zt_optim_adam_new(&pd, &ao, 1);
+    CHECK_OK(zt_params_to_device(&pd, e));
+    CHECK_OK(zt_optim_to_device(od, e));
+    float *g = malloc(sizeof(float) * 2100);
+    for (int step = 0; step < 5; step++) {
+        zt_rng_fill_uniform(&r, g, 2100, -1, 1);
+        memcpy(th->grad, g, sizeof(float) * 2100);
+        CHECK_OK(zt_engine_dev_upload(e, td->grad, g, 2100));
+        zt_optim_step(oh);
+        zt_optim_step(od);
+    }
+    CHECK_OK(zt_optim_to_host(od));
+    CHECK_OK(zt_params_to_host(&pd));
+    for (int i = 0; i < 2100; i++)
+        if (!close_to(td->data[i], th->data[i], 1e-5)) {
+            zt_test_fail(__FILE__, __LINE__, "w[%d] gpu %.8g cpu %.8g", i, td->data[i], th->data[i]);
+            break;
+        }
+    for (int i = 0; i < 2100; i++) CHECK(td->grad[i] == 0.0f); /* zeroed by the step */
+    float *m0 = zt_optim_state(od, 0, 1), *m1 = zt_optim_state(oh, 0, 1);
+    CHECK(m0 && m1 && close_to(m0[5], m1[5], 1e-5));
+    /* SGD has no device step */
+    struct zt_sgd_opts so = {0.1, 0, 0, 0, 0};
+    struct zt_optim *os = zt_optim_sgd_new(&ph, &so, 1);
+    CHECK_RC(zt_optim_to_device(os, e), ZT_EINVAL);
+    zt_optim_free(os);
+    free(g);
+    zt_optim_free(oh);
+    zt_optim_free(od);
+    zt_params_deinit(&ph);
+    zt_params_deinit(&pd);
+    zt_engine_free(e);
+}
+
+/* --- pix2pix and the generator: cuda engine vs cpu engine --- */
+
+static void synth(float *A, float *B, int n, int s, int in_nc)
+{
+    struct zt_rng r;
+    zt_rng_seed(&r, 5);
+    zt_rng_fill_uniform(&r, A, (int64_t)n * in_nc * s * s, -1, 1);
+    zt_rng_fill_uniform(&r, B, (int64_t)n * 3 * s * s, -1, 1);
+}
+
+static void p2p_case(int upsample, int norm)
+{
+    enum { N = 2, S = 32, IN = 5 };
+    struct zt_p2p_cfg c;
+    zt_p2p_cfg_default(&c, IN, 5, 8);
+    c.d.ndf = 8;
+    c.g.upsample = upsample;
+    c.g.norm = c.d.norm = norm;
+    struct zt_p2p mc, mg;
+    CHECK_OK(zt_p2p_init_on(&mc, &c, 2, 7, ZT_BACKEND_CPU));
+    int rc = zt_p2p_init_on(&mg, &c, 2, 7, ZT_BACKEND_CUDA);
+    CHECK_OK(rc);
+    if (rc) {
+        zt_p2p_deinit(&mc);
+        return;
+    }
+    CHECK_OK(zt_p2p_place(&mg, 1));
+    float *A = malloc(sizeof(float) * N * IN * S * S), *B = malloc(sizeof(float) * N * 3 * S * S);
+    synth(A, B, N, S, IN);
+    struct zt_p2p_losses lc, lg;
+    for (int step = 0; step < 2; step++) {
+        CHECK_OK(zt_p2p_step(&mc, A, B, N, S, 100 + (uint64_t)step, &lc));
+        CHECK_OK(zt_p2p_step(&mg, A, B, N, S, 100 + (uint64_t)step, &lg));
+        /* step 0 sees identical weights: 1e-3; step 1 after one Adam step,
+         * where a gradient of opposite sign moves a weight by 2 lr */
+        double tol = step ? 2e-2 : 1e-3;
+        CHECK_MSG(close_to(lg.g_l1, lc.g_l1, tol) && close_to(lg.g_gan, lc.g_gan, tol) &&
+                      close_to(lg.d_real, lc.d_real, tol) && close_to(lg.d_fake, lc.d_fake, tol),
+                  "up %d norm %d step %d: gpu %g %g %g %g cpu %g %g %g %g", upsample, norm, step,
+                  lg.g_l1, lg.g_gan, lg.d_real, lg.d_fake, lc.g_l1, lc.g_gan, lc.d_real, lc.d_fake);
+    }
+    /* back on the host (as for a checkpoint): weights nearly the same */
+    CHECK_OK(zt_p2p_place(&mg, 0));
+    int64_t far = 0, tot = 0;
+    for (int i = 0; i < mc.G.params.n; i++) {
+        const struct zt_tensor *a = &mc.G.params.p[i]->t, *b = &mg.G.params.p[i]->t;
+        for (int64_t j = 0; j < zt_tensor_numel(a); j++, tot++) far += fabs(a->data[j] - b->data[j]) > 1e-4;
+    }
+    CHECK_MSG(far * 100 <= tot, "up %d norm %d: %lld of %lld weights differ by > 1e-4", upsample,
+              norm, (long long)far, (long long)tot);
+    CHECK_OK(zt_p2p_place(&mg, 1)); /* and back again: training goes on */
+    CHECK_OK(zt_p2p_step(&mg, A, B, N, S, 200, &lg));
+    free(A);
+    free(B);
+    zt_p2p_deinit(&mg);
+    zt_p2p_deinit(&mc);
+}
+
+TEST(gpu, p2p_step_matches_cpu)
+{
+    struct zt_engine *e = gpu_engine();
+    if (!e) return;
+    zt_engine_free(e);
+    p2p_case(ZT_UP_DECONV, ZT_NORM_BATCH);
+    p2p_case(ZT_UP_RESIZE, ZT_NORM_BATCH);
+    p2p_case(ZT_UP_RESIZE, ZT_NORM_INSTANCE);
+}
+
+TEST(gpu, generator_matches_cpu)
+{
+    struct zt_engine *e = gpu_engine();
+    if (!e) return;
+    zt_engine_free(e);
+    struct zt_p2p_cfg c;
+    zt_p2p_cfg_default(&c, 5, 5, 8);
+    c.g.upsample = ZT_UP_RESIZE;
+    struct zt_p2p m;
+    CHECK_OK(zt_p2p_init(&m, &c, 1, 3));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/gen.safetensors", zt_test_tmpdir());
+    struct zt_gen_info gi = {.g = c.g, .size = 32, .edge_method = "xdog"};
+    CHECK_OK(zt_gen_export(&m.G, &gi, ZT_DTYPE_F32, path, NULL));
+    zt_p2p_deinit(&m);
+    struct zt_generator *gc = zt_generator_open_on(path, 1, ZT_BACKEND_CPU);
+    struct zt_generator *gg = zt_generator_open_on(path, 1, ZT_BACKEND_CUDA);
+    CHECK_MSG(gc && gg, "%s", zt_errmsg());
+    struct zt_image edges = {0}, oc = {0}, og = {0};
+    CHECK_OK(zt_image_new(&edges, 32, 32, 1));
+    for (int i = 0; i < 32 * 32; i++) edges.px[i] = (uint8_t)((i * 37) % 255);
+    for (int mode = 0; gc && gg && mode < 2; mode++) {
+        CHECK_OK(zt_generator_run(gc, &edges, NULL, NULL, -1, mode, 9, &oc));
+        CHECK_OK(zt_generator_run(gg, &edges, NULL, NULL, -1, mode, 9, &og));
+        int bad = 0;
+        for (int i = 0; oc.px && og.px && i < oc.w * oc.h * oc.c; i++) bad += abs(oc.px[i] - og.px[i]) > 1;
+        CHECK_MSG(bad == 0, "mode %d: %d pixels differ by more than 1", mode, bad);
+        zt_image_free(&oc);
+        zt_image_free(&og);
+    }
+    zt_image_free(&edges);
+    zt_generator_close(gc);
+    zt_generator_close(gg);
+}
