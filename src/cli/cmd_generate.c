@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "../data/drawing.h"
 #include "../img/image.h"
+#include "../core/engine.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
@@ -37,7 +38,8 @@ static void help(void)
            "  --official     the official pix2pix test-time behaviour: batch statistics and\n"
            "                 dropout on (default: inference mode, running statistics)\n"
            "  --seed S       dropout seed for --official (default 1)\n"
-           "  --threads N    threads (default: $ZTYLE_THREADS, else all cores)\n");
+           "  --threads N    threads (default: $ZTYLE_THREADS, else all cores)\n"
+           "  --device D     cpu (default) or cuda (builds made with `make CUDA=1`)\n");
 }
 
 static int load_opt(const char *path, struct zt_image *im)
@@ -84,8 +86,9 @@ int cmd_generate(int argc, char **argv)
         {"sketch", required_argument, 0, 's'}, {"hints", required_argument, 0, 'H'},
         {"official", no_argument, 0, 'O'},     {"seed", required_argument, 0, 'S'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"device", required_argument, 0, 'V'},  {0, 0, 0, 0},
     };
+    int backend = ZT_BACKEND_CPU;
     const char *model = getenv("ZTYLE_MODEL"), *category = NULL, *sketch = NULL, *hints = NULL,
                *threads = NULL;
     if (!model || !*model) model = ZT_MODEL_DEFAULT;
@@ -109,6 +112,9 @@ int cmd_generate(int argc, char **argv)
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
+        case 'V':
+            if (cli_opt_device(CMD, optarg, &backend)) return ZT_EXIT_USAGE;
+            break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -122,7 +128,7 @@ int cmd_generate(int argc, char **argv)
     if (!zt_file_exists(model))
         return cli_fail(CMD, "%s: no such model file; train one with `ztyle train` or give "
                              "--model", model);
-    struct zt_generator *g = zt_generator_open(model, nth);
+    struct zt_generator *g = zt_generator_open_on(model, nth, backend);
     if (!g) return cli_fail(CMD, "%s", zt_errmsg());
     int cat = -1;
     if (category && strcmp(category, "auto")) {
