@@ -196,6 +196,15 @@ $(B)/bench_engine: $(B)/bench/bench_engine.o $(B)/libztyle.a
 bench-engine: $(B)/bench_engine
 	/usr/bin/python3 bench/bench_engine.py $(ARGS)
 
+# bench-gpu: the cuda engine vs PyTorch on the same GPU, one run (bench/bench_gpu.c runs
+# bench/torch_pix2pix_gpu.py; TORCH_PYTHON=... picks its python): generator forward and
+# training step images/s, ratios, device memory. CUDA builds on a GPU machine;
+# ARGS="--config unet_256 --batch 1" etc.
+$(B)/bench_gpu: $(B)/bench/bench_gpu.o $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-gpu: $(B)/bench_gpu
+	$(B)/bench_gpu $(ARGS)
+
 # bench-query: search on shopper-like queries (edge maps, doodles, photos of the
 # validation split) against the demo catalogue, embedding and generator included:
 # quality per class and p50/p95 latency per style (catalog/eval_styles.h).

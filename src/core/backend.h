@@ -145,6 +145,7 @@ struct zt_devops {
     int (*add)(void *ctx, float *dst, const float *src, int64_t n); /* device dst += src */
     /* fused Adam over n elements (k: zt_engine_adam's constants) */
     int (*adam)(void *ctx, int64_t n, float *p, float *g, float *m, float *v, const float *k);
+    int64_t (*used)(void *ctx); /* device memory in use (whole device), -1 unknown */
 };
 
 struct zt_engine {

@@ -160,6 +160,11 @@ int zt_engine_dev_zero(struct zt_engine *e, float *p, int64_t n)
     return e->dev ? e->dev->zero(e->dev->mem.ctx, p, (size_t)n * sizeof(float)) : no_dev();
 }
 
+int64_t zt_engine_dev_used(const struct zt_engine *e)
+{
+    return e->dev ? e->dev->used(e->dev->mem.ctx) : -1;
+}
+
 int zt_engine_dev_move(struct zt_engine *e, float **p, int64_t n, int to_device)
 {
     if (!e->dev) return no_dev();

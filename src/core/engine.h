@@ -66,6 +66,9 @@ void zt_engine_dev_free(struct zt_engine *e, float *p); /* NULL-safe */
 int zt_engine_dev_upload(struct zt_engine *e, float *dst, const float *src, int64_t n);
 int zt_engine_dev_download(struct zt_engine *e, float *dst, const float *src, int64_t n);
 int zt_engine_dev_zero(struct zt_engine *e, float *p, int64_t n);
+/* Bytes of device memory in use on the engine's GPU (all of it: this
+ * process, its CUDA context, others), for benchmarks; -1 without one. */
+int64_t zt_engine_dev_used(const struct zt_engine *e);
 /* Moves the n floats at *p (NULL: nothing to do) from host memory (malloc)
  * to new device memory (to_device 1) or back (0), freeing the old buffer
  * and replacing *p; on failure *p is unchanged. */

@@ -118,6 +118,16 @@ static int dev_adam(void *ctx, int64_t n, float *p, float *g, float *m, float *v
                  "adam");
 }
 
+static int64_t dev_used(void *ctx)
+{
+    size_t free_b = 0, total = 0;
+    if (cudaMemGetInfo(&free_b, &total) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return -1;
+    }
+    return (int64_t)(total - free_b);
+}
+
 /* --- engine context --- */
 
 int zt_engine_cuda_init(struct zt_engine *e, int tf32)
@@ -151,7 +161,7 @@ int zt_engine_cuda_init(struct zt_engine *e, int tf32)
     }
     c->tf32 = tf32 != 0;
     c->ops = (struct zt_devops){{dev_alloc, dev_free, dev_zero_v, c}, dev_upload, dev_download,
-                                dev_zero, dev_add, dev_adam};
+                                dev_zero, dev_add, dev_adam, dev_used};
     e->dev = &c->ops;
     e->conv = (struct zt_conv_impl){c, NULL, NULL, NULL}; /* kernels find c in k->conv->ctx */
     return ZT_OK;
