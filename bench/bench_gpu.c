@@ -16,6 +16,7 @@
 #include "../src/core/graph.h"
 #include "../src/nn/pix2pix.h"
 #include "../src/nn/pix2pix_train.h"
+#include "../src/util/progress.h"
 #include "../src/util/rng.h"
 #include "../src/util/zt.h"
 

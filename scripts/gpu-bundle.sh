@@ -30,7 +30,7 @@ if [ ! -d "$DATASET/train" ]; then
     exit 1
 fi
 make -s -j"$(nproc)" CUDA=1 build/release/ztyle build/release/zt_test build/release/bench_gpu
-nm build/release/ztyle | grep -q zt_engine_cuda_init || {
+nm build/release/ztyle | grep zt_engine_cuda_init >/dev/null || {
     echo "gpu-bundle: build/release/ztyle has no CUDA backend (make CUDA=1 did not take)" >&2
     exit 1
 }

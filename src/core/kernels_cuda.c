@@ -262,29 +262,32 @@ static const struct algo *pick(struct zt_cuda *c, const struct zt_conv_desc *d, 
         if (c->algos[i].dir == dir && !memcmp(&c->algos[i].d, d, sizeof *d)) return &c->algos[i];
     struct algo a = {*d, dir, -1, CUDNN_FMA_MATH, 0};
     int got = 0;
-    cudnnStatus_t st;
+    /* the heuristics rank for the descriptor's math type: FMA only without TF32 */
+    cudnnStatus_t st = cudnnSetConvolutionMathType(v->c, c->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH);
+    if (st) {
+        dnn_fail(st, "math type");
+        return NULL;
+    }
     if (dir == 0) {
         cudnnConvolutionFwdAlgoPerf_t p[16];
         st = cudnnGetConvolutionForwardAlgorithm_v7(c->dnn, v->a, v->w, v->c, v->b, 16, &got, p);
         for (int i = 0; !st && i < got && a.algo < 0; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX &&
-                (c->tf32 || p[i].mathType == CUDNN_FMA_MATH))
+            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX)
                 a.algo = (int)p[i].algo, a.math = (int)p[i].mathType, a.ws = p[i].memory;
     } else if (dir == 1) {
         cudnnConvolutionBwdDataAlgoPerf_t p[16];
         st = cudnnGetConvolutionBackwardDataAlgorithm_v7(c->dnn, v->w, v->b, v->c, v->a, 16, &got, p);
         for (int i = 0; !st && i < got && a.algo < 0; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX &&
-                (c->tf32 || p[i].mathType == CUDNN_FMA_MATH))
+            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX)
                 a.algo = (int)p[i].algo, a.math = (int)p[i].mathType, a.ws = p[i].memory;
     } else {
         cudnnConvolutionBwdFilterAlgoPerf_t p[16];
         st = cudnnGetConvolutionBackwardFilterAlgorithm_v7(c->dnn, v->a, v->b, v->c, v->w, 16, &got, p);
         for (int i = 0; !st && i < got && a.algo < 0; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX &&
-                (c->tf32 || p[i].mathType == CUDNN_FMA_MATH))
+            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= WS_MAX)
                 a.algo = (int)p[i].algo, a.math = (int)p[i].mathType, a.ws = p[i].memory;
     }
+    if (!c->tf32) a.math = CUDNN_FMA_MATH; /* whatever the entry says: full FP32 */
     if (st || a.algo < 0) {
         if (st) dnn_fail(st, "algorithm search");
         else zt_seterr("cudnn: no convolution algorithm for this shape");

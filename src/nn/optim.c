@@ -55,8 +55,12 @@ oom:
 void zt_optim_free(struct zt_optim *o)
 {
     if (!o) return;
-    if (o->dev) zt_optim_to_host(o);
     for (int i = 0; o->sl && i < o->np; i++) {
+        if (o->dev) {
+            zt_engine_dev_free(o->dev, o->sl[i].s0);
+            zt_engine_dev_free(o->dev, o->sl[i].s1);
+            continue;
+        }
         free(o->sl[i].s0);
         free(o->sl[i].s1);
     }

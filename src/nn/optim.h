@@ -38,7 +38,7 @@ struct zt_engine;
  * zt_params_to_device); zt_optim_to_host moves it back (before reading
  * zt_optim_state, e.g. for a checkpoint). ZT_OK, ZT_EINVAL (SGD, or an
  * engine without device memory) or a device error; all or nothing. */
-int zt_optim_to_device(struct zt_optim *opt, struct zt_engine *e);
+int zt_optim_to_device(struct zt_optim *opt, struct zt_engine *e); /* e outlives opt */
 int zt_optim_to_host(struct zt_optim *opt);
 
 /* One step over every bound parameter from its .grad, then zeroes the grad

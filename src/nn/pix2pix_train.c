@@ -34,9 +34,9 @@ void zt_p2p_deinit(struct zt_p2p *m)
     zt_optim_free(m->optD);
     zt_graph_free(m->gD); /* before gG, whose arena it borrows */
     zt_graph_free(m->gG);
-    zt_engine_free(m->eng);
-    zt_unet_deinit(&m->G);
+    zt_unet_deinit(&m->G); /* before the engine: parameters may be in its device memory */
     zt_patchgan_deinit(&m->D);
+    zt_engine_free(m->eng);
     memset(m, 0, sizeof *m);
 }
 
