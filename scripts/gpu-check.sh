@@ -37,12 +37,12 @@ nvidia-smi -L 2>&1 || echo "nvidia-smi: not available"
 echo "commit $(git rev-parse HEAD 2>/dev/null || echo '?'), $NT cores"
 
 # --- 1. binaries ---
-if [ -d .gpucheck/bin ]; then
+if [ -f .gpucheck/bundle.tar.xz ]; then
     step "binaries from .gpucheck (built at $(head -1 .gpucheck/COMMIT))"
     [ "$(head -1 .gpucheck/COMMIT)" = "$(git rev-parse HEAD 2>/dev/null)" ] ||
         echo "WARNING: the bundle was built from another commit: re-run scripts/gpu-bundle.sh"
-    BIN=.gpucheck/bin
-    tar -C "$WORK" -xJf .gpucheck/lib.tar.xz
+    BIN=$WORK/bin
+    tar -C "$WORK" -xJf .gpucheck/bundle.tar.xz
     mkdir -p "$WORK/fallback"
     for f in "$WORK"/lib/*; do # only what this machine lacks
         so=$(basename "$f")

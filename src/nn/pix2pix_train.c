@@ -145,9 +145,11 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     /* D step on fake.detach() and real, in memory the G step reuses */
     struct zt_arena_mark mark = zt_graph_mark(gG);
     zt_graph_begin(gD, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
-    struct zt_tensor *aD = zt_graph_input(gD, 4, sa, A, 0);
+    /* device engines: the batch is copied to the GPU once, for G's pass (a, b) */
+    int dev = zt_graph_on_device(gG);
+    struct zt_tensor *aD = dev ? zt_graph_wrap(gD, 4, sa, a->data, 0) : zt_graph_input(gD, 4, sa, A, 0);
     struct zt_tensor *fD = zt_graph_wrap(gD, 4, sb, fake->data, 0);
-    struct zt_tensor *bD = zt_graph_input(gD, 4, sb, B, 0);
+    struct zt_tensor *bD = dev ? zt_graph_wrap(gD, 4, sb, b->data, 0) : zt_graph_input(gD, 4, sb, B, 0);
     struct zt_tensor *lf = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, fD)), 0.0f);
     struct zt_tensor *lr = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, bD)), 1.0f);
     struct zt_tensor *ld = lf && lr ? zt_axpby(gD, 0.5f, lf, 0.5f, lr) : NULL;
