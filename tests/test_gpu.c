@@ -5,7 +5,9 @@
  * parameters and Adam moved to the device; a pix2pix step (transposed-conv
  * and resize U-Nets, BatchNorm and InstanceNorm) and the generator against
  * the cpu engine. Without a CUDA build or a GPU each test is SKIPPED
- * (counted apart, never passed): `make test-gpu` runs this suite. */
+ * (counted apart, never passed): `make test-gpu` runs this suite.
+ * ZT_GPU_TEST_BACKEND=cpu runs the same tests with the cpu engine in the
+ * GPU's place: a check of the tests themselves where there is no GPU. */
 #include "test.h"
 #include "ops_cases.h"
 #include "../src/core/engine.h"
@@ -24,9 +26,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int gpu_backend = ZT_BACKEND_CUDA; /* the backend under test */
+
 /* A cuda engine in full FP32, or NULL after marking the test skipped. */
 static struct zt_engine *gpu_engine(void)
 {
+    const char *be = getenv("ZT_GPU_TEST_BACKEND");
+    if (be && !strcmp(be, "cpu")) {
+        gpu_backend = ZT_BACKEND_CPU;
+        struct zt_engine_opts o = {.backend = ZT_BACKEND_CPU, .nthreads = 2, .seed = 7};
+        return zt_engine_new(&o);
+    }
     if (!zt_engine_cuda_built()) {
         zt_test_skip("no CUDA backend in this build (`make CUDA=1` needs nvcc and cuDNN)");
         return NULL;
@@ -212,18 +222,23 @@ TEST(gpu, adam_on_device_matches_cpu)
     memcpy(td->data, th->data, sizeof(float) * 2100);
     struct zt_adam_opts ao = {1e-2, 0.5, 0.999, 1e-8, 1e-4};
     struct zt_optim *oh = zt_optim_adam_new(&ph, &ao, 1), *od = zt_optim_adam_new(&pd, &ao, 1);
-    CHECK_OK(zt_params_to_device(&pd, e));
-    CHECK_OK(zt_optim_to_device(od, e));
+    int dev = zt_engine_on_device(e);
+    if (dev) CHECK_OK(zt_params_to_device(&pd, e));
+    if (dev) CHECK_OK(zt_optim_to_device(od, e));
     float *g = malloc(sizeof(float) * 2100);
     for (int step = 0; step < 5; step++) {
         zt_rng_fill_uniform(&r, g, 2100, -1, 1);
         memcpy(th->grad, g, sizeof(float) * 2100);
-        CHECK_OK(zt_engine_dev_upload(e, td->grad, g, 2100));
+        if (dev) CHECK_OK(zt_engine_dev_upload(e, td->grad, g, 2100));
+        else memcpy(td->grad, g, sizeof(float) * 2100);
         zt_optim_step(oh);
         zt_optim_step(od);
     }
     CHECK_OK(zt_optim_to_host(od));
     CHECK_OK(zt_params_to_host(&pd));
+    if (!dev) { /* the cpu stand-in: no device to move to */
+        CHECK_RC(zt_params_to_device(&pd, e), ZT_EINVAL);
+    }
     for (int i = 0; i < 2100; i++)
         if (!close_to(td->data[i], th->data[i], 1e-5)) {
             zt_test_fail(__FILE__, __LINE__, "w[%d] gpu %.8g cpu %.8g", i, td->data[i], th->data[i]);
@@ -235,7 +250,7 @@ TEST(gpu, adam_on_device_matches_cpu)
     /* SGD has no device step */
     struct zt_sgd_opts so = {0.1, 0, 0, 0, 0};
     struct zt_optim *os = zt_optim_sgd_new(&ph, &so, 1);
-    CHECK_RC(zt_optim_to_device(os, e), ZT_EINVAL);
+    CHECK_RC(zt_optim_to_device(os, e), ZT_EINVAL); /* (and no device at all on cpu) */
     zt_optim_free(os);
     free(g);
     zt_optim_free(oh);
@@ -265,7 +280,7 @@ static void p2p_case(int upsample, int norm)
     c.g.norm = c.d.norm = norm;
     struct zt_p2p mc, mg;
     CHECK_OK(zt_p2p_init_on(&mc, &c, 2, 7, ZT_BACKEND_CPU));
-    int rc = zt_p2p_init_on(&mg, &c, 2, 7, ZT_BACKEND_CUDA);
+    int rc = zt_p2p_init_on(&mg, &c, 2, 7, gpu_backend);
     CHECK_OK(rc);
     if (rc) {
         zt_p2p_deinit(&mc);
@@ -329,14 +344,20 @@ TEST(gpu, generator_matches_cpu)
     CHECK_OK(zt_gen_export(&m.G, &gi, ZT_DTYPE_F32, path, NULL));
     zt_p2p_deinit(&m);
     struct zt_generator *gc = zt_generator_open_on(path, 1, ZT_BACKEND_CPU);
-    struct zt_generator *gg = zt_generator_open_on(path, 1, ZT_BACKEND_CUDA);
+    struct zt_generator *gg = zt_generator_open_on(path, 1, gpu_backend);
     CHECK_MSG(gc && gg, "%s", zt_errmsg());
-    struct zt_image edges = {0}, oc = {0}, og = {0};
+    struct zt_image edges = {0}, hrgb = {0}, hmask = {0}, oc = {0}, og = {0};
     CHECK_OK(zt_image_new(&edges, 32, 32, 1));
-    for (int i = 0; i < 32 * 32; i++) edges.px[i] = (uint8_t)((i * 37) % 255);
+    CHECK_OK(zt_image_new(&hrgb, 32, 32, 3));
+    CHECK_OK(zt_image_new(&hmask, 32, 32, 1));
+    for (int i = 0; i < 32 * 32; i++) {
+        edges.px[i] = (uint8_t)((i * 37) % 255);
+        hmask.px[i] = i % 97 < 5 ? 255 : 0; /* a few hint pixels */
+        for (int k = 0; k < 3; k++) hrgb.px[3 * i + k] = (uint8_t)(40 + 60 * k);
+    }
     for (int mode = 0; gc && gg && mode < 2; mode++) {
-        CHECK_OK(zt_generator_run(gc, &edges, NULL, NULL, -1, mode, 9, &oc));
-        CHECK_OK(zt_generator_run(gg, &edges, NULL, NULL, -1, mode, 9, &og));
+        CHECK_OK(zt_generator_run(gc, &edges, &hrgb, &hmask, -1, mode, 9, &oc));
+        CHECK_OK(zt_generator_run(gg, &edges, &hrgb, &hmask, -1, mode, 9, &og));
         int bad = 0;
         for (int i = 0; oc.px && og.px && i < oc.w * oc.h * oc.c; i++) bad += abs(oc.px[i] - og.px[i]) > 1;
         CHECK_MSG(bad == 0, "mode %d: %d pixels differ by more than 1", mode, bad);
@@ -344,6 +365,8 @@ TEST(gpu, generator_matches_cpu)
         zt_image_free(&og);
     }
     zt_image_free(&edges);
+    zt_image_free(&hrgb);
+    zt_image_free(&hmask);
     zt_generator_close(gc);
     zt_generator_close(gg);
 }

@@ -148,7 +148,7 @@ int zt_engine_cuda_init(struct zt_engine *e, int tf32)
     if (!rc) rc = blas_fail(cublasSetStream(c->blas, c->stream), "set stream");
     if (!rc)
         rc = blas_fail(cublasSetMathMode(c->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                         : CUBLAS_PEDANTIC_MATH),
+                                                         : CUBLAS_DEFAULT_MATH),
                        "math mode");
     if (!rc) rc = dnn_fail(cudnnCreate(&c->dnn), "create");
     if (!rc) rc = dnn_fail(cudnnSetStream(c->dnn, c->stream), "set stream");
