@@ -10,6 +10,7 @@
  * GPU's place: a check of the tests themselves where there is no GPU. */
 #include "test.h"
 #include "ops_cases.h"
+#include "../src/core/backend.h" /* device_plumbing_on_host fakes a device */
 #include "../src/core/engine.h"
 #include "../src/core/graph.h"
 #include "../src/core/ops.h"
@@ -369,4 +370,151 @@ TEST(gpu, generator_matches_cpu)
     zt_image_free(&hmask);
     zt_generator_close(gc);
     zt_generator_close(gg);
+}
+
+/* --- the device plumbing, without a GPU ---
+ * A reference engine whose "device memory" is host memory behind a fake
+ * struct zt_devops: graphs get their device twin arena, inputs, grads and
+ * seeds go through upload/zero/add, results through zt_graph_read,
+ * parameters and Adam state move back and forth. Everything must match a
+ * plain reference engine exactly. (Sets engine internals: backend.h.) */
+
+struct fake_dev {
+    int64_t allocs, live;
+};
+
+static void *fk_alloc(void *ctx, size_t n)
+{
+    struct fake_dev *f = ctx;
+    f->allocs++;
+    f->live++;
+    return aligned_alloc(64, (n + 63) / 64 * 64 + 64);
+}
+static void fk_free(void *ctx, void *p)
+{
+    ((struct fake_dev *)ctx)->live--;
+    free(p);
+}
+static void fk_zero_v(void *ctx, void *p, size_t n) { memset(p, 0, n); }
+static int fk_copy(void *ctx, void *d, const void *s, size_t n)
+{
+    memcpy(d, s, n);
+    return ZT_OK;
+}
+static int fk_zero(void *ctx, void *p, size_t n)
+{
+    memset(p, 0, n);
+    return ZT_OK;
+}
+static int fk_add(void *ctx, float *d, const float *s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) d[i] += s[i];
+    return ZT_OK;
+}
+/* the same float operations as nn/optim.c and the device kernel */
+static int fk_adam(void *ctx, int64_t n, float *p, float *g, float *m, float *v, const float *k)
+{
+    for (int64_t j = 0; j < n; j++) {
+        float gj = g[j];
+        if (k[6] != 0) gj = gj + k[6] * p[j];
+        m[j] = m[j] * k[2] + gj * k[3];
+        v[j] = v[j] * k[4] + k[5] * gj * gj;
+        float denom = sqrtf(v[j]) / k[1] + k[7];
+        p[j] = p[j] + (-k[0]) * (m[j] / denom);
+        g[j] = 0;
+    }
+    return ZT_OK;
+}
+static int64_t fk_used(void *ctx) { return ((struct fake_dev *)ctx)->live; }
+
+TEST(gpu, device_plumbing_on_host)
+{
+    struct fake_dev fd = {0, 0};
+    const struct zt_devops ops = {{fk_alloc, fk_free, fk_zero_v, &fd}, fk_copy, fk_copy, fk_zero,
+                                  fk_add, fk_adam, fk_used};
+    struct zt_engine_opts ro = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 7};
+    struct zt_engine *ed = zt_engine_new(&ro), *er = zt_engine_new(&ro);
+    ed->dev = &ops;
+    CHECK(zt_engine_on_device(ed) && !zt_engine_on_device(er));
+    /* every op case: identical results through the device paths */
+    for (int i = 0; i < zt_op_ncases; i++) {
+        const struct opcase *c = &zt_op_cases[i];
+        struct zt_graph *gd = zt_graph_new(ed, 1 << 12, 0), *gr = zt_graph_new(er, 1 << 12, 0);
+        CHECK(zt_graph_on_device(gd) && !zt_graph_on_device(gr));
+        float *vals[CASE_MAX_IN] = {0};
+        struct zt_tensor *xd[CASE_MAX_IN], *xr[CASE_MAX_IN];
+        zt_case_inputs(c, 555, vals);
+        struct zt_tensor *yd = zt_case_run(c, gd, vals, xd), *yr = zt_case_run(c, gr, vals, xr);
+        CHECK_MSG(yd && yr, "%s: %s", c->name, zt_errmsg());
+        if (yd && yr && yr->requires_grad) {
+            int64_t no = zt_tensor_numel(yr);
+            float *r = malloc((size_t)no * sizeof(float));
+            for (int64_t k = 0; k < no; k++) r[k] = (float)((k * 7919) % 13) / 6.0f - 1.0f;
+            CHECK_OK(zt_graph_backward_seed(gd, yd, r));
+            CHECK_OK(zt_graph_backward_seed(gr, yr, r));
+            free(r);
+            for (int k = 0; k < c->nin; k++)
+                if (c->in[k].grad && xd[k]->grad)
+                    check_dev(gd, xd[k]->grad, xr[k]->grad, zt_tensor_numel(xr[k]), 0, "grad", c->name);
+        }
+        if (yd && yr) check_dev(gd, yd->data, yr->data, zt_tensor_numel(yr), 0, "out", c->name);
+        for (int k = 0; k < c->nin; k++) free(vals[k]);
+        zt_graph_free(gd);
+        zt_graph_free(gr);
+    }
+    CHECK(fd.allocs > 0);
+    CHECK_EQ_INT(fd.live, 0); /* every device block went back */
+    /* mark / release / release_keep / reset with the twin */
+    struct zt_graph *g = zt_graph_new(ed, 1 << 12, 0);
+    zt_graph_begin(g, 0);
+    int64_t s[1] = {300};
+    float v[300], want[300];
+    for (int i = 0; i < 300; i++) v[i] = (float)i, want[i] = (float)i + 20;
+    struct zt_tensor *a = zt_graph_input(g, 1, s, v, 0);
+    struct zt_arena_mark m = zt_graph_mark(g);
+    for (int i = 0; i < 20; i++) a = zt_scale(g, a, 1.0f, 1.0f);
+    int64_t before = fd.live;
+    struct zt_tensor *k = zt_graph_release_keep(g, m, a);
+    CHECK(k != NULL && fd.live <= before);
+    if (k) check_dev(g, k->data, want, 300, 0, "kept", "release_keep");
+    zt_graph_begin(g, 0);
+    CHECK_EQ_INT(fd.live, 1); /* one block after a reset */
+    zt_graph_free(g);
+    /* parameters and Adam: moved there and back, stepped there */
+    struct zt_params pd, ph;
+    zt_params_init(&pd);
+    zt_params_init(&ph);
+    int64_t ws[2] = {50, 3};
+    struct zt_tensor *td = zt_params_add(&pd, "w", 2, ws, 0), *th = zt_params_add(&ph, "w", 2, ws, 0);
+    zt_params_add(&pd, "rm", 1, ws, 1);
+    for (int i = 0; i < 150; i++) td->data[i] = th->data[i] = 0.01f * (float)(i - 75);
+    struct zt_adam_opts ao = {1e-2, 0.5, 0.999, 1e-8, 1e-3};
+    struct zt_optim *od = zt_optim_adam_new(&pd, &ao, 1), *oh = zt_optim_adam_new(&ph, &ao, 1);
+    CHECK_OK(zt_params_to_device(&pd, ed));
+    CHECK_OK(zt_params_to_device(&pd, ed)); /* already there: nothing */
+    CHECK_OK(zt_optim_to_device(od, ed));
+    int64_t live = fd.live;
+    CHECK_EQ_INT(live, 2 + 1 + 2); /* w data + grad, rm, Adam's two moments */
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < 150; i++) th->grad[i] = (float)((i * 31 + step) % 17) / 8.0f - 1.0f;
+        CHECK_OK(zt_engine_dev_upload(ed, td->grad, th->grad, 150));
+        zt_optim_step(od);
+        zt_optim_step(oh);
+    }
+    CHECK_OK(zt_optim_to_host(od));
+    CHECK_OK(zt_params_to_host(&pd));
+    CHECK_EQ_INT(fd.live, 0);
+    CHECK(!memcmp(td->data, th->data, sizeof(float) * 150));
+    CHECK(!memcmp(zt_optim_state(od, 0, 1), zt_optim_state(oh, 0, 1), sizeof(float) * 150));
+    /* freed while on the device: the device's free */
+    CHECK_OK(zt_params_to_device(&pd, ed));
+    CHECK_OK(zt_optim_to_device(od, ed));
+    zt_optim_free(od);
+    zt_params_deinit(&pd);
+    CHECK_EQ_INT(fd.live, 0);
+    zt_optim_free(oh);
+    zt_params_deinit(&ph);
+    ed->dev = NULL;
+    zt_engine_free(ed);
+    zt_engine_free(er);
 }
