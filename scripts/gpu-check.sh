@@ -11,7 +11,9 @@
 #      resize U-Net);
 #   4. trains briefly: a few steps on the CPU, then --resume on the GPU
 #      (the run moves between devices) on the bundled photos (or the demo
-#      dataset when it is there), and evaluates the checkpoints (ztyle eval).
+#      dataset when it is there); generates one drawing with the last
+#      checkpoint on GPU and CPU (SSIM between them, TF32 on the GPU); and
+#      evaluates the checkpoints (ztyle eval).
 # OUTDIR gets at most 8 files: gpu-check.log (everything, with timings),
 # test-gpu.log, bench-gpu.json, train-log.csv, eval.json, model.safetensors,
 # SUMMARY (one line per step: ok/FAIL). Exit 0 when every step passed.
@@ -111,6 +113,16 @@ result train-cuda-resume "$rc"
 cp "$RUN/log.csv" "$OUT/train-log.csv" 2>/dev/null
 last=$(find "$RUN/ckpt" -name "gen_epoch_*.safetensors" 2>/dev/null | sort | tail -1)
 [ -n "$last" ] && cp "$last" "$OUT/model.safetensors"
+step "generate: the last checkpoint on the GPU and on the CPU, same drawing"
+photo=$(find "$DATA/validation" -type f -name '*.jpg' | sort | sed -n 1p)
+rc=1
+if [ -n "$last" ] && [ -n "$photo" ] && "$Z" edges "$photo" "$WORK/sketch.png"; then
+    "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cuda "$WORK/gen-cuda.png" &&
+        "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cpu "$WORK/gen-cpu.png" &&
+        "$Z" ssim "$WORK/gen-cuda.png" "$WORK/gen-cpu.png"
+    rc=$?
+fi
+result generate-cuda-vs-cpu "$rc"
 step "eval: every checkpoint of the run on the validation photos"
 timeout 90 "$Z" eval --run "$RUN" --data "$DATA" --limit 48 --hints 3 --threads "$NT" --json \
     >"$OUT/eval.json"
