@@ -106,6 +106,12 @@ struct zt_backend {
 #include "ops.def"
 #undef X
 
+/* Shape helpers of the concat and slice kernels (kernels_ref_basic.c), for
+ * every backend: elements per channel of t (product of dims 2..), and x of
+ * a slice node viewed as (outer, X_d, inner) around the sliced dim d. */
+int64_t zt_concat_inner(const struct zt_tensor *t);
+void zt_slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int64_t *inner);
+
 /* Per-channel / per-plane pieces of the norm kernels, shared by the ref
  * and cpu backends (kernels_ref_nn.c). */
 void zt_norm_bn_fwd_channel(struct zt_node *n, int64_t c);

@@ -489,16 +489,9 @@ static int mul_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- shape ops --- */
 
-static int64_t inner_of(const struct zt_tensor *t)
-{
-    int64_t s = 1;
-    for (int d = 2; d < t->ndim; d++) s *= t->shape[d];
-    return s;
-}
-
 static int concat_run(const struct zt_kctx *k, struct zt_node *n, int bwd)
 {
-    int64_t N = n->out->shape[0], inner = inner_of(n->out), row = n->out->shape[1] * inner;
+    int64_t N = n->out->shape[0], inner = zt_concat_inner(n->out), row = n->out->shape[1] * inner;
     int64_t off = 0;
     for (int s = 0; s < n->nsrc; s++) {
         int64_t blk = n->src[s]->shape[1] * inner;
@@ -516,21 +509,10 @@ static int concat_run(const struct zt_kctx *k, struct zt_node *n, int bwd)
 static int concat_fwd(const struct zt_kctx *k, struct zt_node *n) { return concat_run(k, n, 0); }
 static int concat_bwd(const struct zt_kctx *k, struct zt_node *n) { return concat_run(k, n, 1); }
 
-static void slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int64_t *inner)
-{
-    const struct zt_tensor *x = n->src[0];
-    int d = (int)n->i[0];
-    *outer = 1;
-    *inner = 1;
-    for (int i = 0; i < d; i++) *outer *= x->shape[i];
-    for (int i = d + 1; i < x->ndim; i++) *inner *= x->shape[i];
-    *xd = x->shape[d];
-}
-
 static int slice_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t outer, xd, inner, len = n->out->shape[n->i[0]], st = n->i[1];
-    slice_dims(n, &outer, &xd, &inner);
+    zt_slice_dims(n, &outer, &xd, &inner);
     return kfail(zt_cu_rows(S(k), outer, len * inner, n->src[0]->data, xd * inner, st * inner,
                             n->out->data, len * inner, 0, 0),
                  "slice");
@@ -541,7 +523,7 @@ static int slice_bwd(const struct zt_kctx *k, struct zt_node *n)
     float *dx = ZT_GRAD(n->src[0]);
     if (!dx) return ZT_OK;
     int64_t outer, xd, inner, len = n->out->shape[n->i[0]], st = n->i[1];
-    slice_dims(n, &outer, &xd, &inner);
+    zt_slice_dims(n, &outer, &xd, &inner);
     return kfail(zt_cu_rows(S(k), outer, len * inner, n->out->grad, len * inner, 0, dx, xd * inner,
                             st * inner, 1),
                  "slice");

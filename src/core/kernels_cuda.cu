@@ -6,6 +6,7 @@
 extern "C" {
 #include "cuda_kern.h"
 }
+#include "kernels_index.h"
 
 #include <cuda_runtime.h>
 #include <math.h>
@@ -361,29 +362,7 @@ extern "C" int zt_cu_norm_bwd(void *s, int64_t G, int64_t C, int64_t ngrp, int64
     return done();
 }
 
-/* --- resampling (PyTorch's index rules, as kernels_ref_nn.c) --- */
-
-__device__ static void lin_index(int64_t dst, int64_t in, int64_t out, int ac, int64_t *i0,
-                                 int64_t *i1, float *l1)
-{
-    float scale = ac ? (out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f)
-                     : (float)in / (float)out;
-    float src = ac ? scale * (float)dst : scale * ((float)dst + 0.5f) - 0.5f;
-    if (src < 0) src = 0;
-    *i0 = (int64_t)src;
-    if (*i0 > in - 1) *i0 = in - 1;
-    *i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
-    *l1 = src - (float)*i0;
-}
-
-__device__ static int64_t near_index(int64_t dst, int64_t in, int64_t out)
-{
-    if (out == in) return dst;
-    if (out == 2 * in) return dst >> 1;
-    float scale = (float)in / (float)out;
-    int64_t i = (int64_t)floorf((float)dst * scale);
-    return i < in - 1 ? i : in - 1;
-}
+/* --- resampling (PyTorch's index rules: kernels_index.h) --- */
 
 __global__ void k_upsample(int bil, int ac, int bwd, int64_t P, int64_t H, int64_t W, int64_t OH,
                            int64_t OW, const float *src, float *dst)
@@ -392,15 +371,15 @@ __global__ void k_upsample(int bil, int ac, int bwd, int64_t P, int64_t H, int64
     {
         int64_t ox = i % OW, oy = (i / OW) % OH, p = i / (OW * OH);
         if (!bil) {
-            int64_t o = (p * H + near_index(oy, H, OH)) * W + near_index(ox, W, OW);
+            int64_t o = (p * H + zt_near_index(oy, H, OH)) * W + zt_near_index(ox, W, OW);
             if (bwd) atomicAdd(dst + o, src[i]);
             else dst[i] = src[o];
             continue;
         }
         int64_t y0, y1, x0, x1;
         float ly, lx;
-        lin_index(oy, H, OH, ac, &y0, &y1, &ly);
-        lin_index(ox, W, OW, ac, &x0, &x1, &lx);
+        zt_lin_index(oy, H, OH, ac, &y0, &y1, &ly);
+        zt_lin_index(ox, W, OW, ac, &x0, &x1, &lx);
         int64_t b = p * H * W;
         if (bwd) {
             float g = src[i];
@@ -434,20 +413,6 @@ extern "C" int zt_cu_upsample_bwd(void *s, int bilinear, int align_corners, int6
 
 /* --- pooling --- */
 
-__device__ static void avg_window(int64_t H, int64_t W, int64_t oy, int64_t ox, int K, int S,
-                                  int PD, int cip, int64_t *y0, int64_t *y1, int64_t *x0,
-                                  int64_t *x1, float *div)
-{
-    int64_t hs = oy * S - PD, ws = ox * S - PD;
-    int64_t he = min(hs + K, H + PD), we = min(ws + K, W + PD);
-    int64_t pool = (he - hs) * (we - ws);
-    *y0 = max(hs, (int64_t)0);
-    *x0 = max(ws, (int64_t)0);
-    *y1 = min(he, H);
-    *x1 = min(we, W);
-    *div = (float)(cip ? pool : (*y1 - *y0) * (*x1 - *x0));
-}
-
 __global__ void k_pool_fwd(int avg, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW,
                            int K, int S, int PD, int cip, const float *x, float *y, int32_t *arg)
 {
@@ -458,7 +423,7 @@ __global__ void k_pool_fwd(int avg, int64_t P, int64_t H, int64_t W, int64_t OH,
         if (avg) {
             int64_t y0, y1, x0, x1;
             float div;
-            avg_window(H, W, oy, ox, K, S, PD, cip, &y0, &y1, &x0, &x1, &div);
+            zt_avg_window(H, W, oy, ox, K, S, PD, cip, &y0, &y1, &x0, &x1, &div);
             double s = 0;
             for (int64_t yy = y0; yy < y1; yy++)
                 for (int64_t xx = x0; xx < x1; xx++) s += xp[yy * W + xx];
@@ -495,7 +460,7 @@ __global__ void k_pool_bwd(int avg, int64_t P, int64_t H, int64_t W, int64_t OH,
         }
         int64_t y0, y1, x0, x1;
         float div;
-        avg_window(H, W, oy, ox, K, S, PD, cip, &y0, &y1, &x0, &x1, &div);
+        zt_avg_window(H, W, oy, ox, K, S, PD, cip, &y0, &y1, &x0, &x1, &div);
         float g = dy[i] / div;
         for (int64_t yy = y0; yy < y1; yy++)
             for (int64_t xx = x0; xx < x1; xx++) atomicAdd(dp + yy * W + xx, g);
@@ -522,22 +487,13 @@ extern "C" int zt_cu_pool_bwd(void *s, int avg, int64_t P, int64_t H, int64_t W,
 
 /* --- pad2d (mode 0 zero, else reflect) --- */
 
-__device__ static int64_t pad_src(int64_t o, int64_t before, int64_t len, int mode)
-{
-    int64_t i = o - before;
-    if (mode == 0) return i >= 0 && i < len ? i : -1;
-    if (i < 0) i = -i;
-    if (i >= len) i = 2 * (len - 1) - i;
-    return i;
-}
-
 __global__ void k_pad(int bwd, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW,
                       int64_t left, int64_t top, int mode, const float *src, float *dst)
 {
     LOOP(i, P * OH * OW)
     {
         int64_t ox = i % OW, oy = (i / OW) % OH, p = i / (OW * OH);
-        int64_t sy = pad_src(oy, top, H, mode), sx = pad_src(ox, left, W, mode);
+        int64_t sy = zt_pad_src(oy, top, H, mode), sx = zt_pad_src(ox, left, W, mode);
         if (bwd) {
             if (sy >= 0 && sx >= 0) atomicAdd(dst + (p * H + sy) * W + sx, src[i]);
         } else {
