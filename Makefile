@@ -38,6 +38,7 @@ CFLAGS += $(BASE_CFLAGS) $(OPT)
 CXXFLAGS += $(BASE_CXXFLAGS) $(OPT)
 LDLIBS := $(PKG_LIBS) -ldnnl -lfaiss -llapack -lblas -lm -lpthread -fopenmp
 EXTRA_LDLIBS ?=
+CPU_LDLIBS := $(LDLIBS) # the fuzzers' (always CPU-only), before CUDA adds its own
 
 B := build/$(MODE)
 # CUDA backend (docs/internals/engine.md "GPU"): release builds only. The
@@ -152,10 +153,10 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
 # clang builds code tuned for gcc (optimize attributes, gcc-only warning
 # options): its warnings are shown, never errors, even under CI's -Werror
-build/fuzz/%: tests/fuzz/%.c $(LIB_C) $(LIB_CXX)
+build/fuzz/%: tests/fuzz/%.c $(filter-out %_cuda.c,$(LIB_C)) $(LIB_CXX)
 	@mkdir -p build/fuzz
 	$(MAKE) MODE=fuzz CC=clang CXX=clang++ OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -Wno-unknown-warning-option -Wno-error" build/fuzz/libztyle.a
-	clang $(BASE_CFLAGS) -Wno-unknown-warning-option -Wno-error -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(LDLIBS) -lstdc++
+	clang $(BASE_CFLAGS) -Wno-unknown-warning-option -Wno-error -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libztyle.a -o $@ $(CPU_LDLIBS) -lstdc++
 
 # The demo data set (README: where to get it when ../shared is absent).
 DATASET ?= $(or $(ZTYLE_DATASET),../shared/datasets/clothing-small)
