@@ -29,6 +29,12 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 NT=$(nproc)
 fails=0
 step() { echo "== [$(($(date +%s) - T0)) s] $*"; }
+# lim S: a step's time limit: S seconds, less when the 9 minutes (530 s of
+# steps) would run out, so the whole check ends in time whatever hangs
+lim() {
+    local left=$((530 - ($(date +%s) - T0)))
+    [ "$left" -lt "$1" ] && echo $((left > 1 ? left : 1)) || echo "$1"
+}
 result() { # result NAME RC
     if [ "$2" -eq 0 ]; then echo "ok   $1" >>"$OUT/SUMMARY"; else echo "FAIL $1 (exit $2)" >>"$OUT/SUMMARY"; fails=$((fails + 1)); fi
 }
@@ -53,7 +59,7 @@ if [ -f .gpucheck/bundle.tar.xz ]; then
     echo "bundled libraries used: $(find "$WORK/fallback" -mindepth 1 -printf "%f ")"
 else
     step "no .gpucheck bundle: make CUDA=1"
-    timeout 300 make -s -j"$NT" CUDA=1 build/release/ztyle build/release/zt_test build/release/bench_gpu
+    timeout "$(lim 240)" make -s -j"$NT" CUDA=1 build/release/ztyle build/release/zt_test build/release/bench_gpu
     result build $?
     BIN=build/release
     mkdir -p "$WORK/fallback"
@@ -78,7 +84,7 @@ Z=$BIN/ztyle
 
 # --- 2. GPU tests ---
 step "GPU tests (zt_test gpu = make test-gpu)"
-ZT_TEST_TMP=$WORK/tt timeout 150 "$BIN/zt_test" gpu 2>&1 | tee "$OUT/test-gpu.log"
+ZT_TEST_TMP=$WORK/tt timeout "$(lim 100)" "$BIN/zt_test" gpu 2>&1 | tee "$OUT/test-gpu.log"
 rc=${PIPESTATUS[0]}
 # on a GPU nothing may be skipped
 if [ "$rc" -eq 0 ] && ! tail -1 "$OUT/test-gpu.log" | grep -q " 0 failed, 0 skipped"; then rc=1; fi
@@ -87,11 +93,11 @@ result test-gpu "$rc"
 # --- 3. benchmark ---
 step "bench-gpu: ztyle_128 (official deconv U-Net) vs PyTorch, batch 8"
 # PyTorch runs with its own libraries, not the bundle's
-TORCH_PYTHON="env LD_LIBRARY_PATH= python3" timeout 150 "$BIN/bench_gpu" --config ztyle_128 \
+TORCH_PYTHON="env LD_LIBRARY_PATH= python3" timeout "$(lim 100)" "$BIN/bench_gpu" --config ztyle_128 \
     --batch 8 --reps 20 | tee "$WORK/bench1.txt"
 rc=${PIPESTATUS[0]}
 step "bench-gpu: resize U-Net (ztyle only), batch 8"
-timeout 60 "$BIN/bench_gpu" --config ztyle_128 --batch 8 --reps 20 --resize --no-torch | tee "$WORK/bench2.txt"
+timeout "$(lim 40)" "$BIN/bench_gpu" --config ztyle_128 --batch 8 --reps 20 --resize --no-torch | tee "$WORK/bench2.txt"
 rc2=${PIPESTATUS[0]}
 grep -h '^{' "$WORK/bench1.txt" "$WORK/bench2.txt" >"$OUT/bench-gpu.json"
 result bench $((rc || rc2))
@@ -103,11 +109,11 @@ RUN=$WORK/run
 TR=(--data "$DATA" --out "$RUN" --size 128 --batch 8 --epochs 4 --epochs-decay 2
     --save-every 2 --log-every 10 --threads "$NT")
 step "train: 3 steps on the CPU"
-timeout 120 "$Z" train "${TR[@]}" --device cpu --max-steps 3
+timeout "$(lim 60)" "$Z" train "${TR[@]}" --device cpu --max-steps 3
 rc=$?
 result train-cpu "$rc"
 step "train: --resume on the GPU to the end"
-timeout 200 "$Z" train "${TR[@]}" --device cuda --resume
+timeout "$(lim 120)" "$Z" train "${TR[@]}" --device cuda --resume
 rc=$?
 result train-cuda-resume "$rc"
 cp "$RUN/log.csv" "$OUT/train-log.csv" 2>/dev/null
@@ -117,14 +123,16 @@ step "generate: the last checkpoint on the GPU and on the CPU, same drawing"
 photo=$(find "$DATA/validation" -type f -name '*.jpg' | sort | sed -n 1p)
 rc=1
 if [ -n "$last" ] && [ -n "$photo" ] && "$Z" edges "$photo" "$WORK/sketch.png"; then
-    "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cuda "$WORK/gen-cuda.png" &&
-        "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cpu "$WORK/gen-cpu.png" &&
+    timeout "$(lim 20)" "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cuda \
+        "$WORK/gen-cuda.png" &&
+        timeout "$(lim 20)" "$Z" generate --model "$last" --sketch "$WORK/sketch.png" --device cpu \
+            "$WORK/gen-cpu.png" &&
         "$Z" ssim "$WORK/gen-cuda.png" "$WORK/gen-cpu.png"
     rc=$?
 fi
 result generate-cuda-vs-cpu "$rc"
 step "eval: every checkpoint of the run on the validation photos"
-timeout 90 "$Z" eval --run "$RUN" --data "$DATA" --limit 48 --hints 3 --threads "$NT" --json \
+timeout "$(lim 60)" "$Z" eval --run "$RUN" --data "$DATA" --limit 48 --hints 3 --threads "$NT" --json \
     >"$OUT/eval.json"
 result eval $?
 
