@@ -293,9 +293,9 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     int total_epochs = (int)(o->epochs + o->decay);
     int64_t total_steps = (int64_t)(total_epochs - start_epoch) * nb - start_iter;
     zt_warn_emit(&o->note, "%d images (%d skipped), batch %ld, %d steps/epoch, epochs %d..%d, "
-                 "%d threads, G %.1fM params",
+                 "%d threads%s, G %.1fM params",
                  ts.n, skipped, o->batch, nb, start_epoch + 1, total_epochs, o->nthreads,
-                 zt_params_numel(&m.G.params) / 1e6);
+                 zt_p2p_on_device(&m) ? ", on the GPU" : "", zt_params_numel(&m.G.params) / 1e6);
     prog = zt_progress_new("train", total_steps, o->progress, !o->progress);
     struct zt_batch_opts bo = {.augment = 1, .conditioned = ncat > 0, .shopper = o->shopper};
     double t0 = zt_now(), win_t = t0;
