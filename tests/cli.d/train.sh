@@ -78,10 +78,18 @@ cp -r "$T/runB" "$T/runD"
 # shellcheck disable=SC2086
 "$Z" train $TR --epochs 3 --out "$T/runD" --resume --device cuda --max-steps 2 >"$T/out" 2>"$T/err"
 rc=$?
-if [ $rc -eq 2 ] && grep -q "built without CUDA" "$T/err"; then ok
+nocuda=0
+if [ $rc -eq 2 ] && grep -q "built without CUDA" "$T/err"; then ok; nocuda=1
 elif [ $rc -eq 1 ] && grep -q "no GPU" "$T/err"; then ok
 elif [ $rc -eq 0 ]; then ok
 else bad "train --device cuda: exit $rc: $(head -c 300 "$T/err")"; fi
+# serve parses --device before any work (a CUDA build would start serving: not run here)
+expect 2 "$Z" serve --device tpu
+contains "$T/err" "is not cpu or cuda"
+if [ $nocuda -eq 1 ]; then
+    expect 2 "$Z" serve --device cuda
+    contains "$T/err" "built without CUDA"
+fi
 
 # generate with the trained generator
 G="$T/runA/ckpt/gen_epoch_003.safetensors"
