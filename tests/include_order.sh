@@ -17,7 +17,7 @@ declare -A may=(
 )
 pass=0
 fail=0
-for f in src/*/*.c src/*/*.h src/*/*.cpp; do
+for f in src/*/*.c src/*/*.h src/*/*.cpp src/*/*.cu; do
     [ -e "$f" ] || continue
     from=$(basename "$(dirname "$f")")
     if [ -z "${may[$from]+x}" ]; then

@@ -213,7 +213,7 @@ TEST(dexined, smish_op)
                               *w = zt_st_get(&f, "w"), *dx = zt_st_get(&f, "dx");
     CHECK(x && y && w && dx);
     for (int be = 0; x && y && w && dx && be < 2; be++) {
-        struct zt_engine_opts eo = {be, 2, 0, 0};
+        struct zt_engine_opts eo = {be, 2, 0, 0, 0};
         struct zt_engine *e = zt_engine_new(&eo);
         struct zt_graph *g = zt_graph_new(e, 0, 0);
         zt_graph_begin(g, ZT_GRAPH_GRAD);
@@ -253,7 +253,7 @@ TEST(dexined, dexined_parity)
     struct zt_st_file f = {0};
     if (load_golden("dexined_golden.safetensors", &f)) return;
     /* one thread: on a loaded 2-core machine OpenMP barriers cost more than they save */
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0};
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0, 0};
     struct zt_edgenet *net = NULL;
     CHECK_OK(zt_edgenet_new(ZT_EDGE_DEXINED, &eo, &net));
     if (net) {
@@ -273,7 +273,7 @@ TEST(dexined, teed_parity)
     char path[4096];
     data_path(path, sizeof path, "teed_random.safetensors");
     for (int be = 0; be < 2; be++) {
-        struct zt_engine_opts eo = {be, 2, 0, 0};
+        struct zt_engine_opts eo = {be, 2, 0, 0, 0};
         struct zt_edgenet *net = NULL;
         /* the converter's output of the golden's random-init .pth */
         CHECK_OK(zt_edgenet_open(ZT_EDGE_TEED, path, &eo, &net));
@@ -456,7 +456,7 @@ TEST(dexined, concurrent_callers)
 {
     char path[4096];
     data_path(path, sizeof path, "teed_random.safetensors");
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0};
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0, 0};
     struct zt_edgenet *net = NULL;
     CHECK_OK(zt_edgenet_open(ZT_EDGE_TEED, path, &eo, &net));
     if (!net) return;

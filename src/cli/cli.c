@@ -1,5 +1,6 @@
 /* cli.c: shared helpers of the subcommands: error printing and parsing. */
 #include "cli.h"
+#include "../core/engine.h"
 #include "../util/parallel.h"
 
 #include <jansson.h>
@@ -74,6 +75,20 @@ void cli_warn(void *cmd, const char *msg)
 {
     /* on a line of its own: a progress bar may hold the current one */
     fprintf(stderr, "\nztyle %s: %s\n", (const char *)cmd, msg);
+}
+
+int cli_opt_device(const char *cmd, const char *arg, int *backend)
+{
+    if (!strcmp(arg, "cpu")) {
+        *backend = ZT_BACKEND_CPU;
+        return ZT_EXIT_OK;
+    }
+    if (strcmp(arg, "cuda")) return cli_usage_error(cmd, "--device: '%s' is not cpu or cuda", arg);
+    if (!zt_engine_cuda_built())
+        return cli_usage_error(cmd, "--device cuda: this ztyle was built without CUDA (rebuild "
+                                    "with `make CUDA=1` where nvcc and cuDNN are installed)");
+    *backend = ZT_BACKEND_CUDA;
+    return ZT_EXIT_OK;
 }
 
 int cli_opt_threads(const char *cmd, const char *arg, const char **threads)

@@ -26,6 +26,10 @@ int cli_threads(const char *opt);
 /* --threads N: N must be in 1..1024; keeps arg in *threads for cli_threads.
  * ZT_EXIT_OK, or ZT_EXIT_USAGE after printing the usage error. */
 int cli_opt_threads(const char *cmd, const char *arg, const char **threads);
+/* --device cpu|cuda into *backend (enum zt_backend_kind). cuda on a build
+ * without the CUDA backend is a usage error saying so. ZT_EXIT_OK, or
+ * ZT_EXIT_USAGE after printing the error. */
+int cli_opt_device(const char *cmd, const char *arg, int *backend);
 
 /* 1 when catalog is a SQLite path that does not exist (cmd_catalog.c), so
  * read-only commands do not create an empty catalogue by accident. */

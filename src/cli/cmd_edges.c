@@ -310,7 +310,7 @@ int cmd_edges(int argc, char **argv)
     int ret = ZT_EXIT_OK, workers = cli_threads(threads);
     if (neural) {
         /* one image at a time; the network's convolutions use the cores */
-        struct zt_engine_opts eo = {ZT_BACKEND_CPU, workers, 0, 0};
+        struct zt_engine_opts eo = {ZT_BACKEND_CPU, workers, 0, 0, 0};
         if (zt_edgenet_open(m, weights, &eo, &net)) return cli_fail(CMD, "%s", zt_errmsg());
         j.ep.net = zt_edgenet_detector(net);
         workers = 1;

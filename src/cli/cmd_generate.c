@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "../data/drawing.h"
 #include "../img/image.h"
+#include "../core/engine.h"
 #include "../nn/generator.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
@@ -39,7 +40,8 @@ static void help(void)
            "  --seed S       dropout seed for --official (default 1)\n"
            "  --raw          the network's output alone: without moving its colours onto\n"
            "                 the hints' (what serve and search show)\n"
-           "  --threads N    threads (default: $ZTYLE_THREADS, else all cores)\n");
+           "  --threads N    threads (default: $ZTYLE_THREADS, else all cores)\n"
+           "  --device D     cpu (default) or cuda (builds made with `make CUDA=1`)\n");
 }
 
 static int load_opt(const char *path, struct zt_image *im)
@@ -86,9 +88,10 @@ int cmd_generate(int argc, char **argv)
         {"sketch", required_argument, 0, 's'}, {"hints", required_argument, 0, 'H'},
         {"official", no_argument, 0, 'O'},     {"seed", required_argument, 0, 'S'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-        {"raw", no_argument, 0, 'r'},
+        {"raw", no_argument, 0, 'r'},           {"device", required_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
+    int backend = ZT_BACKEND_CPU;
     const char *model = getenv("ZTYLE_MODEL"), *category = NULL, *sketch = NULL, *hints = NULL,
                *threads = NULL;
     if (!model || !*model) model = ZT_MODEL_DEFAULT;
@@ -114,6 +117,9 @@ int cmd_generate(int argc, char **argv)
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
             break;
+        case 'V':
+            if (cli_opt_device(CMD, optarg, &backend)) return ZT_EXIT_USAGE;
+            break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -127,7 +133,7 @@ int cmd_generate(int argc, char **argv)
     if (!zt_file_exists(model))
         return cli_fail(CMD, "%s: no such model file; train one with `ztyle train` or give "
                              "--model", model);
-    struct zt_generator *g = zt_generator_open(model, nth);
+    struct zt_generator *g = zt_generator_open_on(model, nth, backend);
     if (!g) return cli_fail(CMD, "%s", zt_errmsg());
     zt_generator_set_raw(g, raw);
     int cat = -1;

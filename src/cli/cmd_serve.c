@@ -45,6 +45,8 @@ static void help(void)
            "                    --model none: no generator\n"
            "  --shops FILE      shop link templates (default: the built-in config/shops.json)\n"
            "  --workers N       compute workers for generate/search (default: cores)\n"
+           "  --device D        cpu (default) or cuda: where the workers run the generator\n"
+           "                    (builds made with `make CUDA=1`)\n"
            "  --io-threads N    HTTP threads (default 2)\n"
            "  --queue N         requests that may wait for a worker at most (default 64)\n"
            "  --max-wait MS     admission: a request is queued only when its expected wait\n"
@@ -206,7 +208,8 @@ int cmd_serve(int argc, char **argv)
         {"header-timeout", required_argument, 0, 'T'}, {"max-connections", required_argument, 0, 'C'},
         {"max-per-ip", required_argument, 0, 'P'}, {"max-wait", required_argument, 0, 'W'}, {"allow-host", required_argument, 0, 'A'},
         {"allow-origin", required_argument, 0, 'O'}, {"metrics-token", required_argument, 0, 'K'},
-        {"reload-ms", required_argument, 0, 'R'}, {0, 0, 0, 0},
+        {"reload-ms", required_argument, 0, 'R'}, {"device", required_argument, 0, 'V'},
+        {0, 0, 0, 0},
     };
     struct zt_server_opts so;
     zt_server_opts_default(&so);
@@ -249,6 +252,9 @@ int cmd_serve(int argc, char **argv)
         case 'R':
             NUM(0, 3600000, so.reload_ms);
             if (!so.reload_ms) so.reload_ms = -1; /* 0 on the command line: never */
+            break;
+        case 'V':
+            if (cli_opt_device(CMD, optarg, &so.gen_backend)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }

@@ -60,7 +60,9 @@ static void help(void)
            "  --init G.safetensors  start the generator from a generator file (e.g. the\n"
            "                    shipped model) instead of random weights; D starts afresh;\n"
            "                    a deconv generator into a resize run is projected onto it\n"
-           "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n");
+           "  --threads N       threads (default: $ZTYLE_THREADS, else all cores)\n"
+           "  --device D        cpu (default) or cuda (builds made with `make CUDA=1`);\n"
+           "                    checkpoints are the same: --resume may switch device\n");
 }
 
 static int parse(int argc, char **argv, struct zt_train_opts *o)
@@ -79,7 +81,8 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
         {"resume", no_argument, 0, 'R'},           {"threads", required_argument, 0, 't'},
         {"init", required_argument, 0, 'I'},      {"upsample", required_argument, 0, 'U'},
         {"inputs", required_argument, 0, 'P'},    {"background", required_argument, 0, 'K'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+        {"device", required_argument, 0, 'V'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     *o = (struct zt_train_opts){.size = 128, .ngf = 32, .ndf = 64, .batch = 8, .epochs = 50, .decay = 50,
                        .save_every = 5, .max_steps = -1, .log_every = 20, .seed = 1, .lr = 2e-4,
@@ -157,6 +160,9 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
             break;
         case 't':
             if (cli_opt_threads(CMD, optarg, &threads)) return ZT_EXIT_USAGE;
+            break;
+        case 'V':
+            if (cli_opt_device(CMD, optarg, &o->backend)) return ZT_EXIT_USAGE;
             break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }

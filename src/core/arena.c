@@ -18,6 +18,8 @@ struct zt_arena {
     struct chunk *head;
     size_t first, max, reserved, peak;
     size_t pass_max; /* most bytes reserved at once since the last reset */
+    struct zt_arena_mem mem; /* blocks from mem.alloc (device memory) when set */
+    struct zt_arena *twin;   /* owned; follows reset, mark and release */
 };
 
 static size_t align_up(size_t n) { return (n + ZT_ARENA_ALIGN - 1) & ~(size_t)(ZT_ARENA_ALIGN - 1); }
@@ -30,7 +32,8 @@ static struct chunk *chunk_new(struct zt_arena *a, size_t size)
     }
     struct chunk *c = calloc(1, sizeof *c);
     void *raw = NULL;
-    if (!c || posix_memalign(&raw, ZT_ARENA_ALIGN, size ? size : ZT_ARENA_ALIGN)) {
+    if (c && a->mem.alloc) raw = a->mem.alloc(a->mem.ctx, size ? size : ZT_ARENA_ALIGN);
+    if (!c || (a->mem.alloc ? !raw : posix_memalign(&raw, ZT_ARENA_ALIGN, size ? size : ZT_ARENA_ALIGN))) {
         free(c);
         zt_seterr("arena: out of memory allocating %zu bytes", size);
         return NULL;
@@ -49,17 +52,25 @@ static struct chunk *chunk_new(struct zt_arena *a, size_t size)
 static void chunk_free(struct zt_arena *a, struct chunk *c)
 {
     a->reserved -= c->size;
-    free(c->raw);
+    if (a->mem.free) a->mem.free(a->mem.ctx, c->raw);
+    else free(c->raw);
     free(c);
 }
 
 struct zt_arena *zt_arena_new(size_t chunk_bytes, size_t max_bytes)
+{
+    return zt_arena_new_mem(chunk_bytes, max_bytes, NULL);
+}
+
+struct zt_arena *zt_arena_new_mem(size_t chunk_bytes, size_t max_bytes,
+                                  const struct zt_arena_mem *mem)
 {
     struct zt_arena *a = calloc(1, sizeof *a);
     if (!a) {
         zt_seterr("arena: out of memory");
         return NULL;
     }
+    if (mem) a->mem = *mem;
     a->first = align_up(chunk_bytes ? chunk_bytes : (size_t)1 << 20);
     a->max = max_bytes;
     if (!chunk_new(a, a->first)) {
@@ -69,9 +80,18 @@ struct zt_arena *zt_arena_new(size_t chunk_bytes, size_t max_bytes)
     return a;
 }
 
+void zt_arena_set_twin(struct zt_arena *a, struct zt_arena *twin)
+{
+    zt_arena_free(a->twin);
+    a->twin = twin;
+}
+
+struct zt_arena *zt_arena_twin(const struct zt_arena *a) { return a->twin; }
+
 void zt_arena_free(struct zt_arena *a)
 {
     if (!a) return;
+    zt_arena_free(a->twin);
     while (a->head) {
         struct chunk *c = a->head;
         a->head = c->next;
@@ -101,12 +121,14 @@ void *zt_arena_alloc(struct zt_arena *a, size_t bytes)
 void *zt_arena_calloc(struct zt_arena *a, size_t bytes)
 {
     void *p = zt_arena_alloc(a, bytes);
-    if (p) memset(p, 0, bytes);
+    if (p && a->mem.zero) a->mem.zero(a->mem.ctx, p, bytes);
+    else if (p) memset(p, 0, bytes);
     return p;
 }
 
 void zt_arena_reset(struct zt_arena *a)
 {
+    if (a->twin) zt_arena_reset(a->twin);
     size_t total = a->pass_max > a->reserved ? a->pass_max : a->reserved;
     if (a->head->next || total > a->head->size) {
         /* several blocks, or more at some point of the pass than now (blocks a
@@ -127,11 +149,17 @@ void zt_arena_reset(struct zt_arena *a)
 
 struct zt_arena_mark zt_arena_mark(const struct zt_arena *a)
 {
-    return (struct zt_arena_mark){a->head, a->head->used};
+    struct zt_arena_mark m = {a->head, a->head->used, NULL, 0};
+    if (a->twin) {
+        m.twin_chunk = a->twin->head;
+        m.twin_used = a->twin->head->used;
+    }
+    return m;
 }
 
 void zt_arena_release(struct zt_arena *a, struct zt_arena_mark m)
 {
+    if (a->twin) zt_arena_release(a->twin, (struct zt_arena_mark){m.twin_chunk, m.twin_used, NULL, 0});
     while (a->head != m.chunk) {
         ZT_ASSERT(a->head->next); /* the mark must belong to this arena's current pass */
         struct chunk *c = a->head;

@@ -13,6 +13,18 @@ struct zt_arena;
 struct zt_arena_mark {
     void *chunk;
     size_t used;
+    void *twin_chunk; /* the twin's mark (zt_arena_set_twin), or NULL */
+    size_t twin_used;
+};
+
+/* Where blocks come from when not malloc: device memory (the cuda
+ * backend). alloc returns NULL on failure; zero fills bytes with 0 (for
+ * zt_arena_calloc; the memory need not be host-readable). */
+struct zt_arena_mem {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *p);
+    void (*zero)(void *ctx, void *p, size_t bytes);
+    void *ctx;
 };
 
 /* chunk_bytes: size of the first block (0 = 1 MiB); later blocks grow.
@@ -20,6 +32,13 @@ struct zt_arena_mark {
  * with ZT_ETOOBIG. Returns NULL + zt_errmsg on failure. Free with zt_arena_free. */
 struct zt_arena *zt_arena_new(size_t chunk_bytes, size_t max_bytes);
 void zt_arena_free(struct zt_arena *a); /* NULL-safe */
+/* The same with blocks from mem (copied; NULL = malloc). */
+struct zt_arena *zt_arena_new_mem(size_t chunk_bytes, size_t max_bytes,
+                                  const struct zt_arena_mem *mem);
+/* A second arena that resets, marks and releases with a (a graph's device
+ * memory beside its host memory); a takes ownership (frees a previous twin). */
+void zt_arena_set_twin(struct zt_arena *a, struct zt_arena *twin);
+struct zt_arena *zt_arena_twin(const struct zt_arena *a); /* borrowed, or NULL */
 /* 64-byte aligned, uninitialised. NULL + zt_errmsg (out of memory or over
  * max_bytes); size 0 gives a valid unique pointer. Valid until reset/release. */
 void *zt_arena_alloc(struct zt_arena *a, size_t bytes);

@@ -106,6 +106,12 @@ struct zt_backend {
 #include "ops.def"
 #undef X
 
+/* Shape helpers of the concat and slice kernels (kernels_ref_basic.c), for
+ * every backend: elements per channel of t (product of dims 2..), and x of
+ * a slice node viewed as (outer, X_d, inner) around the sliced dim d. */
+int64_t zt_concat_inner(const struct zt_tensor *t);
+void zt_slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int64_t *inner);
+
 /* Per-channel / per-plane pieces of the norm kernels, shared by the ref
  * and cpu backends (kernels_ref_nn.c). */
 void zt_norm_bn_fwd_channel(struct zt_node *n, int64_t c);
@@ -133,8 +139,24 @@ void zt_norm_bn_bwd_block16(struct zt_node *n, int64_t cb, int acc); /* acc 0: w
 extern const struct zt_backend zt_backend_ref; /* immutable tables */
 extern const struct zt_backend zt_backend_cpu;
 
+/* Device memory of a GPU backend (kernels_cuda.c), for the graph and the
+ * parameter lists: block allocator for graph arenas (mem), copies (n bytes;
+ * download waits for the device's queued work) and zero-fill. Each returns
+ * ZT_OK or ZT_EIO with zt_errmsg. */
+struct zt_devops {
+    struct zt_arena_mem mem;
+    int (*upload)(void *ctx, void *dst, const void *src, size_t n);
+    int (*download)(void *ctx, void *dst, const void *src, size_t n);
+    int (*zero)(void *ctx, void *p, size_t n);
+    int (*add)(void *ctx, float *dst, const float *src, int64_t n); /* device dst += src */
+    /* fused Adam over n elements (k: zt_engine_adam's constants) */
+    int (*adam)(void *ctx, int64_t n, float *p, float *g, float *m, float *v, const float *k);
+    int64_t (*used)(void *ctx); /* device memory in use (whole device), -1 unknown */
+};
+
 struct zt_engine {
     struct zt_backend be;               /* resolved: no NULL slots */
+    const struct zt_devops *dev;        /* device memory (cuda backend), NULL for host memory */
     int kind;                           /* enum zt_backend_kind */
     int nthreads;
     struct zt_conv_impl conv;
@@ -154,6 +176,11 @@ struct zt_engine {
  * ZT_BACKEND_CPU; frees it. */
 int zt_engine_cpu_conv(struct zt_engine *e, int autotune);
 void zt_engine_cpu_conv_free(struct zt_engine *e);
+/* kernels_cuda.c (CUDA builds): the cuda backend's table, and its device
+ * context (stream, cuBLAS, cuDNN, e->dev) made and freed with the engine. */
+extern const struct zt_backend zt_backend_cuda;
+int zt_engine_cuda_init(struct zt_engine *e, int tf32);
+void zt_engine_cuda_free(struct zt_engine *e);
 
 struct zt_graph {
     struct zt_engine *e;

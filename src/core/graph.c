@@ -30,6 +30,15 @@ struct zt_graph *zt_graph_new(struct zt_engine *e, size_t arena_bytes, size_t ar
         free(g);
         return NULL;
     }
+    if (e->dev) { /* tensor data and grads in device memory, the rest on the host */
+        struct zt_arena *d = zt_arena_new_mem(arena_bytes, arena_max, &e->dev->mem);
+        if (!d) {
+            zt_arena_free(g->arena);
+            free(g);
+            return NULL;
+        }
+        zt_arena_set_twin(g->arena, d);
+    }
     return g;
 }
 
@@ -75,6 +84,33 @@ struct zt_tensor *zt_graph_fail(struct zt_graph *g, int rc)
     return NULL;
 }
 
+/* Tensor data and grads: the device arena on device engines. */
+static float *data_alloc(struct zt_graph *g, size_t bytes)
+{
+    struct zt_arena *d = zt_arena_twin(g->arena);
+    return zt_arena_alloc(d ? d : g->arena, bytes);
+}
+
+/* dst (tensor memory) = n bytes of host src, or zeros when src is NULL */
+static int data_fill(struct zt_graph *g, void *dst, const void *src, size_t n)
+{
+    const struct zt_devops *d = g->e->dev;
+    if (d) return src ? d->upload(d->mem.ctx, dst, src, n) : d->zero(d->mem.ctx, dst, n);
+    if (src) memcpy(dst, src, n);
+    else memset(dst, 0, n);
+    return ZT_OK;
+}
+
+int zt_graph_on_device(const struct zt_graph *g) { return g->e->dev != NULL; }
+
+int zt_graph_read(struct zt_graph *g, const float *src, float *dst, int64_t n)
+{
+    const struct zt_devops *d = g->e->dev;
+    if (d) return d->download(d->mem.ctx, dst, src, (size_t)n * sizeof(float));
+    memcpy(dst, src, (size_t)n * sizeof(float));
+    return ZT_OK;
+}
+
 static struct zt_tensor *new_header(struct zt_graph *g, int ndim, const int64_t *shape)
 {
     if (g->rc) return NULL;
@@ -99,10 +135,10 @@ struct zt_tensor *zt_graph_input(struct zt_graph *g, int ndim, const int64_t *sh
     struct zt_tensor *t = new_header(g, ndim, shape);
     if (!t) return NULL;
     size_t bytes = (size_t)zt_tensor_numel(t) * sizeof(float);
-    t->data = zt_arena_alloc(g->arena, bytes);
+    t->data = data_alloc(g, bytes);
     if (!t->data) return zt_graph_fail(g, ZT_ENOMEM);
-    if (data) memcpy(t->data, data, bytes);
-    else memset(t->data, 0, bytes);
+    int rc = data_fill(g, t->data, data, bytes); /* the one host-to-device copy of a batch */
+    if (rc) return zt_graph_fail(g, rc);
     t->requires_grad = requires_grad;
     return t;
 }
@@ -191,7 +227,7 @@ struct zt_node *zt_op_node(struct zt_graph *g, int op, int ndim, const int64_t *
     struct zt_tensor *out = new_header(g, ndim, shape);
     if (!out) return NULL;
     out->layout = layout;
-    out->data = zt_arena_alloc(g->arena, (size_t)zt_tensor_numel(out) * sizeof(float));
+    out->data = data_alloc(g, (size_t)zt_tensor_numel(out) * sizeof(float));
     struct zt_node *n = zt_arena_calloc(g->arena, sizeof *n);
     if (!out->data || !n) {
         zt_graph_fail(g, ZT_ENOMEM);
@@ -280,10 +316,18 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
     }
     int64_t nel = zt_tensor_numel(t);
     if (!t->grad) {
-        t->grad = zt_arena_calloc(g->arena, (size_t)nel * sizeof(float));
-        if (!t->grad) return g->rc = ZT_ENOMEM;
+        t->grad = data_alloc(g, (size_t)nel * sizeof(float));
+        if (!t->grad || data_fill(g, t->grad, NULL, (size_t)nel * sizeof(float)))
+            return g->rc = t->grad ? ZT_EIO : ZT_ENOMEM;
     }
-    if (t->layout == ZT_LAYOUT_BLOCKED16) /* dy is in NCHW order */
+    const struct zt_devops *dev = g->e->dev;
+    if (dev) { /* dy is host memory */
+        float *d = data_alloc(g, (size_t)nel * sizeof(float));
+        if (!d) return g->rc = ZT_ENOMEM;
+        int rc = dev->upload(dev->mem.ctx, d, dy, (size_t)nel * sizeof(float));
+        if (!rc) rc = dev->add(dev->mem.ctx, t->grad, d, nel);
+        if (rc) return g->rc = rc;
+    } else if (t->layout == ZT_LAYOUT_BLOCKED16) /* dy is in NCHW order */
         zt_blk16_from_plain(dy, t->grad, t->shape[0], t->shape[1], t->shape[2] * t->shape[3], 1,
                             g->e->nthreads);
     else
@@ -302,14 +346,15 @@ int zt_graph_backward_seed(struct zt_graph *g, struct zt_tensor *t, const float 
             struct zt_tensor *s = n->src[i];
             if (!s || !s->requires_grad) continue;
             if (!s->grad) {
-                s->grad = zt_arena_alloc(g->arena, (size_t)zt_tensor_numel(s) * sizeof(float));
+                s->grad = data_alloc(g, (size_t)zt_tensor_numel(s) * sizeof(float));
                 if (!s->grad) return g->rc = ZT_ENOMEM;
                 s->grad_fresh = 1;
             }
             int alias = 0; /* src[0] also another input: the kernel would add twice */
             for (int j = 1; i == 0 && j < n->nsrc; j++) alias |= n->src[j] == s;
             if (s->grad_fresh == 1 && (!own || i > 0 || alias)) {
-                memset(s->grad, 0, (size_t)zt_tensor_numel(s) * sizeof(float));
+                int rc = data_fill(g, s->grad, NULL, (size_t)zt_tensor_numel(s) * sizeof(float));
+                if (rc) return g->rc = rc;
                 s->grad_fresh = 0;
             } else if (s->grad_fresh == 2 && (!own || alias)) {
                 s->grad_fresh = 0; /* zeros already: adding is writing */
@@ -363,7 +408,11 @@ struct zt_tensor *zt_graph_release_keep(struct zt_graph *g, struct zt_arena_mark
         zt_seterr("graph: out of memory");
         return zt_graph_fail(g, ZT_ENOMEM);
     }
-    memcpy(tmp, t->data, bytes);
+    int rc = zt_graph_read(g, t->data, tmp, zt_tensor_numel(t));
+    if (rc) {
+        free(tmp);
+        return zt_graph_fail(g, rc);
+    }
     zt_arena_release(g->arena, m);
     struct zt_tensor *out = zt_graph_input(g, keep.ndim, keep.shape, tmp, 0);
     free(tmp);

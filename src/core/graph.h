@@ -46,9 +46,16 @@ struct zt_arena *zt_graph_arena(struct zt_graph *g);
  * requires_grad get their grad (arena) in backward. NULL on failure. */
 struct zt_tensor *zt_graph_input(struct zt_graph *g, int ndim, const int64_t *shape,
                                  const float *data, int requires_grad);
-/* Arena tensor header over caller memory (borrowed, no copy; must outlive the pass). */
+/* Arena tensor header over caller memory (borrowed, no copy; must outlive the pass):
+ * tensor memory of the same engine (device memory on device engines). */
 struct zt_tensor *zt_graph_wrap(struct zt_graph *g, int ndim, const int64_t *shape, float *data,
                                 int requires_grad);
+/* Copies n floats of tensor memory src (a tensor's data or grad, which is
+ * device memory on device engines; the layout is the tensor's) to host dst,
+ * after the work queued before it. ZT_OK, or a code with zt_errmsg. */
+int zt_graph_read(struct zt_graph *g, const float *src, float *dst, int64_t n);
+/* 1 when g's tensors live in device memory (its engine is cuda). */
+int zt_graph_on_device(const struct zt_graph *g);
 
 /* Inference memory reuse: zt_graph_mark() remembers the arena position;
  * zt_graph_release_keep(g, m, t) ends every allocation made since m and

@@ -2,6 +2,7 @@
  * matmul, reduction and loss ops. Plain loops over contiguous buffers;
  * reductions accumulate in double in index order. */
 #include "backend.h"
+#include "kernels_index.h"
 #include "ops.h"
 #include "../util/zt.h"
 
@@ -141,7 +142,7 @@ int zt_ref_affine_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- concat along dim 1: each input is (outer=N, Ci*inner) blocks --- */
 
-static int64_t inner_of(const struct zt_tensor *t)
+int64_t zt_concat_inner(const struct zt_tensor *t)
 {
     int64_t s = 1;
     for (int d = 2; d < t->ndim; d++) s *= t->shape[d];
@@ -150,7 +151,7 @@ static int64_t inner_of(const struct zt_tensor *t)
 
 int zt_ref_concat_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
-    int64_t N = n->out->shape[0], inner = inner_of(n->out), row = n->out->shape[1] * inner;
+    int64_t N = n->out->shape[0], inner = zt_concat_inner(n->out), row = n->out->shape[1] * inner;
     int64_t off = 0;
     for (int s = 0; s < n->nsrc; s++) {
         int64_t blk = n->src[s]->shape[1] * inner;
@@ -163,7 +164,7 @@ int zt_ref_concat_fwd(const struct zt_kctx *k, struct zt_node *n)
 
 int zt_ref_concat_bwd(const struct zt_kctx *k, struct zt_node *n)
 {
-    int64_t N = n->out->shape[0], inner = inner_of(n->out), row = n->out->shape[1] * inner;
+    int64_t N = n->out->shape[0], inner = zt_concat_inner(n->out), row = n->out->shape[1] * inner;
     int64_t off = 0;
     for (int s = 0; s < n->nsrc; s++) {
         int64_t blk = n->src[s]->shape[1] * inner;
@@ -178,7 +179,7 @@ int zt_ref_concat_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- slice along dim d: x viewed as (outer, X_d, inner) --- */
 
-static void slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int64_t *inner)
+void zt_slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int64_t *inner)
 {
     const struct zt_tensor *x = n->src[0];
     int d = (int)n->i[0];
@@ -192,7 +193,7 @@ static void slice_dims(const struct zt_node *n, int64_t *outer, int64_t *xd, int
 int zt_ref_slice_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     int64_t outer, xd, inner, len = n->out->shape[n->i[0]], st = n->i[1];
-    slice_dims(n, &outer, &xd, &inner);
+    zt_slice_dims(n, &outer, &xd, &inner);
     for (int64_t o = 0; o < outer; o++)
         memcpy(n->out->data + o * len * inner, n->src[0]->data + (o * xd + st) * inner,
                (size_t)(len * inner) * sizeof(float));
@@ -204,7 +205,7 @@ int zt_ref_slice_bwd(const struct zt_kctx *k, struct zt_node *n)
     float *dx = ZT_GRAD(n->src[0]);
     if (!dx) return ZT_OK;
     int64_t outer, xd, inner, len = n->out->shape[n->i[0]], st = n->i[1];
-    slice_dims(n, &outer, &xd, &inner);
+    zt_slice_dims(n, &outer, &xd, &inner);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < len * inner; j++)
             dx[(o * xd + st) * inner + j] += n->out->grad[o * len * inner + j];
@@ -225,15 +226,6 @@ int zt_ref_reshape_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- pad2d: out (N, C, H+t+b, W+l+r); source index of an output pixel --- */
 
-static int64_t pad_src(int64_t o, int64_t before, int64_t len, int mode)
-{
-    int64_t i = o - before;
-    if (mode == ZT_PAD_ZERO) return i >= 0 && i < len ? i : -1;
-    if (i < 0) i = -i;
-    if (i >= len) i = 2 * (len - 1) - i;
-    return i;
-}
-
 int zt_ref_pad2d_fwd(const struct zt_kctx *k, struct zt_node *n)
 {
     const struct zt_tensor *x = n->src[0];
@@ -242,9 +234,9 @@ int zt_ref_pad2d_fwd(const struct zt_kctx *k, struct zt_node *n)
     int mode = (int)n->i[4];
     for (int64_t p = 0; p < P; p++)
         for (int64_t oy = 0; oy < OH; oy++) {
-            int64_t sy = pad_src(oy, n->i[2], H, mode);
+            int64_t sy = zt_pad_src(oy, n->i[2], H, mode);
             for (int64_t ox = 0; ox < OW; ox++) {
-                int64_t sx = pad_src(ox, n->i[0], W, mode);
+                int64_t sx = zt_pad_src(ox, n->i[0], W, mode);
                 n->out->data[(p * OH + oy) * OW + ox] =
                     sy < 0 || sx < 0 ? 0.0f : x->data[(p * H + sy) * W + sx];
             }
@@ -262,9 +254,9 @@ int zt_ref_pad2d_bwd(const struct zt_kctx *k, struct zt_node *n)
     int mode = (int)n->i[4];
     for (int64_t p = 0; p < P; p++)
         for (int64_t oy = 0; oy < OH; oy++) {
-            int64_t sy = pad_src(oy, n->i[2], H, mode);
+            int64_t sy = zt_pad_src(oy, n->i[2], H, mode);
             for (int64_t ox = 0; ox < OW; ox++) {
-                int64_t sx = pad_src(ox, n->i[0], W, mode);
+                int64_t sx = zt_pad_src(ox, n->i[0], W, mode);
                 if (sy >= 0 && sx >= 0) dx[(p * H + sy) * W + sx] += n->out->grad[(p * OH + oy) * OW + ox];
             }
         }

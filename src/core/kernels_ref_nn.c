@@ -3,6 +3,7 @@
  * norm, dropout, pooling and resampling. Plain loops, double accumulators
  * for reductions: the spec the cpu backend is tested against. */
 #include "backend.h"
+#include "kernels_index.h"
 #include "../util/zt.h"
 
 #include <math.h>
@@ -230,19 +231,6 @@ int zt_ref_dropout_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- bilinear: x (N, C, H, W) -> (N, C, OH, OW), as F.interpolate --- */
 
-/* Source index and weight along one axis, PyTorch's area_pixel_compute_source_index in float. */
-static void lin_index(int64_t dst, int64_t in, int64_t out, int ac, int64_t *i0, int64_t *i1,
-                      float *l1)
-{
-    float scale = ac ? (out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f) : (float)in / (float)out;
-    float src = ac ? scale * (float)dst : scale * ((float)dst + 0.5f) - 0.5f;
-    if (src < 0) src = 0;
-    *i0 = (int64_t)src;
-    if (*i0 > in - 1) *i0 = in - 1;
-    *i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
-    *l1 = src - (float)*i0;
-}
-
 void zt_ref_upsample_bilinear_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
@@ -253,11 +241,11 @@ void zt_ref_upsample_bilinear_fwd_planes(struct zt_node *n, int64_t p0, int64_t 
         for (int64_t oy = 0; oy < OH; oy++) {
             int64_t y0, y1;
             float ly;
-            lin_index(oy, H, OH, ac, &y0, &y1, &ly);
+            zt_lin_index(oy, H, OH, ac, &y0, &y1, &ly);
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t x0, x1;
                 float lx;
-                lin_index(ox, W, OW, ac, &x0, &x1, &lx);
+                zt_lin_index(ox, W, OW, ac, &x0, &x1, &lx);
                 const float *s = x->data + p * H * W;
                 n->out->data[(p * OH + oy) * OW + ox] =
                     (1 - ly) * ((1 - lx) * s[y0 * W + x0] + lx * s[y0 * W + x1]) +
@@ -284,11 +272,11 @@ void zt_ref_upsample_bilinear_bwd_planes(struct zt_node *n, int64_t p0, int64_t 
         for (int64_t oy = 0; oy < OH; oy++) {
             int64_t y0, y1;
             float ly;
-            lin_index(oy, H, OH, ac, &y0, &y1, &ly);
+            zt_lin_index(oy, H, OH, ac, &y0, &y1, &ly);
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t x0, x1;
                 float lx;
-                lin_index(ox, W, OW, ac, &x0, &x1, &lx);
+                zt_lin_index(ox, W, OW, ac, &x0, &x1, &lx);
                 float g = n->out->grad[(p * OH + oy) * OW + ox];
                 float *d = dx + p * H * W;
                 d[y0 * W + x0] += (1 - ly) * (1 - lx) * g;
@@ -307,15 +295,6 @@ int zt_ref_upsample_bilinear_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- nearest: PyTorch's nearest_idx --- */
 
-static int64_t near_index(int64_t dst, int64_t in, int64_t out)
-{
-    if (out == in) return dst;
-    if (out == 2 * in) return dst >> 1;
-    float scale = (float)in / (float)out;
-    int64_t i = (int64_t)floorf((float)dst * scale);
-    return i < in - 1 ? i : in - 1;
-}
-
 void zt_ref_upsample_nearest_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
@@ -325,7 +304,7 @@ void zt_ref_upsample_nearest_fwd_planes(struct zt_node *n, int64_t p0, int64_t p
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++)
                 n->out->data[(p * OH + oy) * OW + ox] =
-                    x->data[(p * H + near_index(oy, H, OH)) * W + near_index(ox, W, OW)];
+                    x->data[(p * H + zt_near_index(oy, H, OH)) * W + zt_near_index(ox, W, OW)];
 }
 
 int zt_ref_upsample_nearest_fwd(const struct zt_kctx *k, struct zt_node *n)
@@ -344,7 +323,7 @@ void zt_ref_upsample_nearest_bwd_planes(struct zt_node *n, int64_t p0, int64_t p
     for (int64_t p = p0; p < p1; p++)
         for (int64_t oy = 0; oy < OH; oy++)
             for (int64_t ox = 0; ox < OW; ox++)
-                dx[(p * H + near_index(oy, H, OH)) * W + near_index(ox, W, OW)] +=
+                dx[(p * H + zt_near_index(oy, H, OH)) * W + zt_near_index(ox, W, OW)] +=
                     n->out->grad[(p * OH + oy) * OW + ox];
 }
 
@@ -408,20 +387,6 @@ int zt_ref_max_pool2d_bwd(const struct zt_kctx *k, struct zt_node *n)
 
 /* --- average pool: PyTorch's divisor rule (count_include_pad) --- */
 
-static void avg_window(const struct zt_node *n, int64_t H, int64_t W, int64_t oy, int64_t ox,
-                       int64_t *y0, int64_t *y1, int64_t *x0, int64_t *x1, float *div)
-{
-    int64_t K = n->i[0], S = n->i[1], PD = n->i[2];
-    int64_t hs = oy * S - PD, ws = ox * S - PD;
-    int64_t he = ZT_MIN(hs + K, H + PD), we = ZT_MIN(ws + K, W + PD);
-    int64_t pool = (he - hs) * (we - ws);
-    *y0 = ZT_MAX(hs, 0);
-    *x0 = ZT_MAX(ws, 0);
-    *y1 = ZT_MIN(he, H);
-    *x1 = ZT_MIN(we, W);
-    *div = (float)(n->i[3] ? pool : (*y1 - *y0) * (*x1 - *x0));
-}
-
 void zt_ref_avg_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
 {
     const struct zt_tensor *x = n->src[0];
@@ -432,7 +397,8 @@ void zt_ref_avg_pool2d_fwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t y0, y1, x0, x1;
                 float div;
-                avg_window(n, H, W, oy, ox, &y0, &y1, &x0, &x1, &div);
+                zt_avg_window(H, W, oy, ox, n->i[0], n->i[1], n->i[2], (int)n->i[3], &y0, &y1, &x0,
+                              &x1, &div);
                 double s = 0;
                 for (int64_t yy = y0; yy < y1; yy++)
                     for (int64_t xx = x0; xx < x1; xx++) s += x->data[(p * H + yy) * W + xx];
@@ -458,7 +424,8 @@ void zt_ref_avg_pool2d_bwd_planes(struct zt_node *n, int64_t p0, int64_t p1)
             for (int64_t ox = 0; ox < OW; ox++) {
                 int64_t y0, y1, x0, x1;
                 float div;
-                avg_window(n, H, W, oy, ox, &y0, &y1, &x0, &x1, &div);
+                zt_avg_window(H, W, oy, ox, n->i[0], n->i[1], n->i[2], (int)n->i[3], &y0, &y1, &x0,
+                              &x1, &div);
                 float g = n->out->grad[(p * OH + oy) * OW + ox] / div;
                 for (int64_t yy = y0; yy < y1; yy++)
                     for (int64_t xx = x0; xx < x1; xx++) dx[(p * H + yy) * W + xx] += g;

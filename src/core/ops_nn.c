@@ -183,7 +183,15 @@ static struct zt_tensor *dropout_common(struct zt_graph *g, struct zt_tensor *x,
     if (!mul) return zt_graph_fail(g, ZT_ENOMEM);
     float scale = 1.0f / (1.0f - p);
     if (mask) {
-        for (int64_t i = 0; i < cnt; i++) mul[i] = mask->data[i] != 0.0f ? scale : 0.0f;
+        const float *mk = mask->data;
+        if (g->e->dev) { /* device engines: the mask comes back to the host first */
+            float *h = zt_arena_alloc(g->arena, (size_t)cnt * sizeof(float));
+            if (!h) return zt_graph_fail(g, ZT_ENOMEM);
+            int rc = zt_graph_read(g, mk, h, cnt);
+            if (rc) return zt_graph_fail(g, rc);
+            mk = h;
+        }
+        for (int64_t i = 0; i < cnt; i++) mul[i] = mk[i] != 0.0f ? scale : 0.0f;
     } else {
         /* serial draw: the mask does not depend on the thread count */
         struct zt_rng *r = zt_engine_rng(g->e);

@@ -12,9 +12,12 @@ struct zt_param {
     int is_buffer;   /* 1: no gradient, not optimised (running stats, counters) */
 };
 
+struct zt_engine;
+
 struct zt_params {
     int n, cap;
     struct zt_param **p; /* each entry allocated separately: &p[i]->t stays valid */
+    struct zt_engine *dev; /* borrowed: data and grads live in its device memory, or NULL */
 };
 
 /* A zero-initialised struct zt_params is a valid empty list. */
@@ -31,5 +34,13 @@ struct zt_tensor *zt_params_get(const struct zt_params *ps, const char *name);
 /* Total elements of trainable parameters (buffers excluded). */
 int64_t zt_params_numel(const struct zt_params *ps);
 void zt_params_zero_grad(struct zt_params *ps);
+/* Moves every tensor's data and grad (values kept) into e's device memory
+ * (engines with zt_engine_on_device), so device passes can use them; e must
+ * outlive the list or its move back. While there, host code must not touch
+ * t.data/t.grad (checkpoints: move back first, zt_params_to_host). ZT_OK,
+ * or a code with zt_errmsg, when some tensors may have moved (the list
+ * stays usable and freeable). No-op when already there / already back. */
+int zt_params_to_device(struct zt_params *ps, struct zt_engine *e);
+int zt_params_to_host(struct zt_params *ps);
 
 #endif

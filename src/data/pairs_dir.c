@@ -165,7 +165,7 @@ int zt_pairs_dir_write(const struct zt_pairs_dir_opts *o, struct zt_pairs_dir_st
     json_t *settings = NULL;
     int neural = o->method == ZT_EDGE_DEXINED || o->method == ZT_EDGE_TEED;
     /* one engine thread per worker: the workers already fill the cores */
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0};
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, 1, 0, 0, 0};
     int rc = neural ? zt_edgenet_open(o->method, o->weights, &eo, &net) : ZT_OK;
     if (rc) return rc;
     if ((rc = o->catmap ? zt_catmap_load(o->catmap, &map) : zt_catmap_default(&map))) goto out;

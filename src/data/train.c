@@ -4,6 +4,7 @@
 #include "train.h"
 #include "dataset.h"
 #include "trainset.h"
+#include "../core/engine.h"
 #include "../nn/ckpt.h"
 #include "../nn/generator.h"
 #include "../nn/optim.h"
@@ -148,7 +149,8 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
     pc->gan_mode = o->gan;
     pc->lambda_l1 = (float)o->lambda;
     pc->lr = o->lr;
-    if ((rc = zt_p2p_init(m, pc, o->nthreads, (uint64_t)o->seed))) return rc;
+    int be = o->backend == ZT_BACKEND_CUDA ? ZT_BACKEND_CUDA : ZT_BACKEND_CPU;
+    if ((rc = zt_p2p_init_on(m, pc, o->nthreads, (uint64_t)o->seed, be))) return rc;
     if (o->init && (rc = init_generator(o->init, &m->G))) {
         zt_adderr("--init");
         goto out;
@@ -165,6 +167,7 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
             goto out;
         }
     }
+    rc = zt_p2p_place(m, 1); /* cuda: parameters and Adam state to the GPU */
 out:
     free(meta);
     return rc;
@@ -290,9 +293,9 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     int total_epochs = (int)(o->epochs + o->decay);
     int64_t total_steps = (int64_t)(total_epochs - start_epoch) * nb - start_iter;
     zt_warn_emit(&o->note, "%d images (%d skipped), batch %ld, %d steps/epoch, epochs %d..%d, "
-                 "%d threads, G %.1fM params",
+                 "%d threads%s, G %.1fM params",
                  ts.n, skipped, o->batch, nb, start_epoch + 1, total_epochs, o->nthreads,
-                 zt_params_numel(&m.G.params) / 1e6);
+                 zt_p2p_on_device(&m) ? ", on the GPU" : "", zt_params_numel(&m.G.params) / 1e6);
     prog = zt_progress_new("train", total_steps, o->progress, !o->progress);
     struct zt_batch_opts bo = {.augment = 1, .conditioned = ncat > 0, .shopper = o->shopper};
     double t0 = zt_now(), win_t = t0;

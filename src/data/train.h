@@ -22,6 +22,7 @@ struct zt_train_opts {
     double lr, lambda;
     int norm, dropout, gan, resume, nthreads; /* enum zt_norm, enum zt_gan_mode */
     int upsample;                   /* enum zt_upsample (nn/pix2pix.h) */
+    int backend;                    /* enum zt_backend_kind: ZT_BACKEND_CPU (0 = cpu too) or _CUDA */
     int shopper;                    /* 1: the shopper mix of inputs (zt_batch_opts) */
     int white_bg;                   /* 1: targets on white where the mask is trusted */
     enum zt_edge_method method;

@@ -41,6 +41,8 @@ struct zt_server_opts {
                             another process is searched after at most this plus
                             a rebuild); 0: 1000; < 0: never */
     FILE *log;           /* catalogue reloads and their failures; NULL: none */
+    int gen_backend;     /* enum zt_backend_kind of the workers' generators (0: cpu);
+                            ZT_BACKEND_CUDA puts each worker's copy on the GPU */
     int demo;            /* 1: the demo catalogue (serves /product/{id} pages) */
     int test_delay_ms;   /* tests only: each compute job sleeps this long first
                             (makes queue-full and shutdown cases deterministic) */

@@ -4,6 +4,7 @@
 #include "http_impl.h"
 #include "../catalog/search.h"
 #include "../catalog/store.h"
+#include "../core/engine.h"
 #include "../nn/generator.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
@@ -36,7 +37,8 @@ static int init_worker(struct zt_server *s, struct zt_worker *w)
     int rc = zt_store_open(s->catalog, &w->store);
     if (rc) return rc;
     if (s->model[0]) {
-        if (!(w->gen = zt_generator_open(s->model, gen_threads(s)))) return ZT_EFORMAT;
+        int be = s->o.gen_backend ? s->o.gen_backend : ZT_BACKEND_CPU;
+        if (!(w->gen = zt_generator_open_on(s->model, gen_threads(s), be))) return ZT_EFORMAT;
         if (w->id == 0) s->model_size = zt_generator_info(w->gen)->size;
     }
     return ZT_OK;

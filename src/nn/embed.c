@@ -244,7 +244,7 @@ int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads,
     struct zt_embed_trainer *t = calloc(1, sizeof *t);
     if (!t) return ZT_ENOMEM;
     t->m = m;
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, nthreads, 1, 0};
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, nthreads, 1, 0, 0};
     struct zt_adam_opts ao = {lr, 0.9, 0.999, 1e-8, 1e-4};
     if (!(t->eng = zt_engine_new(&eo)) || !(t->g[0] = zt_graph_new(t->eng, 0, 0)) ||
         !(t->g[1] = zt_graph_new(t->eng, 0, 0)) ||
@@ -443,7 +443,7 @@ struct zt_embedder *zt_embedder_open(const char *path, int nthreads)
         zt_seterr("out of memory");
         return NULL;
     }
-    struct zt_engine_opts eo = {ZT_BACKEND_CPU, nthreads, 1, 0};
+    struct zt_engine_opts eo = {ZT_BACKEND_CPU, nthreads, 1, 0, 0};
     if (zt_embed_load(path, &e->m)) {
         free(e);
         return NULL;

@@ -98,6 +98,7 @@ struct zt_generator {
     struct zt_engine *eng;
     struct zt_graph *graph;
     float *in;      /* in_nc x size x size */
+    float *out;     /* 3 x size x size: the output brought back from the GPU */
     float *buf_save; /* BN buffers, kept across an OFFICIAL-mode run */
     int64_t buf_len;
     int raw;         /* 1: the network's output as is (no zt_hints_recolour) */
@@ -112,13 +113,20 @@ static void buffers_copy(struct zt_generator *g, int restore)
         struct zt_param *pa = g->net.params.p[i];
         if (!pa->is_buffer) continue;
         size_t n = (size_t)zt_tensor_numel(&pa->t);
-        if (restore) memcpy(pa->t.data, p, n * sizeof(float));
+        if (g->net.params.dev && restore) zt_engine_dev_upload(g->eng, pa->t.data, p, (int64_t)n);
+        else if (g->net.params.dev) zt_engine_dev_download(g->eng, p, pa->t.data, (int64_t)n);
+        else if (restore) memcpy(pa->t.data, p, n * sizeof(float));
         else memcpy(p, pa->t.data, n * sizeof(float));
         p += n;
     }
 }
 
 struct zt_generator *zt_generator_open(const char *path, int nthreads)
+{
+    return zt_generator_open_on(path, nthreads, ZT_BACKEND_CPU);
+}
+
+struct zt_generator *zt_generator_open_on(const char *path, int nthreads, int backend)
 {
     struct zt_generator *g = calloc(1, sizeof *g);
     if (!g) {
@@ -137,8 +145,14 @@ struct zt_generator *zt_generator_open(const char *path, int nthreads)
         zt_generator_close(g);
         return NULL;
     }
-    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = 0};
+    struct zt_engine_opts eo = {.backend = backend, .nthreads = nthreads, .seed = 0, .tf32 = 1};
     g->eng = zt_engine_new(&eo);
+    if (g->eng && zt_engine_on_device(g->eng) &&
+        (zt_params_to_device(&g->net.params, g->eng) ||
+         !(g->out = malloc(sizeof(float) * 3 * (size_t)s * s)))) {
+        zt_generator_close(g);
+        return NULL;
+    }
     /* activations stay in oneDNN's blocked layout between convolutions, and
      * the reordered weights are kept between passes (they never change here) */
     if (g->eng) zt_engine_set_blocked_layout(g->eng, 1);
@@ -158,9 +172,10 @@ void zt_generator_close(struct zt_generator *g)
 {
     if (!g) return;
     zt_graph_free(g->graph);
+    zt_unet_deinit(&g->net); /* before its engine: parameters may be in its device memory */
     zt_engine_free(g->eng);
-    zt_unet_deinit(&g->net);
     free(g->in);
+    free(g->out);
     free(g->buf_save);
     free(g);
 }
@@ -194,7 +209,8 @@ int zt_generator_run(struct zt_generator *g, const struct zt_image *edges,
     struct zt_tensor *y = zt_unet_forward(&g->net, g->graph, x);
     if (mode == ZT_GEN_OFFICIAL) buffers_copy(g, 1);
     if ((rc = zt_graph_status(g->graph)) || !y) return rc ? rc : ZT_EINVAL;
-    if ((rc = zt_sample_decode_photo(y->data, s, out))) return rc;
+    if (g->out && (rc = zt_graph_read(g->graph, y->data, g->out, zt_tensor_numel(y)))) return rc;
+    if ((rc = zt_sample_decode_photo(g->out ? g->out : y->data, s, out))) return rc;
     if (!g->raw && (rc = zt_hints_recolour(out, edges, hint_rgb, hint_mask, NULL)))
         zt_image_free(out);
     return rc;

@@ -43,6 +43,9 @@ enum zt_gen_mode {
 
 /* Loads path (zt_gen_load) and makes an engine of nthreads. NULL + zt_errmsg. */
 struct zt_generator *zt_generator_open(const char *path, int nthreads);
+/* The same on an engine of backend (enum zt_backend_kind): cuda keeps the
+ * weights on the GPU (TF32 convolutions) and copies each output back. */
+struct zt_generator *zt_generator_open_on(const char *path, int nthreads, int backend);
 void zt_generator_close(struct zt_generator *g); /* NULL-safe */
 const struct zt_gen_info *zt_generator_info(const struct zt_generator *g);
 /* Category index by name ("top"...), -1 for "auto"/NULL/unknown. */

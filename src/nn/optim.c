@@ -1,6 +1,7 @@
 /* optim.c: Adam and SGD (torch.optim 1.13 single-tensor semantics) as fused
  * per-element loops: update and zero-grad in one pass, OpenMP over elements. */
 #include "optim.h"
+#include "../core/engine.h"
 #include "../core/param.h"
 #include "../util/zt.h"
 
@@ -23,6 +24,7 @@ struct zt_optim {
     struct zt_adam_opts adam;
     struct zt_sgd_opts sgd;
     struct slot *sl;
+    struct zt_engine *dev; /* borrowed: state in its device memory, or NULL */
 };
 
 static struct zt_optim *optim_new(struct zt_params *ps, int kind, int nstate, int nthreads)
@@ -54,6 +56,11 @@ void zt_optim_free(struct zt_optim *o)
 {
     if (!o) return;
     for (int i = 0; o->sl && i < o->np; i++) {
+        if (o->dev) {
+            zt_engine_dev_free(o->dev, o->sl[i].s0);
+            zt_engine_dev_free(o->dev, o->sl[i].s1);
+            continue;
+        }
         free(o->sl[i].s0);
         free(o->sl[i].s1);
     }
@@ -141,6 +148,12 @@ static void adam_step(struct zt_optim *o)
     for (int i = 0; i < o->np; i++) {
         struct slot *s = &o->sl[i];
         float *p = s->p->data, *g = s->p->grad, *m = s->s0, *v = s->s1;
+        if (o->dev) { /* a failed launch shows at the next device call */
+            const float kk[8] = {k.step_size, k.bc2_sqrt, k.b1, k.c1, k.b2, k.c2, k.wd, k.eps};
+            zt_engine_adam(o->dev, s->n, p, g, m, v, kk);
+            s->p->grad_fresh = 2;
+            continue;
+        }
         SPLIT(o->nthreads, s->n, lo, hi, { adam_range(p + lo, g + lo, m + lo, v + lo, hi - lo, &k); });
         s->p->grad_fresh = 2; /* zeroed: the next backward may write instead of add */
     }
@@ -177,6 +190,35 @@ void zt_optim_step(struct zt_optim *o)
     if (o->kind == KIND_ADAM) adam_step(o);
     else sgd_step(o);
 }
+
+/* Moves every slot's state to (e) or from (NULL) device memory: all or none. */
+static int optim_move(struct zt_optim *o, struct zt_engine *e)
+{
+    struct zt_engine *dev = e ? e : o->dev;
+    if (o->dev == e) return ZT_OK;
+    if (o->kind != KIND_ADAM || !zt_engine_on_device(dev)) {
+        zt_seterr("optim: only Adam steps on a device engine");
+        return ZT_EINVAL;
+    }
+    for (int i = 0; i < o->np; i++) {
+        struct slot *s = &o->sl[i];
+        int rc = zt_engine_dev_move(dev, &s->s0, s->n, e != NULL);
+        if (!rc && (rc = zt_engine_dev_move(dev, &s->s1, s->n, e != NULL)))
+            zt_engine_dev_move(dev, &s->s0, s->n, e == NULL);
+        if (rc) {
+            while (i-- > 0) {
+                zt_engine_dev_move(dev, &o->sl[i].s0, o->sl[i].n, e == NULL);
+                zt_engine_dev_move(dev, &o->sl[i].s1, o->sl[i].n, e == NULL);
+            }
+            return rc;
+        }
+    }
+    o->dev = e;
+    return ZT_OK;
+}
+
+int zt_optim_to_device(struct zt_optim *o, struct zt_engine *e) { return optim_move(o, e); }
+int zt_optim_to_host(struct zt_optim *o) { return optim_move(o, NULL); }
 
 void zt_optim_set_lr(struct zt_optim *o, double lr)
 {

@@ -32,6 +32,14 @@ struct zt_optim *zt_optim_adam_new(struct zt_params *ps, const struct zt_adam_op
 struct zt_optim *zt_optim_sgd_new(struct zt_params *ps, const struct zt_sgd_opts *o,
                                   int nthreads);
 void zt_optim_free(struct zt_optim *opt); /* NULL-safe */
+struct zt_engine;
+/* Adam only: moves the state into e's device memory (values kept) and
+ * steps there with e's fused kernel (the parameters must be there too,
+ * zt_params_to_device); zt_optim_to_host moves it back (before reading
+ * zt_optim_state, e.g. for a checkpoint). ZT_OK, ZT_EINVAL (SGD, or an
+ * engine without device memory) or a device error; all or nothing. */
+int zt_optim_to_device(struct zt_optim *opt, struct zt_engine *e); /* e outlives opt */
+int zt_optim_to_host(struct zt_optim *opt);
 
 /* One step over every bound parameter from its .grad, then zeroes the grad
  * (same pass). Elementwise, so the result does not depend on nthreads. */

@@ -34,13 +34,19 @@ void zt_p2p_deinit(struct zt_p2p *m)
     zt_optim_free(m->optD);
     zt_graph_free(m->gD); /* before gG, whose arena it borrows */
     zt_graph_free(m->gG);
-    zt_engine_free(m->eng);
-    zt_unet_deinit(&m->G);
+    zt_unet_deinit(&m->G); /* before the engine: parameters may be in its device memory */
     zt_patchgan_deinit(&m->D);
+    zt_engine_free(m->eng);
     memset(m, 0, sizeof *m);
 }
 
 int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint64_t seed)
+{
+    return zt_p2p_init_on(m, c, nthreads, seed, ZT_BACKEND_CPU);
+}
+
+int zt_p2p_init_on(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint64_t seed,
+                   int backend)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
@@ -51,7 +57,7 @@ int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint
     zt_rng_seed(&r, seed);
     zt_init_pix2pix(&r, &m->G.params, 0.02f);
     zt_init_pix2pix(&r, &m->D.params, 0.02f);
-    struct zt_engine_opts eo = {.backend = ZT_BACKEND_CPU, .nthreads = nthreads, .seed = seed};
+    struct zt_engine_opts eo = {.backend = backend, .nthreads = nthreads, .seed = seed, .tf32 = 1};
     rc = ZT_ENOMEM;
     if (!(m->eng = zt_engine_new(&eo)) || zt_engine_set_blocked_layout(m->eng, 1)) goto fail;
     /* D's step runs on G's arena between G's forward and the G step, which
@@ -68,6 +74,28 @@ fail:
     return rc;
 }
 
+int zt_p2p_on_device(const struct zt_p2p *m) { return m->G.params.dev != NULL; }
+
+int zt_p2p_place(struct zt_p2p *m, int on)
+{
+    if (!zt_engine_on_device(m->eng)) return ZT_OK;
+    struct zt_engine *e = on ? m->eng : NULL;
+    int rc = on ? zt_params_to_device(&m->G.params, e) : zt_params_to_host(&m->G.params);
+    if (!rc) rc = on ? zt_params_to_device(&m->D.params, e) : zt_params_to_host(&m->D.params);
+    if (!rc) rc = on ? zt_optim_to_device(m->optG, e) : zt_optim_to_host(m->optG);
+    if (!rc) rc = on ? zt_optim_to_device(m->optD, e) : zt_optim_to_host(m->optD);
+    if (rc) zt_adderr("pix2pix: moving the model %s the GPU", on ? "to" : "from");
+    return rc;
+}
+
+/* A scalar's value on the host (device engines: copied back). */
+static float scalar(struct zt_graph *g, const struct zt_tensor *t)
+{
+    float v = 0;
+    zt_graph_read(g, t->data, &v, 1);
+    return v;
+}
+
 void zt_p2p_set_lr(struct zt_p2p *m, double lr)
 {
     zt_optim_set_lr(m->optG, lr);
@@ -81,6 +109,7 @@ static struct zt_tensor *gan_loss(struct zt_graph *g, int mode, struct zt_tensor
     if (mode == ZT_GAN_VANILLA) return zt_bce_logits(g, pred, NULL, label);
     struct zt_tensor *t = zt_graph_input(g, pred->ndim, pred->shape, NULL, 0);
     if (!t) return NULL;
+    if (zt_graph_on_device(g)) return zt_mse_loss(g, pred, zt_scale(g, t, 0.0f, label));
     int64_t n = zt_tensor_numel(t);
     for (int64_t i = 0; i < n; i++) t->data[i] = label;
     return zt_mse_loss(g, pred, t);
@@ -116,16 +145,18 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     /* D step on fake.detach() and real, in memory the G step reuses */
     struct zt_arena_mark mark = zt_graph_mark(gG);
     zt_graph_begin(gD, ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
-    struct zt_tensor *aD = zt_graph_input(gD, 4, sa, A, 0);
+    /* device engines: the batch is copied to the GPU once, for G's pass (a, b) */
+    int dev = zt_graph_on_device(gG);
+    struct zt_tensor *aD = dev ? zt_graph_wrap(gD, 4, sa, a->data, 0) : zt_graph_input(gD, 4, sa, A, 0);
     struct zt_tensor *fD = zt_graph_wrap(gD, 4, sb, fake->data, 0);
-    struct zt_tensor *bD = zt_graph_input(gD, 4, sb, B, 0);
+    struct zt_tensor *bD = dev ? zt_graph_wrap(gD, 4, sb, b->data, 0) : zt_graph_input(gD, 4, sb, B, 0);
     struct zt_tensor *lf = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, fD)), 0.0f);
     struct zt_tensor *lr = gan_loss(gD, mode, zt_patchgan_forward(&m->D, gD, cat2(gD, aD, bD)), 1.0f);
     struct zt_tensor *ld = lf && lr ? zt_axpby(gD, 0.5f, lf, 0.5f, lr) : NULL;
     if ((rc = zt_graph_status(gD)) || !ld) return rc ? rc : ZT_EINVAL;
     if ((rc = zt_graph_backward(gD, ld))) return rc;
     zt_optim_step(m->optD);
-    float loss_real = lr->data[0], loss_fake = lf->data[0];
+    float loss_real = scalar(gD, lr), loss_fake = scalar(gD, lf);
     zt_arena_release(zt_graph_arena(gG), mark); /* every tensor of gD dies */
 
     /* G step: D frozen (no weight gradients computed) */
@@ -141,6 +172,6 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     zt_optim_step(m->optG);
     zt_engine_weights_changed(m->eng); /* for inference passes that follow */
     m->steps++;
-    if (out) *out = (struct zt_p2p_losses){lg->data[0], l1->data[0], loss_real, loss_fake};
+    if (out) *out = (struct zt_p2p_losses){scalar(gG, lg), scalar(gG, l1), loss_real, loss_fake};
     return ZT_OK;
 }

@@ -44,6 +44,15 @@ struct zt_p2p {
 /* Builds both networks with the pix2pix init (N(0, 0.02)) from seed, the
  * optimizers and one engine of nthreads. Caller deinits. */
 int zt_p2p_init(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint64_t seed);
+/* The same on an engine of backend (enum zt_backend_kind; cuda: TF32 on).
+ * A cuda model starts with its parameters and optimizer state in host
+ * memory (init, loading): zt_p2p_place(m, 1) moves them to the device
+ * before stepping, zt_p2p_place(m, 0) back (checkpoints: train_ckpt.c
+ * does it around a save). No-op on host engines. ZT_OK or a device error. */
+int zt_p2p_init_on(struct zt_p2p *m, const struct zt_p2p_cfg *c, int nthreads, uint64_t seed,
+                   int backend);
+int zt_p2p_place(struct zt_p2p *m, int on_device);
+int zt_p2p_on_device(const struct zt_p2p *m);
 void zt_p2p_deinit(struct zt_p2p *m); /* NULL-safe */
 /* One step on a batch: A (n, in_nc, s, s), B (n, 3, s, s). dropout_seed
  * seeds this step's dropout masks (so a resumed run replays them). */

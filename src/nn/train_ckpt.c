@@ -123,11 +123,17 @@ int zt_train_ckpt_save(struct zt_p2p *m, const char *out, int epoch, int iter, c
     snprintf(e, sizeof e, "%d", epoch);
     snprintf(it, sizeof it, "%d", iter);
     const char *meta[] = {"ztyle.epoch", e, "ztyle.iter", it, "ztyle.run", run, NULL};
-    int rc = zt_p2p_save(m, path, meta);
+    /* a model on the GPU comes back for the save (the same file either way) */
+    int dev = zt_p2p_on_device(m), rc = dev ? zt_p2p_place(m, 0) : ZT_OK;
+    if (!rc) rc = zt_p2p_save(m, path, meta);
     if (!rc && export_gen) {
         snprintf(path, sizeof path, "%s/ckpt/gen_epoch_%03d.safetensors", out, epoch);
         const char *extra[] = {"ztyle.epoch", e, NULL};
         rc = zt_gen_export(&m->G, gi, ZT_DTYPE_F16, path, extra);
+    }
+    if (dev) {
+        int rc2 = zt_p2p_place(m, 1);
+        if (!rc) rc = rc2;
     }
     return rc;
 }

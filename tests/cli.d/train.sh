@@ -69,10 +69,38 @@ expect 2 "$Z" train --data tests/data/mini
 expect 2 "$Z" train --data tests/data/mini --out "$T/x" --size 100
 expect 2 "$Z" train --data tests/data/mini --out "$T/x" --category shoes
 expect 1 "$Z" train --data /nonexistent --out "$T/x"
+# --device: cpu or cuda; where cuda cannot run, it says why (a build without
+# CUDA: usage error; a CUDA build without a GPU: "no GPU"); with a GPU it
+# trains and resumes the CPU run (same checkpoint format)
+expect 2 "$Z" train --data tests/data/mini --out "$T/x" --device tpu
+contains "$T/err" "is not cpu or cuda"
+cp -r "$T/runB" "$T/runD"
+# shellcheck disable=SC2086
+"$Z" train $TR --epochs 3 --out "$T/runD" --resume --device cuda --max-steps 2 >"$T/out" 2>"$T/err"
+rc=$?
+nocuda=0
+if [ $rc -eq 2 ] && grep -q "built without CUDA" "$T/err"; then ok; nocuda=1
+elif [ $rc -eq 1 ] && grep -q "no GPU" "$T/err"; then ok
+elif [ $rc -eq 0 ]; then ok
+else bad "train --device cuda: exit $rc: $(head -c 300 "$T/err")"; fi
+# serve parses --device before any work (a CUDA build would start serving: not run here)
+expect 2 "$Z" serve --device tpu
+contains "$T/err" "is not cpu or cuda"
+if [ $nocuda -eq 1 ]; then
+    expect 2 "$Z" serve --device cuda
+    contains "$T/err" "built without CUDA"
+fi
 
 # generate with the trained generator
 G="$T/runA/ckpt/gen_epoch_003.safetensors"
 expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --category pants "$T/gen.png"
+expect 2 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --device gpu "$T/gen.png"
+"$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --device cuda "$T/gen-cuda.png" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "built without CUDA" "$T/err"; then ok
+elif [ $rc -eq 1 ] && grep -q "no GPU" "$T/err"; then ok
+elif [ $rc -eq 0 ] && [ -s "$T/gen-cuda.png" ]; then ok
+else bad "generate --device cuda: exit $rc: $(head -c 300 "$T/err")"; fi
 "$Z" ssim "$T/gen.png" "$T/gen.png" >/dev/null 2>&1 && ok || bad "generate: output is not a readable image"
 mkdir -p "$T/drawings"
 cp tests/data/mini/train/hat/hat-t0.png "$T/drawings/a.png"
