@@ -54,6 +54,25 @@ int zt_store_not_found(const char *what, const char *id)
     return ZT_ENOTFOUND;
 }
 
+int zt_store_no_blob(const char *what, const char *id, const char *name)
+{
+    zt_seterr("get %s: product '%.128s' has no %s '%s'", what, id, what, name);
+    return ZT_ENOTFOUND;
+}
+
+int zt_store_copy_blob(const char *what, const void *src, size_t n, uint8_t **data, size_t *len)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    if (!copy) {
+        zt_seterr("get %s: out of memory for %zu bytes", what, n);
+        return ZT_ENOMEM;
+    }
+    if (n) memcpy(copy, src, n);
+    *data = copy;
+    *len = n;
+    return ZT_OK;
+}
+
 static int is_pg_url(const char *url)
 {
     return !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);
@@ -167,13 +186,23 @@ int zt_store_notified(struct zt_store *s, int *n)
 
 int zt_store_migrate(struct zt_store *s)
 {
+    return zt_store_migrate_to(s, ZT_STORE_SCHEMA_VERSION);
+}
+
+int zt_store_migrate_to(struct zt_store *s, int target)
+{
     if (s->in_tx) {
         zt_seterr("migrate: not allowed inside a transaction");
         return ZT_EINVAL;
     }
+    if (target < 0 || target > ZT_STORE_SCHEMA_VERSION) {
+        zt_seterr("migrate: no schema version %d (this build: 0 to %d)", target,
+                  ZT_STORE_SCHEMA_VERSION);
+        return ZT_EINVAL;
+    }
     int v, rc = s->ops->schema_version(s->db, &v);
     if (rc) return rc;
-    while (v < ZT_STORE_SCHEMA_VERSION) {
+    while (v < target) {
         int before = v;
         rc = s->ops->migrate_step(s->db, &v);
         if (rc) {
@@ -355,4 +384,46 @@ int zt_store_feature_each(struct zt_store *s, const char *name, zt_store_feature
         if (rc || rows < ZT_STORE_PAGE) return rc;
         memcpy(after, last, sizeof after);
     }
+}
+
+/* --- media --- */
+
+const char *zt_media_kind_name(int kind)
+{
+    static const char *const names[ZT_MEDIA_KINDS] = {"thumb", "edges", "original"};
+    return kind >= 0 && kind < ZT_MEDIA_KINDS ? names[kind] : NULL;
+}
+
+static int check_kind(int kind)
+{
+    if (zt_media_kind_name(kind)) return ZT_OK;
+    zt_seterr("media: unknown kind %d", kind);
+    return ZT_EINVAL;
+}
+
+int zt_store_media_put(struct zt_store *s, const char *id, int kind, const void *data,
+                       size_t len)
+{
+    int rc = ready(s);
+    if (!rc) rc = check_id(id);
+    if (!rc) rc = check_kind(kind);
+    if (rc) return rc;
+    if (len == 0 || len > ZT_MEDIA_MAX || !data) {
+        zt_seterr("media %s: %zu bytes (1 to %zu)", zt_media_kind_name(kind), len, ZT_MEDIA_MAX);
+        return ZT_EINVAL;
+    }
+    return s->ops->media_put(s->db, id, zt_media_kind_name(kind), data, len,
+                             (int64_t)time(NULL));
+}
+
+int zt_store_media_get(struct zt_store *s, const char *id, int kind, uint8_t **data,
+                       size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int rc = ready(s);
+    if (!rc) rc = check_id(id);
+    if (!rc) rc = check_kind(kind);
+    if (rc) return rc;
+    return s->ops->media_get(s->db, id, zt_media_kind_name(kind), data, len);
 }

@@ -51,6 +51,15 @@ static const char *const migrations[] = {
     " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();"
     "CREATE TRIGGER features_version AFTER INSERT OR UPDATE OR DELETE ON features"
     " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();",
+    /* 2 -> 3: media bytes per product (no version trigger: nothing searched
+     * depends on them); stored uncompressed: JPEG/PNG do not shrink */
+    "CREATE TABLE media ("
+    " product_id TEXT COLLATE \"C\" NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('thumb','edges','original')),"
+    " data BYTEA NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (product_id, kind));"
+    "ALTER TABLE media ALTER COLUMN data SET STORAGE EXTERNAL;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -399,33 +408,59 @@ static int pg_notified(void *dbv, int *n)
     return ZT_OK;
 }
 
+/* Runs an INSERT ... SELECT ... WHERE EXISTS (product) whose parameter
+ * `blob` (of n) is the bytea data and the others text; ZT_ENOTFOUND naming
+ * id when no row was written. */
+static int put_blob(struct pg *g, const char *what, const char *sql, int n, const char **v,
+                    int blob, const void *data, size_t len)
+{
+    if (len > INT32_MAX) {
+        zt_seterr("%s: %zu bytes is too large for one parameter", what, len);
+        return ZT_EINVAL;
+    }
+    int lens[8] = {0}, fmts[8] = {0};
+    Oid types[8] = {0};
+    v[blob] = len ? (const char *)data : "";
+    lens[blob] = (int)len;
+    fmts[blob] = 1;
+    types[blob] = BYTEAOID;
+    PGresult *r;
+    int rc = pq(g, what, sql, n, v, lens, fmts, types, 0, &r);
+    if (rc) return rc;
+    int k = changed(r);
+    PQclear(r);
+    return k ? ZT_OK : zt_store_not_found(what, v[0]);
+}
+
 static int pg_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
-    struct pg *g = dbv;
-    if (len > INT32_MAX) {
-        zt_seterr("put feature: %zu bytes is too large for one parameter", len);
-        return ZT_EINVAL;
-    }
     char ver[16], ts[24];
     snprintf(ver, sizeof ver, "%d", version);
     snprintf(ts, sizeof ts, "%" PRId64, now);
-    const char *v[5] = {id, name, ver, len ? (const char *)data : "", ts};
-    const int lens[5] = {0, 0, 0, (int)len, 0};
-    const int fmts[5] = {0, 0, 0, 1, 0};
-    const Oid types[5] = {0, 0, 0, BYTEAOID, 0};
-    PGresult *r;
-    int rc = pq(g, "put feature",
-                "INSERT INTO features (product_id, name, version, data, updated_at)"
-                " SELECT $1, $2, $3::int, $4, $5::bigint"
-                " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
-                " ON CONFLICT (product_id, name) DO UPDATE SET version = excluded.version,"
-                " data = excluded.data, updated_at = excluded.updated_at",
-                5, v, lens, fmts, types, 0, &r);
-    if (rc) return rc;
-    int n = changed(r);
-    PQclear(r);
-    return n ? ZT_OK : zt_store_not_found("put feature", id);
+    const char *v[5] = {id, name, ver, NULL, ts};
+    return put_blob(dbv, "put feature",
+                    "INSERT INTO features (product_id, name, version, data, updated_at)"
+                    " SELECT $1, $2, $3::int, $4, $5::bigint"
+                    " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
+                    " ON CONFLICT (product_id, name) DO UPDATE SET version = excluded.version,"
+                    " data = excluded.data, updated_at = excluded.updated_at",
+                    5, v, 3, data, len);
+}
+
+static int pg_media_put(void *dbv, const char *id, const char *kind, const void *data,
+                        size_t len, int64_t now)
+{
+    char ts[24];
+    snprintf(ts, sizeof ts, "%" PRId64, now);
+    const char *v[4] = {id, kind, NULL, ts};
+    return put_blob(dbv, "put media",
+                    "INSERT INTO media (product_id, kind, data, updated_at)"
+                    " SELECT $1, $2, $3, $4::bigint"
+                    " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
+                    " ON CONFLICT (product_id, kind) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+                    4, v, 2, data, len);
 }
 
 /* int4 column of a binary-format result. */
@@ -444,26 +479,29 @@ static int pg_feature_get(void *dbv, const char *id, const char *name, int *vers
     const char *v[2] = {id, name};
     PGresult *r;
     int rc = pq(g, "get feature",
-                "SELECT version, data FROM features WHERE product_id = $1 AND name = $2", 2, v,
+                "SELECT data, version FROM features WHERE product_id = $1 AND name = $2", 2, v,
                 NULL, NULL, NULL, 1, &r);
     if (rc) return rc;
-    if (!PQntuples(r)) {
-        zt_seterr("get feature: product '%.128s' has no feature '%s'", id, name);
-        rc = ZT_ENOTFOUND;
-        goto out;
-    }
-    size_t n = (size_t)PQgetlength(r, 0, 1);
-    uint8_t *copy = malloc(n ? n : 1);
-    if (!copy) {
-        zt_seterr("get feature: out of memory for %zu bytes", n);
-        rc = ZT_ENOMEM;
-        goto out;
-    }
-    if (n) memcpy(copy, PQgetvalue(r, 0, 1), n);
-    *version = bin_int(r, 0, 0);
-    *data = copy;
-    *len = n;
-out:
+    if (!PQntuples(r)) rc = zt_store_no_blob("feature", id, name);
+    else if (!(rc = zt_store_copy_blob("feature", PQgetvalue(r, 0, 0),
+                                       (size_t)PQgetlength(r, 0, 0), data, len)))
+        *version = bin_int(r, 0, 1);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_media_get(void *dbv, const char *id, const char *kind, uint8_t **data,
+                        size_t *len)
+{
+    struct pg *g = dbv;
+    const char *v[2] = {id, kind};
+    PGresult *r;
+    int rc = pq(g, "get media", "SELECT data FROM media WHERE product_id = $1 AND kind = $2",
+                2, v, NULL, NULL, NULL, 1, &r);
+    if (rc) return rc;
+    rc = PQntuples(r) ? zt_store_copy_blob("media", PQgetvalue(r, 0, 0),
+                                           (size_t)PQgetlength(r, 0, 0), data, len)
+                      : zt_store_no_blob("media", id, kind);
     PQclear(r);
     return rc;
 }
@@ -529,6 +567,8 @@ static const struct zt_store_ops pg_ops = {
     .feature_get = pg_feature_get,
     .feature_del = pg_feature_del,
     .feature_page = pg_feature_page,
+    .media_put = pg_media_put,
+    .media_get = pg_media_get,
 };
 
 int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db)

@@ -52,6 +52,15 @@ static const char *const migrations[] = {
     " BEGIN UPDATE catalog_version SET version = version + 1; END;"
     "CREATE TRIGGER features_del_version AFTER DELETE ON features"
     " BEGIN UPDATE catalog_version SET version = version + 1; END;",
+    /* 2 -> 3: media bytes (thumbnail, edge map, original photo) per product,
+     * so that a replica on any machine serves them; no version trigger:
+     * media changes nothing a search reads */
+    "CREATE TABLE media ("
+    " product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('thumb','edges','original')),"
+    " data BLOB NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (product_id, kind));",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -62,7 +71,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSI
 /* The statement cache: one slot per query, prepared on first use. */
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_UPSERT, S_SET_DERIVED, S_GET, S_DELETE, S_LIST, S_COUNT,
-    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_CAT_VERSION, S_COUNT_STMTS
+    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_CAT_VERSION, S_MEDIA_PUT, S_MEDIA_GET,
+    S_COUNT_STMTS
 };
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
@@ -92,6 +102,11 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                    " data = excluded.data, updated_at = excluded.updated_at",
     [S_FEAT_GET] = "SELECT version, data FROM features WHERE product_id = ?1 AND name = ?2",
     [S_FEAT_DEL] = "DELETE FROM features WHERE product_id = ?1 AND name = ?2",
+    [S_MEDIA_PUT] = "INSERT INTO media (product_id, kind, data, updated_at)"
+                    " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM products WHERE id = ?1)"
+                    " ON CONFLICT(product_id, kind) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+    [S_MEDIA_GET] = "SELECT data FROM media WHERE product_id = ?1 AND kind = ?2",
     [S_FEAT_PAGE] = "SELECT product_id, version, data FROM features"
                     " WHERE name = ?1 AND product_id > ?2 ORDER BY product_id LIMIT ?3",
 };
@@ -380,23 +395,41 @@ static int sq_feature_get(void *dbv, const char *id, const char *name, int *vers
     bind_text(st, 1, id);
     bind_text(st, 2, name);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        zt_seterr("get feature: product '%.128s' has no feature '%s'", id, name);
-        return done(st, ZT_ENOTFOUND);
-    }
+    if (rc == SQLITE_DONE) return done(st, zt_store_no_blob("feature", id, name));
     if (rc != SQLITE_ROW) return done(st, db_error(q, "get feature"));
-    const void *b = sqlite3_column_blob(st, 1);
-    size_t n = (size_t)sqlite3_column_bytes(st, 1);
-    uint8_t *copy = malloc(n ? n : 1);
-    if (!copy) {
-        zt_seterr("get feature: out of memory for %zu bytes", n);
-        return done(st, ZT_ENOMEM);
-    }
-    if (n) memcpy(copy, b, n);
     *version = sqlite3_column_int(st, 0);
-    *data = copy;
-    *len = n;
-    return done(st, ZT_OK);
+    return done(st, zt_store_copy_blob("feature", sqlite3_column_blob(st, 1),
+                                       (size_t)sqlite3_column_bytes(st, 1), data, len));
+}
+
+static int sq_media_put(void *dbv, const char *id, const char *kind, const void *data,
+                        size_t len, int64_t now)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_MEDIA_PUT);
+    if (!st) return ZT_EDB;
+    int changes = 0;
+    bind_text(st, 1, id);
+    bind_text(st, 2, kind);
+    sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = run(q, st, "put media", &changes);
+    return rc ? rc : changes ? ZT_OK : zt_store_not_found("put media", id);
+}
+
+static int sq_media_get(void *dbv, const char *id, const char *kind, uint8_t **data,
+                        size_t *len)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_MEDIA_GET);
+    if (!st) return ZT_EDB;
+    bind_text(st, 1, id);
+    bind_text(st, 2, kind);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return done(st, zt_store_no_blob("media", id, kind));
+    if (rc != SQLITE_ROW) return done(st, db_error(q, "get media"));
+    return done(st, zt_store_copy_blob("media", sqlite3_column_blob(st, 0),
+                                       (size_t)sqlite3_column_bytes(st, 0), data, len));
 }
 
 static int sq_feature_del(void *dbv, const char *id, const char *name)
@@ -459,6 +492,8 @@ static const struct zt_store_ops sqlite_ops = {
     .feature_get = sq_feature_get,
     .feature_del = sq_feature_del,
     .feature_page = sq_feature_page,
+    .media_put = sq_media_put,
+    .media_get = sq_media_get,
 };
 
 int zt_store_sqlite_open(const char *path, const struct zt_store_ops **ops, void **db)

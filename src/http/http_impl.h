@@ -179,6 +179,7 @@ struct zt_req {
     char *url_copy;       /* owned */
     char ctype[256];      /* request Content-Type */
     char lang[8];         /* "ko" / "en" from Accept-Language */
+    char if_none_match[64]; /* If-None-Match, cut short: media ETags are 18 bytes */
     struct zt_buf body;   /* with max = opts.max_body */
     int too_big;          /* the body passed max_body: dropped, answer 413 */
     size_t received;      /* body bytes seen */
@@ -303,6 +304,7 @@ void zt_api_config(struct zt_server *s, struct zt_req *rq);
 void zt_api_product(struct zt_server *s, struct zt_req *rq);
 void zt_api_image(struct zt_server *s, struct zt_req *rq);
 void zt_api_thumb(struct zt_server *s, struct zt_req *rq);
+void zt_api_edges_image(struct zt_server *s, struct zt_req *rq);
 void zt_page_product(struct zt_server *s, struct zt_req *rq);
 void zt_page_index(struct zt_server *s, struct zt_req *rq);
 void zt_page_static(struct zt_server *s, struct zt_req *rq);
