@@ -175,15 +175,69 @@ failure_case() {
     wait "$pid" || bad "failure: exit status after SIGTERM"
 }
 
+# serve NAME CAT [ARGS...]: starts `ztyle serve` on CAT in the background;
+# sets URL and SPID (empty URL: it did not start, reported)
+serve() {
+    local name=$1 cat=$2
+    shift 2
+    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    SPID=$!
+    PIDS+=("$SPID")
+    URL=""
+    for _ in $(seq 1 300); do
+        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/$name.out")
+        [ -n "$URL" ] && break
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$URL" ] || bad "$name: server did not start: $(tail -5 "$T/$name.err")"
+}
+
+# a replica on an "empty machine": another process ingested; this server has
+# an empty media folder of its own and the photo files are gone, so the
+# thumbnail, edge map and photo can only come from the store (issue 16)
+media_case() {
+    local name=$1 cat=$2
+    mkdir -p "$T/$name-photos"
+    cp -r tests/data/mini/train/hat "$T/$name-photos/"
+    ZTYLE_MEDIA=$T/$name-ingest-media "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/$name-photos" \
+        >"$T/$name-ingest.log" 2>&1 || { bad "$name: ingest: $(tail -3 "$T/$name-ingest.log")"; return; }
+    cp "$T/$name-photos/hat/hat-t0.png" "$T/$name-original.png"
+    rm -rf "$T/$name-photos" "$T/$name-ingest-media" "$cat.media"
+    mkdir -p "$T/$name-empty-media"
+    ZTYLE_MEDIA=$T/$name-empty-media serve "$name" "$cat" --reload-ms 0
+    [ -n "$URL" ] || return
+    local route ctype
+    for route in thumbs:image/jpeg edges:image/png images:image/png; do
+        ctype=$(curl -s -o "$T/$name-${route%%:*}" -w '%{http_code} %{content_type}' --max-time 30 "$URL/${route%%:*}/hat-t0")
+        if [ "$ctype" = "200 ${route#*:}" ] && [ -s "$T/$name-${route%%:*}" ] &&
+            "$Z" ssim "$T/$name-${route%%:*}" "$T/$name-${route%%:*}" >/dev/null 2>&1; then ok; else bad "$name: /${route%%:*}/hat-t0 from the store: $ctype, $(wc -c <"$T/$name-${route%%:*}") bytes"; fi
+    done
+    if cmp -s "$T/$name-images" "$T/$name-original.png"; then ok; else bad "$name: /images is not the original file"; fi
+    # a client holding the thumbnail gets 304 by its ETag
+    local etag st
+    etag=$(curl -s -D - -o /dev/null --max-time 30 "$URL/thumbs/hat-t0" | sed -n 's/^[Ee][Tt]ag: *\([^\r]*\).*/\1/p')
+    st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "If-None-Match: $etag" "$URL/thumbs/hat-t0")
+    if [ -n "$etag" ] && [ "$st" = 304 ]; then ok; else bad "$name: If-None-Match '$etag': $st"; fi
+    st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$URL/edges/no-such-product")
+    if [ "$st" = 404 ]; then ok; else bad "$name: /edges of an unknown product: $st"; fi
+    if [ -z "$(ls -A "$T/$name-empty-media")" ] || [ "$(ls "$T/$name-empty-media")" = index.zti ]; then ok; else bad "$name: media folder has files: $(ls "$T/$name-empty-media")"; fi
+    kill -TERM "$SPID"
+    wait "$SPID" || bad "$name: exit status after SIGTERM"
+}
+
 run_case sqlite "$T/shop.db" 300
 behind_case
 failure_case
+media_case media-sqlite "$T/media.db"
 if [ -n "${ZTYLE_TEST_PG:-}" ]; then
     # a fresh database schema: the store tests' server, its own search_path
     SCHEMA=ztlive_$$
     if command -v psql >/dev/null && psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA" >/dev/null 2>&1; then
         # polling once a minute: only LISTEN/NOTIFY can make the waits below
         run_case pg "$ZTYLE_TEST_PG&options=-csearch_path%3D$SCHEMA" 60000
+        psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA" >/dev/null 2>&1
+        media_case media-pg "$ZTYLE_TEST_PG&options=-csearch_path%3D$SCHEMA"
         psql "$ZTYLE_TEST_PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
     else
         skip "pg: cannot create a schema on $ZTYLE_TEST_PG (psql?)"
