@@ -219,6 +219,9 @@ media_case() {
     etag=$(curl -s -D - -o /dev/null --max-time 30 "$URL/thumbs/hat-t0" | sed -n 's/^[Ee][Tt]ag: *\([^\r]*\).*/\1/p')
     st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "If-None-Match: $etag" "$URL/thumbs/hat-t0")
     if [ -n "$etag" ] && [ "$st" = 304 ]; then ok; else bad "$name: If-None-Match '$etag': $st"; fi
+    # "more like this" decodes the stored original too
+    st=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' -d '{"product":"hat-t0","k":2}' "$URL/api/search")
+    if [ "$st" = 200 ] && py "d['products'][0]['id'] == 'hat-t0'"; then ok; else bad "$name: search like hat-t0: $st $(head -c 300 "$T/body")"; fi
     st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$URL/edges/no-such-product")
     if [ "$st" = 404 ]; then ok; else bad "$name: /edges of an unknown product: $st"; fi
     if [ -z "$(ls -A "$T/$name-empty-media")" ] || [ "$(ls "$T/$name-empty-media")" = index.zti ]; then ok; else bad "$name: media folder has files: $(ls "$T/$name-empty-media")"; fi

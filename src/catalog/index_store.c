@@ -3,6 +3,7 @@
 #include "features.h"
 #include "product.h"
 #include "store.h"
+#include "../img/image.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/zt.h"
@@ -39,6 +40,19 @@ int zt_catalog_media_path(const char *catalog, const char *name, char *out, size
     char dir[4096];
     int rc = zt_catalog_media_dir(catalog, dir, sizeof dir);
     return rc ? rc : zt_path_join(out, n, dir, name);
+}
+
+int zt_catalog_photo_load(struct zt_store *s, const struct zt_product *p, int want_c,
+                          const struct zt_image_limits *lim, struct zt_image *out)
+{
+    uint8_t *d = NULL;
+    size_t n = 0;
+    int rc = zt_store_media_get(s, p->id, ZT_MEDIA_ORIGINAL, &d, &n);
+    if (rc == ZT_ENOTFOUND) return zt_image_load(p->image_path, want_c, lim, out);
+    if (!rc && (rc = zt_image_decode(d, n, want_c, lim, out)))
+        zt_adderr("stored original of '%.128s'", p->id);
+    free(d);
+    return rc;
 }
 
 struct row {

@@ -26,6 +26,15 @@ int zt_catalog_media_dir(const char *catalog, char *out, size_t n);
  * relative to the media folder) becomes a path to open. */
 int zt_catalog_media_path(const char *catalog, const char *name, char *out, size_t n);
 
+struct zt_product;
+struct zt_image;
+struct zt_image_limits;
+/* Decodes the photo of p: the original stored in the catalogue (media
+ * table), else the file at p->image_path (a catalogue from before schema 3,
+ * or an original over ZT_MEDIA_MAX). Caller frees *out with zt_image_free. */
+int zt_catalog_photo_load(struct zt_store *s, const struct zt_product *p, int want_c,
+                          const struct zt_image_limits *lim, struct zt_image *out);
+
 /* Builds the exact index from every product having the search feature of
  * the current version, in id order (ids, categories and prices from the
  * product rows). Caller frees. */
