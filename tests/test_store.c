@@ -734,6 +734,91 @@ STORE_TEST(media)
     zt_store_close(s);
 }
 
+struct changes {
+    int n;
+    int64_t last_version;
+    int ordered;
+    char ids[16][16];
+    int ops[16];
+};
+
+static int change_fn(void *ctx, int64_t version, const char *id, int op)
+{
+    struct changes *c = ctx;
+    if (version < c->last_version) c->ordered = 0;
+    c->last_version = version;
+    if (c->n < 16) {
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", id);
+        c->ops[c->n] = op;
+    }
+    c->n++;
+    return ZT_OK;
+}
+
+/* 1 when the log has (id, op) */
+static int has_change(const struct changes *c, const char *id, int op)
+{
+    for (int i = 0; i < c->n && i < 16; i++)
+        if (!strcmp(c->ids[i], id) && c->ops[i] == op) return 1;
+    return 0;
+}
+
+/* The change log: every committed write to a product or its features, with
+ * the version it made, in version order; nothing from a rollback or from
+ * media; a limit; pruning makes an older reader rebuild. */
+STORE_TEST(change_log)
+{
+    (void)b;
+    struct zt_store *w = open_ready(url), *r = open_ready(url);
+    if (!w || !r) goto out;
+    int64_t v0 = -1, v1 = -1;
+    CHECK_OK(zt_store_catalog_version(r, &v0));
+    struct zt_product p;
+    make_product(&p, 1);
+    CHECK_OK(zt_store_upsert(w, &p)); /* add */
+    make_product(&p, 2);
+    CHECK_OK(zt_store_begin(w));
+    CHECK_OK(zt_store_upsert(w, &p)); /* add */
+    CHECK_OK(zt_store_feature_put(w, p.id, "f", 1, "abcd", 4)); /* update */
+    CHECK_OK(zt_store_commit(w));
+    CHECK_OK(zt_store_begin(w));
+    make_product(&p, 3);
+    CHECK_OK(zt_store_upsert(w, &p));
+    CHECK_OK(zt_store_rollback(w)); /* not logged */
+    CHECK_OK(zt_store_media_put(w, "p0001", ZT_MEDIA_THUMB, "x", 1)); /* not logged */
+    make_product(&p, 1);
+    p.price = 1;
+    CHECK_OK(zt_store_upsert(w, &p)); /* update */
+    CHECK_OK(zt_store_delete(w, "p0002")); /* delete (and its feature: update) */
+    CHECK_OK(zt_store_catalog_version(r, &v1));
+    struct changes c = {.ordered = 1};
+    CHECK_OK(zt_store_changes(r, v0, 100, change_fn, &c));
+    CHECK(c.ordered);
+    CHECK_MSG(c.n == 6, "%d changes", c.n);
+    CHECK(c.last_version == v1); /* the last change made the current version */
+    CHECK(has_change(&c, "p0001", ZT_CHANGE_ADD) && has_change(&c, "p0002", ZT_CHANGE_ADD));
+    CHECK(has_change(&c, "p0002", ZT_CHANGE_UPDATE) && has_change(&c, "p0001", ZT_CHANGE_UPDATE));
+    CHECK(has_change(&c, "p0002", ZT_CHANGE_DELETE) && !has_change(&c, "p0003", ZT_CHANGE_ADD));
+    /* since the current version: nothing */
+    c = (struct changes){.ordered = 1};
+    CHECK_OK(zt_store_changes(r, v1, 100, change_fn, &c));
+    CHECK_EQ_INT(c.n, 0);
+    /* more than the limit: ZT_ETOOBIG after exactly `limit` calls */
+    c = (struct changes){.ordered = 1};
+    CHECK_RC(zt_store_changes(r, v0, 4, change_fn, &c), ZT_ETOOBIG);
+    CHECK_EQ_INT(c.n, 4);
+    /* pruned: a reader from before the cut is told to rebuild */
+    CHECK_OK(zt_store_changes_prune(w, v1 - 1));
+    c = (struct changes){.ordered = 1};
+    CHECK_RC(zt_store_changes(r, v0, 100, change_fn, &c), ZT_ENOTFOUND);
+    CHECK_EQ_INT(c.n, 0);
+    CHECK_OK(zt_store_changes(r, v1 - 1, 100, change_fn, &c));
+    CHECK_EQ_INT(c.n, 1);
+out:
+    zt_store_close(w);
+    zt_store_close(r);
+}
+
 /* A catalogue written at schema 2 (before media and the change log): its
  * rows survive the migration and the new tables work on them. */
 STORE_TEST(migrate_from_schema2)
@@ -779,6 +864,11 @@ STORE_TEST(migrate_from_schema2)
     CHECK_RC(zt_store_media_get(s, "old1", ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
     CHECK_OK(zt_store_catalog_version(s, &cv1));
     CHECK(cv1 > cv0);
+    /* the change log starts at the migration: an older reader rebuilds */
+    struct changes c = {.ordered = 1};
+    CHECK_RC(zt_store_changes(s, 0, 100, change_fn, &c), ZT_ENOTFOUND);
+    CHECK_OK(zt_store_changes(s, cv0, 100, change_fn, &c));
+    CHECK(has_change(&c, "old1", ZT_CHANGE_DELETE));
     zt_store_close(s);
 }
 

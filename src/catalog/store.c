@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -217,6 +218,60 @@ int zt_store_migrate_to(struct zt_store *s, int target)
     }
     s->version = v;
     return ZT_OK;
+}
+
+/* --- change log --- */
+
+int zt_store_change_op(const char *name, size_t n)
+{
+    static const char *const ops[] = {"add", "update", "delete"};
+    for (int i = 0; i < (int)ZT_ARRAY_LEN(ops); i++)
+        if (n == strlen(ops[i]) && !memcmp(name, ops[i], n)) return i;
+    return -1;
+}
+
+/* Forwards the first `left` changes; the one after only says there are more. */
+struct change_cap {
+    zt_store_change_fn fn;
+    void *ctx;
+    int64_t left;
+};
+
+static int change_capped(void *ctx, int64_t version, const char *id, int op)
+{
+    struct change_cap *c = ctx;
+    if (c->left-- <= 0) return ZT_ETOOBIG;
+    return c->fn(c->ctx, version, id, op);
+}
+
+int zt_store_changes(struct zt_store *s, int64_t since, int64_t limit, zt_store_change_fn fn,
+                     void *ctx)
+{
+    int rc = ready(s);
+    if (rc) return rc;
+    if (limit <= 0 || limit >= INT64_MAX) {
+        zt_seterr("changes: limit must be > 0");
+        return ZT_EINVAL;
+    }
+    int64_t from = 0, rows = 0;
+    if ((rc = s->ops->changes_from(s->db, &from))) return rc;
+    if (since < from) {
+        zt_seterr("changes: the log starts after version %lld, not at %lld", (long long)from,
+                  (long long)since);
+        return ZT_ENOTFOUND;
+    }
+    struct change_cap cap = {fn, ctx, limit};
+    rc = s->ops->changes_page(s->db, since, limit + 1, change_capped, &cap, &rows);
+    if (rc == ZT_ETOOBIG && cap.left < 0)
+        zt_seterr("changes: more than %lld since version %lld", (long long)limit,
+                  (long long)since);
+    return rc;
+}
+
+int zt_store_changes_prune(struct zt_store *s, int64_t upto)
+{
+    int rc = ready(s);
+    return rc ? rc : s->ops->changes_prune(s->db, upto);
 }
 
 /* --- transactions --- */

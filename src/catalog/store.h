@@ -19,7 +19,7 @@
 struct zt_store;
 
 /* Schema version this build writes (and the highest it can read). */
-#define ZT_STORE_SCHEMA_VERSION 3
+#define ZT_STORE_SCHEMA_VERSION 4
 
 /* Opens a store. url is "postgres://..." or "postgresql://..." (a libpq
  * URI, e.g. "postgresql:///ztyle?host=/run/postgresql") for PostgreSQL,
@@ -59,6 +59,26 @@ int zt_store_catalog_version(struct zt_store *s, int64_t *version);
  * call). SQLite has none: *fd is -1 and callers poll the version. */
 int zt_store_listen(struct zt_store *s, int *fd);
 int zt_store_notified(struct zt_store *s, int *n);
+
+/* --- the change log: which products changed at which catalogue version,
+ * written by the same triggers that move the version (schema 4), so that
+ * a replica can apply only what changed since its snapshot --- */
+
+enum zt_store_change_op { ZT_CHANGE_ADD, ZT_CHANGE_UPDATE, ZT_CHANGE_DELETE };
+/* One log row; id is borrowed for the call. A product's features changing
+ * is an UPDATE of the product. Return ZT_OK to go on. */
+typedef int (*zt_store_change_fn)(void *ctx, int64_t version, const char *id, int op);
+/* Calls fn for every change with version > since, in version order (one
+ * product may come several times). ZT_ENOTFOUND when the log does not
+ * reach back to since (pruned, or written before schema 4): the caller
+ * rebuilds from the products instead. ZT_ETOOBIG (after at most `limit`
+ * calls) when there are more than limit changes. The callback must not
+ * use the same store handle. */
+int zt_store_changes(struct zt_store *s, int64_t since, int64_t limit, zt_store_change_fn fn,
+                     void *ctx);
+/* Drops the log rows at or below version `upto` (keeps the log bounded;
+ * a replica older than that rebuilds in full). */
+int zt_store_changes_prune(struct zt_store *s, int64_t upto);
 
 /* --- transactions: group a batch of writes (ingest commits per batch, so a
  * crash loses at most the open batch and a re-run redoes it by upsert) --- */

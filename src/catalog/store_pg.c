@@ -60,6 +60,48 @@ static const char *const migrations[] = {
     " updated_at BIGINT NOT NULL,"
     " PRIMARY KEY (product_id, kind));"
     "ALTER TABLE media ALTER COLUMN data SET STORAGE EXTERNAL;",
+    /* 3 -> 4: the change log. The version now moves per row, in a row
+     * trigger that logs the change with the version it made (the row lock
+     * on catalog_version orders concurrent writers, so a snapshot at
+     * version V has seen every change logged at or below V); the NOTIFY
+     * stays per statement. log_from: the log holds every change after it. */
+    "CREATE TABLE catalog_changes (version BIGINT NOT NULL,"
+    " product_id TEXT COLLATE \"C\" NOT NULL,"
+    " op TEXT NOT NULL CHECK (op IN ('add','update','delete')));"
+    "CREATE INDEX catalog_changes_version ON catalog_changes(version);"
+    "ALTER TABLE catalog_version ADD COLUMN log_from BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE catalog_version SET log_from = version;"
+    "CREATE FUNCTION ztyle_catalog_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE v BIGINT; pid TEXT; o TEXT := 'update'; gone TEXT;"
+    " BEGIN"
+    "  IF TG_TABLE_NAME = 'products' THEN"
+    "   IF TG_OP = 'DELETE' THEN pid := OLD.id; o := 'delete';"
+    "   ELSE pid := NEW.id; IF TG_OP = 'INSERT' THEN o := 'add'; END IF; END IF;"
+    "   IF TG_OP = 'UPDATE' THEN IF OLD.id <> NEW.id THEN gone := OLD.id; END IF; END IF;"
+    "  ELSE"
+    "   IF TG_OP = 'DELETE' THEN pid := OLD.product_id; ELSE pid := NEW.product_id; END IF;"
+    "   IF TG_OP = 'UPDATE' THEN IF OLD.product_id <> NEW.product_id THEN"
+    "    gone := OLD.product_id; END IF; END IF;"
+    "  END IF;"
+    "  UPDATE catalog_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;"
+    "  INSERT INTO catalog_changes VALUES (v, pid, o);"
+    "  IF gone IS NOT NULL THEN INSERT INTO catalog_changes VALUES (v, gone,"
+    "   CASE TG_TABLE_NAME WHEN 'products' THEN 'delete' ELSE 'update' END); END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE FUNCTION ztyle_catalog_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('ztyle_catalog', ''); RETURN NULL; END $$;"
+    "DROP TRIGGER products_version ON products;"
+    "DROP TRIGGER features_version ON features;"
+    "DROP FUNCTION ztyle_catalog_bump();"
+    "CREATE TRIGGER products_change AFTER INSERT OR UPDATE OR DELETE ON products"
+    " FOR EACH ROW EXECUTE FUNCTION ztyle_catalog_change();"
+    "CREATE TRIGGER features_change AFTER INSERT OR UPDATE OR DELETE ON features"
+    " FOR EACH ROW EXECUTE FUNCTION ztyle_catalog_change();"
+    "CREATE TRIGGER products_notify AFTER INSERT OR UPDATE OR DELETE ON products"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_notify();"
+    "CREATE TRIGGER features_notify AFTER INSERT OR UPDATE OR DELETE ON features"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_notify();",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -373,16 +415,68 @@ static int pg_count(void *dbv, const char *cat, int64_t pmin, int has_max, int64
     return ZT_OK;
 }
 
-static int pg_catalog_version(void *dbv, int64_t *version)
+/* One bigint from a text query with params v (n of them). */
+static int query_int64(struct pg *g, const char *what, const char *sql, int n, const char *const *v,
+                    int64_t *out)
 {
-    struct pg *g = dbv;
     PGresult *r;
-    int rc = pqt(g, "catalogue version", "SELECT version FROM catalog_version WHERE id = 1", 0,
-                 NULL, &r);
+    int rc = pqt(g, what, sql, n, v, &r);
     if (rc) return rc;
-    *version = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    *out = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
     return ZT_OK;
+}
+
+static int pg_catalog_version(void *dbv, int64_t *version)
+{
+    return query_int64(dbv, "catalogue version", "SELECT version FROM catalog_version WHERE id = 1",
+                    0, NULL, version);
+}
+
+static int pg_changes_from(void *dbv, int64_t *from)
+{
+    return query_int64(dbv, "change log", "SELECT log_from FROM catalog_version WHERE id = 1", 0,
+                    NULL, from);
+}
+
+static int pg_changes_page(void *dbv, int64_t since, int64_t limit, zt_store_change_fn fn,
+                           void *ctx, int64_t *rows)
+{
+    struct pg *g = dbv;
+    char a[24], b[24], id[ZT_PRODUCT_ID_MAX];
+    snprintf(a, sizeof a, "%" PRId64, since);
+    snprintf(b, sizeof b, "%" PRId64, limit);
+    const char *v[2] = {a, b};
+    PGresult *r;
+    int rc = pqt(g, "read change log",
+                 "SELECT version, product_id, op FROM catalog_changes WHERE version > $1::bigint"
+                 " ORDER BY version LIMIT $2::bigint",
+                 2, v, &r);
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        rc = zt_store_copy_col(id, sizeof id, "product_id", PQgetvalue(r, i, 1),
+                               (size_t)PQgetlength(r, i, 1));
+        if (rc) break;
+        (*rows)++;
+        rc = fn(ctx, strtoll(PQgetvalue(r, i, 0), NULL, 10), id,
+                zt_store_change_op(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_changes_prune(void *dbv, int64_t upto)
+{
+    struct pg *g = dbv;
+    char a[24];
+    snprintf(a, sizeof a, "%" PRId64, upto);
+    const char *v[1] = {a};
+    /* one statement: readers see the raised log_from with the rows gone */
+    return pqt(g, "prune change log",
+               "WITH d AS (DELETE FROM catalog_changes WHERE version <= $1::bigint)"
+               " UPDATE catalog_version SET log_from = greatest(log_from, $1::bigint)"
+               " WHERE id = 1",
+               1, v, NULL);
 }
 
 static int pg_listen(void *dbv, int *fd)
@@ -569,6 +663,9 @@ static const struct zt_store_ops pg_ops = {
     .feature_page = pg_feature_page,
     .media_put = pg_media_put,
     .media_get = pg_media_get,
+    .changes_from = pg_changes_from,
+    .changes_page = pg_changes_page,
+    .changes_prune = pg_changes_prune,
 };
 
 int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db)
