@@ -42,6 +42,7 @@ import base64, json, sys
 t = sys.argv[1]
 def url(p): return 'data:image/png;base64,' + base64.b64encode(open(p, 'rb').read()).decode()
 json.dump({'photo': url('tests/data/mini/train/skirt/skirt-t0.png'), 'k': 100}, open(f'{t}/skirt.json', 'w'))
+json.dump({'photo': url('tests/data/mini/train/skirt/skirt-t0.png'), 'k': 100, 'price_max': 2}, open(f'{t}/cheap.json', 'w'))
 EOF
 
 # run_case NAME CATALOG RELOAD_MS: the whole sequence on one catalogue
@@ -66,7 +67,7 @@ run_case() {
     # ready, and the version it holds
     local st v0
     st=$(get /readyz)
-    if [ "$st" = 200 ] && py "d['status'] == 'ready' and d['behind'] == 0 and d['products'] == 4"; then ok; else bad "$name: /readyz at start: $st $(cat "$T/body")"; fi
+    if [ "$st" = 200 ] && py "d['status'] == 'ready' and d['behind'] == 0 and d['products'] == 4 and d['reloads'] == {'incremental': 0, 'full': 0}"; then ok; else bad "$name: /readyz at start: $st $(cat "$T/body")"; fi
     v0=$($PY -c "import json; print(json.load(open('$T/body'))['catalog_version'])" 2>/dev/null || echo -1)
     st=$(get /healthz)
     if [ "$st" = 200 ] && py "d['status'] == 'ok' and d['products'] == 4"; then ok; else bad "$name: /healthz: $st $(cat "$T/body")"; fi
@@ -79,7 +80,8 @@ run_case() {
     until_true "$name: categories after ingest" /api/categories \
         "d['total'] == 8 and [c['count'] for c in d['categories'] if c['name'] == 'skirt'] == [2]" &&
         echo "  live ($name): ingest -> /api/categories in ${ELAPSED} s"
-    until_true "$name: /readyz after ingest" /readyz "d['status'] == 'ready' and d['catalog_version'] > $v0"
+    # applied from the change log, not rebuilt (issue 16)
+    until_true "$name: /readyz after ingest" /readyz "d['status'] == 'ready' and d['catalog_version'] > $v0 and d['reloads']['incremental'] >= 1 and d['reloads']['full'] == 0"
     until_true "$name: /healthz after ingest" /healthz "d['products'] == 8"
     until_true "$name: a skirt is found" /api/search \
         "d['catalog_version'] > $v0 and 'skirt-t0' in [p['id'] for p in d['products']]" \
@@ -92,7 +94,18 @@ run_case() {
     until_true "$name: the removed skirt is gone from search" /api/search \
         "len(d['products']) == 7 and 'skirt-t0' not in [p['id'] for p in d['products']] and 'skirt-t1' in [p['id'] for p in d['products']]" \
         -H 'Content-Type: application/json' --data-binary @"$T/skirt.json"
-    if grep -q "catalogue reloaded: version [0-9]*, 7 products" "$T/$name.err"; then ok; else bad "$name: no reload line in the log: $(tail -3 "$T/$name.err")"; fi
+    if grep -q "catalogue reloaded: version [0-9]*, 7 products (incremental: 1 changed" "$T/$name.err"; then ok; else bad "$name: no incremental reload line in the log: $(tail -3 "$T/$name.err")"; fi
+    # a price change by another process (a feed row for hat-t0, same photo)
+    # reaches the price filter; still incremental
+    printf 'id,title,category,price,url,image\nhat-t0,Cheap hat,hat,1.00,/product/hat-t0,%s\n' \
+        "$(realpath "$T/first/hat/hat-t0.png")" >"$T/$name-price.csv"
+    "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/$name-price.csv" >"$T/$name-price.log" 2>&1 ||
+        bad "$name: price ingest: $(tail -3 "$T/$name-price.log")"
+    until_true "$name: price_max sees the new price" /api/search \
+        "[p['id'] for p in d['products']] == ['hat-t0'] and d['products'][0]['price'] == 1" \
+        -H 'Content-Type: application/json' --data-binary @"$T/cheap.json"
+    until_true "$name: every reload so far incremental" /readyz \
+        "d['status'] == 'ready' and d['reloads']['incremental'] >= 3 and d['reloads']['full'] == 0"
 
     # searches keep succeeding while snapshots are swapped under them
     local spid codes=$T/$name-codes
@@ -114,6 +127,9 @@ run_case() {
     nall=$(wc -l <"$codes")
     if [ "$nall" -gt 0 ] && [ "$n200" = "$nall" ]; then ok; else bad "$name: searches during reloads: $n200 of $nall answered 200: $(sort "$codes" | uniq -c | tr '\n' ' ')"; fi
     until_true "$name: converged after the reloads" /api/categories "d['total'] == 8"
+    until_true "$name: the price change survived the reloads" /api/search \
+        "[p['id'] for p in d['products']] == ['hat-t0']" \
+        -H 'Content-Type: application/json' --data-binary @"$T/cheap.json"
     echo "  live ($name): $nall searches during $(grep -c 'catalogue reloaded' "$T/$name.err") reloads, all 200"
 
     kill -TERM "$pid"

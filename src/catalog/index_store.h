@@ -6,6 +6,7 @@
 #define ZT_INDEX_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "index.h"
 
@@ -39,6 +40,17 @@ int zt_catalog_photo_load(struct zt_store *s, const struct zt_product *p, int wa
  * the current version, in id order (ids, categories and prices from the
  * product rows). Caller frees. */
 int zt_index_from_store(struct zt_store *s, struct zt_index **out);
+
+/* The index of the store now, made from base (the index of catalogue
+ * version `since`, borrowed) and the change log: base's items minus the
+ * products changed since, plus those of them that still exist with a
+ * current search feature, in id order. Reads only the changed products,
+ * not every feature row; the result equals zt_index_from_store's. *nchanged
+ * (optional): the distinct products changed. ZT_ENOTFOUND when the log
+ * does not reach back to since, ZT_ETOOBIG past max_changes log rows:
+ * then rebuild with zt_index_from_store. Caller frees *out. */
+int zt_index_from_store_delta(struct zt_store *s, const struct zt_index *base, int64_t since,
+                              int64_t max_changes, struct zt_index **out, int64_t *nchanged);
 
 /* The catalogue's index: <media>/index.zti when it exists and holds as many
  * items as the store has products with features, else rebuilt from the

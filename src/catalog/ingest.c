@@ -447,6 +447,12 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;
         zt_progress_add(pg, nb);
     }
+    /* the change log keeps the last ZT_INGEST_LOG_KEEP versions: a replica
+     * further behind rebuilds in full */
+    int64_t ver = 0;
+    if ((rc = zt_store_catalog_version(s, &ver)) ||
+        (ver > ZT_INGEST_LOG_KEEP && (rc = zt_store_changes_prune(s, ver - ZT_INGEST_LOG_KEEP))))
+        goto out;
     /* the index of everything the store now holds */
     char ipath[PATH_MAX + 16];
     if ((rc = zt_index_from_store(s, &ix))) goto out;

@@ -40,6 +40,11 @@ void zt_api_readyz(struct zt_server *s, struct zt_req *rq)
                           "catalog_version", (json_int_t)ls.version, "store_version",
                           (json_int_t)now, "behind", (json_int_t)(rc ? -1 : now - ls.version),
                           "products", (json_int_t)ls.products);
+    if (j)
+        json_object_set_new(j, "reloads",
+                            json_pack("{s:I, s:I}", "incremental",
+                                      (json_int_t)ls.reloads_incremental, "full",
+                                      (json_int_t)(ls.reloads - ls.reloads_incremental)));
     if (j && why[0]) json_object_set_new(j, "error", json_string(why));
     if (j && s->stopped) json_object_set_new(j, "error", json_string("shutting down"));
     zt_reply_json(&rq->reply, ready ? 200 : 503, j);
