@@ -45,24 +45,33 @@ json.dump({'photo': url('tests/data/mini/train/skirt/skirt-t0.png'), 'k': 100}, 
 json.dump({'photo': url('tests/data/mini/train/skirt/skirt-t0.png'), 'k': 100, 'price_max': 2}, open(f'{t}/cheap.json', 'w'))
 EOF
 
+# serve NAME CAT [ARGS...]: starts `ztyle serve` on CAT in the background;
+# sets URL and SPID (empty URL: it did not start, reported)
+serve() {
+    local name=$1 cat=$2
+    shift 2
+    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    SPID=$!
+    PIDS+=("$SPID")
+    URL=""
+    for _ in $(seq 1 300); do
+        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/$name.out")
+        [ -n "$URL" ] && break
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$URL" ] || bad "$name: server did not start: $(tail -5 "$T/$name.err")"
+}
+
 # run_case NAME CATALOG RELOAD_MS: the whole sequence on one catalogue
 run_case() {
     local name=$1 cat=$2 reload_ms=$3
     export ZTYLE_MEDIA=$T/$name-media # PostgreSQL's media folder; SQLite's is beside the file
     "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/first" >"$T/$name-ingest1.log" 2>&1 ||
         { bad "$name: first ingest: $(tail -3 "$T/$name-ingest1.log")"; return; }
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms "$reload_ms" \
-        >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    URL=""
-    for _ in $(seq 1 300); do
-        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/$name.out")
-        [ -n "$URL" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$URL" ] || { bad "$name: server did not start: $(tail -5 "$T/$name.err")"; return; }
+    serve "$name" "$cat" --reload-ms "$reload_ms"
+    [ -n "$URL" ] || return
+    local pid=$SPID
 
     # ready, and the version it holds
     local st v0
@@ -142,16 +151,9 @@ run_case() {
 behind_case() {
     local cat=$T/behind.db
     "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/first" >"$T/behind-ingest.log" 2>&1 || { bad "behind: ingest"; return; }
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms 0 >"$T/behind.out" 2>"$T/behind.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    URL=""
-    for _ in $(seq 1 300); do
-        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/behind.out")
-        [ -n "$URL" ] && break
-        sleep 0.1
-    done
-    [ -n "$URL" ] || { bad "behind: server did not start"; return; }
+    serve behind "$cat" --reload-ms 0
+    [ -n "$URL" ] || return
+    local pid=$SPID
     "$Z" catalog rm --catalog "$cat" hat-t0 >/dev/null 2>&1 || bad "behind: catalog rm"
     local st
     st=$(get /readyz)
@@ -169,16 +171,9 @@ failure_case() {
     local cat=$T/broken.db
     command -v sqlite3 >/dev/null || { skip "failure: no sqlite3 command"; return; }
     "$Z" ingest --catalog "$cat" --quiet --embed "" "$T/first" >"$T/broken-ingest.log" 2>&1 || { bad "failure: ingest"; return; }
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 --reload-ms 200 >"$T/broken.out" 2>"$T/broken.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    URL=""
-    for _ in $(seq 1 300); do
-        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/broken.out")
-        [ -n "$URL" ] && break
-        sleep 0.1
-    done
-    [ -n "$URL" ] || { bad "failure: server did not start"; return; }
+    serve broken "$cat" --reload-ms 200
+    [ -n "$URL" ] || return
+    local pid=$SPID
     sqlite3 "$cat" "UPDATE products SET title = printf('%.9000c', 'x') WHERE id = 'hat-t1'" || bad "failure: sqlite3 update"
     until_true "failure: /readyz says the reload failed" /readyz \
         "d['status'] == 'behind' and d['behind'] > 0 and 'reload' in d.get('error', '') and d['products'] == 4"
@@ -189,24 +184,6 @@ failure_case() {
     until_true "failure: ready again after the repair" /readyz "d['status'] == 'ready' and 'error' not in d"
     kill -TERM "$pid"
     wait "$pid" || bad "failure: exit status after SIGTERM"
-}
-
-# serve NAME CAT [ARGS...]: starts `ztyle serve` on CAT in the background;
-# sets URL and SPID (empty URL: it did not start, reported)
-serve() {
-    local name=$1 cat=$2
-    shift 2
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    SPID=$!
-    PIDS+=("$SPID")
-    URL=""
-    for _ in $(seq 1 300); do
-        URL=$(sed -n 's|.*listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$T/$name.out")
-        [ -n "$URL" ] && break
-        kill -0 "$SPID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$URL" ] || bad "$name: server did not start: $(tail -5 "$T/$name.err")"
 }
 
 # a replica on an "empty machine": another process ingested; this server has
