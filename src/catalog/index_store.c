@@ -223,17 +223,20 @@ int zt_index_from_store_delta(struct zt_store *s, const struct zt_index *base, i
     int64_t nb = zt_index_count(base);
     if ((rc = zt_index_new(ZT_FEAT_DIM, &ix)) || (rc = zt_index_reserve(ix, nb + (int64_t)d.n)))
         goto fail;
+    /* runs of unchanged base items go over in blocks (zt_index_append) */
     size_t j = 0;
+    int64_t run = 0;
     for (int64_t i = 0; i < nb; i++) {
         const char *id = zt_index_id(base, i);
+        struct changed key = {.id = (char *)id};
+        int gone = d.n && bsearch(&key, d.c, d.n, sizeof *d.c, cmp_changed);
+        if (!gone && (j >= d.n || strcmp(d.c[j].id, id) > 0)) continue;
+        if ((rc = zt_index_append(ix, base, run, i - run))) goto fail;
         while (j < d.n && strcmp(d.c[j].id, id) < 0)
             if ((rc = add_changed(ix, &d.c[j++]))) goto fail;
-        struct changed key = {.id = (char *)id};
-        if (d.n && bsearch(&key, d.c, d.n, sizeof *d.c, cmp_changed)) continue;
-        if ((rc = zt_index_add(ix, id, zt_index_category(base, i), zt_index_price(base, i),
-                               zt_index_vector(base, i))))
-            goto fail;
+        run = gone ? i + 1 : i;
     }
+    if ((rc = zt_index_append(ix, base, run, nb - run))) goto fail;
     while (j < d.n)
         if ((rc = add_changed(ix, &d.c[j++]))) goto fail;
     if (nchanged) *nchanged = (int64_t)d.n;
