@@ -343,6 +343,8 @@ has "$T/hdr" "X-Frame-Options: DENY" "X-Frame-Options"
 req metrics 200 "$URL/metrics"
 has "$T/hdr" "text/plain; version=0.0.4" metrics
 has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="200"}' metrics
+has "$T/body" 'ztyle_catalog_reloads_total{kind="incremental"} 0' metrics
+has "$T/body" 'ztyle_http_requests_total{endpoint="edge_maps",code="200"}' metrics
 has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="413"}' metrics
 has "$T/body" 'ztyle_http_request_duration_seconds_bucket{endpoint="search",le="+Inf"}' metrics
 has "$T/body" 'ztyle_http_errors_total{endpoint="not_found"} ' metrics

@@ -55,7 +55,19 @@ void zt_api_readyz(struct zt_server *s, struct zt_req *rq)
 void zt_api_metrics(struct zt_server *s, struct zt_req *rq)
 {
     struct zt_buf b = {0};
-    if (zt_metrics_render(s->metrics, s->jobs ? zt_jobs_queued(s->jobs) : 0, s->o.workers, &b)) {
+    struct zt_live_status ls;
+    zt_live_status(s, &ls);
+    if (zt_metrics_render(s->metrics, s->jobs ? zt_jobs_queued(s->jobs) : 0, s->o.workers, &b) ||
+        zt_buf_printf(&b,
+                      "# HELP ztyle_catalog_reloads_total New indexes swapped in: from the change log, or rebuilt.\n"
+                      "# TYPE ztyle_catalog_reloads_total counter\n"
+                      "ztyle_catalog_reloads_total{kind=\"incremental\"} %lld\n"
+                      "ztyle_catalog_reloads_total{kind=\"full\"} %lld\n"
+                      "# HELP ztyle_catalog_version Catalogue version of the index being searched.\n"
+                      "# TYPE ztyle_catalog_version gauge\n"
+                      "ztyle_catalog_version %lld\n",
+                      (long long)ls.reloads_incremental,
+                      (long long)(ls.reloads - ls.reloads_incremental), (long long)ls.version)) {
         zt_buf_deinit(&b);
         zt_reply_error(&rq->reply, 500, "internal", "out of memory");
         return;
