@@ -84,7 +84,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan test-gpu fuzz clean bench-engine bench-gpu contact-sheet demo bench-conv bench-serve bench-search bench-query bench-hostile
+.PHONY: all asan test test-release test-asan test-gpu fuzz clean bench-engine bench-gpu contact-sheet demo bench-conv bench-serve bench-search bench-replica bench-query bench-hostile
 all: $(B)/ztyle $(B)/zt_test
 
 # Every object depends on the build's CUDA setting: switching CUDA=0/1 in
@@ -194,6 +194,13 @@ $(B)/bench_search: $(B)/bench/bench_search.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-search: $(B)/bench_search
 	$(B)/bench_search $(ARGS)
+
+# bench-replica: one serve replica on a synthetic store of N products (bench/bench_replica.c):
+# store bytes, full index build (start), index RAM, incremental vs full reload. ARGS="-n 1000000"
+$(B)/bench_replica: $(B)/bench/bench_replica.o $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-replica: $(B)/bench_replica
+	$(B)/bench_replica $(ARGS)
 
 # bench-engine: Ztyle's engine vs PyTorch on pix2pix (bench/bench_engine.py); needs
 # scripts/setup.sh --dev (python3-torch). The last line is a JSON object of ratios.

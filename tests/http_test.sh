@@ -134,6 +134,10 @@ stop_server "$T/first"
 # stored image files that later go missing or bad (finding 5: errors named the path)
 rm "$T/feed/gone.png"
 echo 'not a png' >"$T/feed/bad.png"
+# ... and are not in the store either (a catalogue from before schema 3, or an
+# original over 8 MiB): the server reads the file
+$PY -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"DELETE FROM media WHERE kind = 'original' AND product_id IN ('gone-1', 'bad-1')\"); c.commit()" \
+    "$ZTYLE_DEMO_CATALOG" || bad "delete stored originals"
 start_server "$T/main" --dataset /nonexistent --model "$MODEL" --workers 2 --queue 64 --max-body 1 \
     --allow-origin https://shop.example --max-wait 0 || exit 1
 hasnt "$T/main.err" "building the demo catalogue" "second start reuses the catalogue"
@@ -155,6 +159,11 @@ req image 200 "$URL/images/hat-t0"
 has "$T/hdr" "Content-Type: image/png" image
 req thumb 200 "$URL/thumbs/hat-t0"
 has "$T/hdr" "Content-Type: image/jpeg" thumb
+has "$T/hdr" "ETag: \"" thumb-etag
+req edge-map 200 "$URL/edges/hat-t0"
+has "$T/hdr" "Content-Type: image/png" edge-map
+req edge-map-missing 404 "$URL/edges/no-such-id"
+json_err 404 edge-map-missing
 req traversal-image 404 --path-as-is "$URL/images/..%2F..%2F..%2Fetc%2Fpasswd"
 req traversal-image2 404 --path-as-is "$URL/images/../../Makefile"
 req traversal-static 404 --path-as-is "$URL/static/../../Makefile"
@@ -334,6 +343,8 @@ has "$T/hdr" "X-Frame-Options: DENY" "X-Frame-Options"
 req metrics 200 "$URL/metrics"
 has "$T/hdr" "text/plain; version=0.0.4" metrics
 has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="200"}' metrics
+has "$T/body" 'ztyle_catalog_reloads_total{kind="incremental"} 0' metrics
+has "$T/body" 'ztyle_http_requests_total{endpoint="edge_maps",code="200"}' metrics
 has "$T/body" 'ztyle_http_requests_total{endpoint="generate",code="413"}' metrics
 has "$T/body" 'ztyle_http_request_duration_seconds_bucket{endpoint="search",le="+Inf"}' metrics
 has "$T/body" 'ztyle_http_errors_total{endpoint="not_found"} ' metrics

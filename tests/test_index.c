@@ -238,6 +238,58 @@ TEST(index, f16_scan_is_exact)
     free(order);
 }
 
+/* zt_index_append: runs of another index's items, as zt_index_add of each
+ * would give (ids, prices, categories, rows), searched exactly in every
+ * scan mode (the f16 copy came along); bad ranges and dimensions refused. */
+TEST(index, append_runs_equals_add)
+{
+    const int d = 24;
+    const int64_t n = 3000;
+    struct zt_index *src = make_index(n, d, 20, 0.3f), *dst = NULL, *one = NULL;
+    CHECK(src != NULL);
+    if (!src) return;
+    CHECK_OK(zt_index_new(d, &dst));
+    CHECK_OK(zt_index_new(d, &one));
+    /* every item but 100..199 and 2999, in three runs and one add */
+    CHECK_OK(zt_index_append(dst, src, 0, 100));
+    CHECK_OK(zt_index_append(dst, src, 200, 0));
+    CHECK_OK(zt_index_append(dst, src, 200, 2000));
+    CHECK_OK(zt_index_add(dst, zt_index_id(src, 2200), zt_index_category(src, 2200),
+                          zt_index_price(src, 2200), zt_index_vector(src, 2200)));
+    CHECK_OK(zt_index_append(dst, src, 2201, 798));
+    for (int64_t i = 0; i < n - 1; i++) {
+        if (i >= 100 && i < 200) continue;
+        CHECK_OK(zt_index_add(one, zt_index_id(src, i), zt_index_category(src, i),
+                              zt_index_price(src, i), zt_index_vector(src, i)));
+    }
+    CHECK_EQ_INT(zt_index_count(dst), n - 101);
+    int same = zt_index_count(dst) == zt_index_count(one);
+    for (int64_t i = 0; same && i < zt_index_count(one); i++)
+        same = !strcmp(zt_index_id(dst, i), zt_index_id(one, i)) &&
+               zt_index_price(dst, i) == zt_index_price(one, i) &&
+               zt_index_category(dst, i) == zt_index_category(one, i) &&
+               !memcmp(zt_index_vector(dst, i), zt_index_vector(one, i), sizeof(float) * d);
+    CHECK(same);
+    CHECK(zt_index_find(dst, zt_index_id(src, 2500)) == 2400); /* still sorted: binary search */
+    float *sc = malloc(sizeof(float) * n), q[24];
+    int64_t *order = malloc(sizeof(int64_t) * n);
+    for (int t = 0; t < 3; t++) {
+        for (int j = 0; j < d; j++) q[j] = nrand();
+        check_modes(dst, q, order, sc);
+    }
+    CHECK_RC(zt_index_append(dst, src, n - 10, 11), ZT_EINVAL);
+    CHECK_RC(zt_index_append(dst, src, -1, 1), ZT_EINVAL);
+    struct zt_index *other = NULL;
+    CHECK_OK(zt_index_new(d + 1, &other));
+    CHECK_RC(zt_index_append(other, src, 0, 1), ZT_EINVAL);
+    zt_index_free(other);
+    free(sc);
+    free(order);
+    zt_index_free(src);
+    zt_index_free(dst);
+    zt_index_free(one);
+}
+
 TEST(index, exact_matches_brute_force)
 {
     const int64_t n = 3000;

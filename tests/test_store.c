@@ -126,6 +126,7 @@ static void run_backend(const struct backend *b, const char *test, store_body bo
 
 /* --- helpers --- */
 
+
 static void make_product(struct zt_product *p, int i)
 {
     static const char *const cats[] = {"top", "pants", "skirt", "hat", "other"};
@@ -665,6 +666,210 @@ STORE_TEST(catalog_version)
 out:
     zt_store_close(w);
     zt_store_close(r);
+}
+
+/* Media: bytes in, the same bytes out (NULs, high bytes), replaced by a
+ * second put, refused for an unknown product or kind or a bad size, not a
+ * catalogue change, and gone with the product. */
+STORE_TEST(media)
+{
+    (void)b;
+    struct zt_store *s = open_ready(url);
+    if (!s) return;
+    struct zt_product p;
+    make_product(&p, 1);
+    CHECK_OK(zt_store_upsert(s, &p));
+    static const uint8_t thumb[] = {0xff, 0xd8, 0xff, 0, 1, 0x80, 0};
+    static const uint8_t edges[] = {0x89, 'P', 'N', 'G', 0};
+    uint8_t *big = calloc(1, ZT_MEDIA_MAX + 1);
+    int64_t v0 = -1, v1 = -1;
+    CHECK_OK(zt_store_catalog_version(s, &v0));
+    CHECK_OK(zt_store_media_put(s, p.id, ZT_MEDIA_THUMB, thumb, sizeof thumb));
+    CHECK_OK(zt_store_media_put(s, p.id, ZT_MEDIA_EDGES, "old", 3));
+    CHECK_OK(zt_store_media_put(s, p.id, ZT_MEDIA_EDGES, edges, sizeof edges));
+    CHECK_OK(zt_store_media_put(s, p.id, ZT_MEDIA_ORIGINAL, big, ZT_MEDIA_MAX));
+    CHECK_OK(zt_store_catalog_version(s, &v1));
+    CHECK_EQ_INT(v1, v0); /* nothing a search reads changed */
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CHECK_OK(zt_store_media_get(s, p.id, ZT_MEDIA_THUMB, &d, &n));
+    CHECK(n == sizeof thumb && d && !memcmp(d, thumb, n));
+    free(d);
+    CHECK_OK(zt_store_media_get(s, p.id, ZT_MEDIA_EDGES, &d, &n));
+    CHECK(n == sizeof edges && d && !memcmp(d, edges, n));
+    free(d);
+    CHECK_OK(zt_store_media_get(s, p.id, ZT_MEDIA_ORIGINAL, &d, &n));
+    CHECK(n == ZT_MEDIA_MAX && d && !memcmp(d, big, n));
+    free(d);
+    /* refusals */
+    CHECK_RC(zt_store_media_put(s, p.id, ZT_MEDIA_ORIGINAL, big, ZT_MEDIA_MAX + 1), ZT_EINVAL);
+    CHECK_RC(zt_store_media_put(s, p.id, ZT_MEDIA_THUMB, thumb, 0), ZT_EINVAL);
+    CHECK_RC(zt_store_media_put(s, p.id, ZT_MEDIA_KINDS, thumb, 1), ZT_EINVAL);
+    CHECK_RC(zt_store_media_put(s, "ghost", ZT_MEDIA_THUMB, thumb, 1), ZT_ENOTFOUND);
+    CHECK_MSG(strstr(zt_errmsg(), "ghost") != NULL, "msg: %s", zt_errmsg());
+    make_product(&p, 2);
+    CHECK_OK(zt_store_upsert(s, &p));
+    CHECK_RC(zt_store_media_get(s, p.id, ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
+    CHECK(d == NULL);
+    CHECK_MSG(strstr(zt_errmsg(), "thumb") != NULL, "msg: %s", zt_errmsg());
+    /* inside a transaction with the product, and rolled back with it */
+    make_product(&p, 3);
+    CHECK_OK(zt_store_begin(s));
+    CHECK_OK(zt_store_upsert(s, &p));
+    CHECK_OK(zt_store_media_put(s, p.id, ZT_MEDIA_THUMB, thumb, sizeof thumb));
+    CHECK_OK(zt_store_rollback(s));
+    CHECK_RC(zt_store_media_get(s, p.id, ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
+    /* an upsert of the product keeps them; a delete takes them along */
+    make_product(&p, 1);
+    p.price = 5;
+    CHECK_OK(zt_store_upsert(s, &p));
+    CHECK_OK(zt_store_media_get(s, p.id, ZT_MEDIA_THUMB, &d, &n));
+    free(d);
+    CHECK_OK(zt_store_delete(s, p.id));
+    for (int k = 0; k < ZT_MEDIA_KINDS; k++)
+        CHECK_RC(zt_store_media_get(s, p.id, k, &d, &n), ZT_ENOTFOUND);
+    CHECK_OK(zt_store_upsert(s, &p));
+    CHECK_RC(zt_store_media_get(s, p.id, ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
+    free(big);
+    zt_store_close(s);
+}
+
+struct changes {
+    int n;
+    int64_t last_version;
+    int ordered;
+    char ids[16][16];
+    int ops[16];
+};
+
+static int change_fn(void *ctx, int64_t version, const char *id, int op)
+{
+    struct changes *c = ctx;
+    if (version < c->last_version) c->ordered = 0;
+    c->last_version = version;
+    if (c->n < 16) {
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", id);
+        c->ops[c->n] = op;
+    }
+    c->n++;
+    return ZT_OK;
+}
+
+/* 1 when the log has (id, op) */
+static int has_change(const struct changes *c, const char *id, int op)
+{
+    for (int i = 0; i < c->n && i < 16; i++)
+        if (!strcmp(c->ids[i], id) && c->ops[i] == op) return 1;
+    return 0;
+}
+
+/* The change log: every committed write to a product or its features, with
+ * the version it made, in version order; nothing from a rollback or from
+ * media; a limit; pruning makes an older reader rebuild. */
+STORE_TEST(change_log)
+{
+    (void)b;
+    struct zt_store *w = open_ready(url), *r = open_ready(url);
+    if (!w || !r) goto out;
+    int64_t v0 = -1, v1 = -1;
+    CHECK_OK(zt_store_catalog_version(r, &v0));
+    struct zt_product p;
+    make_product(&p, 1);
+    CHECK_OK(zt_store_upsert(w, &p)); /* add */
+    make_product(&p, 2);
+    CHECK_OK(zt_store_begin(w));
+    CHECK_OK(zt_store_upsert(w, &p)); /* add */
+    CHECK_OK(zt_store_feature_put(w, p.id, "f", 1, "abcd", 4)); /* update */
+    CHECK_OK(zt_store_commit(w));
+    CHECK_OK(zt_store_begin(w));
+    make_product(&p, 3);
+    CHECK_OK(zt_store_upsert(w, &p));
+    CHECK_OK(zt_store_rollback(w)); /* not logged */
+    CHECK_OK(zt_store_media_put(w, "p0001", ZT_MEDIA_THUMB, "x", 1)); /* not logged */
+    make_product(&p, 1);
+    p.price = 1;
+    CHECK_OK(zt_store_upsert(w, &p)); /* update */
+    CHECK_OK(zt_store_delete(w, "p0002")); /* delete (and its feature: update) */
+    CHECK_OK(zt_store_catalog_version(r, &v1));
+    struct changes c = {.ordered = 1};
+    CHECK_OK(zt_store_changes(r, v0, 100, change_fn, &c));
+    CHECK(c.ordered);
+    CHECK_MSG(c.n == 6, "%d changes", c.n);
+    CHECK(c.last_version == v1); /* the last change made the current version */
+    CHECK(has_change(&c, "p0001", ZT_CHANGE_ADD) && has_change(&c, "p0002", ZT_CHANGE_ADD));
+    CHECK(has_change(&c, "p0002", ZT_CHANGE_UPDATE) && has_change(&c, "p0001", ZT_CHANGE_UPDATE));
+    CHECK(has_change(&c, "p0002", ZT_CHANGE_DELETE) && !has_change(&c, "p0003", ZT_CHANGE_ADD));
+    /* since the current version: nothing */
+    c = (struct changes){.ordered = 1};
+    CHECK_OK(zt_store_changes(r, v1, 100, change_fn, &c));
+    CHECK_EQ_INT(c.n, 0);
+    /* more than the limit: ZT_ETOOBIG after exactly `limit` calls */
+    c = (struct changes){.ordered = 1};
+    CHECK_RC(zt_store_changes(r, v0, 4, change_fn, &c), ZT_ETOOBIG);
+    CHECK_EQ_INT(c.n, 4);
+    /* pruned: a reader from before the cut is told to rebuild */
+    CHECK_OK(zt_store_changes_prune(w, v1 - 1));
+    c = (struct changes){.ordered = 1};
+    CHECK_RC(zt_store_changes(r, v0, 100, change_fn, &c), ZT_ENOTFOUND);
+    CHECK_EQ_INT(c.n, 0);
+    CHECK_OK(zt_store_changes(r, v1 - 1, 100, change_fn, &c));
+    CHECK_EQ_INT(c.n, 1);
+out:
+    zt_store_close(w);
+    zt_store_close(r);
+}
+
+/* A catalogue written at schema 2 (before media and the change log): its
+ * rows survive the migration and the new tables work on them. */
+STORE_TEST(migrate_from_schema2)
+{
+    (void)b;
+    struct zt_store *s = NULL;
+    CHECK_OK(zt_store_open(url, &s));
+    if (!s) return;
+    CHECK_OK(zt_store_migrate_to(s, 2));
+    CHECK_RC(zt_store_migrate_to(s, ZT_STORE_SCHEMA_VERSION + 1), ZT_EINVAL);
+    zt_store_close(s);
+    /* what a schema-2 build wrote */
+    CHECK_OK(b->raw(url, "INSERT INTO products VALUES"
+                         " ('old1', 'Old', 'top', 't-shirt', 1990, 'USD', '/p/old1',"
+                         " '/img/old1.jpg', 'thumbs/old1.jpg', 'edges/old1.png', 1);"
+                         "INSERT INTO features VALUES ('old1', 'emb', 1, 'ab', 1)"));
+    s = NULL;
+    CHECK_OK(zt_store_open(url, &s));
+    if (!s) return;
+    int v = -1;
+    CHECK_OK(zt_store_schema_version(s, &v));
+    CHECK_EQ_INT(v, 2);
+    int64_t cv0 = -1, cv1 = -1;
+    struct zt_product p;
+    CHECK_RC(zt_store_get(s, "old1", &p), ZT_EDB); /* run migrate first */
+    CHECK_OK(zt_store_migrate(s));
+    CHECK_OK(zt_store_schema_version(s, &v));
+    CHECK_EQ_INT(v, ZT_STORE_SCHEMA_VERSION);
+    CHECK_OK(zt_store_get(s, "old1", &p));
+    CHECK(!strcmp(p.title, "Old") && p.price == 1990 && !strcmp(p.thumb_path, "thumbs/old1.jpg"));
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CHECK_OK(zt_store_feature_get(s, "old1", "emb", NULL, &d, &n));
+    CHECK(n == 2 && d && d[1] == 'b');
+    free(d);
+    CHECK_RC(zt_store_media_get(s, "old1", ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
+    CHECK_OK(zt_store_catalog_version(s, &cv0));
+    CHECK_OK(zt_store_media_put(s, "old1", ZT_MEDIA_THUMB, "jpeg", 4));
+    CHECK_OK(zt_store_media_get(s, "old1", ZT_MEDIA_THUMB, &d, &n));
+    CHECK(n == 4 && d && !memcmp(d, "jpeg", 4));
+    free(d);
+    CHECK_OK(zt_store_delete(s, "old1"));
+    CHECK_RC(zt_store_media_get(s, "old1", ZT_MEDIA_THUMB, &d, &n), ZT_ENOTFOUND);
+    CHECK_OK(zt_store_catalog_version(s, &cv1));
+    CHECK(cv1 > cv0);
+    /* the change log starts at the migration: an older reader rebuilds */
+    struct changes c = {.ordered = 1};
+    CHECK_RC(zt_store_changes(s, 0, 100, change_fn, &c), ZT_ENOTFOUND);
+    CHECK_OK(zt_store_changes(s, cv0, 100, change_fn, &c));
+    CHECK(has_change(&c, "old1", ZT_CHANGE_DELETE));
+    zt_store_close(s);
 }
 
 /* --- not per backend --- */

@@ -39,6 +39,11 @@ int zt_index_reserve(struct zt_index *ix, int64_t n);
 int zt_index_add(struct zt_index *ix, const char *id, int category, int64_t price,
                  const float *v);
 
+/* Appends items [i0, i0 + m) of src (same dimension, borrowed) in their
+ * order, as m zt_index_add calls would, but copying the rows and their f16
+ * copy in blocks (an incremental reload copies a whole index this way). */
+int zt_index_append(struct zt_index *ix, const struct zt_index *src, int64_t i0, int64_t m);
+
 int64_t zt_index_count(const struct zt_index *ix);
 int zt_index_dim(const struct zt_index *ix);
 /* Borrowed, valid while ix lives; i in [0, count). */

@@ -3,6 +3,7 @@
 #include "features.h"
 #include "product.h"
 #include "store.h"
+#include "../img/image.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/zt.h"
@@ -39,6 +40,19 @@ int zt_catalog_media_path(const char *catalog, const char *name, char *out, size
     char dir[4096];
     int rc = zt_catalog_media_dir(catalog, dir, sizeof dir);
     return rc ? rc : zt_path_join(out, n, dir, name);
+}
+
+int zt_catalog_photo_load(struct zt_store *s, const struct zt_product *p, int want_c,
+                          const struct zt_image_limits *lim, struct zt_image *out)
+{
+    uint8_t *d = NULL;
+    size_t n = 0;
+    int rc = zt_store_media_get(s, p->id, ZT_MEDIA_ORIGINAL, &d, &n);
+    if (rc == ZT_ENOTFOUND) return zt_image_load(p->image_path, want_c, lim, out);
+    if (!rc && (rc = zt_image_decode(d, n, want_c, lim, out)))
+        zt_adderr("stored original of '%.128s'", p->id);
+    free(d);
+    return rc;
 }
 
 struct row {
@@ -110,6 +124,132 @@ fail:
     for (size_t i = 0; i < w.n; i++) free(w.rows[i].id);
     free(w.rows);
     zt_index_free(w.ix);
+    return rc;
+}
+
+/* --- incremental: the base index and the products changed since --- */
+
+struct changed {
+    char *id;  /* owned */
+    int live;  /* still in the catalogue with a current search feature */
+    int cat;
+    int64_t price;
+    float *v;  /* owned, ZT_FEAT_DIM when live */
+};
+
+struct delta {
+    struct changed *c;
+    size_t n, cap;
+};
+
+static int on_change(void *ctx, int64_t version, const char *id, int op)
+{
+    (void)version, (void)op; /* the product's state now is what counts */
+    struct delta *d = ctx;
+    if (d->n == d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 64;
+        struct changed *nc = realloc(d->c, ncap * sizeof *nc);
+        if (!nc) return ZT_ENOMEM;
+        d->c = nc;
+        d->cap = ncap;
+    }
+    memset(&d->c[d->n], 0, sizeof d->c[0]);
+    if (!(d->c[d->n].id = strdup(id))) return ZT_ENOMEM;
+    d->n++;
+    return ZT_OK;
+}
+
+static int cmp_changed(const void *a, const void *b)
+{
+    return strcmp(((const struct changed *)a)->id, ((const struct changed *)b)->id);
+}
+
+/* The changed product's row and search feature now (live = 0 when gone). */
+static int read_changed(struct zt_store *s, struct changed *c)
+{
+    struct zt_product p;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int ver = 0, rc = zt_store_get(s, c->id, &p);
+    if (!rc) rc = zt_store_feature_get(s, c->id, ZT_FEATURE_SEARCH, &ver, &data, &len);
+    if (rc == ZT_ENOTFOUND) {
+        zt_clearerr();
+        return ZT_OK;
+    }
+    if (rc) return rc;
+    if (ver == ZT_FEAT_VERSION && len == sizeof(float) * ZT_FEAT_DIM) {
+        c->live = 1;
+        c->cat = zt_class_of_product(&p);
+        c->price = p.price;
+        c->v = (float *)data; /* malloc'd by the store: kept */
+        return ZT_OK;
+    }
+    free(data); /* another version or length: not indexed, as in a rebuild */
+    return ZT_OK;
+}
+
+static int add_changed(struct zt_index *ix, const struct changed *c)
+{
+    return c->live ? zt_index_add(ix, c->id, c->cat, c->price, c->v) : ZT_OK;
+}
+
+int zt_index_from_store_delta(struct zt_store *s, const struct zt_index *base, int64_t since,
+                              int64_t max_changes, struct zt_index **out, int64_t *nchanged)
+{
+    *out = NULL;
+    struct delta d = {0};
+    struct zt_index *ix = NULL;
+    int rc = ZT_EINVAL;
+    if (zt_index_dim(base) != ZT_FEAT_DIM) {
+        zt_seterr("index: base of dimension %d, the catalogue has %d", zt_index_dim(base),
+                  ZT_FEAT_DIM);
+        return rc;
+    }
+    if ((rc = zt_store_changes(s, since, max_changes, on_change, &d))) goto fail;
+    /* one entry per product, in id order */
+    if (d.n) qsort(d.c, d.n, sizeof *d.c, cmp_changed);
+    size_t u = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (u && !strcmp(d.c[u - 1].id, d.c[i].id)) {
+            free(d.c[i].id);
+            continue;
+        }
+        d.c[u++] = d.c[i];
+    }
+    d.n = u;
+    for (size_t i = 0; i < d.n; i++)
+        if ((rc = read_changed(s, &d.c[i]))) goto fail;
+    /* merge: base items (in id order) not changed, and the changed live ones */
+    int64_t nb = zt_index_count(base);
+    if ((rc = zt_index_new(ZT_FEAT_DIM, &ix)) || (rc = zt_index_reserve(ix, nb + (int64_t)d.n)))
+        goto fail;
+    /* runs of unchanged base items go over in blocks (zt_index_append) */
+    size_t j = 0;
+    int64_t run = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const char *id = zt_index_id(base, i);
+        struct changed key = {.id = (char *)id};
+        int gone = d.n && bsearch(&key, d.c, d.n, sizeof *d.c, cmp_changed);
+        if (!gone && (j >= d.n || strcmp(d.c[j].id, id) > 0)) continue;
+        if ((rc = zt_index_append(ix, base, run, i - run))) goto fail;
+        while (j < d.n && strcmp(d.c[j].id, id) < 0)
+            if ((rc = add_changed(ix, &d.c[j++]))) goto fail;
+        run = gone ? i + 1 : i;
+    }
+    if ((rc = zt_index_append(ix, base, run, nb - run))) goto fail;
+    while (j < d.n)
+        if ((rc = add_changed(ix, &d.c[j++]))) goto fail;
+    if (nchanged) *nchanged = (int64_t)d.n;
+    *out = ix;
+    ix = NULL;
+fail:
+    if (rc == ZT_ENOMEM) zt_seterr("index: out of memory");
+    for (size_t i = 0; i < d.n; i++) {
+        free(d.c[i].id);
+        free(d.c[i].v);
+    }
+    free(d.c);
+    zt_index_free(ix);
     return rc;
 }
 

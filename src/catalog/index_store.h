@@ -6,6 +6,7 @@
 #define ZT_INDEX_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "index.h"
 
@@ -26,10 +27,30 @@ int zt_catalog_media_dir(const char *catalog, char *out, size_t n);
  * relative to the media folder) becomes a path to open. */
 int zt_catalog_media_path(const char *catalog, const char *name, char *out, size_t n);
 
+struct zt_product;
+struct zt_image;
+struct zt_image_limits;
+/* Decodes the photo of p: the original stored in the catalogue (media
+ * table), else the file at p->image_path (a catalogue from before schema 3,
+ * or an original over ZT_MEDIA_MAX). Caller frees *out with zt_image_free. */
+int zt_catalog_photo_load(struct zt_store *s, const struct zt_product *p, int want_c,
+                          const struct zt_image_limits *lim, struct zt_image *out);
+
 /* Builds the exact index from every product having the search feature of
  * the current version, in id order (ids, categories and prices from the
  * product rows). Caller frees. */
 int zt_index_from_store(struct zt_store *s, struct zt_index **out);
+
+/* The index of the store now, made from base (the index of catalogue
+ * version `since`, borrowed) and the change log: base's items minus the
+ * products changed since, plus those of them that still exist with a
+ * current search feature, in id order. Reads only the changed products,
+ * not every feature row; the result equals zt_index_from_store's. *nchanged
+ * (optional): the distinct products changed. ZT_ENOTFOUND when the log
+ * does not reach back to since, ZT_ETOOBIG past max_changes log rows:
+ * then rebuild with zt_index_from_store. Caller frees *out. */
+int zt_index_from_store_delta(struct zt_store *s, const struct zt_index *base, int64_t since,
+                              int64_t max_changes, struct zt_index **out, int64_t *nchanged);
 
 /* The catalogue's index: <media>/index.zti when it exists and holds as many
  * items as the store has products with features, else rebuilt from the

@@ -138,6 +138,7 @@ struct item {
     int rc;
     char err[512];
     struct zt_features f;
+    struct zt_buf media[ZT_MEDIA_KINDS]; /* encoded thumb, edges; the original file */
     float *emb_in; /* photo planes for the embedding (in work.emb_in) */
 };
 
@@ -170,7 +171,7 @@ static void remove_stale_tmp(const char *dir)
 }
 
 /* Thumbnail: longer side at most 256, JPEG. */
-static int save_thumb(const struct zt_image *im, const char *path)
+static int encode_thumb(const struct zt_image *im, struct zt_buf *out)
 {
     int w = im->w, h = im->h;
     struct zt_image t = {0};
@@ -179,9 +180,31 @@ static int save_thumb(const struct zt_image *im, const char *path)
         else w = ZT_MAX(1, (int)((int64_t)w * 256 / h)), h = 256;
     }
     int rc = zt_image_resize(im, w, h, &t);
-    if (!rc) rc = zt_image_save(&t, path);
+    if (!rc) rc = zt_image_encode_jpeg(&t, 90, out);
     zt_image_free(&t);
     return rc;
+}
+
+/* The media an item stores: thumbnail, edge map, and the original file when
+ * it is at most ZT_MEDIA_MAX (a larger one is served from image_path). */
+static int encode_media(struct item *it, const struct zt_image *im, const struct zt_image *edges)
+{
+    int rc;
+    if ((rc = encode_thumb(im, &it->media[ZT_MEDIA_THUMB])) ||
+        (rc = zt_image_encode_png(edges, &it->media[ZT_MEDIA_EDGES])))
+        return rc;
+    rc = zt_file_read(it->p.image_path, ZT_MEDIA_MAX, &it->media[ZT_MEDIA_ORIGINAL]);
+    if (rc == ZT_ETOOBIG) {
+        zt_buf_deinit(&it->media[ZT_MEDIA_ORIGINAL]);
+        zt_clearerr();
+        rc = ZT_OK;
+    }
+    return rc;
+}
+
+static void item_deinit(struct item *it)
+{
+    for (int k = 0; k < ZT_MEDIA_KINDS; k++) zt_buf_deinit(&it->media[k]);
 }
 
 static int compute_item(void *ctx, int64_t i, int worker)
@@ -194,16 +217,15 @@ static int compute_item(void *ctx, int64_t i, int worker)
     struct zt_pair pair = {0};
     struct zt_pair_opts po;
     zt_pair_opts_default(&po, ZT_FEAT_SIZE, ZT_EDGE_CANNY);
-    char tp[PATH_MAX + 256], ep[PATH_MAX + 256];
+    char tp[ZT_PRODUCT_PATH_MAX + 16], ep[ZT_PRODUCT_PATH_MAX + 16];
     int rc;
     if ((rc = zt_image_load(it->p.image_path, 3, &po.lim, &im))) goto out;
     if ((rc = zt_pair_planes(&im, &po, &pair))) goto out;
     if ((rc = zt_features_product(&pair.photo, &pair.edges, &pair.mask, &it->f))) goto out;
     if (wk->emb && (rc = zt_embed_encode_photo(&pair.photo, wk->emb_size, it->emb_in))) goto out;
-    snprintf(tp, sizeof tp, "%s/%s.jpg", wk->thumbs, it->p.id);
-    snprintf(ep, sizeof ep, "%s/%s.png", wk->edges, it->p.id);
-    if ((rc = save_thumb(&im, tp)) || (rc = zt_image_save(&pair.edges, ep))) goto out;
-    /* stored relative to the media folder, so a server started anywhere finds them */
+    if ((rc = encode_media(it, &im, &pair.edges))) goto out;
+    /* the media are in the store (write_batch); the paths name them as a
+     * catalogue before schema 3 kept them, relative to the media folder */
     snprintf(tp, sizeof tp, "thumbs/%s.jpg", it->p.id);
     snprintf(ep, sizeof ep, "edges/%s.png", it->p.id);
     if ((rc = zt_product_set(it->p.thumb_path, sizeof it->p.thumb_path, "thumb", tp, (size_t)-1)) ||
@@ -230,20 +252,23 @@ out:
 }
 
 /* Features already current for p (same image, features of this version,
- * thumbnail on disk)? Then p keeps the stored derived data and title. */
-static int up_to_date(struct zt_store *s, const char *catalog, struct zt_product *p, int folder)
+ * thumbnail in the store)? Then p keeps the stored derived data and title. */
+static int up_to_date(struct zt_store *s, struct zt_product *p, int folder)
 {
     struct zt_product old;
-    char thumb[PATH_MAX];
     if (zt_store_get(s, p->id, &old)) return 0;
-    /* an older catalogue's thumb_path (relative to where ingest ran) is redone */
-    if (strcmp(old.image_path, p->image_path) || strncmp(old.thumb_path, "thumbs/", 7) ||
-        zt_catalog_media_path(catalog, old.thumb_path, thumb, sizeof thumb) ||
-        !zt_file_exists(thumb))
-        return 0;
+    /* a catalogue from before the media table (files in the media folder)
+     * is redone, which moves its media into the store */
     uint8_t *d = NULL;
     size_t len = 0;
     int ver = 0;
+    if (strcmp(old.image_path, p->image_path) ||
+        zt_store_media_get(s, p->id, ZT_MEDIA_THUMB, &d, &len)) {
+        zt_clearerr();
+        return 0;
+    }
+    free(d);
+    d = NULL;
     int ok = !zt_store_feature_get(s, p->id, ZT_FEATURE_SEARCH, &ver, &d, &len) &&
              ver == ZT_FEAT_VERSION && len == sizeof(float) * ZT_FEAT_DIM;
     free(d);
@@ -284,6 +309,12 @@ static int write_batch(struct zt_store *s, const struct zt_ingest_opts *o, struc
                 (rc = zt_store_feature_put(s, it->p.id, ZT_FEATURE_DOMINANT, ZT_FEAT_VERSION,
                                            dom, sizeof dom)))
                 goto fail;
+            /* the media in the product's transaction: a replica that sees
+             * the product can serve its pictures */
+            for (int k = 0; k < ZT_MEDIA_KINDS; k++)
+                if (it->media[k].len && (rc = zt_store_media_put(s, it->p.id, k, it->media[k].data,
+                                                                 it->media[k].len)))
+                    goto fail;
             st->computed++;
         } else {
             st->unchanged++;
@@ -385,6 +416,7 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         int nb = 0;
         while (nb < batch) {
             struct item *it = &wk.items[nb];
+            item_deinit(it);
             memset(it, 0, sizeof *it);
             if (wk.emb) /* each item its own slot: workers write in parallel */
                 it->emb_in = wk.emb_in + (size_t)nb * ZT_EMBED_PHOTO_CH * wk.emb_size * wk.emb_size;
@@ -409,12 +441,18 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
         }
         if (nb == 0) break;
         for (int i = 0; i < nb; i++)
-            wk.items[i].need = o->force || !up_to_date(s, o->catalog, &wk.items[i].p, src.folder);
+            wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder);
         if ((rc = zt_parallel_for(nb, ZT_MIN(threads, nb), compute_item, &wk))) goto out;
         if (wk.emb && (rc = embed_batch(&wk, nb))) goto out;
         if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;
         zt_progress_add(pg, nb);
     }
+    /* the change log keeps the last ZT_INGEST_LOG_KEEP versions: a replica
+     * further behind rebuilds in full */
+    int64_t ver = 0;
+    if ((rc = zt_store_catalog_version(s, &ver)) ||
+        (ver > ZT_INGEST_LOG_KEEP && (rc = zt_store_changes_prune(s, ver - ZT_INGEST_LOG_KEEP))))
+        goto out;
     /* the index of everything the store now holds */
     char ipath[PATH_MAX + 16];
     if ((rc = zt_index_from_store(s, &ix))) goto out;
@@ -428,6 +466,7 @@ out:
     if (stp) *stp = st;
     zt_progress_free(pg);
     zt_index_free(ix);
+    for (int i = 0; wk.items && i < batch; i++) item_deinit(&wk.items[i]);
     free(wk.items);
     zt_embedder_close(wk.emb);
     free(wk.emb_in);

@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Catalogue versions of change log an ingest leaves (older rows pruned;
+ * about three versions per product written). */
+#define ZT_INGEST_LOG_KEEP (INT64_C(1) << 20)
+
 struct zt_ingest_opts {
     const char *catalog; /* store URL (path or postgres://) */
     int threads;         /* image workers; <= 0: zt_threads_default() */

@@ -123,15 +123,17 @@ int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
     *out = NULL;
     struct zt_searcher *sr = calloc(1, sizeof *sr);
     if (!sr) {
+        zt_index_free(o->index);
         zt_seterr("search: out of memory");
         return ZT_ENOMEM;
     }
     pthread_mutex_init(&sr->mu, NULL);
     pthread_mutex_init(&sr->emb_mu, NULL);
     sr->threads = o->threads;
+    sr->ix = o->index;
     int rc;
-    if ((rc = o->fresh ? zt_index_from_store(s, &sr->ix)
-                       : zt_catalog_index_open(o->catalog, s, &sr->ix, NULL)))
+    if (!sr->ix && (rc = o->fresh ? zt_index_from_store(s, &sr->ix)
+                                  : zt_catalog_index_open(o->catalog, s, &sr->ix, NULL)))
         goto fail;
     for (int64_t i = 0; i < zt_index_count(sr->ix); i++) {
         int c = zt_index_category(sr->ix, i);

@@ -89,6 +89,9 @@ struct zt_searcher_opts {
      * index file (a reload after another process wrote: the file may be
      * one that a concurrent rebuild saved from an older snapshot) */
     int fresh;
+    /* An index to search instead of loading or building one (made by
+     * zt_index_from_store_delta, say): taken over, also on failure. */
+    struct zt_index *index;
 };
 
 /* Opens the index (index_store.h: loaded or rebuilt from s, borrowed for

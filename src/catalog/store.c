@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,6 +53,25 @@ int zt_store_not_found(const char *what, const char *id)
 {
     zt_seterr("%s: no product with id '%.128s'", what, id);
     return ZT_ENOTFOUND;
+}
+
+int zt_store_no_blob(const char *what, const char *id, const char *name)
+{
+    zt_seterr("get %s: product '%.128s' has no %s '%s'", what, id, what, name);
+    return ZT_ENOTFOUND;
+}
+
+int zt_store_copy_blob(const char *what, const void *src, size_t n, uint8_t **data, size_t *len)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    if (!copy) {
+        zt_seterr("get %s: out of memory for %zu bytes", what, n);
+        return ZT_ENOMEM;
+    }
+    if (n) memcpy(copy, src, n);
+    *data = copy;
+    *len = n;
+    return ZT_OK;
 }
 
 static int is_pg_url(const char *url)
@@ -167,13 +187,23 @@ int zt_store_notified(struct zt_store *s, int *n)
 
 int zt_store_migrate(struct zt_store *s)
 {
+    return zt_store_migrate_to(s, ZT_STORE_SCHEMA_VERSION);
+}
+
+int zt_store_migrate_to(struct zt_store *s, int target)
+{
     if (s->in_tx) {
         zt_seterr("migrate: not allowed inside a transaction");
         return ZT_EINVAL;
     }
+    if (target < 0 || target > ZT_STORE_SCHEMA_VERSION) {
+        zt_seterr("migrate: no schema version %d (this build: 0 to %d)", target,
+                  ZT_STORE_SCHEMA_VERSION);
+        return ZT_EINVAL;
+    }
     int v, rc = s->ops->schema_version(s->db, &v);
     if (rc) return rc;
-    while (v < ZT_STORE_SCHEMA_VERSION) {
+    while (v < target) {
         int before = v;
         rc = s->ops->migrate_step(s->db, &v);
         if (rc) {
@@ -188,6 +218,60 @@ int zt_store_migrate(struct zt_store *s)
     }
     s->version = v;
     return ZT_OK;
+}
+
+/* --- change log --- */
+
+int zt_store_change_op(const char *name, size_t n)
+{
+    static const char *const ops[] = {"add", "update", "delete"};
+    for (int i = 0; i < (int)ZT_ARRAY_LEN(ops); i++)
+        if (n == strlen(ops[i]) && !memcmp(name, ops[i], n)) return i;
+    return -1;
+}
+
+/* Forwards the first `left` changes; the one after only says there are more. */
+struct change_cap {
+    zt_store_change_fn fn;
+    void *ctx;
+    int64_t left;
+};
+
+static int change_capped(void *ctx, int64_t version, const char *id, int op)
+{
+    struct change_cap *c = ctx;
+    if (c->left-- <= 0) return ZT_ETOOBIG;
+    return c->fn(c->ctx, version, id, op);
+}
+
+int zt_store_changes(struct zt_store *s, int64_t since, int64_t limit, zt_store_change_fn fn,
+                     void *ctx)
+{
+    int rc = ready(s);
+    if (rc) return rc;
+    if (limit <= 0 || limit >= INT64_MAX) {
+        zt_seterr("changes: limit must be > 0");
+        return ZT_EINVAL;
+    }
+    int64_t from = 0, rows = 0;
+    if ((rc = s->ops->changes_from(s->db, &from))) return rc;
+    if (since < from) {
+        zt_seterr("changes: the log starts after version %lld, not at %lld", (long long)from,
+                  (long long)since);
+        return ZT_ENOTFOUND;
+    }
+    struct change_cap cap = {fn, ctx, limit};
+    rc = s->ops->changes_page(s->db, since, limit + 1, change_capped, &cap, &rows);
+    if (rc == ZT_ETOOBIG && cap.left < 0)
+        zt_seterr("changes: more than %lld since version %lld", (long long)limit,
+                  (long long)since);
+    return rc;
+}
+
+int zt_store_changes_prune(struct zt_store *s, int64_t upto)
+{
+    int rc = ready(s);
+    return rc ? rc : s->ops->changes_prune(s->db, upto);
 }
 
 /* --- transactions --- */
@@ -355,4 +439,46 @@ int zt_store_feature_each(struct zt_store *s, const char *name, zt_store_feature
         if (rc || rows < ZT_STORE_PAGE) return rc;
         memcpy(after, last, sizeof after);
     }
+}
+
+/* --- media --- */
+
+const char *zt_media_kind_name(int kind)
+{
+    static const char *const names[ZT_MEDIA_KINDS] = {"thumb", "edges", "original"};
+    return kind >= 0 && kind < ZT_MEDIA_KINDS ? names[kind] : NULL;
+}
+
+static int check_kind(int kind)
+{
+    if (zt_media_kind_name(kind)) return ZT_OK;
+    zt_seterr("media: unknown kind %d", kind);
+    return ZT_EINVAL;
+}
+
+int zt_store_media_put(struct zt_store *s, const char *id, int kind, const void *data,
+                       size_t len)
+{
+    int rc = ready(s);
+    if (!rc) rc = check_id(id);
+    if (!rc) rc = check_kind(kind);
+    if (rc) return rc;
+    if (len == 0 || len > ZT_MEDIA_MAX || !data) {
+        zt_seterr("media %s: %zu bytes (1 to %zu)", zt_media_kind_name(kind), len, ZT_MEDIA_MAX);
+        return ZT_EINVAL;
+    }
+    return s->ops->media_put(s->db, id, zt_media_kind_name(kind), data, len,
+                             (int64_t)time(NULL));
+}
+
+int zt_store_media_get(struct zt_store *s, const char *id, int kind, uint8_t **data,
+                       size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int rc = ready(s);
+    if (!rc) rc = check_id(id);
+    if (!rc) rc = check_kind(kind);
+    if (rc) return rc;
+    return s->ops->media_get(s->db, id, zt_media_kind_name(kind), data, len);
 }

@@ -19,7 +19,7 @@
 struct zt_store;
 
 /* Schema version this build writes (and the highest it can read). */
-#define ZT_STORE_SCHEMA_VERSION 2
+#define ZT_STORE_SCHEMA_VERSION 4
 
 /* Opens a store. url is "postgres://..." or "postgresql://..." (a libpq
  * URI, e.g. "postgresql:///ztyle?host=/run/postgresql") for PostgreSQL,
@@ -40,6 +40,10 @@ const char *zt_store_backend(const struct zt_store *s);
  * Idempotent. ZT_EDB if the database is newer than this build or a step
  * fails (that step is rolled back). Not allowed inside a transaction. */
 int zt_store_migrate(struct zt_store *s);
+/* The same up to schema version `target` (0..ZT_STORE_SCHEMA_VERSION; an
+ * older database stays older: data calls refuse it). For tests of the
+ * migrations, and tools that must write an older schema. */
+int zt_store_migrate_to(struct zt_store *s, int target);
 /* Current schema version of the database (0 = empty). */
 int zt_store_schema_version(struct zt_store *s, int *version);
 
@@ -55,6 +59,26 @@ int zt_store_catalog_version(struct zt_store *s, int64_t *version);
  * call). SQLite has none: *fd is -1 and callers poll the version. */
 int zt_store_listen(struct zt_store *s, int *fd);
 int zt_store_notified(struct zt_store *s, int *n);
+
+/* --- the change log: which products changed at which catalogue version,
+ * written by the same triggers that move the version (schema 4), so that
+ * a replica can apply only what changed since its snapshot --- */
+
+enum zt_store_change_op { ZT_CHANGE_ADD, ZT_CHANGE_UPDATE, ZT_CHANGE_DELETE };
+/* One log row; id is borrowed for the call. A product's features changing
+ * is an UPDATE of the product. Return ZT_OK to go on. */
+typedef int (*zt_store_change_fn)(void *ctx, int64_t version, const char *id, int op);
+/* Calls fn for every change with version > since, in version order (one
+ * product may come several times). ZT_ENOTFOUND when the log does not
+ * reach back to since (pruned, or written before schema 4): the caller
+ * rebuilds from the products instead. ZT_ETOOBIG (after at most `limit`
+ * calls) when there are more than limit changes. The callback must not
+ * use the same store handle. */
+int zt_store_changes(struct zt_store *s, int64_t since, int64_t limit, zt_store_change_fn fn,
+                     void *ctx);
+/* Drops the log rows at or below version `upto` (keeps the log bounded;
+ * a replica older than that rebuilds in full). */
+int zt_store_changes_prune(struct zt_store *s, int64_t upto);
 
 /* --- transactions: group a batch of writes (ingest commits per batch, so a
  * crash loses at most the open batch and a re-run redoes it by upsert) --- */
@@ -124,5 +148,27 @@ typedef int (*zt_store_feature_fn)(void *ctx, const char *id, int version, const
  * Reads in pages, so memory stays bounded on large catalogues. */
 int zt_store_feature_each(struct zt_store *s, const char *name, zt_store_feature_fn fn,
                           void *ctx);
+
+/* --- media: the image bytes a replica serves (thumbnail, edge map, the
+ * original photo), kept in the store so that every replica, on any
+ * machine, serves them without a shared folder. Keyed by (product, kind);
+ * deleted with the product (cascade). Writing media does not move the
+ * catalogue version: nothing searched depends on it. --- */
+
+enum zt_media_kind { ZT_MEDIA_THUMB, ZT_MEDIA_EDGES, ZT_MEDIA_ORIGINAL, ZT_MEDIA_KINDS };
+/* Largest blob stored (an original above it stays a file, see ingest.h). */
+#define ZT_MEDIA_MAX ((size_t)8 << 20)
+/* "thumb", "edges", "original"; NULL for anything else. */
+const char *zt_media_kind_name(int kind);
+
+/* Stores len bytes (borrowed, 1..ZT_MEDIA_MAX) as media `kind` of product
+ * id, replacing older ones. ZT_ENOTFOUND if the product is not stored,
+ * ZT_EINVAL for a bad kind or size. */
+int zt_store_media_put(struct zt_store *s, const char *id, int kind, const void *data,
+                       size_t len);
+/* Copies media `kind` of id: *data is malloc'd (caller frees with free()).
+ * ZT_ENOTFOUND if the product or that media is missing. */
+int zt_store_media_get(struct zt_store *s, const char *id, int kind, uint8_t **data,
+                       size_t *len);
 
 #endif

@@ -46,6 +46,18 @@ struct zt_store_ops {
     int (*feature_get)(void *db, const char *id, const char *name, int *version,
                        uint8_t **data, size_t *len);
     int (*feature_del)(void *db, const char *id, const char *name);
+    /* kind: a zt_media_kind_name(); len checked. ZT_ENOTFOUND: no product. */
+    int (*media_put)(void *db, const char *id, const char *kind, const void *data, size_t len,
+                     int64_t now);
+    int (*media_get)(void *db, const char *id, const char *kind, uint8_t **data, size_t *len);
+    /* The version from which the change log is complete (*from: every change
+     * with version > *from is logged). */
+    int (*changes_from)(void *db, int64_t *from);
+    /* Calls fn for up to `limit` changes with version > since, in version
+     * order; *rows: how many. A non-zero return of fn is returned as is. */
+    int (*changes_page)(void *db, int64_t since, int64_t limit, zt_store_change_fn fn,
+                        void *ctx, int64_t *rows);
+    int (*changes_prune)(void *db, int64_t upto);
     /* Calls fn for up to `limit` products with feature `name` and id >
      * `after` (byte order), in id order; *rows is how many were visited,
      * `last` (ZT_PRODUCT_ID_MAX bytes) receives the last id visited. A
@@ -77,6 +89,14 @@ extern const struct zt_store_col zt_store_cols[ZT_STORE_NCOLS];
 int zt_store_copy_col(char *dst, size_t cap, const char *col, const char *src, size_t n);
 /* The same for text column c of the products table into its field of p. */
 int zt_store_set_col(struct zt_product *p, int c, const char *src, size_t n);
+
+/* "add", "update", "delete" -> enum zt_store_change_op; -1 otherwise. */
+int zt_store_change_op(const char *name, size_t n);
+
+/* ZT_ENOTFOUND with "get <what>: product '<id>' has no <what> '<name>'". */
+int zt_store_no_blob(const char *what, const char *id, const char *name);
+/* A malloc'd copy of n bytes in *data (never NULL), or ZT_ENOMEM. */
+int zt_store_copy_blob(const char *what, const void *src, size_t n, uint8_t **data, size_t *len);
 
 /* ZT_ENOTFOUND with "<what>: no product with id '<id>'". */
 int zt_store_not_found(const char *what, const char *id);

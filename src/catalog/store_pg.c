@@ -51,6 +51,57 @@ static const char *const migrations[] = {
     " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();"
     "CREATE TRIGGER features_version AFTER INSERT OR UPDATE OR DELETE ON features"
     " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_bump();",
+    /* 2 -> 3: media bytes per product (no version trigger: nothing searched
+     * depends on them); stored uncompressed: JPEG/PNG do not shrink */
+    "CREATE TABLE media ("
+    " product_id TEXT COLLATE \"C\" NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('thumb','edges','original')),"
+    " data BYTEA NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (product_id, kind));"
+    "ALTER TABLE media ALTER COLUMN data SET STORAGE EXTERNAL;",
+    /* 3 -> 4: the change log. The version now moves per row, in a row
+     * trigger that logs the change with the version it made (the row lock
+     * on catalog_version orders concurrent writers, so a snapshot at
+     * version V has seen every change logged at or below V); the NOTIFY
+     * stays per statement. log_from: the log holds every change after it. */
+    "CREATE TABLE catalog_changes (version BIGINT NOT NULL,"
+    " product_id TEXT COLLATE \"C\" NOT NULL,"
+    " op TEXT NOT NULL CHECK (op IN ('add','update','delete')));"
+    "CREATE INDEX catalog_changes_version ON catalog_changes(version);"
+    "ALTER TABLE catalog_version ADD COLUMN log_from BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE catalog_version SET log_from = version;"
+    "CREATE FUNCTION ztyle_catalog_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE v BIGINT; pid TEXT; o TEXT := 'update'; gone TEXT;"
+    " BEGIN"
+    "  IF TG_TABLE_NAME = 'products' THEN"
+    "   IF TG_OP = 'DELETE' THEN pid := OLD.id; o := 'delete';"
+    "   ELSE pid := NEW.id; IF TG_OP = 'INSERT' THEN o := 'add'; END IF; END IF;"
+    "   IF TG_OP = 'UPDATE' THEN IF OLD.id <> NEW.id THEN gone := OLD.id; END IF; END IF;"
+    "  ELSE"
+    "   IF TG_OP = 'DELETE' THEN pid := OLD.product_id; ELSE pid := NEW.product_id; END IF;"
+    "   IF TG_OP = 'UPDATE' THEN IF OLD.product_id <> NEW.product_id THEN"
+    "    gone := OLD.product_id; END IF; END IF;"
+    "  END IF;"
+    "  UPDATE catalog_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;"
+    "  INSERT INTO catalog_changes VALUES (v, pid, o);"
+    "  IF gone IS NOT NULL THEN INSERT INTO catalog_changes VALUES (v, gone,"
+    "   CASE TG_TABLE_NAME WHEN 'products' THEN 'delete' ELSE 'update' END); END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE FUNCTION ztyle_catalog_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('ztyle_catalog', ''); RETURN NULL; END $$;"
+    "DROP TRIGGER products_version ON products;"
+    "DROP TRIGGER features_version ON features;"
+    "DROP FUNCTION ztyle_catalog_bump();"
+    "CREATE TRIGGER products_change AFTER INSERT OR UPDATE OR DELETE ON products"
+    " FOR EACH ROW EXECUTE FUNCTION ztyle_catalog_change();"
+    "CREATE TRIGGER features_change AFTER INSERT OR UPDATE OR DELETE ON features"
+    " FOR EACH ROW EXECUTE FUNCTION ztyle_catalog_change();"
+    "CREATE TRIGGER products_notify AFTER INSERT OR UPDATE OR DELETE ON products"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_notify();"
+    "CREATE TRIGGER features_notify AFTER INSERT OR UPDATE OR DELETE ON features"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ztyle_catalog_notify();",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -364,16 +415,68 @@ static int pg_count(void *dbv, const char *cat, int64_t pmin, int has_max, int64
     return ZT_OK;
 }
 
-static int pg_catalog_version(void *dbv, int64_t *version)
+/* One bigint from a text query with params v (n of them). */
+static int query_int64(struct pg *g, const char *what, const char *sql, int n, const char *const *v,
+                    int64_t *out)
 {
-    struct pg *g = dbv;
     PGresult *r;
-    int rc = pqt(g, "catalogue version", "SELECT version FROM catalog_version WHERE id = 1", 0,
-                 NULL, &r);
+    int rc = pqt(g, what, sql, n, v, &r);
     if (rc) return rc;
-    *version = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    *out = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
     return ZT_OK;
+}
+
+static int pg_catalog_version(void *dbv, int64_t *version)
+{
+    return query_int64(dbv, "catalogue version", "SELECT version FROM catalog_version WHERE id = 1",
+                    0, NULL, version);
+}
+
+static int pg_changes_from(void *dbv, int64_t *from)
+{
+    return query_int64(dbv, "change log", "SELECT log_from FROM catalog_version WHERE id = 1", 0,
+                    NULL, from);
+}
+
+static int pg_changes_page(void *dbv, int64_t since, int64_t limit, zt_store_change_fn fn,
+                           void *ctx, int64_t *rows)
+{
+    struct pg *g = dbv;
+    char a[24], b[24], id[ZT_PRODUCT_ID_MAX];
+    snprintf(a, sizeof a, "%" PRId64, since);
+    snprintf(b, sizeof b, "%" PRId64, limit);
+    const char *v[2] = {a, b};
+    PGresult *r;
+    int rc = pqt(g, "read change log",
+                 "SELECT version, product_id, op FROM catalog_changes WHERE version > $1::bigint"
+                 " ORDER BY version LIMIT $2::bigint",
+                 2, v, &r);
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        rc = zt_store_copy_col(id, sizeof id, "product_id", PQgetvalue(r, i, 1),
+                               (size_t)PQgetlength(r, i, 1));
+        if (rc) break;
+        (*rows)++;
+        rc = fn(ctx, strtoll(PQgetvalue(r, i, 0), NULL, 10), id,
+                zt_store_change_op(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_changes_prune(void *dbv, int64_t upto)
+{
+    struct pg *g = dbv;
+    char a[24];
+    snprintf(a, sizeof a, "%" PRId64, upto);
+    const char *v[1] = {a};
+    /* one statement: readers see the raised log_from with the rows gone */
+    return pqt(g, "prune change log",
+               "WITH d AS (DELETE FROM catalog_changes WHERE version <= $1::bigint)"
+               " UPDATE catalog_version SET log_from = greatest(log_from, $1::bigint)"
+               " WHERE id = 1",
+               1, v, NULL);
 }
 
 static int pg_listen(void *dbv, int *fd)
@@ -399,33 +502,59 @@ static int pg_notified(void *dbv, int *n)
     return ZT_OK;
 }
 
+/* Runs an INSERT ... SELECT ... WHERE EXISTS (product) whose parameter
+ * `blob` (of n) is the bytea data and the others text; ZT_ENOTFOUND naming
+ * id when no row was written. */
+static int put_blob(struct pg *g, const char *what, const char *sql, int n, const char **v,
+                    int blob, const void *data, size_t len)
+{
+    if (len > INT32_MAX) {
+        zt_seterr("%s: %zu bytes is too large for one parameter", what, len);
+        return ZT_EINVAL;
+    }
+    int lens[8] = {0}, fmts[8] = {0};
+    Oid types[8] = {0};
+    v[blob] = len ? (const char *)data : "";
+    lens[blob] = (int)len;
+    fmts[blob] = 1;
+    types[blob] = BYTEAOID;
+    PGresult *r;
+    int rc = pq(g, what, sql, n, v, lens, fmts, types, 0, &r);
+    if (rc) return rc;
+    int k = changed(r);
+    PQclear(r);
+    return k ? ZT_OK : zt_store_not_found(what, v[0]);
+}
+
 static int pg_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
-    struct pg *g = dbv;
-    if (len > INT32_MAX) {
-        zt_seterr("put feature: %zu bytes is too large for one parameter", len);
-        return ZT_EINVAL;
-    }
     char ver[16], ts[24];
     snprintf(ver, sizeof ver, "%d", version);
     snprintf(ts, sizeof ts, "%" PRId64, now);
-    const char *v[5] = {id, name, ver, len ? (const char *)data : "", ts};
-    const int lens[5] = {0, 0, 0, (int)len, 0};
-    const int fmts[5] = {0, 0, 0, 1, 0};
-    const Oid types[5] = {0, 0, 0, BYTEAOID, 0};
-    PGresult *r;
-    int rc = pq(g, "put feature",
-                "INSERT INTO features (product_id, name, version, data, updated_at)"
-                " SELECT $1, $2, $3::int, $4, $5::bigint"
-                " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
-                " ON CONFLICT (product_id, name) DO UPDATE SET version = excluded.version,"
-                " data = excluded.data, updated_at = excluded.updated_at",
-                5, v, lens, fmts, types, 0, &r);
-    if (rc) return rc;
-    int n = changed(r);
-    PQclear(r);
-    return n ? ZT_OK : zt_store_not_found("put feature", id);
+    const char *v[5] = {id, name, ver, NULL, ts};
+    return put_blob(dbv, "put feature",
+                    "INSERT INTO features (product_id, name, version, data, updated_at)"
+                    " SELECT $1, $2, $3::int, $4, $5::bigint"
+                    " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
+                    " ON CONFLICT (product_id, name) DO UPDATE SET version = excluded.version,"
+                    " data = excluded.data, updated_at = excluded.updated_at",
+                    5, v, 3, data, len);
+}
+
+static int pg_media_put(void *dbv, const char *id, const char *kind, const void *data,
+                        size_t len, int64_t now)
+{
+    char ts[24];
+    snprintf(ts, sizeof ts, "%" PRId64, now);
+    const char *v[4] = {id, kind, NULL, ts};
+    return put_blob(dbv, "put media",
+                    "INSERT INTO media (product_id, kind, data, updated_at)"
+                    " SELECT $1, $2, $3, $4::bigint"
+                    " WHERE EXISTS (SELECT 1 FROM products WHERE id = $1)"
+                    " ON CONFLICT (product_id, kind) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+                    4, v, 2, data, len);
 }
 
 /* int4 column of a binary-format result. */
@@ -444,26 +573,29 @@ static int pg_feature_get(void *dbv, const char *id, const char *name, int *vers
     const char *v[2] = {id, name};
     PGresult *r;
     int rc = pq(g, "get feature",
-                "SELECT version, data FROM features WHERE product_id = $1 AND name = $2", 2, v,
+                "SELECT data, version FROM features WHERE product_id = $1 AND name = $2", 2, v,
                 NULL, NULL, NULL, 1, &r);
     if (rc) return rc;
-    if (!PQntuples(r)) {
-        zt_seterr("get feature: product '%.128s' has no feature '%s'", id, name);
-        rc = ZT_ENOTFOUND;
-        goto out;
-    }
-    size_t n = (size_t)PQgetlength(r, 0, 1);
-    uint8_t *copy = malloc(n ? n : 1);
-    if (!copy) {
-        zt_seterr("get feature: out of memory for %zu bytes", n);
-        rc = ZT_ENOMEM;
-        goto out;
-    }
-    if (n) memcpy(copy, PQgetvalue(r, 0, 1), n);
-    *version = bin_int(r, 0, 0);
-    *data = copy;
-    *len = n;
-out:
+    if (!PQntuples(r)) rc = zt_store_no_blob("feature", id, name);
+    else if (!(rc = zt_store_copy_blob("feature", PQgetvalue(r, 0, 0),
+                                       (size_t)PQgetlength(r, 0, 0), data, len)))
+        *version = bin_int(r, 0, 1);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_media_get(void *dbv, const char *id, const char *kind, uint8_t **data,
+                        size_t *len)
+{
+    struct pg *g = dbv;
+    const char *v[2] = {id, kind};
+    PGresult *r;
+    int rc = pq(g, "get media", "SELECT data FROM media WHERE product_id = $1 AND kind = $2",
+                2, v, NULL, NULL, NULL, 1, &r);
+    if (rc) return rc;
+    rc = PQntuples(r) ? zt_store_copy_blob("media", PQgetvalue(r, 0, 0),
+                                           (size_t)PQgetlength(r, 0, 0), data, len)
+                      : zt_store_no_blob("media", id, kind);
     PQclear(r);
     return rc;
 }
@@ -529,6 +661,11 @@ static const struct zt_store_ops pg_ops = {
     .feature_get = pg_feature_get,
     .feature_del = pg_feature_del,
     .feature_page = pg_feature_page,
+    .media_put = pg_media_put,
+    .media_get = pg_media_get,
+    .changes_from = pg_changes_from,
+    .changes_page = pg_changes_page,
+    .changes_prune = pg_changes_prune,
 };
 
 int zt_store_pg_open(const char *url, const struct zt_store_ops **ops, void **db)

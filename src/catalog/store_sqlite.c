@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Trigger pieces of step 3 -> 4: move the version, then log the change
+ * with the version it made. */
+#define BUMP " UPDATE catalog_version SET version = version + 1;"
+#define AT " FROM catalog_version WHERE id = 1"
+
 /* Schema steps; step i takes user_version i to i + 1. Never edit a step
  * that has shipped: append a new one and bump ZT_STORE_SCHEMA_VERSION. */
 static const char *const migrations[] = {
@@ -52,6 +57,41 @@ static const char *const migrations[] = {
     " BEGIN UPDATE catalog_version SET version = version + 1; END;"
     "CREATE TRIGGER features_del_version AFTER DELETE ON features"
     " BEGIN UPDATE catalog_version SET version = version + 1; END;",
+    /* 2 -> 3: media bytes (thumbnail, edge map, original photo) per product,
+     * so that a replica on any machine serves them; no version trigger:
+     * media changes nothing a search reads */
+    "CREATE TABLE media ("
+    " product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('thumb','edges','original')),"
+    " data BLOB NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (product_id, kind));",
+    /* 3 -> 4: the change log, written by the triggers that move the version
+     * (each row carries the version its change made), and log_from: the
+     * log holds every change after it (pruning raises it) */
+    "CREATE TABLE catalog_changes (version INTEGER NOT NULL, product_id TEXT NOT NULL,"
+    " op TEXT NOT NULL CHECK (op IN ('add','update','delete')));"
+    "CREATE INDEX catalog_changes_version ON catalog_changes(version);"
+    "ALTER TABLE catalog_version ADD COLUMN log_from INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE catalog_version SET log_from = version;"
+    "DROP TRIGGER products_ins_version; DROP TRIGGER products_upd_version;"
+    "DROP TRIGGER products_del_version; DROP TRIGGER features_ins_version;"
+    "DROP TRIGGER features_upd_version; DROP TRIGGER features_del_version;"
+    "CREATE TRIGGER products_ins_version AFTER INSERT ON products BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, NEW.id, 'add'" AT "; END;"
+    "CREATE TRIGGER products_upd_version AFTER UPDATE ON products BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, NEW.id, 'update'" AT ";"
+    " INSERT INTO catalog_changes SELECT version, OLD.id, 'delete'" AT " AND OLD.id <> NEW.id; END;"
+    "CREATE TRIGGER products_del_version AFTER DELETE ON products BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, OLD.id, 'delete'" AT "; END;"
+    "CREATE TRIGGER features_ins_version AFTER INSERT ON features BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, NEW.product_id, 'update'" AT "; END;"
+    "CREATE TRIGGER features_upd_version AFTER UPDATE ON features BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, NEW.product_id, 'update'" AT ";"
+    " INSERT INTO catalog_changes SELECT version, OLD.product_id, 'update'" AT
+    " AND OLD.product_id <> NEW.product_id; END;"
+    "CREATE TRIGGER features_del_version AFTER DELETE ON features BEGIN" BUMP
+    " INSERT INTO catalog_changes SELECT version, OLD.product_id, 'update'" AT "; END;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -62,7 +102,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ZT_STORE_SCHEMA_VERSI
 /* The statement cache: one slot per query, prepared on first use. */
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_UPSERT, S_SET_DERIVED, S_GET, S_DELETE, S_LIST, S_COUNT,
-    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_CAT_VERSION, S_COUNT_STMTS
+    S_FEAT_PUT, S_FEAT_GET, S_FEAT_DEL, S_FEAT_PAGE, S_CAT_VERSION, S_MEDIA_PUT, S_MEDIA_GET,
+    S_LOG_FROM, S_CHANGES, S_PRUNE_FROM, S_PRUNE, S_COUNT_STMTS
 };
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
@@ -92,6 +133,17 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                    " data = excluded.data, updated_at = excluded.updated_at",
     [S_FEAT_GET] = "SELECT version, data FROM features WHERE product_id = ?1 AND name = ?2",
     [S_FEAT_DEL] = "DELETE FROM features WHERE product_id = ?1 AND name = ?2",
+    [S_MEDIA_PUT] = "INSERT INTO media (product_id, kind, data, updated_at)"
+                    " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM products WHERE id = ?1)"
+                    " ON CONFLICT(product_id, kind) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+    [S_MEDIA_GET] = "SELECT data FROM media WHERE product_id = ?1 AND kind = ?2",
+    [S_LOG_FROM] = "SELECT log_from FROM catalog_version WHERE id = 1",
+    [S_CHANGES] = "SELECT version, product_id, op FROM catalog_changes WHERE version > ?1"
+                  " ORDER BY version LIMIT ?2",
+    /* log_from first: a reader between the two statements rebuilds in full */
+    [S_PRUNE_FROM] = "UPDATE catalog_version SET log_from = max(log_from, ?1) WHERE id = 1",
+    [S_PRUNE] = "DELETE FROM catalog_changes WHERE version <= ?1",
     [S_FEAT_PAGE] = "SELECT product_id, version, data FROM features"
                     " WHERE name = ?1 AND product_id > ?2 ORDER BY product_id LIMIT ?3",
 };
@@ -354,6 +406,54 @@ static int sq_catalog_version(void *dbv, int64_t *version)
     return done(st, ZT_OK);
 }
 
+static int sq_changes_from(void *dbv, int64_t *from)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_LOG_FROM);
+    if (!st) return ZT_EDB;
+    if (sqlite3_step(st) != SQLITE_ROW) return done(st, db_error(q, "change log"));
+    *from = sqlite3_column_int64(st, 0);
+    return done(st, ZT_OK);
+}
+
+static int sq_changes_page(void *dbv, int64_t since, int64_t limit, zt_store_change_fn fn,
+                           void *ctx, int64_t *rows)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_CHANGES);
+    if (!st) return ZT_EDB;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, limit);
+    char id[ZT_PRODUCT_ID_MAX];
+    int s, rc;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        const char *op = (const char *)sqlite3_column_text(st, 2);
+        if ((rc = zt_store_copy_col(id, sizeof id, "product_id", t ? t : "",
+                                    t ? (size_t)sqlite3_column_bytes(st, 1) : 0)))
+            return done(st, rc);
+        (*rows)++;
+        rc = fn(ctx, sqlite3_column_int64(st, 0), id,
+                zt_store_change_op(op ? op : "", op ? (size_t)sqlite3_column_bytes(st, 2) : 0));
+        if (rc) return done(st, rc);
+    }
+    return done(st, s == SQLITE_DONE ? ZT_OK : db_error(q, "read change log"));
+}
+
+static int sq_changes_prune(void *dbv, int64_t upto)
+{
+    struct sq *q = dbv;
+    static const enum stmt_id ids[] = {S_PRUNE_FROM, S_PRUNE};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = stmt(q, ids[i]);
+        if (!st) return ZT_EDB;
+        sqlite3_bind_int64(st, 1, upto);
+        int rc = run(q, st, "prune change log", NULL);
+        if (rc) return rc;
+    }
+    return ZT_OK;
+}
+
 static int sq_feature_put(void *dbv, const char *id, const char *name, int version,
                           const void *data, size_t len, int64_t now)
 {
@@ -380,23 +480,41 @@ static int sq_feature_get(void *dbv, const char *id, const char *name, int *vers
     bind_text(st, 1, id);
     bind_text(st, 2, name);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        zt_seterr("get feature: product '%.128s' has no feature '%s'", id, name);
-        return done(st, ZT_ENOTFOUND);
-    }
+    if (rc == SQLITE_DONE) return done(st, zt_store_no_blob("feature", id, name));
     if (rc != SQLITE_ROW) return done(st, db_error(q, "get feature"));
-    const void *b = sqlite3_column_blob(st, 1);
-    size_t n = (size_t)sqlite3_column_bytes(st, 1);
-    uint8_t *copy = malloc(n ? n : 1);
-    if (!copy) {
-        zt_seterr("get feature: out of memory for %zu bytes", n);
-        return done(st, ZT_ENOMEM);
-    }
-    if (n) memcpy(copy, b, n);
     *version = sqlite3_column_int(st, 0);
-    *data = copy;
-    *len = n;
-    return done(st, ZT_OK);
+    return done(st, zt_store_copy_blob("feature", sqlite3_column_blob(st, 1),
+                                       (size_t)sqlite3_column_bytes(st, 1), data, len));
+}
+
+static int sq_media_put(void *dbv, const char *id, const char *kind, const void *data,
+                        size_t len, int64_t now)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_MEDIA_PUT);
+    if (!st) return ZT_EDB;
+    int changes = 0;
+    bind_text(st, 1, id);
+    bind_text(st, 2, kind);
+    sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = run(q, st, "put media", &changes);
+    return rc ? rc : changes ? ZT_OK : zt_store_not_found("put media", id);
+}
+
+static int sq_media_get(void *dbv, const char *id, const char *kind, uint8_t **data,
+                        size_t *len)
+{
+    struct sq *q = dbv;
+    sqlite3_stmt *st = stmt(q, S_MEDIA_GET);
+    if (!st) return ZT_EDB;
+    bind_text(st, 1, id);
+    bind_text(st, 2, kind);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return done(st, zt_store_no_blob("media", id, kind));
+    if (rc != SQLITE_ROW) return done(st, db_error(q, "get media"));
+    return done(st, zt_store_copy_blob("media", sqlite3_column_blob(st, 0),
+                                       (size_t)sqlite3_column_bytes(st, 0), data, len));
 }
 
 static int sq_feature_del(void *dbv, const char *id, const char *name)
@@ -459,6 +577,11 @@ static const struct zt_store_ops sqlite_ops = {
     .feature_get = sq_feature_get,
     .feature_del = sq_feature_del,
     .feature_page = sq_feature_page,
+    .media_put = sq_media_put,
+    .media_get = sq_media_get,
+    .changes_from = sq_changes_from,
+    .changes_page = sq_changes_page,
+    .changes_prune = sq_changes_prune,
 };
 
 int zt_store_sqlite_open(const char *path, const struct zt_store_ops **ops, void **db)

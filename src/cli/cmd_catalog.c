@@ -1,5 +1,6 @@
-/* cmd_catalog.c: `ztyle catalog list|show|rm`: an operator's view of the
- * catalogue store (products, derived files, features), text or --json. */
+/* cmd_catalog.c: `ztyle catalog list|show|rm|media`: an operator's view of
+ * the catalogue store (products, derived files, media, features), text or
+ * --json, and a product's stored media written out to a file. */
 #include "cli.h"
 #include "../catalog/features.h"
 #include "../catalog/index_store.h"
@@ -20,10 +21,12 @@ static void help(void)
     printf("usage: ztyle catalog list [--category C] [--min-price P] [--max-price P]\n"
            "                          [--limit N] [--offset N] [--json]\n"
            "       ztyle catalog show ID [--json]\n"
-           "       ztyle catalog rm ID... \n\n"
+           "       ztyle catalog rm ID... \n"
+           "       ztyle catalog media ID thumb|edges|original FILE\n\n"
            "Lists products (in id order, with pagination), shows one product with its\n"
-           "derived files and stored features, or removes products (their features go\n"
-           "with them; the search index is rebuilt on the next search).\n\n"
+           "derived files, stored media and features, removes products (their features\n"
+           "and media go with them; the search index is rebuilt on the next search), or\n"
+           "writes a product's stored thumbnail, edge map or original photo to FILE.\n\n"
            "options:\n"
            "  --catalog URL   SQLite file or postgres://... (default: ./" ZT_CATALOG_DEFAULT ")\n"
            "  --category C    top, pants, skirt, hat or other\n"
@@ -94,7 +97,16 @@ static int do_show(struct zt_store *s, const char *id, int json)
                                                      v[4 * k + 3]));
     }
     free(d);
+    json_t *media = json_object();
+    for (int k = 0; k < ZT_MEDIA_KINDS; k++) {
+        d = NULL;
+        if (!zt_store_media_get(s, id, k, &d, &len))
+            json_object_set_new(media, zt_media_kind_name(k), json_integer((json_int_t)len));
+        free(d);
+    }
+    zt_clearerr();
     json_t *j = product_json(&p);
+    json_object_set_new(j, "media_bytes", media);
     json_object_set_new(j, "features", feats);
     json_object_set_new(j, "colours", dom);
     if (json) {
@@ -114,6 +126,22 @@ static int do_show(struct zt_store *s, const char *id, int json)
                                          100 * json_real_value(json_object_get(c, "share")));
     printf("\n");
     json_decref(j);
+    return ZT_EXIT_OK;
+}
+
+static int do_media(struct zt_store *s, const char *id, const char *kind, const char *path)
+{
+    int k = 0;
+    while (k < ZT_MEDIA_KINDS && strcmp(zt_media_kind_name(k), kind)) k++;
+    if (k == ZT_MEDIA_KINDS)
+        return cli_usage_error(CMD, "media: unknown kind '%s' (thumb, edges, original)", kind);
+    uint8_t *d = NULL;
+    size_t len = 0;
+    int rc = zt_store_media_get(s, id, k, &d, &len);
+    if (!rc) rc = zt_file_write_atomic(path, d, len);
+    free(d);
+    if (rc) return cli_fail(CMD, "%s", zt_errmsg());
+    printf("wrote %s (%zu bytes)\n", path, len);
     return ZT_EXIT_OK;
 }
 
@@ -184,8 +212,10 @@ int cmd_catalog(int argc, char **argv)
     if (!strcmp(sub, "list") && nargs != 0) return cli_usage_error(CMD, "list takes no arguments");
     if (!strcmp(sub, "show") && nargs != 1) return cli_usage_error(CMD, "show takes one ID");
     if (!strcmp(sub, "rm") && nargs < 1) return cli_usage_error(CMD, "rm takes one or more IDs");
-    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm"))
-        return cli_usage_error(CMD, "unknown subcommand '%s' (list, show, rm)", sub);
+    if (!strcmp(sub, "media") && nargs != 3)
+        return cli_usage_error(CMD, "media takes ID, KIND and FILE");
+    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm") && strcmp(sub, "media"))
+        return cli_usage_error(CMD, "unknown subcommand '%s' (list, show, rm, media)", sub);
     if (cli_catalog_missing(catalog)) return cli_fail(CMD, "%s: no catalogue (run ztyle ingest first)", catalog);
     struct zt_store *s = NULL;
     if (zt_store_open(catalog, &s) || zt_store_migrate(s)) {
@@ -196,6 +226,7 @@ int cmd_catalog(int argc, char **argv)
     int rc;
     if (!strcmp(sub, "list")) rc = do_list(s, &f, limit, offset, json);
     else if (!strcmp(sub, "show")) rc = do_show(s, argv[optind], json);
+    else if (!strcmp(sub, "media")) rc = do_media(s, argv[optind], argv[optind + 1], argv[optind + 2]);
     else rc = do_rm(s, catalog, nargs, argv + optind);
     zt_store_close(s);
     return rc;

@@ -40,6 +40,11 @@ void zt_api_readyz(struct zt_server *s, struct zt_req *rq)
                           "catalog_version", (json_int_t)ls.version, "store_version",
                           (json_int_t)now, "behind", (json_int_t)(rc ? -1 : now - ls.version),
                           "products", (json_int_t)ls.products);
+    if (j)
+        json_object_set_new(j, "reloads",
+                            json_pack("{s:I, s:I}", "incremental",
+                                      (json_int_t)ls.reloads_incremental, "full",
+                                      (json_int_t)(ls.reloads - ls.reloads_incremental)));
     if (j && why[0]) json_object_set_new(j, "error", json_string(why));
     if (j && s->stopped) json_object_set_new(j, "error", json_string("shutting down"));
     zt_reply_json(&rq->reply, ready ? 200 : 503, j);
@@ -50,7 +55,19 @@ void zt_api_readyz(struct zt_server *s, struct zt_req *rq)
 void zt_api_metrics(struct zt_server *s, struct zt_req *rq)
 {
     struct zt_buf b = {0};
-    if (zt_metrics_render(s->metrics, s->jobs ? zt_jobs_queued(s->jobs) : 0, s->o.workers, &b)) {
+    struct zt_live_status ls;
+    zt_live_status(s, &ls);
+    if (zt_metrics_render(s->metrics, s->jobs ? zt_jobs_queued(s->jobs) : 0, s->o.workers, &b) ||
+        zt_buf_printf(&b,
+                      "# HELP ztyle_catalog_reloads_total New indexes swapped in: from the change log, or rebuilt.\n"
+                      "# TYPE ztyle_catalog_reloads_total counter\n"
+                      "ztyle_catalog_reloads_total{kind=\"incremental\"} %lld\n"
+                      "ztyle_catalog_reloads_total{kind=\"full\"} %lld\n"
+                      "# HELP ztyle_catalog_version Catalogue version of the index being searched.\n"
+                      "# TYPE ztyle_catalog_version gauge\n"
+                      "ztyle_catalog_version %lld\n",
+                      (long long)ls.reloads_incremental,
+                      (long long)(ls.reloads - ls.reloads_incremental), (long long)ls.version)) {
         zt_buf_deinit(&b);
         zt_reply_error(&rq->reply, 500, "internal", "out of memory");
         return;

@@ -3,6 +3,7 @@
  * this") -> ranked products with the generated image and timings, through
  * catalog/search.h on the worker's own store handle. */
 #include "http_impl.h"
+#include "../catalog/index_store.h"
 #include "../catalog/search.h"
 #include "../catalog/store.h"
 #include "../util/progress.h"
@@ -85,7 +86,7 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         else rc = zt_store_get(w->store, like, &p);
         if (rc == ZT_ENOTFOUND) zt_seterr("'product': no product '%.80s'", like);
         if (rc) goto fail;
-        if ((rc = zt_image_load(p.image_path, 3, &s->lim, &photo))) {
+        if ((rc = zt_catalog_photo_load(w->store, &p, 3, &s->lim, &photo))) {
             /* the stored file's path and the decoder's words stay in the log */
             fprintf(stderr, "ztyle serve: search: product %s: %s\n", p.id, zt_errmsg());
             zt_seterr("'product': the image of '%.80s' is missing or unreadable", p.id);

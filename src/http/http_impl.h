@@ -179,6 +179,7 @@ struct zt_req {
     char *url_copy;       /* owned */
     char ctype[256];      /* request Content-Type */
     char lang[8];         /* "ko" / "en" from Accept-Language */
+    char if_none_match[64]; /* If-None-Match, cut short: media ETags are 18 bytes */
     struct zt_buf body;   /* with max = opts.max_body */
     int too_big;          /* the body passed max_body: dropped, answer 413 */
     size_t received;      /* body bytes seen */
@@ -197,11 +198,17 @@ struct zt_live {
     char *categories_json;        /* owned: the /api/categories body */
     int64_t nproducts;
     int64_t version;              /* catalogue version the index was built from */
+    int64_t changes;              /* products changed since base (incremental), else -1 */
     _Atomic int refs;
 };
 /* Builds a snapshot from st (fresh: from the store rows, not the index
- * file). On success *out has one reference, the caller's. */
-int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh, struct zt_live **out);
+ * file). With a base snapshot (borrowed), from base's index and the
+ * store's change log since base->version when the log reaches back and
+ * holds at most a quarter of the catalogue (l->changes >= 0), else (and
+ * after any failure of that) rebuilt from the store; *why (optional, 256
+ * bytes) then says why. On success *out has one reference, the caller's. */
+int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh,
+                  const struct zt_live *base, char *why, struct zt_live **out);
 /* The current snapshot, with a reference taken (NULL before open ends);
  * give it back with zt_live_release, which frees the last reference. */
 struct zt_live *zt_live_acquire(struct zt_server *s);
@@ -209,7 +216,7 @@ void zt_live_release(struct zt_live *l);
 /* Makes l (its reference taken over) the current snapshot. */
 void zt_live_set(struct zt_server *s, struct zt_live *l);
 struct zt_live_status {
-    int64_t version, store_version, products, reloads;
+    int64_t version, store_version, products, reloads, reloads_incremental;
     double checked_at; /* zt_now() of the last poll; 0 = none yet */
     char error[256];   /* the last poll's failure; "" = none */
 };
@@ -232,7 +239,7 @@ struct zt_server {
     pthread_mutex_t live_mu;
     struct zt_live *live;
     int64_t store_version;
-    int64_t reloads;
+    int64_t reloads, reloads_incremental; /* all, and those from the change log */
     double checked_at;
     char reload_error[256];
     pthread_t reload_th;
@@ -303,6 +310,7 @@ void zt_api_config(struct zt_server *s, struct zt_req *rq);
 void zt_api_product(struct zt_server *s, struct zt_req *rq);
 void zt_api_image(struct zt_server *s, struct zt_req *rq);
 void zt_api_thumb(struct zt_server *s, struct zt_req *rq);
+void zt_api_edges_image(struct zt_server *s, struct zt_req *rq);
 void zt_page_product(struct zt_server *s, struct zt_req *rq);
 void zt_page_index(struct zt_server *s, struct zt_req *rq);
 void zt_page_static(struct zt_server *s, struct zt_req *rq);

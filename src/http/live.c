@@ -1,11 +1,14 @@
 /* live.c: the live catalogue: what requests search (the index, its
  * categories and counts, the catalogue version it was built from) as one
  * reference-counted snapshot, and the watcher thread that polls the store's
- * catalogue version (and wakes at once on PostgreSQL's NOTIFY) and swaps in a snapshot rebuilt from the store when
- * another process wrote. Requests in flight keep the snapshot they took;
+ * catalogue version (and wakes at once on PostgreSQL's NOTIFY) and, when
+ * another process wrote, swaps in a snapshot made from the current one and
+ * the store's change log (the products changed since), or rebuilt from the
+ * store when the log does not reach back or holds too much. Requests in flight keep the snapshot they took;
  * the last one to let go of an old snapshot frees it. A failed rebuild
  * keeps the old snapshot and is reported by /readyz and the log. */
 #include "http_impl.h"
+#include "../catalog/index_store.h"
 #include "../catalog/search.h"
 #include "../catalog/store.h"
 #include "../util/progress.h"
@@ -53,21 +56,42 @@ static void live_free(struct zt_live *l)
     free(l);
 }
 
-int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh, struct zt_live **out)
+/* The index of the store's catalogue from base's and the change log; NULL
+ * (and why) when it cannot be had that way: the caller rebuilds. */
+static struct zt_index *delta_index(struct zt_store *st, const struct zt_live *base, char *why,
+                                    int64_t *changes)
+{
+    const struct zt_index *bix = zt_searcher_index(base->searcher);
+    struct zt_index *ix = NULL;
+    /* past a quarter of the catalogue, reading the changed rows one by one
+     * costs about what the full rebuild does */
+    int64_t max = 1024 + zt_index_count(bix) / 4;
+    if (zt_index_from_store_delta(st, bix, base->version, max, &ix, changes) && why)
+        snprintf(why, 256, "%s", zt_errmsg());
+    zt_clearerr();
+    return ix;
+}
+
+int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh,
+                  const struct zt_live *base, char *why, struct zt_live **out)
 {
     *out = NULL;
+    if (why) why[0] = 0;
     struct zt_live *l = calloc(1, sizeof *l);
     if (!l) {
         zt_seterr("server: out of memory");
         return ZT_ENOMEM;
     }
     atomic_init(&l->refs, 1);
+    l->changes = -1;
     /* the version first: the index holds at least this catalogue (a write
      * during the build shows as a newer version and another rebuild) */
     int rc = zt_store_catalog_version(st, &l->version);
     /* no generator in the searcher: every worker passes its own */
     struct zt_searcher_opts so = {.catalog = s->catalog, .model = "", .threads = s->gen_threads,
                                   .approx = 0, .fresh = fresh};
+    if (!rc && base) so.index = delta_index(st, base, why, &l->changes);
+    if (!so.index) l->changes = -1;
     if (!rc && (rc = zt_searcher_open(&so, st, &l->searcher)))
         zt_adderr("search index"); /* not the URL: /readyz shows this */
     if (!rc) rc = categories_json(zt_searcher_index(l->searcher), &l->categories_json);
@@ -110,6 +134,7 @@ void zt_live_status(struct zt_server *s, struct zt_live_status *out)
     out->products = s->live ? s->live->nproducts : 0;
     out->store_version = s->store_version;
     out->reloads = s->reloads;
+    out->reloads_incremental = s->reloads_incremental;
     out->checked_at = s->checked_at;
     snprintf(out->error, sizeof out->error, "%s", s->reload_error);
     pthread_mutex_unlock(&s->live_mu);
@@ -148,16 +173,29 @@ static void poll_once(struct zt_server *s, struct zt_store **st, int *fd)
     pthread_mutex_unlock(&s->live_mu);
     if (!rc && v != have) {
         double t0 = zt_now();
-        struct zt_live *l = NULL;
-        if ((rc = zt_live_build(s, *st, 1, &l))) {
+        struct zt_live *l = NULL, *base = zt_live_acquire(s);
+        char why[256];
+        rc = zt_live_build(s, *st, 1, base, why, &l);
+        zt_live_release(base);
+        if (rc) {
             snprintf(err, sizeof err, "reload: %s", zt_errmsg());
         } else {
             /* not the URL: a PostgreSQL one may hold a password */
-            logmsg(s, "ztyle serve: catalogue reloaded: version %lld, %lld products (%.2f s)\n",
-                   (long long)l->version, (long long)l->nproducts, zt_now() - t0);
+            if (l->changes >= 0)
+                logmsg(s, "ztyle serve: catalogue reloaded: version %lld, %lld products"
+                          " (incremental: %lld changed, %.3f s)\n",
+                       (long long)l->version, (long long)l->nproducts, (long long)l->changes,
+                       zt_now() - t0);
+            else
+                logmsg(s, "ztyle serve: catalogue reloaded: version %lld, %lld products"
+                          " (full%s%s, %.2f s)\n",
+                       (long long)l->version, (long long)l->nproducts, why[0] ? ": " : "", why,
+                       zt_now() - t0);
+            int incremental = l->changes >= 0;
             zt_live_set(s, l);
             pthread_mutex_lock(&s->live_mu);
             s->reloads++;
+            s->reloads_incremental += incremental;
             pthread_mutex_unlock(&s->live_mu);
         }
     }

@@ -17,6 +17,7 @@ static const struct zt_route routes[] = {
     {"GET", "/api/products/*", "products", ZT_ROUTE_LIGHT, zt_api_product, NULL},
     {"GET", "/images/*", "images", ZT_ROUTE_LIGHT, zt_api_image, NULL},
     {"GET", "/thumbs/*", "thumbs", ZT_ROUTE_LIGHT, zt_api_thumb, NULL},
+    {"GET", "/edges/*", "edge_maps", ZT_ROUTE_LIGHT, zt_api_edges_image, NULL},
     {"GET", "/product/*", "product_page", ZT_ROUTE_LIGHT, zt_page_product, NULL},
     {"POST", "/api/generate", "generate", ZT_ROUTE_HEAVY, NULL, zt_api_generate},
     {"POST", "/api/search", "search", ZT_ROUTE_HEAVY, NULL, zt_api_search},

@@ -95,6 +95,9 @@ static struct zt_req *req_new(struct zt_server *s, struct MHD_Connection *con, c
     snprintf(rq->ctype, sizeof rq->ctype, "%s", ct ? ct : "");
     pick_lang(MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE),
               rq->lang, sizeof rq->lang);
+    const char *inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    snprintf(rq->if_none_match, sizeof rq->if_none_match, "%s", inm ? inm : "");
     zt_metrics_gauge_inflight(s->metrics, 1);
     return rq;
 }

@@ -185,7 +185,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     }
     s->gen_threads = gen_threads(s);
     struct zt_live *l;
-    if ((rc = zt_live_build(s, st, 0, &l))) {
+    if ((rc = zt_live_build(s, st, 0, NULL, NULL, &l))) {
         zt_adderr("catalogue %s", s->catalog);
         goto fail;
     }

@@ -4,6 +4,7 @@
 #ifndef ZT_HASH_H
 #define ZT_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 64-bit FNV-1a of a NUL-terminated string. */
@@ -11,6 +12,15 @@ static inline uint64_t zt_hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* 64-bit FNV-1a of n bytes (HTTP ETags of stored media). */
+static inline uint64_t zt_hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
     return h;
 }
 
