@@ -180,18 +180,23 @@ try {
   check(await page.locator('.tool[data-tool="brush"]').getAttribute('aria-pressed') === 'true', 'swatch picks the colour brush');
   check((await page.locator('#tool-status').innerText()).includes('navy'), `the switch is announced: ${await page.locator('#tool-status').innerText()}`);
   check(await page.locator('#brush-dot').evaluate((d) => getComputedStyle(d).backgroundColor) === 'rgb(31, 42, 92)', 'the Colour tool shows the colour');
-  // the preview's working state: record the figure's busy class while the hints regenerate
-  await page.evaluate(() => {
-    const fig = document.getElementById('preview').closest('figure');
-    window.__busySeen = [];
-    new MutationObserver(() => window.__busySeen.push(fig.classList.contains('busy') && fig.getAttribute('aria-busy') === 'true'))
-      .observe(fig, { attributes: true, attributeFilter: ['class', 'aria-busy'] });
+  // the preview's working state, read while a generate request is in flight (the
+  // route holds it until the page's state is read; a MutationObserver raced in CI)
+  await page.waitForFunction(() => !document.getElementById('preview').closest('figure').classList.contains('busy'), null, { timeout: 30000 });
+  const idle = Number(await page.locator('#preview').getAttribute('data-updated'));
+  const busyDuring = [];
+  await page.route('**/api/generate', async (route) => {
+    busyDuring.push(await page.evaluate(() => {
+      const fig = document.getElementById('preview').closest('figure');
+      return fig.classList.contains('busy') && fig.getAttribute('aria-busy') === 'true';
+    }));
+    await route.continue();
   });
   await stroke(page, box, [[0.45, 0.45], [0.55, 0.5], [0.5, 0.6]]);
-  await waitPreview(page, first);
+  await waitPreview(page, idle);
   await page.waitForFunction(() => !document.getElementById('preview').closest('figure').classList.contains('busy'), null, { timeout: 10000 });
-  const busySeen = await page.evaluate(() => window.__busySeen);
-  check(busySeen.includes(true), `the preview shows a working state while it is generated (${JSON.stringify(busySeen.slice(0, 6))})`);
+  await page.unroute('**/api/generate');
+  check(busyDuring.length > 0 && busyDuring.every(Boolean), `the preview shows a working state while it is generated (${JSON.stringify(busyDuring)})`);
   const shown = await page.locator('#preview').evaluate((i) => ({ w: i.clientWidth, n: i.naturalWidth }));
   check(shown.n > 0 && shown.w % shown.n === 0 && shown.w <= 256, `the preview is shown at a whole multiple of its ${shown.n} px (${shown.w} px), no odd stretch`);
   check(Number(await page.locator('#preview').getAttribute('data-updated')) > first, 'preview updated after the hints');
