@@ -248,6 +248,45 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def make_train_step(g, d, real_a, real_b):
+    """The official optimize_parameters as one closure (G and D in train mode,
+    Adam 2e-4 / (0.5, 0.999), vanilla GAN + 100 x L1); also bench/torch_pix2pix_gpu.py's."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    l1 = nn.L1Loss()
+    g.train()
+    d.train()
+
+    def gan_loss(pred, is_real):
+        return bce(pred, torch.full_like(pred, 1.0 if is_real else 0.0))
+
+    def set_requires_grad(net, flag):
+        for p in net.parameters():
+            p.requires_grad = flag
+
+    def step():
+        fake_b = g(real_a)
+        # D: fake (detached) and real
+        set_requires_grad(d, True)
+        opt_d.zero_grad()
+        fake_ab = torch.cat((real_a, fake_b), 1)
+        loss_d_fake = gan_loss(d(fake_ab.detach()), False)
+        loss_d_real = gan_loss(d(torch.cat((real_a, real_b), 1)), True)
+        loss_d = (loss_d_fake + loss_d_real) * 0.5
+        loss_d.backward()
+        opt_d.step()
+        # G: fool the frozen D, plus L1
+        set_requires_grad(d, False)
+        opt_g.zero_grad()
+        loss_g = gan_loss(d(fake_ab), True) + l1(fake_b, real_b) * 100.0
+        loss_g.backward()
+        opt_g.step()
+        return loss_g.item()
+
+    return step
+
+
 def worker(config, threads, mode, warmup, reps, steps, budget):
     base_rss = peak_rss_mb()  # python + torch imported, nothing built
     torch.set_num_threads(threads)
@@ -268,39 +307,7 @@ def worker(config, threads, mode, warmup, reps, steps, budget):
             res["fwd_eval_s"], res["fwd_eval_min_s"], _ = median_time(
                 lambda: g(real_a), min(warmup, 1), reps, budget)  # already warm
     else:
-        opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        bce = nn.BCEWithLogitsLoss()
-        l1 = nn.L1Loss()
-        g.train()
-        d.train()
-
-        def gan_loss(pred, is_real):
-            return bce(pred, torch.full_like(pred, 1.0 if is_real else 0.0))
-
-        def set_requires_grad(net, flag):
-            for p in net.parameters():
-                p.requires_grad = flag
-
-        def step():
-            fake_b = g(real_a)
-            # D: fake (detached) and real
-            set_requires_grad(d, True)
-            opt_d.zero_grad()
-            fake_ab = torch.cat((real_a, fake_b), 1)
-            loss_d_fake = gan_loss(d(fake_ab.detach()), False)
-            loss_d_real = gan_loss(d(torch.cat((real_a, real_b), 1)), True)
-            loss_d = (loss_d_fake + loss_d_real) * 0.5
-            loss_d.backward()
-            opt_d.step()
-            # G: fool the frozen D, plus L1
-            set_requires_grad(d, False)
-            opt_g.zero_grad()
-            loss_g = gan_loss(d(fake_ab), True) + l1(fake_b, real_b) * 100.0
-            loss_g.backward()
-            opt_g.step()
-            return loss_g.item()
-
+        step = make_train_step(g, d, real_a, real_b)
         res["train_step_s"], res["train_step_min_s"], res["train_n"] = median_time(
             step, warmup, steps, budget)
     res["maxrss_mb"] = peak_rss_mb()

@@ -23,10 +23,9 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_pix2pix import build  # noqa: E402  (the same networks as the CPU benchmark)
+from torch_pix2pix import build, make_train_step  # noqa: E402  (the CPU benchmark's networks and step)
 
 
 def timed(fn, warmup, reps):
@@ -71,34 +70,7 @@ def main():
 
     real_a = torch.rand(a.batch, input_nc, size, size, device=dev) * 2 - 1
     real_b = torch.rand(a.batch, output_nc, size, size, device=dev) * 2 - 1
-    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
-    g.train()
-    d.train()
-
-    def gan_loss(pred, is_real):
-        return bce(pred, torch.full_like(pred, 1.0 if is_real else 0.0))
-
-    def set_requires_grad(net, flag):
-        for p in net.parameters():
-            p.requires_grad = flag
-
-    def step():
-        fake_b = g(real_a)
-        set_requires_grad(d, True)
-        opt_d.zero_grad()
-        fake_ab = torch.cat((real_a, fake_b), 1)
-        loss_d = (gan_loss(d(fake_ab.detach()), False) +
-                  gan_loss(d(torch.cat((real_a, real_b), 1)), True)) * 0.5
-        loss_d.backward()
-        opt_d.step()
-        set_requires_grad(d, False)
-        opt_g.zero_grad()
-        loss_g = gan_loss(d(fake_ab), True) + l1(fake_b, real_b) * 100.0
-        loss_g.backward()
-        opt_g.step()
-        return loss_g.item()  # the host reads the losses each step, as Ztyle does
+    step = make_train_step(g, d, real_a, real_b)  # the host reads the loss each step, as Ztyle does
 
     torch.cuda.reset_peak_memory_stats()
     t = timed(step, a.warmup, a.reps)
