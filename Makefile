@@ -28,7 +28,9 @@ WARN += -Werror
 endif
 
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -g $(WARN) $(PKG_CFLAGS)
-BASE_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -fopenmp -g -Wall -Wextra -Wno-unused-parameter
+# OpenCV (imgproc: GrabCut, img/grabcut_shim.cpp) ships no .pc file in Debian 12
+OPENCV_INC := /usr/include/opencv4
+BASE_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -fopenmp -g -Wall -Wextra -Wno-unused-parameter -isystem $(OPENCV_INC)
 ifeq ($(MODE),asan)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 else
@@ -37,7 +39,7 @@ endif
 CFLAGS ?=
 CFLAGS += $(BASE_CFLAGS) $(OPT)
 CXXFLAGS += $(BASE_CXXFLAGS) $(OPT)
-LDLIBS := $(PKG_LIBS) -ldnnl -lfaiss -llapack -lblas -lm -lpthread -fopenmp
+LDLIBS := $(PKG_LIBS) -ldnnl -lfaiss -lopencv_imgproc -lopencv_core -llapack -lblas -lm -lpthread -fopenmp
 EXTRA_LDLIBS ?=
 CPU_LDLIBS := $(LDLIBS) # the fuzzers' (always CPU-only), before CUDA adds its own
 

@@ -13,7 +13,7 @@ set -eu
 RUNTIME_PKGS="build-essential pkg-config libjpeg-dev libpng-dev libwebp-dev libexif-dev
   libdnnl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libpq-dev postgresql
   libfaiss-dev libopenblas0-pthread xxd curl python3 chromium fonts-noto-cjk clang
-  libclang-rt-14-dev haproxy"
+  libclang-rt-14-dev haproxy libopencv-imgproc-dev"
 DEV_PKGS="python3-torch python3-skimage python3-opencv python3-numpy wrk"
 want="$RUNTIME_PKGS"
 [ "${1:-}" = "--dev" ] && want="$want $DEV_PKGS"

@@ -1,5 +1,6 @@
 /* test_hints.c: colour-hint simulation (determinism, placement on the mask,
- * mean colour, count distribution), the garment mask on a synthetic photo,
+ * mean colour, count distribution), the garment mask on synthetic and real
+ * photos (the heuristic and GrabCut),
  * and the drawing split (flattened and two-layer). */
 #include "test.h"
 #include "../src/img/hints.h"
@@ -193,6 +194,69 @@ TEST(hints, mask_synthetic_garment)
     zt_image_free(&truth);
 }
 
+/* A dark garment on a wooden floor: planks of different browns with grain
+ * and dark gaps between them, some as dark as the garment. GrabCut (on for
+ * shape work) finds it; the mask is the same on every call. */
+static void wood_floor_garment(struct zt_image *im, struct zt_image *truth, int w, int h)
+{
+    CHECK_OK(zt_image_new(im, w, h, 3));
+    CHECK_OK(zt_image_new(truth, w, h, 1));
+    uint64_t s = 5;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int body = x >= 75 && x < 125 && y >= 35 && y < 135;
+            int sleeves = y >= 35 && y < 65 && x >= 40 && x < 160;
+            int g = body || sleeves, plank = y / 23, gap = y % 23 == 0;
+            int nz = (int)(lcg(&s) % 31) - 15, grain = (x * (plank + 3)) % 17 < 3 ? -25 : 0;
+            uint8_t *q = zt_image_at(im, x, y);
+            if (g) {
+                q[0] = (uint8_t)(45 + nz / 3), q[1] = (uint8_t)(48 + nz / 3), q[2] = (uint8_t)(70 + nz / 3);
+            } else if (gap) {
+                q[0] = q[1] = q[2] = (uint8_t)(40 + nz / 3);
+            } else {
+                int base = plank % 3 == 2 ? 70 + nz / 2 : 120 + (plank % 3) * 25 + grain + nz;
+                q[0] = (uint8_t)base, q[1] = (uint8_t)(base * 7 / 10), q[2] = (uint8_t)(base * 4 / 10);
+            }
+            truth->px[(size_t)y * w + x] = g ? 255 : 0;
+        }
+}
+
+TEST(hints, mask_grabcut_textured_floor)
+{
+    int w = 200, h = 170;
+    struct zt_image im = {0}, truth = {0}, m = {0}, m2 = {0}, heur = {0}, other = {0}, om = {0};
+    wood_floor_garment(&im, &truth, w, h);
+    struct zt_mask_params mp;
+    zt_mask_params_default(&mp);
+    CHECK_OK(zt_mask_garment(&im, &mp, &heur));
+    mp.grabcut_iters = ZT_MASK_GRABCUT_SHAPE;
+    CHECK_OK(zt_mask_garment(&im, &mp, &m));
+    CHECK(m.w == w && m.h == h && m.c == 1);
+    double iou = zt_mask_iou(&m, &truth), iou_h = zt_mask_iou(&heur, &truth);
+    CHECK_MSG(iou > 0.85 && iou >= iou_h, "IoU %.3f with GrabCut, %.3f without", iou, iou_h);
+    CHECK(zt_mask_usable(&m));
+    /* the same mask after another photo went through the same thread */
+    noise_photo(&other, 90, 70, 3);
+    CHECK_OK(zt_mask_garment(&other, &mp, &om));
+    CHECK_OK(zt_mask_garment(&im, &mp, &m2));
+    CHECK(m2.px && memcmp(m.px, m2.px, (size_t)w * h) == 0);
+    /* GrabCut's mask is kept only when usable, else the heuristic's stays */
+    zt_image_free(&m2);
+    zt_image_free(&heur);
+    CHECK_OK(zt_mask_garment(&other, NULL, &heur));
+    CHECK(om.w == 90 && om.h == 70);
+    CHECK(zt_mask_usable(&om) || memcmp(om.px, heur.px, (size_t)90 * 70) == 0);
+    mp.grabcut_iters = 21;
+    CHECK_RC(zt_mask_garment(&im, &mp, &m2), ZT_EINVAL);
+    zt_image_free(&im);
+    zt_image_free(&truth);
+    zt_image_free(&m);
+    zt_image_free(&m2);
+    zt_image_free(&heur);
+    zt_image_free(&other);
+    zt_image_free(&om);
+}
+
 TEST(hints, mask_dataset_photo)
 {
     const char *ds = zt_test_dataset();
@@ -215,6 +279,26 @@ TEST(hints, mask_dataset_photo)
     CHECK(m.px[0] == 0 && m.px[n - 1] == 0);       /* the corners are not */
     zt_image_free(&im);
     zt_image_free(&m);
+    /* a red knitted hat on a grey floor: the heuristic keeps only a sliver
+     * of it; GrabCut finds the hat */
+    snprintf(path, sizeof path, "%s/validation/hat/8f809fea-1f7d-4695-be36-a061bd77c170.jpg", ds);
+    CHECK_OK(zt_image_load(path, 3, NULL, &im));
+    if (!im.px) return;
+    struct zt_mask_params mp;
+    zt_mask_params_default(&mp);
+    for (int gc = 0; gc < 2; gc++) {
+        mp.grabcut_iters = gc ? ZT_MASK_GRABCUT_SHAPE : 0;
+        CHECK_OK(zt_mask_garment(&im, &mp, &m));
+        n = (size_t)m.w * m.h, on = 0;
+        for (size_t i = 0; i < n; i++) on += m.px[i] != 0;
+        if (!gc) CHECK_MSG(on < n * 15 / 100, "heuristic mask covers %zu of %zu", on, n);
+        if (gc) {
+            CHECK_MSG(on > n / 4 && on < n * 65 / 100, "GrabCut mask covers %zu of %zu", on, n);
+            CHECK(m.px[(m.h / 2) * m.w + m.w / 2] == 255 && m.px[0] == 0 && m.px[n - 1] == 0);
+        }
+        zt_image_free(&m);
+    }
+    zt_image_free(&im);
 }
 
 /* A drawing: a 3-pixel black rectangle outline with a grey anti-aliasing

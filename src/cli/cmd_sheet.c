@@ -133,6 +133,7 @@ int cmd_sheet(int argc, char **argv)
     zt_pair_opts_default(&po, s, method);
     po.style = style;
     po.doodle.aligned = !free_place;
+    if (free_place) po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* the search's doodles' masks */
     for (int r = 0; r < npick; r++) {
         const struct zt_sample *sm = &ds.s[pick[r]];
         struct zt_pair p = {0};

@@ -145,6 +145,7 @@ int zt_embedset_load(const char *src, int split, const char *const *classes, int
     struct load_ctx c = {.ds = &ds, .pick = pick, .out = &s, .progress = progress,
                          .pctx = pctx, .total = s.n};
     zt_pair_opts_default(&c.po, ZT_EMBEDSET_FRAME, ZT_EDGE_CANNY);
+    c.po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* doodles are drawn from its outline */
     if ((rc = zt_parallel_for(s.n, nthreads, load_one, &c))) goto out;
     if (progress) progress(pctx, s.n, s.n);
     *out = s;

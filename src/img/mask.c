@@ -4,6 +4,7 @@
  * re-labels pixels near the boundary by nearest fg/bg colour cluster. */
 #include "mask.h"
 #include "edges_impl.h"
+#include "grabcut_shim.h"
 #include "image.h"
 #include "../util/zt.h"
 
@@ -25,6 +26,7 @@ void zt_mask_params_default(struct zt_mask_params *p)
         .open_r = 2,
         .close_r = 3,
         .refine_iters = 2,
+        .grabcut_iters = 0,
     };
 }
 
@@ -259,13 +261,51 @@ static void refine(struct work *wk, const struct zt_mask_params *p)
     clean(wk, p);
 }
 
+/* zt_mask_usable over a plane whose garment pixels are >= on_level. */
+static int usable(const uint8_t *px, int w, int h, int on_level)
+{
+    int64_t on = 0, n = (int64_t)w * h;
+    int x0 = w, y0 = h, x1 = -1, y1 = -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (px[(size_t)y * w + x] >= on_level) {
+                on++;
+                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+            }
+    if (on <= n * 4 / 100 || on >= n * 92 / 100) return 0;
+    return on * 100 < (int64_t)(x1 - x0 + 1) * (y1 - y0 + 1) * 97;
+}
+
+/* GrabCut from a rectangle 4 % inside the frame, cleaned like the heuristic's
+ * mask; it replaces the heuristic's mask in wk->fg when it is usable. */
+static int grabcut(struct work *wk, const struct zt_image *rgb, const struct zt_mask_params *p)
+{
+    int w = wk->w, h = wk->h;
+    size_t n = (size_t)w * h;
+    uint8_t *keep = malloc(n);
+    if (!keep) {
+        zt_seterr("out of memory for a %dx%d mask", w, h);
+        return ZT_ENOMEM;
+    }
+    memcpy(keep, wk->fg, n);
+    int mx = ZT_MAX(1, w * 4 / 100), my = ZT_MAX(1, h * 4 / 100);
+    int rc = zt_cv_grabcut(rgb->px, w, h, mx, my, w - 2 * mx, h - 2 * my, p->grabcut_iters, wk->fg);
+    if (!rc) {
+        clean(wk, p);
+        if (!usable(wk->fg, w, h, 1)) memcpy(wk->fg, keep, n);
+    }
+    free(keep);
+    return rc;
+}
+
 static int check(const struct zt_mask_params *p)
 {
     if (p->work_size < 0 || !(p->border_frac > 0 && p->border_frac < 0.5f) ||
         p->max_bg_colors < 1 || p->max_bg_colors > KMAX || !(p->bg_dist > 0) ||
         !(p->bg_dist_max >= p->bg_dist) || !(p->bg_spread_k >= 0) || !(p->smooth >= 0) ||
         p->open_r < 0 || p->open_r > 32 || p->close_r < 0 || p->close_r > 32 ||
-        p->refine_iters < 0 || p->refine_iters > 20) {
+        p->refine_iters < 0 || p->refine_iters > 20 || p->grabcut_iters < 0 ||
+        p->grabcut_iters > 20) {
         zt_seterr("mask parameters out of range");
         return ZT_EINVAL;
     }
@@ -344,6 +384,7 @@ int zt_mask_garment(const struct zt_image *src, const struct zt_mask_params *p,
     cnt = 0;
     for (size_t i = 0; i < n; i++) cnt += wk.fg[i];
     if (!cnt) memset(wk.fg, 1, n); /* nothing found: no opinion */
+    if (p->grabcut_iters > 0 && w >= 16 && h >= 16 && (rc = grabcut(&wk, wi, p))) goto fail;
     if ((rc = zt_image_new(&m, w, h, 1))) goto fail;
     for (size_t i = 0; i < n; i++) m.px[i] = wk.fg[i] ? 255 : 0;
     if (w != src->w || h != src->h) {
@@ -371,16 +412,4 @@ fail:
     return rc;
 }
 
-int zt_mask_usable(const struct zt_image *m)
-{
-    int64_t on = 0, n = (int64_t)m->w * m->h;
-    int x0 = m->w, y0 = m->h, x1 = -1, y1 = -1;
-    for (int y = 0; y < m->h; y++)
-        for (int x = 0; x < m->w; x++)
-            if (m->px[(size_t)y * m->w + x] >= 128) {
-                on++;
-                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
-            }
-    if (on <= n * 4 / 100 || on >= n * 92 / 100) return 0;
-    return on * 100 < (int64_t)(x1 - x0 + 1) * (y1 - y0 + 1) * 97;
-}
+int zt_mask_usable(const struct zt_image *m) { return usable(m->px, m->w, m->h, 128); }

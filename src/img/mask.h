@@ -2,7 +2,8 @@
  * (photos of one garment on a floor, bed or plain backdrop): background
  * colours from the image border, Lab distance, flood fill from the border,
  * morphological cleanup, largest component, holes filled; optional
- * GrabCut-like refinement with colour models. Used by hints and search. */
+ * refinement with colour models; optional GrabCut (OpenCV) in its place
+ * where it finds one garment. Used by hints, search and the doodles. */
 #ifndef ZT_MASK_H
 #define ZT_MASK_H
 
@@ -23,7 +24,16 @@ struct zt_mask_params {
     int open_r;        /* 2: opening radius (work-size pixels) */
     int close_r;       /* 3: closing radius */
     int refine_iters;  /* 2: colour-model refinement rounds (0 = off) */
+    int grabcut_iters; /* 0 = off; else GrabCut rounds (OpenCV, img/grabcut_shim.h)
+                          from a rectangle 4 % inside the frame, kept when it
+                          gives a usable mask (zt_mask_usable), else the
+                          heuristic's. Slower (about 20 ms at 128 px) and
+                          much better on textured floors and dark garments:
+                          shape work (doodles) turns it on. */
 };
+
+/* GrabCut rounds for shape work (the doodles, their sheets). */
+#define ZT_MASK_GRABCUT_SHAPE 5
 
 void zt_mask_params_default(struct zt_mask_params *p);
 
