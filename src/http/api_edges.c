@@ -89,6 +89,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         zt_pair_opts_default(&po, (int)size, m);
         po.hint.fixed_count = 12;
         po.lim = s->lim;
+        po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* the trace is the garment's outline */
         if ((rc = zt_pair_from_image(&photo, &po, 7, &pair))) goto fail;
         zt_pair_garment_only(&pair); /* no hanger, floor or wall in the trace */
         e = pair.edges;
