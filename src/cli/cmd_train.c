@@ -46,12 +46,17 @@ static void help(void)
            "                    simulated hints only\n"
            "  --background white|photo  targets: the photo on white where its garment mask\n"
            "                    is trusted (default; a clean preview) or the photo as is\n"
+           "  --mask grabcut|border  garment masks (white targets, doodles, hints): GrabCut\n"
+           "                    (default) or the border-colour heuristic alone (runs\n"
+           "                    from before December 2026)\n"
            "training:\n"
            "  --batch N         batch size (default 8)\n"
            "  --epochs N        epochs at the constant learning rate (default 50)\n"
            "  --epochs-decay N  epochs of linear decay to zero after that (default 50)\n"
            "  --lr X            Adam learning rate (default 2e-4; betas 0.5, 0.999)\n"
            "  --gan vanilla|lsgan   GAN loss (default vanilla)  --lambda-l1 X (default 100)\n"
+           "  --chroma X        weight of an L1 on the chroma (YCbCr Cb, Cr) near the\n"
+           "                    hints, beside the L1 (default 0: off)\n"
            "  --save-every N    checkpoint every N epochs (default 5)\n"
            "  --max-steps N     stop (with a checkpoint) after N steps in this invocation\n"
            "  --log-every N     steps per log.csv window (default 20)\n"
@@ -81,13 +86,15 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
         {"resume", no_argument, 0, 'R'},           {"threads", required_argument, 0, 't'},
         {"init", required_argument, 0, 'I'},      {"upsample", required_argument, 0, 'U'},
         {"inputs", required_argument, 0, 'P'},    {"background", required_argument, 0, 'K'},
-        {"device", required_argument, 0, 'V'},    {"help", no_argument, 0, 'h'},
+        {"device", required_argument, 0, 'V'},    {"mask", required_argument, 0, 'k'},
+        {"chroma", required_argument, 0, 'C'},    {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     *o = (struct zt_train_opts){.size = 128, .ngf = 32, .ndf = 64, .batch = 8, .epochs = 50, .decay = 50,
                        .save_every = 5, .max_steps = -1, .log_every = 20, .seed = 1, .lr = 2e-4,
                        .lambda = 100, .norm = ZT_NORM_BATCH, .dropout = 1, .gan = ZT_GAN_VANILLA,
-                       .method = ZT_EDGE_XDOG, .upsample = ZT_UP_RESIZE, .shopper = 1, .white_bg = 1};
+                       .method = ZT_EDGE_XDOG, .upsample = ZT_UP_RESIZE, .shopper = 1, .white_bg = 1,
+                       .grabcut = 1};
     const char *threads = NULL;
     long v;
     optind = 1;
@@ -135,6 +142,16 @@ static int parse(int argc, char **argv, struct zt_train_opts *o)
         case 'l':
             if (cli_parse_double(optarg, 0, 1e6, &o->lambda))
                 return cli_usage_error(CMD, "--lambda-l1: '%s' is not a number >= 0", optarg);
+            break;
+        case 'C':
+            if (cli_parse_double(optarg, 0, 1e6, &o->chroma))
+                return cli_usage_error(CMD, "--chroma: '%s' is not a number >= 0", optarg);
+            break;
+        case 'k':
+            if (!strcmp(optarg, "grabcut") || !strcmp(optarg, "border"))
+                o->grabcut = !strcmp(optarg, "grabcut");
+            else
+                return cli_usage_error(CMD, "--mask: '%s' is not grabcut or border", optarg);
             break;
         case 'G':
             if (!strcmp(optarg, "vanilla")) o->gan = ZT_GAN_VANILLA;

@@ -343,7 +343,8 @@ static int prepare(struct ctx *c, const struct zt_catmap *map, const struct zt_d
     *size = gi0.size;
     zt_warn_emit(&c->o->note, "preparing validation drawings (%d px, %s edges)", gi0.size,
                  zt_edge_method_name(em));
-    return zt_trainset_build(ds, ZT_SPLIT_VAL, map->ncat, gi0.size, gi0.size, em, c->o->white_bg,
+    return zt_trainset_build(ds, ZT_SPLIT_VAL, map->ncat, gi0.size, gi0.size, em,
+                             c->o->white_bg ? ZT_TRAINSET_WHITE_BG : 0u,
                              c->o->threads, NULL, &c->o->warn, &c->ts, NULL);
 }
 

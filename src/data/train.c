@@ -51,6 +51,8 @@ static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct z
     if (r && o->upsample == ZT_UP_RESIZE) json_object_set_new(r, "upsample", json_string("resize"));
     if (r && o->shopper) json_object_set_new(r, "inputs", json_string("shopper"));
     if (r && o->white_bg) json_object_set_new(r, "background", json_string("white"));
+    if (r && o->grabcut) json_object_set_new(r, "mask", json_string("grabcut"));
+    if (r && o->chroma > 0) json_object_set_new(r, "lambda_chroma", json_real(o->chroma));
     return r;
 }
 
@@ -148,6 +150,7 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
     pc->d.ndf = (int)o->ndf;
     pc->gan_mode = o->gan;
     pc->lambda_l1 = (float)o->lambda;
+    pc->lambda_chroma = (float)o->chroma;
     pc->lr = o->lr;
     int be = o->backend == ZT_BACKEND_CUDA ? ZT_BACKEND_CUDA : ZT_BACKEND_CPU;
     if ((rc = zt_p2p_init_on(m, pc, o->nthreads, (uint64_t)o->seed, be))) return rc;
@@ -240,7 +243,9 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
             nprep += ds.s[i].split == ZT_SPLIT_TRAIN && ds.s[i].category >= 0;
         prog = zt_progress_new("prepare", nprep, o->progress, !o->progress);
         rc = zt_trainset_build(&ds, ZT_SPLIT_TRAIN, map.ncat, (int)o->load, (int)o->size, o->method,
-                               o->white_bg, o->nthreads, prog, &o->warn, &ts, &skipped);
+                               (o->white_bg ? ZT_TRAINSET_WHITE_BG : 0u) |
+                                   (o->grabcut ? ZT_TRAINSET_GRABCUT : 0u),
+                               o->nthreads, prog, &o->warn, &ts, &skipped);
         zt_progress_free(prog);
         prog = NULL;
     }

@@ -25,6 +25,8 @@ struct zt_train_opts {
     int backend;                    /* enum zt_backend_kind: ZT_BACKEND_CPU (0 = cpu too) or _CUDA */
     int shopper;                    /* 1: the shopper mix of inputs (zt_batch_opts) */
     int white_bg;                   /* 1: targets on white where the mask is trusted */
+    int grabcut;                    /* 1: garment masks by GrabCut (img/mask.h) */
+    double chroma;                  /* chroma term's weight (nn/pix2pix_train.h); 0 = off */
     enum zt_edge_method method;
     FILE *progress;                 /* progress bars, or NULL */
     struct zt_warn warn;            /* photos skipped while preparing */

@@ -69,7 +69,7 @@ static void item_free(struct zt_train_item *it)
 }
 
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
-                      enum zt_edge_method method, int white_bg, int nthreads,
+                      enum zt_edge_method method, unsigned flags, int nthreads,
                       struct zt_progress *prog, const struct zt_warn *warn,
                       struct zt_trainset *out, int *skipped)
 {
@@ -97,7 +97,8 @@ int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load
     struct build_job j = {.ds = ds, .pick = pick, .ts = &ts, .prog = prog, .warn = warn};
     atomic_init(&j.skipped, 0);
     zt_pair_opts_default(&j.po, load, method);
-    j.po.white_bg = white_bg;
+    j.po.white_bg = (flags & ZT_TRAINSET_WHITE_BG) != 0;
+    if (flags & ZT_TRAINSET_GRABCUT) j.po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE;
     int rc = zt_parallel_for(n, nthreads, build_one, &j);
     free(pick);
     if (rc) {

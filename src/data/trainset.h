@@ -35,13 +35,17 @@ struct zt_trainset {
 };
 
 /* Prepares every sample of ds in split whose category is mapped (>= 0) at
- * load x load with the edge method, on nthreads; white_bg: each photo on
- * white where its mask is trusted (zt_pair_white_background). Photos that
+ * load x load with the edge method, on nthreads; flags: ZT_TRAINSET_WHITE_BG,
+ * each photo on white where its mask is trusted (zt_pair_white_background);
+ * ZT_TRAINSET_GRABCUT, the masks (white targets, doodles, where hints go)
+ * by GrabCut (img/mask.h) instead of the border heuristic alone. Photos that
  * fail to decode are skipped, each reported through warn (may be NULL) and
  * counted in *skipped.
  * prog (optional) gets one unit per sample. crop <= load. */
+#define ZT_TRAINSET_WHITE_BG 1u
+#define ZT_TRAINSET_GRABCUT 2u
 int zt_trainset_build(const struct zt_dataset *ds, int split, int ncat, int load, int crop,
-                      enum zt_edge_method method, int white_bg, int nthreads,
+                      enum zt_edge_method method, unsigned flags, int nthreads,
                       struct zt_progress *prog, const struct zt_warn *warn,
                       struct zt_trainset *out, int *skipped);
 /* The same from a `ztyle pairs` output folder (pairs.json, manifest.jsonl,

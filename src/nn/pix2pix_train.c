@@ -121,6 +121,26 @@ static struct zt_tensor *cat2(struct zt_graph *g, struct zt_tensor *a, struct zt
     return a && b ? zt_concat(g, 2, v) : NULL;
 }
 
+/* The chroma term: mean |Cb, Cr of fake - of real| (YCbCr, a fixed 1x1
+ * convolution) where the dilated hint mask (plane 4 of the input) is on.
+ * Luminance is left to the L1: this weighs the colour a shopper asked for. */
+static struct zt_tensor *chroma_loss(struct zt_graph *g, struct zt_tensor *a,
+                                     struct zt_tensor *fake, struct zt_tensor *b, int s)
+{
+    static const float ycc[6] = {-0.168736f, -0.331264f, 0.5f, 0.5f, -0.418688f, -0.081312f};
+    int64_t ws[4] = {2, 3, 1, 1};
+    int r = s / 16 > 0 ? s / 16 : 1;
+    struct zt_tensor *w = zt_graph_input(g, 4, ws, ycc, 0);
+    struct zt_tensor *m = zt_slice(g, a, 1, 4, 1);
+    if (m) m = zt_max_pool2d(g, m, 2 * r + 1, 1, r); /* dilation by r */
+    struct zt_tensor *m2[2] = {m, m};
+    struct zt_tensor *mm = m ? zt_concat(g, 2, m2) : NULL;
+    struct zt_tensor *cf = w ? zt_to_plain(g, zt_conv2d(g, fake, w, NULL, NULL)) : NULL;
+    struct zt_tensor *cb = w ? zt_to_plain(g, zt_conv2d(g, b, w, NULL, NULL)) : NULL;
+    if (!mm || !cf || !cb) return NULL;
+    return zt_l1_loss(g, zt_mul(g, cf, mm), zt_mul(g, cb, mm));
+}
+
 static void set_requires_grad(struct zt_params *ps, int on)
 {
     for (int i = 0; i < ps->n; i++)
@@ -164,6 +184,11 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     struct zt_tensor *lg = gan_loss(gG, mode, zt_patchgan_forward(&m->D, gG, cat2(gG, a, fake)), 1.0f);
     struct zt_tensor *l1 = zt_l1_loss(gG, fake, b);
     struct zt_tensor *lG = lg && l1 ? zt_axpby(gG, 1.0f, lg, m->cfg.lambda_l1, l1) : NULL;
+    struct zt_tensor *lc = NULL;
+    if (m->cfg.lambda_chroma > 0 && lG && m->cfg.g.in_nc > 4) {
+        lc = chroma_loss(gG, a, fake, b, s);
+        lG = lc ? zt_axpby(gG, 1.0f, lG, m->cfg.lambda_chroma, lc) : NULL;
+    }
     rc = zt_graph_status(gG);
     if (!rc && !lG) rc = ZT_EINVAL;
     if (!rc) rc = zt_graph_backward(gG, lG);
@@ -172,6 +197,8 @@ int zt_p2p_step(struct zt_p2p *m, const float *A, const float *B, int n, int s,
     zt_optim_step(m->optG);
     zt_engine_weights_changed(m->eng); /* for inference passes that follow */
     m->steps++;
-    if (out) *out = (struct zt_p2p_losses){scalar(gG, lg), scalar(gG, l1), loss_real, loss_fake};
+    if (out)
+        *out = (struct zt_p2p_losses){scalar(gG, lg), scalar(gG, l1), loss_real, loss_fake,
+                                      lc ? scalar(gG, lc) : 0.0f};
     return ZT_OK;
 }

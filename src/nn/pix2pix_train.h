@@ -1,7 +1,8 @@
 /* pix2pix_train.h: pix2pix training on the engine: the generator and
  * discriminator pair (pix2pix.h) with their Adam optimizers, and one
  * optimisation step as the official pix2pix_model.py (D on fake.detach()
- * and real; then G with D frozen: GAN + lambda * L1). Checkpoints of this
+ * and real; then G with D frozen: GAN + lambda * L1, plus an optional
+ * chroma term around the hints). Checkpoints of this
  * state: train_ckpt.h; the generator file the product ships: generator.h. */
 #ifndef ZT_PIX2PIX_TRAIN_H
 #define ZT_PIX2PIX_TRAIN_H
@@ -21,6 +22,9 @@ struct zt_p2p_cfg {
     struct zt_patchgan_cfg d;
     int gan_mode;     /* enum zt_gan_mode */
     float lambda_l1;  /* 100 */
+    float lambda_chroma; /* 0 = off: L1 on the YCbCr chroma (Cb, Cr) of fake
+                            against real within s/16 pixels of a hint (the
+                            input's hint mask plane), times this */
     double lr, beta1, beta2; /* 2e-4, 0.5, 0.999 */
 };
 
@@ -29,6 +33,7 @@ void zt_p2p_cfg_default(struct zt_p2p_cfg *c, int in_nc, int num_downs, int ngf)
 
 struct zt_p2p_losses {
     float g_gan, g_l1, d_real, d_fake; /* g_l1 without lambda */
+    float g_chroma;                    /* without lambda; 0 when off */
 };
 
 struct zt_p2p {

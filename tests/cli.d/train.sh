@@ -161,9 +161,21 @@ expect 2 "$Z" train $TR --out "$T/runA" --init "$G" --resume
 contains "$T/runA/run.json" '"upsample": "resize"'
 contains "$T/runA/run.json" '"inputs": "shopper"'
 contains "$T/runA/run.json" '"background": "white"'
+contains "$T/runA/run.json" '"mask": "grabcut"'
+grep -q '"lambda_chroma"' "$T/runA/run.json" && bad "train: run.json names a chroma term that is off" || ok
 # shellcheck disable=SC2086
-expect 0 "$Z" train $TR --out "$T/runL" --upsample deconv --inputs classic --background photo --epochs 1 --epochs-decay 0
-grep -q '"upsample"\|"inputs"\|"background"' "$T/runL/run.json" && bad "train: a legacy run.json names the new settings" || ok
+expect 0 "$Z" train $TR --out "$T/runL" --upsample deconv --inputs classic --background photo --mask border --epochs 1 --epochs-decay 0
+grep -q '"upsample"\|"inputs"\|"background"\|"mask"' "$T/runL/run.json" && bad "train: a legacy run.json names the new settings" || ok
+# the chroma term: recorded in run.json, and a resume must keep it
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runK" --chroma 50 --max-steps 2
+contains "$T/runK/run.json" '"lambda_chroma": 50'
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --out "$T/runK" --resume --max-steps 1
+contains "$T/err" "other settings"
+expect 2 "$Z" train $TR --out "$T/x" --chroma -1
+expect 2 "$Z" train $TR --out "$T/x" --mask heuristic
+contains "$T/err" "not grabcut or border"
 # a deconv generator warm-starts a resize run (projected), and the result generates
 # shellcheck disable=SC2086
 expect 0 "$Z" train $TR --out "$T/runR" --init "$T/runL/ckpt/gen_epoch_001.safetensors" --epochs 1 --epochs-decay 0
