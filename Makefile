@@ -86,7 +86,7 @@ ASSET_FILES := $(sort $(shell find web config -type f 2>/dev/null))
 LIB_OBJ += $(B)/gen/assets.o
 LINK := $(if $(LIB_CXX),$(CXX),$(CC))
 
-.PHONY: all asan test test-release test-asan test-gpu fuzz clean bench-engine bench-gpu contact-sheet demo bench-conv bench-serve bench-search bench-replica bench-query bench-hostile
+.PHONY: all asan test test-release test-asan test-gpu fuzz clean bench-engine bench-gpu contact-sheet demo bench-conv bench-serve bench-search bench-replica bench-masks bench-query bench-hostile
 all: $(B)/ztyle $(B)/zt_test
 
 # Every object depends on the build's CUDA setting: switching CUDA=0/1 in
@@ -203,6 +203,13 @@ $(B)/bench_replica: $(B)/bench/bench_replica.o $(B)/libztyle.a
 	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
 bench-replica: $(B)/bench_replica
 	$(B)/bench_replica $(ARGS)
+
+# bench-masks: the garment mask by the border heuristic vs GrabCut on a dataset split
+# (bench/bench_masks.c): usable masks per class, IoU, ms per mask, a sheet. ARGS="-s train"
+$(B)/bench_masks: $(B)/bench/bench_masks.o $(B)/libztyle.a
+	$(LINK) $(CFLAGS) -o $@ $< $(B)/libztyle.a $(LDLIBS) $(EXTRA_LDLIBS)
+bench-masks: $(B)/bench_masks
+	$(B)/bench_masks -d "$(DATASET)" $(ARGS)
 
 # bench-engine: Ztyle's engine vs PyTorch on pix2pix (bench/bench_engine.py); needs
 # scripts/setup.sh --dev (python3-torch). The last line is a JSON object of ratios.

@@ -289,7 +289,10 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     zt_rng_seed(&r, o->seed);
     for (int i = 0; i < tr.n; i++) order[i] = i;
     int64_t step = 0;
-    double t0 = zt_now();
+    double t0 = zt_now(), best = -1;
+    int best_ep = 0;
+    char last[4200];
+    snprintf(last, sizeof last, "%s.last", o->out);
     for (int ep = 0; ep < o->epochs; ep++) {
         for (int i = tr.n - 1; i > 0; i--) { /* Fisher-Yates */
             int j = (int)(zt_rng_u64(&r) % (uint64_t)(i + 1)), tmp = order[i];
@@ -322,8 +325,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                 nacc = 0;
             }
         }
-        if ((rc = zt_embed_save(o->out, &m, 0))) goto out;
-        struct zt_embedder *e = zt_embedder_open(o->out, o->threads);
+        if ((rc = zt_embed_save(last, &m, 0))) goto out;
+        struct zt_embedder *e = zt_embedder_open(last, o->threads);
         if (!e) {
             rc = ZT_EIO;
             goto out;
@@ -337,11 +340,21 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                  "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f",
               ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
               sd.none_rate, sd.garment_none);
+        /* the validation figures swing from epoch to epoch: the best one is kept */
+        double score = sd.cat_acc + sd.r10 + se.cat_acc + se.r10;
+        if (score > best && (rc = zt_embed_save(o->out, &m, 0))) goto out;
+        if (score > best) best = score, best_ep = ep + 1;
     }
+    zt_warn_emit(&o->log, "kept epoch %d (doodle and edge-map category + R@10 sum %.3f); the last is %s",
+                 best_ep, best, last);
     float cal[2];
+    struct zt_embed bm;
     if ((rc = calibrate(o->out, &va, 78, o->threads, cal))) goto out;
-    m.cfg.cal_temp[0] = cal[0], m.cfg.cal_temp[1] = cal[1];
-    if ((rc = zt_embed_save(o->out, &m, 0))) goto out;
+    if ((rc = zt_embed_load(o->out, &bm))) goto out;
+    bm.cfg.cal_temp[0] = cal[0], bm.cfg.cal_temp[1] = cal[1];
+    rc = zt_embed_save(o->out, &bm, 0);
+    zt_embed_deinit(&bm);
+    if (rc) goto out;
     zt_warn_emit(&o->log, "calibrated category temperatures (validation): drawing %.2f, photo %.2f", cal[0],
           cal[1]);
 out:

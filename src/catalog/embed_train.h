@@ -3,9 +3,11 @@
  * Drawings are rendered afresh every batch (data/embedset.h: edge maps with
  * simulated hints and doodles), photos augmented, and drawings of things
  * the shop does not sell fill the "none" class. After every epoch the
- * model is saved (atomically) and scored on the validation split; at the
- * end both category heads get a softmax temperature fitted on validation
- * (calibration: the confidence the API reports). */
+ * model is saved (atomically, to OUT.last) and scored on the validation
+ * split; the best epoch (doodle and edge-map category accuracy + R@10) is
+ * kept in OUT; at the end both its category heads get a softmax
+ * temperature fitted on validation (calibration: the confidence the API
+ * reports). */
 #ifndef ZT_EMBED_TRAIN_H
 #define ZT_EMBED_TRAIN_H
 
@@ -20,7 +22,7 @@ struct zt_embedset;
 
 struct zt_embed_train_opts {
     const char *data;  /* dataset root (train/ and validation/) */
-    const char *out;   /* model file, rewritten after every epoch */
+    const char *out;   /* model file: the best epoch (OUT.last: the last) */
     const char *init;  /* optional: start from this model's weights */
     int epochs;        /* 12 */
     int batch;         /* 48 drawing/photo pairs a step */

@@ -206,8 +206,11 @@ contains "$T/err" "fixed hints of the pairs"
 [ -f "$T/runP/ckpt/gen_epoch_001.safetensors" ] && ok || bad "train from pairs: no generator file"
 contains "$T/runP/run.json" '"edge_method": "canny"'
 # train-embed (issue 12): one epoch on the mini set writes a model the search can load
-expect 0 "$Z" train-embed --data tests/data/mini --out "$T/emb.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
+expect 0 "$Z" train-embed --data tests/data/mini --out "$T/emb.safetensors" --epochs 2 --batch 4 --neg 1 --threads 2
 [ -s "$T/emb.safetensors" ] && ok || bad "train-embed: no model written"
+# the best epoch is kept, the last beside it
+[ -s "$T/emb.safetensors.last" ] && ok || bad "train-embed: no OUT.last written"
+grep -q "kept epoch [12] " "$T/out" "$T/err" && ok || bad "train-embed: does not say which epoch it kept"
 contains "$T/err" "calibrated category temperatures"
 expect 0 "$Z" ingest tests/data/mini --catalog "$T/emb.db" --embed "$T/emb.safetensors" --quiet
 expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$T/emb.db" --embed "$T/emb.safetensors" -k 2 --json
