@@ -13,6 +13,7 @@
 #include "../src/nn/embed.h"
 #include "../src/util/zt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,6 +222,7 @@ TEST(embed, file_roundtrip_and_errors)
     struct zt_embed_cfg c;
     tiny_cfg(&c, 8, 2);
     c.cal_temp[0] = 1.5f, c.cal_temp[1] = 0.75f;
+    c.frame = 0.65f;
     struct zt_embed m;
     CHECK_OK(zt_embed_init(&m, &c));
     zt_embed_init_weights(&m, 11);
@@ -236,6 +238,7 @@ TEST(embed, file_roundtrip_and_errors)
         CHECK(!strcmp(lc->classes[1], "class1"));
         CHECK_NEAR(lc->cal_temp[0], 1.5, 1e-6);
         CHECK_NEAR(lc->cal_temp[1], 0.75, 1e-6);
+        CHECK_NEAR(lc->frame, 0.65, 1e-6);
         float x[2 * 5 * 32 * 32], emb[2 * 8], prob[2 * 3];
         struct zt_rng r;
         zt_rng_seed(&r, 1);
@@ -250,6 +253,13 @@ TEST(embed, file_roundtrip_and_errors)
         }
         zt_embedder_close(e);
     }
+    /* a model without framing (as before December 2026) reads back as 0 */
+    m.cfg.frame = 0;
+    CHECK_OK(zt_embed_save(path, &m, 0));
+    struct zt_embed m2;
+    CHECK_OK(zt_embed_load(path, &m2));
+    CHECK(m2.cfg.frame == 0.0f);
+    zt_embed_deinit(&m2);
     /* a weights file that is not an embedding model; a missing file */
     CHECK_OK(zt_ckpt_save_file(bad, &m.params, ZT_DTYPE_F32, NULL));
     CHECK(zt_embedder_open(bad, 1) == NULL);
@@ -369,6 +379,50 @@ TEST(embed, search_understood)
     CHECK(res.n == 3);
     for (int i = 0; i < res.n; i++) CHECK(!strcmp(res.hits[i].p.cls, "shoes"));
     zt_search_result_free(&res);
+    /* a model framing drawings on their ink: the same box drawn elsewhere and
+     * smaller on the canvas is understood the same by the category head (the
+     * unframed one is not) */
+    {
+        struct zt_embed fm;
+        char fmodel[1100];
+        snprintf(fmodel, sizeof fmodel, "%s/embed-framed.safetensors", zt_test_tmpdir());
+        CHECK_OK(zt_embed_load(model, &fm));
+        fm.cfg.frame = 0.65f;
+        CHECK_OK(zt_embed_save(fmodel, &fm, 1));
+        zt_embed_deinit(&fm);
+        struct zt_searcher *fr = NULL;
+        struct zt_searcher_opts fo = so;
+        fo.embed_model = fmodel;
+        CHECK_OK(zt_searcher_open(&fo, s, &fr));
+        struct zt_image moved = {0};
+        CHECK_OK(zt_image_new(&moved, 120, 120, 3));
+        memset(moved.px, 255, 120 * 120 * 3);
+        for (int i = 0; i < 80; i++) /* the box at (20..99) at 3/4 size from (4, 50) */
+            for (int j = 0; j < 80; j++)
+                if (drawing.px[3 * ((20 + j) * 120 + 20 + i)] == 0)
+                    memset(zt_image_at(&moved, 4 + i * 3 / 4, 50 + j * 3 / 4), 0, 3);
+        struct zt_search_weights hw;
+        zt_search_weights_default(&hw);
+        hw.knn = hw.vote = 0; /* the head alone */
+        float p[2][2][ZT_CLASS_COUNT + 1];
+        for (int f = 0; f < 2 && fr; f++)
+            for (int v = 0; v < 2; v++) {
+                struct zt_search_req q2 = rq;
+                q2.q.drawing = v ? &moved : &drawing;
+                q2.filter = ZT_INDEX_FILTER_ANY;
+                q2.weights = &hw;
+                CHECK_OK(zt_search_run(f ? fr : sr, s, &q2, &res));
+                memcpy(p[f][v], res.understood.p, sizeof(float) * ZT_CLASS_COUNT);
+                p[f][v][ZT_CLASS_COUNT] = res.understood.p_none;
+                zt_search_result_free(&res);
+            }
+        double d0 = 0, d1 = 0;
+        for (int k = 0; k <= ZT_CLASS_COUNT; k++)
+            d0 += fabs(p[0][0][k] - p[0][1][k]), d1 += fabs(p[1][0][k] - p[1][1][k]);
+        CHECK_MSG(d1 < 0.02 && d1 < d0 / 2, "understood moved by %.4f framed, %.4f not", d1, d0);
+        zt_image_free(&moved);
+        zt_searcher_close(fr);
+    }
     /* a blank canvas: nothing understood, no embedding signal */
     memset(drawing.px, 255, 120 * 120 * 3);
     rq.filter = ZT_INDEX_FILTER_ANY;

@@ -20,7 +20,7 @@ void zt_embed_train_opts_default(struct zt_embed_train_opts *o)
 {
     *o = (struct zt_embed_train_opts){
         .epochs = 12, .batch = 48, .neg = 8, .size = 96, .dim = 128, .width = 32,
-        .lr = 2e-3, .style = ZT_STYLE_MIXED, .seed = 1, .threads = 0,
+        .lr = 2e-3, .style = ZT_STYLE_MIXED, .seed = 1, .threads = 0, .frame = 0.65,
     };
 }
 
@@ -34,6 +34,7 @@ struct batch_ctx {
     uint64_t seed;
     int augment;
     float *xd, *xp; /* xp may be NULL */
+    float frame;    /* the model's (nn/embed.h); training varies it +-15 % */
 };
 
 static int draw_item(const struct batch_ctx *c, int k, float *A)
@@ -43,7 +44,10 @@ static int draw_item(const struct batch_ctx *c, int k, float *A)
     int rc = k < c->n ? zt_embedset_drawing(c->set, c->items[k], c->style, DOODLE_SIZE,
                                             zt_mix64(sd ^ (uint64_t)c->items[k]), &lines, &hints)
                       : zt_embedset_negative(DOODLE_SIZE, sd, &lines, &hints);
-    if (!rc) rc = zt_embed_encode_drawing(&lines, &hints, c->S, A);
+    float frame = c->frame;
+    if (frame > 0 && c->augment) /* a stray dab or a long strap moves the ink's box */
+        frame = fminf(0.95f, frame * (0.85f + 0.3f * (float)(zt_mix64(sd ^ 0xf7a3e) >> 40) / (float)(1 << 24)));
+    if (!rc) rc = zt_embed_encode_drawing(&lines, &hints, c->S, frame, A);
     zt_image_free(&lines);
     zt_image_free(&hints);
     return rc;
@@ -89,7 +93,7 @@ static int embed_all(struct zt_embedder *e, const struct zt_embedset *set,
         int ni = b < set->n ? (set->n - b < m ? set->n - b : m) : 0;
         /* drawings b .. b+m: items first, then negatives (numbered on) */
         struct batch_ctx c = {set, items + (b < set->n ? b : 0), ni, m - ni, S, style,
-                              zt_mix64(seed ^ (uint64_t)b), 0, xd, ni ? xp : NULL};
+                              zt_mix64(seed ^ (uint64_t)b), 0, xd, ni ? xp : NULL, cfg->frame};
         if ((rc = render_batch(&c, threads))) break;
         if ((rc = zt_embedder_run(e, ZT_TOWER_DRAWING, xd, m, ed + (size_t)b * D,
                                   pd + (size_t)b * K)))
@@ -265,10 +269,12 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
             goto out;
         }
         m.cfg.cal_temp[0] = m.cfg.cal_temp[1] = 1;
+        m.cfg.frame = (float)o->frame;
     } else {
         struct zt_embed_cfg cfg;
         zt_embed_cfg_default(&cfg);
         cfg.size = o->size, cfg.dim = o->dim, cfg.width = o->width, cfg.nclass = tr.nclass;
+        cfg.frame = (float)o->frame;
         for (int k = 0; k < tr.nclass; k++) snprintf(cfg.classes[k], ZT_EMBED_CLASS_MAX, "%s", tr.classes[k]);
         if ((rc = zt_embed_init(&m, &cfg))) goto out;
         zt_embed_init_weights(&m, o->seed);
@@ -306,7 +312,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                                     : o->lr * (0.02 + 0.98 * 0.5 * (1 + cos(M_PI * (double)(step - warm) / (double)(total - warm > 1 ? total - warm : 1))));
             zt_embed_trainer_set_lr(t, lr);
             struct batch_ctx c = {&tr, order + (size_t)s * B, B, N, S, o->style,
-                                  zt_mix64(o->seed ^ zt_mix64((uint64_t)step + 1)), 1, xd, xp};
+                                  zt_mix64(o->seed ^ zt_mix64((uint64_t)step + 1)), 1, xd, xp,
+                                  m.cfg.frame};
             if ((rc = render_batch(&c, o->threads))) goto out;
             for (int k = 0; k < B; k++) ld[k] = lp[k] = tr.it[order[s * B + k]].cls;
             for (int k = 0; k < N; k++) ld[B + k] = tr.nclass;

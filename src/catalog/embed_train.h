@@ -29,6 +29,8 @@ struct zt_embed_train_opts {
     int neg;           /* 8 "none" drawings a step */
     int size, dim, width; /* 96, 128, 32 */
     double lr;         /* 2e-3 peak (warm-up, then cosine) */
+    double frame;      /* 0.65: drawings framed on their ink (nn/embed.h cfg.frame);
+                          0: the whole canvas, as models before December 2026 */
     enum zt_draw_style style; /* MIXED */
     uint64_t seed;     /* 1 */
     int threads;

@@ -343,7 +343,10 @@ static int embed_drawing(struct zt_searcher *sr, const struct zt_image *edges,
         hint_rgb = &hr0, hint_mask = &hm0;
     }
     for (size_t i = 0; i < (size_t)edges->w * edges->h && !inked; i++) inked = edges->px[i] < 128;
-    if ((rc = zt_planes_reduce(edges, hint_rgb, hint_mask, S, &pl))) goto out;
+    float frame = zt_embedder_cfg(sr->emb)->frame;
+    rc = frame > 0 ? zt_planes_reframe(edges, hint_rgb, hint_mask, S, frame, &pl)
+                   : zt_planes_reduce(edges, hint_rgb, hint_mask, S, &pl);
+    if (rc) goto out;
     if ((rc = zt_sample_encode_input(&pl.edges, &pl.hint_rgb, &pl.hint_mask, -1, 0, x))) goto out;
     rc = embed_query(sr, ZT_TOWER_DRAWING, x, inked, f, u);
 out:

@@ -30,6 +30,8 @@ static void help(void)
            "  --lr X         peak learning rate (default 0.002)\n"
            "  --width N      first layer's channels (default 32)\n"
            "  --style S      edges, doodle or mixed (default mixed)\n"
+           "  --frame F      drawings framed on their ink, the garment filling F of the\n"
+           "                 side (default 0.65; 0: the whole canvas, as older models)\n"
            "  --seed N       (default 1)\n"
            "  --threads N    (default: all cores)\n");
 }
@@ -48,7 +50,8 @@ int cmd_train_embed(int argc, char **argv)
         {"batch", required_argument, 0, 'b'},  {"neg", required_argument, 0, 'n'},
         {"lr", required_argument, 0, 'l'},     {"width", required_argument, 0, 'w'},
         {"style", required_argument, 0, 'y'},  {"seed", required_argument, 0, 's'},
-        {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"threads", required_argument, 0, 't'}, {"frame", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct zt_embed_train_opts o;
@@ -93,6 +96,10 @@ int cmd_train_embed(int argc, char **argv)
             o.seed = (uint64_t)v;
             break;
         case 't': threads = optarg; break;
+        case 'f':
+            if (cli_parse_double(optarg, 0, 1, &o.frame) || (o.frame > 0 && o.frame < 0.1))
+                return cli_usage_error(CMD, "--frame: '%s' is not 0 or in 0.1..1", optarg);
+            break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }

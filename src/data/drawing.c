@@ -3,6 +3,7 @@
 #include "../img/hints.h"
 #include "../util/zt.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,11 @@ void zt_planes_deinit(struct zt_planes *p)
     zt_image_free(&p->hint_mask);
 }
 
-int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
-                     const struct zt_image *hint_mask, int size, struct zt_planes *out)
+/* The square [ox, ox + side) x [oy, oy + side) of the planes (outside them:
+ * paper) reduced to size x size. */
+static int reduce_square(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                         const struct zt_image *hint_mask, int ox, int oy, int side, int size,
+                         struct zt_planes *out)
 {
     int w = edges->w, h = edges->h;
     if (hint_rgb->w != w || hint_rgb->h != h || hint_mask->w != w || hint_mask->h != h ||
@@ -32,13 +36,11 @@ int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_r
         zt_planes_deinit(&p);
         return rc;
     }
-    /* the square that holds the drawing, centred; outside it is paper */
-    int side = w > h ? w : h, ox = (side - w) / 2, oy = (side - h) / 2;
     for (int Y = 0; Y < size; Y++) {
-        int y0 = (int)((int64_t)Y * side / size) - oy, y1 = (int)((int64_t)(Y + 1) * side / size) - oy;
+        int y0 = (int)((int64_t)Y * side / size) + oy, y1 = (int)((int64_t)(Y + 1) * side / size) + oy;
         if (y1 <= y0) y1 = y0 + 1;
         for (int X = 0; X < size; X++) {
-            int x0 = (int)((int64_t)X * side / size) - ox, x1 = (int)((int64_t)(X + 1) * side / size) - ox;
+            int x0 = (int)((int64_t)X * side / size) + ox, x1 = (int)((int64_t)(X + 1) * side / size) + ox;
             if (x1 <= x0) x1 = x0 + 1;
             int line = 0;
             long nh = 0, sr = 0, sg = 0, sb = 0;
@@ -65,6 +67,39 @@ int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_r
     }
     *out = p;
     return ZT_OK;
+}
+
+int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                     const struct zt_image *hint_mask, int size, struct zt_planes *out)
+{
+    /* the square that holds the drawing, centred; outside it is paper */
+    int w = edges->w, h = edges->h, side = w > h ? w : h;
+    return reduce_square(edges, hint_rgb, hint_mask, -(side - w) / 2, -(side - h) / 2, side, size,
+                         out);
+}
+
+int zt_planes_reframe(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                      const struct zt_image *hint_mask, int size, float fill,
+                      struct zt_planes *out)
+{
+    int w = edges->w, h = edges->h, x0 = w, y0 = h, x1 = -1, y1 = -1;
+    if (!(fill > 0.05f && fill <= 1.0f)) {
+        zt_seterr("drawing planes: fill %.3g is not in (0.05, 1]", (double)fill);
+        return ZT_EINVAL;
+    }
+    if (hint_mask->w == w && hint_mask->h == h && edges->c == 1 && hint_mask->c == 1)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (edges->px[i] >= 128 && hint_mask->px[i] < 128) continue;
+                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+            }
+    if (x1 < 0) return zt_planes_reduce(edges, hint_rgb, hint_mask, size, out); /* blank */
+    int bw = x1 - x0 + 1, bh = y1 - y0 + 1, big = ZT_MAX(bw, bh);
+    /* at least size / 2 pixels: a speck is not blown up into blocks */
+    int side = ZT_MAX((int)ceilf((float)big / fill), ZT_MIN(size / 2, ZT_MAX(w, h)));
+    return reduce_square(edges, hint_rgb, hint_mask, x0 + bw / 2 - side / 2, y0 + bh / 2 - side / 2,
+                         side, size, out);
 }
 
 int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints, int size,

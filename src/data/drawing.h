@@ -23,6 +23,14 @@ int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints
 /* Reduces full-resolution planes (any size, square or not) to size x size. */
 int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
                      const struct zt_image *hint_mask, int size, struct zt_planes *out);
+/* The same, framed on the ink: the square centred on the bounding box of
+ * the lines and hints, its side the box's longer side / fill (at least
+ * size / 2 pixels, or the drawing's side when smaller), so the garment fills
+ * the planes wherever and however small it was drawn. A blank drawing
+ * is reduced as zt_planes_reduce does. fill in (0.05, 1]. */
+int zt_planes_reframe(const struct zt_image *edges, const struct zt_image *hint_rgb,
+                      const struct zt_image *hint_mask, int size, float fill,
+                      struct zt_planes *out);
 void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
 
 #endif

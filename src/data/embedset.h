@@ -20,9 +20,10 @@
 #define ZT_EMBEDSET_MAX_CLASSES 24
 
 /* A flattened drawing, or lines + an optional hint layer (drawing.h) ->
- * planes at size -> A (5 * size * size floats). */
+ * planes at size -> A (5 * size * size floats). frame 0: the whole canvas;
+ * else framed on the ink at that fill (zt_planes_reframe). */
 int zt_embed_encode_drawing(const struct zt_image *lines, const struct zt_image *hints, int size,
-                            float *A);
+                            float frame, float *A);
 /* A photo (any size, 1/3/4 channels) letterboxed on white -> B (3 * size * size). */
 int zt_embed_encode_photo(const struct zt_image *photo, int size, float *B);
 

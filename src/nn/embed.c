@@ -156,8 +156,14 @@ int zt_embed_save(const char *path, const struct zt_embed *m, int f16)
     const struct zt_embed_cfg *c = &m->cfg;
     char meta[2048], *p = meta;
     size_t left = sizeof meta;
-    int k = snprintf(p, left, "size=%d;dim=%d;width=%d;temp=%.6g;cal0=%.6g;cal1=%.6g;classes=",
+    int k = snprintf(p, left, "size=%d;dim=%d;width=%d;temp=%.6g;cal0=%.6g;cal1=%.6g;",
                      c->size, c->dim, c->width, c->temp, c->cal_temp[0], c->cal_temp[1]);
+    p += k, left -= (size_t)k;
+    if (c->frame > 0) { /* older readers ignore unknown keys; written only when on */
+        k = snprintf(p, left, "frame=%.4g;", c->frame);
+        p += k, left -= (size_t)k;
+    }
+    k = snprintf(p, left, "classes=");
     p += k, left -= (size_t)k;
     for (int i = 0; i < c->nclass && left > 1; i++) {
         k = snprintf(p, left, "%s%s", i ? "," : "", c->classes[i]);
@@ -194,6 +200,7 @@ static int parse_cfg(char *s, struct zt_embed_cfg *c)
         else if (!strcmp(kv, "temp")) c->temp = strtof(eq, NULL);
         else if (!strcmp(kv, "cal0")) c->cal_temp[0] = strtof(eq, NULL);
         else if (!strcmp(kv, "cal1")) c->cal_temp[1] = strtof(eq, NULL);
+        else if (!strcmp(kv, "frame")) c->frame = strtof(eq, NULL);
         else if (!strcmp(kv, "classes")) {
             c->nclass = 0;
             for (char *s2 = NULL, *n = strtok_r(eq, ",", &s2); n; n = strtok_r(NULL, ",", &s2)) {
@@ -203,7 +210,8 @@ static int parse_cfg(char *s, struct zt_embed_cfg *c)
             }
         }
     }
-    if (!(c->cal_temp[0] > 0) || !(c->cal_temp[1] > 0)) return ZT_EFORMAT;
+    if (!(c->cal_temp[0] > 0) || !(c->cal_temp[1] > 0) || !(c->frame >= 0 && c->frame <= 1))
+        return ZT_EFORMAT;
     return ZT_OK;
 }
 

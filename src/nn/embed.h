@@ -40,6 +40,10 @@ struct zt_embed_cfg {
     float temp;       /* contrastive temperature: 0.07 */
     float cal_temp[2];/* category softmax temperature per tower (calibrated on
                          validation after training; 1 = raw) */
+    float frame;      /* 0 (models before December 2026): a drawing's planes are
+                         the whole canvas reduced; else the drawing framed on
+                         its ink, the garment filling this share of the side
+                         (data/drawing.h zt_planes_reframe; 0.65) */
 };
 
 struct zt_embed_tower {
