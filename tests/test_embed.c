@@ -2,6 +2,7 @@
  * learning) and its use in ingest and search (understood category). */
 #include "test.h"
 #include "../src/catalog/index.h"
+#include "../src/core/tensor.h"
 #include "../src/catalog/ingest.h"
 #include "../src/catalog/search.h"
 #include "../src/catalog/store.h"
@@ -304,6 +305,45 @@ TEST(embed, train_step_learns)
     CHECK_MSG(last.r1 >= 0.75, "batch R@1 %g", last.r1);
     free(xd);
     free(xp);
+    zt_embed_trainer_free(t);
+    zt_embed_deinit(&m);
+}
+
+/* Re-estimated BatchNorm statistics: two batches averaged give the running
+ * mean the two as one batch give; no weight moves. */
+TEST(embed, bn_stats_average_the_batches)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, 8, 2);
+    struct zt_embed m;
+    CHECK_OK(zt_embed_init(&m, &c));
+    zt_embed_init_weights(&m, 5);
+    struct zt_embed_trainer *t = NULL;
+    CHECK_OK(zt_embed_trainer_new(&m, 1e-3, 1, &t));
+    enum { N = 4, S = 32, PL = 5 * S * S };
+    float *x = malloc(sizeof(float) * 2 * N * PL);
+    struct zt_rng r;
+    zt_rng_seed(&r, 6);
+    zt_rng_fill_uniform(&r, x, 2 * N * PL, -1, 1);
+    for (int i = N * PL; i < 2 * N * PL; i++) x[i] = 0.5f * x[i] + 0.3f; /* another mean */
+    const struct zt_tensor *w0 = m.tower[0].conv[0].w, *rm = m.tower[0].conv[0].rm;
+    int C = (int)rm->shape[0];
+    float *wcopy = malloc(sizeof(float) * (size_t)zt_tensor_numel(w0)), one[64], two[64];
+    memcpy(wcopy, w0->data, sizeof(float) * (size_t)zt_tensor_numel(w0));
+    if (t) {
+        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, x, 2 * N, 0));
+        memcpy(one, rm->data, sizeof(float) * (size_t)C);
+        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, x, N, 0));
+        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, x + N * PL, N, 1));
+        memcpy(two, rm->data, sizeof(float) * (size_t)C);
+        double diff = 0, size = 0;
+        for (int k = 0; k < C; k++) diff += fabs(one[k] - two[k]), size += fabs(one[k]);
+        CHECK_MSG(diff < 1e-4 * (size + 1) && size > 0, "running means differ by %g (size %g)", diff, size);
+        CHECK(!memcmp(wcopy, w0->data, sizeof(float) * (size_t)zt_tensor_numel(w0)));
+        CHECK(m.bn_momentum == 0.1f); /* training's momentum is back */
+    }
+    free(x);
+    free(wcopy);
     zt_embed_trainer_free(t);
     zt_embed_deinit(&m);
 }

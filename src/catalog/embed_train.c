@@ -118,6 +118,7 @@ static int argmax(const float *p, int n)
 }
 
 #define SCORE_NEG 64 /* negatives scored beside a set */
+#define BN_BATCHES 16 /* batches the running statistics are re-estimated on, every epoch */
 
 int zt_embed_score_set(struct zt_embedder *e, const struct zt_embedset *set,
                        enum zt_draw_style style, uint64_t seed, int threads,
@@ -331,6 +332,16 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                 acc = (struct zt_embed_losses){0};
                 nacc = 0;
             }
+        }
+        /* running statistics re-estimated with the epoch's final weights */
+        for (int k = 0; k < BN_BATCHES && k < steps; k++) {
+            struct batch_ctx c = {&tr, order + (size_t)k * B, B, N, S, o->style,
+                                  zt_mix64(o->seed ^ 0xb4 ^ zt_mix64((uint64_t)(ep * BN_BATCHES + k + 1))),
+                                  1, xd, xp, m.cfg.frame};
+            if ((rc = render_batch(&c, o->threads)) ||
+                (rc = zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, xd, B + N, k)) ||
+                (rc = zt_embed_trainer_bn_stats(t, ZT_TOWER_PHOTO, xp, B, k)))
+                goto out;
         }
         if ((rc = zt_embed_save(last, &m, 0))) goto out;
         struct zt_embedder *e = zt_embedder_open(last, o->threads);

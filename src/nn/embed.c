@@ -55,6 +55,7 @@ int zt_embed_init(struct zt_embed *m, const struct zt_embed_cfg *c)
         return ZT_EINVAL;
     }
     m->cfg = *c;
+    m->bn_momentum = BN_MOMENTUM;
     zt_params_init(&m->params);
     for (int t = 0; t < 2; t++) {
         struct zt_embed_tower *tw = &m->tower[t];
@@ -115,7 +116,7 @@ struct zt_tensor *zt_embed_forward(struct zt_embed *m, struct zt_graph *g, int t
         struct zt_conv_args a = {.stride = {s, s}, .pad = {1, 1}};
         x = zt_conv2d(g, x, tw->conv[l].w, NULL, &a);
         x = zt_batch_norm(g, x, tw->conv[l].bw, tw->conv[l].bb, tw->conv[l].rm, tw->conv[l].rv,
-                          tw->conv[l].nbt, BN_MOMENTUM, BN_EPS);
+                          tw->conv[l].nbt, m->bn_momentum, BN_EPS);
         x = zt_relu(g, x);
     }
     if (!x) return NULL;
@@ -426,6 +427,21 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
     free(dy[0]);
     free(dy[1]);
     return rc;
+}
+
+int zt_embed_trainer_bn_stats(struct zt_embed_trainer *t, int tower, const float *x, int n, int k)
+{
+    struct zt_embed *m = t->m;
+    int S = m->cfg.size;
+    int64_t shape[4] = {n, tower == ZT_TOWER_DRAWING ? ZT_EMBED_DRAWING_CH : ZT_EMBED_PHOTO_CH, S, S};
+    struct zt_graph *g = t->g[tower];
+    zt_graph_begin(g, ZT_GRAPH_TRAIN); /* batch statistics, running ones updated; no tape */
+    m->bn_momentum = 1.0f / (float)(k + 1);
+    struct zt_tensor *xi = zt_graph_input(g, 4, shape, x, 0);
+    struct zt_tensor *y = xi ? zt_embed_forward(m, g, tower, xi) : NULL;
+    m->bn_momentum = BN_MOMENTUM;
+    if (!y) return zt_graph_status(g) ? zt_graph_status(g) : ZT_ENOMEM;
+    return zt_graph_status(g);
 }
 
 /* --- inference --- */

@@ -59,6 +59,7 @@ struct zt_embed {
     struct zt_embed_cfg cfg;
     struct zt_params params; /* owned: both towers */
     struct zt_embed_tower tower[2];
+    float bn_momentum;       /* of the running statistics in training: 0.1 */
 };
 
 /* Defaults for nclass classes (names set by the caller). */
@@ -111,6 +112,13 @@ void zt_embed_trainer_set_lr(struct zt_embed_trainer *t, double lr);
  * indices, nclass = "none" (drawings only, not paired). */
 int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, const int *ld,
                         const float *xp, int np, const int *lp, struct zt_embed_losses *out);
+/* Re-estimates the BatchNorm running statistics of a tower with the weights
+ * as they are: call it with k = 0, 1, 2, ... on batches like a step's (x:
+ * n inputs of the tower's planes); after K calls every layer holds the plain
+ * average of the K batches' statistics. No weight changes. (The momentum
+ * average of training lags the weights; the validation figures and the
+ * shipped model's eval-mode outputs swung with it from epoch to epoch.) */
+int zt_embed_trainer_bn_stats(struct zt_embed_trainer *t, int tower, const float *x, int n, int k);
 
 /* --- inference --- */
 

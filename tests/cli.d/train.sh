@@ -217,3 +217,5 @@ expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$T/
 contains "$T/out" '"understood":{'
 expect 2 "$Z" train-embed --epochs 0
 expect 2 "$Z" train-embed --style sketchy
+expect 2 "$Z" train-embed --frame 0.05
+contains "$T/err" "not 0 or in 0.1..1"
