@@ -240,7 +240,7 @@ static int load_set(const struct zt_embed_train_opts *o, int split, const struct
     struct load_log l = {zt_progress_new(split == ZT_SPLIT_TRAIN ? "photos (train)" : "photos (val)",
                                          0, o->progress, 0), 0};
     int rc = zt_embedset_load(o->data, split, like ? names : NULL, like ? like->nclass : 0,
-                              o->threads, load_progress, &l, out);
+                              o->threads, 1, load_progress, &l, out);
     zt_progress_free(l.p);
     return rc;
 }

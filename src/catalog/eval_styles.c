@@ -171,7 +171,8 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     }
     snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
     snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
-    if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, NULL, NULL, &set))) goto out;
+    if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks, NULL,
+                               NULL, &set))) goto out;
     out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
     for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
         if (o->styles && !(o->styles & (1u << st))) continue;

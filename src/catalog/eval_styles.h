@@ -49,6 +49,8 @@ struct zt_style_eval_opts {
                                    (stride 2 and start 0/1 split it in halves: tune on
                                    one, report the other) */
     uint64_t seed;              /* the queries' drawings: 1 */
+    int border_masks;           /* 1: doodles from the border heuristic's masks (as before
+                                   December 2026); 0: GrabCut's (data/embedset.h) */
     unsigned styles;            /* bit per enum zt_eval_style; 0 = all */
     struct zt_search_weights w; /* the search defaults */
     int threads;

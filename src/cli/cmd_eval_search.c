@@ -57,12 +57,15 @@ static void help(void)
            "                  its boost of the candidates, the confidence above which it\n"
            "                  filters, the shares of the nearest products in the embedding\n"
            "                  and of the best fused matches (search defaults)\n"
+           "  --mask M        --style: the garment masks the doodles trace: grabcut\n"
+           "                  (default) or border (the heuristic, as before December 2026)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
            "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
 }
 
 /* --style: options -> catalog/eval_styles -> table or JSON. */
-static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start, int json)
+static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start,
+                      int border, int json)
 {
     struct zt_style_eval_opts so;
     struct zt_style_eval e;
@@ -70,6 +73,7 @@ static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int
     so.so = eo->so;
     so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
     so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
+    so.border_masks = border;
     int rc = zt_style_eval_run(&so, &e);
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
     if (json) return cli_print_json(zt_style_eval_json(&so, &e)) ? ZT_EXIT_FAIL : ZT_EXIT_OK;
@@ -91,6 +95,7 @@ int cmd_eval_search(int argc, char **argv)
         {"start", required_argument, NULL, 'A'},
         {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
         {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
+        {"mask", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -99,6 +104,7 @@ int cmd_eval_search(int argc, char **argv)
     long v;
     int json = 0, do_ingest = 0, o;
     unsigned styles = 0;
+    int border = 0;
     int start = 0;
     optind = 1;
     opterr = 0;
@@ -151,6 +157,11 @@ int cmd_eval_search(int argc, char **argv)
             break;
         }
         case 'E': eo.so.embed_model = optarg; break;
+        case 'M':
+            if (strcmp(optarg, "grabcut") && strcmp(optarg, "border"))
+                return cli_usage_error(CMD, "--mask: '%s' is not grabcut or border", optarg);
+            border = !strcmp(optarg, "border");
+            break;
         case 'U':
         case 'F':
         case 'K':
@@ -189,7 +200,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
-    if (styles) return run_styles(&eo, styles, start, json);
+    if (styles) return run_styles(&eo, styles, start, border, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());

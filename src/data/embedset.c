@@ -100,8 +100,8 @@ static int load_one(void *vctx, int64_t i, int worker)
 static int cmp_str(const void *a, const void *b) { return strcmp(a, b); }
 
 int zt_embedset_load(const char *src, int split, const char *const *classes, int nclass,
-                     int nthreads, void (*progress)(void *, int64_t, int64_t), void *pctx,
-                     struct zt_embedset *out)
+                     int nthreads, int grabcut, void (*progress)(void *, int64_t, int64_t),
+                     void *pctx, struct zt_embedset *out)
 {
     struct zt_catmap map;
     struct zt_dataset ds = {0};
@@ -152,7 +152,7 @@ int zt_embedset_load(const char *src, int split, const char *const *classes, int
     struct load_ctx c = {.ds = &ds, .pick = pick, .out = &s, .progress = progress,
                          .pctx = pctx, .total = s.n};
     zt_pair_opts_default(&c.po, ZT_EMBEDSET_FRAME, ZT_EDGE_CANNY);
-    c.po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* doodles are drawn from its outline */
+    if (grabcut) c.po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* doodles trace the mask */
     if ((rc = zt_parallel_for(s.n, nthreads, load_one, &c))) goto out;
     if (progress) progress(pctx, s.n, s.n);
     *out = s;

@@ -44,10 +44,12 @@ struct zt_embedset {
 /* Lists src (dataset.h) and prepares the items of split (enum zt_split) on
  * nthreads threads. classes: NULL = every class found (sorted); else a
  * fixed list (a model's), and items of other classes are left out.
+ * grabcut: the garment masks (and so the doodles) by GrabCut (img/mask.h);
+ * 0: the border heuristic alone, as before December 2026.
  * progress (optional) is called with (done, total). */
 int zt_embedset_load(const char *src, int split, const char *const *classes, int nclass,
-                     int nthreads, void (*progress)(void *, int64_t, int64_t), void *pctx,
-                     struct zt_embedset *out);
+                     int nthreads, int grabcut, void (*progress)(void *, int64_t, int64_t),
+                     void *pctx, struct zt_embedset *out);
 void zt_embedset_deinit(struct zt_embedset *s); /* NULL-safe */
 
 /* Drawing of item i in a style (MIXED picks by seed): lines and hint layer
