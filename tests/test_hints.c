@@ -471,9 +471,6 @@ TEST(hints, recolour_follows_the_dabs)
     zt_rgb_to_lab(img.px + 3 * (30 * S + 37), l1);
     CHECK(l1[0] > l0[0] + 2);
     CHECK(img.px[3 * (2 * S + 2)] == 255 && img.px[3 * (2 * S + 2) + 2] == 255); /* outside: white */
-    for (int y = 10; y < 39; y += 4) /* no halo: the paper touching the outline stays white */
-        CHECK(!memcmp(img.px + 3 * (y * S + 7), before.px + 3 * (y * S + 7), 3) &&
-              !memcmp(img.px + 3 * (y * S + 41), before.px + 3 * (y * S + 41), 3));
     CHECK(!memcmp(img.px + 3 * (54 * S + 54), before.px + 3 * (54 * S + 54), 3)); /* the other box */
     /* a dab on the background only: the garment keeps its colour */
     memcpy(img.px, before.px, S * S * 3);

@@ -129,18 +129,8 @@ static void enclosed(int s, const uint8_t *line, uint8_t *inside, int *queue)
             wall[v * s + u] = 1, queue[qt++] = v * s + u;
         }
     }
-    /* not reached (the enclosed paper), the lines and the walls next to the
-     * enclosed paper are inside; the thickening ring on the paper's side is
-     * not (recoloured, it showed as a light halo around the garment) */
-    for (int y = 0; y < s; y++)
-        for (int x = 0; x < s; x++) {
-            int i = y * s + x, out = wall[i] == 1;
-            if (wall[i] == 2 && !line[i])
-                out = (x > 0 && wall[i - 1] == 1) || (x < s - 1 && wall[i + 1] == 1) ||
-                      (y > 0 && wall[i - s] == 1) || (y < s - 1 && wall[i + s] == 1);
-            queue[i] = !out;
-        }
-    for (size_t i = 0; i < n; i++) inside[i] = (uint8_t)queue[i];
+    /* not reached (the enclosed paper) and the walls next to it are inside */
+    for (size_t i = 0; i < n; i++) inside[i] = wall[i] != 1;
 }
 
 int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
