@@ -181,6 +181,19 @@ static void tiny_cfg(struct zt_embed_cfg *c, int dim, int nclass)
     for (int k = 0; k < nclass; k++) snprintf(c->classes[k], ZT_EMBED_CLASS_MAX, "class%d", k);
 }
 
+/* A tiny model with seeded weights and its trainer (NULL on failure, checked
+ * by the caller's CHECKs). */
+static struct zt_embed_trainer *tiny_trainer(struct zt_embed *m, int dim, uint64_t seed, double lr)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, dim, 2);
+    struct zt_embed_trainer *t = NULL;
+    CHECK_OK(zt_embed_init(m, &c));
+    zt_embed_init_weights(m, seed);
+    CHECK_OK(zt_embed_trainer_new(m, lr, 1, &t));
+    return t;
+}
+
 /* The loss's gradient against central finite differences. */
 TEST(embed, loss_gradient)
 {
@@ -273,13 +286,8 @@ TEST(embed, file_roundtrip_and_errors)
 /* A few steps on one batch: the towers learn to pair drawing i with photo i. */
 TEST(embed, train_step_learns)
 {
-    struct zt_embed_cfg c;
-    tiny_cfg(&c, 16, 2);
     struct zt_embed m;
-    CHECK_OK(zt_embed_init(&m, &c));
-    zt_embed_init_weights(&m, 2);
-    struct zt_embed_trainer *t = NULL;
-    CHECK_OK(zt_embed_trainer_new(&m, 3e-3, 1, &t));
+    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3);
     enum { N = 8, S = 32 };
     float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
     int ld[N], lp[N];
@@ -313,13 +321,8 @@ TEST(embed, train_step_learns)
  * mean the two as one batch give; no weight moves. */
 TEST(embed, bn_stats_average_the_batches)
 {
-    struct zt_embed_cfg c;
-    tiny_cfg(&c, 8, 2);
     struct zt_embed m;
-    CHECK_OK(zt_embed_init(&m, &c));
-    zt_embed_init_weights(&m, 5);
-    struct zt_embed_trainer *t = NULL;
-    CHECK_OK(zt_embed_trainer_new(&m, 1e-3, 1, &t));
+    struct zt_embed_trainer *t = tiny_trainer(&m, 8, 5, 1e-3);
     enum { N = 4, S = 32, PL = 5 * S * S };
     float *x = malloc(sizeof(float) * 2 * N * PL);
     struct zt_rng r;
