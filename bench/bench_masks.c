@@ -9,28 +9,18 @@
  * green/red bar for usable or not. "Usable" is not "right": look at the
  * sheet (docs/internals/search.md shows one).
  * Usage: bench_masks [-d DATASET] [-s train|validation] [-k 4] [-o SHEET] */
+#include "../src/data/dataset.h"
 #include "../src/img/image.h"
 #include "../src/img/mask.h"
 #include "../src/util/progress.h"
 #include "../src/util/zt.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 enum { T = 128, TILE = 96, COLS = 10 };
-
-static const char *const CLASSES[] = {"dress", "hat",   "longsleeve", "outwear", "pants",
-                                      "shirt", "shoes", "shorts",     "skirt",   "t-shirt"};
-#define NCLS ((int)(sizeof CLASSES / sizeof *CLASSES))
-
-static int is_jpg(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return n > 4 && !strcmp(e->d_name + n - 4, ".jpg");
-}
 
 /* The mask of photo's content in a T x T letterbox (0 outside the content). */
 static int frame_mask(const struct zt_image *photo, int grabcut, struct zt_image *lb,
@@ -80,11 +70,21 @@ out:
     zt_image_free(&q);
 }
 
+/* Per class: photos, usable masks each way, summed IoU. */
+struct tally {
+    int n, ok[2];
+    double iou;
+};
+
+static void print_row(const char *name, const struct tally *t)
+{
+    printf("%-11s %6d %10d %10d %8.3f\n", name, t->n, t->ok[0], t->ok[1], t->n ? t->iou / t->n : 0);
+}
+
 int main(int argc, char **argv)
 {
-    const char *data = getenv("ZTYLE_DATASET"), *split = "validation", *out = "build/masks.png";
+    const char *data = zt_dataset_default(), *split = "validation", *out = "build/masks.png";
     int k = 4, opt;
-    if (!data) data = "../shared/datasets/clothing-small";
     while ((opt = getopt(argc, argv, "d:s:k:o:")) != -1) {
         if (opt == 'd') data = optarg;
         else if (opt == 's') split = optarg;
@@ -96,52 +96,58 @@ int main(int argc, char **argv)
         }
     }
     if (k < 0 || k > 50) k = 4;
+    int want = !strcmp(split, "train") ? ZT_SPLIT_TRAIN : ZT_SPLIT_VAL;
+    struct zt_catmap map;
+    struct zt_dataset ds = {0};
+    if (zt_catmap_default(&map) || zt_dataset_open(data, &map, 0, &ds)) {
+        fprintf(stderr, "bench_masks: %s: %s\n", data, zt_errmsg());
+        return 1;
+    }
+    int nclass = 0; /* samples are sorted by (split, class, id) */
+    for (int i = 0; i < ds.n; i++)
+        nclass += ds.s[i].split == want && (i == 0 || ds.s[i - 1].split != want ||
+                                            strcmp(ds.s[i].cls, ds.s[i - 1].cls));
     struct zt_image sheet = {0};
-    int rows = 2 * ((NCLS * k + COLS - 1) / COLS);
-    if (k && zt_image_new(&sheet, COLS * TILE, rows * TILE, 3)) return 1;
+    int rows = 2 * ((nclass * k + COLS - 1) / COLS);
+    if (k && nclass && zt_image_new(&sheet, COLS * TILE, rows * TILE, 3)) return 1;
     if (sheet.px) memset(sheet.px, 40, (size_t)sheet.w * sheet.h * 3);
-    int tot[2] = {0}, ok[2] = {0}, n = 0, shown = 0;
-    double iou = 0, sec[2] = {0};
+    struct tally all = {0}, cls = {0};
+    int shown = 0, in_class = 0;
+    double sec[2] = {0};
     printf("%-11s %6s %10s %10s %8s\n", "class", "photos", "heuristic", "grabcut", "IoU");
-    for (int c = 0; c < NCLS; c++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s/%s", data, split, CLASSES[c]);
-        struct dirent **names;
-        int nn = scandir(dir, &names, is_jpg, alphasort);
-        if (nn < 0) {
-            fprintf(stderr, "bench_masks: cannot read %s\n", dir);
-            return 1;
-        }
-        int cn = 0, cok[2] = {0};
-        double ciou = 0;
-        for (int i = 0; i < nn; i++) {
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-            free(names[i]);
-            struct zt_image im = {0}, lb[2] = {{0}}, m[2] = {{0}};
-            if (zt_image_load(path, 3, NULL, &im)) continue;
+    for (int i = 0; i < ds.n; i++) {
+        const struct zt_sample *sp = &ds.s[i];
+        if (sp->split != want) continue;
+        struct zt_image im = {0}, lb[2] = {{0}}, m[2] = {{0}};
+        if (!zt_image_load(sp->path, 3, NULL, &im)) {
             int fine = 1;
             for (int g = 0; g < 2 && fine; g++) fine = !frame_mask(&im, g, &lb[g], &m[g], &sec[g]);
             if (fine) {
                 int u[2] = {zt_mask_usable(&m[0]), zt_mask_usable(&m[1])};
                 double v = zt_mask_iou(&m[0], &m[1]);
-                cn++, ciou += v, cok[0] += u[0], cok[1] += u[1];
-                if (i < k && sheet.px)
+                cls.n++, cls.iou += v, cls.ok[0] += u[0], cls.ok[1] += u[1];
+                if (in_class < k && sheet.px) {
                     for (int g = 0; g < 2; g++)
                         tile(&sheet, shown % COLS, 2 * (shown / COLS) + g, &lb[g], &m[g], u[g]);
-                if (i < k) shown++;
+                    shown++;
+                }
             }
             for (int g = 0; g < 2; g++) zt_image_free(&lb[g]), zt_image_free(&m[g]);
             zt_image_free(&im);
         }
-        free(names);
-        printf("%-11s %6d %10d %10d %8.3f\n", CLASSES[c], cn, cok[0], cok[1], cn ? ciou / cn : 0);
-        n += cn, tot[0] += cn, tot[1] += cn, ok[0] += cok[0], ok[1] += cok[1], iou += ciou;
+        in_class++;
+        if (i + 1 == ds.n || ds.s[i + 1].split != want || strcmp(ds.s[i + 1].cls, sp->cls)) {
+            print_row(sp->cls, &cls);
+            all.n += cls.n, all.ok[0] += cls.ok[0], all.ok[1] += cls.ok[1], all.iou += cls.iou;
+            cls = (struct tally){0}, in_class = 0;
+        }
     }
-    printf("%-11s %6d %10d %10d %8.3f\n", "all", n, ok[0], ok[1], n ? iou / n : 0);
+    zt_dataset_deinit(&ds);
+    int n = all.n;
+    print_row("all", &all);
     printf("usable masks: heuristic %.3f, grabcut %.3f; ms per mask: heuristic %.1f, grabcut %.1f "
            "(heuristic + GrabCut)\n",
-           n ? (double)ok[0] / n : 0, n ? (double)ok[1] / n : 0, n ? 1e3 * sec[0] / n : 0,
+           n ? (double)all.ok[0] / n : 0, n ? (double)all.ok[1] / n : 0, n ? 1e3 * sec[0] / n : 0,
            n ? 1e3 * sec[1] / n : 0);
     if (sheet.px) {
         if (zt_image_save(&sheet, out)) {
