@@ -372,6 +372,13 @@ TEST(hints, drawing_split)
     zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
     CHECK_OK(zt_drawing_split_layers(&lines, &layer, NULL, &e, &hr, &hm));
     check_split(&e, &hr, &hm, &d);
+    /* the planes back to a layer (the page's "trace" answer) split the same */
+    struct zt_image back = {0}, e2 = {0}, hr2 = {0}, hm2 = {0};
+    CHECK_OK(zt_hints_layer(&hr, &hm, &back));
+    CHECK_OK(zt_drawing_split_layers(&lines, &back, NULL, &e2, &hr2, &hm2));
+    CHECK(!memcmp(hm.px, hm2.px, (size_t)hm.w * hm.h) && !memcmp(hr.px, hr2.px, (size_t)hr.w * hr.h * 3));
+    zt_image_free(&back), zt_image_free(&e2), zt_image_free(&hr2), zt_image_free(&hm2);
+    CHECK_RC(zt_hints_layer(&hm, &hm, &back), ZT_EINVAL); /* not RGB */
     zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
     /* aa_radius 0: the fringe turns into grey hints, so the rule matters */
     struct zt_split_params sp;

@@ -4,6 +4,7 @@
  * category/price filters, pagination, per-signal scores) on the synthetic
  * mini dataset tests/data/mini. */
 #include "test.h"
+#include "../src/catalog/eval_styles.h"
 #include "../src/catalog/features.h"
 #include "../src/catalog/index_store.h"
 #include "../src/catalog/ingest.h"
@@ -649,6 +650,45 @@ TEST(search, eval_finds_validation_drawings)
     o.tune = 0;
     CHECK_RC(zt_search_eval_run(&o, &e), ZT_EINVAL); /* empty catalogue */
     zt_search_eval_free(&e);
+}
+
+/* The shopper styles (catalog/eval_styles.h): every style runs each
+ * validation photo with the class given and Automatic; a photo and its trace
+ * never find their own product (left out, as a shopper's photo is not in the
+ * catalogue); the given class keeps the results to that class. */
+TEST(search, eval_styles_every_style)
+{
+    char src[1024], url[1100];
+    mini_dir(src, sizeof src);
+    snprintf(url, sizeof url, "%s/styles.db", zt_test_tmpdir());
+    struct zt_ingest_opts io = {.catalog = url, .embed_model = "", .threads = 2};
+    CHECK_OK(zt_catalog_ingest(src, &io, NULL));
+    struct zt_style_eval_opts o;
+    zt_style_eval_opts_default(&o, src, url);
+    o.so.model = "", o.so.embed_model = "";
+    o.threads = 2;
+    struct zt_style_eval e;
+    CHECK_OK(zt_style_eval_run(&o, &e));
+    CHECK_EQ_INT(e.queries, 5);
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
+        const struct zt_style_result *r = &e.r[st];
+        CHECK_MSG(e.ran[st], "style %s did not run", zt_eval_style_name(st));
+        CHECK_EQ_INT(r->all[0].n, 5);
+        CHECK_EQ_INT(r->all[1].n, 5);
+        int own_out = st == ZT_EVAL_PHOTO || st == ZT_EVAL_TRACE;
+        /* the class given: all of the class's 3 products in the top 10 (2 without its own) */
+        CHECK_NEAR(r->all[0].catp10, own_out ? 0.2 : 0.3, 1e-9);
+        CHECK(r->all[1].catp10 >= 0 && r->all[1].catp10 <= 0.3 + 1e-9);
+        CHECK(r->p50_ms > 0 && r->p95_ms >= r->p50_ms);
+        if (own_out) CHECK(r->all[0].r10 == 0 && r->all[1].r10 == 0);
+    }
+    CHECK(e.r[ZT_EVAL_EDGES].all[0].r10 > 0.5); /* edge maps find their product */
+    json_t *j = zt_style_eval_json(&o, &e);
+    CHECK(json_is_object(json_object_get(json_object_get(j, "trace"), "all/automatic")));
+    json_decref(j);
+    enum zt_eval_style es;
+    CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
+    CHECK_RC(zt_eval_style_parse("sketchy", &es), ZT_EINVAL);
 }
 
 TEST(search, product_json_one_shape)

@@ -1,9 +1,11 @@
 /* eval_styles.c: search quality per query style (eval_styles.h). */
 #include "eval_styles.h"
 #include "../data/embedset.h"
+#include "../data/pairs.h"
 #include "../nn/sample.h"
 #include "../util/hash.h"
 #include "../util/progress.h"
+#include "../util/rng.h"
 #include "index.h"
 #include "store.h"
 #include "../data/dataset.h"
@@ -15,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo"};
+static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo", "trace"};
 
 int zt_eval_style_parse(const char *s, enum zt_eval_style *out)
 {
@@ -24,7 +26,7 @@ int zt_eval_style_parse(const char *s, enum zt_eval_style *out)
             *out = (enum zt_eval_style)i;
             return ZT_OK;
         }
-    zt_seterr("style '%s': expected edges, doodle or photo", s ? s : "");
+    zt_seterr("style '%s': expected edges, doodle, photo or trace", s ? s : "");
     return ZT_EINVAL;
 }
 
@@ -37,18 +39,80 @@ const char *zt_eval_style_name(enum zt_eval_style s)
 #define PHOTO_SIZE 256 /* the re-framed photo */
 #define RANK_DEPTH 100 /* the source product is looked for in this many results */
 
+/* The shopper's photo of item i: the product re-framed as a second shot. */
+static int second_shot(const struct zt_embedset *set, int i, uint64_t seed, struct zt_image *out)
+{
+    float *x = malloc(sizeof(float) * 3 * PHOTO_SIZE * PHOTO_SIZE);
+    if (!x) return ZT_ENOMEM;
+    int rc = zt_embedset_photo(set, i, 1, seed, PHOTO_SIZE, x);
+    if (!rc) rc = zt_sample_decode_photo(x, PHOTO_SIZE, out);
+    free(x);
+    return rc;
+}
+
+/* Item i's source photo as a shopper uploads a second shot of it: cropped
+ * (not padded: a phone frames the garment with its background) by a random
+ * zoom 1..1.25 and place, mirrored half the time, another light, at most
+ * UPLOAD_SIDE px. */
+#define UPLOAD_SIDE 512
+static int phone_shot(const struct zt_embedset *set, int i, uint64_t seed, struct zt_image *out)
+{
+    struct zt_image im = {0}, crop = {0};
+    struct zt_rng r;
+    zt_rng_seed(&r, seed);
+    int rc = zt_image_load(set->it[i].path, 3, NULL, &im);
+    if (rc) return rc;
+    float zoom = 1 + 0.25f * zt_rng_uniform(&r);
+    int cw = (int)(im.w / zoom), ch = (int)(im.h / zoom);
+    int cx = (int)((im.w - cw) * zt_rng_uniform(&r)), cy = (int)((im.h - ch) * zt_rng_uniform(&r));
+    int flip = zt_rng_uniform(&r) < 0.5f;
+    float gain = 0.85f + 0.3f * zt_rng_uniform(&r), bias = (zt_rng_uniform(&r) - 0.5f) * 25;
+    float s = (float)UPLOAD_SIDE / (float)ZT_MAX(cw, ch);
+    if ((rc = zt_image_crop(&im, cx, cy, cw, ch, &crop))) goto out;
+    if (s < 1) rc = zt_image_resize(&crop, ZT_MAX(1, (int)(cw * s)), ZT_MAX(1, (int)(ch * s)), out);
+    else rc = zt_image_clone(&crop, out);
+    if (rc) goto out;
+    for (int y = 0; y < out->h; y++) {
+        uint8_t *row = out->px + (size_t)y * out->w * 3;
+        for (int x = 0; flip && x < out->w / 2; x++)
+            for (int c = 0; c < 3; c++) {
+                uint8_t t = row[3 * x + c];
+                row[3 * x + c] = row[3 * (out->w - 1 - x) + c];
+                row[3 * (out->w - 1 - x) + c] = t;
+            }
+        for (int k = 0; k < out->w * 3; k++) {
+            float v = row[k] * gain + bias;
+            row[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+        }
+    }
+out:
+    zt_image_free(&im);
+    zt_image_free(&crop);
+    return rc;
+}
+
+/* That shot traced as the page's upload does, lines drawn as the page's. */
+static int trace_query(const struct zt_embedset *set, int i, uint64_t seed, struct zt_image *lines,
+                       struct zt_image *hints)
+{
+    struct zt_image shot = {0};
+    struct zt_pair pair = {0};
+    int rc = phone_shot(set, i, seed, &shot);
+    if (!rc) rc = zt_pair_trace(&shot, QUERY_SIZE, ZT_EDGE_XDOG, NULL, seed, &pair);
+    if (!rc) rc = zt_edges_dilate(&pair.edges, QUERY_SIZE / 256.0f);
+    if (!rc) rc = zt_hints_layer(&pair.hint_rgb, &pair.hint_mask, hints);
+    if (!rc) *lines = pair.edges, pair.edges = (struct zt_image){0};
+    zt_pair_deinit(&pair);
+    zt_image_free(&shot);
+    return rc;
+}
+
 /* One query's lines + hints (drawing styles) or photo, by style. */
 static int make_query(const struct zt_embedset *set, int i, enum zt_eval_style style,
                       uint64_t seed, struct zt_image *a, struct zt_image *b)
 {
-    if (style == ZT_EVAL_PHOTO) {
-        float *x = malloc(sizeof(float) * 3 * PHOTO_SIZE * PHOTO_SIZE);
-        if (!x) return ZT_ENOMEM;
-        int rc = zt_embedset_photo(set, i, 1, seed, PHOTO_SIZE, x);
-        if (!rc) rc = zt_sample_decode_photo(x, PHOTO_SIZE, a);
-        free(x);
-        return rc;
-    }
+    if (style == ZT_EVAL_PHOTO) return second_shot(set, i, seed, a);
+    if (style == ZT_EVAL_TRACE) return trace_query(set, i, seed, a, b);
     return zt_embedset_drawing(set, i, style == ZT_EVAL_DOODLE ? ZT_STYLE_DOODLE : ZT_STYLE_EDGES,
                                QUERY_SIZE, seed, a, b);
 }
@@ -81,6 +145,7 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
                       struct zt_style_result *out)
 {
     memset(out, 0, sizeof *out);
+    int own_left_out = style == ZT_EVAL_PHOTO || style == ZT_EVAL_TRACE;
     int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
     if (!times) return ZT_ENOMEM;
@@ -107,7 +172,7 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
             int rank = 0, same = 0, seen = 0;
             for (int h = 0; h < res.n; h++) {
                 if (!strcmp(res.hits[h].p.id, set->it[i].id)) {
-                    if (style == ZT_EVAL_PHOTO) continue; /* not in a shopper's catalogue */
+                    if (own_left_out) continue; /* not in a shopper's catalogue */
                     if (!rank) rank = seen + 1;
                 }
                 if (seen < 10) same += zt_class_of_product(&res.hits[h].p) == cls;
@@ -234,7 +299,7 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                 const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
                 if (!x->n) continue;
                 const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
-                if (st == ZT_EVAL_PHOTO)
+                if (st == ZT_EVAL_PHOTO || st == ZT_EVAL_TRACE)
                     fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
                             "-", "-", x->catp10, x->understood);
                 else

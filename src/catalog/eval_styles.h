@@ -6,7 +6,10 @@
  *           with colour dabs;
  *   photo:  the photo itself, re-framed (zoom, shift, mirror, light) as a
  *           second shot of the product; its own product is left out of the
- *           ranking, as a shopper's photo is not in the catalogue.
+ *           ranking, as a shopper's photo is not in the catalogue;
+ *   trace:  that re-framed photo traced as the page's upload does
+ *           (data/pairs.h zt_pair_trace: XDoG, GrabCut, garment only, a
+ *           dozen hints) and searched as a drawing; its own product left out.
  * Each query runs twice: with its true class given as the filter, and with
  * "Automatic" (the understood category decides). Measured per class and
  * overall: Recall@1/10 and mAP of the source product (not for photo),
@@ -24,7 +27,7 @@
 struct zt_embedset;
 struct zt_store;
 
-enum zt_eval_style { ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_NSTYLES };
+enum zt_eval_style { ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_TRACE, ZT_EVAL_NSTYLES };
 int zt_eval_style_parse(const char *s, enum zt_eval_style *out); /* ZT_EINVAL if unknown */
 const char *zt_eval_style_name(enum zt_eval_style s);
 

@@ -46,11 +46,12 @@ static void help(void)
            "  --threads N     threads (default: $ZTYLE_THREADS, else all cores)\n"
            "  --json          one JSON object with every number\n"
            "  --style S       instead: queries as shoppers make them, S = edges, doodle,\n"
-           "                  photo or all (catalog/eval_styles.h): per class and overall\n"
-           "                  R@1/10, mAP, class precision@10 and the understood class,\n"
-           "                  with the class given and with Automatic, through the same\n"
-           "                  search as a request (--split, --stride, --seed, --model,\n"
-           "                  --weights, --threads and --json apply)\n"
+           "                  photo, trace (a second shot of the photo traced as the\n"
+           "                  page's upload does) or all (catalog/eval_styles.h): per\n"
+           "                  class and overall R@1/10, mAP, class precision@10 and the\n"
+           "                  understood class, with the class given and with Automatic,\n"
+           "                  through the same search as a request (--split, --stride,\n"
+           "                  --seed, --model, --weights, --threads and --json apply)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
            "  --understood G, --filter-conf F, --knn K, --vote V  the understood class:\n"
@@ -153,7 +154,7 @@ int cmd_eval_search(int argc, char **argv)
             enum zt_eval_style es;
             if (!strcmp(optarg, "all")) styles = (1u << ZT_EVAL_NSTYLES) - 1;
             else if (zt_eval_style_parse(optarg, &es) == ZT_OK) styles |= 1u << es;
-            else return cli_usage_error(CMD, "--style: edges, doodle, photo or all, got '%s'", optarg);
+            else return cli_usage_error(CMD, "--style: edges, doodle, photo, trace or all, got '%s'", optarg);
             break;
         }
         case 'E': eo.so.embed_model = optarg; break;

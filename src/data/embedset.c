@@ -60,6 +60,7 @@ void zt_embedset_deinit(struct zt_embedset *s)
         zt_image_free(&s->it[i].photo);
         zt_image_free(&s->it[i].edges);
         zt_image_free(&s->it[i].mask);
+        free(s->it[i].path);
     }
     free(s->it);
     memset(s, 0, sizeof *s);
@@ -92,6 +93,7 @@ static int load_one(void *vctx, int64_t i, int worker)
     it->photo = p.photo, it->edges = p.edges, it->mask = p.mask;
     it->mask_ok = zt_mask_usable(&p.mask);
     snprintf(it->id, sizeof it->id, "%s", sm->id);
+    if (!(it->path = strdup(sm->path))) return ZT_ENOMEM;
     int64_t done = __atomic_add_fetch(&c->done, 1, __ATOMIC_RELAXED);
     if (c->progress && worker == 0) c->progress(c->pctx, done, c->total);
     return ZT_OK;
@@ -184,16 +186,8 @@ static int edge_drawing(const struct zt_embedset_item *it, uint64_t seed, struct
         edges = &xdog;
     }
     rc = zt_hints_simulate(&it->photo, &it->mask, &hp, seed, &hr, &hm, NULL);
-    if (!rc) rc = zt_image_new(hints, hr.w, hr.h, 4);
-    if (!rc) {
-        size_t n = (size_t)hr.w * hr.h;
-        for (size_t k = 0; k < n; k++)
-            if (hm.px[k] >= 128) {
-                memcpy(hints->px + 4 * k, hr.px + 3 * k, 3);
-                hints->px[4 * k + 3] = 255;
-            }
-        if ((rc = zt_image_clone(edges, lines))) zt_image_free(hints);
-    }
+    if (!rc) rc = zt_hints_layer(&hr, &hm, hints);
+    if (!rc && (rc = zt_image_clone(edges, lines))) zt_image_free(hints);
     zt_image_free(&xdog);
     zt_image_free(&hr);
     zt_image_free(&hm);

@@ -32,6 +32,7 @@ struct zt_embedset_item {
     int cls;                            /* class index */
     int mask_ok;                        /* the mask looks like one garment */
     char id[64];
+    char *path;                         /* the source photo (owned) */
 };
 
 struct zt_embedset {

@@ -137,6 +137,19 @@ int zt_pair_garment_only(struct zt_pair *p)
     return 1;
 }
 
+int zt_pair_trace(const struct zt_image *photo, int size, enum zt_edge_method method,
+                  const struct zt_image_limits *lim, uint64_t seed, struct zt_pair *out)
+{
+    struct zt_pair_opts po;
+    zt_pair_opts_default(&po, size, method);
+    po.hint.fixed_count = 12;
+    if (lim) po.lim = *lim;
+    po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* the trace is the garment's outline */
+    int rc = zt_pair_from_image(photo, &po, seed, out);
+    if (!rc) zt_pair_garment_only(out); /* no hanger, floor or wall in the trace */
+    return rc;
+}
+
 int zt_pair_white_background(struct zt_pair *p)
 {
     int w = p->mask.w, h = p->mask.h;

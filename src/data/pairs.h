@@ -67,6 +67,13 @@ void zt_pair_deinit(struct zt_pair *p); /* NULL-safe */
  * (zt_mask_usable), else 1. */
 int zt_pair_garment_only(struct zt_pair *p);
 
+/* What the page's upload makes of a photo ("trace its outline"): the edge
+ * map by method at size, a dozen simulated colour hints, the garment mask
+ * by GrabCut, kept to the garment (zt_pair_garment_only). lim: decode
+ * limits, NULL = defaults. On failure *out is untouched. */
+int zt_pair_trace(const struct zt_image *photo, int size, enum zt_edge_method method,
+                  const struct zt_image_limits *lim, uint64_t seed, struct zt_pair *out);
+
 /* The garment on white, as the preview should show it: photo pixels
  * outside the mask become white when the mask is trusted: usable
  * (zt_mask_usable), 12-92 % of the frame, and at least 60 % of its outline

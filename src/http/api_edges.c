@@ -35,17 +35,6 @@ static int lines_layer(const struct zt_image *edges, struct zt_image *out)
     return ZT_OK;
 }
 
-static int hints_layer(const struct zt_image *rgb, const struct zt_image *mask, struct zt_image *out)
-{
-    int rc = zt_image_new(out, rgb->w, rgb->h, 4);
-    if (rc) return rc;
-    for (size_t i = 0; i < (size_t)rgb->w * rgb->h; i++) {
-        memcpy(out->px + i * 4, rgb->px + i * 3, 3);
-        out->px[i * 4 + 3] = mask->px[i] >= 128 ? 255 : 0;
-    }
-    return ZT_OK;
-}
-
 static int add_png(json_t *root, const char *key, const struct zt_image *im)
 {
     struct zt_buf png = {0}, url = {0};
@@ -82,16 +71,10 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
             (rc = zt_drawing_split(&sq, &sp, &e, &hr, &hm)))
             goto fail;
     } else {
-        struct zt_pair_opts po;
         enum zt_edge_method m = ZT_EDGE_XDOG;
         if (w->gen) zt_edge_method_parse(zt_generator_info(w->gen)->edge_method, &m);
         if (m != ZT_EDGE_CANNY && m != ZT_EDGE_XDOG) m = ZT_EDGE_XDOG;
-        zt_pair_opts_default(&po, (int)size, m);
-        po.hint.fixed_count = 12;
-        po.lim = s->lim;
-        po.mask.grabcut_iters = ZT_MASK_GRABCUT_SHAPE; /* the trace is the garment's outline */
-        if ((rc = zt_pair_from_image(&photo, &po, 7, &pair))) goto fail;
-        zt_pair_garment_only(&pair); /* no hanger, floor or wall in the trace */
+        if ((rc = zt_pair_trace(&photo, (int)size, m, &s->lim, 7, &pair))) goto fail;
         e = pair.edges;
         hr = pair.hint_rgb;
         hm = pair.hint_mask;
@@ -99,7 +82,7 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     }
     if (zt_req_cancelled(s, rq)) goto done;
     if ((rc = zt_edges_dilate(&e, (float)size / 256.0f)) || (rc = lines_layer(&e, &lines)) ||
-        (rc = hints_layer(&hr, &hm, &hints)))
+        (rc = zt_hints_layer(&hr, &hm, &hints)))
         goto fail;
     rc = ZT_ENOMEM;
     if (!(root = json_pack("{s:s, s:i}", "kind", drawn ? "drawing" : "photo", "size", (int)size)))

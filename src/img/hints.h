@@ -80,6 +80,11 @@ int zt_drawing_split_layers(const struct zt_image *lines, const struct zt_image 
                             const struct zt_split_params *p, struct zt_image *edges,
                             struct zt_image *hint_rgb, struct zt_image *hint_mask);
 
+/* The inverse: hint planes (RGB + mask, 255 = hint) -> an RGBA hint layer
+ * (opaque where hinted, clear elsewhere), a new image. */
+int zt_hints_layer(const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                   struct zt_image *out);
+
 /* --- the generator's output on the hint colours (hints_recolour.c) --- */
 
 /* Lengths as shares of the image side. Defaults after each field. */

@@ -182,3 +182,21 @@ fail:
     zt_image_free(&hm);
     return rc;
 }
+
+int zt_hints_layer(const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                   struct zt_image *out)
+{
+    if (hint_rgb->c != 3 || hint_mask->c != 1 || hint_rgb->w != hint_mask->w ||
+        hint_rgb->h != hint_mask->h) {
+        zt_seterr("hint layer: expected RGB and mask planes of one size");
+        return ZT_EINVAL;
+    }
+    int rc = zt_image_new(out, hint_rgb->w, hint_rgb->h, 4);
+    if (rc) return rc;
+    for (size_t i = 0; i < (size_t)hint_rgb->w * hint_rgb->h; i++) {
+        if (hint_mask->px[i] < 128) continue;
+        memcpy(out->px + i * 4, hint_rgb->px + i * 3, 3);
+        out->px[i * 4 + 3] = 255;
+    }
+    return ZT_OK;
+}
