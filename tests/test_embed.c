@@ -466,6 +466,42 @@ TEST(embed, search_understood)
         zt_image_free(&moved);
         zt_searcher_close(fr);
     }
+    /* a drawing and its mirror image are understood alike (the drawing is
+     * embedded both ways round and averaged): an L and a J */
+    {
+        struct zt_image l = {0}, j = {0};
+        CHECK_OK(zt_image_new(&l, 120, 120, 3));
+        CHECK_OK(zt_image_new(&j, 120, 120, 3));
+        memset(l.px, 255, 120 * 120 * 3);
+        for (int i = 10; i < 100; i++) {
+            for (int t = 0; t < 3; t++) {
+                memset(zt_image_at(&l, 15 + t, i), 0, 3);      /* the stem */
+                memset(zt_image_at(&l, i - 5, 97 + t), 0, 3);  /* the foot */
+                if (i < 50) memset(zt_image_at(&l, 60 + t, i + 20), 0, 3);
+            }
+        }
+        for (int y = 0; y < 120; y++)
+            for (int x = 0; x < 120; x++) memcpy(zt_image_at(&j, 119 - x, y), zt_image_at(&l, x, y), 3);
+        struct zt_search_weights hw;
+        zt_search_weights_default(&hw);
+        hw.knn = hw.vote = 0; /* the head alone */
+        float p[2][ZT_CLASS_COUNT + 1];
+        for (int v = 0; v < 2; v++) {
+            struct zt_search_req q2 = rq;
+            q2.q.drawing = v ? &j : &l;
+            q2.filter = ZT_INDEX_FILTER_ANY;
+            q2.weights = &hw;
+            CHECK_OK(zt_search_run(sr, s, &q2, &res));
+            memcpy(p[v], res.understood.p, sizeof(float) * ZT_CLASS_COUNT);
+            p[v][ZT_CLASS_COUNT] = res.understood.p_none;
+            zt_search_result_free(&res);
+        }
+        double d = 0;
+        for (int k = 0; k <= ZT_CLASS_COUNT; k++) d += fabs(p[0][k] - p[1][k]);
+        CHECK_MSG(d < 1e-4, "the mirror image is understood %.5f apart", d);
+        zt_image_free(&l);
+        zt_image_free(&j);
+    }
     /* a blank canvas: nothing understood, no embedding signal */
     memset(drawing.px, 255, 120 * 120 * 3);
     rq.filter = ZT_INDEX_FILTER_ANY;

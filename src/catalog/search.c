@@ -313,28 +313,63 @@ static int blend_neighbours(const struct zt_searcher *sr, const struct zt_featur
     return ZT_OK;
 }
 
-/* The embedding of one input (tower's planes) into f, and what it shows. */
-static int embed_query(struct zt_searcher *sr, int tower, const float *x, int inked,
+/* The embedding of n views of one input (tower's planes, n x ch x S x S)
+ * into f, and what they show: the views' embeddings summed and made unit
+ * length, their class probabilities averaged. */
+static int embed_query(struct zt_searcher *sr, int tower, const float *x, int n, int inked,
                        struct zt_features *f, struct zt_understood *u)
 {
-    float prob[ZT_EMBED_MAX_CLASSES + 1];
-    pthread_mutex_lock(&sr->emb_mu);
-    int rc = zt_embedder_run(sr->emb, tower, x, 1, f->v + ZT_FEAT_EMB_OFF, prob);
-    pthread_mutex_unlock(&sr->emb_mu);
-    if (rc) return rc;
-    f->has[ZT_SIG_EMBED] = inked;
-    if (u) understand(sr, prob, inked, u);
-    return ZT_OK;
+    const struct zt_embed_cfg *c = zt_embedder_cfg(sr->emb);
+    int D = ZT_FEAT_EMB_DIM, P = c->nclass + 1;
+    float *emb = malloc(sizeof(float) * (size_t)n * D), *prob = malloc(sizeof(float) * (size_t)n * P);
+    int rc = emb && prob ? ZT_OK : ZT_ENOMEM;
+    if (!rc) {
+        pthread_mutex_lock(&sr->emb_mu);
+        rc = zt_embedder_run(sr->emb, tower, x, n, emb, prob);
+        pthread_mutex_unlock(&sr->emb_mu);
+    }
+    if (!rc) {
+        double norm = 0;
+        for (int k = 0; k < D; k++) {
+            float v = 0;
+            for (int i = 0; i < n; i++) v += emb[i * D + k];
+            f->v[ZT_FEAT_EMB_OFF + k] = v;
+            norm += (double)v * v;
+        }
+        for (int k = 0; k < D && norm > 0; k++) f->v[ZT_FEAT_EMB_OFF + k] /= (float)sqrt(norm);
+        for (int k = 0; k < P; k++) {
+            float v = 0;
+            for (int i = 0; i < n; i++) v += prob[i * P + k];
+            prob[k] = v / n;
+        }
+        f->has[ZT_SIG_EMBED] = inked;
+        if (u) understand(sr, prob, inked, u);
+    }
+    free(emb);
+    free(prob);
+    return rc;
 }
 
+/* Mirrors ch planes of S x S left to right. */
+static void flip_planes(const float *x, int ch, int S, float *out)
+{
+    for (int i = 0; i < ch * S; i++)
+        for (int k = 0; k < S; k++) out[(size_t)i * S + k] = x[(size_t)i * S + S - 1 - k];
+}
+
+/* A drawing is embedded as drawn and mirrored, the two averaged: a
+ * shopper's garment is as likely drawn either way round, and the average
+ * is steadier (tuning half, 3 seeds: doodle class precision@10 0.754 ->
+ * 0.766, R@10 0.277 -> 0.288, for 2-3 ms more). */
 static int embed_drawing(struct zt_searcher *sr, const struct zt_image *edges,
                          const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
                          struct zt_features *f, struct zt_understood *u)
 {
     int S = zt_embedder_cfg(sr->emb)->size, rc, inked = 0;
+    const size_t V = (size_t)ZT_EMBED_DRAWING_CH * S * S;
     struct zt_planes pl = {0};
     struct zt_image hr0 = {0}, hm0 = {0};
-    float *x = malloc(sizeof(float) * ZT_EMBED_DRAWING_CH * S * S);
+    float *x = malloc(sizeof(float) * V * 2);
     if (!x) return ZT_ENOMEM;
     if (!hint_rgb) {
         if ((rc = zt_image_new(&hr0, edges->w, edges->h, 3)) ||
@@ -348,7 +383,8 @@ static int embed_drawing(struct zt_searcher *sr, const struct zt_image *edges,
                    : zt_planes_reduce(edges, hint_rgb, hint_mask, S, &pl);
     if (rc) goto out;
     if ((rc = zt_sample_encode_input(&pl.edges, &pl.hint_rgb, &pl.hint_mask, -1, 0, x))) goto out;
-    rc = embed_query(sr, ZT_TOWER_DRAWING, x, inked, f, u);
+    flip_planes(x, ZT_EMBED_DRAWING_CH, S, x + V);
+    rc = embed_query(sr, ZT_TOWER_DRAWING, x, 2, inked, f, u);
 out:
     free(x);
     zt_planes_deinit(&pl);
@@ -400,7 +436,7 @@ int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_quer
             int S = zt_embedder_cfg(sr->emb)->size;
             float *x = malloc(sizeof(float) * ZT_EMBED_PHOTO_CH * S * S);
             rc = x ? zt_embed_encode_photo(q->photo, S, x) : ZT_ENOMEM;
-            if (!rc) rc = embed_query(sr, ZT_TOWER_PHOTO, x, 1, f, u);
+            if (!rc) rc = embed_query(sr, ZT_TOWER_PHOTO, x, 1, 1, f, u);
             free(x);
         }
         tm.features = zt_now() - t1;
