@@ -2,7 +2,6 @@
 #include "eval_styles.h"
 #include "../data/embedset.h"
 #include "../data/pairs.h"
-#include "../nn/sample.h"
 #include "../util/hash.h"
 #include "../util/progress.h"
 #include "../util/rng.h"
@@ -36,19 +35,7 @@ const char *zt_eval_style_name(enum zt_eval_style s)
 }
 
 #define QUERY_SIZE 256 /* a doodle's canvas, as the page's */
-#define PHOTO_SIZE 256 /* the re-framed photo */
 #define RANK_DEPTH 100 /* the source product is looked for in this many results */
-
-/* The shopper's photo of item i: the product re-framed as a second shot. */
-static int second_shot(const struct zt_embedset *set, int i, uint64_t seed, struct zt_image *out)
-{
-    float *x = malloc(sizeof(float) * 3 * PHOTO_SIZE * PHOTO_SIZE);
-    if (!x) return ZT_ENOMEM;
-    int rc = zt_embedset_photo(set, i, 1, seed, PHOTO_SIZE, x);
-    if (!rc) rc = zt_sample_decode_photo(x, PHOTO_SIZE, out);
-    free(x);
-    return rc;
-}
 
 /* Item i's source photo as a shopper uploads a second shot of it: cropped
  * (not padded: a phone frames the garment with its background) by a random
@@ -111,7 +98,7 @@ static int trace_query(const struct zt_embedset *set, int i, uint64_t seed, stru
 static int make_query(const struct zt_embedset *set, int i, enum zt_eval_style style,
                       uint64_t seed, struct zt_image *a, struct zt_image *b)
 {
-    if (style == ZT_EVAL_PHOTO) return second_shot(set, i, seed, a);
+    if (style == ZT_EVAL_PHOTO) return phone_shot(set, i, seed, a);
     if (style == ZT_EVAL_TRACE) return trace_query(set, i, seed, a, b);
     return zt_embedset_drawing(set, i, style == ZT_EVAL_DOODLE ? ZT_STYLE_DOODLE : ZT_STYLE_EDGES,
                                QUERY_SIZE, seed, a, b);

@@ -4,12 +4,14 @@
  *   edges:  the photo's edge map with simulated colour hints;
  *   doodle: a human-like doodle (data/doodle.h) at a random size and place
  *           with colour dabs;
- *   photo:  the photo itself, re-framed (zoom, shift, mirror, light) as a
- *           second shot of the product; its own product is left out of the
- *           ranking, as a shopper's photo is not in the catalogue;
- *   trace:  that re-framed photo traced as the page's upload does
- *           (data/pairs.h zt_pair_trace: XDoG, GrabCut, garment only, a
- *           dozen hints) and searched as a drawing; its own product left out.
+ *   photo:  a second shot of the product: its source photo cropped by a
+ *           random zoom and place, mirrored half the time, in another
+ *           light, at most 512 px (a phone frames the garment with its
+ *           background); its own product is left out of the ranking, as a
+ *           shopper's photo is not in the catalogue;
+ *   trace:  that shot traced as the page's upload does (data/pairs.h
+ *           zt_pair_trace: XDoG, GrabCut, garment only, a dozen hints) and
+ *           searched as a drawing; its own product left out.
  * Each query runs twice: with its true class given as the filter, and with
  * "Automatic" (the understood category decides). Measured per class and
  * overall: Recall@1/10 and mAP of the source product (not for photo),
