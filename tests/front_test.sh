@@ -41,7 +41,7 @@ fi
 
 # start_replica NAME: sets RPID and RPORT
 start_replica() {
-    "$Z" serve --port 0 --catalog "$CAT" --model none --workers 1 --reload-ms 300 >"$T/$1.out" 2>"$T/$1.err" &
+    "$Z" serve --port 0 --catalog "$CAT" --model none --embed "" --workers 1 --reload-ms 300 >"$T/$1.out" 2>"$T/$1.err" &
     RPID=$!
     PIDS+=("$RPID")
     RPORT=""

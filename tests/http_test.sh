@@ -515,6 +515,21 @@ rc=$?
 if [ "$rc" -eq 1 ]; then ok; else bad "no dataset: exit $rc"; fi
 has "$T/nodata.err" "clothing-dataset-small" "no dataset message"
 has "$T/nodata.err" "--catalog" "no dataset message"
+# --- a catalogue ingested without a search embedding, served with one: a
+# clear message, exit 1; with --embed "" it is served ---
+"$Z" ingest tests/data/mini --catalog "$T/noemb.db" --embed "" --quiet >"$T/noemb-ingest.log" 2>&1 ||
+    bad "ingest without an embedding: $(tail -3 "$T/noemb-ingest.log")"
+if [ -f models/ztyle-embed.safetensors ]; then
+    "$Z" serve --port 0 --catalog "$T/noemb.db" --model none >"$T/noemb.out" 2>"$T/noemb.err"
+    rc=$?
+    if [ "$rc" -eq 1 ]; then ok; else bad "catalogue without embeddings: exit $rc"; fi
+    has "$T/noemb.err" "ingested without a search embedding" "embedding mismatch message"
+else
+    skip "a catalogue without embeddings served with one: no models/ztyle-embed.safetensors"
+fi
+start_server "$T/noemb" --catalog "$T/noemb.db" --model none --embed "" || exit 1
+req noemb-search-ok 200 -F "sketch=@tests/data/mini/train/hat/hat-t0.png" "$URL/api/search"
+stop_server "$T/noemb"
 # an explicit --port is where it listens (the README's demo uses 8080): a free port, asked for
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$Z" serve --port "$PORT" --model "$MODEL" >"$T/port.out" 2>"$T/port.err" &

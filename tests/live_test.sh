@@ -50,7 +50,7 @@ EOF
 serve() {
     local name=$1 cat=$2
     shift 2
-    "$Z" serve --port 0 --catalog "$cat" --model none --workers 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    "$Z" serve --port 0 --catalog "$cat" --model none --embed "" --workers 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
     SPID=$!
     PIDS+=("$SPID")
     URL=""

@@ -2,6 +2,7 @@
  * learning) and its use in ingest and search (understood category). */
 #include "test.h"
 #include "../src/catalog/index.h"
+#include "../src/catalog/index_store.h"
 #include "../src/core/tensor.h"
 #include "../src/catalog/ingest.h"
 #include "../src/catalog/search.h"
@@ -353,16 +354,21 @@ TEST(embed, bn_stats_average_the_batches)
 
 /* --- in ingest and search --- */
 
-TEST(embed, search_understood)
+/* A random model over the mini dataset's classes (dim as the catalogue's). */
+static void mini_model(struct zt_embed *m, uint64_t seed)
 {
-    /* a random model over the mini dataset's classes (dim as the catalogue's) */
     static const char *cls[] = {"hat", "pants", "shoes", "skirt", "t-shirt"};
     struct zt_embed_cfg c;
     tiny_cfg(&c, ZT_FEAT_EMB_DIM, 5);
     for (int k = 0; k < 5; k++) snprintf(c.classes[k], ZT_EMBED_CLASS_MAX, "%s", cls[k]);
+    CHECK_OK(zt_embed_init(m, &c));
+    zt_embed_init_weights(m, seed);
+}
+
+TEST(embed, search_understood)
+{
     struct zt_embed m;
-    CHECK_OK(zt_embed_init(&m, &c));
-    zt_embed_init_weights(&m, 7);
+    mini_model(&m, 7);
     char model[1024], url[1024], src[1024];
     snprintf(model, sizeof model, "%s/embed.safetensors", zt_test_tmpdir());
     snprintf(url, sizeof url, "%s/emb.db", zt_test_tmpdir());
@@ -511,5 +517,82 @@ TEST(embed, search_understood)
     zt_search_result_free(&res);
     zt_image_free(&drawing);
     zt_searcher_close(sr);
+    zt_store_close(s);
+}
+
+/* A catalogue records which model embedded each product: the fingerprint
+ * follows the photo tower only; a searcher refuses a catalogue embedded by
+ * another model or by none, and ingest (without --force) redoes products
+ * that another model embedded. */
+TEST(embed, catalogue_knows_its_model)
+{
+    struct zt_embed m;
+    mini_model(&m, 11);
+    char a[1024], b[1100], url[1024], url0[1024], src[1024];
+    snprintf(a, sizeof a, "%s/fp-a.safetensors", zt_test_tmpdir());
+    snprintf(b, sizeof b, "%s/fp-b.safetensors", zt_test_tmpdir());
+    snprintf(url, sizeof url, "%s/fp.db", zt_test_tmpdir());
+    snprintf(url0, sizeof url0, "%s/fp-none.db", zt_test_tmpdir());
+    snprintf(src, sizeof src, "%s/mini", zt_test_datadir());
+    uint64_t f0 = zt_embed_photo_fingerprint(&m), f1, fa, fb;
+    CHECK_OK(zt_embed_save(a, &m, 0));
+    m.tower[ZT_TOWER_DRAWING].conv[0].w->data[0] += 1; /* the drawing tower: same catalogue */
+    m.cfg.frame = 0.5f;
+    CHECK(zt_embed_photo_fingerprint(&m) == f0);
+    m.tower[ZT_TOWER_PHOTO].conv[0].w->data[0] += 1;   /* the photo tower: another */
+    f1 = zt_embed_photo_fingerprint(&m);
+    CHECK(f1 != f0 && f1 != 0);
+    CHECK_OK(zt_embed_save(b, &m, 0));
+    zt_embed_deinit(&m);
+    CHECK_OK(zt_embed_file_fingerprint(a, &fa));
+    CHECK_OK(zt_embed_file_fingerprint(b, &fb));
+    CHECK(fa == f0 && fb == f1);
+    /* ingested with A */
+    struct zt_ingest_opts io = {.catalog = url, .threads = 2, .embed_model = a};
+    struct zt_ingest_stats st;
+    CHECK_OK(zt_catalog_ingest(src, &io, &st));
+    CHECK_EQ_INT(st.computed, 15);
+    struct zt_store *s = NULL;
+    CHECK_OK(zt_store_open(url, &s));
+    int64_t n[4];
+    CHECK_OK(zt_catalog_embed_census(s, fa, n));
+    CHECK(n[ZT_EMBED_SAME] == 15 && n[ZT_EMBED_OTHER] == 0 && n[ZT_EMBED_UNKNOWN] == 0);
+    struct zt_searcher *sr = NULL;
+    struct zt_searcher_opts so = {.catalog = url, .model = "", .embed_model = a, .threads = 1};
+    CHECK_OK(zt_searcher_open(&so, s, &sr)); /* its own model */
+    CHECK(sr && zt_searcher_embed_unknown(sr) == 0);
+    zt_searcher_close(sr);
+    so.embed_model = "";
+    CHECK_OK(zt_searcher_open(&so, s, &sr)); /* no embedding: nothing to disagree with */
+    zt_searcher_close(sr);
+    so.embed_model = b, sr = NULL;
+    CHECK_RC(zt_searcher_open(&so, s, &sr), ZT_EINVAL);
+    CHECK(sr == NULL && strstr(zt_errmsg(), "15 of 15 products were embedded by another"));
+    /* a product from before the record: counted, not refused */
+    CHECK_OK(zt_store_feature_delete(s, "hat-t0", ZT_FEATURE_EMBED_MODEL));
+    so.embed_model = a;
+    CHECK_OK(zt_searcher_open(&so, s, &sr));
+    CHECK(sr && zt_searcher_embed_unknown(sr) == 1);
+    zt_searcher_close(sr);
+    zt_store_close(s);
+    /* ingest again with B, no --force: every product is redone */
+    io.embed_model = b;
+    CHECK_OK(zt_catalog_ingest(src, &io, &st));
+    CHECK_EQ_INT(st.computed, 15);
+    CHECK_EQ_INT(st.unchanged, 0);
+    CHECK_OK(zt_catalog_ingest(src, &io, &st)); /* and then they are current */
+    CHECK_EQ_INT(st.unchanged, 15);
+    CHECK_OK(zt_store_open(url, &s));
+    so.embed_model = b;
+    CHECK_OK(zt_searcher_open(&so, s, &sr));
+    zt_searcher_close(sr);
+    zt_store_close(s);
+    /* a catalogue ingested without an embedding, searched with one */
+    struct zt_ingest_opts io0 = {.catalog = url0, .threads = 2, .embed_model = ""};
+    CHECK_OK(zt_catalog_ingest(src, &io0, &st));
+    CHECK_OK(zt_store_open(url0, &s));
+    so.catalog = url0, so.embed_model = a, sr = NULL;
+    CHECK_RC(zt_searcher_open(&so, s, &sr), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "without a search embedding") != NULL);
     zt_store_close(s);
 }

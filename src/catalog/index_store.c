@@ -297,3 +297,61 @@ int zt_catalog_index_invalidate(const char *catalog)
     }
     return ZT_OK;
 }
+
+/* --- which model embedded a product --- */
+
+static enum zt_embed_origin origin_of(const uint8_t *d, size_t len, uint64_t fp)
+{
+    if (len != 8) return ZT_EMBED_UNKNOWN;
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--) v = v << 8 | d[k];
+    return v == fp ? ZT_EMBED_SAME : v == 0 ? ZT_EMBED_NONE : ZT_EMBED_OTHER;
+}
+
+int zt_catalog_embed_origin(struct zt_store *s, const char *id, uint64_t fp,
+                            enum zt_embed_origin *out)
+{
+    uint8_t *d = NULL;
+    size_t len = 0;
+    int rc = zt_store_feature_get(s, id, ZT_FEATURE_EMBED_MODEL, NULL, &d, &len);
+    *out = ZT_EMBED_UNKNOWN;
+    if (rc == ZT_ENOTFOUND) {
+        zt_clearerr();
+        return ZT_OK;
+    }
+    if (!rc) *out = origin_of(d, len, fp);
+    free(d);
+    return rc;
+}
+
+int zt_catalog_embed_put(struct zt_store *s, const char *id, uint64_t fp)
+{
+    uint8_t d[8];
+    for (int k = 0; k < 8; k++) d[k] = (uint8_t)(fp >> (8 * k));
+    return zt_store_feature_put(s, id, ZT_FEATURE_EMBED_MODEL, 1, d, sizeof d);
+}
+
+struct census {
+    uint64_t fp;
+    int64_t *count;
+};
+
+static int on_origin(void *ctx, const char *id, int version, const void *data, size_t len)
+{
+    struct census *c = ctx;
+    c->count[origin_of(data, len, c->fp)]++;
+    return ZT_OK;
+}
+
+int zt_catalog_embed_census(struct zt_store *s, uint64_t fp, int64_t count[4])
+{
+    int64_t total = 0;
+    memset(count, 0, 4 * sizeof *count);
+    struct census c = {fp, count};
+    int rc = zt_store_count(s, NULL, &total);
+    if (!rc) rc = zt_store_feature_each(s, ZT_FEATURE_EMBED_MODEL, on_origin, &c);
+    if (rc) return rc;
+    int64_t seen = count[0] + count[1] + count[2] + count[3];
+    count[ZT_EMBED_UNKNOWN] += total > seen ? total - seen : 0;
+    return ZT_OK;
+}

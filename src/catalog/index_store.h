@@ -15,6 +15,18 @@ struct zt_store;
 /* Feature names ingest writes per product. */
 #define ZT_FEATURE_SEARCH "search"     /* ZT_FEAT_DIM little-endian f32 */
 #define ZT_FEATURE_DOMINANT "dominant" /* ZT_FEAT_NDOM x (L, a, b, weight) f32 */
+/* Which embedding model made the product's embedding: its file's
+ * fingerprint (nn/embed.h), u64 little-endian; 0 = ingested without one.
+ * Missing on products ingested before December 2026. */
+#define ZT_FEATURE_EMBED_MODEL "embed.model"
+
+/* A product's embedding against a model of fingerprint fp (0 = none). */
+enum zt_embed_origin { ZT_EMBED_SAME, ZT_EMBED_OTHER, ZT_EMBED_NONE, ZT_EMBED_UNKNOWN };
+int zt_catalog_embed_origin(struct zt_store *s, const char *id, uint64_t fp,
+                            enum zt_embed_origin *out);
+int zt_catalog_embed_put(struct zt_store *s, const char *id, uint64_t fp);
+/* Every stored product's origin, counted by enum zt_embed_origin. */
+int zt_catalog_embed_census(struct zt_store *s, uint64_t fp, int64_t count[4]);
 
 /* Default catalogue when --catalog is not given. */
 #define ZT_CATALOG_DEFAULT "ztyle-catalog.db"

@@ -253,7 +253,7 @@ out:
 
 /* Features already current for p (same image, features of this version,
  * thumbnail in the store)? Then p keeps the stored derived data and title. */
-static int up_to_date(struct zt_store *s, struct zt_product *p, int folder)
+static int up_to_date(struct zt_store *s, struct zt_product *p, int folder, uint64_t fp)
 {
     struct zt_product old;
     if (zt_store_get(s, p->id, &old)) return 0;
@@ -272,6 +272,10 @@ static int up_to_date(struct zt_store *s, struct zt_product *p, int folder)
     int ok = !zt_store_feature_get(s, p->id, ZT_FEATURE_SEARCH, &ver, &d, &len) &&
              ver == ZT_FEAT_VERSION && len == sizeof(float) * ZT_FEAT_DIM;
     free(d);
+    /* embedded by this model (or, without one, by none): else redone */
+    enum zt_embed_origin org;
+    if (ok && (zt_catalog_embed_origin(s, p->id, fp, &org) || org != ZT_EMBED_SAME)) ok = 0;
+    zt_clearerr();
     if (ok && folder) memcpy(p->title, old.title, sizeof p->title);
     return ok;
 }
@@ -283,7 +287,7 @@ static void reject(const struct zt_ingest_opts *o, struct zt_ingest_stats *st, c
 }
 
 static int write_batch(struct zt_store *s, const struct zt_ingest_opts *o, struct item *items,
-                       int nb, struct zt_ingest_stats *st)
+                       int nb, uint64_t fp, struct zt_ingest_stats *st)
 {
     int rc = zt_store_begin(s);
     if (rc) return rc;
@@ -307,7 +311,8 @@ static int write_batch(struct zt_store *s, const struct zt_ingest_opts *o, struc
             if ((rc = zt_store_feature_put(s, it->p.id, ZT_FEATURE_SEARCH, ZT_FEAT_VERSION,
                                            it->f.v, sizeof it->f.v)) ||
                 (rc = zt_store_feature_put(s, it->p.id, ZT_FEATURE_DOMINANT, ZT_FEAT_VERSION,
-                                           dom, sizeof dom)))
+                                           dom, sizeof dom)) ||
+                (rc = zt_catalog_embed_put(s, it->p.id, fp)))
                 goto fail;
             /* the media in the product's transaction: a replica that sees
              * the product can serve its pictures */
@@ -440,11 +445,12 @@ int zt_catalog_ingest(const char *source, const struct zt_ingest_opts *o,
             nb++;
         }
         if (nb == 0) break;
+        uint64_t fp = wk.emb ? zt_embedder_fingerprint(wk.emb) : 0;
         for (int i = 0; i < nb; i++)
-            wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder);
+            wk.items[i].need = o->force || !up_to_date(s, &wk.items[i].p, src.folder, fp);
         if ((rc = zt_parallel_for(nb, ZT_MIN(threads, nb), compute_item, &wk))) goto out;
         if (wk.emb && (rc = embed_batch(&wk, nb))) goto out;
-        if ((rc = write_batch(s, o, wk.items, nb, &st))) goto out;
+        if ((rc = write_batch(s, o, wk.items, nb, fp, &st))) goto out;
         zt_progress_add(pg, nb);
     }
     /* the change log keeps the last ZT_INGEST_LOG_KEEP versions: a replica

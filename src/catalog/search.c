@@ -90,6 +90,7 @@ struct zt_searcher {
     struct zt_embedder *emb;
     char embed_model[1024];
     int emb_cls[ZT_EMBED_MAX_CLASSES];
+    int64_t embed_unknown; /* products whose embedding's model is not recorded */
     int sold[ZT_CLASS_COUNT];
     pthread_mutex_t mu, emb_mu;
 };
@@ -108,6 +109,31 @@ static int open_embedder(struct zt_searcher *sr, const char *opt)
     for (int k = 0; k < c->nclass; k++) sr->emb_cls[k] = zt_class_parse(c->classes[k]);
     snprintf(sr->embed_model, sizeof sr->embed_model, "%s", path);
     return ZT_OK;
+}
+
+/* The catalogue's embeddings must come from the model that embeds the
+ * queries: vectors of two models share no space, and such a search would
+ * answer confidently at random. Products from before the catalogue
+ * recorded the model (December 2026) are counted, not refused. */
+static int check_embeddings(struct zt_searcher *sr, struct zt_store *s, const char *catalog)
+{
+    int64_t n[4];
+    int rc = zt_catalog_embed_census(s, zt_embedder_fingerprint(sr->emb), n);
+    if (rc) return rc;
+    sr->embed_unknown = n[ZT_EMBED_UNKNOWN];
+    if (!n[ZT_EMBED_OTHER] && !n[ZT_EMBED_NONE]) return ZT_OK;
+    const char *cat = catalog ? catalog : "the catalogue";
+    long long all = (long long)(n[0] + n[1] + n[2] + n[3]);
+    if (n[ZT_EMBED_OTHER])
+        zt_seterr("%s: %lld of %lld products were embedded by another search embedding than %s; "
+                  "ingest the catalogue again with it (ingest redoes them), or search with "
+                  "the one they were made with (--embed)",
+                  cat, (long long)n[ZT_EMBED_OTHER], all, sr->embed_model);
+    else
+        zt_seterr("%s: %lld of %lld products were ingested without a search embedding; ingest "
+                  "the catalogue again with %s, or search without one (--embed \"\")",
+                  cat, (long long)n[ZT_EMBED_NONE], all, sr->embed_model);
+    return ZT_EINVAL;
 }
 
 static int open_generator(struct zt_searcher *sr, const char *path)
@@ -140,6 +166,8 @@ int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
         if (c >= 0 && c < ZT_CLASS_COUNT) sr->sold[c] = 1;
     }
     if ((rc = open_embedder(sr, o->embed_model))) goto fail;
+    /* (an index handed in is a delta over one that passed the check) */
+    if (sr->emb && !o->index && (rc = check_embeddings(sr, s, o->catalog))) goto fail;
     if (o->approx && zt_index_count(sr->ix) > 0) {
         char path[4096];
         if ((rc = zt_catalog_media_path(o->catalog, "index.ivf", path, sizeof path))) goto fail;
@@ -179,6 +207,8 @@ void zt_searcher_close(struct zt_searcher *sr)
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr) { return sr->ix; }
 const char *zt_searcher_model(const struct zt_searcher *sr) { return sr->model; }
 const char *zt_searcher_embed_model(const struct zt_searcher *sr) { return sr->embed_model; }
+
+int64_t zt_searcher_embed_unknown(const struct zt_searcher *sr) { return sr->embed_unknown; }
 
 void zt_search_result_free(struct zt_search_result *r)
 {

@@ -95,7 +95,9 @@ struct zt_searcher_opts {
 };
 
 /* Opens the index (index_store.h: loaded or rebuilt from s, borrowed for
- * the call only) and the generator. Caller closes. */
+ * the call only), the embedding and the generator. Refuses (ZT_EINVAL) a
+ * catalogue holding products that another embedding model (or none)
+ * embedded: index_store.h ZT_FEATURE_EMBED_MODEL. Caller closes. */
 int zt_searcher_open(const struct zt_searcher_opts *o, struct zt_store *s,
                      struct zt_searcher **out);
 void zt_searcher_close(struct zt_searcher *sr); /* NULL-safe */
@@ -103,6 +105,10 @@ void zt_searcher_close(struct zt_searcher *sr); /* NULL-safe */
 const struct zt_index *zt_searcher_index(const struct zt_searcher *sr);
 const char *zt_searcher_model(const struct zt_searcher *sr);
 const char *zt_searcher_embed_model(const struct zt_searcher *sr); /* "" without */
+/* Products whose embedding's model the catalogue does not record (ingested
+ * before December 2026): they may be another model's. zt_searcher_open
+ * refuses a catalogue with products known to be another model's (or none). */
+int64_t zt_searcher_embed_unknown(const struct zt_searcher *sr);
 
 /* One query. Exactly one of drawing / photo. */
 struct zt_search_query {

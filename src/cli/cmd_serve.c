@@ -43,6 +43,9 @@ static void help(void)
            "  --model FILE      generator file (default: $ZTYLE_MODEL, else\n"
            "                    " ZT_MODEL_DEFAULT " when present);\n"
            "                    --model none: no generator\n"
+           "  --embed FILE      search embedding (default: $ZTYLE_EMBED, else\n"
+           "                    " ZT_EMBED_DEFAULT " when present; \"\" = none);\n"
+           "                    the catalogue must have been ingested with it\n"
            "  --shops FILE      shop link templates (default: the built-in config/shops.json)\n"
            "  --workers N       compute workers for generate/search (default: cores)\n"
            "  --device D        cpu (default) or cuda: where the workers run the generator\n"
@@ -118,29 +121,26 @@ static void on_reject(void *ctx, const char *msg)
  * embedding model recomputes every product). */
 #define DEMO_CURRENCY "KRW"
 
-static void demo_marker(char *out, size_t n, uint64_t *embed_hash)
+static void demo_marker(const char *embed, char *out, size_t n, uint64_t *embed_hash)
 {
-    const char *path = zt_embed_model_resolve(NULL);
-    struct zt_buf b = {0};
+    const char *path = zt_embed_model_resolve(embed);
     uint64_t h = 0;
-    if (*path && !zt_file_read(path, (size_t)64 << 20, &b)) {
-        h = 1469598103934665603ull; /* FNV-1a of the file */
-        for (size_t i = 0; i < b.len; i++) h = (h ^ b.data[i]) * 1099511628211ull;
-    }
-    zt_buf_deinit(&b);
+    if (*path && zt_embed_file_fingerprint(path, &h)) h = 0;
+    zt_clearerr();
     *embed_hash = h;
     snprintf(out, n, "ok %s features %d embed %016llx\n", DEMO_CURRENCY, ZT_FEAT_VERSION,
              (unsigned long long)h);
 }
 
 /* Builds the demo catalogue unless its ready-marker says it is current. */
-static int demo_catalog(const char *catalog, const char *dataset_flag, int threads)
+static int demo_catalog(const char *catalog, const char *dataset_flag, const char *embed,
+                        int threads)
 {
     char marker[PATH_MAX], dsbuf[PATH_MAX], looked[2 * PATH_MAX + 64], dir[PATH_MAX];
     snprintf(marker, sizeof marker, "%s.ready", catalog);
     char want[128], emb[40];
     uint64_t eh;
-    demo_marker(want, sizeof want, &eh);
+    demo_marker(embed, want, sizeof want, &eh);
     snprintf(emb, sizeof emb, " embed %016llx\n", (unsigned long long)eh);
     struct zt_buf mk = {0};
     int have = !zt_file_read(marker, 128, &mk);
@@ -177,6 +177,7 @@ static int demo_catalog(const char *catalog, const char *dataset_flag, int threa
     io.on_reject = on_reject;
     io.currency = DEMO_CURRENCY;
     io.force = force;
+    io.embed_model = embed;
     struct zt_ingest_stats st;
     if (zt_catalog_ingest(ds, &io, &st))
         return cli_fail(CMD, "building the demo catalogue: %s", zt_errmsg());
@@ -209,6 +210,7 @@ int cmd_serve(int argc, char **argv)
         {"max-per-ip", required_argument, 0, 'P'}, {"max-wait", required_argument, 0, 'W'}, {"allow-host", required_argument, 0, 'A'},
         {"allow-origin", required_argument, 0, 'O'}, {"metrics-token", required_argument, 0, 'K'},
         {"reload-ms", required_argument, 0, 'R'}, {"device", required_argument, 0, 'V'},
+        {"embed", required_argument, 0, 'E'},
         {0, 0, 0, 0},
     };
     struct zt_server_opts so;
@@ -233,6 +235,7 @@ int cmd_serve(int argc, char **argv)
         case 'c': so.catalog = optarg; break;
         case 'd': dataset = optarg; break;
         case 'm': model = optarg; break;
+        case 'E': so.embed_model = optarg; break;
         case 's': so.shops = optarg; break;
         case 'w': NUM(1, 256, so.workers); break;
         case 'i': NUM(1, 64, so.io_threads); break;
@@ -265,7 +268,7 @@ int cmd_serve(int argc, char **argv)
         const char *env = getenv("ZTYLE_DEMO_CATALOG");
         so.catalog = env && *env ? env : DEMO_CATALOG;
         so.demo = 1;
-        int rc = demo_catalog(so.catalog, dataset, cli_threads(NULL));
+        int rc = demo_catalog(so.catalog, dataset, so.embed_model, cli_threads(NULL));
         if (rc) return rc;
     }
     const char *delay = getenv("ZTYLE_SERVE_TEST_DELAY_MS"); /* test hook (tests/http_test.sh) */

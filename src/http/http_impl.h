@@ -231,6 +231,7 @@ struct zt_server {
     char host[256];
     char catalog[4096];
     char model[4096];
+    char embed_model[4096]; /* resolved: "" = none */
     struct MHD_Daemon *d;
     int port;
     struct zt_jobs *jobs;

@@ -89,7 +89,7 @@ int zt_live_build(struct zt_server *s, struct zt_store *st, int fresh,
     int rc = zt_store_catalog_version(st, &l->version);
     /* no generator in the searcher: every worker passes its own */
     struct zt_searcher_opts so = {.catalog = s->catalog, .model = "", .threads = s->gen_threads,
-                                  .approx = 0, .fresh = fresh};
+                                  .approx = 0, .fresh = fresh, .embed_model = s->embed_model};
     if (!rc && base) so.index = delta_index(st, base, why, &l->changes);
     if (!so.index) l->changes = -1;
     if (!rc && (rc = zt_searcher_open(&so, st, &l->searcher)))

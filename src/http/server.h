@@ -16,6 +16,9 @@ struct zt_server_opts {
     int port;            /* 8080; 0 = any free port (zt_server_port says which) */
     const char *catalog; /* store URL (SQLite path or postgres://), required */
     const char *model;   /* generator file; NULL or "" = none (generate answers 503) */
+    /* search embedding (nn/embed.h): NULL = zt_embed_model_resolve's
+     * default, "" = none; the catalogue must have been embedded by it */
+    const char *embed_model;
     const char *shops;   /* shop URL templates (JSON); NULL = the embedded config/shops.json */
     int workers;         /* compute workers (generate/search); <= 0: cores */
     int io_threads;      /* libmicrohttpd threads; <= 0: 2 */

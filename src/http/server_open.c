@@ -5,6 +5,7 @@
 #include "../catalog/search.h"
 #include "../catalog/store.h"
 #include "../core/engine.h"
+#include "../nn/embed.h"
 #include "../nn/generator.h"
 #include "../util/parallel.h"
 #include "../util/zt.h"
@@ -157,7 +158,8 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     s->lim = (struct zt_image_limits){s->o.max_side, s->o.max_side, s->o.max_pixels};
     snprintf(s->host, sizeof s->host, "%s", o->host ? o->host : "127.0.0.1");
     s->o.host = s->host;
-    s->o.catalog = s->o.model = s->o.shops = NULL; /* copied below; o's strings are borrowed */
+    /* copied below; o's strings are borrowed */
+    s->o.catalog = s->o.model = s->o.shops = s->o.embed_model = NULL;
     /* the Host names: --host (a wildcard address names nothing) and --allow-host */
     int v6 = strchr(s->host, ':') && s->host[0] != '[';
     int wild = !strcmp(s->host, "0.0.0.0") || !strcmp(s->host, "::") || !strcmp(s->host, "[::]");
@@ -175,6 +177,7 @@ int zt_server_open(const struct zt_server_opts *o, struct zt_server **out)
     }
     snprintf(s->catalog, sizeof s->catalog, "%s", o->catalog);
     snprintf(s->model, sizeof s->model, "%s", o->model ? o->model : "");
+    snprintf(s->embed_model, sizeof s->embed_model, "%s", zt_embed_model_resolve(o->embed_model));
     if (!(s->metrics = zt_metrics_new())) goto fail;
     s->o.shops = o->shops;
     if ((rc = load_shops(s))) goto fail;

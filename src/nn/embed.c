@@ -10,6 +10,7 @@
 #include "../util/rng.h"
 #include "../core/tensor.h"
 #include "../util/fs.h"
+#include "../util/hash.h"
 #include "../util/zt.h"
 
 #include <math.h>
@@ -454,10 +455,42 @@ const char *zt_embed_model_resolve(const char *opt)
     return zt_file_exists(ZT_EMBED_DEFAULT) ? ZT_EMBED_DEFAULT : "";
 }
 
+static uint64_t fnv_tensor(uint64_t h, const struct zt_tensor *t)
+{
+    return t ? zt_hash_more(h, t->data, sizeof(float) * (size_t)zt_tensor_numel(t)) : h;
+}
+
+uint64_t zt_embed_photo_fingerprint(const struct zt_embed *m)
+{
+    const struct zt_embed_tower *t = &m->tower[ZT_TOWER_PHOTO];
+    int shape[2] = {m->cfg.size, m->cfg.dim};
+    uint64_t h = zt_hash_bytes(shape, sizeof shape);
+    for (int l = 0; l < ZT_EMBED_LAYERS; l++) {
+        h = fnv_tensor(h, t->conv[l].w);
+        h = fnv_tensor(h, t->conv[l].bw);
+        h = fnv_tensor(h, t->conv[l].bb);
+        h = fnv_tensor(h, t->conv[l].rm);
+        h = fnv_tensor(h, t->conv[l].rv);
+    }
+    h = fnv_tensor(fnv_tensor(h, t->fc_w), t->fc_b);
+    return h ? h : 1;
+}
+
+int zt_embed_file_fingerprint(const char *path, uint64_t *out)
+{
+    struct zt_embed m;
+    int rc = zt_embed_load(path, &m);
+    if (rc) return rc;
+    *out = zt_embed_photo_fingerprint(&m);
+    zt_embed_deinit(&m);
+    return ZT_OK;
+}
+
 struct zt_embedder {
     struct zt_embed m;
     struct zt_engine *eng;
     struct zt_graph *g;
+    uint64_t fingerprint;
 };
 
 struct zt_embedder *zt_embedder_open(const char *path, int nthreads)
@@ -472,6 +505,7 @@ struct zt_embedder *zt_embedder_open(const char *path, int nthreads)
         free(e);
         return NULL;
     }
+    e->fingerprint = zt_embed_photo_fingerprint(&e->m);
     if (!(e->eng = zt_engine_new(&eo)) || !(e->g = zt_graph_new(e->eng, 0, 0))) {
         zt_embedder_close(e);
         return NULL;
@@ -489,6 +523,8 @@ void zt_embedder_close(struct zt_embedder *e)
 }
 
 const struct zt_embed_cfg *zt_embedder_cfg(const struct zt_embedder *e) { return &e->m.cfg; }
+
+uint64_t zt_embedder_fingerprint(const struct zt_embedder *e) { return e->fingerprint; }
 
 int zt_embedder_run(struct zt_embedder *e, int tower, const float *x, int n, float *emb,
                     float *prob)

@@ -127,11 +127,20 @@ int zt_embed_trainer_bn_stats(struct zt_embed_trainer *t, int tower, const float
  * Borrowed. */
 const char *zt_embed_model_resolve(const char *opt);
 
+/* What a catalogue's embeddings depend on: a 64-bit hash (FNV-1a) of the
+ * photo tower's weights and statistics, its input size and dimensions.
+ * Models that differ only in the drawing tower or its framing share it.
+ * Never 0 (catalogues record 0 for "no model"). */
+uint64_t zt_embed_photo_fingerprint(const struct zt_embed *m);
+/* The same of a model file. */
+int zt_embed_file_fingerprint(const char *path, uint64_t *out);
+
 struct zt_embedder;
 /* Loads a model file with its own engine (nthreads) and graph. NULL + errmsg. */
 struct zt_embedder *zt_embedder_open(const char *path, int nthreads);
 void zt_embedder_close(struct zt_embedder *e); /* NULL-safe */
 const struct zt_embed_cfg *zt_embedder_cfg(const struct zt_embedder *e);
+uint64_t zt_embedder_fingerprint(const struct zt_embedder *e); /* of the file it loaded */
 /* n inputs of the tower's planes (size x size) -> emb (n x dim, unit
  * length) and prob (n x (nclass + 1)); either may be NULL. */
 int zt_embedder_run(struct zt_embedder *e, int tower, const float *x, int n, float *emb,

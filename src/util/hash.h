@@ -15,13 +15,18 @@ static inline uint64_t zt_hash_str(const char *s)
     return h;
 }
 
+/* FNV-1a hash h continued over n more bytes (a hash of several pieces). */
+static inline uint64_t zt_hash_more(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
 /* 64-bit FNV-1a of n bytes (HTTP ETags of stored media). */
 static inline uint64_t zt_hash_bytes(const void *p, size_t n)
 {
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-    return h;
+    return zt_hash_more(1469598103934665603ull, p, n);
 }
 
 /* splitmix64's finaliser: a well-mixed 64-bit function of x. */

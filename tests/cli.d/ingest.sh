@@ -48,6 +48,17 @@ if [ -f models/ztyle-embed.safetensors ]; then
 else
     skip "search with the embedding: no models/ztyle-embed.safetensors"
 fi
+# a catalogue ingested without an embedding, searched with one: refused, with why
+E0=$T/noemb.db
+rm -rf "$E0" "$E0-wal" "$E0-shm" "$E0.media"
+expect 0 "$Z" ingest tests/data/mini --catalog "$E0" --embed "" --quiet
+if [ -f models/ztyle-embed.safetensors ]; then
+    expect 1 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$E0" -k 2
+    contains "$T/err" "15 of 15 products were ingested without a search embedding"
+else
+    skip "a catalogue without embeddings searched with one: no models/ztyle-embed.safetensors"
+fi
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$E0" -k 2 --embed ""
 expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$C" -k 2
 contains "$T/out" "hat-t0"
 contains "$T/out" "timings:"
