@@ -1,6 +1,7 @@
 /* test_embed.c: doodle renderer, search embedding (loss gradients, files,
  * learning) and its use in ingest and search (understood category). */
 #include "test.h"
+#include "../src/catalog/embed_train.h"
 #include "../src/catalog/index.h"
 #include "../src/catalog/index_store.h"
 #include "../src/core/tensor.h"
@@ -595,4 +596,40 @@ TEST(embed, catalogue_knows_its_model)
     CHECK_RC(zt_searcher_open(&so, s, &sr), ZT_EINVAL);
     CHECK(strstr(zt_errmsg(), "without a search embedding") != NULL);
     zt_store_close(s);
+}
+
+/* train-embed --balance: an epoch draws each class about equally at 1,
+ * every photo once at 0, and never puts one photo twice in a batch. */
+TEST(embed, epoch_order_balances_classes)
+{
+    struct zt_embedset tr = {0};
+    int per[3] = {40, 10, 5}, n = 0;
+    tr.nclass = 3;
+    tr.it = calloc(55, sizeof *tr.it);
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < per[k]; i++) tr.it[n++].cls = k;
+    tr.n = n;
+    int order[200], got = 0, cnt[3], seen[55];
+    struct zt_rng r;
+    zt_rng_seed(&r, 9);
+    for (int b = 0; b < 2; b++) {
+        CHECK_OK(zt_embed_epoch_order(&tr, b ? 1.0 : 0.0, 8, &r, order, 200, &got));
+        memset(cnt, 0, sizeof cnt);
+        memset(seen, 0, sizeof seen);
+        for (int i = 0; i < got; i++) cnt[tr.it[order[i]].cls]++, seen[order[i]]++;
+        if (!b) {
+            CHECK_EQ_INT(got, 55);
+            for (int i = 0; i < 55; i++) CHECK(seen[i] == 1);
+        } else {
+            CHECK_EQ_INT(got, 120); /* 40 x 1, 10 x 4, 5 x 8 */
+            CHECK(cnt[0] == 40 && cnt[1] == 40 && cnt[2] == 40);
+        }
+        int dup = 0;
+        for (int i = 0; i < got; i++)
+            for (int j = i / 8 * 8; j < i; j++) dup += order[j] == order[i];
+        CHECK_MSG(dup == 0, "balance %d: %d repeats inside a batch", b, dup);
+    }
+    CHECK_OK(zt_embed_epoch_order(&tr, 1.0, 8, &r, order, 50, &got)); /* capped */
+    CHECK_EQ_INT(got, 50);
+    free(tr.it);
 }

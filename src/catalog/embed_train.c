@@ -245,6 +245,48 @@ static int load_set(const struct zt_embed_train_opts *o, int split, const struct
     return rc;
 }
 
+static int in_batch(const int *order, int from, int to, int item)
+{
+    for (int q = from; q < to; q++)
+        if (order[q] == item) return 1;
+    return 0;
+}
+
+int zt_embed_epoch_order(const struct zt_embedset *tr, double balance, int B, struct zt_rng *r,
+                         int *order, int cap, int *n_out)
+{
+    int count[ZT_EMBEDSET_MAX_CLASSES] = {0}, most = 0, n = 0;
+    for (int i = 0; i < tr->n; i++) count[tr->it[i].cls]++;
+    for (int k = 0; k < tr->nclass; k++) most = ZT_MAX(most, count[k]);
+    for (int i = 0; i < tr->n; i++) {
+        double f = balance > 0 ? pow((double)most / count[tr->it[i].cls], balance) : 1;
+        int rep = (int)f + (zt_rng_uniform(r) < f - (int)f);
+        for (int k = 0; k < rep && n < cap; k++) order[n++] = i;
+    }
+    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)(zt_rng_u64(r) % (uint64_t)(i + 1)), tmp = order[i];
+        order[i] = order[j], order[j] = tmp;
+    }
+    /* a repeat inside a batch would be its own negative in the contrastive
+     * loss: swap it with a random item of another batch that neither batch
+     * then holds twice */
+    for (int p = 0; balance > 0 && p < n; p++) {
+        int b0 = p / B * B;
+        if (!in_batch(order, b0, p, order[p])) continue;
+        for (int tries = 0; tries < 64 && n > B; tries++) {
+            int j = (int)(zt_rng_u64(r) % (uint64_t)n), bj = j / B * B;
+            if (bj == b0 || in_batch(order, bj, ZT_MIN(bj + B, n), order[p]) ||
+                in_batch(order, b0, ZT_MIN(b0 + B, n), order[j]))
+                continue;
+            int tmp = order[p];
+            order[p] = order[j], order[j] = tmp;
+            break;
+        }
+    }
+    *n_out = n;
+    return ZT_OK;
+}
+
 int zt_embed_train(const struct zt_embed_train_opts *o)
 {
     struct zt_embedset tr = {0}, va = {0};
@@ -252,8 +294,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     struct zt_embed_trainer *t = NULL;
     int *order = NULL, *ld = NULL, *lp = NULL, rc;
     float *xd = NULL, *xp = NULL;
-    if (o->batch < 4 || o->neg < 0 || o->epochs < 1) {
-        zt_seterr("train-embed: batch >= 4, neg >= 0, epochs >= 1");
+    if (o->batch < 4 || o->neg < 0 || o->epochs < 1 || o->balance < 0 || o->balance > 1) {
+        zt_seterr("train-embed: batch >= 4, neg >= 0, epochs >= 1, balance in 0..1");
         return ZT_EINVAL;
     }
     if ((rc = load_set(o, ZT_SPLIT_TRAIN, NULL, &tr))) goto out;
@@ -281,8 +323,20 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         zt_embed_init_weights(&m, o->seed);
     }
     int S = m.cfg.size, B = o->batch, N = o->neg;
-    int steps = tr.n / B, total = steps * o->epochs;
-    order = malloc((size_t)tr.n * sizeof *order);
+    /* an epoch's length: every photo once, more when classes are balanced */
+    int cap = tr.n, nord = tr.n;
+    if (o->balance > 0) {
+        int count[ZT_EMBEDSET_MAX_CLASSES] = {0}, most = 0;
+        double len = 0;
+        for (int i = 0; i < tr.n; i++) count[tr.it[i].cls]++;
+        for (int k = 0; k < tr.nclass; k++) most = ZT_MAX(most, count[k]);
+        for (int k = 0; k < tr.nclass; k++)
+            if (count[k]) len += count[k] * pow((double)most / count[k], o->balance);
+        cap = (int)len + tr.nclass + 1;
+    }
+    /* (balanced: the coins make an epoch a little shorter or longer) */
+    int steps = (o->balance > 0 ? (int)(cap * 0.98) : tr.n) / B, total = steps * o->epochs;
+    order = malloc((size_t)cap * sizeof *order);
     ld = malloc((size_t)(B + N) * sizeof *ld);
     lp = malloc((size_t)B * sizeof *lp);
     xd = malloc((size_t)(B + N) * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
@@ -294,20 +348,16 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     if ((rc = zt_embed_trainer_new(&m, o->lr, o->threads, &t))) goto out;
     struct zt_rng r;
     zt_rng_seed(&r, o->seed);
-    for (int i = 0; i < tr.n; i++) order[i] = i;
     int64_t step = 0;
     double t0 = zt_now(), best = -1;
     int best_ep = 0;
     char last[4200];
     snprintf(last, sizeof last, "%s.last", o->out);
     for (int ep = 0; ep < o->epochs; ep++) {
-        for (int i = tr.n - 1; i > 0; i--) { /* Fisher-Yates */
-            int j = (int)(zt_rng_u64(&r) % (uint64_t)(i + 1)), tmp = order[i];
-            order[i] = order[j], order[j] = tmp;
-        }
+        if ((rc = zt_embed_epoch_order(&tr, o->balance, B, &r, order, cap, &nord))) goto out;
         struct zt_embed_losses acc = {0};
         int nacc = 0;
-        for (int s = 0; s < steps; s++, step++) {
+        for (int s = 0; s < steps && (s + 1) * B <= nord; s++, step++) {
             int warm = 100;
             double lr = step < warm ? o->lr * (step + 1) / warm
                                     : o->lr * (0.02 + 0.98 * 0.5 * (1 + cos(M_PI * (double)(step - warm) / (double)(total - warm > 1 ? total - warm : 1))));

@@ -31,6 +31,9 @@ struct zt_embed_train_opts {
     double lr;         /* 2e-3 peak (warm-up, then cosine) */
     double frame;      /* 0.65: drawings framed on their ink (nn/embed.h cfg.frame);
                           0: the whole canvas, as models before December 2026 */
+    double balance;    /* 0: every photo once an epoch; P in (0, 1]: a class of n
+                          photos drawn (n_max / n)^P times as often (1: classes
+                          equally), a photo's repeats in different batches */
     enum zt_draw_style style; /* MIXED */
     uint64_t seed;     /* 1 */
     int threads;
@@ -39,6 +42,14 @@ struct zt_embed_train_opts {
 };
 void zt_embed_train_opts_default(struct zt_embed_train_opts *o);
 int zt_embed_train(const struct zt_embed_train_opts *o);
+
+struct zt_rng;
+/* One epoch's order of tr's items (at most cap, *n_out of them): every
+ * item once, or, with balance P > 0, each item (n_max / n_cls)^P times on
+ * average (the fraction by a coin), shuffled, with no item twice in one
+ * batch of B where it can be helped. */
+int zt_embed_epoch_order(const struct zt_embedset *tr, double balance, int B, struct zt_rng *r,
+                         int *order, int cap, int *n_out);
 
 /* Scores of drawings of set's items against set's photos. */
 struct zt_embed_score {

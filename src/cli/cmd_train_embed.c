@@ -34,6 +34,9 @@ static void help(void)
            "  --style S      edges, doodle or mixed (default mixed)\n"
            "  --frame F      drawings framed on their ink, the garment filling F of the\n"
            "                 side (default 0.65; 0: the whole canvas, as older models)\n"
+           "  --balance P    classes drawn more evenly: a class of n photos (n_max / n)^P\n"
+           "                 times as often each epoch (default 0: every photo once;\n"
+           "                 1: every class equally)\n"
            "  --seed N       (default 1)\n"
            "  --threads N    (default: all cores)\n");
 }
@@ -53,6 +56,7 @@ int cmd_train_embed(int argc, char **argv)
         {"lr", required_argument, 0, 'l'},     {"width", required_argument, 0, 'w'},
         {"style", required_argument, 0, 'y'},  {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"frame", required_argument, 0, 'f'},
+        {"balance", required_argument, 0, 'B'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -98,6 +102,10 @@ int cmd_train_embed(int argc, char **argv)
             o.seed = (uint64_t)v;
             break;
         case 't': threads = optarg; break;
+        case 'B':
+            if (cli_parse_double(optarg, 0, 1, &o.balance))
+                return cli_usage_error(CMD, "--balance: '%s' is not in 0..1", optarg);
+            break;
         case 'f':
             if (cli_parse_double(optarg, 0, 1, &o.frame) || (o.frame > 0 && o.frame < 0.1))
                 return cli_usage_error(CMD, "--frame: '%s' is not 0 or in 0.1..1", optarg);
