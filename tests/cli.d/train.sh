@@ -219,3 +219,5 @@ expect 2 "$Z" train-embed --epochs 0
 expect 2 "$Z" train-embed --style sketchy
 expect 2 "$Z" train-embed --frame 0.05
 contains "$T/err" "not 0 or in 0.1..1"
+expect 2 "$Z" train-embed --balance 1.5
+contains "$T/err" "--balance"
