@@ -245,6 +245,16 @@ static int load_set(const struct zt_embed_train_opts *o, int split, const struct
     return rc;
 }
 
+/* Photos per class into count; returns the largest count. */
+static int class_counts(const struct zt_embedset *tr, int *count)
+{
+    int most = 0;
+    memset(count, 0, sizeof(int) * ZT_EMBEDSET_MAX_CLASSES);
+    for (int i = 0; i < tr->n; i++) count[tr->it[i].cls]++;
+    for (int k = 0; k < tr->nclass; k++) most = ZT_MAX(most, count[k]);
+    return most;
+}
+
 static int in_batch(const int *order, int from, int to, int item)
 {
     for (int q = from; q < to; q++)
@@ -255,9 +265,7 @@ static int in_batch(const int *order, int from, int to, int item)
 int zt_embed_epoch_order(const struct zt_embedset *tr, double balance, int B, struct zt_rng *r,
                          int *order, int cap, int *n_out)
 {
-    int count[ZT_EMBEDSET_MAX_CLASSES] = {0}, most = 0, n = 0;
-    for (int i = 0; i < tr->n; i++) count[tr->it[i].cls]++;
-    for (int k = 0; k < tr->nclass; k++) most = ZT_MAX(most, count[k]);
+    int count[ZT_EMBEDSET_MAX_CLASSES], most = class_counts(tr, count), n = 0;
     for (int i = 0; i < tr->n; i++) {
         double f = balance > 0 ? pow((double)most / count[tr->it[i].cls], balance) : 1;
         int rep = (int)f + (zt_rng_uniform(r) < f - (int)f);
@@ -326,10 +334,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     /* an epoch's length: every photo once, more when classes are balanced */
     int cap = tr.n, nord = tr.n;
     if (o->balance > 0) {
-        int count[ZT_EMBEDSET_MAX_CLASSES] = {0}, most = 0;
+        int count[ZT_EMBEDSET_MAX_CLASSES], most = class_counts(&tr, count);
         double len = 0;
-        for (int i = 0; i < tr.n; i++) count[tr.it[i].cls]++;
-        for (int k = 0; k < tr.nclass; k++) most = ZT_MAX(most, count[k]);
         for (int k = 0; k < tr.nclass; k++)
             if (count[k]) len += count[k] * pow((double)most / count[k], o->balance);
         cap = (int)len + tr.nclass + 1;
