@@ -185,14 +185,15 @@ static void tiny_cfg(struct zt_embed_cfg *c, int dim, int nclass)
 
 /* A tiny model with seeded weights and its trainer (NULL on failure, checked
  * by the caller's CHECKs). */
-static struct zt_embed_trainer *tiny_trainer(struct zt_embed *m, int dim, uint64_t seed, double lr)
+static struct zt_embed_trainer *tiny_trainer(struct zt_embed *m, int dim, uint64_t seed, double lr,
+                                             int freeze_photo)
 {
     struct zt_embed_cfg c;
     tiny_cfg(&c, dim, 2);
     struct zt_embed_trainer *t = NULL;
     CHECK_OK(zt_embed_init(m, &c));
     zt_embed_init_weights(m, seed);
-    CHECK_OK(zt_embed_trainer_new(m, lr, 1, &t));
+    CHECK_OK(zt_embed_trainer_new(m, lr, 1, freeze_photo, &t));
     return t;
 }
 
@@ -286,16 +287,14 @@ TEST(embed, file_roundtrip_and_errors)
 }
 
 /* A few steps on one batch: the towers learn to pair drawing i with photo i. */
-TEST(embed, train_step_learns)
+/* Pairs of drawings and photos with a bright square at spot i in both. */
+enum { SQ_N = 8, SQ_S = 32 };
+static void square_pairs(float *xd, float *xp, int *ld, int *lp)
 {
-    struct zt_embed m;
-    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3);
-    enum { N = 8, S = 32 };
-    float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
-    int ld[N], lp[N];
+    const int N = SQ_N, S = SQ_S;
     struct zt_rng r;
     zt_rng_seed(&r, 4);
-    for (int i = 0; i < N; i++) { /* pair i: a bright square at spot i in both */
+    for (int i = 0; i < N; i++) {
         ld[i] = lp[i] = i % 2;
         for (int k = 0; k < 5 * S * S; k++) xd[i * 5 * S * S + k] = -1 + 0.1f * zt_rng_uniform(&r);
         for (int k = 0; k < 3 * S * S; k++) xp[i * 3 * S * S + k] = -1 + 0.1f * zt_rng_uniform(&r);
@@ -306,6 +305,16 @@ TEST(embed, train_step_learns)
                 for (int ch = 0; ch < 3; ch++) xp[i * 3 * S * S + ch * S * S + y * S + x] = 1;
             }
     }
+}
+
+TEST(embed, train_step_learns)
+{
+    struct zt_embed m;
+    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3, 0);
+    enum { N = SQ_N, S = SQ_S };
+    float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
+    int ld[N], lp[N];
+    square_pairs(xd, xp, ld, lp);
     struct zt_embed_losses first = {0}, last = {0};
     for (int step = 0; step < 60 && t; step++) {
         CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, &last));
@@ -319,12 +328,112 @@ TEST(embed, train_step_learns)
     zt_embed_deinit(&m);
 }
 
+/* A frozen photo tower: the drawing tower learns against it, and the photo
+ * tower (weights, running statistics, fingerprint) stays as it was, so a
+ * catalogue it embedded stays valid. */
+TEST(embed, frozen_photo_tower_stays)
+{
+    struct zt_embed m;
+    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3, 1);
+    enum { N = SQ_N, S = SQ_S };
+    float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
+    int ld[N], lp[N];
+    square_pairs(xd, xp, ld, lp);
+    /* running statistics of a trained tower: not the init's 0 / 1 */
+    for (int l = 0; l < ZT_EMBED_LAYERS; l++)
+        for (int c = 0; c < m.tower[1].conv[l].cout; c++)
+            m.tower[1].conv[l].rm->data[c] = 0.01f * c, m.tower[1].conv[l].rv->data[c] = 1 + 0.02f * c;
+    uint64_t fp = zt_embed_photo_fingerprint(&m);
+    const struct zt_tensor *wd = m.tower[0].conv[0].w;
+    float d0 = wd->data[0];
+    struct zt_embed_losses first = {0}, last = {0};
+    for (int step = 0; step < 60 && t; step++) {
+        CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, &last));
+        if (step == 0) first = last;
+    }
+    if (t) {
+        CHECK(zt_embed_trainer_photo_frozen(t));
+        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_PHOTO, xp, N, 0)); /* left alone */
+    }
+    CHECK_MSG(last.contrastive < 0.8 * first.contrastive, "contrastive %g -> %g", first.contrastive,
+              last.contrastive);
+    CHECK(wd->data[0] != d0);
+    CHECK_MSG(zt_embed_photo_fingerprint(&m) == fp, "the frozen photo tower changed");
+    CHECK(m.tower[1].conv[3].rm->data[5] == 0.01f * 5);
+    zt_embed_trainer_free(t);
+    CHECK(m.tower[1].fc_w->requires_grad && m.tower[1].conv[0].w->requires_grad);
+    free(xd);
+    free(xp);
+    zt_embed_deinit(&m);
+}
+
+/* A drawing tower grown wider computes what it did (eval mode, through
+ * the file and the runtime), the photo tower untouched; noise tells the
+ * copies apart; it never shrinks. */
+TEST(embed, widened_drawing_tower_keeps_its_function)
+{
+    struct zt_embed_cfg c;
+    tiny_cfg(&c, 8, 3);
+    struct zt_embed a, b, n, tiny;
+    CHECK_OK(zt_embed_init(&a, &c));
+    zt_embed_init_weights(&a, 9);
+    struct zt_rng r;
+    zt_rng_seed(&r, 10);
+    for (int t = 0; t < 2; t++) /* trained-looking BatchNorm */
+        for (int l = 0; l < ZT_EMBED_LAYERS; l++) {
+            zt_rng_fill_uniform(&r, a.tower[t].conv[l].rm->data, a.tower[t].conv[l].cout, -0.2f, 0.2f);
+            zt_rng_fill_uniform(&r, a.tower[t].conv[l].rv->data, a.tower[t].conv[l].cout, 0.5f, 2);
+            zt_rng_fill_uniform(&r, a.tower[t].conv[l].bb->data, a.tower[t].conv[l].cout, -0.1f, 0.3f);
+        }
+    zt_rng_fill_uniform(&r, a.tower[0].fc_b->data, c.dim + c.nclass + 1, -0.5f, 0.5f);
+    CHECK_OK(zt_embed_widen_drawing(&a, 7, 0, 3, &b));
+    CHECK_OK(zt_embed_widen_drawing(&a, 7, 0.05f, 3, &n));
+    CHECK_EQ_INT(b.cfg.dwidth, 7);
+    CHECK_EQ_INT((int)b.tower[0].conv[6].w->shape[0], 7 * 8);
+    CHECK_EQ_INT((int)b.tower[1].conv[6].w->shape[0], 4 * 8);
+    CHECK(zt_embed_photo_fingerprint(&b) == zt_embed_photo_fingerprint(&a));
+    CHECK_RC(zt_embed_widen_drawing(&b, 5, 0, 3, &tiny), ZT_EINVAL);
+    char pa[1100], pb[1100], pn[1100];
+    snprintf(pa, sizeof pa, "%s/narrow.safetensors", zt_test_tmpdir());
+    snprintf(pb, sizeof pb, "%s/wide.safetensors", zt_test_tmpdir());
+    snprintf(pn, sizeof pn, "%s/wide-noise.safetensors", zt_test_tmpdir());
+    CHECK_OK(zt_embed_save(pa, &a, 0));
+    CHECK_OK(zt_embed_save(pb, &b, 0));
+    CHECK_OK(zt_embed_save(pn, &n, 0));
+    struct zt_embedder *ea = zt_embedder_open(pa, 1), *eb = zt_embedder_open(pb, 1),
+                       *en = zt_embedder_open(pn, 1);
+    CHECK(ea && eb && en);
+    enum { N = 3, S = 32 };
+    float *x = malloc(sizeof(float) * N * 5 * S * S), ya[N * 8], yb[N * 8], yn[N * 8], pa4[N * 4],
+          pb4[N * 4], pn4[N * 4];
+    zt_rng_fill_uniform(&r, x, N * 5 * S * S, -1, 1);
+    if (ea && eb && en) {
+        CHECK_EQ_INT(zt_embedder_cfg(eb)->dwidth, 7);
+        CHECK_OK(zt_embedder_run(ea, ZT_TOWER_DRAWING, x, N, ya, pa4));
+        CHECK_OK(zt_embedder_run(eb, ZT_TOWER_DRAWING, x, N, yb, pb4));
+        CHECK_OK(zt_embedder_run(en, ZT_TOWER_DRAWING, x, N, yn, pn4));
+        double d = 0, dn = 0, dp = 0;
+        for (int i = 0; i < N * 8; i++) d = fmax(d, fabs(ya[i] - yb[i])), dn = fmax(dn, fabs(ya[i] - yn[i]));
+        for (int i = 0; i < N * 4; i++) dp = fmax(dp, fabs(pa4[i] - pb4[i]));
+        CHECK_MSG(d < 1e-4 && dp < 1e-4, "widened tower differs by %g (probabilities %g)", d, dp);
+        CHECK_MSG(dn > 1e-6 && dn < 0.5, "noise moved the embedding by %g", dn);
+        CHECK(zt_embedder_fingerprint(ea) == zt_embedder_fingerprint(eb)); /* catalogues stay valid */
+    }
+    zt_embedder_close(ea);
+    zt_embedder_close(eb);
+    zt_embedder_close(en);
+    free(x);
+    zt_embed_deinit(&a);
+    zt_embed_deinit(&b);
+    zt_embed_deinit(&n);
+}
+
 /* Re-estimated BatchNorm statistics: two batches averaged give the running
  * mean the two as one batch give; no weight moves. */
 TEST(embed, bn_stats_average_the_batches)
 {
     struct zt_embed m;
-    struct zt_embed_trainer *t = tiny_trainer(&m, 8, 5, 1e-3);
+    struct zt_embed_trainer *t = tiny_trainer(&m, 8, 5, 1e-3, 0);
     enum { N = 4, S = 32, PL = 5 * S * S };
     float *x = malloc(sizeof(float) * 2 * N * PL);
     struct zt_rng r;

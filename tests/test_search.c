@@ -681,11 +681,34 @@ TEST(search, eval_styles_every_style)
         CHECK(r->all[1].catp10 >= 0 && r->all[1].catp10 <= 0.3 + 1e-9);
         CHECK(r->p50_ms > 0 && r->p95_ms >= r->p50_ms);
         if (own_out) CHECK(r->all[0].r10 == 0 && r->all[1].r10 == 0);
+        /* what each query was understood as: no embedding model, so nothing */
+        int counted = 0;
+        for (int c = 0; c < ZT_CLASS_COUNT; c++) {
+            int row = 0;
+            for (int u = 0; u <= ZT_CLASS_COUNT; u++) row += r->confusion[c][u];
+            CHECK_EQ_INT(row, r->per_class[1][c].n);
+            CHECK_EQ_INT(r->confusion[c][ZT_CLASS_COUNT], row);
+            counted += row;
+        }
+        CHECK_EQ_INT(counted, 5);
     }
     CHECK(e.r[ZT_EVAL_EDGES].all[0].r10 > 0.5); /* edge maps find their product */
     json_t *j = zt_style_eval_json(&o, &e);
     CHECK(json_is_object(json_object_get(json_object_get(j, "trace"), "all/automatic")));
+    json_t *ua = json_object_get(json_object_get(j, "doodle"), "understood_as");
+    int nothing = 0;
+    const char *k;
+    json_t *row;
+    json_object_foreach(ua, k, row) nothing += (int)json_integer_value(json_object_get(row, "nothing"));
+    CHECK_EQ_INT(nothing, 5);
     json_decref(j);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mf = open_memstream(&text, &tlen);
+    zt_style_eval_write_text(&o, &e, mf);
+    fclose(mf);
+    CHECK(text && strstr(text, "understood as") && strstr(text, "nothing"));
+    free(text);
     enum zt_eval_style es;
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
     CHECK_RC(zt_eval_style_parse("sketchy", &es), ZT_EINVAL);

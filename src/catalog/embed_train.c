@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define DOODLE_SIZE 192 /* canvas the training doodles are drawn on */
+#define WIDEN_NOISE 0.05f /* a widened tower's copied channels, nudged apart */
 
 void zt_embed_train_opts_default(struct zt_embed_train_opts *o)
 {
@@ -306,6 +307,10 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         zt_seterr("train-embed: batch >= 4, neg >= 0, epochs >= 1, balance in 0..1");
         return ZT_EINVAL;
     }
+    if (o->freeze_photo && !o->init) {
+        zt_seterr("train-embed: freezing the photo tower needs a model to start from (--init)");
+        return ZT_EINVAL;
+    }
     if ((rc = load_set(o, ZT_SPLIT_TRAIN, NULL, &tr))) goto out;
     if ((rc = load_set(o, ZT_SPLIT_VAL, &tr, &va))) goto out;
     int bad = 0;
@@ -319,12 +324,24 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
             rc = ZT_EINVAL;
             goto out;
         }
-        m.cfg.cal_temp[0] = m.cfg.cal_temp[1] = 1;
+        m.cfg.cal_temp[0] = 1;
+        if (!o->freeze_photo) m.cfg.cal_temp[1] = 1;
         m.cfg.frame = (float)o->frame;
+        int w0 = m.cfg.dwidth ? m.cfg.dwidth : m.cfg.width;
+        if (o->drawing_width && o->drawing_width != w0) {
+            struct zt_embed wide;
+            if ((rc = zt_embed_widen_drawing(&m, o->drawing_width, WIDEN_NOISE, o->seed, &wide)))
+                goto out;
+            zt_embed_deinit(&m);
+            m = wide;
+            zt_warn_emit(&o->log, "drawing tower widened from %d to %d channels (what it computes kept)",
+                         w0, o->drawing_width);
+        }
     } else {
         struct zt_embed_cfg cfg;
         zt_embed_cfg_default(&cfg);
         cfg.size = o->size, cfg.dim = o->dim, cfg.width = o->width, cfg.nclass = tr.nclass;
+        cfg.dwidth = o->drawing_width == o->width ? 0 : o->drawing_width;
         cfg.frame = (float)o->frame;
         for (int k = 0; k < tr.nclass; k++) snprintf(cfg.classes[k], ZT_EMBED_CLASS_MAX, "%s", tr.classes[k]);
         if ((rc = zt_embed_init(&m, &cfg))) goto out;
@@ -351,7 +368,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         rc = ZT_ENOMEM;
         goto out;
     }
-    if ((rc = zt_embed_trainer_new(&m, o->lr, o->threads, &t))) goto out;
+    if ((rc = zt_embed_trainer_new(&m, o->lr, o->threads, o->freeze_photo, &t))) goto out;
+    uint64_t photo_fp = zt_embed_photo_fingerprint(&m);
     struct zt_rng r;
     zt_rng_seed(&r, o->seed);
     int64_t step = 0;
@@ -425,12 +443,21 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     struct zt_embed bm;
     if ((rc = calibrate(o->out, &va, 78, o->threads, cal))) goto out;
     if ((rc = zt_embed_load(o->out, &bm))) goto out;
-    bm.cfg.cal_temp[0] = cal[0], bm.cfg.cal_temp[1] = cal[1];
+    bm.cfg.cal_temp[0] = cal[0];
+    if (!o->freeze_photo) bm.cfg.cal_temp[1] = cal[1];
+    else cal[1] = bm.cfg.cal_temp[1];
+    int same = zt_embed_photo_fingerprint(&bm) == photo_fp;
     rc = zt_embed_save(o->out, &bm, 0);
     zt_embed_deinit(&bm);
     if (rc) goto out;
-    zt_warn_emit(&o->log, "calibrated category temperatures (validation): drawing %.2f, photo %.2f", cal[0],
-          cal[1]);
+    zt_warn_emit(&o->log, "calibrated category temperatures (validation): drawing %.2f, photo %.2f%s", cal[0],
+          cal[1], o->freeze_photo ? " (the init's)" : "");
+    if (o->freeze_photo && !same) {
+        zt_seterr("train-embed: the frozen photo tower changed");
+        rc = ZT_EINVAL;
+    } else if (o->freeze_photo) {
+        zt_warn_emit(&o->log, "photo tower frozen: catalogues embedded with %s stay valid", o->init);
+    }
 out:
     zt_embed_trainer_free(t);
     zt_embed_deinit(&m);

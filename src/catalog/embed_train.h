@@ -28,12 +28,18 @@ struct zt_embed_train_opts {
     int batch;         /* 48 drawing/photo pairs a step */
     int neg;           /* 8 "none" drawings a step */
     int size, dim, width; /* 96, 128, 32 */
+    int drawing_width; /* 0: width (new model) or the init's; else the drawing
+                          tower's: new, or grown from the init's (its function
+                          kept: nn/embed.h zt_embed_widen_drawing) */
     double lr;         /* 2e-3 peak (warm-up, then cosine) */
     double frame;      /* 0.65: drawings framed on their ink (nn/embed.h cfg.frame);
                           0: the whole canvas, as models before December 2026 */
     double balance;    /* 0: every photo once an epoch; P in (0, 1]: a class of n
                           photos drawn (n_max / n)^P times as often (1: classes
                           equally), a photo's repeats in different batches */
+    int freeze_photo;  /* 1 (needs init): only the drawing tower learns; the photo
+                          tower and its calibration stay the init's, so catalogues
+                          embedded with init stay valid (no re-ingest) */
     enum zt_draw_style style; /* MIXED */
     uint64_t seed;     /* 1 */
     int threads;

@@ -167,6 +167,9 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
             }
             double catp = same / 10.0;
             int und = res.understood.known && res.understood.cls == cls;
+            int ucls = res.understood.known && res.understood.cls >= 0 ? res.understood.cls
+                                                                        : ZT_CLASS_COUNT;
+            if (mode == 1) out->confusion[cls][ucls]++;
             add(&out->all[mode], rank, catp, und);
             add(&out->per_class[mode][cls], rank, catp, und);
             zt_search_result_free(&res);
@@ -262,9 +265,41 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                                                        "catp10", x->catp10, "understood",
                                                        x->understood));
             }
+        json_t *cm = json_object();
+        for (int c = 0; js && cm && c < ZT_CLASS_COUNT; c++) {
+            if (!r->per_class[1][c].n) continue;
+            json_t *row = json_object();
+            for (int u = 0; row && u <= ZT_CLASS_COUNT; u++)
+                if (r->confusion[c][u])
+                    json_object_set_new(row, u < ZT_CLASS_COUNT ? zt_class_name(u) : "nothing",
+                                        json_integer(r->confusion[c][u]));
+            json_object_set_new(cm, zt_class_name(c), row);
+        }
+        json_object_set_new(js, "understood_as", cm);
         json_object_set_new(top, zt_eval_style_name(st), js);
     }
     return top;
+}
+
+/* Rows: the queries' classes; columns: what they were understood as
+ * (only classes that occur either way). */
+static void write_confusion(const struct zt_style_result *r, FILE *f)
+{
+    int used[ZT_CLASS_COUNT + 1] = {0};
+    for (int c = 0; c < ZT_CLASS_COUNT; c++)
+        for (int u = 0; u <= ZT_CLASS_COUNT; u++)
+            if (r->confusion[c][u]) used[c] = used[u] = 1;
+    fprintf(f, "understood as (rows: the query's class, Automatic)\n%-12s", "");
+    for (int u = 0; u <= ZT_CLASS_COUNT; u++)
+        if (used[u]) fprintf(f, " %7.7s", u < ZT_CLASS_COUNT ? zt_class_name(u) : "nothing");
+    fputc('\n', f);
+    for (int c = 0; c < ZT_CLASS_COUNT; c++) {
+        if (!r->per_class[1][c].n) continue;
+        fprintf(f, "%-12s", zt_class_name(c));
+        for (int u = 0; u <= ZT_CLASS_COUNT; u++)
+            if (used[u]) fprintf(f, " %7d", r->confusion[c][u]);
+        fputc('\n', f);
+    }
 }
 
 void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
@@ -293,5 +328,6 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                     fprintf(f, "%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f\n", cn, mn, x->n,
                             x->r1, x->r10, x->map, x->catp10, x->understood);
             }
+        write_confusion(r, f);
     }
 }

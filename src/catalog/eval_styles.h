@@ -44,6 +44,9 @@ struct zt_eval_cell {
 struct zt_style_result {
     struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
     struct zt_eval_cell per_class[2][ZT_CLASS_COUNT];
+    /* queries of class r understood as class c (column ZT_CLASS_COUNT:
+       nothing the shop sells, or no embedding model) */
+    int confusion[ZT_CLASS_COUNT][ZT_CLASS_COUNT + 1];
     double p50_ms, p95_ms;                        /* Automatic search time per query */
 };
 

@@ -31,12 +31,17 @@ static void help(void)
            "  --neg N        non-garment drawings per step (default 8)\n"
            "  --lr X         peak learning rate (default 0.002)\n"
            "  --width N      first layer's channels (default 32)\n"
+           "  --drawing-width N  the drawing tower's, when it differs; with --init, a\n"
+           "                 wider drawing tower grown from the init's (what it computes\n"
+           "                 kept; with --freeze-photo, catalogues stay valid)\n"
            "  --style S      edges, doodle or mixed (default mixed)\n"
            "  --frame F      drawings framed on their ink, the garment filling F of the\n"
            "                 side (default 0.65; 0: the whole canvas, as older models)\n"
            "  --balance P    classes drawn more evenly: a class of n photos (n_max / n)^P\n"
            "                 times as often each epoch (default 0: every photo once;\n"
            "                 1: every class equally)\n"
+           "  --freeze-photo only the drawing tower learns (needs --init): the photo tower\n"
+           "                 stays the init's, so catalogues it embedded need no re-ingest\n"
            "  --seed N       (default 1)\n"
            "  --threads N    (default: all cores)\n");
 }
@@ -56,7 +61,8 @@ int cmd_train_embed(int argc, char **argv)
         {"lr", required_argument, 0, 'l'},     {"width", required_argument, 0, 'w'},
         {"style", required_argument, 0, 'y'},  {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"frame", required_argument, 0, 'f'},
-        {"balance", required_argument, 0, 'B'},
+        {"balance", required_argument, 0, 'B'}, {"freeze-photo", no_argument, 0, 'F'},
+        {"drawing-width", required_argument, 0, 'W'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -106,6 +112,11 @@ int cmd_train_embed(int argc, char **argv)
             if (cli_parse_double(optarg, 0, 1, &o.balance))
                 return cli_usage_error(CMD, "--balance: '%s' is not in 0..1", optarg);
             break;
+        case 'F': o.freeze_photo = 1; break;
+        case 'W':
+            if (cli_parse_int(optarg, 4, 256, &v)) return cli_usage_error(CMD, "--drawing-width: '%s' is not in 4..256", optarg);
+            o.drawing_width = (int)v;
+            break;
         case 'f':
             if (cli_parse_double(optarg, 0, 1, &o.frame) || (o.frame > 0 && o.frame < 0.1))
                 return cli_usage_error(CMD, "--frame: '%s' is not 0 or in 0.1..1", optarg);
@@ -114,6 +125,7 @@ int cmd_train_embed(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (o.freeze_photo && !o.init) return cli_usage_error(CMD, "--freeze-photo needs --init");
     if ((o.threads = cli_threads(threads)) <= 0) return cli_usage_error(CMD, "--threads: '%s' is not valid", threads);
     o.log = (struct zt_warn){log_line, NULL};
     o.progress = stderr;

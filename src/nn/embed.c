@@ -38,6 +38,11 @@ void zt_embed_cfg_default(struct zt_embed_cfg *c)
 
 static int nout(const struct zt_embed_cfg *c) { return c->dim + c->nclass + 1; }
 
+static int tower_width(const struct zt_embed_cfg *c, int tower)
+{
+    return tower == ZT_TOWER_DRAWING && c->dwidth > 0 ? c->dwidth : c->width;
+}
+
 static struct zt_tensor *add(struct zt_params *ps, const char *pre, const char *name, int ndim,
                              const int64_t *shape, int buffer)
 {
@@ -50,9 +55,10 @@ int zt_embed_init(struct zt_embed *m, const struct zt_embed_cfg *c)
 {
     memset(m, 0, sizeof *m);
     if (c->size < 32 || c->size % 16 || c->dim < 8 || c->dim > 1024 || c->width < 4 ||
-        c->width > 256 || c->nclass < 1 || c->nclass > ZT_EMBED_MAX_CLASSES) {
-        zt_seterr("embed: bad config (size %d multiple of 16, dim %d, width %d, %d classes)",
-                  c->size, c->dim, c->width, c->nclass);
+        c->width > 256 || (c->dwidth && (c->dwidth < 4 || c->dwidth > 256)) || c->nclass < 1 ||
+        c->nclass > ZT_EMBED_MAX_CLASSES) {
+        zt_seterr("embed: bad config (size %d multiple of 16, dim %d, width %d/%d, %d classes)",
+                  c->size, c->dim, c->width, c->dwidth, c->nclass);
         return ZT_EINVAL;
     }
     m->cfg = *c;
@@ -62,11 +68,11 @@ int zt_embed_init(struct zt_embed *m, const struct zt_embed_cfg *c)
         struct zt_embed_tower *tw = &m->tower[t];
         const char *pre0 = t == ZT_TOWER_DRAWING ? "drawing" : "photo";
         tw->in_ch = t == ZT_TOWER_DRAWING ? ZT_EMBED_DRAWING_CH : ZT_EMBED_PHOTO_CH;
-        int cin = tw->in_ch;
+        int cin = tw->in_ch, w = tower_width(c, t);
         for (int l = 0; l < ZT_EMBED_LAYERS; l++) {
             char pre[64];
             snprintf(pre, sizeof pre, "%s.conv%d", pre0, l);
-            int cout = c->width * layer_mult[l];
+            int cout = w * layer_mult[l];
             int64_t ws[4] = {cout, cin, 3, 3}, cs[1] = {cout}, one[1] = {1};
             tw->conv[l].cin = cin, tw->conv[l].cout = cout, tw->conv[l].stride = layer_stride[l];
             if (!(tw->conv[l].w = add(&m->params, pre, "weight", 4, ws, 0)) ||
@@ -106,6 +112,89 @@ void zt_embed_init_weights(struct zt_embed *m, uint64_t seed)
             zt_init_kaiming_normal(&r, m->tower[t].conv[l].w, 0, ZT_FAN_OUT);
         zt_init_normal(&r, m->tower[t].fc_w, 0, 0.01f);
     }
+}
+
+/* dst = src (tensors of one shape). */
+static void copy_tensor(struct zt_tensor *dst, const struct zt_tensor *src)
+{
+    memcpy(dst->data, src->data, sizeof(float) * (size_t)zt_tensor_numel(src));
+}
+
+int zt_embed_widen_drawing(const struct zt_embed *src, int width, float noise, uint64_t seed,
+                           struct zt_embed *out)
+{
+    struct zt_embed_cfg c = src->cfg;
+    int w0 = tower_width(&c, ZT_TOWER_DRAWING);
+    if (width < w0) {
+        zt_seterr("embed: the drawing tower can only grow (%d -> %d)", w0, width);
+        return ZT_EINVAL;
+    }
+    c.dwidth = width == c.width ? 0 : width;
+    int rc = zt_embed_init(out, &c);
+    if (rc) return rc;
+    /* the photo tower and every tensor the widening leaves alone */
+    for (int i = 0; i < src->params.n; i++) {
+        const struct zt_param *p = src->params.p[i];
+        if (strncmp(p->name, "drawing.", 8)) copy_tensor(zt_params_get(&out->params, p->name), &p->t);
+    }
+    struct zt_rng r;
+    zt_rng_seed(&r, seed);
+    const struct zt_embed_tower *a = &src->tower[ZT_TOWER_DRAWING];
+    struct zt_embed_tower *b = &out->tower[ZT_TOWER_DRAWING];
+    int *from = NULL, *prev = NULL, *count = NULL, *pcount = NULL;
+    rc = ZT_ENOMEM;
+    int cmax = width * layer_mult[ZT_EMBED_LAYERS - 1];
+    if (!(from = malloc(sizeof(int) * (size_t)cmax)) || !(prev = malloc(sizeof(int) * (size_t)cmax)) ||
+        !(count = calloc((size_t)cmax, sizeof(int))) || !(pcount = calloc((size_t)cmax, sizeof(int))))
+        goto out;
+    /* the input planes are not widened: each is its own, once */
+    for (int i = 0; i < b->in_ch; i++) prev[i] = i, pcount[i] = 1;
+    for (int l = 0; l < ZT_EMBED_LAYERS; l++) {
+        int ca = a->conv[l].cout, cb = b->conv[l].cout, cin = b->conv[l].cin, ain = a->conv[l].cin;
+        memset(count, 0, sizeof(int) * (size_t)ca);
+        for (int j = 0; j < cb; j++) {
+            from[j] = j < ca ? j : (int)(zt_rng_u64(&r) % (uint64_t)ca);
+            count[from[j]]++;
+        }
+        double sd = 0;
+        int64_t nw = zt_tensor_numel(a->conv[l].w);
+        for (int64_t k = 0; k < nw; k++) sd += (double)a->conv[l].w->data[k] * a->conv[l].w->data[k];
+        float amp = noise * (float)sqrt(sd / (double)nw);
+        for (int j = 0; j < cb; j++) {
+            for (int i = 0; i < cin; i++)
+                for (int k = 0; k < 9; k++) {
+                    float v = a->conv[l].w->data[((size_t)from[j] * ain + prev[i]) * 9 + k] /
+                              (float)pcount[prev[i]];
+                    if (j >= ca) v += amp * (float)zt_rng_normal(&r); /* a copy: nudged */
+                    b->conv[l].w->data[((size_t)j * cin + i) * 9 + k] = v;
+                }
+            b->conv[l].bw->data[j] = a->conv[l].bw->data[from[j]];
+            b->conv[l].bb->data[j] = a->conv[l].bb->data[from[j]];
+            b->conv[l].rm->data[j] = a->conv[l].rm->data[from[j]];
+            b->conv[l].rv->data[j] = a->conv[l].rv->data[from[j]];
+        }
+        b->conv[l].nbt->data[0] = a->conv[l].nbt->data[0];
+        memcpy(prev, from, sizeof(int) * (size_t)cb);
+        memcpy(pcount, count, sizeof(int) * (size_t)ca);
+    }
+    /* the linear layer reads the pooled last layer: a copied feature's
+     * weight split among its copies */
+    int O = nout(&c), fa = a->conv[ZT_EMBED_LAYERS - 1].cout, fb = b->conv[ZT_EMBED_LAYERS - 1].cout;
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < fb; i++)
+            b->fc_w->data[(size_t)o * fb + i] = a->fc_w->data[(size_t)o * fa + prev[i]] / (float)pcount[prev[i]];
+    copy_tensor(b->fc_b, a->fc_b);
+    rc = ZT_OK;
+out:
+    free(from);
+    free(prev);
+    free(count);
+    free(pcount);
+    if (rc) {
+        zt_embed_deinit(out);
+        zt_seterr("embed: out of memory");
+    }
+    return rc;
 }
 
 struct zt_tensor *zt_embed_forward(struct zt_embed *m, struct zt_graph *g, int tower,
@@ -165,6 +254,10 @@ int zt_embed_save(const char *path, const struct zt_embed *m, int f16)
         k = snprintf(p, left, "frame=%.4g;", c->frame);
         p += k, left -= (size_t)k;
     }
+    if (c->dwidth > 0 && c->dwidth != c->width) {
+        k = snprintf(p, left, "dwidth=%d;", c->dwidth);
+        p += k, left -= (size_t)k;
+    }
     k = snprintf(p, left, "classes=");
     p += k, left -= (size_t)k;
     for (int i = 0; i < c->nclass && left > 1; i++) {
@@ -203,6 +296,7 @@ static int parse_cfg(char *s, struct zt_embed_cfg *c)
         else if (!strcmp(kv, "cal0")) c->cal_temp[0] = strtof(eq, NULL);
         else if (!strcmp(kv, "cal1")) c->cal_temp[1] = strtof(eq, NULL);
         else if (!strcmp(kv, "frame")) c->frame = strtof(eq, NULL);
+        else if (!strcmp(kv, "dwidth")) c->dwidth = atoi(eq);
         else if (!strcmp(kv, "classes")) {
             c->nclass = 0;
             for (char *s2 = NULL, *n = strtok_r(eq, ",", &s2); n; n = strtok_r(NULL, ",", &s2)) {
@@ -246,14 +340,27 @@ struct zt_embed_trainer {
     struct zt_engine *eng;
     struct zt_graph *g[2];
     struct zt_optim *opt;
+    int frozen; /* the photo tower */
 };
 
-int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads,
+/* A tower's trainable tensors (requires_grad as given). */
+static void tower_requires_grad(struct zt_embed_tower *tw, int on)
+{
+    for (int l = 0; l < ZT_EMBED_LAYERS; l++)
+        tw->conv[l].w->requires_grad = tw->conv[l].bw->requires_grad =
+            tw->conv[l].bb->requires_grad = on;
+    tw->fc_w->requires_grad = tw->fc_b->requires_grad = on;
+}
+
+int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads, int freeze_photo,
                          struct zt_embed_trainer **out)
 {
     struct zt_embed_trainer *t = calloc(1, sizeof *t);
     if (!t) return ZT_ENOMEM;
     t->m = m;
+    t->frozen = freeze_photo != 0;
+    /* the optimizer binds only what requires a gradient now */
+    tower_requires_grad(&m->tower[ZT_TOWER_PHOTO], !t->frozen);
     struct zt_engine_opts eo = {ZT_BACKEND_CPU, nthreads, 1, 0, 0};
     struct zt_adam_opts ao = {lr, 0.9, 0.999, 1e-8, 1e-4};
     if (!(t->eng = zt_engine_new(&eo)) || !(t->g[0] = zt_graph_new(t->eng, 0, 0)) ||
@@ -269,6 +376,7 @@ int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads,
 void zt_embed_trainer_free(struct zt_embed_trainer *t)
 {
     if (!t) return;
+    if (t->frozen) tower_requires_grad(&t->m->tower[ZT_TOWER_PHOTO], 1);
     zt_optim_free(t->opt);
     zt_graph_free(t->g[0]);
     zt_graph_free(t->g[1]);
@@ -277,6 +385,7 @@ void zt_embed_trainer_free(struct zt_embed_trainer *t)
 }
 
 void zt_embed_trainer_set_lr(struct zt_embed_trainer *t, double lr) { zt_optim_set_lr(t->opt, lr); }
+int zt_embed_trainer_photo_frozen(const struct zt_embed_trainer *t) { return t->frozen; }
 
 /* Cross-entropy of softmax(z) against one class; adds w * (p - onehot) to dz. */
 static double ce_grad(const float *z, int n, int label, float w, float *dz, int *correct)
@@ -413,7 +522,9 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
     const float *xs[2] = {xd, xp};
     int ns[2] = {nd, np}, ch[2] = {ZT_EMBED_DRAWING_CH, ZT_EMBED_PHOTO_CH};
     for (int k = 0; k < 2; k++) {
-        zt_graph_begin(t->g[k], ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
+        /* a frozen photo tower: eval mode, its running statistics, no tape */
+        int frozen = k == ZT_TOWER_PHOTO && t->frozen;
+        zt_graph_begin(t->g[k], frozen ? 0 : ZT_GRAPH_GRAD | ZT_GRAPH_TRAIN);
         int64_t shape[4] = {ns[k], ch[k], S, S};
         struct zt_tensor *x = zt_graph_input(t->g[k], 4, shape, xs[k], 0);
         y[k] = x ? zt_embed_forward(m, t->g[k], k, x) : NULL;
@@ -423,7 +534,8 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
     float *dy[2] = {malloc((size_t)nd * O * sizeof(float)), malloc((size_t)np * O * sizeof(float))};
     if (!dy[0] || !dy[1]) rc = ZT_ENOMEM;
     else rc = zt_embed_loss(c, y[0]->data, nd, ld, y[1]->data, np, lp, dy[0], dy[1], out);
-    for (int k = 0; k < 2 && !rc; k++) rc = zt_graph_backward_seed(t->g[k], y[k], dy[k]);
+    for (int k = 0; k < 2 && !rc; k++)
+        if (!(k == ZT_TOWER_PHOTO && t->frozen)) rc = zt_graph_backward_seed(t->g[k], y[k], dy[k]);
     if (!rc) zt_optim_step(t->opt);
     free(dy[0]);
     free(dy[1]);
@@ -434,6 +546,7 @@ int zt_embed_trainer_bn_stats(struct zt_embed_trainer *t, int tower, const float
 {
     struct zt_embed *m = t->m;
     int S = m->cfg.size;
+    if (tower == ZT_TOWER_PHOTO && t->frozen) return ZT_OK;
     int64_t shape[4] = {n, tower == ZT_TOWER_DRAWING ? ZT_EMBED_DRAWING_CH : ZT_EMBED_PHOTO_CH, S, S};
     struct zt_graph *g = t->g[tower];
     zt_graph_begin(g, ZT_GRAPH_TRAIN); /* batch statistics, running ones updated; no tape */

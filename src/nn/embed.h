@@ -35,6 +35,9 @@ struct zt_embed_cfg {
     int size;   /* input side: 96 */
     int dim;    /* embedding dimensions: 128 */
     int width;  /* w: 32 */
+    int dwidth; /* the drawing tower's w when it differs (0: width); grown by
+                   zt_embed_widen_drawing so a wider drawing tower can learn
+                   against a photo tower a catalogue was embedded with */
     int nclass; /* catalogue classes (the head has nclass + 1: "none" last) */
     char classes[ZT_EMBED_MAX_CLASSES][ZT_EMBED_CLASS_MAX];
     float temp;       /* contrastive temperature: 0.07 */
@@ -69,6 +72,14 @@ int zt_embed_init(struct zt_embed *m, const struct zt_embed_cfg *c);
 void zt_embed_deinit(struct zt_embed *m); /* NULL-safe */
 /* He-normal convolutions and linear layer from seed. */
 void zt_embed_init_weights(struct zt_embed *m, uint64_t seed);
+/* out = src with its drawing tower widened to width (>= its own): every
+ * layer's extra channels copy random ones of the layer (Net2WiderNet), the
+ * next layer's weights from a copied channel split among its copies, so in
+ * eval mode the tower computes what src's does. noise (share of each
+ * layer's weight spread, 0 = exact) makes the copies differ, so training
+ * can tell them apart. The photo tower is src's, bit for bit. */
+int zt_embed_widen_drawing(const struct zt_embed *src, int width, float noise, uint64_t seed,
+                           struct zt_embed *out);
 /* x (N, in_ch, S, S) -> (N, dim + nclass + 1) raw outputs. The graph's
  * flags choose train (batch statistics) or eval. NULL on failure. */
 struct zt_tensor *zt_embed_forward(struct zt_embed *m, struct zt_graph *g, int tower,
@@ -102,8 +113,11 @@ int zt_embed_loss(const struct zt_embed_cfg *c, const float *yd, int nd, const i
                   struct zt_embed_losses *out);
 
 struct zt_embed_trainer;
-/* lr: Adam learning rate; nthreads: engine threads. */
-int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads,
+/* lr: Adam learning rate; nthreads: engine threads. freeze_photo: the
+ * photo tower is left exactly as it is (weights and running statistics;
+ * it runs in eval mode and the drawing tower learns against its fixed
+ * embeddings), so a catalogue it embedded stays valid. */
+int zt_embed_trainer_new(struct zt_embed *m, double lr, int nthreads, int freeze_photo,
                          struct zt_embed_trainer **out);
 void zt_embed_trainer_free(struct zt_embed_trainer *t); /* NULL-safe */
 void zt_embed_trainer_set_lr(struct zt_embed_trainer *t, double lr);
@@ -119,6 +133,8 @@ int zt_embed_train_step(struct zt_embed_trainer *t, const float *xd, int nd, con
  * average of training lags the weights; the validation figures and the
  * shipped model's eval-mode outputs swung with it from epoch to epoch.) */
 int zt_embed_trainer_bn_stats(struct zt_embed_trainer *t, int tower, const float *x, int n, int k);
+/* 1 when the photo tower is frozen (bn_stats then leaves it alone too). */
+int zt_embed_trainer_photo_frozen(const struct zt_embed_trainer *t);
 
 /* --- inference --- */
 

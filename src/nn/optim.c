@@ -37,7 +37,7 @@ static struct zt_optim *optim_new(struct zt_params *ps, int kind, int nstate, in
     if (!o->sl) goto oom;
     for (int i = 0; i < ps->n; i++) {
         struct zt_param *p = ps->p[i];
-        if (p->is_buffer || !p->t.grad) continue;
+        if (p->is_buffer || !p->t.grad || !p->t.requires_grad) continue;
         struct slot *s = &o->sl[o->np++];
         s->p = &p->t;
         s->n = zt_tensor_numel(&p->t);

@@ -22,8 +22,9 @@ struct zt_sgd_opts {
 
 struct zt_optim;
 
-/* Binds to the trainable (non-buffer) parameters present in ps now; ps is
- * borrowed and must outlive the optimizer. State (moments, momentum
+/* Binds to the trainable (non-buffer) parameters present in ps now that
+ * require a gradient now (one frozen before, requires_grad = 0, is never
+ * updated, weight decay included); ps is borrowed and must outlive the optimizer. State (moments, momentum
  * buffers) is owned by the optimizer, zero-initialised. nthreads: OpenMP
  * threads for the update (<= 0: 1). NULL + zt_errmsg on failure (bad
  * hyper-parameters: ZT_EINVAL message; out of memory). */

@@ -221,3 +221,14 @@ expect 2 "$Z" train-embed --frame 0.05
 contains "$T/err" "not 0 or in 0.1..1"
 expect 2 "$Z" train-embed --balance 1.5
 contains "$T/err" "--balance"
+# --freeze-photo: the drawing tower learns, the catalogue stays valid (no re-ingest)
+expect 2 "$Z" train-embed --drawing-width 2
+contains "$T/err" "--drawing-width"
+expect 2 "$Z" train-embed --freeze-photo --epochs 1
+contains "$T/err" "--freeze-photo needs --init"
+expect 0 "$Z" train-embed --data tests/data/mini --init "$T/emb.safetensors" --freeze-photo --drawing-width 40 --out "$T/embf.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
+contains "$T/err" "catalogues embedded with"
+contains "$T/err" "drawing tower widened from 32 to 40"
+cmp -s "$T/emb.safetensors" "$T/embf.safetensors" && bad "train-embed --freeze-photo: the model did not change" || ok
+expect 0 "$Z" search --image tests/data/mini/train/hat/hat-t0.png --catalog "$T/emb.db" --embed "$T/embf.safetensors" -k 2 --json
+contains "$T/out" '"understood":{'
