@@ -307,23 +307,30 @@ static void square_pairs(float *xd, float *xp, int *ld, int *lp)
     }
 }
 
-TEST(embed, train_step_learns)
+/* steps training steps on the square pairs; the first and last losses. */
+static void run_squares(struct zt_embed_trainer *t, int steps, struct zt_embed_losses *first,
+                        struct zt_embed_losses *last)
 {
-    struct zt_embed m;
-    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3, 0);
     enum { N = SQ_N, S = SQ_S };
     float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
     int ld[N], lp[N];
     square_pairs(xd, xp, ld, lp);
-    struct zt_embed_losses first = {0}, last = {0};
-    for (int step = 0; step < 60 && t; step++) {
-        CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, &last));
-        if (step == 0) first = last;
+    for (int step = 0; step < steps && t; step++) {
+        CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, last));
+        if (step == 0) *first = *last;
     }
-    CHECK_MSG(last.total < 0.7 * first.total, "loss %g -> %g", first.total, last.total);
-    CHECK_MSG(last.r1 >= 0.75, "batch R@1 %g", last.r1);
     free(xd);
     free(xp);
+}
+
+TEST(embed, train_step_learns)
+{
+    struct zt_embed m;
+    struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3, 0);
+    struct zt_embed_losses first = {0}, last = {0};
+    run_squares(t, 60, &first, &last);
+    CHECK_MSG(last.total < 0.7 * first.total, "loss %g -> %g", first.total, last.total);
+    CHECK_MSG(last.r1 >= 0.75, "batch R@1 %g", last.r1);
     zt_embed_trainer_free(t);
     zt_embed_deinit(&m);
 }
@@ -335,10 +342,6 @@ TEST(embed, frozen_photo_tower_stays)
 {
     struct zt_embed m;
     struct zt_embed_trainer *t = tiny_trainer(&m, 16, 2, 3e-3, 1);
-    enum { N = SQ_N, S = SQ_S };
-    float *xd = malloc(sizeof(float) * N * 5 * S * S), *xp = malloc(sizeof(float) * N * 3 * S * S);
-    int ld[N], lp[N];
-    square_pairs(xd, xp, ld, lp);
     /* running statistics of a trained tower: not the init's 0 / 1 */
     for (int l = 0; l < ZT_EMBED_LAYERS; l++)
         for (int c = 0; c < m.tower[1].conv[l].cout; c++)
@@ -347,14 +350,13 @@ TEST(embed, frozen_photo_tower_stays)
     const struct zt_tensor *wd = m.tower[0].conv[0].w;
     float d0 = wd->data[0];
     struct zt_embed_losses first = {0}, last = {0};
-    for (int step = 0; step < 60 && t; step++) {
-        CHECK_OK(zt_embed_train_step(t, xd, N, ld, xp, N, lp, &last));
-        if (step == 0) first = last;
-    }
+    run_squares(t, 60, &first, &last);
+    float *xp = calloc((size_t)SQ_N * 3 * SQ_S * SQ_S, sizeof(float));
     if (t) {
         CHECK(zt_embed_trainer_photo_frozen(t));
-        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_PHOTO, xp, N, 0)); /* left alone */
+        CHECK_OK(zt_embed_trainer_bn_stats(t, ZT_TOWER_PHOTO, xp, SQ_N, 0)); /* left alone */
     }
+    free(xp);
     CHECK_MSG(last.contrastive < 0.8 * first.contrastive, "contrastive %g -> %g", first.contrastive,
               last.contrastive);
     CHECK(wd->data[0] != d0);
@@ -362,8 +364,6 @@ TEST(embed, frozen_photo_tower_stays)
     CHECK(m.tower[1].conv[3].rm->data[5] == 0.01f * 5);
     zt_embed_trainer_free(t);
     CHECK(m.tower[1].fc_w->requires_grad && m.tower[1].conv[0].w->requires_grad);
-    free(xd);
-    free(xp);
     zt_embed_deinit(&m);
 }
 
