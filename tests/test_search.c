@@ -667,9 +667,17 @@ TEST(search, eval_styles_every_style)
     zt_style_eval_opts_default(&o, src, url);
     o.so.model = "", o.so.embed_model = "";
     o.threads = 2;
+    char sheet[1100];
+    snprintf(sheet, sizeof sheet, "%s/styles-sheet.png", zt_test_tmpdir());
+    o.sheet = sheet, o.sheet_rows = 2; /* 2 of the 5 queries per style */
     struct zt_style_eval e;
     CHECK_OK(zt_style_eval_run(&o, &e));
     CHECK_EQ_INT(e.queries, 5);
+    CHECK_EQ_INT(e.sheet_rows, 2 * ZT_EVAL_NSTYLES);
+    struct zt_image im = {0};
+    CHECK_OK(zt_image_load(sheet, 3, NULL, &im));
+    CHECK(im.w == 7 * 112 && im.h == 2 * ZT_EVAL_NSTYLES * 112);
+    zt_image_free(&im);
     for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
         const struct zt_style_result *r = &e.r[st];
         CHECK_MSG(e.ran[st], "style %s did not run", zt_eval_style_name(st));
@@ -709,6 +717,10 @@ TEST(search, eval_styles_every_style)
     fclose(mf);
     CHECK(text && strstr(text, "understood as") && strstr(text, "nothing"));
     free(text);
+    /* only the queries understood wrong: without a model, every one */
+    o.sheet_wrong = 1, o.sheet_rows = 24, o.styles = 1u << ZT_EVAL_DOODLE;
+    CHECK_OK(zt_style_eval_run(&o, &e));
+    CHECK_EQ_INT(e.sheet_rows, 5);
     enum zt_eval_style es;
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
     CHECK_RC(zt_eval_style_parse("sketchy", &es), ZT_EINVAL);

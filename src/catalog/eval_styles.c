@@ -104,6 +104,74 @@ static int make_query(const struct zt_embedset *set, int i, enum zt_eval_style s
                                QUERY_SIZE, seed, a, b);
 }
 
+/* --- the contact sheet --- */
+
+#define SHEET_TILE 112
+#define SHEET_EDGE 4 /* frame width */
+#define SHEET_HITS 5
+#define SHEET_COLS (2 + SHEET_HITS) /* photo, query, products */
+
+/* im letterboxed on white into tile (row, col), framed in rgb; no image:
+ * a grey tile. */
+static void sheet_tile(struct zt_style_sheet *sh, int row, int col, const struct zt_image *im,
+                       const uint8_t rgb[3])
+{
+    int x0 = col * SHEET_TILE, y0 = row * SHEET_TILE, W = sh->im.w;
+    for (int y = 0; y < SHEET_TILE; y++)
+        for (int x = 0; x < SHEET_TILE; x++)
+            memcpy(sh->im.px + 3 * ((size_t)(y0 + y) * W + x0 + x), rgb, 3);
+    struct zt_image rgb3 = {0}, box = {0};
+    static const uint8_t white[3] = {255, 255, 255};
+    if (im && !zt_image_convert(im, 3, &rgb3) &&
+        !zt_image_letterbox(&rgb3, SHEET_TILE - 2 * SHEET_EDGE, white, &box, NULL, NULL, NULL, NULL))
+        zt_image_paste(&sh->im, &box, x0 + SHEET_EDGE, y0 + SHEET_EDGE);
+    zt_image_free(&rgb3);
+    zt_image_free(&box);
+}
+
+/* The query as the search saw it: a photo, or lines with the hint layer
+ * (RGBA, or RGB where not white) painted over them. */
+static int query_picture(const struct zt_image *a, const struct zt_image *b, struct zt_image *out)
+{
+    int rc = zt_image_convert(a, 3, out);
+    if (rc || !b || !b->px || b->w != a->w || b->h != a->h || b->c < 3) return rc;
+    for (size_t i = 0; i < (size_t)a->w * a->h; i++) {
+        const uint8_t *h = b->px + (size_t)b->c * i;
+        float al = b->c == 4 ? h[3] / 255.0f : (h[0] & h[1] & h[2]) == 255 ? 0 : 1;
+        for (int c = 0; c < 3; c++)
+            out->px[3 * i + c] = (uint8_t)(out->px[3 * i + c] * (1 - al) + h[c] * al + 0.5f);
+    }
+    return ZT_OK;
+}
+
+/* One row: the photo the query was made from (grey frame), the query,
+ * framed green when its class was understood, and its best products, green
+ * when of the query's class. */
+static void sheet_row(struct zt_style_sheet *sh, struct zt_store *s, const struct zt_image *photo,
+                      const struct zt_image *a, const struct zt_image *b,
+                      const struct zt_search_result *res, int cls, int understood)
+{
+    static const uint8_t green[3] = {40, 170, 60}, red[3] = {210, 40, 40}, grey[3] = {200, 200, 200};
+    struct zt_image q = {0};
+    int row = sh->rows++;
+    sh->style_rows++;
+    sheet_tile(sh, row, 0, photo, grey);
+    sheet_tile(sh, row, 1, query_picture(a, b, &q) ? NULL : &q, understood ? green : red);
+    zt_image_free(&q);
+    for (int h = 0; h < SHEET_HITS; h++) {
+        struct zt_image th = {0};
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int have = h < res->n &&
+                   !zt_store_media_get(s, res->hits[h].p.id, ZT_MEDIA_THUMB, &data, &len) &&
+                   !zt_image_decode(data, len, 3, NULL, &th);
+        free(data);
+        sheet_tile(sh, row, 2 + h, have ? &th : NULL,
+                   h >= res->n ? grey : zt_class_of_product(&res->hits[h].p) == cls ? green : red);
+        zt_image_free(&th);
+    }
+}
+
 static void add(struct zt_eval_cell *c, int rank, double catp, int understood)
 {
     c->n++;
@@ -129,7 +197,7 @@ static int cmp_double(const void *a, const void *b)
 int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
                       enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
-                      struct zt_style_result *out)
+                      struct zt_style_sheet *sheet, struct zt_style_result *out)
 {
     memset(out, 0, sizeof *out);
     int own_left_out = style == ZT_EVAL_PHOTO || style == ZT_EVAL_TRACE;
@@ -167,6 +235,10 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
             }
             double catp = same / 10.0;
             int und = res.understood.known && res.understood.cls == cls;
+            if (mode == 1 && sheet && sheet->style_rows < sheet->per_style && sheet->rows < sheet->cap &&
+                (sheet->wrong_only ? !und : nq % ZT_MAX(1, total / sheet->per_style) == 0))
+                sheet_row(sheet, s, &set->it[i].photo, &a, style == ZT_EVAL_PHOTO ? NULL : &b, &res,
+                          cls, und);
             int ucls = res.understood.known && res.understood.cls >= 0 ? res.understood.cls
                                                                         : ZT_CLASS_COUNT;
             if (mode == 1) out->confusion[cls][ucls]++;
@@ -214,6 +286,7 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     struct zt_store *s = NULL;
     struct zt_searcher *sr = NULL;
     struct zt_searcher_opts so = o->so;
+    struct zt_style_sheet sheet = {0};
     memset(out, 0, sizeof *out);
     so.threads = o->threads;
     int rc;
@@ -229,13 +302,29 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks, NULL,
                                NULL, &set))) goto out;
     out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
+    int nstyles = 0;
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) nstyles += !o->styles || (o->styles & (1u << st));
+    if (o->sheet) {
+        sheet.per_style = o->sheet_rows > 0 ? o->sheet_rows : 24;
+        sheet.cap = sheet.per_style * nstyles;
+        sheet.wrong_only = o->sheet_wrong;
+        if ((rc = zt_image_new(&sheet.im, SHEET_COLS * SHEET_TILE, sheet.cap * SHEET_TILE, 3)))
+            goto out;
+    }
     for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
         if (o->styles && !(o->styles & (1u << st))) continue;
+        sheet.style_rows = 0;
         rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed, &o->w,
-                               o->progress, &out->r[st]);
+                               o->progress, o->sheet ? &sheet : NULL, &out->r[st]);
         out->ran[st] = !rc;
     }
+    if (!rc && o->sheet && sheet.rows) { /* the rows drawn, no empty ones */
+        sheet.im.h = sheet.rows * SHEET_TILE;
+        if ((rc = zt_image_save(&sheet.im, o->sheet))) zt_adderr("contact sheet");
+    }
+    out->sheet_rows = sheet.rows;
 out:
+    zt_image_free(&sheet.im);
     zt_embedset_deinit(&set);
     zt_searcher_close(sr);
     zt_store_close(s);

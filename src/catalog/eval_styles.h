@@ -63,12 +63,19 @@ struct zt_style_eval_opts {
     struct zt_search_weights w; /* the search defaults */
     int threads;
     FILE *progress;             /* progress bar, or NULL */
+    const char *sheet;          /* optional image file: a contact sheet, per query a row
+                                   of its source photo, the query as searched and its 5
+                                   best products (Automatic); green frames: the class was
+                                   understood / the product is of the query's class */
+    int sheet_rows;             /* rows per style: 24, spread over the queries */
+    int sheet_wrong;            /* 1: only queries whose class was not understood */
 };
 void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
                                 const char *catalog);
 
 struct zt_style_eval {
     int queries;
+    int sheet_rows;                    /* rows written to opts.sheet */
     int64_t products;
     char embed[1024], generator[1024]; /* models used, "" for none */
     int ran[ZT_EVAL_NSTYLES];
@@ -78,11 +85,18 @@ struct zt_style_eval {
 /* Loads the split's photos, opens the catalogue and searcher, runs every
  * chosen style. */
 int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
-/* One style over an opened searcher/store and a loaded set (tests, tuning). */
+/* Rows of a contact sheet being drawn (RGB; rows of 7 tiles). */
+struct zt_style_sheet {
+    struct zt_image im;
+    int rows, cap;       /* drawn, room for */
+    int per_style, wrong_only, style_rows;
+};
+/* One style over an opened searcher/store and a loaded set (tests, tuning);
+ * sheet (optional) gets up to sheet->per_style rows. */
 int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
                       enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
-                      struct zt_style_result *out);
+                      struct zt_style_sheet *sheet, struct zt_style_result *out);
 
 struct json_t;
 struct json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e);

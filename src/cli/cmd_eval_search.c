@@ -58,6 +58,12 @@ static void help(void)
            "                  its boost of the candidates, the confidence above which it\n"
            "                  filters, the shares of the nearest products in the embedding\n"
            "                  and of the best fused matches (search defaults)\n"
+           "  --sheet F       --style: a contact sheet (PNG or JPEG): per query a row of\n"
+           "                  the query as searched and its 5 best products (Automatic),\n"
+           "                  framed green where the class was understood / the product is\n"
+           "                  of the query's class, red where not\n"
+           "  --sheet-rows N  rows per style (default 24, spread over the queries)\n"
+           "  --sheet-wrong   only the queries whose class was not understood\n"
            "  --mask M        --style: the garment masks the doodles trace: grabcut\n"
            "                  (default) or border (the heuristic, as before December 2026)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
@@ -65,12 +71,18 @@ static void help(void)
 }
 
 /* --style: options -> catalog/eval_styles -> table or JSON. */
+struct sheet_opts {
+    const char *path;
+    int rows, wrong;
+};
+
 static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start,
-                      int border, int json)
+                      int border, const struct sheet_opts *sh, int json)
 {
     struct zt_style_eval_opts so;
     struct zt_style_eval e;
     zt_style_eval_opts_default(&so, eo->data, eo->so.catalog);
+    so.sheet = sh->path, so.sheet_rows = sh->rows, so.sheet_wrong = sh->wrong;
     so.so = eo->so;
     so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
     so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
@@ -79,6 +91,7 @@ static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
     if (json) return cli_print_json(zt_style_eval_json(&so, &e)) ? ZT_EXIT_FAIL : ZT_EXIT_OK;
     zt_style_eval_write_text(&so, &e, stdout);
+    if (sh->path) printf("\ncontact sheet: %d rows -> %s\n", e.sheet_rows, e.sheet_rows ? sh->path : "(none written)");
     return ZT_EXIT_OK;
 }
 
@@ -97,6 +110,8 @@ int cmd_eval_search(int argc, char **argv)
         {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
         {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
         {"mask", required_argument, NULL, 'M'},
+        {"sheet", required_argument, NULL, 'P'}, {"sheet-rows", required_argument, NULL, 'R'},
+        {"sheet-wrong", no_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -107,6 +122,7 @@ int cmd_eval_search(int argc, char **argv)
     unsigned styles = 0;
     int border = 0;
     int start = 0;
+    struct sheet_opts sheet = {NULL, 24, 0};
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -181,11 +197,19 @@ int cmd_eval_search(int argc, char **argv)
                 return cli_usage_error(CMD, "--start: '%s' is not a number >= 0", optarg);
             start = (int)v;
             break;
+        case 'P': sheet.path = optarg; break;
+        case 'R':
+            if (cli_parse_int(optarg, 1, 1000, &v))
+                return cli_usage_error(CMD, "--sheet-rows: '%s' is not in 1..1000", optarg);
+            sheet.rows = (int)v;
+            break;
+        case 'W': sheet.wrong = 1; break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (sheet.path && !styles) return cli_usage_error(CMD, "--sheet needs --style");
     eo.threads = cli_threads(threads);
     eo.progress = json || !isatty(2) ? NULL : stderr;
     if (do_ingest) {
@@ -201,7 +225,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
-    if (styles) return run_styles(&eo, styles, start, border, json);
+    if (styles) return run_styles(&eo, styles, start, border, &sheet, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());

@@ -99,3 +99,7 @@ contains "$T/out" '"written":15'
 contains "$T/out" '"indexed":15'
 expect 0 "$Z" catalog list --catalog "$K" --json
 contains "$T/out" '"total":15'
+# eval-search: the contact sheet belongs to --style
+expect 2 "$Z" eval-search --sheet "$T/sheet.png"
+contains "$T/err" "--sheet needs --style"
+expect 2 "$Z" eval-search --style doodle --sheet-rows 0
