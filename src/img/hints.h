@@ -89,8 +89,10 @@ int zt_hints_layer(const struct zt_image *hint_rgb, const struct zt_image *hint_
 
 /* Lengths as shares of the image side. Defaults after each field. */
 struct zt_recolour_params {
-    double reach;      /* 0.45: a dab's colour weighs exp(-(d / reach)^2) at
-                          geodesic distance d from it */
+    double reach;      /* 0.15: a dab's colour weighs exp(-(d / reach)^2) at
+                          geodesic distance d from it, relative to the nearest
+                          dab's (so every pixel of a garment with dabs gets the
+                          nearest's colour, blended only near the boundary) */
     double wall;       /* 0.5: the distance a line adds when crossed, so a
                           colour stays inside the outline that holds its dab */
     double min_inside; /* 0.04: an outline enclosing less than this share of

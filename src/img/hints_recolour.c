@@ -15,7 +15,7 @@
 void zt_recolour_params_default(struct zt_recolour_params *p)
 {
     *p = (struct zt_recolour_params){
-        .reach = 0.45, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f};
+        .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f};
 }
 
 /* A binary heap of (cost, pixel) for Dijkstra over the grid. */
