@@ -10,6 +10,7 @@
 #include "../src/catalog/store.h"
 #include "../src/util/rng.h"
 #include "../src/data/doodle.h"
+#include "../src/data/dataset.h"
 #include "../src/data/embedset.h"
 #include "../src/data/pairs.h"
 #include "../src/nn/ckpt.h"
@@ -172,6 +173,37 @@ TEST(doodle, style_names_and_negatives)
         zt_image_free(&l);
         zt_image_free(&h);
     }
+}
+
+/* The doodles' masks against the border heuristic's: every item has an
+ * agreement in [0, 1] (GrabCut masks; 1 for the heuristic's own), and a set
+ * asking for more agreement than a mask has draws it as an edge map (the
+ * frame's size) instead of a doodle (the canvas's). */
+TEST(doodle, mask_agreement_gates_doodles)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s/mini", zt_test_datadir());
+    struct zt_embedset g = {0}, h = {0};
+    CHECK_OK(zt_embedset_load(src, ZT_SPLIT_TRAIN, NULL, 0, 2, 1, NULL, NULL, &g));
+    CHECK_OK(zt_embedset_load(src, ZT_SPLIT_TRAIN, NULL, 0, 2, 0, NULL, NULL, &h));
+    int usable = 0;
+    for (int i = 0; i < g.n; i++) {
+        CHECK_MSG(g.it[i].mask_agree >= 0 && g.it[i].mask_agree <= 1, "agreement %g", g.it[i].mask_agree);
+        CHECK(h.it[i].mask_agree == 1);
+        if (!g.it[i].mask_ok) continue;
+        usable++;
+        for (int strict = 0; strict < 2; strict++) {
+            g.doodle_agree = strict ? 1.5f : 0;
+            struct zt_image l = {0}, hl = {0};
+            CHECK_OK(zt_embedset_drawing(&g, i, ZT_STYLE_DOODLE, 192, 5, &l, &hl));
+            CHECK_EQ_INT(l.w, strict ? g.it[i].photo.w : 192);
+            zt_image_free(&l);
+            zt_image_free(&hl);
+        }
+    }
+    CHECK(usable > 0);
+    zt_embedset_deinit(&g);
+    zt_embedset_deinit(&h);
 }
 
 /* --- the embedding --- */

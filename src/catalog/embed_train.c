@@ -313,10 +313,15 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     }
     if ((rc = load_set(o, ZT_SPLIT_TRAIN, NULL, &tr))) goto out;
     if ((rc = load_set(o, ZT_SPLIT_VAL, &tr, &va))) goto out;
-    int bad = 0;
-    for (int i = 0; i < tr.n; i++) bad += !tr.it[i].mask_ok;
-    zt_warn_emit(&o->log, "train %d photos (%d with an unusable mask: edge-style drawings only), val %d, "
-             "%d classes", tr.n, bad, va.n, tr.nclass);
+    int bad = 0, unsure = 0;
+    tr.doodle_agree = (float)o->doodle_agree;
+    for (int i = 0; i < tr.n; i++) {
+        bad += !tr.it[i].mask_ok;
+        unsure += tr.it[i].mask_ok && tr.it[i].mask_agree < tr.doodle_agree;
+    }
+    zt_warn_emit(&o->log, "train %d photos (%d with an unusable mask, %d whose mask agrees under %.2f "
+                 "with the heuristic's: edge-style drawings only), val %d, %d classes",
+                 tr.n, bad, unsure, o->doodle_agree, va.n, tr.nclass);
     if (o->init) {
         if ((rc = zt_embed_load(o->init, &m))) goto out;
         if (m.cfg.nclass != tr.nclass) {

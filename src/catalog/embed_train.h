@@ -37,6 +37,9 @@ struct zt_embed_train_opts {
     double balance;    /* 0: every photo once an epoch; P in (0, 1]: a class of n
                           photos drawn (n_max / n)^P times as often (1: classes
                           equally), a photo's repeats in different batches */
+    double doodle_agree; /* 0: doodles from every usable training mask; else only
+                            from masks whose IoU with the border heuristic's reaches
+                            it (data/embedset.h; validation keeps every doodle) */
     int freeze_photo;  /* 1 (needs init): only the drawing tower learns; the photo
                           tower and its calibration stay the init's, so catalogues
                           embedded with init stay valid (no re-ingest) */

@@ -40,6 +40,10 @@ static void help(void)
            "  --balance P    classes drawn more evenly: a class of n photos (n_max / n)^P\n"
            "                 times as often each epoch (default 0: every photo once;\n"
            "                 1: every class equally)\n"
+           "  --doodle-agree X  doodles only from training masks (GrabCut's) whose IoU\n"
+           "                 with the border heuristic's mask reaches X (default 0: all);\n"
+           "                 the rest get edge drawings (a mask the two disagree on often\n"
+           "                 missed the garment)\n"
            "  --freeze-photo only the drawing tower learns (needs --init): the photo tower\n"
            "                 stays the init's, so catalogues it embedded need no re-ingest\n"
            "  --seed N       (default 1)\n"
@@ -62,7 +66,7 @@ int cmd_train_embed(int argc, char **argv)
         {"style", required_argument, 0, 'y'},  {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"frame", required_argument, 0, 'f'},
         {"balance", required_argument, 0, 'B'}, {"freeze-photo", no_argument, 0, 'F'},
-        {"drawing-width", required_argument, 0, 'W'},
+        {"drawing-width", required_argument, 0, 'W'}, {"doodle-agree", required_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -113,6 +117,10 @@ int cmd_train_embed(int argc, char **argv)
                 return cli_usage_error(CMD, "--balance: '%s' is not in 0..1", optarg);
             break;
         case 'F': o.freeze_photo = 1; break;
+        case 'G':
+            if (cli_parse_double(optarg, 0, 1, &o.doodle_agree))
+                return cli_usage_error(CMD, "--doodle-agree: '%s' is not in 0..1", optarg);
+            break;
         case 'W':
             if (cli_parse_int(optarg, 4, 256, &v)) return cli_usage_error(CMD, "--drawing-width: '%s' is not in 4..256", optarg);
             o.drawing_width = (int)v;

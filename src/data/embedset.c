@@ -76,6 +76,23 @@ struct load_ctx {
     int64_t done, total;
 };
 
+/* it->mask_agree: IoU of its (GrabCut) mask with the border heuristic's
+ * on the same frame. */
+static int mask_agreement(struct zt_embedset_item *it)
+{
+    struct zt_image h = {0};
+    int rc = zt_mask_garment(&it->photo, NULL, &h);
+    if (rc) return rc;
+    size_t both = 0, any = 0;
+    for (size_t i = 0; i < (size_t)h.w * h.h; i++) {
+        int a = it->mask.px[i] >= 128, b = h.px[i] >= 128;
+        both += a && b, any += a || b;
+    }
+    it->mask_agree = any ? (float)((double)both / (double)any) : 1;
+    zt_image_free(&h);
+    return ZT_OK;
+}
+
 static int load_one(void *vctx, int64_t i, int worker)
 {
     struct load_ctx *c = vctx;
@@ -92,6 +109,8 @@ static int load_one(void *vctx, int64_t i, int worker)
     }
     it->photo = p.photo, it->edges = p.edges, it->mask = p.mask;
     it->mask_ok = zt_mask_usable(&p.mask);
+    it->mask_agree = 1;
+    if (c->po.mask.grabcut_iters > 0 && (rc = mask_agreement(it))) return rc;
     snprintf(it->id, sizeof it->id, "%s", sm->id);
     if (!(it->path = strdup(sm->path))) return ZT_ENOMEM;
     int64_t done = __atomic_add_fetch(&c->done, 1, __ATOMIC_RELAXED);
@@ -198,7 +217,8 @@ int zt_embedset_drawing(const struct zt_embedset *s, int i, enum zt_draw_style s
                         uint64_t seed, struct zt_image *lines, struct zt_image *hints)
 {
     const struct zt_embedset_item *it = &s->it[i];
-    if (zt_draw_style_pick(style, seed) == ZT_STYLE_EDGES || !it->mask_ok)
+    if (zt_draw_style_pick(style, seed) == ZT_STYLE_EDGES || !it->mask_ok ||
+        it->mask_agree < s->doodle_agree)
         return edge_drawing(it, seed, lines, hints);
     struct zt_doodle_params dp;
     struct zt_doodle d = {0};

@@ -31,6 +31,9 @@ struct zt_embedset_item {
     struct zt_image photo, edges, mask; /* FRAME x FRAME: RGB, 1ch (0 = line), 1ch */
     int cls;                            /* class index */
     int mask_ok;                        /* the mask looks like one garment */
+    float mask_agree;                   /* IoU of the mask with the border heuristic's
+                                           (1 when the mask is the heuristic's): low
+                                           when one of them missed the garment */
     char id[64];
     char *path;                         /* the source photo (owned) */
 };
@@ -40,6 +43,8 @@ struct zt_embedset {
     struct zt_embedset_item *it;
     int nclass;
     char classes[ZT_EMBEDSET_MAX_CLASSES][32]; /* sorted class names */
+    float doodle_agree; /* 0: every usable mask is doodled; else only masks whose
+                           mask_agree reaches it (the rest get edge drawings) */
 };
 
 /* Lists src (dataset.h) and prepares the items of split (enum zt_split) on
@@ -55,8 +60,8 @@ void zt_embedset_deinit(struct zt_embedset *s); /* NULL-safe */
 
 /* Drawing of item i in a style (MIXED picks by seed): lines and hint layer
  * as the page sends them. Doodles: size x size, at a random scale and
- * place; edge maps: the frame's size. Items whose mask is not usable get
- * the edge style. */
+ * place; edge maps: the frame's size. Items whose mask is not usable, or
+ * agrees with the heuristic's less than s->doodle_agree, get the edge style. */
 int zt_embedset_drawing(const struct zt_embedset *s, int i, enum zt_draw_style style, int size,
                         uint64_t seed, struct zt_image *lines, struct zt_image *hints);
 /* A doodle of something that is not a garment (star, sock, belt, bow tie,
