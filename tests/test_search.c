@@ -753,3 +753,24 @@ TEST(search, product_json_one_shape)
     json_decref(paths);
     CHECK(!strcmp(zt_signal_name(ZT_SIG_COLOR), "colour"));
 }
+
+/* The generator's category: the one asked for, else the understood class's
+ * category, else none (classes the generator has no plane for, nothing
+ * understood, no model). */
+TEST(search, generator_category_from_understood)
+{
+    struct zt_understood u = {0};
+    u.known = 1;
+    u.cls = zt_class_parse("skirt");
+    CHECK(!strcmp(zt_search_gen_category("pants", &u), "pants"));
+    CHECK(!strcmp(zt_search_gen_category(NULL, &u), "skirt"));
+    u.cls = zt_class_parse("longsleeve");
+    CHECK(!strcmp(zt_search_gen_category(NULL, &u), "top"));
+    u.cls = zt_class_parse("dress");
+    CHECK(zt_search_gen_category(NULL, &u) == NULL);
+    u.cls = -1; /* nothing the shop sells */
+    CHECK(zt_search_gen_category(NULL, &u) == NULL);
+    u.cls = zt_class_parse("hat"), u.known = 0; /* no embedding model */
+    CHECK(zt_search_gen_category(NULL, &u) == NULL);
+    CHECK(zt_search_gen_category(NULL, NULL) == NULL);
+}

@@ -241,7 +241,8 @@ static int generate(struct zt_searcher *sr, struct zt_generator *own, const char
         hint_rgb = &hr0;
         hint_mask = &hm0;
     }
-    if ((rc = zt_planes_reduce(edges, hint_rgb, hint_mask, zt_generator_info(g)->size, &pl)))
+    if ((rc = zt_planes_reframe(edges, hint_rgb, hint_mask, zt_generator_info(g)->size,
+                                ZT_GEN_FRAME, &pl)))
         goto out;
     int cat = zt_generator_category(g, category);
     if (!own) pthread_mutex_lock(&sr->mu);
@@ -441,12 +442,34 @@ json_t *zt_understood_json(const struct zt_understood *u)
 
 /* --- query --- */
 
+const char *zt_search_gen_category(const char *category, const struct zt_understood *u)
+{
+    if (category || !u || !u->known || u->cls < 0) return category;
+    enum zt_category c = zt_class_category(u->cls);
+    return c == ZT_CATEGORY_OTHER ? NULL : zt_category_name(c);
+}
+
+int zt_searcher_understand_drawing(struct zt_searcher *sr, const struct zt_image *edges,
+                                   const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                                   struct zt_understood *u)
+{
+    memset(u, 0, sizeof *u);
+    u->cls = -1;
+    if (!sr->emb) return ZT_OK;
+    struct zt_features *f = calloc(1, sizeof *f);
+    if (!f) return ZT_ENOMEM;
+    int rc = embed_drawing(sr, edges, hint_rgb, hint_mask, f, u);
+    free(f);
+    return rc;
+}
+
 int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
                              struct zt_features *f, struct zt_image *gen_out,
                              struct zt_search_timings *t, struct zt_understood *u)
 {
     struct zt_image edges = {0}, hrgb = {0}, hmask = {0}, gen = {0};
     struct zt_pair pair = {0};
+    struct zt_features *emb = NULL; /* the drawing's embedding */
     struct zt_search_timings tm = {0};
     double t0 = zt_now();
     int rc;
@@ -481,19 +504,35 @@ int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_quer
     int hinted = 0;
     if (!q->no_hints)
         for (size_t i = 0; i < (size_t)hmask.w * hmask.h && !hinted; i++) hinted = hmask.px[i] >= 128;
+    /* the embedding first: what it understands conditions the generator
+     * when no category was asked for */
+    double t2 = zt_now();
+    struct zt_understood u0;
+    if (!u) u = &u0;
+    if (sr && sr->emb) {
+        if (!(emb = calloc(1, sizeof *emb))) {
+            rc = ZT_ENOMEM;
+            goto out;
+        }
+        rc = embed_drawing(sr, &edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL, emb, u);
+        if (rc) goto out;
+    }
+    tm.features = zt_now() - t2;
     if (sr && (sr->gen || q->gen) && !q->no_generator) {
         double t1 = zt_now();
-        if ((rc = generate(sr, q->gen, q->category, &edges, hinted ? &hrgb : NULL,
-                           hinted ? &hmask : NULL, &gen)))
+        if ((rc = generate(sr, q->gen, zt_search_gen_category(q->category, emb ? u : NULL), &edges,
+                           hinted ? &hrgb : NULL, hinted ? &hmask : NULL, &gen)))
             goto out;
         tm.generate = zt_now() - t1;
     }
-    double t2 = zt_now();
+    t2 = zt_now();
     rc = zt_features_query(&edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL,
                            gen.px ? &gen : NULL, f);
-    if (!rc && sr && sr->emb)
-        rc = embed_drawing(sr, &edges, hinted ? &hrgb : NULL, hinted ? &hmask : NULL, f, u);
-    tm.features = zt_now() - t2;
+    if (!rc && emb) {
+        memcpy(f->v + ZT_FEAT_EMB_OFF, emb->v + ZT_FEAT_EMB_OFF, sizeof(float) * ZT_FEAT_EMB_DIM);
+        f->has[ZT_SIG_EMBED] = emb->has[ZT_SIG_EMBED];
+    }
+    tm.features += zt_now() - t2;
     if (!rc && gen_out && gen.px) {
         *gen_out = gen;
         gen = (struct zt_image){0};
@@ -505,6 +544,7 @@ out:
     zt_image_free(&hmask);
     zt_image_free(&gen);
     zt_pair_deinit(&pair);
+    free(emb);
     return rc;
 }
 

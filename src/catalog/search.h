@@ -163,6 +163,16 @@ struct zt_understood {
  * of memory. Shared by the API and `ztyle search --json`. */
 struct json_t;
 struct json_t *zt_understood_json(const struct zt_understood *u);
+/* What a drawing (lines, optional hint planes, any size) shows, as search
+ * understands it; u->known 0 without an embedding model. */
+int zt_searcher_understand_drawing(struct zt_searcher *sr, const struct zt_image *edges,
+                                   const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
+                                   struct zt_understood *u);
+/* The generator's category for a query: the one asked for, else the
+ * understood class's (u may be NULL), else NULL (none: "other" has no
+ * plane). The unconditioned network paints a grey-brown frame around an
+ * outline; conditioned, the garment on white. */
+const char *zt_search_gen_category(const char *category, const struct zt_understood *u);
 
 struct zt_search_timings {
     double prepare;  /* decode-free part: split, letterbox */

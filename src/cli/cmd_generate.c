@@ -65,7 +65,7 @@ static int one(struct zt_generator *g, const char *sketch, const char *hints, in
         zt_seterr("%s is %dx%d but %s is %dx%d", hints, hl.w, hl.h, sketch, lines.w, lines.h);
         rc = ZT_EINVAL;
     }
-    if (!rc) rc = zt_drawing_planes(&lines, hints ? &hl : NULL, zt_generator_info(g)->size, &pl);
+    if (!rc) rc = zt_drawing_planes(&lines, hints ? &hl : NULL, zt_generator_info(g)->size, ZT_GEN_FRAME, &pl);
     if (!rc) rc = zt_generator_run(g, &pl.edges, &pl.hint_rgb, &pl.hint_mask, cat, mode, seed, &res);
     if (!rc) rc = zt_image_save(&res, out);
     zt_image_free(&lines);

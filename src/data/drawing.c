@@ -103,12 +103,13 @@ int zt_planes_reframe(const struct zt_image *edges, const struct zt_image *hint_
 }
 
 int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints, int size,
-                      struct zt_planes *out)
+                      float frame, struct zt_planes *out)
 {
     struct zt_image e = {0}, hr = {0}, hm = {0};
     int rc = hints ? zt_drawing_split_layers(lines, hints, NULL, &e, &hr, &hm)
                    : zt_drawing_split(lines, NULL, &e, &hr, &hm);
-    if (!rc) rc = zt_planes_reduce(&e, &hr, &hm, size, out);
+    if (!rc) rc = frame > 0 ? zt_planes_reframe(&e, &hr, &hm, size, frame, out)
+                            : zt_planes_reduce(&e, &hr, &hm, size, out);
     zt_image_free(&e);
     zt_image_free(&hr);
     zt_image_free(&hm);

@@ -15,11 +15,20 @@ struct zt_planes {
     struct zt_image hint_mask; /* size x size x 1, 255 = hint */
 };
 
+/* The generator's drawing framed on its ink: the garment fills this share
+ * of the side, about as in its training frames (a photo letterboxed to 143
+ * px, a random 128 crop). Unframed, a small or off-centre doodle is a small
+ * garment in a big frame, which the network never saw: it paints the
+ * frame a grey-brown box around it. */
+#define ZT_GEN_FRAME 0.8f
+
 /* drawing: one flattened image (lines + colour marks on white), or lines
  * plus a separate hints layer (RGBA, alpha marks hints; hints may be NULL).
+ * frame 0: the whole canvas, padded to a square and reduced; else split at
+ * full resolution and framed on the ink with that fill (zt_planes_reframe).
  * On failure *out is untouched. */
 int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints, int size,
-                      struct zt_planes *out);
+                      float frame, struct zt_planes *out);
 /* Reduces full-resolution planes (any size, square or not) to size x size. */
 int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_rgb,
                      const struct zt_image *hint_mask, int size, struct zt_planes *out);

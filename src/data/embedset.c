@@ -22,15 +22,8 @@ static const uint8_t WHITE[4] = {255, 255, 255, 255};
 int zt_embed_encode_drawing(const struct zt_image *lines, const struct zt_image *hints, int size,
                             float frame, float *A)
 {
-    struct zt_planes p = {0}, full = {0};
-    int rc;
-    if (frame > 0) { /* split at full resolution, then framed and reduced */
-        rc = zt_drawing_planes(lines, hints, ZT_MAX(lines->w, lines->h), &full);
-        if (!rc) rc = zt_planes_reframe(&full.edges, &full.hint_rgb, &full.hint_mask, size, frame, &p);
-        zt_planes_deinit(&full);
-    } else {
-        rc = zt_drawing_planes(lines, hints, size, &p);
-    }
+    struct zt_planes p = {0};
+    int rc = zt_drawing_planes(lines, hints, size, frame, &p);
     if (rc) return rc;
     rc = zt_sample_encode_input(&p.edges, &p.hint_rgb, &p.hint_mask, -1, 0, A);
     zt_planes_deinit(&p);

@@ -3,6 +3,7 @@
  * photo-like PNG; and the drawing helpers the other endpoints share. */
 #include "http_impl.h"
 #include "../catalog/product.h"
+#include "../catalog/search.h"
 #include "../data/drawing.h"
 #include "../nn/generator.h"
 #include "../util/progress.h"
@@ -33,7 +34,7 @@ int zt_http_category(const char *name, int *gen_cat, uint64_t *mask)
     return ZT_OK;
 }
 
-int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim, int size,
+int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim,
                            struct zt_planes *out)
 {
     struct zt_image lines = {0}, hints = {0};
@@ -49,9 +50,10 @@ int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits
         rc = ZT_EINVAL;
         goto out;
     }
-    /* the same reduction as `ztyle generate` and search: a resampled plane
-     * would grey thin lines and darken hint colours at a dab's rim */
-    rc = zt_drawing_planes(&lines, hints.px ? &hints : NULL, size, out);
+    /* split at full resolution (the square holding the drawing), reduced
+     * later as `ztyle generate` and search do: a resampled plane would grey
+     * thin lines and darken hint colours at a dab's rim */
+    rc = zt_drawing_planes(&lines, hints.px ? &hints : NULL, ZT_MAX(lines.w, lines.h), 0, out);
 out:
     zt_image_free(&lines);
     zt_image_free(&hints);
@@ -61,7 +63,7 @@ out:
 void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
 {
     struct zt_form f = {0};
-    struct zt_planes pl = {0};
+    struct zt_planes pl = {0}, full = {0};
     struct zt_image out = {0};
     struct zt_buf png = {0};
     int rc, cat;
@@ -75,9 +77,26 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, NULL)))
         goto fail;
     int size = zt_generator_info(w->gen)->size;
-    if ((rc = zt_http_drawing_planes(&f, &s->lim, size, &pl))) goto fail;
+    if ((rc = zt_http_drawing_planes(&f, &s->lim, &full))) goto fail;
     if (zt_req_cancelled(s, rq)) goto done;
-    int gcat = cat >= 0 ? zt_generator_category(w->gen, zt_category_name(cat)) : -1;
+    const char *gname = cat >= 0 ? zt_category_name(cat) : NULL;
+    const char *asked = zt_form_text(&f, "category", NULL);
+    if (!gname && (!asked || !*asked || !strcasecmp(asked, "auto"))) {
+        /* Automatic: the category search understands (unconditioned, the
+         * network paints a grey-brown frame around a plain outline) */
+        struct zt_live *live = zt_live_acquire(s);
+        struct zt_understood u;
+        if (live && live->searcher &&
+            !zt_searcher_understand_drawing(live->searcher, &full.edges, &full.hint_rgb,
+                                            &full.hint_mask, &u))
+            gname = zt_search_gen_category(NULL, &u);
+        zt_clearerr();
+        if (live) zt_live_release(live);
+    }
+    int gcat = gname ? zt_generator_category(w->gen, gname) : -1;
+    if ((rc = zt_planes_reframe(&full.edges, &full.hint_rgb, &full.hint_mask, size, ZT_GEN_FRAME,
+                                &pl)))
+        goto fail;
     double t1 = zt_now();
     if ((rc = zt_generator_run(w->gen, &pl.edges, &pl.hint_rgb, &pl.hint_mask, gcat, ZT_GEN_EVAL, 0, &out))) goto fail;
     double t2 = zt_now();
@@ -95,6 +114,7 @@ fail:
 done:
     zt_form_deinit(&f);
     zt_planes_deinit(&pl);
+    zt_planes_deinit(&full);
     zt_image_free(&out);
     zt_buf_deinit(&png);
     zt_server_job_done(s, rq);

@@ -329,12 +329,12 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
  * ZT_EINVAL for an unknown name. */
 int zt_http_category(const char *name, int *gen_cat, uint64_t *mask);
 /* The drawing of a request: "sketch" (lines, or a flattened drawing) and the
- * optional "hints" RGBA layer -> the generator's planes at size
- * (data/drawing.h: zt_drawing_planes, as `ztyle generate` and search).
- * ZT_EINVAL for a missing
+ * optional "hints" RGBA layer -> its planes at full resolution, on the
+ * square that holds it (data/drawing.h: zt_drawing_planes; the generator's
+ * are framed from them with zt_planes_reframe). ZT_EINVAL for a missing
  * sketch. *out is the caller's (zt_planes_deinit). */
 struct zt_planes;
-int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim, int size,
+int zt_http_drawing_planes(const struct zt_form *f, const struct zt_image_limits *lim,
                            struct zt_planes *out);
 
 #endif
