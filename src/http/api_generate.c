@@ -67,6 +67,7 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
     struct zt_image out = {0};
     struct zt_buf png = {0};
     int rc, cat;
+    uint64_t allowed; /* 0: Automatic */
     double t0 = zt_now();
     if (!w->gen) {
         zt_reply_error(&rq->reply, 503, "no_model",
@@ -74,14 +75,13 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         goto done;
     }
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, NULL)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, &allowed)))
         goto fail;
     int size = zt_generator_info(w->gen)->size;
     if ((rc = zt_http_drawing_planes(&f, &s->lim, &full))) goto fail;
     if (zt_req_cancelled(s, rq)) goto done;
     const char *gname = cat >= 0 ? zt_category_name(cat) : NULL;
-    const char *asked = zt_form_text(&f, "category", NULL);
-    if (!gname && (!asked || !*asked || !strcasecmp(asked, "auto"))) {
+    if (!allowed) {
         /* Automatic: the category search understands (unconditioned, the
          * network paints a grey-brown frame around a plain outline) */
         struct zt_live *live = zt_live_acquire(s);
