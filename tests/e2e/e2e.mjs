@@ -71,6 +71,23 @@ const waitPreview = (page, after) => page.waitForFunction(
   (n) => Number(document.getElementById('preview').dataset.updated || 0) > n &&
     document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0,
   after, { timeout: 30000 });
+// waits until no preview is on its way: not busy, and the shown preview unchanged
+// for longer than the page's 120 ms debounce
+async function settlePreview(page) {
+  const state = () => page.evaluate(() => {
+    const fig = document.getElementById('preview').closest('figure');
+    return fig.classList.contains('busy') ? -1 : Number(document.getElementById('preview').dataset.updated || 0);
+  });
+  const until = Date.now() + 30000;
+  let last = await state();
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const now = await state();
+    if (now >= 0 && now === last) return;
+    last = now;
+  }
+  throw new Error('the preview did not settle in 30 s');
+}
 const inked = (page, id) => page.evaluate((i) => {
   const d = document.getElementById(i).getContext('2d').getImageData(0, 0, 512, 512).data;
   let n = 0; for (let k = 3; k < d.length; k += 4) n += d[k] > 0; return n;
@@ -181,20 +198,29 @@ try {
   check((await page.locator('#tool-status').innerText()).includes('navy'), `the switch is announced: ${await page.locator('#tool-status').innerText()}`);
   check(await page.locator('#brush-dot').evaluate((d) => getComputedStyle(d).backgroundColor) === 'rgb(31, 42, 92)', 'the Colour tool shows the colour');
   // the preview's working state, read while a generate request is in flight (the
-  // route holds it until the page's state is read; a MutationObserver raced in CI)
-  await page.waitForFunction(() => !document.getElementById('preview').closest('figure').classList.contains('busy'), null, { timeout: 30000 });
+  // route holds it until the page's state is read; a MutationObserver raced in CI).
+  // The page is first let settle: a stroke schedules a preview mid-stroke and
+  // another 120 ms after it ends, and a late one of the outline's must neither be
+  // taken for the hint stroke's nor let the check end before the hint's is sent.
+  await settlePreview(page);
   const idle = Number(await page.locator('#preview').getAttribute('data-updated'));
   const busyDuring = [];
+  let routed;
+  const seen = new Promise((resolve) => { routed = resolve; });
   await page.route('**/api/generate', async (route) => {
     busyDuring.push(await page.evaluate(() => {
       const fig = document.getElementById('preview').closest('figure');
       return fig.classList.contains('busy') && fig.getAttribute('aria-busy') === 'true';
     }));
+    routed();
     await route.continue();
   });
   await stroke(page, box, [[0.45, 0.45], [0.55, 0.5], [0.5, 0.6]]);
+  let timer;
+  await Promise.race([seen, new Promise((resolve) => { timer = setTimeout(resolve, 30000); })]);
+  clearTimeout(timer);
   await waitPreview(page, idle);
-  await page.waitForFunction(() => !document.getElementById('preview').closest('figure').classList.contains('busy'), null, { timeout: 10000 });
+  await settlePreview(page);
   await page.unroute('**/api/generate');
   check(busyDuring.length > 0 && busyDuring.every(Boolean), `the preview shows a working state while it is generated (${JSON.stringify(busyDuring)})`);
   const shown = await page.locator('#preview').evaluate((i) => ({ w: i.clientWidth, n: i.naturalWidth }));
