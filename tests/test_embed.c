@@ -13,6 +13,7 @@
 #include "../src/data/dataset.h"
 #include "../src/data/embedset.h"
 #include "../src/data/pairs.h"
+#include "../src/data/shapes.h"
 #include "../src/nn/ckpt.h"
 #include "../src/nn/embed.h"
 #include "../src/util/zt.h"
@@ -173,6 +174,90 @@ TEST(doodle, style_names_and_negatives)
         zt_image_free(&l);
         zt_image_free(&h);
     }
+}
+
+/* Runs of garment pixels on row y of a mask, and the widest row's width. */
+static int mask_runs(const struct zt_image *m, int y)
+{
+    int runs = 0;
+    for (int x = 0; x < m->w; x++)
+        runs += m->px[(size_t)y * m->w + x] && (x == 0 || !m->px[(size_t)y * m->w + x - 1]);
+    return runs;
+}
+
+static int mask_width(const struct zt_image *m, int y)
+{
+    int x0 = -1, x1 = -1;
+    for (int x = 0; x < m->w; x++)
+        if (m->px[(size_t)y * m->w + x]) x1 = x, x0 = x0 < 0 ? x : x0;
+    return x0 < 0 ? 0 : x1 - x0 + 1;
+}
+
+/* Garments drawn from memory (data/shapes.h): every family renders one
+ * garment of a plausible size, seeded, its interior lines on the garment,
+ * and with what defines its class: two legs at the hem of trousers and
+ * shorts, shorts squat and trousers long, a skirt's hem wider than its
+ * waist, a top's sleeves wider than its hem. */
+TEST(doodle, shapes_have_their_class_silhouette)
+{
+    static const char *const cls[] = {"t-shirt", "shirt", "longsleeve", "outwear", "pants",
+                                      "shorts", "skirt", "dress", "hat", "shoes"};
+    const int F = 128;
+    for (int c = 0; c < 10; c++) {
+        CHECK(zt_shape_known(cls[c]));
+        for (uint64_t seed = 1; seed <= 12; seed++) {
+            struct zt_image p = {0}, m = {0}, e = {0}, p2 = {0}, m2 = {0}, e2 = {0};
+            CHECK_OK(zt_shape_render(cls[c], F, seed, &p, &m, &e));
+            CHECK_OK(zt_shape_render(cls[c], F, seed, &p2, &m2, &e2));
+            if (!m.px || !m2.px) continue;
+            CHECK(!memcmp(m.px, m2.px, (size_t)F * F) && !memcmp(p.px, p2.px, (size_t)F * F * 3));
+            int area = 0, y0 = -1, y1 = -1, lines = 0, lines_in = 0;
+            for (int y = 0; y < F; y++)
+                for (int x = 0; x < F; x++) {
+                    int in = m.px[(size_t)y * F + x] != 0;
+                    area += in;
+                    if (in) y1 = y, y0 = y0 < 0 ? y : y0;
+                    if (!e.px[(size_t)y * F + x]) lines++, lines_in += in;
+                }
+            CHECK_MSG(area > F * F / 20 && area < F * F * 3 / 4, "%s seed %d: area %d", cls[c],
+                      (int)seed, area);
+            CHECK_MSG(lines_in >= lines * 9 / 10, "%s seed %d: %d of %d line pixels on the garment",
+                      cls[c], (int)seed, lines_in, lines);
+            int h = y1 - y0 + 1, wmax = 0, ywide = y0;
+            for (int y = y0; y <= y1; y++)
+                if (mask_width(&m, y) >= wmax) wmax = mask_width(&m, y), ywide = y;
+            int hem = y1 - h / 20; /* just above the bottom */
+            if (c == 4 || c == 5) {
+                CHECK_MSG(mask_runs(&m, hem) == 2, "%s seed %d: %d runs at the hem", cls[c],
+                          (int)seed, mask_runs(&m, hem));
+                CHECK_MSG(c == 4 ? h > wmax * 3 / 2 : h < wmax * 6 / 5, "%s seed %d: %d high, %d wide",
+                          cls[c], (int)seed, h, wmax);
+            }
+            if (c == 6) /* the widest row in the lower third: the hem may dip */
+                CHECK_MSG(ywide > y1 - h / 3 && wmax > mask_width(&m, y0 + 1),
+                          "skirt seed %d: widest %d at row %d, waist %d", (int)seed, wmax, ywide,
+                          mask_width(&m, y0 + 1));
+            if (c <= 3) /* the sleeves reach out beyond the body, in the frame */
+                CHECK_MSG(mask_width(&m, hem) < wmax && wmax < F, "%s seed %d: widest %d, hem %d",
+                          cls[c], (int)seed, wmax, mask_width(&m, hem));
+            struct zt_image l = {0}, hh = {0};
+            CHECK_OK(zt_embedset_shape(cls[c], 160, seed, &l, &hh));
+            int x0_, y0_, x1_, y1_, n;
+            if (l.px) {
+                ink_bbox(&l, &x0_, &y0_, &x1_, &y1_, &n);
+                CHECK(n > 30);
+            }
+            zt_image_free(&l);
+            zt_image_free(&hh);
+            zt_image_free(&p), zt_image_free(&m), zt_image_free(&e);
+            zt_image_free(&p2), zt_image_free(&m2), zt_image_free(&e2);
+        }
+    }
+    struct zt_image p = {0}, m = {0}, e = {0};
+    CHECK(!zt_shape_known("socks"));
+    CHECK_RC(zt_shape_render("socks", F, 1, &p, &m, &e), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "socks") != NULL);
+    CHECK(!p.px && !m.px && !e.px);
 }
 
 /* The doodles' masks against the border heuristic's: every item has an

@@ -3,6 +3,7 @@
 #include "../util/rng.h"
 #include "../data/dataset.h"
 #include "../data/embedset.h"
+#include "../data/shapes.h"
 #include "../nn/embed.h"
 #include "../util/hash.h"
 #include "../util/parallel.h"
@@ -29,13 +30,15 @@ void zt_embed_train_opts_default(struct zt_embed_train_opts *o)
 
 struct batch_ctx {
     const struct zt_embedset *set;
-    const int *items; /* n items; then nneg negatives */
+    const int *items; /* n items; then nneg negatives; then nshape shapes */
     int n, nneg, S;
     enum zt_draw_style style;
     uint64_t seed;
     int augment;
     float *xd, *xp; /* xp may be NULL */
     float frame;    /* the model's (nn/embed.h); training varies it +-15 % */
+    int nshape;
+    const int *shape_cls; /* nshape class indices of set (data/shapes.h) */
 };
 
 static int draw_item(const struct batch_ctx *c, int k, float *A)
@@ -44,7 +47,10 @@ static int draw_item(const struct batch_ctx *c, int k, float *A)
     uint64_t sd = zt_mix64(c->seed ^ zt_mix64((uint64_t)k + 1));
     int rc = k < c->n ? zt_embedset_drawing(c->set, c->items[k], c->style, DOODLE_SIZE,
                                             zt_mix64(sd ^ (uint64_t)c->items[k]), &lines, &hints)
-                      : zt_embedset_negative(DOODLE_SIZE, sd, &lines, &hints);
+             : k < c->n + c->nneg
+                 ? zt_embedset_negative(DOODLE_SIZE, sd, &lines, &hints)
+                 : zt_embedset_shape(c->set->classes[c->shape_cls[k - c->n - c->nneg]],
+                                     DOODLE_SIZE, sd, &lines, &hints);
     float frame = c->frame;
     if (frame > 0 && c->augment) /* a stray dab or a long strap moves the ink's box */
         frame = fminf(0.95f, frame * (0.85f + 0.3f * (float)(zt_mix64(sd ^ 0xf7a3e) >> 40) / (float)(1 << 24)));
@@ -68,7 +74,7 @@ static int batch_one(void *vctx, int64_t i, int worker)
 
 static int render_batch(struct batch_ctx *c, int threads)
 {
-    return zt_parallel_for(c->n + c->nneg, threads, batch_one, c);
+    return zt_parallel_for(c->n + c->nneg + c->nshape, threads, batch_one, c);
 }
 
 /* --- scores --- */
@@ -94,7 +100,7 @@ static int embed_all(struct zt_embedder *e, const struct zt_embedset *set,
         int ni = b < set->n ? (set->n - b < m ? set->n - b : m) : 0;
         /* drawings b .. b+m: items first, then negatives (numbered on) */
         struct batch_ctx c = {set, items + (b < set->n ? b : 0), ni, m - ni, S, style,
-                              zt_mix64(seed ^ (uint64_t)b), 0, xd, ni ? xp : NULL, cfg->frame};
+                              zt_mix64(seed ^ (uint64_t)b), 0, xd, ni ? xp : NULL, cfg->frame, 0, NULL};
         if ((rc = render_batch(&c, threads))) break;
         if ((rc = zt_embedder_run(e, ZT_TOWER_DRAWING, xd, m, ed + (size_t)b * D,
                                   pd + (size_t)b * K)))
@@ -165,6 +171,39 @@ out:
     free(pd);
     free(ep);
     free(pp);
+    return rc;
+}
+
+#define SCORE_SHAPES 12 /* shapes per class with a family (data/shapes.h) scored */
+
+/* Category accuracy of the drawing head on fixed-seed shapes (garments as
+ * people draw them from memory) of the classes with a family; -1: none. */
+static int score_shapes(struct zt_embedder *e, const struct zt_embedset *set, int threads,
+                        double *acc)
+{
+    const struct zt_embed_cfg *cfg = zt_embedder_cfg(e);
+    int S = cfg->size, K = cfg->nclass + 1, cls[ZT_EMBEDSET_MAX_CLASSES * SCORE_SHAPES], m = 0;
+    for (int k = 0; k < set->nclass; k++)
+        if (zt_shape_known(set->classes[k]))
+            for (int j = 0; j < SCORE_SHAPES; j++) cls[m++] = k;
+    *acc = -1;
+    if (!m) return ZT_OK;
+    float *xd = malloc((size_t)m * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
+    float *pd = malloc((size_t)m * K * sizeof(float)), *ed = malloc((size_t)m * cfg->dim * sizeof(float));
+    int rc = ZT_ENOMEM;
+    if (xd && pd && ed) {
+        struct batch_ctx c = {set, NULL, 0, 0, S, ZT_STYLE_DOODLE, 0x5a9e5, 0, xd, NULL,
+                              cfg->frame, m, cls};
+        if (!(rc = render_batch(&c, threads)) &&
+            !(rc = zt_embedder_run(e, ZT_TOWER_DRAWING, xd, m, ed, pd))) {
+            int ok = 0;
+            for (int i = 0; i < m; i++) ok += argmax(pd + (size_t)i * K, K) == cls[i];
+            *acc = (double)ok / m;
+        }
+    }
+    free(xd);
+    free(pd);
+    free(ed);
     return rc;
 }
 
@@ -301,10 +340,11 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     struct zt_embedset tr = {0}, va = {0};
     struct zt_embed m = {0};
     struct zt_embed_trainer *t = NULL;
-    int *order = NULL, *ld = NULL, *lp = NULL, rc;
+    int *order = NULL, *ld = NULL, *lp = NULL, *scls = NULL, rc;
     float *xd = NULL, *xp = NULL;
-    if (o->batch < 4 || o->neg < 0 || o->epochs < 1 || o->balance < 0 || o->balance > 1) {
-        zt_seterr("train-embed: batch >= 4, neg >= 0, epochs >= 1, balance in 0..1");
+    if (o->batch < 4 || o->neg < 0 || o->shapes < 0 || o->shapes > 4 * o->batch || o->epochs < 1 ||
+        o->balance < 0 || o->balance > 1) {
+        zt_seterr("train-embed: batch >= 4, neg >= 0, shapes in 0..4 x batch, epochs >= 1, balance in 0..1");
         return ZT_EINVAL;
     }
     if (o->freeze_photo && !o->init) {
@@ -352,7 +392,12 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         if ((rc = zt_embed_init(&m, &cfg))) goto out;
         zt_embed_init_weights(&m, o->seed);
     }
-    int S = m.cfg.size, B = o->batch, N = o->neg;
+    int S = m.cfg.size, B = o->batch, N = o->neg, NS = o->shapes, fam[ZT_EMBEDSET_MAX_CLASSES], nfam = 0;
+    for (int k = 0; k < tr.nclass; k++)
+        if (zt_shape_known(tr.classes[k])) fam[nfam++] = k;
+    if (!nfam) NS = 0;
+    if (o->shapes && !nfam)
+        zt_warn_emit(&o->log, "no class of the data has a shape family: --shapes ignored");
     /* an epoch's length: every photo once, more when classes are balanced */
     int cap = tr.n, nord = tr.n;
     if (o->balance > 0) {
@@ -365,11 +410,12 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
     /* (balanced: the coins make an epoch a little shorter or longer) */
     int steps = (o->balance > 0 ? (int)(cap * 0.98) : tr.n) / B, total = steps * o->epochs;
     order = malloc((size_t)cap * sizeof *order);
-    ld = malloc((size_t)(B + N) * sizeof *ld);
+    ld = malloc((size_t)(B + N + NS) * sizeof *ld);
+    scls = malloc((size_t)(NS ? NS : 1) * sizeof *scls);
     lp = malloc((size_t)B * sizeof *lp);
-    xd = malloc((size_t)(B + N) * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
+    xd = malloc((size_t)(B + N + NS) * ZT_EMBED_DRAWING_CH * S * S * sizeof(float));
     xp = malloc((size_t)B * ZT_EMBED_PHOTO_CH * S * S * sizeof(float));
-    if (!order || !ld || !lp || !xd || !xp) {
+    if (!order || !ld || !lp || !xd || !xp || !scls) {
         rc = ZT_ENOMEM;
         goto out;
     }
@@ -393,12 +439,15 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
             zt_embed_trainer_set_lr(t, lr);
             struct batch_ctx c = {&tr, order + (size_t)s * B, B, N, S, o->style,
                                   zt_mix64(o->seed ^ zt_mix64((uint64_t)step + 1)), 1, xd, xp,
-                                  m.cfg.frame};
+                                  m.cfg.frame, NS, scls};
+            /* the shapes' classes in turn over those with a family */
+            for (int k = 0; k < NS; k++) scls[k] = fam[(step * NS + k) % nfam];
             if ((rc = render_batch(&c, o->threads))) goto out;
             for (int k = 0; k < B; k++) ld[k] = lp[k] = tr.it[order[s * B + k]].cls;
             for (int k = 0; k < N; k++) ld[B + k] = tr.nclass;
+            for (int k = 0; k < NS; k++) ld[B + N + k] = scls[k];
             struct zt_embed_losses l;
-            if ((rc = zt_embed_train_step(t, xd, B + N, ld, xp, B, lp, &l))) goto out;
+            if ((rc = zt_embed_train_step(t, xd, B + N + NS, ld, xp, B, lp, &l))) goto out;
             acc.contrastive += l.contrastive, acc.cls_drawing += l.cls_drawing;
             acc.cls_photo += l.cls_photo, acc.acc_drawing += l.acc_drawing;
             acc.acc_photo += l.acc_photo, acc.r1 += l.r1;
@@ -416,9 +465,9 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         for (int k = 0; k < BN_BATCHES && k < steps; k++) {
             struct batch_ctx c = {&tr, order + (size_t)k * B, B, N, S, o->style,
                                   zt_mix64(o->seed ^ 0xb4 ^ zt_mix64((uint64_t)(ep * BN_BATCHES + k + 1))),
-                                  1, xd, xp, m.cfg.frame};
+                                  1, xd, xp, m.cfg.frame, NS, scls};
             if ((rc = render_batch(&c, o->threads)) ||
-                (rc = zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, xd, B + N, k)) ||
+                (rc = zt_embed_trainer_bn_stats(t, ZT_TOWER_DRAWING, xd, B + N + NS, k)) ||
                 (rc = zt_embed_trainer_bn_stats(t, ZT_TOWER_PHOTO, xp, B, k)))
                 goto out;
         }
@@ -429,14 +478,16 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
             goto out;
         }
         struct zt_embed_score sd, se;
+        double shape_acc;
         rc = zt_embed_score_set(e, &va, ZT_STYLE_DOODLE, 77, o->threads, &sd);
         if (!rc) rc = zt_embed_score_set(e, &va, ZT_STYLE_EDGES, 77, o->threads, &se);
+        if (!rc) rc = score_shapes(e, &va, o->threads, &shape_acc);
         zt_embedder_close(e);
         if (rc) goto out;
         zt_warn_emit(&o->log, "epoch %d val: doodle R@1 %.3f R@10 %.3f cat %.3f | edges R@1 %.3f R@10 %.3f "
-                 "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f",
+                 "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f | shapes cat %.3f",
               ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
-              sd.none_rate, sd.garment_none);
+              sd.none_rate, sd.garment_none, shape_acc);
         /* the validation figures swing from epoch to epoch: the best one is kept */
         double score = sd.cat_acc + sd.r10 + se.cat_acc + se.r10;
         if (score > best && (rc = zt_embed_save(o->out, &m, 0))) goto out;
@@ -470,6 +521,7 @@ out:
     zt_embedset_deinit(&va);
     free(order);
     free(ld);
+    free(scls);
     free(lp);
     free(xd);
     free(xp);

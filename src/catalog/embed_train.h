@@ -27,6 +27,10 @@ struct zt_embed_train_opts {
     int epochs;        /* 12 */
     int batch;         /* 48 drawing/photo pairs a step */
     int neg;           /* 8 "none" drawings a step */
+    int shapes;        /* 0: drawings a step of garments as people draw them from
+                          memory (data/shapes.h), labelled with their class, in
+                          turn over the classes with a shape family; they train the
+                          category head (they have no photo) */
     int size, dim, width; /* 96, 128, 32 */
     int drawing_width; /* 0: width (new model) or the init's; else the drawing
                           tower's: new, or grown from the init's (its function

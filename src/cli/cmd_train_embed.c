@@ -29,6 +29,9 @@ static void help(void)
            "  --epochs N     (default 12)\n"
            "  --batch N      drawing/photo pairs per step (default 48)\n"
            "  --neg N        non-garment drawings per step (default 8)\n"
+           "  --shapes N     drawings per step of garments as people draw them from\n"
+           "                 memory (front views, a shoe from the side; random shapes of\n"
+           "                 each class), for the category head (default 0)\n"
            "  --lr X         peak learning rate (default 0.002)\n"
            "  --width N      first layer's channels (default 32)\n"
            "  --drawing-width N  the drawing tower's, when it differs; with --init, a\n"
@@ -67,7 +70,7 @@ int cmd_train_embed(int argc, char **argv)
         {"threads", required_argument, 0, 't'}, {"frame", required_argument, 0, 'f'},
         {"balance", required_argument, 0, 'B'}, {"freeze-photo", no_argument, 0, 'F'},
         {"drawing-width", required_argument, 0, 'W'}, {"doodle-agree", required_argument, 0, 'G'},
-        {"help", no_argument, 0, 'h'},
+        {"shapes", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct zt_embed_train_opts o;
@@ -96,6 +99,10 @@ int cmd_train_embed(int argc, char **argv)
         case 'n':
             if (cli_parse_int(optarg, 0, 1024, &v)) return cli_usage_error(CMD, "--neg: '%s' is not in 0..1024", optarg);
             o.neg = (int)v;
+            break;
+        case 'S':
+            if (cli_parse_int(optarg, 0, 1024, &v)) return cli_usage_error(CMD, "--shapes: '%s' is not in 0..1024", optarg);
+            o.shapes = (int)v;
             break;
         case 'l':
             if (cli_parse_double(optarg, 1e-6, 1, &o.lr)) return cli_usage_error(CMD, "--lr: '%s' is not in 1e-6..1", optarg);

@@ -3,6 +3,7 @@
 #include "dataset.h"
 #include "drawing.h"
 #include "pairs.h"
+#include "shapes.h"
 #include "../nn/sample.h"
 #include "../util/rng.h"
 #include "../img/edges.h"
@@ -226,16 +227,6 @@ int zt_embedset_drawing(const struct zt_embedset *s, int i, enum zt_draw_style s
 
 enum { NEG_STAR, NEG_SOCK, NEG_BELT, NEG_BOWTIE, NEG_HEART, NEG_CROSS, NEG_CRESCENT, NEG_N };
 
-static int inside_poly(const float (*v)[2], int n, float x, float y)
-{
-    int in = 0;
-    for (int i = 0, j = n - 1; i < n; j = i++)
-        if ((v[i][1] > y) != (v[j][1] > y) &&
-            x < (v[j][0] - v[i][0]) * (y - v[i][1]) / (v[j][1] - v[i][1]) + v[i][0])
-            in = !in;
-    return in;
-}
-
 /* Is (x, y) in [0,1]^2 inside shape kind (p: shape parameters)? */
 static int neg_inside(int kind, const float *p, float x, float y)
 {
@@ -249,14 +240,14 @@ static int neg_inside(int kind, const float *p, float x, float y)
     case NEG_SOCK: {
         static const float v[6][2] = {{0.30f, 0.05f}, {0.58f, 0.05f}, {0.58f, 0.62f},
                                       {0.92f, 0.78f}, {0.85f, 0.95f}, {0.30f, 0.92f}};
-        return inside_poly(v, 6, x, y);
+        return zt_poly_inside(v, 6, x, y);
     }
     case NEG_BELT:
         return fabsf(cy) < 0.06f && fabsf(cx) < 0.47f;
     case NEG_BOWTIE: {
         static const float v[6][2] = {{0.05f, 0.2f}, {0.5f, 0.42f}, {0.95f, 0.2f},
                                       {0.95f, 0.8f}, {0.5f, 0.58f}, {0.05f, 0.8f}};
-        return inside_poly(v, 6, x, y);
+        return zt_poly_inside(v, 6, x, y);
     }
     case NEG_HEART: {
         float hx = cx * 2.4f, hy = -cy * 2.4f + 0.2f, q = hx * hx + hy * hy - 1;
@@ -298,6 +289,24 @@ int zt_embedset_negative(int size, uint64_t seed, struct zt_image *lines, struct
 out:
     zt_image_free(&photo);
     zt_image_free(&mask);
+    return rc;
+}
+
+int zt_embedset_shape(const char *cls, int size, uint64_t seed, struct zt_image *lines,
+                      struct zt_image *hints)
+{
+    struct zt_image photo = {0}, mask = {0}, edges = {0};
+    struct zt_doodle d = {0};
+    struct zt_doodle_params dp;
+    int rc = zt_shape_render(cls, ZT_EMBEDSET_FRAME, seed, &photo, &mask, &edges);
+    if (rc) return rc;
+    zt_doodle_params_default(&dp);
+    dp.p_interior = 0.6f, dp.interior_max = 1.0f; /* a drawn shape's few lines are meant */
+    if (!(rc = zt_doodle_render(&photo, &mask, &edges, &dp, size, zt_mix64(seed ^ 11), &d)))
+        *lines = d.lines, *hints = d.hints;
+    zt_image_free(&photo);
+    zt_image_free(&mask);
+    zt_image_free(&edges);
     return rc;
 }
 

@@ -68,6 +68,11 @@ int zt_embedset_drawing(const struct zt_embedset *s, int i, enum zt_draw_style s
  * heart, cross, crescent, scribble), as lines + hints at size. */
 int zt_embedset_negative(int size, uint64_t seed, struct zt_image *lines,
                          struct zt_image *hints);
+/* A garment of class cls drawn as people draw it from memory (shapes.h:
+ * a front view, a shoe from the side), as a doodle: lines + hints at
+ * size. ZT_EINVAL when no shape family exists for cls. */
+int zt_embedset_shape(const char *cls, int size, uint64_t seed, struct zt_image *lines,
+                      struct zt_image *hints);
 /* Photo of item i, augmented (scale, shift, flip, light) when augment. */
 int zt_embedset_photo(const struct zt_embedset *s, int i, int augment, uint64_t seed, int size,
                       float *B);

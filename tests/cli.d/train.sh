@@ -226,7 +226,11 @@ expect 2 "$Z" train-embed --drawing-width 2
 contains "$T/err" "--drawing-width"
 expect 2 "$Z" train-embed --freeze-photo --epochs 1
 contains "$T/err" "--freeze-photo needs --init"
-expect 0 "$Z" train-embed --data tests/data/mini --init "$T/emb.safetensors" --freeze-photo --drawing-width 40 --out "$T/embf.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
+expect 2 "$Z" train-embed --shapes -1
+contains "$T/err" "--shapes"
+# with garments drawn from memory (--shapes) beside the photos' drawings, scored apart
+expect 0 "$Z" train-embed --data tests/data/mini --init "$T/emb.safetensors" --freeze-photo --drawing-width 40 --shapes 3 --out "$T/embf.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
+grep -Eq "shapes cat [01]\.[0-9]{3}" "$T/err" && ok || bad "train-embed --shapes: no shape accuracy in the epoch line"
 contains "$T/err" "catalogues embedded with"
 contains "$T/err" "drawing tower widened from 32 to 40"
 cmp -s "$T/emb.safetensors" "$T/embf.safetensors" && bad "train-embed --freeze-photo: the model did not change" || ok
