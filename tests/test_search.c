@@ -673,12 +673,13 @@ TEST(search, eval_styles_every_style)
     struct zt_style_eval e;
     CHECK_OK(zt_style_eval_run(&o, &e));
     CHECK_EQ_INT(e.queries, 5);
-    CHECK_EQ_INT(e.sheet_rows, 2 * ZT_EVAL_NSTYLES);
+    CHECK_EQ_INT(e.sheet_rows, 2 * ZT_EVAL_FROM_PHOTOS);
+    CHECK(!e.ran[ZT_EVAL_DRAWN]); /* no folder of drawings given */
     struct zt_image im = {0};
     CHECK_OK(zt_image_load(sheet, 3, NULL, &im));
-    CHECK(im.w == 7 * 112 && im.h == 2 * ZT_EVAL_NSTYLES * 112);
+    CHECK(im.w == 7 * 112 && im.h == 2 * ZT_EVAL_FROM_PHOTOS * 112);
     zt_image_free(&im);
-    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
+    for (int st = 0; st < ZT_EVAL_FROM_PHOTOS; st++) {
         const struct zt_style_result *r = &e.r[st];
         CHECK_MSG(e.ran[st], "style %s did not run", zt_eval_style_name(st));
         CHECK_EQ_INT(r->all[0].n, 5);
@@ -721,8 +722,56 @@ TEST(search, eval_styles_every_style)
     o.sheet_wrong = 1, o.sheet_rows = 24, o.styles = 1u << ZT_EVAL_DOODLE;
     CHECK_OK(zt_style_eval_run(&o, &e));
     CHECK_EQ_INT(e.sheet_rows, 5);
+    /* drawings people made (tests/data/drawn: 28 in 10 class folders), each
+     * searched once given and once Automatic; the class given keeps the top
+     * 10 to it: 3 of the mini catalogue's products for its 5 classes, none
+     * for the classes it lacks */
+    char drawn[1100];
+    snprintf(drawn, sizeof drawn, "%s/drawn", zt_test_datadir());
+    o.styles = 1u << ZT_EVAL_DRAWN, o.drawings = drawn, o.sheet_wrong = 0, o.sheet_rows = 3;
+    CHECK_OK(zt_style_eval_run(&o, &e));
+    CHECK(e.ran[ZT_EVAL_DRAWN] && !e.ran[ZT_EVAL_DOODLE]);
+    CHECK_EQ_INT(e.drawn_queries, 28);
+    CHECK_EQ_INT(e.sheet_rows, 3);
+    const struct zt_style_result *d = &e.r[ZT_EVAL_DRAWN];
+    CHECK_EQ_INT(d->all[0].n, 28);
+    CHECK_EQ_INT(d->all[1].n, 28);
+    int in_mini = 0, total = 0;
+    for (int c = 0; c < ZT_CLASS_COUNT; c++) {
+        const struct zt_eval_cell *g = &d->per_class[0][c];
+        if (!g->n) continue;
+        total += g->n;
+        const char *n = zt_class_name(c);
+        int sold = !strcmp(n, "hat") || !strcmp(n, "pants") || !strcmp(n, "shoes") ||
+                   !strcmp(n, "skirt") || !strcmp(n, "t-shirt");
+        in_mini += sold ? g->n : 0;
+        CHECK_MSG(fabs(g->catp10 - (sold ? 0.3 : 0.0)) < 1e-9, "%s given: catP %.3f", n, g->catp10);
+        CHECK_EQ_INT(d->confusion[c][ZT_CLASS_COUNT], d->per_class[1][c].n); /* no model */
+    }
+    CHECK_EQ_INT(total, 28);
+    CHECK_EQ_INT(in_mini, 15);
+    j = zt_style_eval_json(&o, &e);
+    CHECK_EQ_INT((int)json_integer_value(json_object_get(j, "drawn_queries")), 28);
+    CHECK(json_is_object(json_object_get(json_object_get(j, "drawn"), "all/automatic")));
+    json_decref(j);
+    o.drawings = NULL;
+    CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL); /* drawn without a folder */
+    char odd[1100], oddcls[1200], oddimg[1300]; /* drawings only in a folder named after no class */
+    snprintf(odd, sizeof odd, "%s/drawn-odd", zt_test_tmpdir());
+    snprintf(oddcls, sizeof oddcls, "%s/socks", odd);
+    snprintf(oddimg, sizeof oddimg, "%s/a.png", oddcls);
+    struct zt_image blank = {0};
+    CHECK_OK(zt_image_new(&blank, 32, 32, 3));
+    memset(blank.px, 255, 32 * 32 * 3);
+    CHECK_OK(zt_mkdirs(oddcls));
+    CHECK_OK(zt_image_save(&blank, oddimg));
+    zt_image_free(&blank);
+    o.drawings = odd;
+    CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "named after a class") != NULL);
     enum zt_eval_style es;
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
+    CHECK(zt_eval_style_parse("drawn", &es) == ZT_OK && es == ZT_EVAL_DRAWN);
     CHECK_RC(zt_eval_style_parse("sketchy", &es), ZT_EINVAL);
 }
 

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo", "trace"};
+static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo", "trace",
+                                                         "drawn"};
 
 int zt_eval_style_parse(const char *s, enum zt_eval_style *out)
 {
@@ -25,7 +26,7 @@ int zt_eval_style_parse(const char *s, enum zt_eval_style *out)
             *out = (enum zt_eval_style)i;
             return ZT_OK;
         }
-    zt_seterr("style '%s': expected edges, doodle, photo or trace", s ? s : "");
+    zt_seterr("style '%s': expected edges, doodle, photo, trace or drawn", s ? s : "");
     return ZT_EINVAL;
 }
 
@@ -194,12 +195,73 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* One query, searched twice (mode 0: its class given; 1: Automatic) and
+ * added to out; own: its source product's id (NULL: none), left out of the
+ * ranking when own_left_out; *ms: the Automatic search's time. */
+static int measure(struct zt_searcher *sr, struct zt_store *s, const struct zt_image *a,
+                   const struct zt_image *b, int is_photo, int cls, const char *own,
+                   int own_left_out, const struct zt_search_weights *w,
+                   struct zt_style_sheet *sheet, const struct zt_image *sheet_photo, int take_row,
+                   struct zt_style_result *out, double *ms)
+{
+    int rc = ZT_OK;
+    for (int mode = 0; mode < 2 && !rc; mode++) {
+        struct zt_search_req rq = {.filter = ZT_INDEX_FILTER_ANY, .limit = RANK_DEPTH, .weights = w};
+        if (is_photo) rq.q.photo = a;
+        else rq.q.drawing = a, rq.q.hints = b;
+        if (mode == 0) rq.filter.group_mask = UINT64_C(1) << cls;
+        struct zt_search_result res;
+        double t0 = zt_now();
+        if ((rc = zt_search_run(sr, s, &rq, &res))) break;
+        if (mode == 1) *ms = zt_now() - t0;
+        int rank = 0, same = 0, seen = 0;
+        for (int h = 0; h < res.n; h++) {
+            if (own && !strcmp(res.hits[h].p.id, own)) {
+                if (own_left_out) continue; /* not in a shopper's catalogue */
+                if (!rank) rank = seen + 1;
+            }
+            if (seen < 10) same += zt_class_of_product(&res.hits[h].p) == cls;
+            seen++;
+        }
+        double catp = same / 10.0;
+        int und = res.understood.known && res.understood.cls == cls;
+        if (mode == 1 && sheet && sheet->style_rows < sheet->per_style && sheet->rows < sheet->cap &&
+            (sheet->wrong_only ? !und : take_row))
+            sheet_row(sheet, s, sheet_photo, a, is_photo ? NULL : b, &res, cls, und);
+        int ucls = res.understood.known && res.understood.cls >= 0 ? res.understood.cls
+                                                                    : ZT_CLASS_COUNT;
+        if (mode == 1) out->confusion[cls][ucls]++;
+        add(&out->all[mode], rank, catp, und);
+        add(&out->per_class[mode][cls], rank, catp, und);
+        zt_search_result_free(&res);
+    }
+    return rc;
+}
+
+/* The cells averaged and the times' percentiles, once every query ran. */
+static void summarise(struct zt_style_result *out, double *times, int nq)
+{
+    for (int m = 0; m < 2; m++) {
+        finish(&out->all[m]);
+        for (int c = 0; c < ZT_CLASS_COUNT; c++) finish(&out->per_class[m][c]);
+    }
+    if (nq) {
+        qsort(times, (size_t)nq, sizeof *times, cmp_double);
+        out->p50_ms = 1e3 * times[nq / 2];
+        out->p95_ms = 1e3 * times[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1];
+    }
+}
+
 int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct zt_embedset *set,
                       enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
                       struct zt_style_sheet *sheet, struct zt_style_result *out)
 {
     memset(out, 0, sizeof *out);
+    if (style == ZT_EVAL_DRAWN) {
+        zt_seterr("eval-search: drawn queries come from a folder (zt_style_eval_drawn)");
+        return ZT_EINVAL;
+    }
     int own_left_out = style == ZT_EVAL_PHOTO || style == ZT_EVAL_TRACE;
     int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
@@ -214,57 +276,65 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
             zt_adderr("query %s", set->it[i].id);
             break;
         }
-        for (int mode = 0; mode < 2 && !rc; mode++) {
-            struct zt_search_req rq = {.filter = ZT_INDEX_FILTER_ANY, .limit = RANK_DEPTH,
-                                       .weights = w};
-            if (style == ZT_EVAL_PHOTO) rq.q.photo = &a;
-            else rq.q.drawing = &a, rq.q.hints = &b;
-            if (mode == 0) rq.filter.group_mask = UINT64_C(1) << cls;
-            struct zt_search_result res;
-            double t0 = zt_now();
-            if ((rc = zt_search_run(sr, s, &rq, &res))) break;
-            if (mode == 1) times[nq] = zt_now() - t0;
-            int rank = 0, same = 0, seen = 0;
-            for (int h = 0; h < res.n; h++) {
-                if (!strcmp(res.hits[h].p.id, set->it[i].id)) {
-                    if (own_left_out) continue; /* not in a shopper's catalogue */
-                    if (!rank) rank = seen + 1;
-                }
-                if (seen < 10) same += zt_class_of_product(&res.hits[h].p) == cls;
-                seen++;
-            }
-            double catp = same / 10.0;
-            int und = res.understood.known && res.understood.cls == cls;
-            if (mode == 1 && sheet && sheet->style_rows < sheet->per_style && sheet->rows < sheet->cap &&
-                (sheet->wrong_only ? !und : nq % ZT_MAX(1, total / sheet->per_style) == 0))
-                sheet_row(sheet, s, &set->it[i].photo, &a, style == ZT_EVAL_PHOTO ? NULL : &b, &res,
-                          cls, und);
-            int ucls = res.understood.known && res.understood.cls >= 0 ? res.understood.cls
-                                                                        : ZT_CLASS_COUNT;
-            if (mode == 1) out->confusion[cls][ucls]++;
-            add(&out->all[mode], rank, catp, und);
-            add(&out->per_class[mode][cls], rank, catp, und);
-            zt_search_result_free(&res);
-        }
+        rc = measure(sr, s, &a, &b, style == ZT_EVAL_PHOTO, cls, set->it[i].id, own_left_out, w,
+                     sheet, &set->it[i].photo,
+                     sheet && nq % ZT_MAX(1, total / ZT_MAX(1, sheet->per_style)) == 0, out,
+                     &times[nq]);
         zt_image_free(&a);
         zt_image_free(&b);
         if (rc) break;
         nq++;
         zt_progress_add(pg, 1);
     }
-    if (!rc) {
-        for (int m = 0; m < 2; m++) {
-            finish(&out->all[m]);
-            for (int c = 0; c < ZT_CLASS_COUNT; c++) finish(&out->per_class[m][c]);
-        }
-        if (nq) {
-            qsort(times, (size_t)nq, sizeof *times, cmp_double);
-            out->p50_ms = 1e3 * times[nq / 2];
-            out->p95_ms = 1e3 * times[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1];
-        }
-    }
+    if (!rc) summarise(out, times, nq);
     zt_progress_free(pg);
     free(times);
+    return rc;
+}
+
+int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *dir,
+                        const struct zt_search_weights *w, FILE *progress,
+                        struct zt_style_sheet *sheet, struct zt_style_result *out, int *queries)
+{
+    memset(out, 0, sizeof *out);
+    *queries = 0;
+    struct zt_dataset d = {0};
+    int rc = zt_dataset_open(dir, NULL, 0, &d), nq = 0;
+    if (rc) return rc;
+    double *times = malloc(sizeof(double) * (size_t)(d.n ? d.n : 1));
+    if (!times) {
+        zt_dataset_deinit(&d);
+        return ZT_ENOMEM;
+    }
+    int usable = 0;
+    for (int i = 0; i < d.n; i++) usable += zt_class_parse(d.s[i].cls) >= 0;
+    if (!usable) {
+        zt_seterr("%s: no drawing in a folder named after a class (t-shirt, pants, hat, ...)", dir);
+        rc = ZT_EINVAL;
+    }
+    struct zt_progress *pg = zt_progress_new("drawn", usable, progress, 0);
+    for (int i = 0; i < d.n && !rc; i++) {
+        int cls = zt_class_parse(d.s[i].cls);
+        if (cls < 0) continue;
+        struct zt_image a = {0};
+        if ((rc = zt_image_load(d.s[i].path, 3, NULL, &a))) {
+            zt_adderr("drawing %s", d.s[i].path);
+            break;
+        }
+        /* the drawing as the page sends it: lines and colour in one image */
+        rc = measure(sr, s, &a, NULL, 0, cls, NULL, 0, w, sheet, NULL,
+                     sheet && nq % ZT_MAX(1, usable / ZT_MAX(1, sheet->per_style)) == 0, out,
+                     &times[nq]);
+        zt_image_free(&a);
+        if (rc) break;
+        nq++;
+        zt_progress_add(pg, 1);
+    }
+    if (!rc) summarise(out, times, nq);
+    *queries = nq;
+    zt_progress_free(pg);
+    free(times);
+    zt_dataset_deinit(&d);
     return rc;
 }
 
@@ -299,11 +369,20 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     }
     snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
     snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
-    if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks, NULL,
-                               NULL, &set))) goto out;
+    unsigned want = o->styles ? o->styles
+                              : ((1u << ZT_EVAL_FROM_PHOTOS) - 1) | (o->drawings ? 1u << ZT_EVAL_DRAWN : 0);
+    if ((want & (1u << ZT_EVAL_DRAWN)) && !o->drawings) {
+        zt_seterr("eval-search: style drawn needs a folder of drawings");
+        rc = ZT_EINVAL;
+        goto out;
+    }
+    if ((want & ((1u << ZT_EVAL_FROM_PHOTOS) - 1)) &&
+        (rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks, NULL,
+                               NULL, &set)))
+        goto out;
     out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
     int nstyles = 0;
-    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) nstyles += !o->styles || (o->styles & (1u << st));
+    for (int st = 0; st < ZT_EVAL_NSTYLES; st++) nstyles += (want >> st) & 1;
     if (o->sheet) {
         sheet.per_style = o->sheet_rows > 0 ? o->sheet_rows : 24;
         sheet.cap = sheet.per_style * nstyles;
@@ -312,10 +391,14 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
             goto out;
     }
     for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
-        if (o->styles && !(o->styles & (1u << st))) continue;
+        if (!((want >> st) & 1)) continue;
         sheet.style_rows = 0;
-        rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed, &o->w,
-                               o->progress, o->sheet ? &sheet : NULL, &out->r[st]);
+        if (st == ZT_EVAL_DRAWN)
+            rc = zt_style_eval_drawn(sr, s, o->drawings, &o->w, o->progress, o->sheet ? &sheet : NULL,
+                                     &out->r[st], &out->drawn_queries);
+        else
+            rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed,
+                                   &o->w, o->progress, o->sheet ? &sheet : NULL, &out->r[st]);
         out->ran[st] = !rc;
     }
     if (!rc && o->sheet && sheet.rows) { /* the rows drawn, no empty ones */
@@ -338,6 +421,10 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                             e->queries, "products", (json_int_t)e->products, "embedding",
                             e->embed[0] ? json_string(e->embed) : json_null(), "generator",
                             e->generator[0] ? json_string(e->generator) : json_null());
+    if (top && e->ran[ZT_EVAL_DRAWN]) {
+        json_object_set_new(top, "drawn_queries", json_integer(e->drawn_queries));
+        json_object_set_new(top, "drawings", json_string(o->drawings));
+    }
     for (int st = 0; top && st < ZT_EVAL_NSTYLES; st++) {
         if (!e->ran[st]) continue;
         const struct zt_style_result *r = &e->r[st];
@@ -394,10 +481,13 @@ static void write_confusion(const struct zt_style_result *r, FILE *f)
 void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct zt_style_eval *e,
                               FILE *f)
 {
-    fprintf(f, "eval-search --style: %d %s photos as queries against %lld products; embedding: %s; "
-               "generator: %s\n",
-            e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train", (long long)e->products,
-            e->embed[0] ? e->embed : "none", e->generator[0] ? e->generator : "none");
+    fprintf(f, "eval-search --style: ");
+    if (e->queries) fprintf(f, "%d %s photos", e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train");
+    if (e->ran[ZT_EVAL_DRAWN])
+        fprintf(f, "%s%d drawings from %s", e->queries ? " and " : "", e->drawn_queries, o->drawings);
+    fprintf(f, " as queries against %lld products; embedding: %s; generator: %s\n",
+            (long long)e->products, e->embed[0] ? e->embed : "none",
+            e->generator[0] ? e->generator : "none");
     for (int st = 0; st < ZT_EVAL_NSTYLES; st++) {
         if (!e->ran[st]) continue;
         const struct zt_style_result *r = &e->r[st];
@@ -410,7 +500,7 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                 const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
                 if (!x->n) continue;
                 const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
-                if (st == ZT_EVAL_PHOTO || st == ZT_EVAL_TRACE)
+                if (st == ZT_EVAL_PHOTO || st == ZT_EVAL_TRACE || st == ZT_EVAL_DRAWN)
                     fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
                             "-", "-", x->catp10, x->understood);
                 else

@@ -12,6 +12,10 @@
  *   trace:  that shot traced as the page's upload does (data/pairs.h
  *           zt_pair_trace: XDoG, GrabCut, garment only, a dozen hints) and
  *           searched as a drawing; its own product left out.
+ * Or, style drawn, from drawings people made, not from photos: a folder
+ * tree DIR/<class>/<image> (data/dataset.h), each drawing searched as the
+ * page sends it (lines and colour in one image); with no source product,
+ * only class precision and the understood class are measured.
  * Each query runs twice: with its true class given as the filter, and with
  * "Automatic" (the understood category decides). Measured per class and
  * overall: Recall@1/10 and mAP of the source product (not for photo),
@@ -29,7 +33,12 @@
 struct zt_embedset;
 struct zt_store;
 
-enum zt_eval_style { ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_TRACE, ZT_EVAL_NSTYLES };
+enum zt_eval_style {
+    ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_TRACE,
+    ZT_EVAL_DRAWN, /* from a folder of drawings (opts.drawings) */
+    ZT_EVAL_NSTYLES
+};
+#define ZT_EVAL_FROM_PHOTOS 4 /* the styles before DRAWN are made from the split's photos */
 int zt_eval_style_parse(const char *s, enum zt_eval_style *out); /* ZT_EINVAL if unknown */
 const char *zt_eval_style_name(enum zt_eval_style s);
 
@@ -59,7 +68,9 @@ struct zt_style_eval_opts {
     uint64_t seed;              /* the queries' drawings: 1 */
     int border_masks;           /* 1: doodles from the border heuristic's masks (as before
                                    December 2026); 0: GrabCut's (data/embedset.h) */
-    unsigned styles;            /* bit per enum zt_eval_style; 0 = all */
+    unsigned styles;            /* bit per enum zt_eval_style; 0 = all made from photos,
+                                   and drawn when drawings is set */
+    const char *drawings;       /* style drawn: the folder DIR/<class>/<image> */
     struct zt_search_weights w; /* the search defaults */
     int threads;
     FILE *progress;             /* progress bar, or NULL */
@@ -74,7 +85,8 @@ void zt_style_eval_opts_default(struct zt_style_eval_opts *o, const char *data,
                                 const char *catalog);
 
 struct zt_style_eval {
-    int queries;
+    int queries;                       /* photos (the photo styles) */
+    int drawn_queries;                 /* drawings (style drawn) */
     int sheet_rows;                    /* rows written to opts.sheet */
     int64_t products;
     char embed[1024], generator[1024]; /* models used, "" for none */
@@ -97,6 +109,13 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
                       enum zt_eval_style style, int start, int stride, uint64_t seed,
                       const struct zt_search_weights *w, FILE *progress,
                       struct zt_style_sheet *sheet, struct zt_style_result *out);
+
+/* Style drawn over an opened searcher/store: the drawings of the folder
+ * tree dir (DIR/<class>/<image>; other folders' images are skipped);
+ * *queries: how many were searched. */
+int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *dir,
+                        const struct zt_search_weights *w, FILE *progress,
+                        struct zt_style_sheet *sheet, struct zt_style_result *out, int *queries);
 
 struct json_t;
 struct json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e);

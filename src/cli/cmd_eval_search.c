@@ -52,6 +52,11 @@ static void help(void)
            "                  understood class, with the class given and with Automatic,\n"
            "                  through the same search as a request (--split, --stride,\n"
            "                  --seed, --model, --weights, --threads and --json apply)\n"
+           "  --drawings DIR  --style drawn (implied): queries are drawings people made,\n"
+           "                  DIR/<class>/<image> (lines and colour as the page sends\n"
+           "                  them); class precision@10 and the understood class per\n"
+           "                  class, given and Automatic; with --style all, beside the\n"
+           "                  styles made from photos\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
            "  --understood G, --filter-conf F, --knn K, --vote V  the understood class:\n"
@@ -77,7 +82,7 @@ struct sheet_opts {
 };
 
 static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start,
-                      int border, const struct sheet_opts *sh, int json)
+                      int border, const char *drawings, const struct sheet_opts *sh, int json)
 {
     struct zt_style_eval_opts so;
     struct zt_style_eval e;
@@ -86,7 +91,7 @@ static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int
     so.so = eo->so;
     so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
     so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
-    so.border_masks = border;
+    so.border_masks = border, so.drawings = drawings;
     int rc = zt_style_eval_run(&so, &e);
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
     if (json) return cli_print_json(zt_style_eval_json(&so, &e)) ? ZT_EXIT_FAIL : ZT_EXIT_OK;
@@ -111,7 +116,7 @@ int cmd_eval_search(int argc, char **argv)
         {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
         {"mask", required_argument, NULL, 'M'},
         {"sheet", required_argument, NULL, 'P'}, {"sheet-rows", required_argument, NULL, 'R'},
-        {"sheet-wrong", no_argument, NULL, 'W'},
+        {"sheet-wrong", no_argument, NULL, 'W'}, {"drawings", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *threads = NULL;
@@ -120,7 +125,8 @@ int cmd_eval_search(int argc, char **argv)
     long v;
     int json = 0, do_ingest = 0, o;
     unsigned styles = 0;
-    int border = 0;
+    int border = 0, all = 0;
+    const char *drawings = NULL;
     int start = 0;
     struct sheet_opts sheet = {NULL, 24, 0};
     optind = 1;
@@ -168,9 +174,9 @@ int cmd_eval_search(int argc, char **argv)
         case 'j': json = 1; break;
         case 'y': {
             enum zt_eval_style es;
-            if (!strcmp(optarg, "all")) styles = (1u << ZT_EVAL_NSTYLES) - 1;
+            if (!strcmp(optarg, "all")) styles |= (1u << ZT_EVAL_FROM_PHOTOS) - 1, all = 1;
             else if (zt_eval_style_parse(optarg, &es) == ZT_OK) styles |= 1u << es;
-            else return cli_usage_error(CMD, "--style: edges, doodle, photo, trace or all, got '%s'", optarg);
+            else return cli_usage_error(CMD, "--style: edges, doodle, photo, trace, drawn or all, got '%s'", optarg);
             break;
         }
         case 'E': eo.so.embed_model = optarg; break;
@@ -204,11 +210,17 @@ int cmd_eval_search(int argc, char **argv)
             sheet.rows = (int)v;
             break;
         case 'W': sheet.wrong = 1; break;
+        case 'D': drawings = optarg; break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (drawings && (all || !styles)) styles |= 1u << ZT_EVAL_DRAWN;
+    if ((styles & (1u << ZT_EVAL_DRAWN)) && !drawings)
+        return cli_usage_error(CMD, "--style drawn needs --drawings DIR");
+    if (drawings && !(styles & (1u << ZT_EVAL_DRAWN)))
+        return cli_usage_error(CMD, "--drawings goes with --style drawn or all");
     if (sheet.path && !styles) return cli_usage_error(CMD, "--sheet needs --style");
     eo.threads = cli_threads(threads);
     eo.progress = json || !isatty(2) ? NULL : stderr;
@@ -225,7 +237,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
-    if (styles) return run_styles(&eo, styles, start, border, &sheet, json);
+    if (styles) return run_styles(&eo, styles, start, border, drawings, &sheet, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());

@@ -102,4 +102,12 @@ contains "$T/out" '"total":15'
 # eval-search: the contact sheet belongs to --style
 expect 2 "$Z" eval-search --sheet "$T/sheet.png"
 contains "$T/err" "--sheet needs --style"
+expect 2 "$Z" eval-search --style drawn
+contains "$T/err" "--style drawn needs --drawings DIR"
+expect 2 "$Z" eval-search --style doodle --drawings tests/data/drawn
+contains "$T/err" "--drawings goes with --style drawn or all"
+# drawings people made, against the mini catalogue: 28 drawings, each counted once
+expect 0 "$Z" eval-search --drawings tests/data/drawn --catalog "$K" --embed "" --no-model --json
+contains "$T/out" '"drawn_queries":28'
+contains "$T/out" '"all/automatic":{"n":28'
 expect 2 "$Z" eval-search --style doodle --sheet-rows 0
