@@ -733,6 +733,10 @@ TEST(search, eval_styles_every_style)
     CHECK(e.ran[ZT_EVAL_DRAWN] && !e.ran[ZT_EVAL_DOODLE]);
     CHECK_EQ_INT(e.drawn_queries, 28);
     CHECK_EQ_INT(e.sheet_rows, 3);
+    CHECK_OK(zt_image_load(sheet, 3, NULL, &im)); /* no source photo: drawing and 5 products */
+    CHECK(im.w == 6 * 112 && im.h == 3 * 112);
+    CHECK(im.px[3 * (size_t)(112 / 2 * im.w + 2)] > 150 && im.px[3 * (size_t)(112 / 2 * im.w + 2) + 1] < 80);
+    zt_image_free(&im);
     const struct zt_style_result *d = &e.r[ZT_EVAL_DRAWN];
     CHECK_EQ_INT(d->all[0].n, 28);
     CHECK_EQ_INT(d->all[1].n, 28);

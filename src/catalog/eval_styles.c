@@ -113,10 +113,11 @@ static int make_query(const struct zt_embedset *set, int i, enum zt_eval_style s
 #define SHEET_COLS (2 + SHEET_HITS) /* photo, query, products */
 
 /* im letterboxed on white into tile (row, col), framed in rgb; no image:
- * a grey tile. */
+ * a grey tile. Column 0, the source photo, is left out of a sheet without. */
 static void sheet_tile(struct zt_style_sheet *sh, int row, int col, const struct zt_image *im,
                        const uint8_t rgb[3])
 {
+    if (sh->no_photo && !col--) return;
     int x0 = col * SHEET_TILE, y0 = row * SHEET_TILE, W = sh->im.w;
     for (int y = 0; y < SHEET_TILE; y++)
         for (int x = 0; x < SHEET_TILE; x++)
@@ -387,7 +388,9 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
         sheet.per_style = o->sheet_rows > 0 ? o->sheet_rows : 24;
         sheet.cap = sheet.per_style * nstyles;
         sheet.wrong_only = o->sheet_wrong;
-        if ((rc = zt_image_new(&sheet.im, SHEET_COLS * SHEET_TILE, sheet.cap * SHEET_TILE, 3)))
+        sheet.no_photo = want == 1u << ZT_EVAL_DRAWN; /* drawings made by people have none */
+        if ((rc = zt_image_new(&sheet.im, (SHEET_COLS - sheet.no_photo) * SHEET_TILE,
+                               sheet.cap * SHEET_TILE, 3)))
             goto out;
     }
     for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {

@@ -97,11 +97,13 @@ struct zt_style_eval {
 /* Loads the split's photos, opens the catalogue and searcher, runs every
  * chosen style. */
 int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
-/* Rows of a contact sheet being drawn (RGB; rows of 7 tiles). */
+/* Rows of a contact sheet being drawn (RGB; rows of 7 tiles: source photo,
+ * query, 5 products; 6 when no query has a source photo, no_photo). */
 struct zt_style_sheet {
     struct zt_image im;
     int rows, cap;       /* drawn, room for */
     int per_style, wrong_only, style_rows;
+    int no_photo;
 };
 /* One style over an opened searcher/store and a loaded set (tests, tuning);
  * sheet (optional) gets up to sheet->per_style rows. */
