@@ -169,9 +169,8 @@ int zt_searcher_understand_drawing(struct zt_searcher *sr, const struct zt_image
                                    const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
                                    struct zt_understood *u);
 /* The generator's category for a query: the one asked for, else the
- * understood class's (u may be NULL), else NULL (none: "other" has no
- * plane). The unconditioned network paints a grey-brown frame around an
- * outline; conditioned, the garment on white. */
+ * understood class's (u may be NULL), else NULL ("other" has no plane;
+ * zt_generator_run then uses its first). */
 const char *zt_search_gen_category(const char *category, const struct zt_understood *u);
 
 struct zt_search_timings {

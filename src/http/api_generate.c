@@ -82,8 +82,8 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
     if (zt_req_cancelled(s, rq)) goto done;
     const char *gname = cat >= 0 ? zt_category_name(cat) : NULL;
     if (!allowed) {
-        /* Automatic: the category search understands (unconditioned, the
-         * network paints a grey-brown frame around a plain outline) */
+        /* Automatic: the category search understands (without one the
+         * generator falls back to its first plane, nn/generator.h) */
         struct zt_live *live = zt_live_acquire(s);
         struct zt_understood u;
         if (live && live->searcher &&

@@ -52,7 +52,9 @@ const struct zt_gen_info *zt_generator_info(const struct zt_generator *g);
 int zt_generator_category(const struct zt_generator *g, const char *name);
 
 /* edges (1ch), hint_rgb (3ch), hint_mask (1ch), all size x size where size
- * is the model's (info->size); category -1 = none/automatic. *out becomes a
+ * is the model's (info->size); category -1 = none/automatic: a model with
+ * category planes then gets its first one's (it never trained without
+ * one; none gives a grey-brown box, any one the garment on white). *out becomes a
  * new size x size RGB image: the network's output moved onto the hint
  * colours (img/hints.h: zt_hints_recolour) unless the generator is raw.
  * seed drives dropout in OFFICIAL mode. */

@@ -102,6 +102,13 @@ elif [ $rc -eq 1 ] && grep -q "no GPU" "$T/err"; then ok
 elif [ $rc -eq 0 ] && [ -s "$T/gen-cuda.png" ]; then ok
 else bad "generate --device cuda: exit $rc: $(head -c 300 "$T/err")"; fi
 "$Z" ssim "$T/gen.png" "$T/gen.png" >/dev/null 2>&1 && ok || bad "generate: output is not a readable image"
+# no category: a conditioned model gets its first plane (top), never an empty one
+expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png "$T/gen-auto.png"
+expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --category top "$T/gen-top.png"
+"$Z" ssim --json "$T/gen-auto.png" "$T/gen-top.png" >"$T/out" 2>&1
+contains "$T/out" '"psnr": null'
+"$Z" ssim --json "$T/gen-auto.png" "$T/gen.png" >"$T/out" 2>&1
+grep -q '"psnr": null' "$T/out" && bad "generate: the pants plane made what no plane did" || ok
 mkdir -p "$T/drawings"
 cp tests/data/mini/train/hat/hat-t0.png "$T/drawings/a.png"
 cp tests/data/mini/train/skirt/skirt-t0.png "$T/drawings/b.png"
