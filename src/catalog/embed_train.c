@@ -463,6 +463,7 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
         }
         /* running statistics re-estimated with the epoch's final weights */
         for (int k = 0; k < BN_BATCHES && k < steps; k++) {
+            for (int j = 0; j < NS; j++) scls[j] = fam[(k * NS + j) % nfam]; /* every family */
             struct batch_ctx c = {&tr, order + (size_t)k * B, B, N, S, o->style,
                                   zt_mix64(o->seed ^ 0xb4 ^ zt_mix64((uint64_t)(ep * BN_BATCHES + k + 1))),
                                   1, xd, xp, m.cfg.frame, NS, scls};

@@ -377,11 +377,6 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
         rc = ZT_EINVAL;
         goto out;
     }
-    if ((want & ((1u << ZT_EVAL_FROM_PHOTOS) - 1)) &&
-        (rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks, NULL,
-                               NULL, &set)))
-        goto out;
-    out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
     int nstyles = 0;
     for (int st = 0; st < ZT_EVAL_NSTYLES; st++) nstyles += (want >> st) & 1;
     if (o->sheet) {
@@ -393,9 +388,17 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
                                sheet.cap * SHEET_TILE, 3)))
             goto out;
     }
-    for (int st = 0; st < ZT_EVAL_NSTYLES && !rc; st++) {
+    /* the drawings first: a bad folder fails before the photos' long run */
+    for (int k = 0; k < ZT_EVAL_NSTYLES && !rc; k++) {
+        int st = k ? k - 1 : ZT_EVAL_DRAWN;
         if (!((want >> st) & 1)) continue;
         sheet.style_rows = 0;
+        if (st != ZT_EVAL_DRAWN && !set.n) {
+            if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks,
+                                       NULL, NULL, &set)))
+                break;
+            out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
+        }
         if (st == ZT_EVAL_DRAWN)
             rc = zt_style_eval_drawn(sr, s, o->drawings, &o->w, o->progress, o->sheet ? &sheet : NULL,
                                      &out->r[st], &out->drawn_queries);
@@ -439,8 +442,12 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                 char key[64];
                 snprintf(key, sizeof key, "%s/%s", c < 0 ? "all" : zt_class_name(c),
                          m ? "automatic" : "given");
-                json_object_set_new(js, key, json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "n", x->n,
-                                                       "r1", x->r1, "r10", x->r10, "map", x->map,
+                /* photo, trace, drawn: no source product to find, no recall */
+                int own = st != ZT_EVAL_PHOTO && st != ZT_EVAL_TRACE && st != ZT_EVAL_DRAWN;
+                json_object_set_new(js, key, json_pack("{s:i, s:o, s:o, s:o, s:f, s:f}", "n", x->n,
+                                                       "r1", own ? json_real(x->r1) : json_null(),
+                                                       "r10", own ? json_real(x->r10) : json_null(),
+                                                       "map", own ? json_real(x->map) : json_null(),
                                                        "catp10", x->catp10, "understood",
                                                        x->understood));
             }
@@ -485,9 +492,11 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                               FILE *f)
 {
     fprintf(f, "eval-search --style: ");
-    if (e->queries) fprintf(f, "%d %s photos", e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train");
+    int photos = 0;
+    for (int st = 0; st < ZT_EVAL_FROM_PHOTOS; st++) photos |= e->ran[st];
+    if (photos) fprintf(f, "%d %s photos", e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train");
     if (e->ran[ZT_EVAL_DRAWN])
-        fprintf(f, "%s%d drawings from %s", e->queries ? " and " : "", e->drawn_queries, o->drawings);
+        fprintf(f, "%s%d drawings from %s", photos ? " and " : "", e->drawn_queries, o->drawings);
     fprintf(f, " as queries against %lld products; embedding: %s; generator: %s\n",
             (long long)e->products, e->embed[0] ? e->embed : "none",
             e->generator[0] ? e->generator : "none");

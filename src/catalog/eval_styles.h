@@ -18,7 +18,8 @@
  * only class precision and the understood class are measured.
  * Each query runs twice: with its true class given as the filter, and with
  * "Automatic" (the understood category decides). Measured per class and
- * overall: Recall@1/10 and mAP of the source product (not for photo),
+ * overall: Recall@1/10 and mAP of the source product (not for photo,
+ * trace and drawn, which have none to find; null in the JSON),
  * class precision@10, and how often the understood class is right. */
 #ifndef ZT_EVAL_STYLES_H
 #define ZT_EVAL_STYLES_H
@@ -94,8 +95,9 @@ struct zt_style_eval {
     struct zt_style_result r[ZT_EVAL_NSTYLES];
 };
 
-/* Loads the split's photos, opens the catalogue and searcher, runs every
- * chosen style. */
+/* Opens the catalogue and searcher, runs every chosen style: drawn first
+ * (a bad folder fails fast), then the styles made from the split's photos,
+ * loaded once. */
 int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *out);
 /* Rows of a contact sheet being drawn (RGB; rows of 7 tiles: source photo,
  * query, 5 products; 6 when no query has a source photo, no_photo). */

@@ -444,6 +444,7 @@ json_t *zt_understood_json(const struct zt_understood *u)
 
 const char *zt_search_gen_category(const char *category, const struct zt_understood *u)
 {
+    if (category && !strcmp(category, "auto")) category = NULL;
     if (category || !u || !u->known || u->cls < 0) return category;
     enum zt_category c = zt_class_category(u->cls);
     return c == ZT_CATEGORY_OTHER ? NULL : zt_category_name(c);

@@ -119,7 +119,8 @@ struct zt_search_query {
     int no_hints;                   /* ignore colour hints */
     int no_generator;               /* do not run the generator for this query */
     const char *category;           /* generator conditioning: "top", ...; NULL or
-                                       "auto" = none */
+                                       "auto" = the understood class's, else the
+                                       model's first (nn/generator.h) */
     struct zt_generator *gen;       /* optional: the caller's own generator (one per
                                        worker thread), used without the searcher's lock */
 };

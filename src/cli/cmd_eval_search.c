@@ -8,6 +8,7 @@
 #include "../catalog/index_store.h"
 #include "../data/dataset.h"
 #include "../nn/embed.h"
+#include "../util/fs.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -47,7 +48,8 @@ static void help(void)
            "  --json          one JSON object with every number\n"
            "  --style S       instead: queries as shoppers make them, S = edges, doodle,\n"
            "                  photo, trace (a second shot of the photo traced as the\n"
-           "                  page's upload does) or all (catalog/eval_styles.h): per\n"
+           "                  page's upload does), drawn (--drawings) or all\n"
+           "                  (catalog/eval_styles.h): per\n"
            "                  class and overall R@1/10, mAP, class precision@10 and the\n"
            "                  understood class, with the class given and with Automatic,\n"
            "                  through the same search as a request (--split, --stride,\n"
@@ -56,7 +58,8 @@ static void help(void)
            "                  DIR/<class>/<image> (lines and colour as the page sends\n"
            "                  them); class precision@10 and the understood class per\n"
            "                  class, given and Automatic; with --style all, beside the\n"
-           "                  styles made from photos\n"
+           "                  styles made from photos (--split, --start, --stride and\n"
+           "                  --seed choose photos, not drawings)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
            "  --understood G, --filter-conf F, --knn K, --vote V  the understood class:\n"
@@ -222,6 +225,8 @@ int cmd_eval_search(int argc, char **argv)
     if (drawings && !(styles & (1u << ZT_EVAL_DRAWN)))
         return cli_usage_error(CMD, "--drawings goes with --style drawn or all");
     if (sheet.path && !styles) return cli_usage_error(CMD, "--sheet needs --style");
+    if (drawings && !zt_is_dir(drawings))
+        return cli_usage_error(CMD, "--drawings: '%s' is not a folder", drawings);
     eo.threads = cli_threads(threads);
     eo.progress = json || !isatty(2) ? NULL : stderr;
     if (do_ingest) {

@@ -31,7 +31,8 @@ static void help(void)
            "  --neg N        non-garment drawings per step (default 8)\n"
            "  --shapes N     drawings per step of garments as people draw them from\n"
            "                 memory (front views, a shoe from the side; random shapes of\n"
-           "                 each class), for the category head (default 0)\n"
+           "                 each class), for the category head (default 0; at most\n"
+           "                 4 x --batch)\n"
            "  --lr X         peak learning rate (default 0.002)\n"
            "  --width N      first layer's channels (default 32)\n"
            "  --drawing-width N  the drawing tower's, when it differs; with --init, a\n"
@@ -140,6 +141,8 @@ int cmd_train_embed(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (o.shapes > 4 * o.batch)
+        return cli_usage_error(CMD, "--shapes: at most 4 x --batch (%d)", 4 * o.batch);
     if (o.freeze_photo && !o.init) return cli_usage_error(CMD, "--freeze-photo needs --init");
     if ((o.threads = cli_threads(threads)) <= 0) return cli_usage_error(CMD, "--threads: '%s' is not valid", threads);
     o.log = (struct zt_warn){log_line, NULL};

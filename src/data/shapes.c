@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAXV 96
 #define MAXL 24
@@ -278,7 +279,7 @@ static const char *const names[] = {"t-shirt", "shirt", "longsleeve", "outwear",
 static int family(const char *cls)
 {
     for (int k = 0; cls && k < NFAM; k++)
-        if (!strcmp(cls, names[k])) return k;
+        if (!strcasecmp(cls, names[k])) return k; /* as zt_class_parse */
     return -1;
 }
 

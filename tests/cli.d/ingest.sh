@@ -110,4 +110,11 @@ contains "$T/err" "--drawings goes with --style drawn or all"
 expect 0 "$Z" eval-search --drawings tests/data/drawn --catalog "$K" --embed "" --no-model --json
 contains "$T/out" '"drawn_queries":28'
 contains "$T/out" '"all/automatic":{"n":28'
+contains "$T/out" '"r1":null'  # no source product to find: no recall reported
+expect 2 "$Z" eval-search --drawings "$T/no-such-folder" --catalog "$K"
+contains "$T/err" "is not a folder"
+# a bad folder fails first, before the photo styles' run
+mkdir -p "$T/bad-drawn/hat" && printf 'not a png' >"$T/bad-drawn/hat/x.png"
+expect 1 "$Z" eval-search --style all --drawings "$T/bad-drawn" --catalog "$K" --embed "" --no-model
+contains "$T/err" "x.png"
 expect 2 "$Z" eval-search --style doodle --sheet-rows 0

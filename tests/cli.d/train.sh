@@ -235,6 +235,8 @@ expect 2 "$Z" train-embed --freeze-photo --epochs 1
 contains "$T/err" "--freeze-photo needs --init"
 expect 2 "$Z" train-embed --shapes -1
 contains "$T/err" "--shapes"
+expect 2 "$Z" train-embed --shapes 300 --batch 48
+contains "$T/err" "at most 4 x --batch"
 # with garments drawn from memory (--shapes) beside the photos' drawings, scored apart
 expect 0 "$Z" train-embed --data tests/data/mini --init "$T/emb.safetensors" --freeze-photo --drawing-width 40 --shapes 3 --out "$T/embf.safetensors" --epochs 1 --batch 4 --neg 1 --threads 2
 grep -Eq "shapes cat [01]\.[0-9]{3}" "$T/err" && ok || bad "train-embed --shapes: no shape accuracy in the epoch line"
