@@ -35,6 +35,13 @@ const char *zt_eval_style_name(enum zt_eval_style s)
     return (unsigned)s < ZT_EVAL_NSTYLES ? style_names[s] : "?";
 }
 
+/* Has the style's query a product of the catalogue to find (recall, mAP)?
+ * Photo and trace leave their own out; drawings people made have none. */
+static int finds_own(int st)
+{
+    return st != ZT_EVAL_PHOTO && st != ZT_EVAL_TRACE && st != ZT_EVAL_DRAWN;
+}
+
 #define QUERY_SIZE 256 /* a doodle's canvas, as the page's */
 #define RANK_DEPTH 100 /* the source product is looked for in this many results */
 
@@ -263,7 +270,7 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
         zt_seterr("eval-search: drawn queries come from a folder (zt_style_eval_drawn)");
         return ZT_EINVAL;
     }
-    int own_left_out = style == ZT_EVAL_PHOTO || style == ZT_EVAL_TRACE;
+    int own_left_out = !finds_own(style); /* photo, trace */
     int nq = 0, total = set->n > start ? (set->n - start + stride - 1) / stride : 0, rc = ZT_OK;
     double *times = malloc(sizeof(double) * (size_t)(total ? total : 1));
     if (!times) return ZT_ENOMEM;
@@ -389,11 +396,12 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
             goto out;
     }
     /* the drawings first: a bad folder fails before the photos' long run */
+    int loaded = 0;
     for (int k = 0; k < ZT_EVAL_NSTYLES && !rc; k++) {
         int st = k ? k - 1 : ZT_EVAL_DRAWN;
         if (!((want >> st) & 1)) continue;
         sheet.style_rows = 0;
-        if (st != ZT_EVAL_DRAWN && !set.n) {
+        if (st != ZT_EVAL_DRAWN && !loaded++) {
             if ((rc = zt_embedset_load(o->data, o->split, NULL, 0, o->threads, !o->border_masks,
                                        NULL, NULL, &set)))
                 break;
@@ -442,8 +450,7 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                 char key[64];
                 snprintf(key, sizeof key, "%s/%s", c < 0 ? "all" : zt_class_name(c),
                          m ? "automatic" : "given");
-                /* photo, trace, drawn: no source product to find, no recall */
-                int own = st != ZT_EVAL_PHOTO && st != ZT_EVAL_TRACE && st != ZT_EVAL_DRAWN;
+                int own = finds_own(st); /* else no recall: null */
                 json_object_set_new(js, key, json_pack("{s:i, s:o, s:o, s:o, s:f, s:f}", "n", x->n,
                                                        "r1", own ? json_real(x->r1) : json_null(),
                                                        "r10", own ? json_real(x->r10) : json_null(),
@@ -512,7 +519,7 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                 const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
                 if (!x->n) continue;
                 const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
-                if (st == ZT_EVAL_PHOTO || st == ZT_EVAL_TRACE || st == ZT_EVAL_DRAWN)
+                if (!finds_own(st))
                     fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
                             "-", "-", x->catp10, x->understood);
                 else

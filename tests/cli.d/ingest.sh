@@ -113,7 +113,7 @@ contains "$T/out" '"all/automatic":{"n":28'
 contains "$T/out" '"r1":null'  # no source product to find: no recall reported
 expect 2 "$Z" eval-search --drawings "$T/no-such-folder" --catalog "$K"
 contains "$T/err" "is not a folder"
-# a bad folder fails first, before the photo styles' run
+# a drawing that is not an image stops the run, named in the error
 mkdir -p "$T/bad-drawn/hat" && printf 'not a png' >"$T/bad-drawn/hat/x.png"
 expect 1 "$Z" eval-search --style all --drawings "$T/bad-drawn" --catalog "$K" --embed "" --no-model
 contains "$T/err" "x.png"
