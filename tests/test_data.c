@@ -74,14 +74,23 @@ TEST(data, catmap_default)
 {
     struct zt_catmap m;
     CHECK_OK(zt_catmap_default(&m));
-    CHECK_EQ_INT(m.ncat, 4);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "t-shirt"), 0);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "longsleeve"), 0);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "pants"), 1);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "skirt"), 2);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "hat"), 3);
-    CHECK_EQ_INT(zt_catmap_lookup(&m, "shoes"), -1);
+    CHECK_EQ_INT(m.ncat, 6);
+    static const char *const cls[] = {"t-shirt", "shirt", "longsleeve", "outwear", "pants",
+                                       "shorts", "skirt", "hat", "dress", "shoes"};
+    static const int cat[] = {0, 0, 0, 0, 1, 1, 2, 3, 4, 5};
+    for (size_t i = 0; i < ZT_ARRAY_LEN(cls); i++) /* every class of the demo data */
+        CHECK_MSG(zt_catmap_lookup(&m, cls[i]) == cat[i], "%s", cls[i]);
+    CHECK_EQ_INT(zt_catmap_lookup(&m, "socks"), -1);
     CHECK_EQ_INT(zt_catmap_lookup(&m, "top"), 0);
+    CHECK_EQ_INT(zt_catmap_category(&m, "shoes"), 5);
+    zt_catmap_deinit(&m);
+    /* the map old runs resume with */
+    CHECK_OK(zt_catmap_v1(&m));
+    CHECK_EQ_INT(m.ncat, 4);
+    CHECK_EQ_INT(zt_catmap_lookup(&m, "longsleeve"), 0);
+    CHECK_EQ_INT(zt_catmap_lookup(&m, "hat"), 3);
+    CHECK_EQ_INT(zt_catmap_lookup(&m, "outwear"), -1);
+    CHECK_EQ_INT(zt_catmap_lookup(&m, "shoes"), -1);
     zt_catmap_deinit(&m);
 }
 
@@ -119,7 +128,8 @@ TEST(data, dataset_tree_and_csv)
     char root[4096], d[4200];
     snprintf(root, sizeof root, "%s/ds", zt_test_tmpdir());
     const char *files[] = {"train/pants/p1.jpg", "train/pants/p2.PNG", "train/hat/h1.jpg",
-                           "train/hat/notes.txt", "validation/hat/h9.jpeg", "train/shoes/s1.jpg"};
+                           "train/hat/notes.txt", "validation/hat/h9.jpeg", "train/shoes/s1.jpg",
+                           "train/socks/k1.jpg"};
     for (size_t i = 0; i < ZT_ARRAY_LEN(files); i++) {
         snprintf(d, sizeof d, "%s/%s", root, files[i]);
         char *slash = strrchr(d, '/');
@@ -132,12 +142,13 @@ TEST(data, dataset_tree_and_csv)
     CHECK_OK(zt_catmap_default(&m));
     struct zt_dataset ds;
     CHECK_OK(zt_dataset_open(root, &m, 10, &ds));
-    CHECK_EQ_INT(ds.n, 5);
-    /* sorted (split, class, id) */
+    CHECK_EQ_INT(ds.n, 6);
+    /* sorted (split, class, id); a class the map does not know is kept, unmapped */
     CHECK(!strcmp(ds.s[0].id, "h1") && ds.s[0].category == 3 && ds.s[0].split == ZT_SPLIT_TRAIN);
     CHECK(!strcmp(ds.s[1].id, "p1") && ds.s[1].category == 1);
-    CHECK(!strcmp(ds.s[3].cls, "shoes") && ds.s[3].category == -1);
-    CHECK(!strcmp(ds.s[4].id, "h9") && ds.s[4].split == ZT_SPLIT_VAL);
+    CHECK(!strcmp(ds.s[3].cls, "shoes") && ds.s[3].category == 5);
+    CHECK(!strcmp(ds.s[4].cls, "socks") && ds.s[4].category == -1);
+    CHECK(!strcmp(ds.s[5].id, "h9") && ds.s[5].split == ZT_SPLIT_VAL);
     zt_dataset_deinit(&ds);
 
     /* CSV with relative paths and an explicit split */
@@ -175,17 +186,19 @@ TEST(data, clothing_small_listing)
     CHECK_OK(zt_catmap_default(&m));
     struct zt_dataset ds;
     CHECK_OK(zt_dataset_open(ds_path, &m, 10, &ds));
-    int per_cat[4] = {0}, val = 0;
+    int per_cat[6] = {0}, val = 0;
     for (int i = 0; i < ds.n; i++) {
         if (ds.s[i].category >= 0) per_cat[ds.s[i].category]++;
         val += ds.s[i].split == ZT_SPLIT_VAL;
     }
     CHECK_EQ_INT(ds.n, 3409);
     CHECK_EQ_INT(val, 341);
-    CHECK_EQ_INT(per_cat[0], 795 + 290 + 455 + 81 + 29 + 49);
-    CHECK_EQ_INT(per_cat[1], 468 + 49);
+    CHECK_EQ_INT(per_cat[0], 795 + 290 + 455 + 184 + 81 + 29 + 49 + 24);
+    CHECK_EQ_INT(per_cat[1], 468 + 202 + 49 + 25);
     CHECK_EQ_INT(per_cat[2], 112 + 12);
     CHECK_EQ_INT(per_cat[3], 123 + 14);
+    CHECK_EQ_INT(per_cat[4], 241 + 32);
+    CHECK_EQ_INT(per_cat[5], 198 + 26);
     zt_dataset_deinit(&ds);
     zt_catmap_deinit(&m);
 }

@@ -460,3 +460,75 @@ TEST(pix2pix, resize_from_deconv_keeps_the_phase_mean)
     zt_unet_deinit(&du);
     zt_unet_deinit(&ru);
 }
+
+/* Runs u (eval mode) on a fixed 32x32 input with category plane cat of
+ * ncat on; out gets 3 x 32 x 32. */
+static void widen_forward(struct zt_unet *u, int ncat, int cat, float *out)
+{
+    enum { S = 32 };
+    int cin = u->cfg.in_nc;
+    float *xs = calloc((size_t)cin * S * S, sizeof(float));
+    for (int c = 0; c < cin - ncat; c++)
+        for (int k = 0; k < S * S; k++) xs[c * S * S + k] = (float)((k * 7 + c * 13) % 17) / 8.0f - 1;
+    for (int k = 0; k < S * S; k++) xs[(cin - ncat + cat) * S * S + k] = 1;
+    struct zt_engine_opts eo = {.backend = ZT_BACKEND_REF, .nthreads = 1, .seed = 1};
+    struct zt_engine *e = zt_engine_new(&eo);
+    struct zt_graph *g = zt_graph_new(e, 0, 0);
+    CHECK(e && g);
+    if (g) {
+        zt_graph_begin(g, 0);
+        const int64_t shape[4] = {1, cin, S, S};
+        struct zt_tensor *y = zt_unet_forward(u, g, zt_graph_input(g, 4, shape, xs, 0));
+        CHECK_OK(zt_graph_status(g));
+        if (y) memcpy(out, y->data, sizeof(float) * 3 * S * S);
+    }
+    zt_graph_free(g);
+    zt_engine_free(e);
+    free(xs);
+}
+
+/* The warm start onto more category planes: a kept plane computes what it
+ * did, a new plane taken from the first computes what the first did, a
+ * plane from nowhere (-1) what no plane did. */
+TEST(pix2pix, widen_input_keeps_the_planes_it_maps)
+{
+    struct zt_unet_cfg sc, dc;
+    zt_unet_cfg_default(&sc, 5 + 2, 3, 5);
+    sc.ngf = 2;
+    sc.upsample = ZT_UP_RESIZE;
+    dc = sc;
+    dc.in_nc = 5 + 4;
+    struct zt_unet su, du;
+    CHECK_OK(zt_unet_init(&su, &sc));
+    CHECK_OK(zt_unet_init(&du, &dc));
+    struct zt_rng r;
+    zt_rng_seed(&r, 4);
+    for (int i = 0; i < su.params.n; i++) {
+        if (su.params.p[i]->is_buffer) continue; /* BN statistics stay valid */
+        struct zt_tensor *t = &su.params.p[i]->t;
+        for (int64_t k = 0; k < zt_tensor_numel(t); k++) t->data[k] = (float)(zt_rng_double(&r) - 0.5);
+    }
+    const int from[9] = {0, 1, 2, 3, 4, 6, 5, 5, -1}; /* planes swapped, a copy, a blank */
+    CHECK_OK(zt_unet_widen_input(&du, &su, from));
+    enum { N = 3 * 32 * 32 };
+    static float a[N], b[N], c[N];
+    widen_forward(&su, 2, 1, a);
+    widen_forward(&du, 4, 0, b);
+    CHECK(!memcmp(a, b, sizeof a)); /* dst plane 0 is src plane 1 */
+    widen_forward(&su, 2, 0, a);
+    widen_forward(&du, 4, 1, b);
+    widen_forward(&du, 4, 2, c);
+    CHECK(!memcmp(a, b, sizeof a) && !memcmp(a, c, sizeof a)); /* planes 1, 2 are src plane 0 */
+    widen_forward(&du, 4, 3, b);
+    CHECK(memcmp(a, b, sizeof a)); /* a blank plane is none of them */
+    const int bad[9] = {0, 1, 2, 3, 4, 5, 6, 7, 5}; /* src has 7 channels */
+    CHECK_RC(zt_unet_widen_input(&du, &su, bad), ZT_EINVAL);
+    struct zt_unet_cfg wc = dc;
+    wc.ngf = 4;
+    struct zt_unet wu;
+    CHECK_OK(zt_unet_init(&wu, &wc));
+    CHECK_RC(zt_unet_widen_input(&wu, &su, from), ZT_EINVAL); /* another width */
+    zt_unet_deinit(&wu);
+    zt_unet_deinit(&su);
+    zt_unet_deinit(&du);
+}

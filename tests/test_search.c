@@ -12,6 +12,8 @@
 #include "../src/catalog/search_eval.h"
 #include "../src/catalog/store.h"
 #include "../src/data/pairs.h"
+#include "../src/nn/generator.h"
+#include "../src/nn/sample.h"
 #include "../src/img/image.h"
 #include "../src/util/buf.h"
 #include "../src/util/fs.h"
@@ -807,23 +809,54 @@ TEST(search, product_json_one_shape)
     CHECK(!strcmp(zt_signal_name(ZT_SIG_COLOR), "colour"));
 }
 
-/* The generator's category: the one asked for, else the understood class's
- * category, else none (classes the generator has no plane for, nothing
- * understood, no model). */
+/* The generator's category: the one asked for, else the understood class,
+ * else none (nothing understood, no model); then the plane: the class's own
+ * where the model has one, else its category's, else none. */
 TEST(search, generator_category_from_understood)
 {
     struct zt_understood u = {0};
     u.known = 1;
     u.cls = zt_class_parse("skirt");
     CHECK(!strcmp(zt_search_gen_category("pants", &u), "pants"));
+    CHECK(!strcmp(zt_search_gen_category("auto", &u), "skirt"));
     CHECK(!strcmp(zt_search_gen_category(NULL, &u), "skirt"));
     u.cls = zt_class_parse("longsleeve");
-    CHECK(!strcmp(zt_search_gen_category(NULL, &u), "top"));
+    CHECK(!strcmp(zt_search_gen_category(NULL, &u), "longsleeve"));
     u.cls = zt_class_parse("dress");
-    CHECK(zt_search_gen_category(NULL, &u) == NULL);
+    CHECK(!strcmp(zt_search_gen_category(NULL, &u), "dress"));
     u.cls = -1; /* nothing the shop sells */
     CHECK(zt_search_gen_category(NULL, &u) == NULL);
     u.cls = zt_class_parse("hat"), u.known = 0; /* no embedding model */
     CHECK(zt_search_gen_category(NULL, &u) == NULL);
     CHECK(zt_search_gen_category(NULL, NULL) == NULL);
+
+    /* planes of a tiny model with top, pants, dress */
+    struct zt_gen_info gi = {0};
+    zt_unet_cfg_default(&gi.g, zt_sample_in_channels(3), 3, 5);
+    gi.g.ngf = 2;
+    gi.g.upsample = ZT_UP_RESIZE;
+    gi.size = 32;
+    gi.ncat = 3;
+    snprintf(gi.cat[0], 32, "top");
+    snprintf(gi.cat[1], 32, "pants");
+    snprintf(gi.cat[2], 32, "dress");
+    snprintf(gi.edge_method, 16, "xdog");
+    struct zt_unet G;
+    CHECK_OK(zt_unet_init(&G, &gi.g));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/planes.safetensors", zt_test_tmpdir());
+    CHECK_OK(zt_gen_export(&G, &gi, ZT_DTYPE_F32, path, NULL));
+    zt_unet_deinit(&G);
+    struct zt_generator *g = zt_generator_open(path, 1);
+    CHECK(g != NULL);
+    if (!g) return;
+    CHECK_EQ_INT(zt_search_gen_plane(g, "dress"), 2);   /* its own plane */
+    CHECK_EQ_INT(zt_search_gen_plane(g, "outwear"), 0); /* its category's */
+    CHECK_EQ_INT(zt_search_gen_plane(g, "shorts"), 1);
+    CHECK_EQ_INT(zt_search_gen_plane(g, "pants"), 1);
+    CHECK_EQ_INT(zt_search_gen_plane(g, "shoes"), -1); /* none: the first, in the run */
+    CHECK_EQ_INT(zt_search_gen_plane(g, "skirt"), -1);
+    CHECK_EQ_INT(zt_search_gen_plane(g, "other"), -1);
+    CHECK_EQ_INT(zt_search_gen_plane(g, NULL), -1);
+    zt_generator_close(g);
 }

@@ -244,7 +244,7 @@ static int generate(struct zt_searcher *sr, struct zt_generator *own, const char
     if ((rc = zt_planes_reframe(edges, hint_rgb, hint_mask, zt_generator_info(g)->size,
                                 ZT_GEN_FRAME, &pl)))
         goto out;
-    int cat = zt_generator_category(g, category);
+    int cat = zt_search_gen_plane(g, category);
     if (!own) pthread_mutex_lock(&sr->mu);
     rc = zt_generator_run(g, &pl.edges, &pl.hint_rgb, &pl.hint_mask, cat, ZT_GEN_EVAL, 0, out);
     if (!own) pthread_mutex_unlock(&sr->mu);
@@ -446,8 +446,16 @@ const char *zt_search_gen_category(const char *category, const struct zt_underst
 {
     if (category && !strcmp(category, "auto")) category = NULL;
     if (category || !u || !u->known || u->cls < 0) return category;
-    enum zt_category c = zt_class_category(u->cls);
-    return c == ZT_CATEGORY_OTHER ? NULL : zt_category_name(c);
+    return zt_class_name(u->cls);
+}
+
+int zt_search_gen_plane(const struct zt_generator *g, const char *name)
+{
+    if (!name) return -1;
+    int k = zt_generator_category(g, name);
+    if (k >= 0) return k;
+    int cls = zt_class_parse(name);
+    return cls >= 0 ? zt_generator_category(g, zt_category_name(zt_class_category(cls))) : -1;
 }
 
 int zt_searcher_understand_drawing(struct zt_searcher *sr, const struct zt_image *edges,

@@ -169,10 +169,15 @@ struct json_t *zt_understood_json(const struct zt_understood *u);
 int zt_searcher_understand_drawing(struct zt_searcher *sr, const struct zt_image *edges,
                                    const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
                                    struct zt_understood *u);
-/* The generator's category for a query: the one asked for, else the
- * understood class's (u may be NULL), else NULL ("other" has no plane;
- * zt_generator_run then uses its first). */
+/* The generator's category for a query: the one asked for (a class or a
+ * category name), else the understood class's name (u may be NULL), else
+ * NULL; zt_search_gen_plane turns it into a plane. */
 const char *zt_search_gen_category(const char *category, const struct zt_understood *u);
+/* g's category plane for name, a class or a category: the plane of that
+ * name (dress, shoes on a model that has them), else the class's category's
+ * (outwear -> top), else -1 (zt_generator_run then uses its first). */
+struct zt_generator;
+int zt_search_gen_plane(const struct zt_generator *g, const char *name);
 
 struct zt_search_timings {
     double prepare;  /* decode-free part: split, letterbox */

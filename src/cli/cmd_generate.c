@@ -1,6 +1,7 @@
 /* cmd_generate.c: `ztyle generate`: drawing(s) -> photo-like image(s) with a
  * generator file; one drawing, or every drawing of a folder. */
 #include "cli.h"
+#include "../catalog/search.h"
 #include "../data/drawing.h"
 #include "../img/image.h"
 #include "../core/engine.h"
@@ -34,8 +35,10 @@ static void help(void)
            "layer when present; outputs are OUTDIR/NAME.png.\n\n"
            "options:\n"
            "  --model M      generator file (default $ZTYLE_MODEL, else " ZT_MODEL_DEFAULT ")\n"
-           "  --category C   top, pants, skirt, hat or auto (default auto: the model's\n"
-           "                 first category; it never trained without one)\n"
+           "  --category C   a category of the model (the shipped one: top, pants, skirt,\n"
+           "                 hat, dress, shoes), a class (outwear: its category's) or\n"
+           "                 auto (default: the model's first category; it never\n"
+           "                 trained without one)\n"
            "  --official     the official pix2pix test-time behaviour: batch statistics and\n"
            "                 dropout on (default: inference mode, running statistics)\n"
            "  --seed S       dropout seed for --official (default 1)\n"
@@ -139,7 +142,7 @@ int cmd_generate(int argc, char **argv)
     zt_generator_set_raw(g, raw);
     int cat = -1;
     if (category && strcmp(category, "auto")) {
-        cat = zt_generator_category(g, category);
+        cat = zt_search_gen_plane(g, category);
         if (cat < 0) {
             int ncat = zt_generator_info(g)->ncat;
             zt_generator_close(g);

@@ -35,8 +35,10 @@ static void help(void)
            "  --load N          load size before the random crop (default size*286/256)\n"
            "  --ngf N           generator width (default 32)      --ndf N  D width (64)\n"
            "  --norm batch|instance   (default batch)          --no-dropout\n"
-           "  --category C      one model for category C (top, pants, skirt, hat); default:\n"
-           "                    one category-conditioned model for all of them\n"
+           "  --category C      one model for category C (top, pants, skirt, hat, dress,\n"
+           "                    shoes); default: one category-conditioned model for all\n"
+           "                    of them (top = t-shirt, shirt, longsleeve, outwear;\n"
+           "                    pants = pants, shorts)\n"
            "  --method M        edge method for the drawings: xdog (default) or canny\n"
            "  --upsample resize|deconv  decoder upsampling: nearest x2 + 3x3 conv (default;\n"
            "                    no checkerboard) or the official transposed conv\n"
@@ -211,7 +213,7 @@ int cmd_train(int argc, char **argv)
         int known = zt_catmap_category(&map, o.category) >= 0;
         zt_catmap_deinit(&map);
         if (!known)
-            return cli_usage_error(CMD, "--category: '%s' is not one of top, pants, skirt, hat",
+            return cli_usage_error(CMD, "--category: '%s' is not one of top, pants, skirt, hat, dress, shoes",
                                    o.category);
     }
     /* library kernels pass their thread count explicitly; this caps what

@@ -44,18 +44,13 @@ static int map_add_category(struct zt_catmap *m, const char *name)
     return m->ncat++;
 }
 
-int zt_catmap_default(struct zt_catmap *m)
+/* rows: category, then its classes (NULL-terminated) */
+static int map_from_rows(struct zt_catmap *m, const char *const (*rows)[6], size_t nrows)
 {
-    static const char *rows[][4] = {
-        {"top", "t-shirt", "shirt", "longsleeve"},
-        {"pants", "pants", NULL, NULL},
-        {"skirt", "skirt", NULL, NULL},
-        {"hat", "hat", NULL, NULL},
-    };
     memset(m, 0, sizeof *m);
-    for (size_t r = 0; r < ZT_ARRAY_LEN(rows); r++) {
+    for (size_t r = 0; r < nrows; r++) {
         int cat = map_add_category(m, rows[r][0]);
-        for (int k = 1; k < 4 && rows[r][k]; k++)
+        for (int k = 1; k < 6 && rows[r][k]; k++)
             if (map_add_class(m, rows[r][k], cat)) {
                 zt_catmap_deinit(m);
                 zt_seterr("out of memory");
@@ -63,6 +58,30 @@ int zt_catmap_default(struct zt_catmap *m)
             }
     }
     return ZT_OK;
+}
+
+int zt_catmap_default(struct zt_catmap *m)
+{
+    static const char *const rows[][6] = {
+        {"top", "t-shirt", "shirt", "longsleeve", "outwear", NULL},
+        {"pants", "pants", "shorts", NULL},
+        {"skirt", "skirt", NULL},
+        {"hat", "hat", NULL},
+        {"dress", "dress", NULL},
+        {"shoes", "shoes", NULL},
+    };
+    return map_from_rows(m, rows, ZT_ARRAY_LEN(rows));
+}
+
+int zt_catmap_v1(struct zt_catmap *m)
+{
+    static const char *const rows[][6] = {
+        {"top", "t-shirt", "shirt", "longsleeve", NULL},
+        {"pants", "pants", NULL},
+        {"skirt", "skirt", NULL},
+        {"hat", "hat", NULL},
+    };
+    return map_from_rows(m, rows, ZT_ARRAY_LEN(rows));
 }
 
 static char *trim(char *s)

@@ -2,7 +2,7 @@
  * <class>/<image> (optionally under train/ and validation/ or val/ split
  * folders) or a CSV with a header (path,category[,split,...]); a category
  * map folds fine classes (t-shirt, shirt, ...) into the model categories
- * (top, pants, skirt, hat). */
+ * (top, pants, skirt, hat, dress, shoes). */
 #ifndef ZT_DATASET_H
 #define ZT_DATASET_H
 
@@ -27,9 +27,13 @@ struct zt_catmap {
     int *cls_cat;      /* owned: category index of each class */
 };
 
-/* The built-in map: top = t-shirt, shirt, longsleeve; pants = pants;
- * skirt = skirt; hat = hat. */
+/* The built-in map, every class of the demo data: top = t-shirt, shirt,
+ * longsleeve, outwear; pants = pants, shorts; skirt; hat; dress; shoes. */
 int zt_catmap_default(struct zt_catmap *m);
+/* The map before 6 December 2026 (top = t-shirt, shirt, longsleeve;
+ * pants; skirt; hat): what training runs recorded without a "catmap" used,
+ * so they still resume. */
+int zt_catmap_v1(struct zt_catmap *m);
 /* Loads a map file: lines "category: class, class, ..."; '#' comments.
  * Errors name the file and line. */
 int zt_catmap_load(const char *path, struct zt_catmap *m);

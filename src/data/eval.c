@@ -517,7 +517,9 @@ void zt_eval_write_text(const struct zt_eval *e, FILE *f)
     fprintf(f, "\n");
     for (int k = 0; k < e->ncat; k++) {
         fprintf(f, "  %-6s ", e->cat[k]);
-        for (int col = 0; col < e->ncol; col++) fprintf(f, " %8.4f", cell(e, k, col));
+        for (int col = 0; col < e->ncol; col++) /* "-": no validation photo of the category */
+            if (e->matn[k][col]) fprintf(f, " %8.4f", cell(e, k, col));
+            else fprintf(f, " %8s", "-");
         fprintf(f, "\n");
     }
 }
@@ -581,7 +583,8 @@ static int html_tables(const struct zt_eval *e, struct zt_buf *b)
     for (int k = 0; k < e->ncat && !rc; k++) {
         rc = zt_buf_printf(b, "<tr><th>%s", e->cat[k]);
         for (int col = 0; col < e->ncol && !rc; col++)
-            rc = zt_buf_printf(b, "<td>%.4f", cell(e, k, col));
+            rc = e->matn[k][col] ? zt_buf_printf(b, "<td>%.4f", cell(e, k, col))
+                                 : zt_buf_puts(b, "<td>-");
     }
     return rc;
 }

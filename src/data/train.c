@@ -33,7 +33,8 @@ static json_t *train_set_json(const struct zt_trainset *ts)
 }
 
 /* The settings a resumed run must share with the original. */
-static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct zt_catmap *map, int ncat)
+static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct zt_catmap *map, int ncat,
+                        int v1_map)
 {
     json_t *cats = json_array();
     for (int i = 0; i < ncat; i++) json_array_append_new(cats, json_string(map->cat[i]));
@@ -53,6 +54,7 @@ static json_t *run_json(const struct zt_train_opts *o, int in_nc, const struct z
     if (r && o->white_bg) json_object_set_new(r, "background", json_string("white"));
     if (r && o->grabcut) json_object_set_new(r, "mask", json_string("grabcut"));
     if (r && o->chroma > 0) json_object_set_new(r, "lambda_chroma", json_real(o->chroma));
+    if (r && !v1_map) json_object_set_new(r, "catmap", json_integer(2));
     return r;
 }
 
@@ -119,9 +121,12 @@ static int check_run(const struct zt_train_opts *o, json_t *run, const char *run
     return rc;
 }
 
-/* G's weights from a generator file: by name, or a deconv generator
- * projected onto a resize-conv G (zt_unet_resize_from_deconv). */
-static int init_generator(const char *path, struct zt_unet *G)
+/* G's weights from a generator file: by name; a deconv generator projected
+ * onto a resize-conv G (zt_unet_resize_from_deconv); one with other category
+ * planes widened onto G's (zt_unet_widen_input): a plane the file has by
+ * name keeps its weights, a new one starts as the file's first plane, which
+ * is what the product gave such a category before (nn/generator.h). */
+static int init_generator(const char *path, struct zt_unet *G, const struct zt_catmap *map, int ncat)
 {
     if (G->cfg.upsample != ZT_UP_RESIZE) return zt_ckpt_load_file(path, &G->params, NULL, 1);
     struct zt_unet src;
@@ -130,19 +135,35 @@ static int init_generator(const char *path, struct zt_unet *G)
         zt_clearerr();
         return zt_ckpt_load_file(path, &G->params, NULL, 1);
     }
-    int rc = gi.g.upsample == ZT_UP_DECONV ? zt_unet_resize_from_deconv(G, &src)
-                                            : zt_ckpt_load_file(path, &G->params, NULL, 1);
+    int rc;
+    if (gi.g.upsample == ZT_UP_DECONV) {
+        rc = zt_unet_resize_from_deconv(G, &src);
+    } else if (gi.g.in_nc != G->cfg.in_nc && gi.g.in_nc == zt_sample_in_channels(gi.ncat) &&
+               G->cfg.in_nc == zt_sample_in_channels(ncat)) {
+        int from[ZT_SAMPLE_BASE_CH + ZT_MAX_CATEGORIES];
+        for (int c = 0; c < ZT_SAMPLE_BASE_CH; c++) from[c] = c;
+        for (int k = 0; k < ncat; k++) {
+            int j = 0;
+            while (j < gi.ncat && strcmp(gi.cat[j], map->cat[k])) j++;
+            from[ZT_SAMPLE_BASE_CH + k] = j < gi.ncat ? ZT_SAMPLE_BASE_CH + j
+                                          : gi.ncat   ? ZT_SAMPLE_BASE_CH
+                                                      : -1;
+        }
+        rc = zt_unet_widen_input(G, &src, from);
+    } else {
+        rc = zt_ckpt_load_file(path, &G->params, NULL, 1);
+    }
     zt_unet_deinit(&src);
     return rc;
 }
 
 /* The models (G from o->init when given) and, when resuming, the
  * checkpoint's state and counters. */
-static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cfg *pc,
-                      struct zt_p2p *m, int *start_epoch, int *start_iter)
+static int open_model(const struct zt_train_opts *o, const struct zt_catmap *map, int ncat,
+                      struct zt_p2p_cfg *pc, struct zt_p2p *m, int *start_epoch, int *start_iter)
 {
     char path[4096], *meta = NULL;
-    int rc;
+    int rc, in_nc = zt_sample_in_channels(ncat);
     zt_p2p_cfg_default(pc, in_nc, o->size >= 256 ? 8 : 7, (int)o->ngf);
     pc->g.norm = pc->d.norm = o->norm;
     pc->g.use_dropout = o->dropout;
@@ -154,7 +175,7 @@ static int open_model(const struct zt_train_opts *o, int in_nc, struct zt_p2p_cf
     pc->lr = o->lr;
     int be = o->backend == ZT_BACKEND_CUDA ? ZT_BACKEND_CUDA : ZT_BACKEND_CPU;
     if ((rc = zt_p2p_init_on(m, pc, o->nthreads, (uint64_t)o->seed, be))) return rc;
-    if (o->init && (rc = init_generator(o->init, &m->G))) {
+    if (o->init && (rc = init_generator(o->init, &m->G, map, ncat))) {
         zt_adderr("--init");
         goto out;
     }
@@ -176,6 +197,18 @@ out:
     return rc;
 }
 
+/* A run recorded before the six-category map (no "catmap" in its
+ * run.json) resumes with the four categories it was made with. */
+static int run_has_v1_map(const char *out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run.json", out);
+    json_t *have = json_load_file(path, 0, NULL);
+    int v1 = have && !json_object_get(have, "catmap");
+    json_decref(have);
+    return v1;
+}
+
 int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
 {
     struct zt_train_opts oc = *opts, *o = &oc; /* the pairs' edge method may replace o->method */
@@ -191,11 +224,15 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     char *run_text = NULL;
     struct zt_progress *prog = NULL;
     FILE *log = NULL;
-    if ((rc = zt_catmap_default(&map))) return rc;
+    int v1_map = o->resume && run_has_v1_map(o->out);
+    if ((rc = v1_map ? zt_catmap_v1(&map) : zt_catmap_default(&map))) return rc;
     int only = -1;
     if (o->category && (only = zt_catmap_category(&map, o->category)) < 0) {
+        char names[ZT_MAX_CATEGORIES * 34] = "";
+        for (int k = 0, at = 0; k < map.ncat && at < (int)sizeof names; k++)
+            at += snprintf(names + at, sizeof names - (size_t)at, "%s%s", k ? ", " : "", map.cat[k]);
+        zt_seterr("--category: '%s' is not one of %s", o->category, names);
         zt_catmap_deinit(&map);
-        zt_seterr("--category: '%s' is not one of top, pants, skirt, hat", o->category);
         return ZT_EINVAL;
     }
     int from_pairs = zt_trainset_is_pairs_dir(o->data);
@@ -218,7 +255,7 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     char path[4096];
     snprintf(path, sizeof path, "%s/ckpt", o->out);
     if ((rc = zt_mkdirs(path))) goto done;
-    run = run_json(o, in_nc, &map, ncat);
+    run = run_json(o, in_nc, &map, ncat, v1_map);
     run_text = run ? json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     if (!run_text) goto oom;
     int rewrite_run = 0;
@@ -227,7 +264,7 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     /* model first: a bad config fails before minutes of data preparation */
     struct zt_p2p_cfg pc;
     int start_epoch = 0, start_iter = 0;
-    if ((rc = open_model(o, in_nc, &pc, &m, &start_epoch, &start_iter))) goto done;
+    if ((rc = open_model(o, &map, ncat, &pc, &m, &start_epoch, &start_iter))) goto done;
 
     int skipped = 0;
     zt_warn_emit(&o->note, "preparing %s at %ld px (%s edges%s)", o->data, o->load,

@@ -13,24 +13,24 @@
 #include <string.h>
 #include <strings.h>
 
-int zt_http_category(const char *name, int *gen_cat, uint64_t *mask)
+int zt_http_category(const char *name, const char **gen, uint64_t *mask)
 {
-    *gen_cat = -1;
+    *gen = NULL;
     if (mask) *mask = 0;
     if (!name || !*name || !strcasecmp(name, "auto")) return ZT_OK;
     enum zt_category c;
     int k = zt_class_parse(name);
     if (k >= 0) { /* a class (also "top", "pants", ...: then its whole category) */
-        c = zt_class_category(k);
-        if (mask) *mask = zt_category_parse(name, &c) ? UINT64_C(1) << k
-                                                      : zt_class_mask_of_category(c);
+        int is_class = zt_category_parse(name, &c) != ZT_OK;
+        if (is_class) c = zt_class_category(k);
+        if (mask) *mask = is_class ? UINT64_C(1) << k : zt_class_mask_of_category(c);
+        *gen = is_class ? zt_class_name(k) : zt_category_name(c);
     } else {
         zt_seterr("'category': '%.40s' is not a category the shop sells (see /api/categories) "
                   "or auto", name);
         return ZT_EINVAL;
     }
     zt_clearerr();
-    *gen_cat = c == ZT_CATEGORY_OTHER ? -1 : (int)c;
     return ZT_OK;
 }
 
@@ -66,7 +66,8 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
     struct zt_planes pl = {0}, full = {0};
     struct zt_image out = {0};
     struct zt_buf png = {0};
-    int rc, cat;
+    int rc;
+    const char *gname; /* the category or class asked for, NULL: Automatic */
     uint64_t allowed; /* 0: Automatic */
     double t0 = zt_now();
     if (!w->gen) {
@@ -75,12 +76,11 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         goto done;
     }
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, &allowed)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &gname, &allowed)))
         goto fail;
     int size = zt_generator_info(w->gen)->size;
     if ((rc = zt_http_drawing_planes(&f, &s->lim, &full))) goto fail;
     if (zt_req_cancelled(s, rq)) goto done;
-    const char *gname = cat >= 0 ? zt_category_name(cat) : NULL;
     if (!allowed) {
         /* Automatic: the category search understands (without one the
          * generator falls back to its first plane, nn/generator.h) */
@@ -93,7 +93,7 @@ void zt_api_generate(struct zt_server *s, struct zt_worker *w, struct zt_req *rq
         zt_clearerr();
         if (live) zt_live_release(live);
     }
-    int gcat = gname ? zt_generator_category(w->gen, gname) : -1;
+    int gcat = zt_search_gen_plane(w->gen, gname);
     if ((rc = zt_planes_reframe(&full.edges, &full.hint_rgb, &full.hint_mask, size, ZT_GEN_FRAME,
                                 &pl)))
         goto fail;

@@ -36,13 +36,14 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     json_t *root = NULL, *arr = NULL;
     struct zt_live *live = NULL;
     long k, page;
-    int rc, cat, nq = 0;
+    int rc, nq = 0;
+    const char *gname; /* what the generator is conditioned on, NULL: Automatic */
     uint64_t mask;
     double t0 = zt_now();
     if ((rc = zt_form_parse(rq->ctype, rq->body.data, rq->body.len, &f)) ||
         (rc = zt_form_int(&f, "k", 24, 1, 100, &k)) ||
         (rc = zt_form_int(&f, "page", 1, 1, 1000, &page)) ||
-        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &cat, &mask)))
+        (rc = zt_http_category(zt_form_text(&f, "category", NULL), &gname, &mask)))
         goto fail;
     struct zt_search_req sq = {0};
     sq.filter = ZT_INDEX_FILTER_ANY;
@@ -61,7 +62,7 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     sq.limit = (int)k;
     /* "class": a garment class ("dress", "shorts", "t-shirt"): the index
      * filters on it (it wins over "category"); the generator gets its
-     * category */
+     * plane, or its category's */
     const char *cls = zt_form_text(&f, "class", NULL);
     if (cls && *cls) {
         int ci = zt_class_parse(cls);
@@ -71,7 +72,7 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
             goto fail;
         }
         sq.filter.group_mask = UINT64_C(1) << ci;
-        cat = zt_class_category(ci) == ZT_CATEGORY_OTHER ? -1 : (int)zt_class_category(ci);
+        gname = zt_class_name(ci);
     }
     const char *like = zt_form_text(&f, "product", NULL);
     nq = (zt_form_get(&f, "sketch") != NULL) + (zt_form_get(&f, "photo") != NULL) + (like != NULL);
@@ -114,7 +115,7 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
         sq.q.hints = hints.px ? &hints : NULL;
         sq.q.no_generator = zt_form_text(&f, "generate", "1")[0] == '0';
         sq.q.gen = w->gen; /* this worker's own: generations run in parallel */
-        sq.q.category = cat >= 0 ? zt_category_name(cat) : NULL;
+        sq.q.category = gname;
     }
     if (zt_req_cancelled(s, rq)) goto done;
     double t1 = zt_now();

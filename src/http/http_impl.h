@@ -323,11 +323,11 @@ void zt_api_edges(struct zt_server *s, struct zt_worker *w, struct zt_req *rq);
 /* --- shared by the drawing endpoints (api_generate.c) --- */
 
 /* category text: "auto"/absent, a category (top, pants, skirt, hat, other)
- * or a class (t-shirt, shorts, dress, shoes, ...) -> the generator's
- * category (enum zt_category; -1 for auto and for "other", which it has no
- * plane for) and the classes it allows (mask, optional: 0 = any).
- * ZT_EINVAL for an unknown name. */
-int zt_http_category(const char *name, int *gen_cat, uint64_t *mask);
+ * or a class (t-shirt, shorts, dress, shoes, ...) -> the name the generator
+ * is conditioned on (*gen, static: the class's or the category's own name,
+ * NULL for auto; zt_search_gen_plane picks the plane) and the classes it
+ * allows (mask, optional: 0 = any). ZT_EINVAL for an unknown name. */
+int zt_http_category(const char *name, const char **gen, uint64_t *mask);
 /* The drawing of a request: "sketch" (lines, or a flattened drawing) and the
  * optional "hints" RGBA layer -> its planes at full resolution, on the
  * square that holds it (data/drawing.h: zt_drawing_planes; the generator's

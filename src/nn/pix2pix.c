@@ -271,6 +271,44 @@ int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src)
     return ZT_OK;
 }
 
+int zt_unet_widen_input(struct zt_unet *dst, const struct zt_unet *src, const int *from)
+{
+    struct zt_unet_cfg a = dst->cfg, b = src->cfg;
+    a.in_nc = b.in_nc = 0;
+    if (memcmp(&a, &b, sizeof a) || dst->params.n != src->params.n) {
+        zt_seterr("unet: a widened copy needs a U-Net of the same config but its input");
+        return ZT_EINVAL;
+    }
+    int cin = dst->cfg.in_nc, sin = src->cfg.in_nc;
+    for (int c = 0; c < cin; c++)
+        if (from[c] >= sin) {
+            zt_seterr("unet: input channel %d from %d of %d", c, from[c], sin);
+            return ZT_EINVAL;
+        }
+    for (int i = 0; i < dst->params.n; i++) {
+        struct zt_tensor *d = &dst->params.p[i]->t;
+        const struct zt_tensor *s = &src->params.p[i]->t;
+        if (strcmp(dst->params.p[i]->name, src->params.p[i]->name)) {
+            zt_seterr("unet: parameter %d is %s, not %s", i, dst->params.p[i]->name,
+                      src->params.p[i]->name);
+            return ZT_EINVAL;
+        }
+        if (d != dst->lv[0].down_w) { /* every tensor but the first conv's weight */
+            memcpy(d->data, s->data, sizeof(float) * (size_t)zt_tensor_numel(d));
+            continue;
+        }
+        /* (out, in, k, k): one input column at a time */
+        int64_t cout = d->shape[0], kk = d->shape[2] * d->shape[3];
+        for (int64_t co = 0; co < cout; co++)
+            for (int c = 0; c < cin; c++) {
+                float *v = d->data + (co * cin + c) * kk;
+                if (from[c] < 0) memset(v, 0, sizeof(float) * (size_t)kk);
+                else memcpy(v, s->data + (co * sin + from[c]) * kk, sizeof(float) * (size_t)kk);
+            }
+    }
+    return ZT_OK;
+}
+
 /* --- PatchGAN --- */
 
 void zt_patchgan_cfg_default(struct zt_patchgan_cfg *c, int in_nc)

@@ -71,6 +71,12 @@ struct zt_tensor *zt_unet_forward(struct zt_unet *u, struct zt_graph *g, struct 
  * A warm start for a resize-conv model from a trained deconv one.
  * ZT_EINVAL when the configs differ otherwise. */
 int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src);
+/* Copies every tensor of src into dst, a U-Net of the same config but for
+ * its input channels: dst input channel c takes src's channel from[c]
+ * (zeros where from[c] < 0). A warm start for a model with more (or other)
+ * category planes. ZT_EINVAL when the configs differ otherwise or from[c]
+ * is out of src's range. */
+int zt_unet_widen_input(struct zt_unet *dst, const struct zt_unet *src, const int *from);
 
 struct zt_patchgan_cfg {
     int in_nc;    /* input + output channels (the D sees cat(A, B)) */

@@ -28,7 +28,7 @@ expect 1 "$Z" edges --method teed --weights "$T/none.safetensors" "$IMG" "$T/x.p
 contains "$T/err" "ztyle edges: "
 # training pairs with TEED drawings
 expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs-teed" --size 64 --method teed --weights "$W" --threads 2 --json
-contains "$T/out" '"written": 12'
+contains "$T/out" '"written": 15'
 contains "$T/pairs-teed/pairs.json" '"method": "teed"'
 expect 2 "$Z" pairs --data tests/data/mini --out "$T/pairs-x" --method dexined
 contains "$T/err" "needs --weights"

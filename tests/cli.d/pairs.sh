@@ -2,24 +2,28 @@
 # the committed synthetic mini dataset (tests/data/mini).
 P=$T/pairs
 expect 0 "$Z" pairs --data tests/data/mini --out "$P" --size 64 --threads 2 --json
-contains "$T/out" '"written": 12'
-# layout: 4 mapped classes x 2 train, x 1 val; shoes are unmapped and left out
-[ "$(ls "$P/train" | wc -l)" -eq 8 ] && ok || bad "pairs: train has $(ls "$P/train" | wc -l) files"
-[ "$(ls "$P/val" | wc -l)" -eq 4 ] && ok || bad "pairs: val has $(ls "$P/val" | wc -l) files"
-[ "$(ls "$P/hints/train" | wc -l)" -eq 8 ] && ok || bad "pairs: hint layers missing"
-[ "$(wc -l <"$P/manifest.jsonl")" -eq 12 ] && ok || bad "pairs: manifest lines"
+contains "$T/out" '"written": 15'
+# layout: 5 classes x 2 train, x 1 val; the default map has every class of the demo data
+[ "$(ls "$P/train" | wc -l)" -eq 10 ] && ok || bad "pairs: train has $(ls "$P/train" | wc -l) files"
+[ "$(ls "$P/val" | wc -l)" -eq 5 ] && ok || bad "pairs: val has $(ls "$P/val" | wc -l) files"
+[ "$(ls "$P/hints/train" | wc -l)" -eq 10 ] && ok || bad "pairs: hint layers missing"
+[ "$(wc -l <"$P/manifest.jsonl")" -eq 15 ] && ok || bad "pairs: manifest lines"
 contains "$P/manifest.jsonl" '"category":"pants"'
+contains "$P/manifest.jsonl" '"category":"shoes"'
 # AB images are 2*size x size
 "$Z" ssim "$P/train/pants-t0.png" "$P/train/pants-t0.png" --json >"$T/out" 2>"$T/err" && ok || bad "ssim on a pair: $(cat "$T/err")"
 contains "$T/out" '"ssim_rgb": 1'
 # a re-run skips everything
 expect 0 "$Z" pairs --data tests/data/mini --out "$P" --size 64 --json
-contains "$T/out" '"skipped": 12'
+contains "$T/out" '"skipped": 15'
 # a re-run with other settings is refused, --force accepts
 expect 1 "$Z" pairs --data tests/data/mini --out "$P" --size 128
 contains "$T/err" "other settings"
-# --all-classes adds the shoes
-expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs-all" --size 64 --all-classes --json
+# a map without shoes leaves them out; --all-classes adds them
+printf 'top: t-shirt\npants: pants\nskirt: skirt\nhat: hat\n' >"$T/map4.txt"
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs-4" --size 64 --catmap "$T/map4.txt" --json
+contains "$T/out" '"pairs": 12'
+expect 0 "$Z" pairs --data tests/data/mini --out "$T/pairs-all" --size 64 --catmap "$T/map4.txt" --all-classes --json
 contains "$T/out" '"pairs": 15'
 # a half-written file from a killed run is not taken for a finished pair
 rm "$P/train/hat-t1.png"
@@ -42,6 +46,6 @@ expect 0 "$Z" sheet --data tests/data/mini --out "$T/sheet.png" --n 4 --size 64
 # --style doodle: human-like doodles on the photo's outline (issue 12), recorded in pairs.json
 expect 0 "$Z" pairs --data tests/data/mini --out "$T/pd" --size 64 --style doodle --json
 contains "$T/pd/pairs.json" '"style": "doodle"'
-contains "$T/out" '"written": 12'
+contains "$T/out" '"written": 15'
 expect 2 "$Z" pairs --data tests/data/mini --out "$T/pd2" --style scribbly
 contains "$T/err" "expected edges, doodle or mixed"

@@ -5,7 +5,7 @@ TR="--data tests/data/mini --batch 2 --ngf 8 --ndf 8 --epochs 2 --epochs-decay 1
 # shellcheck disable=SC2086
 expect 0 "$Z" train $TR --out "$T/runA"
 [ -f "$T/runA/ckpt/gen_epoch_003.safetensors" ] && ok || bad "train: no generator file for epoch 3"
-[ "$(grep -c . "$T/runA/log.csv")" -eq 13 ] && ok || bad "train: log.csv has $(grep -c . "$T/runA/log.csv") lines, want 13"
+[ "$(grep -c . "$T/runA/log.csv")" -eq 16 ] && ok || bad "train: log.csv has $(grep -c . "$T/runA/log.csv") lines, want 16"
 # the same run in two pieces: stop after 5 steps, resume; losses must match step for step
 # shellcheck disable=SC2086
 expect 0 "$Z" train $TR --out "$T/runB" --max-steps 5
@@ -46,7 +46,7 @@ grep -q '"train_set"' "$T/runS/run.json" && ok || bad "train: a rewritten run.js
 rm "$(find "$T/mini-copy/train" -name '*.png' | sort | head -1)"
 # shellcheck disable=SC2086
 expect 1 "$Z" train ${TR/tests\/data\/mini/$T/mini-copy} --epochs-decay 4 --out "$T/runS" --resume
-contains "$T/err" "other training photos than this run was trained on (7 now, 8 then)"
+contains "$T/err" "other training photos than this run was trained on (9 now, 10 then)"
 grep -q '"epochs_decay": 3' "$T/runS/run.json" && ok || bad "train: a refused resume rewrote run.json"
 # SIGTERM mid-run: checkpoint written, exit 130, resumable
 # shellcheck disable=SC2086
@@ -67,7 +67,8 @@ expect 0 "$Z" train $TR --epochs 100000 --out "$T/runC" --resume --max-steps 2
 # usage errors
 expect 2 "$Z" train --data tests/data/mini
 expect 2 "$Z" train --data tests/data/mini --out "$T/x" --size 100
-expect 2 "$Z" train --data tests/data/mini --out "$T/x" --category shoes
+expect 2 "$Z" train --data tests/data/mini --out "$T/x" --category socks
+contains "$T/err" "top, pants, skirt, hat, dress, shoes"
 expect 1 "$Z" train --data /nonexistent --out "$T/x"
 # --device: cpu or cuda; where cuda cannot run, it says why (a build without
 # CUDA: usage error; a CUDA build without a GPU: "no GPU"); with a GPU it
@@ -109,6 +110,13 @@ expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t
 contains "$T/out" '"psnr": null'
 "$Z" ssim --json "$T/gen-auto.png" "$T/gen.png" >"$T/out" 2>&1
 grep -q '"psnr": null' "$T/out" && bad "generate: the pants plane made what no plane did" || ok
+# a class picks its own plane where the model has one (shoes), else its category's (outwear: top)
+expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --category outwear "$T/gen-outwear.png"
+"$Z" ssim --json "$T/gen-outwear.png" "$T/gen-top.png" >"$T/out" 2>&1
+contains "$T/out" '"psnr": null'
+expect 0 "$Z" generate --model "$G" --sketch tests/data/mini/train/pants/pants-t0.png --category shoes "$T/gen-shoes.png"
+"$Z" ssim --json "$T/gen-shoes.png" "$T/gen-top.png" >"$T/out" 2>&1
+grep -q '"psnr": null' "$T/out" && bad "generate: the shoes plane made what the top plane did" || ok
 mkdir -p "$T/drawings"
 cp tests/data/mini/train/hat/hat-t0.png "$T/drawings/a.png"
 cp tests/data/mini/train/skirt/skirt-t0.png "$T/drawings/b.png"
@@ -121,7 +129,8 @@ expect 1 "$Z" generate --model "$T/runA/ckpt/latest.safetensors" --sketch "$T/dr
 contains "$T/err" "not a Ztyle generator"
 head -c 3000 "$G" >"$T/trunc.safetensors"
 expect 1 "$Z" generate --model "$T/trunc.safetensors" --sketch "$T/drawings/a.png" "$T/g.png"
-expect 2 "$Z" generate --model "$G" --category shoes --sketch "$T/drawings/a.png" "$T/g.png"
+expect 2 "$Z" generate --model "$G" --category socks --sketch "$T/drawings/a.png" "$T/g.png"
+contains "$T/err" "not a category of this model"
 expect 1 "$Z" generate --model "$G" --sketch "$T/drawings/a.png" --hints tests/data/mini/train/hat/hat-t0.png "$T/g.png"
 contains "$T/err" "must be RGBA"
 expect 2 "$Z" generate --model "$G" "$T/g.png"
@@ -147,6 +156,15 @@ expect 0 "$Z" eval --model "$T/run-hat/ckpt/gen_epoch_001.safetensors" \
     --model "$T/run-pants/ckpt/gen_epoch_001.safetensors" --data tests/data/mini
 contains "$T/out" "columns: model"
 grep -q "^ *hat *pants *$" "$T/out" && ok || bad "eval: by-model columns are not the models' categories: $(grep -A1 columns "$T/out")"
+# the mini data has no dress: its row says so instead of printing nan
+grep -q "^ *dress *- *- *$" "$T/out" && ok || bad "eval: a category without photos: $(grep dress "$T/out")"
+grep -qi "nan" "$T/out" && bad "eval: nan in the report" || ok
+# --init across plane counts: a per-category model (no planes) starts a
+# conditioned run, a conditioned one a per-category run (nn/pix2pix.h widen)
+# shellcheck disable=SC2086
+expect 0 "$Z" train $TR --out "$T/runW" --init "$T/run-hat/ckpt/gen_epoch_001.safetensors" --max-steps 1
+expect 0 "$Z" train --data tests/data/mini --batch 2 --ngf 8 --ndf 8 --epochs 1 --epochs-decay 0 \
+    --category hat --threads 2 --out "$T/runX" --init "$G" --max-steps 1
 expect 2 "$Z" eval --data tests/data/mini
 expect 2 "$Z" eval --run "$T/runA" --model "$G"
 expect 1 "$Z" eval --run "$T/nope" --data tests/data/mini
@@ -169,6 +187,16 @@ contains "$T/runA/run.json" '"upsample": "resize"'
 contains "$T/runA/run.json" '"inputs": "shopper"'
 contains "$T/runA/run.json" '"background": "white"'
 contains "$T/runA/run.json" '"mask": "grabcut"'
+# the six-category map (every class of the demo data), recorded; a run.json
+# without the record is a run of the four-category map (v1) and resumes as one:
+# this run was not, so it is refused as another run
+contains "$T/runA/run.json" '"catmap": 2'
+contains "$T/runA/run.json" '"shoes"'
+sed '/"catmap"/d' "$T/runA/run.json" >"$T/run-v1.json"
+mkdir -p "$T/runV/ckpt" && cp "$T/run-v1.json" "$T/runV/run.json" && cp "$T/runA/ckpt/latest.safetensors" "$T/runV/ckpt/"
+# shellcheck disable=SC2086
+expect 1 "$Z" train $TR --epochs 4 --out "$T/runV" --resume --max-steps 1
+contains "$T/err" "other settings"
 grep -q '"lambda_chroma"' "$T/runA/run.json" && bad "train: run.json names a chroma term that is off" || ok
 # shellcheck disable=SC2086
 expect 0 "$Z" train $TR --out "$T/runL" --upsample deconv --inputs classic --background photo --mask border --epochs 1 --epochs-decay 0
