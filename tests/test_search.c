@@ -692,6 +692,9 @@ TEST(search, eval_styles_every_style)
         CHECK(r->all[1].catp10 >= 0 && r->all[1].catp10 <= 0.3 + 1e-9);
         CHECK(r->p50_ms > 0 && r->p95_ms >= r->p50_ms);
         if (own_out) CHECK(r->all[0].r10 == 0 && r->all[1].r10 == 0);
+        /* the doodles whose masks agree are some of the doodles; no other style has them */
+        if (st == ZT_EVAL_DOODLE) CHECK(r->agreed[1].n <= 5 && r->agreed[0].n == r->agreed[1].n);
+        else CHECK_EQ_INT(r->agreed[0].n + r->agreed[1].n, 0);
         /* what each query was understood as: no embedding model, so nothing */
         int counted = 0;
         for (int c = 0; c < ZT_CLASS_COUNT; c++) {
@@ -719,6 +722,9 @@ TEST(search, eval_styles_every_style)
     zt_style_eval_write_text(&o, &e, mf);
     fclose(mf);
     CHECK(text && strstr(text, "understood as") && strstr(text, "nothing"));
+    /* the row is there exactly when some, not all, doodles' masks agree */
+    int part = e.r[ZT_EVAL_DOODLE].agreed[1].n > 0 && e.r[ZT_EVAL_DOODLE].agreed[1].n < 5;
+    CHECK(!text || !strstr(text, "masks agree") == !part);
     free(text);
     /* only the queries understood wrong: without a model, every one */
     o.sheet_wrong = 1, o.sheet_rows = 24, o.styles = 1u << ZT_EVAL_DOODLE;

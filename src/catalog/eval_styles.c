@@ -208,7 +208,7 @@ static int cmp_double(const void *a, const void *b)
  * ranking when own_left_out; *ms: the Automatic search's time. */
 static int measure(struct zt_searcher *sr, struct zt_store *s, const struct zt_image *a,
                    const struct zt_image *b, int is_photo, int cls, const char *own,
-                   int own_left_out, const struct zt_search_weights *w,
+                   int own_left_out, int agreed, const struct zt_search_weights *w,
                    struct zt_style_sheet *sheet, const struct zt_image *sheet_photo, int take_row,
                    struct zt_style_result *out, double *ms)
 {
@@ -240,6 +240,7 @@ static int measure(struct zt_searcher *sr, struct zt_store *s, const struct zt_i
                                                                     : ZT_CLASS_COUNT;
         if (mode == 1) out->confusion[cls][ucls]++;
         add(&out->all[mode], rank, catp, und);
+        if (agreed) add(&out->agreed[mode], rank, catp, und);
         add(&out->per_class[mode][cls], rank, catp, und);
         zt_search_result_free(&res);
     }
@@ -251,6 +252,7 @@ static void summarise(struct zt_style_result *out, double *times, int nq)
 {
     for (int m = 0; m < 2; m++) {
         finish(&out->all[m]);
+        finish(&out->agreed[m]);
         for (int c = 0; c < ZT_CLASS_COUNT; c++) finish(&out->per_class[m][c]);
     }
     if (nq) {
@@ -284,7 +286,8 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
             zt_adderr("query %s", set->it[i].id);
             break;
         }
-        rc = measure(sr, s, &a, &b, style == ZT_EVAL_PHOTO, cls, set->it[i].id, own_left_out, w,
+        int agreed = style == ZT_EVAL_DOODLE && set->it[i].mask_agree >= ZT_EVAL_MASK_AGREE;
+        rc = measure(sr, s, &a, &b, style == ZT_EVAL_PHOTO, cls, set->it[i].id, own_left_out, agreed, w,
                      sheet, &set->it[i].photo,
                      sheet && nq % ZT_MAX(1, total / ZT_MAX(1, sheet->per_style)) == 0, out,
                      &times[nq]);
@@ -330,7 +333,7 @@ int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *
             break;
         }
         /* the drawing as the page sends it: lines and colour in one image */
-        rc = measure(sr, s, &a, NULL, 0, cls, NULL, 0, w, sheet, NULL,
+        rc = measure(sr, s, &a, NULL, 0, cls, NULL, 0, 0, w, sheet, NULL,
                      sheet && nq % ZT_MAX(1, usable / ZT_MAX(1, sheet->per_style)) == 0, out,
                      &times[nq]);
         zt_image_free(&a);
@@ -428,6 +431,21 @@ out:
     return rc;
 }
 
+/* The report's rows: 0 all, 1 the doodles whose masks agree (only when
+ * some, not all, do: with the border heuristic's masks all agree), then one
+ * per class; NULL for a row with no query. */
+#define ROWS (2 + ZT_CLASS_COUNT)
+static const struct zt_eval_cell *row_cell(const struct zt_style_result *r, int row, int m,
+                                           const char **name)
+{
+    const struct zt_eval_cell *x = row == 0   ? &r->all[m]
+                                   : row == 1 ? &r->agreed[m]
+                                              : &r->per_class[m][row - 2];
+    *name = row == 0 ? "all" : row == 1 ? "masks agree" : zt_class_name(row - 2);
+    if (row == 1 && r->agreed[m].n == r->all[m].n) return NULL;
+    return x->n ? x : NULL;
+}
+
 json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_style_eval *e)
 {
     json_t *top = json_pack("{s:s, s:i, s:I, s:o, s:o}", "split",
@@ -443,12 +461,13 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
         if (!e->ran[st]) continue;
         const struct zt_style_result *r = &e->r[st];
         json_t *js = json_pack("{s:f, s:f}", "p50_ms", r->p50_ms, "p95_ms", r->p95_ms);
-        for (int c = -1; js && c < ZT_CLASS_COUNT; c++)
+        for (int row = 0; js && row < ROWS; row++)
             for (int m = 0; m < 2; m++) {
-                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
-                if (!x->n) continue;
+                const char *cn;
+                const struct zt_eval_cell *x = row_cell(r, row, m, &cn);
+                if (!x) continue;
                 char key[64];
-                snprintf(key, sizeof key, "%s/%s", c < 0 ? "all" : zt_class_name(c),
+                snprintf(key, sizeof key, "%s/%s", row == 1 ? "masks_agree" : cn,
                          m ? "automatic" : "given");
                 int own = finds_own(st); /* else no recall: null */
                 json_object_set_new(js, key, json_pack("{s:i, s:o, s:o, s:o, s:f, s:f}", "n", x->n,
@@ -514,11 +533,11 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                    "%-12s %-10s %5s %6s %6s %6s %8s %10s\n",
                 zt_eval_style_name(st), r->p50_ms, r->p95_ms, "class", "category", "n", "R@1",
                 "R@10", "mAP", "catP@10", "understood");
-        for (int c = -1; c < ZT_CLASS_COUNT; c++)
+        for (int row = 0; row < ROWS; row++)
             for (int m = 0; m < 2; m++) {
-                const struct zt_eval_cell *x = c < 0 ? &r->all[m] : &r->per_class[m][c];
-                if (!x->n) continue;
-                const char *cn = c < 0 ? "all" : zt_class_name(c), *mn = m ? "automatic" : "given";
+                const char *cn, *mn = m ? "automatic" : "given";
+                const struct zt_eval_cell *x = row_cell(r, row, m, &cn);
+                if (!x) continue;
                 if (!finds_own(st))
                     fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
                             "-", "-", x->catp10, x->understood);

@@ -51,8 +51,14 @@ struct zt_eval_cell {
 };
 
 /* One style's figures. */
+/* Doodles whose GrabCut mask and the border heuristic's agree (IoU at least
+ * this): the proxy queries whose outline is most likely the garment's. */
+#define ZT_EVAL_MASK_AGREE 0.8f
+
 struct zt_style_result {
     struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
+    struct zt_eval_cell agreed[2];                /* doodle: the queries whose masks agree
+                                                     (ZT_EVAL_MASK_AGREE); else empty */
     struct zt_eval_cell per_class[2][ZT_CLASS_COUNT];
     /* queries of class r understood as class c (column ZT_CLASS_COUNT:
        nothing the shop sells, or no embedding model) */
