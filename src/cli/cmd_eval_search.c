@@ -73,7 +73,9 @@ static void help(void)
            "  --sheet-rows N  rows per style (default 24, spread over the queries)\n"
            "  --sheet-wrong   only the queries whose class was not understood\n"
            "  --mask M        --style: the garment masks the doodles trace: grabcut\n"
-           "                  (default) or border (the heuristic, as before December 2026)\n"
+           "                  (default; the doodles whose mask the heuristic's agrees with,\n"
+           "                  IoU >= 0.8, get a row of their own: \"masks agree\") or\n"
+           "                  border (the heuristic, as before December 2026)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
            "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
 }
