@@ -230,6 +230,19 @@ struct zt_tensor *zt_unet_forward(struct zt_unet *u, struct zt_graph *g, struct 
  * v0 = w3, v2 = w0 and v1 = w1 - w0 = w2 - w3, taken as their mean. */
 static const float PROJ[3][4] = {{0, 0, 0, 1}, {-0.5f, 0.5f, 0.5f, -0.5f}, {1, 0, 0, 0}};
 
+/* The weight copies below go parameter by parameter: the two lists must
+ * name the same tensors in the same order. */
+static int same_names(const struct zt_unet *dst, const struct zt_unet *src)
+{
+    for (int i = 0; i < dst->params.n; i++)
+        if (strcmp(dst->params.p[i]->name, src->params.p[i]->name)) {
+            zt_seterr("unet: parameter %d is %s, not %s", i, dst->params.p[i]->name,
+                      src->params.p[i]->name);
+            return ZT_EINVAL;
+        }
+    return ZT_OK;
+}
+
 int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src)
 {
     struct zt_unet_cfg a = dst->cfg, b = src->cfg;
@@ -239,14 +252,10 @@ int zt_unet_resize_from_deconv(struct zt_unet *dst, const struct zt_unet *src)
         zt_seterr("unet: a resize-conv copy needs a deconv U-Net of the same config");
         return ZT_EINVAL;
     }
+    if (same_names(dst, src)) return ZT_EINVAL;
     for (int i = 0; i < dst->params.n; i++) {
         struct zt_tensor *d = &dst->params.p[i]->t;
         const struct zt_tensor *s = &src->params.p[i]->t;
-        if (strcmp(dst->params.p[i]->name, src->params.p[i]->name)) {
-            zt_seterr("unet: parameter %d is %s, not %s", i, dst->params.p[i]->name,
-                      src->params.p[i]->name);
-            return ZT_EINVAL;
-        }
         int64_t n = zt_tensor_numel(d);
         if (n == zt_tensor_numel(s) && (d->ndim != 4 || d->shape[2] == s->shape[2])) {
             memcpy(d->data, s->data, sizeof(float) * (size_t)n);
@@ -279,6 +288,7 @@ int zt_unet_widen_input(struct zt_unet *dst, const struct zt_unet *src, const in
         zt_seterr("unet: a widened copy needs a U-Net of the same config but its input");
         return ZT_EINVAL;
     }
+    if (same_names(dst, src)) return ZT_EINVAL;
     int cin = dst->cfg.in_nc, sin = src->cfg.in_nc;
     for (int c = 0; c < cin; c++)
         if (from[c] >= sin) {
@@ -288,11 +298,6 @@ int zt_unet_widen_input(struct zt_unet *dst, const struct zt_unet *src, const in
     for (int i = 0; i < dst->params.n; i++) {
         struct zt_tensor *d = &dst->params.p[i]->t;
         const struct zt_tensor *s = &src->params.p[i]->t;
-        if (strcmp(dst->params.p[i]->name, src->params.p[i]->name)) {
-            zt_seterr("unet: parameter %d is %s, not %s", i, dst->params.p[i]->name,
-                      src->params.p[i]->name);
-            return ZT_EINVAL;
-        }
         if (d != dst->lv[0].down_w) { /* every tensor but the first conv's weight */
             memcpy(d->data, s->data, sizeof(float) * (size_t)zt_tensor_numel(d));
             continue;
