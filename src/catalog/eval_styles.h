@@ -50,11 +50,11 @@ struct zt_eval_cell {
     double understood;    /* the understood class is the query's */
 };
 
-/* One style's figures. */
 /* Doodles whose GrabCut mask and the border heuristic's agree (IoU at least
  * this): the proxy queries whose outline is most likely the garment's. */
 #define ZT_EVAL_MASK_AGREE 0.8f
 
+/* One style's figures. */
 struct zt_style_result {
     struct zt_eval_cell all[2];                   /* [0] class given, [1] Automatic */
     struct zt_eval_cell agreed[2];                /* doodle: the queries whose masks agree
