@@ -91,6 +91,11 @@ TEST(data, catmap_default)
     CHECK_EQ_INT(zt_catmap_lookup(&m, "hat"), 3);
     CHECK_EQ_INT(zt_catmap_lookup(&m, "outwear"), -1);
     CHECK_EQ_INT(zt_catmap_lookup(&m, "shoes"), -1);
+    char names[64], small[8];
+    zt_catmap_names(&m, names, sizeof names);
+    CHECK(!strcmp(names, "top, pants, skirt, hat"));
+    zt_catmap_names(&m, small, sizeof small); /* truncated, still a string */
+    CHECK(!strcmp(small, "top, pa"));
     zt_catmap_deinit(&m);
 }
 

@@ -209,12 +209,12 @@ int cmd_train(int argc, char **argv)
     if (prc) return prc < 0 ? ZT_EXIT_OK : prc;
     if (o.category) { /* a usage error, before any work */
         struct zt_catmap map;
+        char names[ZT_MAX_CATEGORIES * 34];
         if (zt_catmap_default(&map)) return cli_fail(CMD, "%s", zt_errmsg());
         int known = zt_catmap_category(&map, o.category) >= 0;
+        zt_catmap_names(&map, names, sizeof names);
         zt_catmap_deinit(&map);
-        if (!known)
-            return cli_usage_error(CMD, "--category: '%s' is not one of top, pants, skirt, hat, dress, shoes",
-                                   o.category);
+        if (!known) return cli_usage_error(CMD, "--category: '%s' is not one of %s", o.category, names);
     }
     /* library kernels pass their thread count explicitly; this caps what
      * oneDNN's own helper regions take on this thread */

@@ -84,6 +84,17 @@ int zt_catmap_v1(struct zt_catmap *m)
     return map_from_rows(m, rows, ZT_ARRAY_LEN(rows));
 }
 
+void zt_catmap_names(const struct zt_catmap *m, char *buf, size_t n)
+{
+    size_t at = 0;
+    if (n) buf[0] = 0;
+    for (int k = 0; k < m->ncat && at < n; k++) {
+        int w = snprintf(buf + at, n - at, "%s%s", k ? ", " : "", m->cat[k]);
+        if (w < 0) break;
+        at += (size_t)w;
+    }
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s)) s++;

@@ -6,6 +6,7 @@
 #ifndef ZT_DATASET_H
 #define ZT_DATASET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../util/hash.h"
@@ -34,6 +35,8 @@ int zt_catmap_default(struct zt_catmap *m);
  * pants; skirt; hat): what training runs recorded without a "catmap" used,
  * so they still resume. */
 int zt_catmap_v1(struct zt_catmap *m);
+/* m's category names, ", "-separated, into buf (truncated to n). */
+void zt_catmap_names(const struct zt_catmap *m, char *buf, size_t n);
 /* Loads a map file: lines "category: class, class, ..."; '#' comments.
  * Errors name the file and line. */
 int zt_catmap_load(const char *path, struct zt_catmap *m);

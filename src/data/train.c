@@ -228,9 +228,8 @@ int zt_train_run(const struct zt_train_opts *opts, struct zt_train_result *res)
     if ((rc = v1_map ? zt_catmap_v1(&map) : zt_catmap_default(&map))) return rc;
     int only = -1;
     if (o->category && (only = zt_catmap_category(&map, o->category)) < 0) {
-        char names[ZT_MAX_CATEGORIES * 34] = "";
-        for (int k = 0, at = 0; k < map.ncat && at < (int)sizeof names; k++)
-            at += snprintf(names + at, sizeof names - (size_t)at, "%s%s", k ? ", " : "", map.cat[k]);
+        char names[ZT_MAX_CATEGORIES * 34];
+        zt_catmap_names(&map, names, sizeof names);
         zt_seterr("--category: '%s' is not one of %s", o->category, names);
         zt_catmap_deinit(&map);
         return ZT_EINVAL;
