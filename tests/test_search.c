@@ -11,6 +11,7 @@
 #include "../src/catalog/search.h"
 #include "../src/catalog/search_eval.h"
 #include "../src/catalog/store.h"
+#include "../src/data/drawing.h"
 #include "../src/data/pairs.h"
 #include "../src/nn/generator.h"
 #include "../src/nn/sample.h"
@@ -21,6 +22,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -605,6 +607,88 @@ TEST(search, weights_parse)
     CHECK(zt_search_weights_parse("1,0,0,0.3,0.02,2", &w) == 0); /* and the embedding's */
     CHECK(w.w[ZT_SIG_EMBED] == 2.0f && w.category == 0.3f);
     CHECK(zt_search_weights_parse("1,2,3,4,5,6,7", &w) == -1);
+}
+
+/* A w x h sheet of paper with a rectangle's outline (pen px wide) at
+ * (x, y, bw, bh), and with `bars` horizontal lines across its inside. */
+static void outline(struct zt_image *im, int w, int h, int x, int y, int bw, int bh, int pen,
+                    int bars)
+{
+    CHECK_OK(zt_image_new(im, w, h, 1));
+    memset(im->px, 255, (size_t)w * h);
+    for (int yy = y; yy < y + bh; yy++)
+        for (int xx = x; xx < x + bw; xx++) {
+            int edge = xx < x + pen || xx >= x + bw - pen || yy < y + pen || yy >= y + bh - pen;
+            int bar = bars > 0 && (yy - y) % (bh / (bars + 1)) < pen && yy > y + pen;
+            if (edge || bar) im->px[(size_t)yy * w + xx] = 0;
+        }
+}
+
+TEST(search, line_density_ignores_size_place_and_pen)
+{
+    struct zt_image small = {0}, big = {0}, busy = {0}, blank = {0}, rgb = {0};
+    outline(&small, 256, 256, 10, 150, 60, 70, 1, 0);  /* small, in a corner, thin pen */
+    outline(&big, 300, 200, 40, 10, 180, 170, 6, 0);   /* big, centred, thick pen */
+    outline(&busy, 256, 256, 40, 40, 170, 170, 2, 12); /* an edge map's inner lines */
+    CHECK_OK(zt_image_new(&blank, 64, 64, 1));
+    memset(blank.px, 255, 64 * 64);
+    CHECK_OK(zt_image_new(&rgb, 64, 64, 3));
+    float ds, db, dy, d0 = 1;
+    CHECK_OK(zt_drawing_line_density(&small, &ds));
+    CHECK_OK(zt_drawing_line_density(&big, &db));
+    CHECK_OK(zt_drawing_line_density(&busy, &dy));
+    /* a square outline filling 0.65 of a 24-cell frame: about 4 x 15.6 of
+     * 576 cells */
+    CHECK_MSG(ds > 0.08f && ds < 0.14f, "small outline %.3f", (double)ds);
+    CHECK_MSG(fabsf(ds - db) < 0.025f, "small %.3f, big %.3f", (double)ds, (double)db);
+    CHECK_MSG(dy > 0.3f, "inner lines %.3f", (double)dy);
+    CHECK_OK(zt_drawing_line_density(&blank, &d0));
+    CHECK(d0 == 0);
+    CHECK_RC(zt_drawing_line_density(&rgb, &d0), ZT_EINVAL);
+    zt_image_free(&small);
+    zt_image_free(&big);
+    zt_image_free(&busy);
+    zt_image_free(&blank);
+    zt_image_free(&rgb);
+}
+
+TEST(search, sparse_drawings_weigh_shape_less)
+{
+    struct zt_search_weights w;
+    zt_search_weights_default(&w);
+    CHECK(w.sparse_hi > w.sparse_lo && w.sparse_shape < w.w[ZT_SIG_SHAPE]);
+    CHECK(zt_search_sparse_parse("0.2,0.1,0.2", &w) == 0);
+    CHECK(w.sparse_shape == 0.2f && w.sparse_lo == 0.1f && w.sparse_hi == 0.2f);
+    CHECK(zt_search_sparse_parse("0.2,0.1", &w) == -1);
+    CHECK(zt_search_sparse_parse("0.2,0.1,0.2,1", &w) == -1);
+    CHECK(zt_search_sparse_parse("0.2,-1,0.2", &w) == -1);
+    struct zt_features *f = calloc(1, sizeof *f);
+    CHECK(f != NULL);
+    if (!f) return;
+    f->has[ZT_SIG_SHAPE] = f->has[ZT_SIG_EMBED] = 1;
+    float *qv = malloc(sizeof(float) * ZT_FEAT_DIM), wn[ZT_SIG_COUNT];
+    int used[ZT_SIG_COUNT];
+    static const float dens[] = {-1, 0.05f, 0.1f, 0.15f, 0.2f, 0.5f};
+    static const float want[] = {1, 0, 0, 0.5f, 1, 1}; /* denseness */
+    for (int i = 0; i < 6 && qv; i++) {
+        f->density = dens[i];
+        CHECK_NEAR(zt_search_denseness(f, &w), want[i], 1e-6);
+        zt_search_query_vector(f, &w, qv, used, wn);
+        /* shape 0.2 when sparse, 1 when dense, embedding 1; normalised */
+        float shape = 0.2f + want[i] * 0.8f;
+        CHECK_NEAR(wn[ZT_SIG_SHAPE], shape / (shape + 1), 1e-6);
+        CHECK_NEAR(wn[ZT_SIG_EMBED], 1 / (shape + 1), 1e-6);
+    }
+    /* a shape weight already under the sparse one stays; the rule off */
+    w.w[ZT_SIG_SHAPE] = 0.1f;
+    f->density = 0.05f;
+    zt_search_query_vector(f, &w, qv, used, wn);
+    CHECK_NEAR(wn[ZT_SIG_SHAPE], 0.1f / 1.1f, 1e-6);
+    w.w[ZT_SIG_SHAPE] = 1;
+    w.sparse_hi = w.sparse_lo;
+    CHECK(zt_search_denseness(f, &w) == 1);
+    free(qv);
+    free(f);
 }
 
 /* --- search evaluation (catalog/search_eval.h, `ztyle eval-search`) --- */

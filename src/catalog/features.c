@@ -1,6 +1,7 @@
 /* features.c: search descriptors (shape, colour, appearance), dominant
  * colours and colour names. See features.h for the vector layout. */
 #include "features.h"
+#include "../data/drawing.h"
 #include "../img/image.h"
 #include "../util/zt.h"
 
@@ -306,6 +307,7 @@ int zt_features_product(const struct zt_image *photo, const struct zt_image *edg
         (rc = check_plane(mask, s, 1, "mask")))
         return rc;
     memset(out, 0, sizeof *out);
+    out->density = -1;
     size_t n = (size_t)s * s;
     float *ink = malloc(n * sizeof(float));
     float(*lab)[3] = malloc(n * sizeof *lab);
@@ -352,6 +354,7 @@ int zt_features_query(const struct zt_image *edges, const struct zt_image *hint_
         if ((rc = zt_image_convert(edges, 1, &e1))) goto fail;
         e = &e1;
     }
+    if ((rc = zt_drawing_line_density(e, &out->density))) goto fail;
     if ((rc = zt_image_letterbox(e, s, paper, &eb, NULL, NULL, NULL, NULL))) goto fail;
     rc = ZT_ENOMEM;
     size_t n = (size_t)s * s;

@@ -57,6 +57,7 @@ struct zt_features {
     float v[ZT_FEAT_DIM];
     int has[ZT_SIG_COUNT];                 /* 1 where that part is filled */
     struct zt_dom_color dom[ZT_FEAT_NDOM]; /* by weight, largest first (products only) */
+    float density; /* a drawing query's line density (data/drawing.h); -1 otherwise */
 };
 
 /* Every descriptor of a product photo from its planes at ZT_FEAT_SIZE:

@@ -24,6 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Sparse drawings (weights.sparse_*): tuned on the validation split's even
+ * half (docs/internals/search.md, "Sparse drawings") */
+#define SPARSE_SHAPE 0.25f
+#define SPARSE_LO 0.10f
+#define SPARSE_HI 0.16f
+
 void zt_search_weights_default(struct zt_search_weights *w)
 {
     /* tuned on train-split queries (docs/internals/search.md): shape, colour
@@ -40,22 +46,46 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->filter_conf = 0.7f;
     w->knn = 0.5f;
     w->vote = 0.4f;
+    w->sparse_shape = SPARSE_SHAPE;
+    w->sparse_lo = SPARSE_LO;
+    w->sparse_hi = SPARSE_HI;
 }
 
-int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
+/* "a,b,..." of min..max numbers in 0..1000 into v; their count, or -1 */
+static int parse_floats(const char *s, float *v, int min, int max)
 {
     char *end;
-    float v[6];
     int k = 0;
     for (;;) {
         v[k] = strtof(s, &end);
         if (end == s || !(v[k] >= 0 && v[k] <= 1000)) return -1;
         s = end;
         k++;
-        if (!*s || k == 6) break;
+        if (!*s || k == max) break;
         if (*s++ != ',') return -1;
     }
-    if (*s || k < 3) return -1;
+    return *s || k < min ? -1 : k;
+}
+
+int zt_search_sparse_parse(const char *s, struct zt_search_weights *w)
+{
+    float v[3];
+    if (parse_floats(s, v, 3, 3) < 0) return -1;
+    w->sparse_shape = v[0], w->sparse_lo = v[1], w->sparse_hi = v[2];
+    return 0;
+}
+
+float zt_search_denseness(const struct zt_features *f, const struct zt_search_weights *w)
+{
+    if (f->density < 0 || !(w->sparse_hi > w->sparse_lo)) return 1;
+    return ZT_CLAMP((f->density - w->sparse_lo) / (w->sparse_hi - w->sparse_lo), 0.0f, 1.0f);
+}
+
+int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
+{
+    float v[6];
+    int k = parse_floats(s, v, 3, 6);
+    if (k < 0) return -1;
     for (int i = 0; i < 3; i++) w->w[i] = v[i];
     if (k >= 4) w->category = v[3];
     if (k >= 5) w->temp = v[4];
@@ -565,14 +595,18 @@ void zt_search_query_vector(const struct zt_features *f, const struct zt_search_
         zt_search_weights_default(&def);
         w = &def;
     }
-    float sum = 0;
+    float ww[ZT_SIG_COUNT], sum = 0;
+    memcpy(ww, w->w, sizeof ww);
+    /* a sparse drawing leans on the embedding, not on its outline's shape */
+    float t = zt_search_denseness(f, w), sparse = ZT_MIN(w->sparse_shape, ww[ZT_SIG_SHAPE]);
+    ww[ZT_SIG_SHAPE] = sparse + t * (ww[ZT_SIG_SHAPE] - sparse);
     for (int k = 0; k < ZT_SIG_COUNT; k++)
-        if (f->has[k] && w->w[k] > 0) sum += w->w[k];
+        if (f->has[k] && ww[k] > 0) sum += ww[k];
     for (int k = 0; k < ZT_SIG_COUNT; k++) {
         int off, dim;
         zt_signal_span(k, &off, &dim);
-        int on = f->has[k] && w->w[k] > 0 && sum > 0;
-        float a = on ? w->w[k] / sum : 0;
+        int on = f->has[k] && ww[k] > 0 && sum > 0;
+        float a = on ? ww[k] / sum : 0;
         for (int i = 0; i < dim; i++) qv[off + i] = a * f->v[off + i];
         if (used) used[k] = on;
         if (wn) wn[k] = a;
@@ -633,11 +667,12 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     int64_t want = rq->offset + rq->limit;
     int pool = rerank ? (int)ZT_MIN(ZT_MAX((int64_t)ZT_SEARCH_POOL, 4 * want), ZT_SEARCH_POOL_MAX) : 0;
     rc = ZT_ENOMEM;
-    if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM)) ||
+    if (!(qv = malloc(sizeof(float) * ZT_FEAT_DIM * 2)) || /* ranking, voters */
         !(hits = malloc(sizeof *hits * (size_t)ZT_MAX(pool, rq->limit))) ||
         !(res->hits = calloc((size_t)rq->limit, sizeof *res->hits)))
         goto fail;
-    zt_search_query_vector(&f, rq->weights, qv, res->used, res->weights);
+    zt_search_query_vector(&f, wt, qv, res->used, res->weights);
+    res->density = f.density;
     double t1 = zt_now();
     res->matched = -1;
     if (automatic) {
@@ -645,7 +680,17 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
          * filters, so every page is of that class */
         struct zt_hit vh[ZT_SEARCH_KNN];
         int nv = 0;
-        if ((rc = index_page(sr, qv, &filter, 0, ZT_SEARCH_KNN, vh, &nv, NULL))) goto fail;
+        /* the voters are matched with the weights as given, shape in full
+         * even for a sparse drawing: they judge its class better (edge maps)
+         * or as well (doodles) */
+        const float *vq = qv;
+        if (zt_search_denseness(&f, wt) < 1) {
+            struct zt_search_weights vw = *wt;
+            vw.sparse_hi = vw.sparse_lo;
+            zt_search_query_vector(&f, &vw, qv + ZT_FEAT_DIM, NULL, NULL);
+            vq = qv + ZT_FEAT_DIM;
+        }
+        if ((rc = index_page(sr, vq, &filter, 0, ZT_SEARCH_KNN, vh, &nv, NULL))) goto fail;
         if (wt->vote > 0 && u->p_none < 1 && nv > 0) {
             float fv[ZT_CLASS_COUNT];
             zt_search_category_votes(sr->ix, vh, nv, temp, fv);

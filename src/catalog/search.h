@@ -52,6 +52,14 @@ struct zt_search_weights {
     /* Then share of it from the classes of the best fused matches (their
      * vote, as category re-ranking counts it). */
     float vote;
+    /* Sparse drawings: an outline with few inner lines (a shopper's doodle)
+     * matches the catalogue's edge maps by shape poorly, so at line density
+     * (data/drawing.h) sparse_lo and below the ranking's shape weight is at
+     * most sparse_shape; at sparse_hi and above the weights are as given;
+     * linear between. The fused matches that vote on the class are still
+     * found with the weights as given. Photos are dense. Off when
+     * sparse_hi <= sparse_lo. */
+    float sparse_shape, sparse_lo, sparse_hi;
 };
 #define ZT_SEARCH_KNN 20
 /* A class is named only when at least this likely (and likelier than
@@ -64,6 +72,12 @@ struct zt_search_weights {
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
+/* How dense f's query is for the weights: 0 at or below w->sparse_lo, 1 at
+ * or above w->sparse_hi, and for a photo or with the rule off. */
+float zt_search_denseness(const struct zt_features *f, const struct zt_search_weights *w);
+/* Parses "W,LO,HI" into w's sparse_shape, sparse_lo, sparse_hi (each
+ * 0..1000). Returns 0, or -1 for malformed text. */
+int zt_search_sparse_parse(const char *s, struct zt_search_weights *w);
 /* Parses "S,C,A[,B[,T[,E]]]" (shape, colour, appearance weights, then
  * optionally the category re-ranking weight, vote temperature and the
  * embedding's weight; each 0..1000) into w, keeping w's other fields.
@@ -194,6 +208,7 @@ struct zt_search_result {
     int64_t matched;              /* items passing the filter (exact search only; -1) */
     int used[ZT_SIG_COUNT];       /* signals the query had */
     float weights[ZT_SIG_COUNT];  /* normalised weights actually used */
+    float density;                /* the drawing's line density; -1 for a photo */
     int generated;                /* the generator ran */
     struct zt_image *generated_image; /* owned when generated (S x S RGB), else NULL */
     struct zt_understood understood;
@@ -215,9 +230,10 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
 int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
                              struct zt_features *f, struct zt_image *gen_out,
                              struct zt_search_timings *t, struct zt_understood *u);
-/* Weighted query vector (ZT_FEAT_DIM) from features and weights; used[] and
- * wn[] (optional) receive which signals count and their normalised
- * weights. */
+/* Weighted query vector (ZT_FEAT_DIM) from features and weights (w NULL:
+ * the defaults), the shape weight lowered for a sparse drawing
+ * (zt_search_denseness); used[] and wn[] (optional) receive which signals
+ * count and their normalised weights. */
 void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
                             float *qv, int *used, float *wn);
 

@@ -66,6 +66,10 @@ static void help(void)
            "                  its boost of the candidates, the confidence above which it\n"
            "                  filters, the shares of the nearest products in the embedding\n"
            "                  and of the best fused matches (search defaults)\n"
+           "  --sparse W,LO,HI  sparse drawings: at line density LO and below, the\n"
+           "                  ranking's shape weight is at most W; at HI and above the\n"
+           "                  weights hold; linear between (search defaults; HI <= LO:\n"
+           "                  off)\n"
            "  --sheet F       --style: a contact sheet (PNG or JPEG): per query a row of\n"
            "                  the query as searched and its 5 best products (Automatic),\n"
            "                  framed green where the class was understood / the product is\n"
@@ -119,7 +123,7 @@ int cmd_eval_search(int argc, char **argv)
         {"start", required_argument, NULL, 'A'},
         {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
         {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
-        {"mask", required_argument, NULL, 'M'},
+        {"mask", required_argument, NULL, 'M'}, {"sparse", required_argument, NULL, 'Z'},
         {"sheet", required_argument, NULL, 'P'}, {"sheet-rows", required_argument, NULL, 'R'},
         {"sheet-wrong", no_argument, NULL, 'W'}, {"drawings", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
@@ -171,6 +175,10 @@ int cmd_eval_search(int argc, char **argv)
         case 'w':
             if (zt_search_weights_parse(optarg, &eo.w))
                 return cli_usage_error(CMD, "--weights: expected S,C,A[,B[,T]] (numbers >= 0), got '%s'", optarg);
+            break;
+        case 'Z':
+            if (zt_search_sparse_parse(optarg, &eo.w))
+                return cli_usage_error(CMD, "--sparse: expected W,LO,HI (numbers >= 0), got '%s'", optarg);
             break;
         case 'T': eo.tune = 1; break;
         case 't':

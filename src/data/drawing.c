@@ -1,5 +1,6 @@
 /* drawing.c: drawings -> generator planes (split, pad to square, reduce). */
 #include "drawing.h"
+#include "../img/edges.h"
 #include "../img/hints.h"
 #include "../util/zt.h"
 
@@ -114,4 +115,43 @@ int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints
     zt_image_free(&hr);
     zt_image_free(&hm);
     return rc;
+}
+
+int zt_drawing_line_density(const struct zt_image *edges, float *out)
+{
+    enum { G = ZT_DENSITY_GRID };
+    int w = edges->w, h = edges->h, x0 = w, y0 = h, x1 = -1, y1 = -1, rc;
+    *out = 0;
+    if (edges->c != 1) {
+        zt_seterr("line density: a 1-channel drawing, got %d channels", edges->c);
+        return ZT_EINVAL;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (edges->px[(size_t)y * w + x] < 128)
+                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+    if (x1 < 0) return ZT_OK;
+    /* the box, thinned: a thick pen covers no more cells than a thin one */
+    struct zt_image box = {0};
+    int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+    if ((rc = zt_image_crop(edges, x0, y0, bw, bh, &box)) || (rc = zt_edges_thin(&box))) {
+        zt_image_free(&box);
+        return rc;
+    }
+    float side = (float)ZT_MAX(bw, bh) / ZT_DENSITY_FILL, cell = side / G;
+    /* the box centred in the frame: its corner in frame coordinates */
+    float fx = (side - (float)bw) / 2, fy = (side - (float)bh) / 2;
+    unsigned char hit[G * G] = {0};
+    int n = 0;
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            if (box.px[(size_t)y * bw + x] >= 128) continue;
+            int cx = ZT_CLAMP((int)(((float)x + 0.5f + fx) / cell), 0, G - 1);
+            int cy = ZT_CLAMP((int)(((float)y + 0.5f + fy) / cell), 0, G - 1);
+            n += !hit[cy * G + cx];
+            hit[cy * G + cx] = 1;
+        }
+    zt_image_free(&box);
+    *out = (float)n / (G * G);
+    return ZT_OK;
 }
