@@ -255,6 +255,7 @@ done
 req search 200 "${J[@]}" --data-binary @"$T/search.json" "$URL/api/search"
 pyc search "len(d['products']) == 3 and d['generated'].startswith('data:image/png;base64,') and d['timings']['total'] > 0 and all(k in d['products'][0] for k in ('id','title','category','price','url','thumbnail','score'))"
 pyc search-order "all(a['score'] >= b['score'] for a, b in zip(d['products'], d['products'][1:]))"
+pyc search-drawing "0 < d['drawing']['line_density'] <= 1 and isinstance(d['drawing']['line_ends'], int) and d['drawing']['line_ends'] >= 0"
 req search-hat 200 "${J[@]}" --data-binary @"$T/search_hat.json" "$URL/api/search"
 pyc search-hat "len(d['products']) == 4 and all(p['category'] == 'hat' for p in d['products'])"
 req search-multipart 200 -F "sketch=@$T/sketch.png" -F k=2 -F page=2 "$URL/api/search"
@@ -265,7 +266,7 @@ if [ -f models/ztyle-embed.safetensors ]; then
     req search-understood 200 "${J[@]}" --data-binary @"$T/search.json" "$URL/api/search"
     pyc search-understood "d['understood'] is not None and (d['understood']['category'] is None or d['understood']['category'] in ('hat','pants','shoes','skirt','t-shirt')) and 0 <= d['understood']['confidence'] <= 1 and isinstance(d['understood']['alternatives'], list) and 'embedding' in d['signals']"
     req search-blank 200 "${J[@]}" --data-binary @"$T/odd_blank.json" "$URL/api/search"
-    pyc search-blank "d['understood']['category'] is None and d['understood']['confidence'] == 1 and 'embedding' not in d['signals']"
+    pyc search-blank "d['understood']['category'] is None and d['understood']['confidence'] == 1 and 'embedding' not in d['signals'] and d['drawing'] == {'line_density': 0, 'line_ends': 0}"
     for n in dot scribble; do
         req "search-odd-$n" 200 "${J[@]}" --data-binary @"$T/odd_$n.json" "$URL/api/search"
         pyc "search-odd-$n" "d['understood'] is not None and 'category' in d['understood'] and len(d['products']) <= 5"
@@ -276,7 +277,7 @@ else
     skip "understood checks: no models/ztyle-embed.safetensors"
 fi
 req search-photo 200 "${J[@]}" --data-binary @"$T/search_photo.json" "$URL/api/search"
-pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['generated'] is None"
+pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['generated'] is None and d['drawing'] is None"
 req search-like 200 "${J[@]}" -d '{"product":"skirt-t1","k":3}' "$URL/api/search"
 pyc search-like "d['products'][0]['id'] == 'skirt-t1'"
 for id in gone-1 bad-1; do

@@ -624,30 +624,45 @@ static void outline(struct zt_image *im, int w, int h, int x, int y, int bw, int
         }
 }
 
-TEST(search, line_density_ignores_size_place_and_pen)
+TEST(search, line_stats_ignore_size_place_and_pen)
 {
-    struct zt_image small = {0}, big = {0}, busy = {0}, blank = {0}, rgb = {0};
+    struct zt_image small = {0}, big = {0}, busy = {0}, dashes = {0}, blank = {0}, rgb = {0};
     outline(&small, 256, 256, 10, 150, 60, 70, 1, 0);  /* small, in a corner, thin pen */
     outline(&big, 300, 200, 40, 10, 180, 170, 6, 0);   /* big, centred, thick pen */
     outline(&busy, 256, 256, 40, 40, 170, 170, 2, 12); /* an edge map's inner lines */
+    /* the small outline drawn in three strokes: two gaps in its top */
+    outline(&dashes, 256, 256, 10, 150, 60, 70, 3, 0);
+    for (int y = 150; y < 153; y++)
+        for (int x = 0; x < 5; x++) dashes.px[(size_t)y * 256 + 25 + x] = dashes.px[(size_t)y * 256 + 50 + x] = 255;
+    /* and nine short dashes beside it, as an edge map's broken fragments */
+    for (int i = 0; i < 9; i++)
+        for (int x = 0; x < 12; x++) dashes.px[(size_t)(20 + 12 * i) * 256 + 120 + x] = 0;
     CHECK_OK(zt_image_new(&blank, 64, 64, 1));
     memset(blank.px, 255, 64 * 64);
     CHECK_OK(zt_image_new(&rgb, 64, 64, 3));
-    float ds, db, dy, d0 = 1;
-    CHECK_OK(zt_drawing_line_density(&small, &ds));
-    CHECK_OK(zt_drawing_line_density(&big, &db));
-    CHECK_OK(zt_drawing_line_density(&busy, &dy));
+    struct zt_line_stats ls, lb, ly, ld, l0 = {1, 1};
+    CHECK_OK(zt_drawing_line_stats(&small, &ls));
+    CHECK_OK(zt_drawing_line_stats(&big, &lb));
+    CHECK_OK(zt_drawing_line_stats(&busy, &ly));
+    CHECK_OK(zt_drawing_line_stats(&dashes, &ld));
     /* a square outline filling 0.65 of a 24-cell frame: about 4 x 15.6 of
      * 576 cells */
-    CHECK_MSG(ds > 0.08f && ds < 0.14f, "small outline %.3f", (double)ds);
-    CHECK_MSG(fabsf(ds - db) < 0.025f, "small %.3f, big %.3f", (double)ds, (double)db);
-    CHECK_MSG(dy > 0.3f, "inner lines %.3f", (double)dy);
-    CHECK_OK(zt_drawing_line_density(&blank, &d0));
-    CHECK(d0 == 0);
-    CHECK_RC(zt_drawing_line_density(&rgb, &d0), ZT_EINVAL);
+    CHECK_MSG(ls.density > 0.08f && ls.density < 0.14f, "small outline %.3f", (double)ls.density);
+    CHECK_MSG(fabsf(ls.density - lb.density) < 0.025f, "small %.3f, big %.3f", (double)ls.density,
+              (double)lb.density);
+    CHECK_MSG(ly.density > 0.3f, "inner lines %.3f", (double)ly.density);
+    /* closed lines have no ends; a stroke two, whatever the pen */
+    CHECK_EQ_INT(ls.ends, 0);
+    CHECK_EQ_INT(lb.ends, 0);
+    CHECK_EQ_INT(ly.ends, 0);
+    CHECK_EQ_INT(ld.ends, 2 * 2 + 9 * 2);
+    CHECK_OK(zt_drawing_line_stats(&blank, &l0));
+    CHECK(l0.density == 0 && l0.ends == 0);
+    CHECK_RC(zt_drawing_line_stats(&rgb, &l0), ZT_EINVAL);
     zt_image_free(&small);
     zt_image_free(&big);
     zt_image_free(&busy);
+    zt_image_free(&dashes);
     zt_image_free(&blank);
     zt_image_free(&rgb);
 }
@@ -661,6 +676,10 @@ TEST(search, sparse_drawings_weigh_shape_less)
     CHECK(w.sparse_shape == 0.2f && w.sparse_lo == 0.1f && w.sparse_hi == 0.2f);
     CHECK(zt_search_sparse_parse("0.2,0.1", &w) == -1);
     CHECK(zt_search_sparse_parse("0.2,0.1,0.2,1", &w) == -1);
+    CHECK(zt_search_sparse_parse("0.2,0.1,0.2,1,2,3", &w) == -1);
+    CHECK(w.sparse_ends_hi > w.sparse_ends_lo); /* the defaults count line ends */
+    CHECK(zt_search_sparse_parse("0.2,0.1,0.2,10,10", &w) == 0); /* ... here not */
+    CHECK(w.sparse_ends_lo == 10 && w.sparse_ends_hi == 10 && w.sparse_hi == 0.2f);
     CHECK(zt_search_sparse_parse("0.2,-1,0.2", &w) == -1);
     struct zt_features *f = calloc(1, sizeof *f);
     CHECK(f != NULL);
@@ -679,6 +698,19 @@ TEST(search, sparse_drawings_weigh_shape_less)
         CHECK_NEAR(wn[ZT_SIG_SHAPE], shape / (shape + 1), 1e-6);
         CHECK_NEAR(wn[ZT_SIG_EMBED], 1 / (shape + 1), 1e-6);
     }
+    /* many line ends make a sparse drawing dense: 10 ends sparse, 20 dense */
+    CHECK(zt_search_sparse_parse("0.2,0.1,0.2,10,20", &w) == 0);
+    static const int ends[] = {-1, 5, 10, 15, 20, 40};
+    static const float want_e[] = {0, 0, 0, 0.5f, 1, 1};
+    f->density = 0.05f;
+    for (int i = 0; i < 6; i++) {
+        f->line_ends = ends[i];
+        CHECK_NEAR(zt_search_denseness(f, &w), want_e[i], 1e-6);
+    }
+    f->density = 0.2f; /* dense lines stay dense with few ends */
+    f->line_ends = 2;
+    CHECK(zt_search_denseness(f, &w) == 1);
+    f->line_ends = 0;
     /* a shape weight already under the sparse one stays; the rule off */
     w.w[ZT_SIG_SHAPE] = 0.1f;
     f->density = 0.05f;

@@ -308,6 +308,7 @@ int zt_features_product(const struct zt_image *photo, const struct zt_image *edg
         return rc;
     memset(out, 0, sizeof *out);
     out->density = -1;
+    out->line_ends = -1;
     size_t n = (size_t)s * s;
     float *ink = malloc(n * sizeof(float));
     float(*lab)[3] = malloc(n * sizeof *lab);
@@ -354,7 +355,10 @@ int zt_features_query(const struct zt_image *edges, const struct zt_image *hint_
         if ((rc = zt_image_convert(edges, 1, &e1))) goto fail;
         e = &e1;
     }
-    if ((rc = zt_drawing_line_density(e, &out->density))) goto fail;
+    struct zt_line_stats ls;
+    if ((rc = zt_drawing_line_stats(e, &ls))) goto fail;
+    out->density = ls.density;
+    out->line_ends = ls.ends;
     if ((rc = zt_image_letterbox(e, s, paper, &eb, NULL, NULL, NULL, NULL))) goto fail;
     rc = ZT_ENOMEM;
     size_t n = (size_t)s * s;

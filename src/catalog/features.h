@@ -57,7 +57,10 @@ struct zt_features {
     float v[ZT_FEAT_DIM];
     int has[ZT_SIG_COUNT];                 /* 1 where that part is filled */
     struct zt_dom_color dom[ZT_FEAT_NDOM]; /* by weight, largest first (products only) */
-    float density; /* a drawing query's line density (data/drawing.h); -1 otherwise */
+    /* a drawing query's line density and line ends (data/drawing.h,
+     * zt_drawing_line_stats); -1 otherwise */
+    float density;
+    int line_ends;
 };
 
 /* Every descriptor of a product photo from its planes at ZT_FEAT_SIZE:

@@ -29,6 +29,8 @@
 #define SPARSE_SHAPE 0.25f
 #define SPARSE_LO 0.10f
 #define SPARSE_HI 0.16f
+#define SPARSE_ENDS_LO 10.0f
+#define SPARSE_ENDS_HI 20.0f
 
 void zt_search_weights_default(struct zt_search_weights *w)
 {
@@ -49,6 +51,8 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->sparse_shape = SPARSE_SHAPE;
     w->sparse_lo = SPARSE_LO;
     w->sparse_hi = SPARSE_HI;
+    w->sparse_ends_lo = SPARSE_ENDS_LO;
+    w->sparse_ends_hi = SPARSE_ENDS_HI;
 }
 
 /* "a,b,..." of min..max numbers in 0..1000 into v; their count, or -1 */
@@ -69,16 +73,27 @@ static int parse_floats(const char *s, float *v, int min, int max)
 
 int zt_search_sparse_parse(const char *s, struct zt_search_weights *w)
 {
-    float v[3];
-    if (parse_floats(s, v, 3, 3) < 0) return -1;
+    float v[5];
+    int k = parse_floats(s, v, 3, 5);
+    if (k < 0 || k == 4) return -1;
     w->sparse_shape = v[0], w->sparse_lo = v[1], w->sparse_hi = v[2];
+    if (k == 5) w->sparse_ends_lo = v[3], w->sparse_ends_hi = v[4];
     return 0;
+}
+
+/* 0 at or below lo, 1 at or above hi, linear between */
+static float ramp(float x, float lo, float hi)
+{
+    return ZT_CLAMP((x - lo) / (hi - lo), 0.0f, 1.0f);
 }
 
 float zt_search_denseness(const struct zt_features *f, const struct zt_search_weights *w)
 {
     if (f->density < 0 || !(w->sparse_hi > w->sparse_lo)) return 1;
-    return ZT_CLAMP((f->density - w->sparse_lo) / (w->sparse_hi - w->sparse_lo), 0.0f, 1.0f);
+    float t = ramp(f->density, w->sparse_lo, w->sparse_hi);
+    if (f->line_ends >= 0 && w->sparse_ends_hi > w->sparse_ends_lo)
+        t = ZT_MAX(t, ramp((float)f->line_ends, w->sparse_ends_lo, w->sparse_ends_hi));
+    return t;
 }
 
 int zt_search_weights_parse(const char *s, struct zt_search_weights *w)
@@ -673,6 +688,7 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         goto fail;
     zt_search_query_vector(&f, wt, qv, res->used, res->weights);
     res->density = f.density;
+    res->line_ends = f.line_ends;
     double t1 = zt_now();
     res->matched = -1;
     if (automatic) {

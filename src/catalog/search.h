@@ -52,14 +52,17 @@ struct zt_search_weights {
     /* Then share of it from the classes of the best fused matches (their
      * vote, as category re-ranking counts it). */
     float vote;
-    /* Sparse drawings: an outline with few inner lines (a shopper's doodle)
-     * matches the catalogue's edge maps by shape poorly, so at line density
-     * (data/drawing.h) sparse_lo and below the ranking's shape weight is at
-     * most sparse_shape; at sparse_hi and above the weights are as given;
-     * linear between. The fused matches that vote on the class are still
+    /* Sparse drawings: an outline with few inner lines in a few strokes (a
+     * shopper's doodle) matches the catalogue's edge maps by shape poorly,
+     * so at line density (data/drawing.h) sparse_lo and below the ranking's
+     * shape weight is at most sparse_shape; at sparse_hi and above the
+     * weights are as given; linear between. Many line ends (an edge map's
+     * broken fragments) make a drawing dense as well: from sparse_ends_lo
+     * ends up to full at sparse_ends_hi (off when sparse_ends_hi <=
+     * sparse_ends_lo). The fused matches that vote on the class are still
      * found with the weights as given. Photos are dense. Off when
      * sparse_hi <= sparse_lo. */
-    float sparse_shape, sparse_lo, sparse_hi;
+    float sparse_shape, sparse_lo, sparse_hi, sparse_ends_lo, sparse_ends_hi;
 };
 #define ZT_SEARCH_KNN 20
 /* A class is named only when at least this likely (and likelier than
@@ -72,10 +75,13 @@ struct zt_search_weights {
 /* The documented defaults (docs/internals/search.md, tuned on the train
  * split): shape 1, colour 0.1, appearance 0.1, category 0.3, temp 0.01. */
 void zt_search_weights_default(struct zt_search_weights *w);
-/* How dense f's query is for the weights: 0 at or below w->sparse_lo, 1 at
- * or above w->sparse_hi, and for a photo or with the rule off. */
+/* How dense f's query is for the weights: the larger of its line density's
+ * share (0 at or below w->sparse_lo, 1 at or above w->sparse_hi) and its
+ * line ends' (likewise for sparse_ends_*); 1 for a photo or with the rule
+ * off. */
 float zt_search_denseness(const struct zt_features *f, const struct zt_search_weights *w);
-/* Parses "W,LO,HI" into w's sparse_shape, sparse_lo, sparse_hi (each
+/* Parses "W,LO,HI[,ELO,EHI]" into w's sparse_shape, sparse_lo, sparse_hi
+ * and sparse_ends_lo, sparse_ends_hi (each
  * 0..1000). Returns 0, or -1 for malformed text. */
 int zt_search_sparse_parse(const char *s, struct zt_search_weights *w);
 /* Parses "S,C,A[,B[,T[,E]]]" (shape, colour, appearance weights, then
@@ -209,6 +215,7 @@ struct zt_search_result {
     int used[ZT_SIG_COUNT];       /* signals the query had */
     float weights[ZT_SIG_COUNT];  /* normalised weights actually used */
     float density;                /* the drawing's line density; -1 for a photo */
+    int line_ends;                /* the drawing's line ends; -1 for a photo */
     int generated;                /* the generator ran */
     struct zt_image *generated_image; /* owned when generated (S x S RGB), else NULL */
     struct zt_understood understood;

@@ -66,10 +66,11 @@ static void help(void)
            "                  its boost of the candidates, the confidence above which it\n"
            "                  filters, the shares of the nearest products in the embedding\n"
            "                  and of the best fused matches (search defaults)\n"
-           "  --sparse W,LO,HI  sparse drawings: at line density LO and below, the\n"
-           "                  ranking's shape weight is at most W; at HI and above the\n"
-           "                  weights hold; linear between (search defaults; HI <= LO:\n"
-           "                  off)\n"
+           "  --sparse W,LO,HI[,ELO,EHI]  sparse drawings: at line density LO and\n"
+           "                  below, the ranking's shape weight is at most W; at HI and\n"
+           "                  above the weights hold; linear between; and likewise\n"
+           "                  dense from ELO line ends to EHI (search defaults; HI <=\n"
+           "                  LO: off; EHI <= ELO: line ends not counted)\n"
            "  --sheet F       --style: a contact sheet (PNG or JPEG): per query a row of\n"
            "                  the query as searched and its 5 best products (Automatic),\n"
            "                  framed green where the class was understood / the product is\n"
@@ -178,7 +179,7 @@ int cmd_eval_search(int argc, char **argv)
             break;
         case 'Z':
             if (zt_search_sparse_parse(optarg, &eo.w))
-                return cli_usage_error(CMD, "--sparse: expected W,LO,HI (numbers >= 0), got '%s'", optarg);
+                return cli_usage_error(CMD, "--sparse: expected W,LO,HI[,ELO,EHI] (numbers >= 0), got '%s'", optarg);
             break;
         case 'T': eo.tune = 1; break;
         case 't':

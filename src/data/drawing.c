@@ -117,13 +117,26 @@ int zt_drawing_planes(const struct zt_image *lines, const struct zt_image *hints
     return rc;
 }
 
-int zt_drawing_line_density(const struct zt_image *edges, float *out)
+/* Line pixels among the 8 neighbours of (x, y) in a 1-channel image. */
+static int line_neighbours(const struct zt_image *im, int x, int y)
+{
+    int k = 0;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            int xx = x + dx, yy = y + dy;
+            k += (dx || dy) && xx >= 0 && yy >= 0 && xx < im->w && yy < im->h &&
+                 im->px[(size_t)yy * im->w + xx] < 128;
+        }
+    return k;
+}
+
+int zt_drawing_line_stats(const struct zt_image *edges, struct zt_line_stats *out)
 {
     enum { G = ZT_DENSITY_GRID };
     int w = edges->w, h = edges->h, x0 = w, y0 = h, x1 = -1, y1 = -1, rc;
-    *out = 0;
+    memset(out, 0, sizeof *out);
     if (edges->c != 1) {
-        zt_seterr("line density: a 1-channel drawing, got %d channels", edges->c);
+        zt_seterr("line stats: a 1-channel drawing, got %d channels", edges->c);
         return ZT_EINVAL;
     }
     for (int y = 0; y < h; y++)
@@ -150,8 +163,9 @@ int zt_drawing_line_density(const struct zt_image *edges, float *out)
             int cy = ZT_CLAMP((int)(((float)y + 0.5f + fy) / cell), 0, G - 1);
             n += !hit[cy * G + cx];
             hit[cy * G + cx] = 1;
+            out->ends += line_neighbours(&box, x, y) == 1;
         }
     zt_image_free(&box);
-    *out = (float)n / (G * G);
+    out->density = (float)n / (G * G);
     return ZT_OK;
 }

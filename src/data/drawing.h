@@ -42,17 +42,24 @@ int zt_planes_reframe(const struct zt_image *edges, const struct zt_image *hint_
                       struct zt_planes *out);
 void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
 
-/* How much of a drawing is line: the lines (edges: 1 channel, < 128 =
- * line) thinned to 1 pixel and framed on their bounding box as the search
- * embedding frames them (the box's longer side ZT_DENSITY_FILL of the
- * frame's), the frame cut into a ZT_DENSITY_GRID square grid, *out = the
- * share of cells holding a line. Independent of where, how big and with
- * what pen the drawing was made: an outline doodle gives about 0.1, an edge
- * map of a photo 0.1-0.3 (its inner texture); 0 for no lines. Search trusts
- * the shape descriptor less on sparse drawings (catalog/search.h).
- * ZT_EINVAL for another channel count, ZT_ENOMEM. */
+/* How much of a drawing is line, and in how many strokes: the lines
+ * (edges: 1 channel, < 128 = line) thinned to 1 pixel and framed on their
+ * bounding box as the search embedding frames them (the box's longer side
+ * ZT_DENSITY_FILL of the frame's), the frame cut into a ZT_DENSITY_GRID
+ * square grid. density = the share of cells holding a line: independent of
+ * where, how big and with what pen the drawing was made; an outline doodle
+ * gives about 0.1, an edge map of a photo 0.1-0.3 (its inner texture); 0
+ * for no lines. ends = the thinned lines' end pixels (one neighbour): two
+ * per open stroke, none for a closed one; a doodle of a few strokes has
+ * under 10, an edge map's broken fragments tens. Search trusts the shape
+ * descriptor less on sparse drawings of few strokes (catalog/search.h).
+ * ZT_EINVAL for another channel count, ZT_ENOMEM; *out zeroed first. */
 #define ZT_DENSITY_GRID 24
 #define ZT_DENSITY_FILL 0.65f
-int zt_drawing_line_density(const struct zt_image *edges, float *out);
+struct zt_line_stats {
+    float density;
+    int ends;
+};
+int zt_drawing_line_stats(const struct zt_image *edges, struct zt_line_stats *out);
 
 #endif

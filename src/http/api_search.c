@@ -146,11 +146,20 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     json_t *wj = json_object();
     for (int i = 0; i < ZT_SIG_COUNT; i++)
         if (res.used[i]) json_object_set_new(wj, zt_signal_name(i), json_real(res.weights[i]));
+    /* how the drawing's lines were read (a sparse one ranks with less shape) */
+    json_t *drw = res.density < 0 ? json_null()
+                                  : json_pack("{s:f, s:i}", "line_density",
+                                              round(res.density * 1000) / 1000, "line_ends",
+                                              res.line_ends);
     json_t *und = zt_understood_json(&res.understood);
-    if (!und) goto fail;
-    root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
+    if (!und || !drw) {
+        json_decref(und);
+        json_decref(drw);
+        goto fail;
+    }
+    root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
                      "products", arr, "understood", und, "generated", gen, "page", (int)page, "k", (int)k,
-                     "matched", (json_int_t)res.matched, "signals", wj, "timings", "queue",
+                     "matched", (json_int_t)res.matched, "signals", wj, "drawing", drw, "timings", "queue",
                      ms(t0 - rq->t_queued), "decode", ms(t1 - t0), "prepare", ms(res.t.prepare),
                      "generate", ms(res.t.generate), "features", ms(res.t.features), "index",
                      ms(res.t.index), "fetch", ms(res.t.fetch), "total", ms(t2 - rq->t_queued));
