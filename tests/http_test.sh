@@ -279,7 +279,7 @@ fi
 req search-photo 200 "${J[@]}" --data-binary @"$T/search_photo.json" "$URL/api/search"
 pyc search-photo "'hat-t0' in [p['id'] for p in d['products'][:2]] and d['generated'] is None and d['drawing'] is None"
 req search-like 200 "${J[@]}" -d '{"product":"skirt-t1","k":3}' "$URL/api/search"
-pyc search-like "d['products'][0]['id'] == 'skirt-t1'"
+pyc search-like "d['products'][0]['id'] == 'skirt-t1' and d['drawing'] is None"
 for id in gone-1 bad-1; do
     req "search-like-$id" 404 "${J[@]}" -d "{\"product\":\"$id\"}" "$URL/api/search"
     has "$T/body" "'$id'" "search-like-$id names the product"

@@ -46,6 +46,9 @@ TEST(search, shape_descriptor_query_equals_product)
     CHECK_OK(zt_features_product(&pair.photo, &pair.edges, &pair.mask, &fp));
     CHECK_OK(zt_features_query(&pair.edges, NULL, NULL, &pair.photo, &fq));
     CHECK(fq.has[ZT_SIG_SHAPE] && !fq.has[ZT_SIG_COLOR] && fq.has[ZT_SIG_APP]);
+    /* a query's lines are measured; a product has none to measure */
+    CHECK(fq.density > 0 && fq.density <= 1 && fq.line_ends >= 0);
+    CHECK(fp.density == -1 && fp.line_ends == -1);
     for (int k = 0; k < ZT_SIG_COUNT; k += 2) {
         int off, dim;
         zt_signal_span(k, &off, &dim);
@@ -658,7 +661,9 @@ TEST(search, line_stats_ignore_size_place_and_pen)
     CHECK_EQ_INT(ld.ends, 2 * 2 + 9 * 2);
     CHECK_OK(zt_drawing_line_stats(&blank, &l0));
     CHECK(l0.density == 0 && l0.ends == 0);
+    l0 = (struct zt_line_stats){1, 1};
     CHECK_RC(zt_drawing_line_stats(&rgb, &l0), ZT_EINVAL);
+    CHECK(l0.density == 0 && l0.ends == 0);
     zt_image_free(&small);
     zt_image_free(&big);
     zt_image_free(&busy);
@@ -677,7 +682,7 @@ TEST(search, sparse_drawings_weigh_shape_less)
     CHECK(zt_search_sparse_parse("0.2,0.1", &w) == -1);
     CHECK(zt_search_sparse_parse("0.2,0.1,0.2,1", &w) == -1);
     CHECK(zt_search_sparse_parse("0.2,0.1,0.2,1,2,3", &w) == -1);
-    CHECK(w.sparse_ends_hi > w.sparse_ends_lo); /* the defaults count line ends */
+    CHECK(w.sparse_ends_lo == 10 && w.sparse_ends_hi == 20); /* the defaults, kept */
     CHECK(zt_search_sparse_parse("0.2,0.1,0.2,10,10", &w) == 0); /* ... here not */
     CHECK(w.sparse_ends_lo == 10 && w.sparse_ends_hi == 10 && w.sparse_hi == 0.2f);
     CHECK(zt_search_sparse_parse("0.2,-1,0.2", &w) == -1);

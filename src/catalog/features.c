@@ -350,6 +350,8 @@ int zt_features_query(const struct zt_image *edges, const struct zt_image *hint_
         return ZT_EINVAL;
     }
     memset(out, 0, sizeof *out);
+    out->density = -1; /* until measured */
+    out->line_ends = -1;
     const struct zt_image *e = edges;
     if (e->c != 1) {
         if ((rc = zt_image_convert(edges, 1, &e1))) goto fail;

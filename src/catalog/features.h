@@ -74,7 +74,8 @@ int zt_features_product(const struct zt_image *photo, const struct zt_image *edg
  * letterboxed to ZT_FEAT_SIZE on paper): edges (1ch, 0 = line) gives the
  * shape part; hint_rgb/hint_mask (3ch/1ch, may be NULL) the colour part when
  * at least one pixel is hinted; photo (3ch, may be NULL: e.g. the
- * generator's output) the appearance part. */
+ * generator's output) the appearance part; density and line_ends measure
+ * the lines (zt_drawing_line_stats). */
 int zt_features_query(const struct zt_image *edges, const struct zt_image *hint_rgb,
                       const struct zt_image *hint_mask, const struct zt_image *photo,
                       struct zt_features *out);

@@ -602,8 +602,8 @@ out:
     return rc;
 }
 
-void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
-                            float *qv, int *used, float *wn)
+void zt_search_signal_weights(const struct zt_features *f, const struct zt_search_weights *w,
+                              int *used, float *wn)
 {
     struct zt_search_weights def;
     if (!w) {
@@ -618,13 +618,23 @@ void zt_search_query_vector(const struct zt_features *f, const struct zt_search_
     for (int k = 0; k < ZT_SIG_COUNT; k++)
         if (f->has[k] && ww[k] > 0) sum += ww[k];
     for (int k = 0; k < ZT_SIG_COUNT; k++) {
+        used[k] = f->has[k] && ww[k] > 0 && sum > 0;
+        wn[k] = used[k] ? ww[k] / sum : 0;
+    }
+}
+
+void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
+                            float *qv, int *used, float *wn)
+{
+    int u[ZT_SIG_COUNT];
+    float a[ZT_SIG_COUNT];
+    zt_search_signal_weights(f, w, u, a);
+    for (int k = 0; k < ZT_SIG_COUNT; k++) {
         int off, dim;
         zt_signal_span(k, &off, &dim);
-        int on = f->has[k] && ww[k] > 0 && sum > 0;
-        float a = on ? ww[k] / sum : 0;
-        for (int i = 0; i < dim; i++) qv[off + i] = a * f->v[off + i];
-        if (used) used[k] = on;
-        if (wn) wn[k] = a;
+        for (int i = 0; i < dim; i++) qv[off + i] = a[k] * f->v[off + i];
+        if (used) used[k] = u[k];
+        if (wn) wn[k] = a[k];
     }
 }
 
@@ -702,7 +712,7 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
         const float *vq = qv;
         if (zt_search_denseness(&f, wt) < 1) {
             struct zt_search_weights vw = *wt;
-            vw.sparse_hi = vw.sparse_lo;
+            vw.sparse_shape = vw.w[ZT_SIG_SHAPE];
             zt_search_query_vector(&f, &vw, qv + ZT_FEAT_DIM, NULL, NULL);
             vq = qv + ZT_FEAT_DIM;
         }

@@ -237,10 +237,13 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
 int zt_search_query_features(struct zt_searcher *sr, const struct zt_search_query *q,
                              struct zt_features *f, struct zt_image *gen_out,
                              struct zt_search_timings *t, struct zt_understood *u);
-/* Weighted query vector (ZT_FEAT_DIM) from features and weights (w NULL:
- * the defaults), the shape weight lowered for a sparse drawing
- * (zt_search_denseness); used[] and wn[] (optional) receive which signals
- * count and their normalised weights. */
+/* Which signals f's query uses under weights w (w NULL: the defaults), and
+ * their weights normalised over those, the shape weight lowered for a
+ * sparse drawing (zt_search_denseness): used[] and wn[], ZT_SIG_COUNT each. */
+void zt_search_signal_weights(const struct zt_features *f, const struct zt_search_weights *w,
+                              int *used, float *wn);
+/* Weighted query vector (ZT_FEAT_DIM): f's parts times
+ * zt_search_signal_weights'; used[] and wn[] (optional) receive them. */
 void zt_search_query_vector(const struct zt_features *f, const struct zt_search_weights *w,
                             float *qv, int *used, float *wn);
 

@@ -1,7 +1,8 @@
 /* search_eval.c: search quality on drawings made from dataset photos (see
  * search_eval.h): each query is scored against every catalogue vector once
  * per signal, then ranked under each weighting exactly as zt_search_run
- * ranks, so the grid costs a re-rank, not a search. */
+ * ranks (zt_search_signal_weights: sparse drawings too), so the grid costs
+ * a re-rank, not a search. */
 #include "search_eval.h"
 #include "index.h"
 #include "store.h"
@@ -176,16 +177,9 @@ static int run_query(void *ctx, int64_t qi, int worker)
                 r->has[c][set] = 1;
                 beta = j->w.category;
                 temp = j->w.temp;
-                float wn[ZT_SIG_COUNT];
                 int used[ZT_SIG_COUNT];
-                /* normalised weights as the search applies them */
-                float sum = 0;
-                for (int k = 0; k < ZT_SIG_COUNT; k++) {
-                    used[k] = f.has[k] && j->w.w[k] > 0;
-                    if (used[k]) sum += j->w.w[k];
-                }
-                for (int k = 0; k < ZT_SIG_COUNT; k++) wn[k] = used[k] && sum > 0 ? j->w.w[k] / sum : 0;
-                memcpy(w, wn, sizeof w);
+                /* the weights as the search applies them (sparse drawings too) */
+                zt_search_signal_weights(&f, &j->w, used, w);
             }
             measure(j->ix, sc, w, beta, temp, t, fused, j->room[worker], &r->rank[c][set],
                     &r->catp[c][set]);
@@ -197,9 +191,12 @@ static int run_query(void *ctx, int64_t qi, int worker)
                 if (!f.has[ZT_SIG_APP] && ga > 0) continue; /* same as ga = 0 */
                 if (gb == 0 && gt > 0) continue;           /* same as gt = 0 */
                 /* normalised over the signals present, as the search does */
-                float w[ZT_SIG_COUNT] = {1, f.has[ZT_SIG_COLOR] ? gc : 0, ga};
-                float sum = w[0] + w[1] + w[2];
-                for (int k = 0; k < ZT_SIG_COUNT; k++) w[k] /= sum;
+                struct zt_search_weights gw = j->w;
+                gw.w[ZT_SIG_SHAPE] = 1, gw.w[ZT_SIG_COLOR] = gc, gw.w[ZT_SIG_APP] = ga;
+                gw.w[ZT_SIG_EMBED] = 0;
+                float w[ZT_SIG_COUNT];
+                int used[ZT_SIG_COUNT];
+                zt_search_signal_weights(&f, &gw, used, w);
                 measure(j->ix, sc, w, gb, gt, t, fused, j->room[worker], &r->grank[c][g],
                         &r->gcatp[c][g]);
             }

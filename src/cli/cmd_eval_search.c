@@ -179,7 +179,7 @@ int cmd_eval_search(int argc, char **argv)
             break;
         case 'Z':
             if (zt_search_sparse_parse(optarg, &eo.w))
-                return cli_usage_error(CMD, "--sparse: expected W,LO,HI[,ELO,EHI] (numbers >= 0), got '%s'", optarg);
+                return cli_usage_error(CMD, "--sparse: expected W,LO,HI[,ELO,EHI] (numbers 0..1000), got '%s'", optarg);
             break;
         case 'T': eo.tune = 1; break;
         case 't':

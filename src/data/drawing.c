@@ -79,22 +79,33 @@ int zt_planes_reduce(const struct zt_image *edges, const struct zt_image *hint_r
                          out);
 }
 
+/* The box around the ink of a 1-channel edges plane (< 128 = line) and,
+ * when given, a hint mask of its size (>= 128 = hint): *x0, *y0 its first
+ * pixel, *x1, *y1 its last; *x1 = -1 when there is none. */
+static void ink_box(const struct zt_image *edges, const struct zt_image *hint_mask, int *x0,
+                    int *y0, int *x1, int *y1)
+{
+    int w = edges->w, h = edges->h;
+    *x0 = w, *y0 = h, *x1 = -1, *y1 = -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (edges->px[i] >= 128 && !(hint_mask && hint_mask->px[i] >= 128)) continue;
+            *x0 = ZT_MIN(*x0, x), *x1 = ZT_MAX(*x1, x), *y0 = ZT_MIN(*y0, y), *y1 = ZT_MAX(*y1, y);
+        }
+}
+
 int zt_planes_reframe(const struct zt_image *edges, const struct zt_image *hint_rgb,
                       const struct zt_image *hint_mask, int size, float fill,
                       struct zt_planes *out)
 {
-    int w = edges->w, h = edges->h, x0 = w, y0 = h, x1 = -1, y1 = -1;
+    int w = edges->w, h = edges->h, x0, y0, x1 = -1, y1;
     if (!(fill > 0.05f && fill <= 1.0f)) {
         zt_seterr("drawing planes: fill %.3g is not in (0.05, 1]", (double)fill);
         return ZT_EINVAL;
     }
     if (hint_mask->w == w && hint_mask->h == h && edges->c == 1 && hint_mask->c == 1)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                if (edges->px[i] >= 128 && hint_mask->px[i] < 128) continue;
-                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
-            }
+        ink_box(edges, hint_mask, &x0, &y0, &x1, &y1);
     if (x1 < 0) return zt_planes_reduce(edges, hint_rgb, hint_mask, size, out); /* blank */
     int bw = x1 - x0 + 1, bh = y1 - y0 + 1, big = ZT_MAX(bw, bh);
     /* at least size / 2 pixels: a speck is not blown up into blocks */
@@ -133,16 +144,13 @@ static int line_neighbours(const struct zt_image *im, int x, int y)
 int zt_drawing_line_stats(const struct zt_image *edges, struct zt_line_stats *out)
 {
     enum { G = ZT_DENSITY_GRID };
-    int w = edges->w, h = edges->h, x0 = w, y0 = h, x1 = -1, y1 = -1, rc;
+    int x0, y0, x1, y1, rc;
     memset(out, 0, sizeof *out);
     if (edges->c != 1) {
         zt_seterr("line stats: a 1-channel drawing, got %d channels", edges->c);
         return ZT_EINVAL;
     }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (edges->px[(size_t)y * w + x] < 128)
-                x0 = ZT_MIN(x0, x), x1 = ZT_MAX(x1, x), y0 = ZT_MIN(y0, y), y1 = ZT_MAX(y1, y);
+    ink_box(edges, NULL, &x0, &y0, &x1, &y1);
     if (x1 < 0) return ZT_OK;
     /* the box, thinned: a thick pen covers no more cells than a thin one */
     struct zt_image box = {0};

@@ -44,8 +44,9 @@ void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
 
 /* How much of a drawing is line, and in how many strokes: the lines
  * (edges: 1 channel, < 128 = line) thinned to 1 pixel and framed on their
- * bounding box as the search embedding frames them (the box's longer side
- * ZT_DENSITY_FILL of the frame's), the frame cut into a ZT_DENSITY_GRID
+ * bounding box, scale-free (the box's longer side ZT_DENSITY_FILL of the
+ * frame's, about as the search embedding frames a drawing), the frame cut
+ * into a ZT_DENSITY_GRID
  * square grid. density = the share of cells holding a line: independent of
  * where, how big and with what pen the drawing was made; an outline doodle
  * gives about 0.1, an edge map of a photo 0.1-0.3 (its inner texture); 0

@@ -155,6 +155,8 @@ void zt_api_search(struct zt_server *s, struct zt_worker *w, struct zt_req *rq)
     if (!und || !drw) {
         json_decref(und);
         json_decref(drw);
+        json_decref(gen);
+        json_decref(wj);
         goto fail;
     }
     root = json_pack("{s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",

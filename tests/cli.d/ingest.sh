@@ -117,4 +117,11 @@ contains "$T/err" "is not a folder"
 mkdir -p "$T/bad-drawn/hat" && printf 'not a png' >"$T/bad-drawn/hat/x.png"
 expect 1 "$Z" eval-search --style all --drawings "$T/bad-drawn" --catalog "$K" --embed "" --no-model
 contains "$T/err" "x.png"
+# the sparse-drawing rule takes 3 or 5 numbers
+for bad in 0.25,0.1 0.25,0.1,0.16,10 0.25,0.1,0.16,10,20,30 0.25,x,0.16; do
+    expect 2 "$Z" eval-search --sparse "$bad"
+    contains "$T/err" "W,LO,HI[,ELO,EHI]"
+done
+expect 0 "$Z" eval-search --drawings tests/data/drawn --catalog "$K" --embed "" --no-model --json --sparse 0.25,0.1,0.16,10,20
+contains "$T/out" '"drawn_queries":28'
 expect 2 "$Z" eval-search --style doodle --sheet-rows 0
