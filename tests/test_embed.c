@@ -740,6 +740,39 @@ TEST(embed, search_understood)
         zt_image_free(&l);
         zt_image_free(&j);
     }
+    /* the nearest products' share: knn_photo for a photo, knn for a drawing;
+     * each query heeds its own only. A photo's neighbours alone name the
+     * class of its own product, the nearest of all. */
+    {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/mini/train/hat/hat-t0.png", zt_test_datadir());
+        struct zt_image photo = {0};
+        CHECK_OK(zt_image_load(path, 3, NULL, &photo));
+        float p[4][ZT_CLASS_COUNT];
+        for (int v = 0; v < 4; v++) {
+            struct zt_search_weights hw;
+            zt_search_weights_default(&hw);
+            hw.vote = 0;
+            hw.knn = v == 0 ? 1 : 0;       /* photo, head alone; drawing: off */
+            hw.knn_photo = v == 0 || v == 3 ? 0 : 1; /* photo, neighbours alone */
+            struct zt_search_req q2 = {.q = {.photo = v < 2 ? &photo : NULL,
+                                             .drawing = v < 2 ? NULL : &drawing},
+                                       .filter = ZT_INDEX_FILTER_ANY, .limit = 5, .weights = &hw};
+            CHECK_OK(zt_search_run(sr, s, &q2, &res));
+            memcpy(p[v], res.understood.p, sizeof p[v]);
+            zt_search_result_free(&res);
+        }
+        double dp = 0, dd = 0;
+        int best = 0;
+        for (int k = 0; k < ZT_CLASS_COUNT; k++) {
+            dp += fabs(p[0][k] - p[1][k]), dd += fabs(p[2][k] - p[3][k]);
+            if (p[1][k] > p[1][best]) best = k;
+        }
+        CHECK_MSG(dp > 1e-3, "a photo's knn_photo share moved nothing (%.5f)", dp);
+        CHECK_MSG(dd < 1e-6, "a drawing heeded knn_photo (%.5f)", dd);
+        CHECK_EQ_INT(best, zt_class_parse("hat"));
+        zt_image_free(&photo);
+    }
     /* a blank canvas: nothing understood, no embedding signal */
     memset(drawing.px, 255, 120 * 120 * 3);
     rq.filter = ZT_INDEX_FILTER_ANY;

@@ -47,6 +47,7 @@ void zt_search_weights_default(struct zt_search_weights *w)
     w->understood = 1.0f;
     w->filter_conf = 0.7f;
     w->knn = 0.5f;
+    w->knn_photo = 0.85f; /* tuned on the validation split's even half */
     w->vote = 0.4f;
     w->sparse_shape = SPARSE_SHAPE;
     w->sparse_lo = SPARSE_LO;
@@ -356,12 +357,14 @@ static void decide(struct zt_understood *u)
 }
 
 /* Blends the category head with the classes of the catalogue's nearest
- * products in the embedding alone (softmax over similarity / KNN_TEMP of
- * the ZT_SEARCH_KNN best): share knn of the garment probability comes from
- * the neighbours, "nothing" stays the head's. */
+ * products in the embedding alone (softmax over similarity / temp of the
+ * ZT_SEARCH_KNN best): share knn of the garment probability comes from the
+ * neighbours, "nothing" stays the head's. A photo's temperature is sharper:
+ * its nearest products are near-duplicates (docs/internals/search.md). */
 #define KNN_TEMP 0.05f
+#define KNN_TEMP_PHOTO 0.01f
 static int blend_neighbours(const struct zt_searcher *sr, const struct zt_features *f, float knn,
-                            struct zt_understood *u)
+                            float temp, struct zt_understood *u)
 {
     if (!u->known || u->p_none >= 1 || knn <= 0 || !f->has[ZT_SIG_EMBED]) return ZT_OK;
     float *q = calloc(ZT_FEAT_DIM, sizeof *q);
@@ -376,7 +379,7 @@ static int blend_neighbours(const struct zt_searcher *sr, const struct zt_featur
     double v[ZT_CLASS_COUNT] = {0}, sum = 0;
     for (int i = 0; i < nh; i++) {
         int c = zt_index_category(sr->ix, hits[i].idx);
-        double w = exp((hits[i].score - hits[0].score) / KNN_TEMP);
+        double w = exp((hits[i].score - hits[0].score) / temp);
         if (c < 0 || c >= ZT_CLASS_COUNT) continue;
         v[c] += w;
         sum += w;
@@ -675,7 +678,10 @@ int zt_search_run(struct zt_searcher *sr, struct zt_store *s, const struct zt_se
     struct zt_search_weights dw;
     zt_search_weights_default(&dw);
     const struct zt_search_weights *wt = rq->weights ? rq->weights : &dw;
-    if ((rc = blend_neighbours(sr, &f, wt->knn, &res->understood))) goto fail;
+    int photo = rq->q.photo != NULL;
+    if ((rc = blend_neighbours(sr, &f, photo ? wt->knn_photo : wt->knn,
+                               photo ? KNN_TEMP_PHOTO : KNN_TEMP, &res->understood)))
+        goto fail;
     float beta = wt->category, temp = wt->temp;
     struct zt_understood *u = &res->understood;
     struct zt_index_filter filter = rq->filter;

@@ -47,8 +47,10 @@ struct zt_search_weights {
     float filter_conf;
     /* Share of the understood class's probability that comes from the
      * classes of the nearest products in the embedding (the rest from the
-     * embedding's category head). */
-    float knn;
+     * embedding's category head): knn for a drawing, knn_photo for a photo
+     * (photo to photo, the nearest products are the same garment's kind,
+     * so they count for more and the closest ones decide). */
+    float knn, knn_photo;
     /* Then share of it from the classes of the best fused matches (their
      * vote, as category re-ranking counts it). */
     float vote;

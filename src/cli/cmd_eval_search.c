@@ -62,10 +62,11 @@ static void help(void)
            "                  --seed choose photos, not drawings)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
            "                  0 and 1 are the two halves)\n"
-           "  --understood G, --filter-conf F, --knn K, --vote V  the understood class:\n"
-           "                  its boost of the candidates, the confidence above which it\n"
-           "                  filters, the shares of the nearest products in the embedding\n"
-           "                  and of the best fused matches (search defaults)\n"
+           "  --understood G, --filter-conf F, --knn K, --knn-photo K, --vote V  the\n"
+           "                  understood class: its boost of the candidates, the confidence\n"
+           "                  above which it filters, the shares of the nearest products in\n"
+           "                  the embedding (drawings, photos) and of the best fused\n"
+           "                  matches (search defaults)\n"
            "  --sparse W,LO,HI[,ELO,EHI]  sparse drawings: at line density LO and\n"
            "                  below, the ranking's shape weight is at most W; at HI and\n"
            "                  above the weights hold; linear between; and likewise\n"
@@ -123,7 +124,8 @@ int cmd_eval_search(int argc, char **argv)
         {"style", required_argument, NULL, 'y'},   {"embed", required_argument, NULL, 'E'},
         {"start", required_argument, NULL, 'A'},
         {"understood", required_argument, NULL, 'U'}, {"filter-conf", required_argument, NULL, 'F'},
-        {"knn", required_argument, NULL, 'K'}, {"vote", required_argument, NULL, 'V'},
+        {"knn", required_argument, NULL, 'K'}, {"knn-photo", required_argument, NULL, 'k'},
+        {"vote", required_argument, NULL, 'V'},
         {"mask", required_argument, NULL, 'M'}, {"sparse", required_argument, NULL, 'Z'},
         {"sheet", required_argument, NULL, 'P'}, {"sheet-rows", required_argument, NULL, 'R'},
         {"sheet-wrong", no_argument, NULL, 'W'}, {"drawings", required_argument, NULL, 'D'},
@@ -202,13 +204,20 @@ int cmd_eval_search(int argc, char **argv)
         case 'U':
         case 'F':
         case 'K':
+        case 'k':
         case 'V': {
             double x;
+            const char *name = o == 'U'   ? "--understood"
+                               : o == 'F' ? "--filter-conf"
+                               : o == 'K' ? "--knn"
+                               : o == 'k' ? "--knn-photo"
+                                          : "--vote";
             if (cli_parse_double(optarg, 0, 1000, &x))
-                return cli_usage_error(CMD, "%s: '%s' is not a number >= 0", argv[optind - 1], optarg);
+                return cli_usage_error(CMD, "%s: '%s' is not a number >= 0", name, optarg);
             if (o == 'U') eo.w.understood = (float)x;
             else if (o == 'F') eo.w.filter_conf = (float)x;
             else if (o == 'K') eo.w.knn = (float)x;
+            else if (o == 'k') eo.w.knn_photo = (float)x;
             else eo.w.vote = (float)x;
             break;
         }

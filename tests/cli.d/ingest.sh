@@ -122,6 +122,8 @@ for bad in 0.25,0.1 0.25,0.1,0.16,10 0.25,0.1,0.16,10,20,30 0.25,x,0.16; do
     expect 2 "$Z" eval-search --sparse "$bad"
     contains "$T/err" "W,LO,HI[,ELO,EHI]"
 done
+expect 2 "$Z" eval-search --knn-photo lots
+contains "$T/err" "--knn-photo: 'lots' is not a number"
 expect 0 "$Z" eval-search --drawings tests/data/drawn --catalog "$K" --embed "" --no-model --json --sparse 0.25,0.1,0.16,10,20
 contains "$T/out" '"drawn_queries":28'
 expect 2 "$Z" eval-search --style doodle --sheet-rows 0
