@@ -775,6 +775,31 @@ TEST(search, eval_finds_validation_drawings)
     zt_search_eval_free(&e);
 }
 
+/* The understood confidence's calibration: bins by confidence, ECE as the
+ * bins' gaps weighted by their counts. */
+TEST(search, eval_calibration_error)
+{
+    struct zt_eval_calibration c = {0};
+    int named = -1;
+    double mc = -1, acc = -1;
+    CHECK(zt_eval_calibration_ece(&c, &named, &mc, &acc) == 0);
+    CHECK(named == 0 && mc == 0 && acc == 0);
+    /* 10 at 0.95, 9 right (gap 0.05); 10 at 0.55, 8 right (gap 0.25) */
+    for (int i = 0; i < 10; i++) {
+        zt_eval_calibration_add(&c, 0.95f, i < 9);
+        zt_eval_calibration_add(&c, 0.55f, i < 8);
+    }
+    CHECK_EQ_INT(c.n[9], 10);
+    CHECK_EQ_INT(c.n[5], 10);
+    CHECK_NEAR(zt_eval_calibration_ece(&c, &named, &mc, &acc), 0.5 * 0.05 + 0.5 * 0.25, 1e-6);
+    CHECK_EQ_INT(named, 20);
+    CHECK_NEAR(mc, 0.75, 1e-6);
+    CHECK_NEAR(acc, 0.85, 1e-6);
+    /* confidence 1 falls in the top bin, not past it */
+    zt_eval_calibration_add(&c, 1.0f, 1);
+    CHECK_EQ_INT(c.n[9], 11);
+}
+
 /* The shopper styles (catalog/eval_styles.h): every style runs each
  * validation photo with the class given and Automatic; a photo and its trace
  * never find their own product (left out, as a shopper's photo is not in the

@@ -10,6 +10,7 @@
 #include "../data/dataset.h"
 #include "../util/zt.h"
 
+#include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,28 @@ static void finish(struct zt_eval_cell *c)
     c->r1 /= c->n, c->r10 /= c->n, c->map /= c->n, c->catp10 /= c->n, c->understood /= c->n;
 }
 
+void zt_eval_calibration_add(struct zt_eval_calibration *c, float confidence, int right)
+{
+    int b = ZT_CLAMP((int)(confidence * ZT_EVAL_CAL_BINS), 0, ZT_EVAL_CAL_BINS - 1);
+    c->n[b]++;
+    c->conf[b] += confidence;
+    c->right[b] += right != 0;
+}
+
+double zt_eval_calibration_ece(const struct zt_eval_calibration *c, int *named, double *mean_conf,
+                               double *accuracy)
+{
+    int all = 0, right = 0;
+    double conf = 0, ece = 0;
+    for (int b = 0; b < ZT_EVAL_CAL_BINS; b++) all += c->n[b], right += c->right[b], conf += c->conf[b];
+    for (int b = 0; b < ZT_EVAL_CAL_BINS && all; b++)
+        if (c->n[b]) ece += fabs(c->conf[b] / c->n[b] - (double)c->right[b] / c->n[b]) * c->n[b] / all;
+    if (named) *named = all;
+    if (mean_conf) *mean_conf = all ? conf / all : 0;
+    if (accuracy) *accuracy = all ? (double)right / all : 0;
+    return ece;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -239,6 +262,8 @@ static int measure(struct zt_searcher *sr, struct zt_store *s, const struct zt_i
         int ucls = res.understood.known && res.understood.cls >= 0 ? res.understood.cls
                                                                     : ZT_CLASS_COUNT;
         if (mode == 1) out->confusion[cls][ucls]++;
+        if (mode == 1 && ucls < ZT_CLASS_COUNT)
+            zt_eval_calibration_add(&out->cal, res.understood.confidence, und);
         add(&out->all[mode], rank, catp, und);
         if (agreed) add(&out->agreed[mode], rank, catp, und);
         add(&out->per_class[mode][cls], rank, catp, und);
@@ -488,6 +513,11 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
             json_object_set_new(cm, zt_class_name(c), row);
         }
         json_object_set_new(js, "understood_as", cm);
+        int named;
+        double mc, acc, ece = zt_eval_calibration_ece(&r->cal, &named, &mc, &acc);
+        json_object_set_new(js, "calibration",
+                            json_pack("{s:i, s:f, s:f, s:f}", "named", named, "mean_confidence",
+                                      mc, "accuracy", acc, "ece", ece));
         json_object_set_new(top, zt_eval_style_name(st), js);
     }
     return top;
@@ -546,5 +576,11 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
                             x->r1, x->r10, x->map, x->catp10, x->understood);
             }
         write_confusion(r, f);
+        int named;
+        double mc, acc, ece = zt_eval_calibration_ece(&r->cal, &named, &mc, &acc);
+        if (named)
+            fprintf(f, "confidence of the named class (Automatic, %d queries): mean %.3f, right "
+                       "%.3f, calibration error (ECE, %d bins) %.3f\n",
+                    named, mc, acc, ZT_EVAL_CAL_BINS, ece);
     }
 }

@@ -50,6 +50,22 @@ struct zt_eval_cell {
     double understood;    /* the understood class is the query's */
 };
 
+/* How well the understood class's confidence is calibrated: the queries
+ * where a class was named (Automatic), in ZT_EVAL_CAL_BINS equal bins of
+ * their confidence; per bin how many, their confidence summed and how many
+ * named the query's class. A calibrated 0.8 is right 8 times in 10. */
+#define ZT_EVAL_CAL_BINS 10
+struct zt_eval_calibration {
+    int n[ZT_EVAL_CAL_BINS], right[ZT_EVAL_CAL_BINS];
+    double conf[ZT_EVAL_CAL_BINS];
+};
+void zt_eval_calibration_add(struct zt_eval_calibration *c, float confidence, int right);
+/* Expected calibration error: sum over bins of (n / all) x |mean confidence
+ * - share right|; *named, *mean_conf and *accuracy (optional) over all the
+ * queries. 0 when there are none. */
+double zt_eval_calibration_ece(const struct zt_eval_calibration *c, int *named, double *mean_conf,
+                               double *accuracy);
+
 /* Doodles whose GrabCut mask and the border heuristic's agree (IoU at least
  * this): the proxy queries whose outline is most likely the garment's. */
 #define ZT_EVAL_MASK_AGREE 0.8f
@@ -63,6 +79,7 @@ struct zt_style_result {
     /* queries of class r understood as class c (column ZT_CLASS_COUNT:
        nothing the shop sells, or no embedding model) */
     int confusion[ZT_CLASS_COUNT][ZT_CLASS_COUNT + 1];
+    struct zt_eval_calibration cal;               /* Automatic */
     double p50_ms, p95_ms;                        /* Automatic search time per query */
 };
 

@@ -111,6 +111,7 @@ expect 0 "$Z" eval-search --drawings tests/data/drawn --catalog "$K" --embed "" 
 contains "$T/out" '"drawn_queries":28'
 contains "$T/out" '"all/automatic":{"n":28'
 contains "$T/out" '"r1":null'  # no source product to find: no recall reported
+contains "$T/out" '"calibration":{'  # no model: nothing named, yet the field is there
 expect 2 "$Z" eval-search --drawings "$T/no-such-folder" --catalog "$K"
 contains "$T/err" "is not a folder"
 # a drawing that is not an image stops the run, named in the error
