@@ -360,7 +360,8 @@ static void decide(struct zt_understood *u)
  * products in the embedding alone (softmax over similarity / temp of the
  * ZT_SEARCH_KNN best): share knn of the garment probability comes from the
  * neighbours, "nothing" stays the head's. A photo's temperature is sharper:
- * its nearest products are near-duplicates (docs/internals/search.md). */
+ * photo to photo, the closest products are mostly of its kind, and a flat
+ * vote wasted them (docs/internals/search.md, "A photo's nearest products"). */
 #define KNN_TEMP 0.05f
 #define KNN_TEMP_PHOTO 0.01f
 static int blend_neighbours(const struct zt_searcher *sr, const struct zt_features *f, float knn,
