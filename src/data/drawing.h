@@ -46,11 +46,10 @@ void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
  * (edges: 1 channel, < 128 = line) thinned to 1 pixel and framed on their
  * bounding box, scale-free (the box's longer side ZT_DENSITY_FILL of the
  * frame's, about as the search embedding frames a drawing), the frame cut
- * into a ZT_DENSITY_GRID
- * square grid. density = the share of cells holding a line: independent of
- * where, how big and with what pen the drawing was made; an outline doodle
- * gives about 0.1, an edge map of a photo 0.1-0.3 (its inner texture); 0
- * for no lines. ends = the thinned lines' end pixels (one neighbour): two
+ * into a ZT_DENSITY_GRID square grid. density = the share of cells holding
+ * a line: independent of where, how big and with what pen the drawing was
+ * made; an outline doodle gives about 0.1, an edge map of a photo 0.1-0.3
+ * (its inner texture); 0 for no lines. ends = the thinned lines' end pixels (one neighbour): two
  * per open stroke, none for a closed one; a doodle of a few strokes has
  * under 10, an edge map's broken fragments tens. Search trusts the shape
  * descriptor less on sparse drawings of few strokes (catalog/search.h).
