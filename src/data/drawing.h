@@ -49,10 +49,11 @@ void zt_planes_deinit(struct zt_planes *p); /* NULL-safe */
  * into a ZT_DENSITY_GRID square grid. density = the share of cells holding
  * a line: independent of where, how big and with what pen the drawing was
  * made; an outline doodle gives about 0.1, an edge map of a photo 0.1-0.3
- * (its inner texture); 0 for no lines. ends = the thinned lines' end pixels (one neighbour): two
- * per open stroke, none for a closed one; a doodle of a few strokes has
- * under 10, an edge map's broken fragments tens. Search trusts the shape
- * descriptor less on sparse drawings of few strokes (catalog/search.h).
+ * (its inner texture); 0 for no lines. ends = the thinned lines' end
+ * pixels (one neighbour): two per open stroke, none for a closed one; a
+ * doodle of a few strokes has under 10, an edge map's broken fragments
+ * tens. Search trusts the shape descriptor less on sparse drawings of few
+ * strokes (catalog/search.h).
  * ZT_EINVAL for another channel count, ZT_ENOMEM; *out zeroed first. */
 #define ZT_DENSITY_GRID 24
 #define ZT_DENSITY_FILL 0.65f
