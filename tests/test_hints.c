@@ -396,6 +396,49 @@ TEST(hints, drawing_split)
     zt_image_free(&d), zt_image_free(&lines), zt_image_free(&layer);
 }
 
+/* Dabs as a drawing program exports them: anti-aliased, their rim mixed
+ * with the paper, or with the black outline where a dab overlaps it. Every
+ * hint pixel keeps its dab's own colour; before, a navy dot's rim made the
+ * reduced hint lighter and the recoloured garment lavender. */
+TEST(hints, drawing_split_takes_a_dab_colour_not_its_rim)
+{
+    enum { S = 256 };
+    static const uint8_t navy[3] = {31, 47, 107}, red[3] = {192, 57, 43};
+    const struct {
+        float cx, cy, r;
+        const uint8_t *c;
+    } dab[] = {{100, 100, 12, navy}, {22, 150, 9, red}, {180, 80, 2, navy}};
+    struct zt_image d = {0}, e = {0}, hr = {0}, hm = {0};
+    CHECK_OK(zt_image_new(&d, S, S, 3));
+    memset(d.px, 255, (size_t)S * S * 3);
+    for (int y = 20; y < 236; y++) /* the outline: a 3-pixel black box */
+        for (int x = 20; x < 236; x++)
+            if (x < 23 || x >= 233 || y < 23 || y >= 233) memset(zt_image_at(&d, x, y), 0, 3);
+    for (size_t k = 0; k < ZT_ARRAY_LEN(dab); k++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) { /* coverage ramps over 2 pixels */
+                float a = (dab[k].r + 1 - hypotf(x - dab[k].cx, y - dab[k].cy)) / 2;
+                if (a <= 0) continue;
+                a = ZT_MIN(a, 1.0f);
+                uint8_t *q = zt_image_at(&d, x, y);
+                for (int c = 0; c < 3; c++) q[c] = (uint8_t)lrintf(a * dab[k].c[c] + (1 - a) * q[c]);
+            }
+    CHECK_OK(zt_drawing_split(&d, NULL, &e, &hr, &hm));
+    int n[3] = {0, 0, 0}, other = 0;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            size_t i = (size_t)y * S + x;
+            if (!hm.px[i]) continue;
+            int k = hypotf(x - 100.f, y - 100.f) < 16 ? 0 : hypotf(x - 22.f, y - 150.f) < 13 ? 1 : 2;
+            n[k]++;
+            other += memcmp(hr.px + 3 * i, dab[k].c, 3) != 0;
+        }
+    CHECK_MSG(other == 0, "%d hint pixels not of their dab's colour", other);
+    CHECK_MSG(n[0] > 452 && n[1] > 254 && n[2] > 4, "hint pixels per dab %d %d %d", n[0], n[1], n[2]);
+    zt_image_free(&e), zt_image_free(&hr), zt_image_free(&hm);
+    zt_image_free(&d);
+}
+
 /* A drawing past max_side is downscaled before the split, so a huge solid
  * black upload costs what a page-sized one does (issue 14, item 1). */
 TEST(hints, drawing_split_caps_size)

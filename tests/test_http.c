@@ -290,6 +290,33 @@ TEST(http, hint_encoding_page_to_model_input)
     CHECK(!memcmp(p2.hint_mask.px, pl.hint_mask.px, n));
     CHECK(!memcmp(p2.hint_rgb.px, pl.hint_rgb.px, 3 * n));
     CHECK(!memcmp(p2.edges.px, pl.edges.px, n));
+    /* and so does one whose dabs are anti-aliased, as a drawing program
+     * exports them: a rim half dab, half paper (it made the hints lighter) */
+    struct zt_image aa = {0};
+    CHECK_OK(zt_image_clone(&flat, &aa));
+    for (int y = 1; y < 511; y++)
+        for (int x = 1; x < 511; x++) {
+            uint8_t *q = aa.px + 3 * ((size_t)y * 512 + x);
+            if (q[0] != 255 || q[1] != 255 || q[2] != 255) continue;
+            for (int k = 0; k < 9; k++) {
+                const uint8_t *h = hints.px + 4 * ((size_t)(y + k / 3 - 1) * 512 + x + k % 3 - 1);
+                if (h[3] < 128) continue;
+                for (int c = 0; c < 3; c++) q[c] = (uint8_t)((h[c] + 255) / 2);
+                break;
+            }
+        }
+    zt_planes_deinit(&p2);
+    CHECK_OK(zt_drawing_planes(&aa, NULL, 128, ZT_GEN_FRAME, &p2));
+    int aa_hints = 0, aa_wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!p2.hint_mask.px[i]) continue;
+        const uint8_t *c = p2.hint_rgb.px + 3 * i;
+        aa_hints++;
+        aa_wrong += memcmp(c, brown, 3) && memcmp(c, red, 3);
+    }
+    CHECK_MSG(aa_hints >= nbrown + nred && aa_wrong == 0,
+              "anti-aliased dabs: %d of %d reduced hint pixels are neither brown nor red", aa_wrong, aa_hints);
+    zt_image_free(&aa);
 
     free(A);
     free(T);

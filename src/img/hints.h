@@ -49,6 +49,9 @@ int zt_hints_simulate(const struct zt_image *photo, const struct zt_image *mask,
  *   else mn >= paper_min_v             -> paper
  *   else (a grey mark) within aa_radius of a line pixel -> paper (that is
  *        the line's anti-aliasing); farther away -> grey colour hint.
+ * A hint pixel then takes the colour of the deepest hint pixel within
+ * aa_radius (most chroma, then darkest): a dab's anti-aliased rim, mixed
+ * with the paper or a line, gets the dab's own colour.
  * Defaults in brackets. */
 struct zt_split_params {
     int hint_min_chroma; /* 40 */

@@ -73,6 +73,37 @@ static int finish_lines(struct zt_image *e, const struct zt_split_params *p)
 
 enum { PAPER = 0, LINE = 1, HINT = 2, GREY = 3 };
 
+/* Depth of a hint colour: chroma first, then darkness. A dab's anti-aliased
+ * rim mixes its colour with the paper (lighter, less chroma) or with a line
+ * (darker, less chroma), so the dab's own colour scores highest. */
+static int hint_depth(const uint8_t *q)
+{
+    int mx = ZT_MAX(q[0], ZT_MAX(q[1], q[2])), mn = ZT_MIN(q[0], ZT_MIN(q[1], q[2]));
+    return 4 * (mx - mn) + 255 - mx;
+}
+
+/* Each hint pixel takes the colour of the deepest hint pixel within r. Kept
+ * as drawn, a dab's rim lightens the dab once reduced (three navy dots on a
+ * 512-px drawing: mean hint colour 50,65,120 at 128 px, not 31,47,107), and
+ * the recolour reads the rim as dabs of their own: a lavender garment. */
+static void unblend_rims(const struct zt_image *rgb, const uint8_t *cls, int r, struct zt_image *hr)
+{
+    int w = rgb->w, h = rgb->h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x, best = i;
+            if (cls[i] != HINT) continue;
+            int bd = hint_depth(rgb->px + 3 * i);
+            for (int v = ZT_MAX(y - r, 0); v <= ZT_MIN(y + r, h - 1); v++)
+                for (int u = ZT_MAX(x - r, 0); u <= ZT_MIN(x + r, w - 1); u++) {
+                    size_t j = (size_t)v * w + u;
+                    int d = cls[j] == HINT ? hint_depth(rgb->px + 3 * j) : -1;
+                    if (d > bd) bd = d, best = j;
+                }
+            memcpy(hr->px + 3 * i, rgb->px + 3 * best, 3);
+        }
+}
+
 int zt_drawing_split(const struct zt_image *drawing, const struct zt_split_params *p,
                      struct zt_image *edges, struct zt_image *hint_rgb,
                      struct zt_image *hint_mask)
@@ -117,11 +148,9 @@ int zt_drawing_split(const struct zt_image *drawing, const struct zt_split_param
     for (size_t i = 0; i < n; i++) {
         if (cls[i] == GREY) cls[i] = nearl[i] ? PAPER : HINT;
         if (cls[i] == LINE) e.px[i] = 0;
-        else if (cls[i] == HINT) {
-            memcpy(hr.px + 3 * i, rgb.px + 3 * i, 3);
-            hm.px[i] = 255;
-        }
+        else if (cls[i] == HINT) hm.px[i] = 255;
     }
+    unblend_rims(&rgb, cls, ar, &hr);
     if ((rc = finish_lines(&e, p))) goto fail;
     *edges = e, *hint_rgb = hr, *hint_mask = hm;
     e = hr = hm = (struct zt_image){0};
