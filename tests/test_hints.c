@@ -542,3 +542,55 @@ TEST(hints, recolour_follows_the_dabs)
     zt_image_free(&hr);
     zt_image_free(&hm);
 }
+
+/* The network paints a dab's edge as a ring (a stamp on the preview); the
+ * recolour fills the dab and its rim from the garment around, so the ring
+ * goes and the shading across the garment stays. */
+TEST(hints, recolour_hides_the_ring_a_dab_leaves)
+{
+    enum { S = 64 };
+    static const uint8_t pink[3] = {230, 60, 120}, navy[3] = {31, 47, 107};
+    struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0}, out = {0};
+    CHECK_OK(zt_image_new(&img, S, S, 3));
+    CHECK_OK(zt_image_new(&ed, S, S, 1));
+    CHECK_OK(zt_image_new(&hr, S, S, 3));
+    CHECK_OK(zt_image_new(&hm, S, S, 1));
+    memset(img.px, 255, S * S * 3);
+    memset(ed.px, 255, S * S);
+    memset(hm.px, 0, S * S);
+    for (int y = 8; y <= 56; y++)
+        for (int x = 8; x <= 56; x++) {
+            uint8_t *p = img.px + 3 * (y * S + x);
+            float r = hypotf(x - 32.f, y - 32.f);
+            if (x == 8 || x == 56 || y == 8 || y == 56) ed.px[y * S + x] = 0, memset(p, 0, 3);
+            else /* shaded left to right, a dark ring around the dab */
+                for (int c = 0; c < 3; c++)
+                    p[c] = (uint8_t)(pink[c] * (0.8 + 0.2 * (x - 8) / 48.0) * (r >= 3.5f && r < 5 ? 0.5 : 1));
+        }
+    for (int y = 29; y < 35; y++)
+        for (int x = 29; x < 35; x++)
+            if (hypotf(x - 31.5f, y - 31.5f) < 3.5f) hm.px[y * S + x] = 255, memcpy(hr.px + 3 * (y * S + x), navy, 3);
+    struct zt_recolour_params rp;
+    zt_recolour_params_default(&rp);
+    CHECK(rp.stamp > 0);
+    for (int stamp = 0; stamp <= 1; stamp++) {
+        CHECK_OK(zt_image_clone(&img, &out));
+        rp.stamp = stamp ? 2 : 0;
+        CHECK_OK(zt_hints_recolour(&out, &ed, &hr, &hm, &rp));
+        /* lightness on the ring against the garment 10 px farther out */
+        static const int at[3][4] = {{28, 32, 18, 32}, {36, 32, 46, 32}, {32, 28, 32, 18}};
+        float ring[3], off[3], worst = 0;
+        for (int k = 0; k < 3; k++) {
+            zt_rgb_to_lab(out.px + 3 * (at[k][1] * S + at[k][0]), ring);
+            zt_rgb_to_lab(out.px + 3 * (at[k][3] * S + at[k][2]), off);
+            worst = fmaxf(worst, fabsf(ring[0] - off[0]));
+        }
+        if (stamp) CHECK_MSG(worst < 6, "the ring is still %.1f L darker", worst);
+        else CHECK_MSG(worst > 12, "without the fill the ring should show (%.1f L)", worst);
+        zt_image_free(&out);
+    }
+    zt_image_free(&img);
+    zt_image_free(&ed);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+}

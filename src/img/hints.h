@@ -103,6 +103,10 @@ struct zt_recolour_params {
     int max_dabs;      /* 48: at most this many dabs are followed */
     float chroma_keep; /* 0.4: share of the network's chroma variation kept
                           around the hint's colour (lightness keeps all of it) */
+    int stamp;         /* 2: a dab on the garment and the pixels within this
+                          many of it take the garment's shading around them,
+                          not the network's there (it paints a dab's edge as
+                          a ring); 0 = off */
 };
 
 void zt_recolour_params_default(struct zt_recolour_params *p);

@@ -15,7 +15,8 @@
 void zt_recolour_params_default(struct zt_recolour_params *p)
 {
     *p = (struct zt_recolour_params){
-        .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f};
+        .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f,
+        .stamp = 2};
 }
 
 /* A binary heap of (cost, pixel) for Dijkstra over the grid. */
@@ -133,6 +134,89 @@ static void enclosed(int s, const uint8_t *line, uint8_t *inside, int *queue)
     for (size_t i = 0; i < n; i++) inside[i] = wall[i] != 1;
 }
 
+/* The network echoes a dab: it paints the dab's edge as a ring, or a spot
+ * of its own shade. On the garment, the dab's pixels and those within r of
+ * it (the zone) are filled in from the garment around them, ring by ring
+ * from the zone's edge inwards (each pixel the mean of its neighbours
+ * already known: the garment outside the zone, same piece, not a line), so
+ * the network's shading runs on under the dab. filled[i] = 1 where it did;
+ * past STAMP_DEPTH rings (the inside of a big scribble) a pixel keeps its
+ * own. */
+#define STAMP_DEPTH 8
+#define STAMP_SMOOTH 32
+static int fill_stamps(int s, const int *label, const uint8_t *line, const int *blob, int r,
+                       float *lab, uint8_t *filled)
+{
+    size_t n = (size_t)s * s;
+    uint8_t *zone = calloc(n, 1); /* 1 = to fill, 2 = known */
+    float *next = malloc(sizeof(float) * 3 * n);
+    if (!zone || !next) {
+        free(zone);
+        free(next);
+        return ZT_ENOMEM;
+    }
+    for (int y = 0; y < s; y++)
+        for (int x = 0; x < s; x++) {
+            if (label[y * s + x] < 0) continue;
+            for (int v = ZT_MAX(y - r, 0); v <= ZT_MIN(y + r, s - 1); v++)
+                for (int u = ZT_MAX(x - r, 0); u <= ZT_MIN(x + r, s - 1); u++) {
+                    int j = v * s + u;
+                    if (blob[j] >= 0 && !line[j]) zone[j] = 1;
+                }
+        }
+    for (size_t i = 0; i < n; i++)
+        if (!zone[i] && blob[i] >= 0 && !line[i] && label[i] < 0) zone[i] = 2;
+    for (int pass = 0; pass < STAMP_DEPTH; pass++) {
+        int any = 0;
+        for (int y = 0; y < s; y++)
+            for (int x = 0; x < s; x++) {
+                int i = y * s + x, k = 0;
+                if (zone[i] != 1) continue;
+                double acc[3] = {0, 0, 0};
+                for (int v = ZT_MAX(y - 1, 0); v <= ZT_MIN(y + 1, s - 1); v++)
+                    for (int u = ZT_MAX(x - 1, 0); u <= ZT_MIN(x + 1, s - 1); u++) {
+                        int j = v * s + u;
+                        if (zone[j] != 2 || blob[j] != blob[i]) continue;
+                        for (int c = 0; c < 3; c++) acc[c] += lab[3 * (size_t)j + c];
+                        k++;
+                    }
+                if (k < 2) continue;
+                for (int c = 0; c < 3; c++) next[3 * (size_t)i + c] = (float)(acc[c] / k);
+                filled[i] = 1, any = 1;
+            }
+        if (!any) break;
+        for (size_t i = 0; i < n; i++) /* this ring is known for the next */
+            if (zone[i] == 1 && filled[i]) {
+                memcpy(lab + 3 * i, next + 3 * i, sizeof(float) * 3);
+                zone[i] = 2;
+            }
+    }
+    /* the rings leave facets: smoothed to the harmonic fill of the garment
+     * around (Jacobi steps, the known pixels fixed) */
+    for (int it = 0; it < STAMP_SMOOTH; it++) {
+        for (int y = 0; y < s; y++)
+            for (int x = 0; x < s; x++) {
+                int i = y * s + x, k = 0;
+                if (!filled[i]) continue;
+                double acc[3] = {0, 0, 0};
+                for (int v = ZT_MAX(y - 1, 0); v <= ZT_MIN(y + 1, s - 1); v++)
+                    for (int u = ZT_MAX(x - 1, 0); u <= ZT_MIN(x + 1, s - 1); u++) {
+                        int j = v * s + u;
+                        if (j == i || zone[j] != 2 || blob[j] != blob[i]) continue;
+                        for (int c = 0; c < 3; c++) acc[c] += lab[3 * (size_t)j + c];
+                        k++;
+                    }
+                for (int c = 0; c < 3; c++)
+                    next[3 * (size_t)i + c] = k ? (float)(acc[c] / k) : lab[3 * (size_t)i + c];
+            }
+        for (size_t i = 0; i < n; i++)
+            if (filled[i]) memcpy(lab + 3 * i, next + 3 * i, sizeof(float) * 3);
+    }
+    free(zone);
+    free(next);
+    return ZT_OK;
+}
+
 int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
                       const struct zt_image *hint_rgb, const struct zt_image *hint_mask,
                       const struct zt_recolour_params *p)
@@ -153,7 +237,7 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
 
     int rc = ZT_ENOMEM, nd = 0;
     int *label = malloc(sizeof(int) * n), *queue = malloc(sizeof(int) * n);
-    uint8_t *line = malloc(n), *inside = malloc(n);
+    uint8_t *line = malloc(n), *inside = malloc(n), *filled = NULL;
     float *lab = malloc(sizeof(float) * 3 * n), *all = NULL;
     int *blob = NULL;
     float(*ref)[3] = NULL;
@@ -230,6 +314,11 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
     for (int d = 0; d < nd; d++) dab[d][7] = -1;
     for (size_t i = 0; i < n; i++) /* a dab's garment: where it lies */
         if (label[i] >= 0 && blob[i] >= 0) dab[label[i]][7] = blob[i];
+    if (p->stamp > 0) {
+        if (!(filled = calloc(n, 1))) goto out;
+        if ((rc = fill_stamps(s, label, line, blob, p->stamp, lab, filled))) goto out;
+        rc = ZT_ENOMEM;
+    }
     float sigma = (float)(p->reach * s), wall = (float)(p->wall * s);
     if (nd > p->max_dabs) nd = p->max_dabs; /* the first ones, top to bottom */
     if (!(all = malloc(sizeof(float) * n * (size_t)nd))) goto out;
@@ -272,7 +361,8 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
              * reference: lightness in full (the shading), chroma shrunk
              * (a red network paints red unevenly; brown should not be) */
             for (int c = 0; c < 3; c++) {
-                float r0 = label[i] == d ? (float)(dab[d][3 + c] / dab[d][6]) : ref[d][c];
+                float r0 = label[i] == d && !(filled && filled[i]) ? (float)(dab[d][3 + c] / dab[d][6])
+                                                                    : ref[d][c];
                 sh[c] += w * ((float)(dab[d][c] / dab[d][6]) +
                               (c ? p->chroma_keep : 1.0f) * (lab[3 * i + c] - r0));
             }
@@ -290,6 +380,7 @@ out:
     free(queue);
     free(line);
     free(inside);
+    free(filled);
     free(lab);
     free(all);
     free(blob);
