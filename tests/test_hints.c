@@ -543,6 +543,52 @@ TEST(hints, recolour_follows_the_dabs)
     zt_image_free(&hm);
 }
 
+/* A doodle's strokes stop short of meeting: the outline's gap is closed,
+ * so the whole garment takes the dab's colour instead of a fading patch
+ * around it, and the paper outside stays paper. */
+TEST(hints, recolour_closes_a_doodles_gap)
+{
+    enum { S = 64 };
+    static const uint8_t pink[3] = {230, 60, 120}, brown[3] = {139, 69, 19};
+    struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0}, out = {0};
+    CHECK_OK(zt_image_new(&img, S, S, 3));
+    CHECK_OK(zt_image_new(&ed, S, S, 1));
+    CHECK_OK(zt_image_new(&hr, S, S, 3));
+    CHECK_OK(zt_image_new(&hm, S, S, 1));
+    memset(img.px, 255, S * S * 3);
+    memset(ed.px, 255, S * S);
+    memset(hm.px, 0, S * S);
+    for (int y = 8; y <= 56; y++)
+        for (int x = 8; x <= 56; x++) {
+            int edge = x == 8 || x == 56 || y == 8 || y == 56, gap = x == 56 && y >= 28 && y < 34;
+            if (edge && !gap) ed.px[y * S + x] = 0, memset(img.px + 3 * (y * S + x), 0, 3);
+            else if (!edge) memcpy(img.px + 3 * (y * S + x), pink, 3);
+        }
+    for (int y = 14; y < 18; y++)
+        for (int x = 14; x < 18; x++) hm.px[y * S + x] = 255, memcpy(hr.px + 3 * (y * S + x), brown, 3);
+    struct zt_recolour_params rp;
+    zt_recolour_params_default(&rp);
+    CHECK(rp.gap * S >= 6);
+    float want[3], lab[3];
+    zt_rgb_to_lab(brown, want);
+    for (int closing = 0; closing <= 1; closing++) {
+        rp.gap = closing ? 0.1 : 0;
+        CHECK_OK(zt_image_clone(&img, &out));
+        CHECK_OK(zt_hints_recolour(&out, &ed, &hr, &hm, &rp));
+        zt_rgb_to_lab(out.px + 3 * (50 * S + 50), lab); /* the far corner of the garment */
+        float far = zt_delta_e2000(lab, want);
+        if (closing) CHECK_MSG(far < 3, "the far corner is %.1f dE from the dab", far);
+        else CHECK_MSG(far > 10, "open, the far corner should keep its pink (%.1f dE)", far);
+        const uint8_t *q = out.px + 3 * (30 * S + 60); /* outside, by the gap */
+        CHECK(q[0] == 255 && q[1] == 255 && q[2] == 255);
+        zt_image_free(&out);
+    }
+    zt_image_free(&img);
+    zt_image_free(&ed);
+    zt_image_free(&hr);
+    zt_image_free(&hm);
+}
+
 /* The network paints a dab's edge as a ring (a stamp on the preview); the
  * recolour fills the dab and its rim from the garment around, so the ring
  * goes and the shading across the garment stays. */

@@ -100,6 +100,10 @@ struct zt_recolour_params {
                           colour stays inside the outline that holds its dab */
     double min_inside; /* 0.04: an outline enclosing less than this share of
                           the image is open; then colours may go anywhere */
+    double gap;        /* 0.1: an outline that does not enclose half of the
+                          hint pixels is closed over gaps up to this share of
+                          the side (a doodle's strokes stop short of meeting)
+                          until it does; 0 = not */
     int max_dabs;      /* 48: at most this many dabs are followed */
     float chroma_keep; /* 0.4: share of the network's chroma variation kept
                           around the hint's colour (lightness keeps all of it) */

@@ -15,8 +15,8 @@
 void zt_recolour_params_default(struct zt_recolour_params *p)
 {
     *p = (struct zt_recolour_params){
-        .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .max_dabs = 48, .chroma_keep = 0.4f,
-        .stamp = 2};
+        .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .gap = 0.1, .max_dabs = 48,
+        .chroma_keep = 0.4f, .stamp = 2};
 }
 
 /* A binary heap of (cost, pixel) for Dijkstra over the grid. */
@@ -134,6 +134,47 @@ static void enclosed(int s, const uint8_t *line, uint8_t *inside, int *queue)
     for (size_t i = 0; i < n; i++) inside[i] = wall[i] != 1;
 }
 
+/* enclosed(); *closed = it encloses at least min_inside of the image;
+ * returns whether it also holds half of the hint pixels (a doodle whose
+ * strokes miss each other often encloses only a small loop, and the dabs
+ * lie outside it). */
+static int encloses(int s, const uint8_t *line, const struct zt_image *hint_mask, double min_inside,
+                    uint8_t *inside, int *queue, int *closed)
+{
+    size_t n = (size_t)s * s, nin = 0, hints = 0, held = 0;
+    enclosed(s, line, inside, queue);
+    for (size_t i = 0; i < n; i++) {
+        nin += inside[i];
+        if (hint_mask->px[i] < 128) continue;
+        hints++;
+        held += inside[i];
+    }
+    *closed = nin >= (size_t)(min_inside * (double)n);
+    return *closed && 2 * held >= hints;
+}
+
+/* out = line closed by a square of radius t (dilated, then eroded): gaps
+ * up to 2t wide bridged, the outline otherwise as drawn. tmp: s * s. */
+static void close_lines(int s, const uint8_t *line, int t, uint8_t *out, uint8_t *tmp)
+{
+    for (int pass = 0; pass < 4; pass++) { /* dilate x, y; erode x, y */
+        const uint8_t *src = pass == 0 ? line : pass & 1 ? tmp : out;
+        uint8_t *dst = pass & 1 ? out : tmp;
+        int dilate = pass < 2, vert = pass & 1;
+        for (int y = 0; y < s; y++)
+            for (int x = 0; x < s; x++) {
+                int v = !dilate;
+                for (int k = -t; k <= t; k++) {
+                    int u = vert ? y + k : x + k;
+                    if (u < 0 || u >= s) continue;
+                    uint8_t q = src[vert ? u * s + x : y * s + u];
+                    v = dilate ? v | q : v & q;
+                }
+                dst[y * s + x] = (uint8_t)v;
+            }
+    }
+}
+
 /* The network echoes a dab: it paints the dab's edge as a ring, or a spot
  * of its own shade. On the garment, the dab's pixels and those within r of
  * it (the zone) are filled in from the garment around them, ring by ring
@@ -237,7 +278,7 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
 
     int rc = ZT_ENOMEM, nd = 0;
     int *label = malloc(sizeof(int) * n), *queue = malloc(sizeof(int) * n);
-    uint8_t *line = malloc(n), *inside = malloc(n), *filled = NULL;
+    uint8_t *line = malloc(n), *inside = malloc(n), *filled = NULL, *closed_line = NULL, *tmp = NULL;
     float *lab = malloc(sizeof(float) * 3 * n), *all = NULL;
     int *blob = NULL;
     float(*ref)[3] = NULL;
@@ -284,10 +325,21 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
      * it: a dab says what colour the garment is), else, for an open
      * outline, fading with the distance to the nearest dab; a dab always
      * colours its own pixels */
-    enclosed(s, line, inside, queue);
-    size_t nin = 0;
-    for (size_t i = 0; i < n; i++) nin += inside[i];
-    int closed = nin >= (size_t)(p->min_inside * (double)n);
+    int closed, holds = encloses(s, line, hint_mask, p->min_inside, inside, queue, &closed);
+    /* a doodle's gaps: the lines closed by t (one more each time) until
+     * they hold the dabs; the geodesic walls stay the lines as drawn. When
+     * no t does, the outline as drawn. */
+    int tmax = (int)ceil(p->gap * s / 2);
+    if (!holds && tmax >= 2) {
+        if (!(closed_line = malloc(n)) || !(tmp = malloc(n))) goto out;
+        int c2 = 0;
+        for (int t = 2; t <= tmax && !holds; t++) {
+            close_lines(s, line, t, closed_line, tmp);
+            holds = encloses(s, closed_line, hint_mask, p->min_inside, inside, queue, &c2);
+        }
+        if (holds) closed = 1;
+        else encloses(s, line, hint_mask, p->min_inside, inside, queue, &c2);
+    }
     if (!closed) memset(inside, 1, n);
     /* garments: the connected pieces of the enclosed region, walls
      * included (a seam splits the inside, not the garment); a pixel takes
@@ -345,15 +397,16 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
         if (!inside[i] && label[i] < 0) continue;
         float dmin = INFINITY;
         for (int d = 0; d < nd; d++)
-            if (inside[i] ? dab[d][7] == blob[i] : label[i] == d) dmin = fminf(dmin, all[(size_t)d * n + i]);
+            if (label[i] >= 0 || !inside[i] ? label[i] == d : dab[d][7] == blob[i])
+                dmin = fminf(dmin, all[(size_t)d * n + i]);
         if (!isfinite(dmin)) continue;
         /* weights relative to the nearest dab, so the nearest always counts */
         float wsum = 0, sh[3] = {0, 0, 0};
         for (int d = 0; d < nd; d++) {
             float dd = all[(size_t)d * n + i];
-            /* inside: the dabs inside (one on the background says nothing
-             * of the garment); outside: a dab's own pixels */
-            if (inside[i] ? dab[d][7] != blob[i] : label[i] != d) continue;
+            /* a dab's own pixels: its colour; inside: the dabs inside (one
+             * on the background says nothing of the garment) */
+            if (label[i] >= 0 || !inside[i] ? label[i] != d : dab[d][7] != blob[i]) continue;
             float w = expf(-(dd * dd - dmin * dmin) / (sigma * sigma));
             if (w < 1e-4f) continue;
             wsum += w;
@@ -381,6 +434,8 @@ out:
     free(line);
     free(inside);
     free(filled);
+    free(closed_line);
+    free(tmp);
     free(lab);
     free(all);
     free(blob);
