@@ -543,6 +543,28 @@ TEST(hints, recolour_follows_the_dabs)
     zt_image_free(&hm);
 }
 
+/* A recolour test's canvas: a white S x S image, no lines, no hints. */
+static void recolour_canvas(int s, struct zt_image *img, struct zt_image *ed, struct zt_image *hr,
+                            struct zt_image *hm)
+{
+    CHECK_OK(zt_image_new(img, s, s, 3));
+    CHECK_OK(zt_image_new(ed, s, s, 1));
+    CHECK_OK(zt_image_new(hr, s, s, 3));
+    CHECK_OK(zt_image_new(hm, s, s, 1));
+    memset(img->px, 255, (size_t)s * s * 3);
+    memset(ed->px, 255, (size_t)s * s);
+    memset(hm->px, 0, (size_t)s * s);
+}
+
+static void recolour_canvas_free(struct zt_image *img, struct zt_image *ed, struct zt_image *hr,
+                                 struct zt_image *hm)
+{
+    zt_image_free(img);
+    zt_image_free(ed);
+    zt_image_free(hr);
+    zt_image_free(hm);
+}
+
 /* A doodle's strokes stop short of meeting: the outline's gap is closed,
  * so the whole garment takes the dab's colour instead of a fading patch
  * around it, and the paper outside stays paper. */
@@ -551,13 +573,7 @@ TEST(hints, recolour_closes_a_doodles_gap)
     enum { S = 64 };
     static const uint8_t pink[3] = {230, 60, 120}, brown[3] = {139, 69, 19};
     struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0}, out = {0};
-    CHECK_OK(zt_image_new(&img, S, S, 3));
-    CHECK_OK(zt_image_new(&ed, S, S, 1));
-    CHECK_OK(zt_image_new(&hr, S, S, 3));
-    CHECK_OK(zt_image_new(&hm, S, S, 1));
-    memset(img.px, 255, S * S * 3);
-    memset(ed.px, 255, S * S);
-    memset(hm.px, 0, S * S);
+    recolour_canvas(S, &img, &ed, &hr, &hm);
     for (int y = 8; y <= 56; y++)
         for (int x = 8; x <= 56; x++) {
             int edge = x == 8 || x == 56 || y == 8 || y == 56, gap = x == 56 && y >= 28 && y < 34;
@@ -583,10 +599,7 @@ TEST(hints, recolour_closes_a_doodles_gap)
         CHECK(q[0] == 255 && q[1] == 255 && q[2] == 255);
         zt_image_free(&out);
     }
-    zt_image_free(&img);
-    zt_image_free(&ed);
-    zt_image_free(&hr);
-    zt_image_free(&hm);
+    recolour_canvas_free(&img, &ed, &hr, &hm);
 }
 
 /* The network paints a dab's edge as a ring (a stamp on the preview); the
@@ -597,13 +610,7 @@ TEST(hints, recolour_hides_the_ring_a_dab_leaves)
     enum { S = 64 };
     static const uint8_t pink[3] = {230, 60, 120}, navy[3] = {31, 47, 107};
     struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0}, out = {0};
-    CHECK_OK(zt_image_new(&img, S, S, 3));
-    CHECK_OK(zt_image_new(&ed, S, S, 1));
-    CHECK_OK(zt_image_new(&hr, S, S, 3));
-    CHECK_OK(zt_image_new(&hm, S, S, 1));
-    memset(img.px, 255, S * S * 3);
-    memset(ed.px, 255, S * S);
-    memset(hm.px, 0, S * S);
+    recolour_canvas(S, &img, &ed, &hr, &hm);
     for (int y = 8; y <= 56; y++)
         for (int x = 8; x <= 56; x++) {
             uint8_t *p = img.px + 3 * (y * S + x);
@@ -635,8 +642,5 @@ TEST(hints, recolour_hides_the_ring_a_dab_leaves)
         else CHECK_MSG(worst > 12, "without the fill the ring should show (%.1f L)", worst);
         zt_image_free(&out);
     }
-    zt_image_free(&img);
-    zt_image_free(&ed);
-    zt_image_free(&hr);
-    zt_image_free(&hm);
+    recolour_canvas_free(&img, &ed, &hr, &hm);
 }
