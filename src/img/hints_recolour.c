@@ -395,9 +395,10 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
     }
     for (size_t i = 0; i < n; i++) {
         if (!inside[i] && label[i] < 0) continue;
+        int own = label[i] < nd ? label[i] : -1; /* past max_dabs: as the garment */
         float dmin = INFINITY;
         for (int d = 0; d < nd; d++)
-            if (label[i] >= 0 || !inside[i] ? label[i] == d : dab[d][7] == blob[i])
+            if (own >= 0 || !inside[i] ? own == d : dab[d][7] == blob[i])
                 dmin = fminf(dmin, all[(size_t)d * n + i]);
         if (!isfinite(dmin)) continue;
         /* weights relative to the nearest dab, so the nearest always counts */
@@ -406,7 +407,7 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
             float dd = all[(size_t)d * n + i];
             /* a dab's own pixels: its colour; inside: the dabs inside (one
              * on the background says nothing of the garment) */
-            if (label[i] >= 0 || !inside[i] ? label[i] != d : dab[d][7] != blob[i]) continue;
+            if (own >= 0 || !inside[i] ? own != d : dab[d][7] != blob[i]) continue;
             float w = expf(-(dd * dd - dmin * dmin) / (sigma * sigma));
             if (w < 1e-4f) continue;
             wsum += w;
