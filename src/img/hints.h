@@ -120,7 +120,10 @@ void zt_recolour_params_default(struct zt_recolour_params *p);
  * (the region the drawing's lines enclose, by geodesic distance) takes the
  * dab's colour plus the network's variation around its generated mean
  * there: lightness in full, chroma scaled by chroma_keep. Several dabs
- * blend by distance; an open outline fades with the distance to a dab.
+ * blend by distance; an open outline fades with the distance to a dab
+ * (an outline that holds too few of the dabs is first closed over its
+ * gaps, p->gap); a dab's own pixels take its colour, and the network's
+ * ring around a dab is filled in from the garment (p->stamp).
  * The network's shading stays; the garment's mean becomes the hints'.
  * No hints: img unchanged. edges, hint_rgb, hint_mask: the generator's
  * input planes (S x S; 1, 3, 1 channels). p NULL = defaults. */
