@@ -183,6 +183,24 @@ static void close_lines(int s, const uint8_t *line, int t, uint8_t *out, uint8_t
  * the network's shading runs on under the dab. filled[i] = 1 where it did;
  * past STAMP_DEPTH rings (the inside of a big scribble) a pixel keeps its
  * own. */
+/* out = the mean Lab of (x, y)'s 8 neighbours that are known (zone 2) on
+ * its garment; returns how many there were (out untouched when none). */
+static int known_mean(int s, int x, int y, const uint8_t *zone, const int *blob, const float *lab,
+                      float *out)
+{
+    int i = y * s + x, k = 0;
+    double acc[3] = {0, 0, 0};
+    for (int v = ZT_MAX(y - 1, 0); v <= ZT_MIN(y + 1, s - 1); v++)
+        for (int u = ZT_MAX(x - 1, 0); u <= ZT_MIN(x + 1, s - 1); u++) {
+            int j = v * s + u;
+            if (j == i || zone[j] != 2 || blob[j] != blob[i]) continue;
+            for (int c = 0; c < 3; c++) acc[c] += lab[3 * (size_t)j + c];
+            k++;
+        }
+    for (int c = 0; c < 3 && k; c++) out[c] = (float)(acc[c] / k);
+    return k;
+}
+
 #define STAMP_DEPTH 8
 #define STAMP_SMOOTH 32
 static int fill_stamps(int s, const int *label, const uint8_t *line, const int *blob, int r,
@@ -211,18 +229,9 @@ static int fill_stamps(int s, const int *label, const uint8_t *line, const int *
         int any = 0;
         for (int y = 0; y < s; y++)
             for (int x = 0; x < s; x++) {
-                int i = y * s + x, k = 0;
-                if (zone[i] != 1) continue;
-                double acc[3] = {0, 0, 0};
-                for (int v = ZT_MAX(y - 1, 0); v <= ZT_MIN(y + 1, s - 1); v++)
-                    for (int u = ZT_MAX(x - 1, 0); u <= ZT_MIN(x + 1, s - 1); u++) {
-                        int j = v * s + u;
-                        if (zone[j] != 2 || blob[j] != blob[i]) continue;
-                        for (int c = 0; c < 3; c++) acc[c] += lab[3 * (size_t)j + c];
-                        k++;
-                    }
-                if (k < 2) continue;
-                for (int c = 0; c < 3; c++) next[3 * (size_t)i + c] = (float)(acc[c] / k);
+                int i = y * s + x;
+                if (zone[i] != 1 || known_mean(s, x, y, zone, blob, lab, next + 3 * (size_t)i) < 2)
+                    continue;
                 filled[i] = 1, any = 1;
             }
         if (!any) break;
@@ -237,18 +246,9 @@ static int fill_stamps(int s, const int *label, const uint8_t *line, const int *
     for (int it = 0; it < STAMP_SMOOTH; it++) {
         for (int y = 0; y < s; y++)
             for (int x = 0; x < s; x++) {
-                int i = y * s + x, k = 0;
-                if (!filled[i]) continue;
-                double acc[3] = {0, 0, 0};
-                for (int v = ZT_MAX(y - 1, 0); v <= ZT_MIN(y + 1, s - 1); v++)
-                    for (int u = ZT_MAX(x - 1, 0); u <= ZT_MIN(x + 1, s - 1); u++) {
-                        int j = v * s + u;
-                        if (j == i || zone[j] != 2 || blob[j] != blob[i]) continue;
-                        for (int c = 0; c < 3; c++) acc[c] += lab[3 * (size_t)j + c];
-                        k++;
-                    }
-                for (int c = 0; c < 3; c++)
-                    next[3 * (size_t)i + c] = k ? (float)(acc[c] / k) : lab[3 * (size_t)i + c];
+                size_t i = (size_t)y * s + x;
+                if (filled[i] && !known_mean(s, x, y, zone, blob, lab, next + 3 * i))
+                    memcpy(next + 3 * i, lab + 3 * i, sizeof(float) * 3);
             }
         for (size_t i = 0; i < n; i++)
             if (filled[i]) memcpy(lab + 3 * i, next + 3 * i, sizeof(float) * 3);
