@@ -589,6 +589,7 @@ TEST(hints, recolour_closes_a_doodles_gap)
     zt_rgb_to_lab(brown, want);
     for (int closing = 0; closing <= 1; closing++) {
         rp.gap = closing ? 0.1 : 0;
+        rp.paper = 0; /* the closing alone */
         CHECK_OK(zt_image_clone(&img, &out));
         CHECK_OK(zt_hints_recolour(&out, &ed, &hr, &hm, &rp));
         zt_rgb_to_lab(out.px + 3 * (50 * S + 50), lab); /* the far corner of the garment */
@@ -640,6 +641,55 @@ TEST(hints, recolour_hides_the_ring_a_dab_leaves)
         }
         if (stamp) CHECK_MSG(worst < 6, "the ring is still %.1f L darker", worst);
         else CHECK_MSG(worst > 12, "without the fill the ring should show (%.1f L)", worst);
+        zt_image_free(&out);
+    }
+    recolour_canvas_free(&img, &ed, &hr, &hm);
+}
+
+/* A sketch of loose lines that no closing makes hold its dab: the garment
+ * is what the network painted, so all of it takes the dab's colour, while
+ * the paper and a faint haze beside the garment stay as painted. Without
+ * it (paper 0) the colour fades within a few pixels of the dab. */
+TEST(hints, recolour_takes_the_garment_the_network_painted)
+{
+    enum { S = 64 };
+    static const uint8_t pink[3] = {230, 60, 120}, brown[3] = {139, 69, 19},
+                         haze[3] = {250, 236, 240};
+    struct zt_image img = {0}, ed = {0}, hr = {0}, hm = {0}, out = {0};
+    recolour_canvas(S, &img, &ed, &hr, &hm);
+    for (int y = 8; y <= 56; y++) /* painted: a shaded pink garment */
+        for (int x = 8; x <= 40; x++)
+            for (int c = 0; c < 3; c++)
+                img.px[3 * (y * S + x) + c] = (uint8_t)(pink[c] * (0.8 + 0.2 * (x - 8) / 32.0));
+    for (int y = 8; y <= 56; y++) /* beside it, a haze; drawn: two loose strokes */
+        for (int x = 41; x <= 46; x++) memcpy(img.px + 3 * (y * S + x), haze, 3);
+    for (int y = 8; y <= 56; y++) ed.px[y * S + 8] = 0, memset(img.px + 3 * (y * S + 8), 0, 3);
+    for (int x = 8; x <= 24; x++) ed.px[8 * S + x] = 0, memset(img.px + 3 * (8 * S + x), 0, 3);
+    for (int y = 14; y < 18; y++)
+        for (int x = 14; x < 18; x++) hm.px[y * S + x] = 255, memcpy(hr.px + 3 * (y * S + x), brown, 3);
+    struct zt_recolour_params rp;
+    zt_recolour_params_default(&rp);
+    CHECK(rp.paper > 0);
+    float want[3], lab[3];
+    zt_rgb_to_lab(brown, want);
+    for (int painted = 0; painted <= 1; painted++) {
+        rp.paper = painted ? 20 : 0;
+        CHECK_OK(zt_image_clone(&img, &out));
+        CHECK_OK(zt_hints_recolour(&out, &ed, &hr, &hm, &rp));
+        double mean[3] = {0}; /* the garment's mean colour */
+        int n = 0;
+        for (int y = 10; y <= 56; y++)
+            for (int x = 10; x <= 40; x++, n++) {
+                zt_rgb_to_lab(out.px + 3 * (y * S + x), lab);
+                for (int c = 0; c < 3; c++) mean[c] += lab[c];
+            }
+        float m[3] = {(float)(mean[0] / n), (float)(mean[1] / n), (float)(mean[2] / n)};
+        float de = zt_delta_e2000(m, want);
+        if (painted) CHECK_MSG(de < 3, "the garment is %.1f dE from the dab", de);
+        else CHECK_MSG(de > 10, "unpainted, the garment should keep its pink (%.1f dE)", de);
+        CHECK(!memcmp(out.px + 3 * (30 * S + 44), haze, 3));
+        const uint8_t *q = out.px + 3 * (30 * S + 56); /* the paper */
+        CHECK(q[0] == 255 && q[1] == 255 && q[2] == 255);
         zt_image_free(&out);
     }
     recolour_canvas_free(&img, &ed, &hr, &hm);

@@ -111,6 +111,11 @@ struct zt_recolour_params {
                           many of it take the garment's shading around them,
                           not the network's there (it paints a dab's edge as
                           a ring); 0 = off */
+    double paper;      /* 20: when no closing holds the dabs, the garment is
+                          what the network painted: pixels further than this
+                          from white (Lab), fully recoloured from twice as
+                          far; 0 = off (colours fade with the distance to a
+                          dab) */
 };
 
 void zt_recolour_params_default(struct zt_recolour_params *p);
@@ -122,7 +127,8 @@ void zt_recolour_params_default(struct zt_recolour_params *p);
  * there: lightness in full, chroma scaled by chroma_keep. Several dabs
  * blend by distance; an open outline fades with the distance to a dab
  * (an outline that holds too few of the dabs is first closed over its
- * gaps, p->gap); a dab's own pixels take its colour, and the network's
+ * gaps, p->gap; if none holds them, the garment is what the network
+ * painted, p->paper); a dab's own pixels take its colour, and the network's
  * ring around a dab is filled in from the garment (p->stamp).
  * The network's shading stays; the garment's mean becomes the hints'.
  * No hints: img unchanged. edges, hint_rgb, hint_mask: the generator's

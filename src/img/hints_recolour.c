@@ -16,7 +16,7 @@ void zt_recolour_params_default(struct zt_recolour_params *p)
 {
     *p = (struct zt_recolour_params){
         .reach = 0.15, .wall = 0.5, .min_inside = 0.04, .gap = 0.1, .max_dabs = 48,
-        .chroma_keep = 0.4f, .stamp = 2};
+        .chroma_keep = 0.4f, .stamp = 2, .paper = 20};
 }
 
 /* A binary heap of (cost, pixel) for Dijkstra over the grid. */
@@ -175,6 +175,21 @@ static void close_lines(int s, const uint8_t *line, int t, uint8_t *out, uint8_t
     }
 }
 
+/* The garment as the network painted it: trained to paint it on white, the
+ * network marks where the garment is even where the outline does not.
+ * inside[i] = pixel i is further than paper from white in Lab; ink[i], how
+ * much of the hint's colour it takes: 0 there, 1 from twice as far (a faint
+ * haze the network paints beside a garment is not the garment). */
+static void painted(size_t n, const float *lab, float paper, uint8_t *inside, float *ink)
+{
+    for (size_t i = 0; i < n; i++) {
+        float dl = 100.0f - lab[3 * i], a = lab[3 * i + 1], b = lab[3 * i + 2];
+        float dw = sqrtf(dl * dl + a * a + b * b);
+        inside[i] = dw >= paper;
+        ink[i] = ZT_CLAMP((dw - paper) / paper, 0.0f, 1.0f);
+    }
+}
+
 /* The network echoes a dab: it paints the dab's edge as a ring, or a spot
  * of its own shade. On the garment, the dab's pixels and those within r of
  * it (the zone) are filled in from the garment around them, ring by ring
@@ -279,7 +294,7 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
     int rc = ZT_ENOMEM, nd = 0;
     int *label = malloc(sizeof(int) * n), *queue = malloc(sizeof(int) * n);
     uint8_t *line = malloc(n), *inside = malloc(n), *filled = NULL, *closed_line = NULL, *tmp = NULL;
-    float *lab = malloc(sizeof(float) * 3 * n), *all = NULL;
+    float *lab = malloc(sizeof(float) * 3 * n), *all = NULL, *ink = NULL;
     int *blob = NULL;
     float(*ref)[3] = NULL;
     double(*dab)[8] = NULL; /* per dab: hint L a b, generated L a b sums, pixels, its garment */
@@ -322,13 +337,12 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
         nd++;
     }
     /* where the colours may go: the region the outline encloses (all of
-     * it: a dab says what colour the garment is), else, for an open
-     * outline, fading with the distance to the nearest dab; a dab always
-     * colours its own pixels */
+     * it: a dab says what colour the garment is); else the garment the
+     * network painted; else (paper 0), for an open outline, fading with
+     * the distance to the nearest dab. A dab always colours its own pixels */
     int closed, holds = encloses(s, line, hint_mask, p->min_inside, inside, queue, &closed);
     /* a doodle's gaps: the lines closed by t (one more each time) until
-     * they hold the dabs; the geodesic walls stay the lines as drawn. When
-     * no t does, the outline as drawn. */
+     * they hold the dabs; the geodesic walls stay the lines as drawn */
     int tmax = (int)ceil(p->gap * s / 2);
     if (!holds && tmax >= 2) {
         if (!(closed_line = malloc(n)) || !(tmp = malloc(n))) goto out;
@@ -338,7 +352,16 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
             holds = encloses(s, closed_line, hint_mask, p->min_inside, inside, queue, &c2);
         }
         if (holds) closed = 1;
-        else encloses(s, line, hint_mask, p->min_inside, inside, queue, &c2);
+        else if (p->paper <= 0) encloses(s, line, hint_mask, p->min_inside, inside, queue, &c2);
+    }
+    /* no closing holds the dabs (strokes far apart, a sketch of loose
+     * lines): the garment is what the network painted on the paper. Its
+     * pieces keep apart garments the lines do not */
+    if (!holds && p->paper > 0) {
+        if (!(ink = malloc(sizeof(float) * n))) goto out;
+        painted(n, lab, (float)p->paper, inside, ink);
+        for (size_t i = 0; i < n; i++) inside[i] |= label[i] >= 0;
+        closed = 1;
     }
     if (!closed) memset(inside, 1, n);
     /* garments: the connected pieces of the enclosed region, walls
@@ -422,7 +445,10 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
             }
         }
         if (wsum <= 0) continue;
-        float conf = closed || label[i] >= 0 ? 1.0f : expf(-dmin * dmin / (sigma * sigma)), l[3];
+        float conf = label[i] >= 0 ? 1.0f
+                     : ink       ? ink[i]
+                     : closed    ? 1.0f
+                                 : expf(-dmin * dmin / (sigma * sigma)), l[3];
         for (int c = 0; c < 3; c++) l[c] = lab[3 * i + c] + conf * (sh[c] / wsum - lab[3 * i + c]);
         l[0] = ZT_CLAMP(l[0], 0.0f, 100.0f);
         zt_lab_to_rgb(l, img->px + 3 * i);
@@ -439,6 +465,7 @@ out:
     free(tmp);
     free(lab);
     free(all);
+    free(ink);
     free(blob);
     free(ref);
     free(dab);
