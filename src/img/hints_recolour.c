@@ -355,8 +355,8 @@ int zt_hints_recolour(struct zt_image *img, const struct zt_image *edges,
         else if (p->paper <= 0) encloses(s, line, hint_mask, p->min_inside, inside, queue, &c2);
     }
     /* no closing holds the dabs (strokes far apart, a sketch of loose
-     * lines): the garment is what the network painted on the paper. Its
-     * pieces keep apart garments the lines do not */
+     * lines): the garment is what the network painted on the paper, each
+     * connected piece of it a garment of its own */
     if (!holds && p->paper > 0) {
         if (!(ink = malloc(sizeof(float) * n))) goto out;
         painted(n, lab, (float)p->paper, inside, ink);
