@@ -473,6 +473,20 @@ TEST(hints, drawing_split_caps_size)
  * outline with one brown dab becomes brown all over, its shading kept;
  * the white outside and a second garment without a dab stay as they were;
  * no hints change nothing; a dab on the background colours only itself. */
+/* The mean Lab colour of img over the rectangle [x0, x1) x [y0, y1). */
+static void rect_mean_lab(const struct zt_image *img, int x0, int y0, int x1, int y1, float m[3])
+{
+    double acc[3] = {0};
+    float lab[3];
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++, n++) {
+            zt_rgb_to_lab(img->px + 3 * ((size_t)y * img->w + x), lab);
+            for (int c = 0; c < 3; c++) acc[c] += lab[c];
+        }
+    for (int c = 0; c < 3; c++) m[c] = (float)(acc[c] / n);
+}
+
 TEST(hints, recolour_follows_the_dabs)
 {
     enum { S = 64 };
@@ -508,14 +522,8 @@ TEST(hints, recolour_follows_the_dabs)
     CHECK_OK(zt_hints_recolour(&img, &ed, &hr, &hm, NULL));
     float want[3], lab[3], l0[3], l1[3];
     zt_rgb_to_lab(brown, want);
-    double mean[3] = {0};
-    int n = 0;
-    for (int y = 10; y < 39; y++)
-        for (int x = 10; x < 39; x++, n++) {
-            zt_rgb_to_lab(img.px + 3 * (y * S + x), lab);
-            for (int c = 0; c < 3; c++) mean[c] += lab[c];
-        }
-    float m[3] = {(float)(mean[0] / n), (float)(mean[1] / n), (float)(mean[2] / n)};
+    float m[3];
+    rect_mean_lab(&img, 10, 10, 39, 39, m);
     CHECK_MSG(zt_delta_e2000(m, want) < 3, "garment mean is %.1f dE from the hint", zt_delta_e2000(m, want));
     zt_rgb_to_lab(img.px + 3 * (30 * S + 12), l0); /* the shading survives: left darker than right */
     zt_rgb_to_lab(img.px + 3 * (30 * S + 37), l1);
@@ -670,20 +678,14 @@ TEST(hints, recolour_takes_the_garment_the_network_painted)
     struct zt_recolour_params rp;
     zt_recolour_params_default(&rp);
     CHECK(rp.paper > 0);
-    float want[3], lab[3];
+    float want[3];
     zt_rgb_to_lab(brown, want);
     for (int painted = 0; painted <= 1; painted++) {
         rp.paper = painted ? 20 : 0;
         CHECK_OK(zt_image_clone(&img, &out));
         CHECK_OK(zt_hints_recolour(&out, &ed, &hr, &hm, &rp));
-        double mean[3] = {0}; /* the garment's mean colour */
-        int n = 0;
-        for (int y = 10; y <= 56; y++)
-            for (int x = 10; x <= 40; x++, n++) {
-                zt_rgb_to_lab(out.px + 3 * (y * S + x), lab);
-                for (int c = 0; c < 3; c++) mean[c] += lab[c];
-            }
-        float m[3] = {(float)(mean[0] / n), (float)(mean[1] / n), (float)(mean[2] / n)};
+        float m[3]; /* the garment's mean colour */
+        rect_mean_lab(&out, 10, 10, 41, 57, m);
         float de = zt_delta_e2000(m, want);
         if (painted) CHECK_MSG(de < 3, "the garment is %.1f dE from the dab", de);
         else CHECK_MSG(de > 10, "unpainted, the garment should keep its pink (%.1f dE)", de);
