@@ -469,10 +469,6 @@ TEST(hints, drawing_split_caps_size)
     zt_image_free(&d), zt_image_free(&lines), zt_image_free(&hints);
 }
 
-/* The generated image onto the hint colours: a pink garment inside an
- * outline with one brown dab becomes brown all over, its shading kept;
- * the white outside and a second garment without a dab stay as they were;
- * no hints change nothing; a dab on the background colours only itself. */
 /* The mean Lab colour of img over the rectangle [x0, x1) x [y0, y1). */
 static void rect_mean_lab(const struct zt_image *img, int x0, int y0, int x1, int y1, float m[3])
 {
@@ -487,6 +483,10 @@ static void rect_mean_lab(const struct zt_image *img, int x0, int y0, int x1, in
     for (int c = 0; c < 3; c++) m[c] = (float)(acc[c] / n);
 }
 
+/* The generated image onto the hint colours: a pink garment inside an
+ * outline with one brown dab becomes brown all over, its shading kept;
+ * the white outside and a second garment without a dab stay as they were;
+ * no hints change nothing; a dab on the background colours only itself. */
 TEST(hints, recolour_follows_the_dabs)
 {
     enum { S = 64 };
