@@ -1,7 +1,10 @@
 /* cmd_sheet.c: `ztyle sheet`: a contact sheet (photo | edges | drawing with
- * hints | garment mask) for a few dataset images, to see what training sees. */
+ * hints | garment mask) for a few dataset images, to see what training sees;
+ * with --shapes, the garments the embedding learns as drawn from memory. */
 #include "cli.h"
 #include "../data/dataset.h"
+#include "../data/doodle.h"
+#include "../data/embedset.h"
 #include "../data/pairs.h"
 #include "../util/zt.h"
 
@@ -13,9 +16,12 @@
 
 static void help(void)
 {
-    printf("usage: ztyle sheet --data SRC --out SHEET.png [options]\n\n"
+    printf("usage: ztyle sheet --data SRC --out SHEET.png [options]\n"
+           "       ztyle sheet --shapes --out SHEET.png [--n N --size N --seed S]\n\n"
            "Renders one row per image: photo | edge map | drawing (edges + simulated\n"
-           "colour hints) | garment mask, for N images spread over the categories.\n\n"
+           "colour hints) | garment mask, for N images spread over the categories.\n"
+           "With --shapes: one row per class, N garments drawn from memory as the\n"
+           "embedding trains on them (data/shapes.h), doodled, with their dabs.\n\n"
            "options:\n"
            "  --n N          rows (default 12)\n"
            "  --size N       tile side (default 256)\n"
@@ -24,7 +30,35 @@ static void help(void)
            "  --split S      train (default) or val\n"
            "  --style S      edges (default), doodle or mixed: how the drawing is made\n"
            "  --free         doodles at a random scale, position and angle (as search\n"
-           "                 sees them) instead of on the photo's geometry\n");
+           "                 sees them) instead of on the photo's geometry\n"
+           "  --shapes       garments drawn from memory instead of dataset images\n");
+}
+
+/* --shapes: a row per class, n garments drawn from memory each */
+static int shapes_sheet(const char *out, int n, int s, uint64_t seed)
+{
+    static const char *const cls[] = {"t-shirt", "shirt", "longsleeve", "outwear", "pants",
+                                      "shorts", "skirt", "dress", "hat", "shoes"};
+    const int ncls = (int)(sizeof cls / sizeof cls[0]);
+    struct zt_image sheet = {0};
+    int rc = zt_image_new(&sheet, n * s, ncls * s, 3);
+    if (rc) return cli_fail(CMD, "%s", zt_errmsg());
+    for (int c = 0; c < ncls && !rc; c++)
+        for (int k = 0; k < n && !rc; k++) {
+            struct zt_doodle d = {0};
+            struct zt_image rgb = {0};
+            rc = zt_embedset_shape(cls[c], s, seed * 1000003u + (uint64_t)(c * 1000 + k),
+                                   &d.lines, &d.hints);
+            if (!rc) rc = zt_doodle_flatten(&d, &rgb);
+            if (!rc) zt_image_paste(&sheet, &rgb, k * s, c * s);
+            zt_doodle_deinit(&d);
+            zt_image_free(&rgb);
+        }
+    if (!rc) rc = zt_image_save(&sheet, out);
+    zt_image_free(&sheet);
+    if (rc) return cli_fail(CMD, "%s", zt_errmsg());
+    printf("sheet: %d classes x %d garments drawn from memory -> %s\n", ncls, n, out);
+    return ZT_EXIT_OK;
 }
 
 static int gray_to_rgb(const struct zt_image *g, struct zt_image *out)
@@ -40,14 +74,14 @@ int cmd_sheet(int argc, char **argv)
         {"method", required_argument, 0, 'm'}, {"seed", required_argument, 0, 'S'},
         {"split", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
         {"style", required_argument, 0, 'y'}, {"free", no_argument, 0, 'F'},
-        {0, 0, 0, 0},
+        {"shapes", no_argument, 0, 'H'},     {0, 0, 0, 0},
     };
     const char *data = NULL, *out = NULL;
     long n = 12, size = 256, seed = 1;
     int split = ZT_SPLIT_TRAIN;
     enum zt_edge_method method = ZT_EDGE_XDOG;
     enum zt_draw_style style = ZT_STYLE_EDGES;
-    int free_place = 0;
+    int free_place = 0, shapes = 0;
     optind = 1;
     opterr = 0;
     int c;
@@ -81,10 +115,17 @@ int cmd_sheet(int argc, char **argv)
             if (zt_draw_style_parse(optarg, &style)) return cli_usage_error(CMD, "--%s", zt_errmsg());
             break;
         case 'F': free_place = 1; break;
+        case 'H': shapes = 1; break;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (shapes) {
+        if (data) return cli_usage_error(CMD, "--shapes draws from memory: no --data");
+        if (!out) return cli_usage_error(CMD, "--out is required");
+        if (n > 32) return cli_usage_error(CMD, "--shapes: --n %ld is over 32 a row", n);
+        return shapes_sheet(out, (int)n, (int)size, (uint64_t)seed);
+    }
     if (!data || !out) return cli_usage_error(CMD, "--data and --out are required");
 
     struct zt_catmap map;

@@ -43,6 +43,19 @@ contains "$T/err" "nope.jpg"
 # contact sheet
 expect 0 "$Z" sheet --data tests/data/mini --out "$T/sheet.png" --n 4 --size 64
 [ -s "$T/sheet.png" ] && ok || bad "sheet: no PNG written"
+# --shapes: the garments drawn from memory, a row per class (10 rows of 3 at 64 px)
+expect 0 "$Z" sheet --shapes --out "$T/shapes.png" --n 3 --size 64 --seed 2
+contains "$T/out" "10 classes x 3 garments"
+wh=$(od -An -tu1 -j16 -N8 "$T/shapes.png" | tr -s ' ')
+[ "$wh" = " 0 0 0 192 0 0 2 128" ] && ok || bad "sheet --shapes: PNG is not 192 x 640: $wh"
+expect 0 "$Z" sheet --shapes --out "$T/shapes2.png" --n 3 --size 64 --seed 2
+cmp -s "$T/shapes.png" "$T/shapes2.png" && ok || bad "sheet --shapes: not the same for a seed"
+expect 0 "$Z" sheet --shapes --out "$T/shapes3.png" --n 3 --size 64 --seed 3
+cmp -s "$T/shapes.png" "$T/shapes3.png" && bad "sheet --shapes: seed 3 drew what seed 2 drew" || ok
+expect 2 "$Z" sheet --shapes --data tests/data/mini --out "$T/shapes.png"
+contains "$T/err" "no --data"
+expect 2 "$Z" sheet --shapes --out "$T/shapes.png" --n 40
+contains "$T/err" "over 32"
 # --style doodle: human-like doodles on the photo's outline (issue 12), recorded in pairs.json
 expect 0 "$Z" pairs --data tests/data/mini --out "$T/pd" --size 64 --style doodle --json
 contains "$T/pd/pairs.json" '"style": "doodle"'
