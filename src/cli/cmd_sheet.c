@@ -2,10 +2,12 @@
  * hints | garment mask) for a few dataset images, to see what training sees;
  * with --shapes, the garments the embedding learns as drawn from memory. */
 #include "cli.h"
+#include "../catalog/product.h"
 #include "../data/dataset.h"
 #include "../data/doodle.h"
 #include "../data/embedset.h"
 #include "../data/pairs.h"
+#include "../data/shapes.h"
 #include "../util/zt.h"
 
 #include <getopt.h>
@@ -37,9 +39,10 @@ static void help(void)
 /* --shapes: a row per class, n garments drawn from memory each */
 static int shapes_sheet(const char *out, int n, int s, uint64_t seed)
 {
-    static const char *const cls[] = {"t-shirt", "shirt", "longsleeve", "outwear", "pants",
-                                      "shorts", "skirt", "dress", "hat", "shoes"};
-    const int ncls = (int)(sizeof cls / sizeof cls[0]);
+    const char *cls[ZT_CLASS_COUNT];
+    int ncls = 0;
+    for (int k = 0; k < ZT_CLASS_COUNT; k++) /* the classes with a shape family */
+        if (zt_shape_known(zt_class_name(k))) cls[ncls++] = zt_class_name(k);
     struct zt_image sheet = {0};
     int rc = zt_image_new(&sheet, n * s, ncls * s, 3);
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
