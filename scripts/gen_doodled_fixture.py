@@ -672,8 +672,9 @@ def render(out, which):
                 subprocess.run(['optipng', '-quiet', '-o2', png], check=True)
 
 if __name__ == '__main__':
-    if len(sys.argv) != 3 or sys.argv[2] not in ('1', '2', '3', '4', '5'):
-        sys.exit('usage: gen_doodled_fixture.py OUT_DIR 1|2|3|4|5  (set 1: tests/data/doodled, 2: tests/data/doodled2, 3: tests/data/doodled3, 4: tests/data/doodled4, 5: tests/data/doodled5)')
+    if len(sys.argv) != 3 or sys.argv[2] not in map(str, SETS):
+        sys.exit('usage: gen_doodled_fixture.py OUT_DIR %s  (set 1: tests/data/doodled, N: tests/data/doodledN)'
+                 % '|'.join(map(str, SETS)))
     which = int(sys.argv[2])
     main(sys.argv[1], which)
     render(sys.argv[1], which)
