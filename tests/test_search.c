@@ -851,6 +851,8 @@ TEST(search, eval_styles_every_style)
             counted += row;
         }
         CHECK_EQ_INT(counted, 5);
+        /* nothing understood without a model, so nothing offered either */
+        CHECK(r->all[0].offered == 0 && r->all[1].offered == 0);
     }
     CHECK(e.r[ZT_EVAL_EDGES].all[0].r10 > 0.5); /* edge maps find their product */
     json_t *j = zt_style_eval_json(&o, &e);
@@ -931,6 +933,22 @@ TEST(search, eval_styles_every_style)
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
     CHECK(zt_eval_style_parse("drawn", &es) == ZT_OK && es == ZT_EVAL_DRAWN);
     CHECK_RC(zt_eval_style_parse("sketchy", &es), ZT_EINVAL);
+}
+
+/* The classes the page offers as chips: the understood one and its
+ * alternatives; none without a model or for a class not among them. */
+TEST(search, understood_offers_its_alternatives)
+{
+    struct zt_understood u = {.known = 1, .cls = 3, .nalt = 2};
+    u.alt[0].cls = 5, u.alt[1].cls = 7, u.alt[2].cls = 9; /* alt[2] not filled: nalt 2 */
+    CHECK(zt_understood_offers(&u, 3));
+    CHECK(zt_understood_offers(&u, 5) && zt_understood_offers(&u, 7));
+    CHECK(!zt_understood_offers(&u, 9));
+    CHECK(!zt_understood_offers(&u, 0) && !zt_understood_offers(&u, -1));
+    u.cls = -1; /* nothing the shop sells: its alternatives are still offered */
+    CHECK(zt_understood_offers(&u, 5) && !zt_understood_offers(&u, 3));
+    u.known = 0; /* no model: nothing offered */
+    CHECK(!zt_understood_offers(&u, 5));
 }
 
 TEST(search, product_json_one_shape)

@@ -182,7 +182,7 @@ static void sheet_row(struct zt_style_sheet *sh, struct zt_store *s, const struc
     }
 }
 
-static void add(struct zt_eval_cell *c, int rank, double catp, int understood)
+static void add(struct zt_eval_cell *c, int rank, double catp, int understood, int offered)
 {
     c->n++;
     c->r1 += rank == 1;
@@ -190,12 +190,14 @@ static void add(struct zt_eval_cell *c, int rank, double catp, int understood)
     c->map += rank >= 1 ? 1.0 / rank : 0;
     c->catp10 += catp;
     c->understood += understood;
+    c->offered += offered;
 }
 
 static void finish(struct zt_eval_cell *c)
 {
     if (!c->n) return;
     c->r1 /= c->n, c->r10 /= c->n, c->map /= c->n, c->catp10 /= c->n, c->understood /= c->n;
+    c->offered /= c->n;
 }
 
 void zt_eval_calibration_add(struct zt_eval_calibration *c, float confidence, int right)
@@ -264,9 +266,10 @@ static int measure(struct zt_searcher *sr, struct zt_store *s, const struct zt_i
         if (mode == 1) out->confusion[cls][ucls]++;
         if (mode == 1 && ucls < ZT_CLASS_COUNT)
             zt_eval_calibration_add(&out->cal, res.understood.confidence, und);
-        add(&out->all[mode], rank, catp, und);
-        if (agreed) add(&out->agreed[mode], rank, catp, und);
-        add(&out->per_class[mode][cls], rank, catp, und);
+        int offered = zt_understood_offers(&res.understood, cls);
+        add(&out->all[mode], rank, catp, und, offered);
+        if (agreed) add(&out->agreed[mode], rank, catp, und, offered);
+        add(&out->per_class[mode][cls], rank, catp, und, offered);
         zt_search_result_free(&res);
     }
     return rc;
@@ -495,12 +498,12 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                 snprintf(key, sizeof key, "%s/%s", row == 1 ? "masks_agree" : cn,
                          m ? "automatic" : "given");
                 int own = finds_own(st); /* else no recall: null */
-                json_object_set_new(js, key, json_pack("{s:i, s:o, s:o, s:o, s:f, s:f}", "n", x->n,
+                json_object_set_new(js, key, json_pack("{s:i, s:o, s:o, s:o, s:f, s:f, s:f}", "n", x->n,
                                                        "r1", own ? json_real(x->r1) : json_null(),
                                                        "r10", own ? json_real(x->r10) : json_null(),
                                                        "map", own ? json_real(x->map) : json_null(),
                                                        "catp10", x->catp10, "understood",
-                                                       x->understood));
+                                                       x->understood, "offered", x->offered));
             }
         json_t *cm = json_object();
         for (int c = 0; js && cm && c < ZT_CLASS_COUNT; c++) {
@@ -560,20 +563,20 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
         if (!e->ran[st]) continue;
         const struct zt_style_result *r = &e->r[st];
         fprintf(f, "\nstyle %s (search p50 %.1f ms, p95 %.1f ms, Automatic)\n"
-                   "%-12s %-10s %5s %6s %6s %6s %8s %10s\n",
+                   "%-12s %-10s %5s %6s %6s %6s %8s %10s %8s\n",
                 zt_eval_style_name(st), r->p50_ms, r->p95_ms, "class", "category", "n", "R@1",
-                "R@10", "mAP", "catP@10", "understood");
+                "R@10", "mAP", "catP@10", "understood", "offered");
         for (int row = 0; row < ROWS; row++)
             for (int m = 0; m < 2; m++) {
                 const char *cn, *mn = m ? "automatic" : "given";
                 const struct zt_eval_cell *x = row_cell(r, row, m, &cn);
                 if (!x) continue;
                 if (!finds_own(st))
-                    fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f\n", cn, mn, x->n, "-",
-                            "-", "-", x->catp10, x->understood);
+                    fprintf(f, "%-12s %-10s %5d %6s %6s %6s %8.3f %10.3f %8.3f\n", cn, mn, x->n,
+                            "-", "-", "-", x->catp10, x->understood, x->offered);
                 else
-                    fprintf(f, "%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f\n", cn, mn, x->n,
-                            x->r1, x->r10, x->map, x->catp10, x->understood);
+                    fprintf(f, "%-12s %-10s %5d %6.3f %6.3f %6.3f %8.3f %10.3f %8.3f\n", cn, mn,
+                            x->n, x->r1, x->r10, x->map, x->catp10, x->understood, x->offered);
             }
         write_confusion(r, f);
         int named;

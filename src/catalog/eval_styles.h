@@ -20,7 +20,9 @@
  * "Automatic" (the understood category decides). Measured per class and
  * overall: Recall@1/10 and mAP of the source product (not for photo,
  * trace and drawn, which have none to find; null in the JSON),
- * class precision@10, and how often the understood class is right. */
+ * class precision@10, how often the understood class is right, and how
+ * often the query's class is offered (understood or an alternative: the
+ * page's one-tap chips, for when the understood class is wrong). */
 #ifndef ZT_EVAL_STYLES_H
 #define ZT_EVAL_STYLES_H
 
@@ -48,6 +50,8 @@ struct zt_eval_cell {
     double r1, r10, map;  /* source product (edges and doodle only) */
     double catp10;        /* share of the top 10 in the query's class */
     double understood;    /* the understood class is the query's */
+    double offered;       /* the query's class is understood or an alternative:
+                             one tap away on the page (zt_understood_offers) */
 };
 
 /* How well the understood class's confidence is calibrated: the queries

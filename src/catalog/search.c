@@ -475,6 +475,14 @@ out:
     return rc;
 }
 
+int zt_understood_offers(const struct zt_understood *u, int cls)
+{
+    if (!u->known || cls < 0) return 0;
+    int hit = u->cls == cls;
+    for (int i = 0; i < u->nalt && i < ZT_UNDERSTOOD_ALT; i++) hit |= u->alt[i].cls == cls;
+    return hit;
+}
+
 /* {"category": "hat" | null, "confidence", "alternatives": [{category,
  * confidence}], "filtered"}; null when no embedding model is loaded. */
 json_t *zt_understood_json(const struct zt_understood *u)

@@ -181,6 +181,9 @@ struct zt_understood {
     float p_none;
 };
 
+/* 1 when cls is the understood class or one of its alternatives: the
+ * categories the page offers as one-tap chips beside the results. */
+int zt_understood_offers(const struct zt_understood *u, int cls);
 /* {"category": "hat" | null, "confidence", "alternatives": [{category,
  * confidence}...], "filtered"}, or JSON null when !u->known; NULL on out
  * of memory. Shared by the API and `ztyle search --json`. */
