@@ -13,6 +13,9 @@ const $ = (id) => document.getElementById(id);
 const state = {
   lang: 'en', config: null, query: null, page: 1, previewSeq: 0, previewCtl: null,
   products: [], understood: null, label: '', photo: null,
+  // a class a chip asked for within the listed category (a shirt among the
+  // tops); forgotten when the category changes any other way
+  cls: null,
 };
 const sketch = new Sketch($('stage'), $('lines'), $('hints'));
 const t = (key) => text(state.lang, key);
@@ -69,12 +72,14 @@ async function post(url, body, signal) {
   return r;
 }
 
-// The search/generate fields of a page category ("dress" -> other + class).
+// The search/generate fields of a page category ("dress" -> other + class),
+// narrowed to the class a chip chose within it.
 function categoryFields(id) {
   const c = CATEGORY_BY_ID[id];
   if (!c) return { category: 'auto' };
   const category = c.category === 'other' ? 'auto' : c.category;
-  return c.cls ? { category, class: c.cls } : { category };
+  const cls = state.cls && CLASSES[state.cls].page === id ? state.cls : c.cls;
+  return cls ? { category, class: cls } : { category };
 }
 
 function drawingBody() {
@@ -153,8 +158,8 @@ sketch.onchange = () => { schedulePreview(120); renderShops(); drawMini(); };
 sketch.onstroke = () => { if (performance.now() - lastPreview > 600) schedulePreview(0); };
 sketch.onstart = hideError;
 // undo/redo bring back the category with the lines (a template sets both)
-sketch.getState = () => ({ category: $('category').value });
-sketch.setState = (s) => { if (s && s.category) $('category').value = s.category; };
+sketch.getState = () => ({ category: $('category').value, cls: state.cls });
+sketch.setState = (s) => { if (s && s.category) { $('category').value = s.category; state.cls = s.cls || null; } };
 
 // --- results ---
 function card(p) {
@@ -217,6 +222,7 @@ function chip(cat, label, current) {
   b.setAttribute('aria-pressed', String(Boolean(current)));
   b.addEventListener('click', () => {
     $('category').value = pageCategory(cat) || 'auto';
+    state.cls = CLASSES[cat] && CLASSES[cat].sub ? cat : null;
     schedulePreview(0);
     if (!sketch.isEmpty('lines')) runSearch(drawingBody(), true);
     else if (state.query && !state.query.product) runSearch({ ...state.query, ...categoryFields($('category').value) }, true);
@@ -225,6 +231,11 @@ function chip(cat, label, current) {
 }
 
 const pct = (c) => `${Math.round(c * 100)}%`;
+// what the list and a chip chose together: the class within the category, else the category
+const current = () => {
+  const chosen = $('category').value;
+  return state.cls && CLASSES[state.cls].page === chosen ? state.cls : chosen;
+};
 // categories a drawing of one is most often meant as instead
 const RELATED = {
   top: ['outerwear', 'dress'], outerwear: ['top', 'dress'], pants: ['shorts', 'skirt'],
@@ -248,12 +259,16 @@ function renderUnderstood() {
     parts.push(p);
   } else if (chosen !== 'auto') {
     label.textContent = t('chosen');
-    parts.push(label, chip(chosen, categoryLabel(state.lang, chosen), true));
+    const cur = current();
+    parts.push(label, chip(cur, categoryLabel(state.lang, cur), true));
   } else {
     label.textContent = t('understood');
     parts.push(label, chip(u.category, `${categoryLabel(state.lang, u.category)} ${pct(u.confidence)}`, true));
   }
-  const shown = alts.filter((a) => a.category && pageCategory(a.category) !== chosen).slice(0, 3);
+  const cur = current();
+  // with a category chosen, what the drawing was understood as stays a chip too
+  const cands = chosen !== 'auto' && u.category ? [{ category: u.category, confidence: u.confidence }, ...alts] : alts;
+  const shown = cands.filter((a) => a.category && a.category !== cur && (cur !== chosen || pageCategory(a.category) !== chosen)).slice(0, 3);
   const others = shown.map((a) => chip(a.category, `${categoryLabel(state.lang, a.category)} ${pct(a.confidence)}`, false));
   // fewer than 3 alternatives (a unanimous vote): the categories most often
   // confused with it, so the chip can still be changed in one tap
@@ -329,7 +344,7 @@ $('search').addEventListener('click', () => {
 });
 $('more').addEventListener('click', () => { state.page++; runSearch(state.query, false); });
 $('photo-search').addEventListener('click', () => { if (state.photo) runSearch({ photo: state.photo }, true); });
-$('category').addEventListener('change', () => { schedulePreview(0); renderShops(); });
+$('category').addEventListener('change', () => { state.cls = null; schedulePreview(0); renderShops(); });
 $('to-drawing').addEventListener('click', () => $('stage').scrollIntoView({ behavior: 'smooth', block: 'center' }));
 // the thumbnail back to the drawing shows while the canvas is out of view
 new IntersectionObserver(([e]) => { $('to-drawing').hidden = e.isIntersecting || sketch.isEmpty('lines'); })
@@ -355,8 +370,9 @@ function shopQuery() {
   const want = cat !== 'auto' ? cat : state.understood && state.understood.category && pageCategory(state.understood.category);
   const c = CATEGORY_BY_ID[want];
   const uc = cat === 'auto' && state.understood && state.understood.category;
+  const fc = cat !== 'auto' && categoryFields(cat).class; // the class asked for
   if (uc && CLASSES[uc]) item = CLASSES[uc].ko; // the class the server understood
-  else if (c && c.cls) item = CLASSES[c.cls].ko;
+  else if (fc && CLASSES[fc]) item = CLASSES[fc].ko;
   else {
     // the most common class of the top results (within the wanted category)
     const cls = topVote(top.filter((p) => !want || pageCategory(p.class, p.category) === want).map((p) => p.class));
@@ -444,6 +460,7 @@ for (const b of document.querySelectorAll('.template')) {
       sketch.checkpoint();
       sketch.clearLayer('hints');
       $('category').value = b.dataset.cat;
+      state.cls = null;
       await sketch.place('lines', img.src, true);
       setTool('pen');
       hideError();

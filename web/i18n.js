@@ -103,11 +103,12 @@ export const CATEGORIES = [
 export const CATEGORY_BY_ID = Object.fromEntries(CATEGORIES.map((c) => [c.id, c]));
 
 // Garment classes of the catalogue: display and shop-query words, and the
-// page category each belongs to.
+// page category each belongs to. sub: a catalogue class the category list
+// groups under a broader category, which a chip can still ask for alone.
 export const CLASSES = {
-  't-shirt': { en: 'T-shirt', ko: '반팔 티셔츠', page: 'top' },
-  shirt: { en: 'Shirt', ko: '셔츠', page: 'top' },
-  longsleeve: { en: 'Long-sleeve top', ko: '긴팔 티셔츠', page: 'top' },
+  't-shirt': { en: 'T-shirt', ko: '반팔 티셔츠', page: 'top', sub: true },
+  shirt: { en: 'Shirt', ko: '셔츠', page: 'top', sub: true },
+  longsleeve: { en: 'Long-sleeve top', ko: '긴팔 티셔츠', page: 'top', sub: true },
   outwear: { en: 'Outerwear', ko: '아우터', page: 'outerwear' },
   outerwear: { en: 'Outerwear', ko: '아우터', page: 'outerwear' },
   top: { en: 'Top', ko: '상의', page: 'top' },

@@ -291,6 +291,27 @@ try {
   await page.waitForSelector('#understood .u-none', { timeout: 30000 });
   check(await page.locator('#category').inputValue() === 'top', 'an alternative chip re-runs the search with its category');
   check((await page.locator('#understood .u-none').innerText()) === STRINGS.en.understood_none, 'category null: the page says nothing looks like it');
+  // a class the list groups under a broader category (a shirt among the
+  // tops): its chip asks for that class alone, until the list is changed
+  mock = { category: 'longsleeve', confidence: 0.6, alternatives: [{ category: 'shirt', confidence: 0.3 }] };
+  await page.selectOption('#category', 'auto');
+  await page.click('#search');
+  await page.waitForFunction(() => /Long-sleeve top 60%/.test(document.getElementById('understood').textContent), null, { timeout: 30000 });
+  const askedShirt = page.waitForRequest((r) => r.url().endsWith('/api/search'));
+  await page.locator('#understood .chip[data-cat="shirt"]').click();
+  const sentShirt = JSON.parse((await askedShirt).postData() || '{}');
+  check(sentShirt.category === 'top' && sentShirt.class === 'shirt', `the shirt chip asks for shirts alone: ${sentShirt.category}/${sentShirt.class}`);
+  check(await page.locator('#category').inputValue() === 'top', 'the list shows the category the shirt is in');
+  await page.waitForFunction(() => ((document.querySelector('#understood .chip.current') || {}).textContent || '') === 'Shirt', null, { timeout: 30000 });
+  check(await page.locator('#understood .chip[data-cat="longsleeve"]').count() === 1, 'the understood class stays one tap away');
+  await page.screenshot({ path: `${SHOTS}/desktop-class-chip.png` });
+  await page.selectOption('#category', 'pants');
+  await page.selectOption('#category', 'top');
+  const askedTop = page.waitForRequest((r) => r.url().endsWith('/api/search'));
+  await page.click('#search');
+  const sentTop = JSON.parse((await askedTop).postData() || '{}');
+  check(sentTop.category === 'top' && !sentTop.class, `the list's own choice forgets the chip's class: ${sentTop.category}/${sentTop.class}`);
+  await waitResults(page);
   await page.unroute('**/api/search');
   await page.selectOption('#category', 'auto');
 
