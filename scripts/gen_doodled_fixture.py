@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Makes tests/data/doodled, doodled2, doodled3, doodled4, doodled5, doodled6, doodled7
-and doodled8: eight sets of 40 quick garment doodles (4 per class), checks on search
-that no training run saw and no setting was chosen on. Each set was written and
+"""Makes tests/data/doodled, doodled2, doodled3, doodled4, doodled5, doodled6, doodled7,
+doodled8 and doodled9: nine sets of 40 quick garment doodles (4 per class), checks on
+search that no training run saw and no setting was chosen on. Each set was written and
 committed before any model was scored on it; set 2 after set 1's misses were seen
 (docs/internals/search.md); set 3 by another hand, drawing garment varieties sets 1
 and 2 do not; set 4 by another hand again, drawing varieties sets 1 to 3 do not,
@@ -17,7 +17,15 @@ again, as four shoppers each drawing one garment of every class in their own man
 a careful adult, neat outlines and a few details (z1); a hurried one, the outer
 silhouette only, small and off-centre (z2); big and a little lopsided, with one
 interior line that matters, a collar, zip, waistband, brim or sole (z3); a shaky
-hand, strokes overshooting or stopping short (z4); its file names are z1-z4.
+hand, strokes overshooting or stopping short (z4); its file names are z1-z4; set 9
+by another hand again, as people drawing with a mouse or a trackpad on a laptop:
+straighter, more angular segments, corners where curves should be, now and then an
+outline built from separate straight strokes that do not quite meet, sizes from a
+quarter of the canvas to nearly all of it, placed anywhere, and everyday garments in
+a mix sets 1 to 8 draw little (a ringer tee, a polo, a flannel shirt, a cardigan, a
+bomber, a blazer, cargo trousers, running shorts, a wrap skirt, a shirt dress, a
+snapback, a beret, a loafer, a hiking boot, a sneaker from the front three-quarter,
+a wedge); its file names are n1-n4.
 
 Each garment's outline was written by hand as key points in a 0-100 box, the way
 a person puts the pen down (a collar, buttons, a hood, a brim, a heel), then
@@ -35,6 +43,7 @@ short strokes, scribbles). It shares no code or parameter with src/data
     python3 scripts/gen_doodled_fixture.py tests/data/doodled6 6
     python3 scripts/gen_doodled_fixture.py tests/data/doodled7 7
     python3 scripts/gen_doodled_fixture.py tests/data/doodled8 8
+    python3 scripts/gen_doodled_fixture.py tests/data/doodled9 9
 
 writes DIR/<class>/<name>.svg and, when Chromium is installed, the PNG beside
 each (optipng, when installed, makes them smaller). The SVGs are the source.
@@ -46,13 +55,13 @@ def circle(cx, cy, r, n=14, a0=0, a1=360):
 def arc(cx, cy, rx, ry, a0, a1, n=12):
     return [(cx + rx*math.cos(math.radians(a0 + (a1-a0)*i/n)), cy + ry*math.sin(math.radians(a0 + (a1-a0)*i/n))) for i in range(n+1)]
 
-# Eight sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
+# Nine sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
 # (tests/data/doodled3), 4 (tests/data/doodled4), 5 (tests/data/doodled5), 6
-# (tests/data/doodled6), 7 (tests/data/doodled7) and 8 (tests/data/doodled8), each
-# written before any model was scored on it.
+# (tests/data/doodled6), 7 (tests/data/doodled7), 8 (tests/data/doodled8) and 9
+# (tests/data/doodled9), each written before any model was scored on it.
 # set -> class -> [(name, strokes, dabs, place)]; place: (cx, cy, size_px,
 # rot_deg, aspect, pen).
-SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}}
+SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}}
 CUR = 1
 def add(cls, name, strokes, place, dabs=()):
     SETS[CUR].setdefault(cls, []).append((name, strokes, list(dabs), place))
@@ -968,6 +977,159 @@ add('shoes', 'z3', [C(22,6, 52,8, 54,52, 76,58, 92,66, 96,80, 94,88, 20,88, 20,5
     dabs=[(36,50,'blob',(120,75,40))])
 add('shoes', 'z4', S(C(95,74, 96,56, 93,42, 86,40, 78,46, 70,44, 64,38, 58,42, 46,48, 28,54, 12,60, 4,68, 3,74), C(1,74, 99,74), C(3,74, 4,83, 70,85),
                      C(97,74, 96,84, 82,85), C(60,43, 55,51), C(54,46, 49,54), C(48,49, 43,57)), (300, 250, 390, 3, 1.0, 5))
+
+# ---- set 9 ----
+# written after sets 1 to 8, by another hand: people drawing with a mouse or a
+# trackpad on a laptop. Straighter, more angular segments than a finger, corners where
+# curves should be (a crew neck drawn as a flat-bottomed notch, a crown as a box), and
+# now and then a shape built from separate straight strokes that do not quite meet;
+# sizes from a quarter of the canvas to nearly all of it, placed anywhere; everyday
+# garments a shop sells, a different mix from sets 1 to 8 where it could be (a ringer
+# tee, a polo, a flannel shirt, a cardigan, a breton top, a bomber, a denim jacket, a
+# blazer, cargo trousers, bermuda and running shorts, a wrap, tiered and handkerchief
+# skirt, a shirt dress, a slip dress, a snapback, a beret, a fedora, a loafer, a hiking
+# boot, a sneaker from the front three-quarter, a wedge). Colour dabs on at most two
+# of each class. Named n1-n4, so the seeds ('<class>-n1' ...) are new.
+CUR = 9
+GAPS = (-2.4, 1.6, -1.0, 2.6, -1.8, 0.6, 2.0)
+def sides(*p):
+    # set 9's mouse hand: each side of an outline drawn as its own straight stroke, its
+    # ends stopping a little short of the corner or running a little past it (never by
+    # more than a quarter of the side); used by set 9 only
+    pts = C(*p); out = []
+    for i, ((ax, ay), (bx, by)) in enumerate(zip(pts, pts[1:])):
+        d = math.hypot(bx-ax, by-ay)
+        if d == 0: continue
+        ux, uy = (bx-ax)/d, (by-ay)/d
+        e0, e1 = (max(g, -d/4) for g in (GAPS[(2*i) % 7], GAPS[(2*i+1) % 7]))
+        out.append([(ax - ux*e0, ay - uy*e0), (bx + ux*e1, by + uy*e1)])
+    return out
+# --- t-shirt ---
+# ringer tee, neck band and sleeve bands, the crew neck a flat-bottomed notch; small polo, flat collar points, two-button placket;
+# small plain tee in separate straight strokes, bottom right; big boxy drop-shoulder V-neck tee with a chest pocket
+add('t-shirt', 'n1', [C(40,12, 44,18, 56,18, 60,12, 82,18, 94,36, 80,44, 75,37, 75,92, 25,92, 25,37, 20,44, 6,36, 18,18, 40,12), C(36,13, 42,22, 58,22, 64,13),
+                      C(9,31, 22,39), C(91,31, 78,39)], (300, 220, 300, 0, 1.0, 4),
+    dabs=[(50,20,'stroke',(200,40,40)), (15,36,'dot',(200,40,40)), (85,36,'dot',(200,40,40))])
+add('t-shirt', 'n2', [C(40,10, 20,16, 6,34, 20,42, 25,36, 25,92, 75,92, 75,36, 80,42, 94,34, 80,16, 60,10), C(40,10, 50,8, 60,10),
+                      C(40,10, 42,22, 50,17, 58,22, 60,10), C(46,18, 46,34, 54,34, 54,18), C(9,30, 21,38), C(91,30, 79,38),
+                      circle(50,24,1.5,5), circle(50,30,1.5,5)], (150, 140, 220, -4, 1.0, 3))
+add('t-shirt', 'n3', sides(38,12, 20,18, 7,34, 20,43, 26,36, 26,90, 74,90, 74,36, 80,43, 93,34, 80,18, 62,12) + sides(38,12, 44,20, 56,20, 62,12),
+    (410, 400, 150, 3, 1.0, 3))
+add('t-shirt', 'n4', [C(40,8, 50,24, 60,8, 84,12, 98,44, 82,50, 78,40, 78,94, 22,94, 22,40, 18,50, 2,44, 16,12, 40,8), C(58,30, 70,30, 70,42, 58,42, 58,30)],
+    (256, 256, 480, 2, 1.0, 6))
+# --- shirt ---
+# flannel shirt, long sleeves, collar, placket, buttons, a chest pocket, cuffs, red check as scribbles; small short-sleeve button-up,
+# square buttons, top right; long-sleeve dress shirt in separate straight strokes; big button-down with a shirt-tail hem in corners
+add('shirt', 'n1', [C(40,8, 22,14, 12,50, 8,88, 20,90, 24,54, 24,94, 76,94, 76,54, 80,90, 92,88, 88,50, 78,14, 60,8),
+                    C(40,8, 40,20, 50,15, 60,20, 60,8), C(40,8, 50,5, 60,8), C(50,15, 50,94), C(30,30, 42,30, 42,42, 30,42, 30,30), C(9,82, 21,84), C(79,84, 91,82),
+                    circle(53,26,1.5,6), circle(53,42,1.5,6), circle(53,58,1.5,6), circle(53,74,1.5,6)], (230, 270, 400, -2, 0.95, 5),
+    dabs=[(34,62,'scribble',(190,40,40)), (66,76,'scribble',(190,40,40)), (15,60,'scribble',(190,40,40))])
+add('shirt', 'n2', [C(40,10, 20,16, 7,36, 21,44, 26,38, 26,92, 74,92, 74,38, 79,44, 93,36, 80,16, 60,10), C(40,10, 42,23, 50,17, 58,23, 60,10), C(50,17, 50,92)]
+                   + [C(52,y-1.5, 55,y-1.5, 55,y+1.5, 52,y+1.5, 52,y-1.5) for y in (32, 48, 64, 80)], (385, 135, 200, 5, 1.0, 3))
+add('shirt', 'n3', sides(40,8, 22,14, 12,50, 8,88, 20,90, 25,54, 25,94, 75,94, 75,54, 80,90, 92,88, 88,50, 78,14, 60,8) + sides(40,8, 42,21, 50,15, 58,21, 60,8)
+                   + [C(50,15, 50,94), C(9,82, 21,84), C(79,84, 91,82)], (170, 340, 300, -3, 0.95, 4))
+add('shirt', 'n4', [C(40,6, 22,12, 10,48, 4,86, 16,88, 22,52, 22,86, 28,82, 36,92, 50,96, 64,92, 72,82, 78,86, 78,52, 84,88, 96,86, 90,48, 78,12, 60,6),
+                    C(40,6, 40,19, 50,13, 60,19, 60,6), C(40,6, 50,3, 60,6), C(50,13, 50,96)], (256, 256, 470, 4, 0.95, 6),
+    dabs=[(53,26,'dot',(0,0,0)), (53,42,'dot',(0,0,0)), (53,58,'dot',(0,0,0)), (53,74,'dot',(0,0,0))])
+# --- longsleeve ---
+# cardigan, deep V and buttons, ribbed hem and cuffs; big crewneck sweatshirt, neck band with a V insert, cuffs and hem band;
+# small long-sleeve tee in separate straight strokes, bottom left; breton top, boat neck, stripes across body and sleeves
+add('longsleeve', 'n1', [C(38,8, 20,14, 10,52, 6,88, 18,90, 24,56, 24,92, 76,92, 76,56, 82,90, 94,88, 90,52, 80,14, 62,8), C(38,8, 50,42, 62,8), C(50,42, 50,92),
+                         C(24,84, 76,84), C(7,82, 19,84), C(81,84, 93,82),
+                         circle(53,52,1.6,6), circle(53,64,1.6,6), circle(53,76,1.6,6)], (330, 300, 360, 3, 1.0, 4),
+    dabs=[(36,40,'blob',(150,40,60)), (66,52,'blob',(150,40,60))])
+add('longsleeve', 'n2', [C(40,12, 44,18, 56,18, 60,12, 80,16, 92,52, 96,86, 84,90, 77,56, 77,92, 23,92, 23,56, 16,90, 4,86, 8,52, 20,16, 40,12),
+                         C(37,13, 42,22, 58,22, 63,13), C(47,22, 50,27, 53,22), C(23,84, 77,84), C(5,80, 17,83), C(83,83, 95,80)], (260, 250, 470, -3, 1.0, 6))
+add('longsleeve', 'n3', sides(40,12, 22,16, 10,52, 6,86, 17,88, 24,54, 24,92, 76,92, 76,54, 83,88, 94,86, 90,52, 78,16, 60,12) + sides(40,12, 45,18, 55,18, 60,12),
+    (130, 390, 170, -6, 1.0, 3))
+add('longsleeve', 'n4', [C(34,10, 20,14, 10,52, 6,88, 17,90, 24,56, 24,92, 76,92, 76,56, 83,90, 94,88, 90,52, 80,14, 66,10, 50,16, 34,10),
+                         C(17,26, 83,26), C(14,40, 86,40), C(24,64, 76,64), C(24,78, 76,78), C(9,66, 22,66), C(7,80, 19,80), C(78,66, 91,66), C(81,80, 93,80)],
+    (345, 185, 300, 6, 1.0, 4))
+# --- outwear ---
+# bomber jacket, rib collar, zip, rib cuffs and waistband, sleeve pocket; small denim jacket, pointed collar, flap pockets, seams and
+# waistband; blazer in separate straight strokes, notched lapels, two buttons, flap pockets; small hooded raincoat, knee length, toggles
+add('outwear', 'n1', [C(38,10, 38,4, 62,4, 62,10), C(38,10, 20,16, 8,50, 4,80, 8,86, 18,86, 20,80, 22,54, 24,82, 28,90, 72,90, 76,82, 78,54, 80,80, 82,86, 92,86, 96,80, 92,50, 80,16, 62,10),
+                      C(50,4, 50,90), C(26,82, 74,82), C(5,78, 20,78), C(80,78, 95,78), C(82,30, 87,30, 88,38, 83,38, 82,30)], (250, 270, 420, 0, 1.05, 5),
+    dabs=[(36,40,'blob',(90,100,60)), (64,62,'blob',(90,100,60))])
+add('outwear', 'n2', [C(38,8, 20,14, 10,50, 7,82, 19,84, 24,56, 24,80, 76,80, 76,56, 81,84, 93,82, 90,50, 80,14, 62,8),
+                      C(38,8, 34,22, 44,20, 50,12), C(62,8, 66,22, 56,20, 50,12), C(50,12, 50,80), C(24,72, 76,72),
+                      C(30,32, 44,32, 44,36, 37,40, 30,36, 30,32), C(56,32, 70,32, 70,36, 63,40, 56,36, 56,32), C(37,40, 36,72), C(63,40, 64,72),
+                      C(8,76, 20,78), C(80,78, 92,76)], (160, 200, 280, -5, 1.0, 4))
+add('outwear', 'n3', sides(38,6, 22,10, 14,48, 10,88, 20,90, 25,52, 25,94, 75,94, 75,52, 80,90, 90,88, 86,48, 78,10, 62,6)
+                     + sides(38,6, 40,16, 34,20, 50,54) + sides(62,6, 60,16, 66,20, 50,54)
+                     + [C(50,54, 50,94), circle(53,60,1.6,6), circle(53,72,1.6,6), C(29,76, 41,76), C(59,76, 71,76), C(62,40, 72,38)], (360, 330, 340, 2, 0.85, 4))
+add('outwear', 'n4', [C(36,18, 40,4, 60,4, 64,18), C(36,18, 22,22, 12,56, 8,80, 18,82, 24,58, 20,98, 80,98, 76,58, 82,82, 92,80, 88,56, 78,22, 64,18),
+                      C(42,18, 44,9, 56,9, 58,18), C(50,18, 50,98), C(46,34, 54,34), C(46,50, 54,50), C(46,66, 54,66), C(26,70, 36,70), C(64,70, 74,70)],
+    (120, 380, 220, 4, 0.8, 3), dabs=[(34,44,'blob',(240,200,30)), (66,84,'blob',(240,200,30))])
+# --- pants ---
+# cargo trousers, thigh pockets with flaps, cuffs; jeans in separate straight strokes, slanted; wide-leg pleated trousers, nearly the
+# whole canvas, pressed creases; small trousers with a belt and a square buckle, top right
+add('pants', 'n1', [C(24,4, 76,4, 78,12, 84,96, 60,96, 50,32, 40,96, 16,96, 22,12, 24,4), C(22,12, 78,12), C(54,12, 54,26, 50,31),
+                    C(20,44, 33,44, 33,60, 20,60, 20,44), C(20,48, 33,48), C(67,44, 80,44, 80,60, 67,60, 67,44), C(67,48, 80,48), C(17,90, 41,90), C(59,90, 83,90)],
+    (260, 260, 440, 0, 0.85, 5), dabs=[(34,30,'scribble',(150,140,90)), (66,76,'scribble',(150,140,90))])
+add('pants', 'n2', sides(24,4, 76,4, 78,12, 82,96, 58,96, 50,32, 42,96, 18,96, 22,12, 24,4) + sides(22,12, 78,12)
+                   + [C(54,12, 54,26, 50,31), C(24,14, 34,24), C(76,14, 66,24)], (150, 240, 330, -8, 0.85, 4))
+add('pants', 'n3', [C(28,3, 72,3, 74,12, 86,60, 97,97, 57,97, 50,30, 43,97, 3,97, 14,60, 26,12, 28,3), C(26,12, 74,12), C(38,12, 40,24), C(62,12, 60,24),
+                    C(39,24, 23,96), C(61,24, 77,96)], (256, 256, 490, 0, 0.95, 6))
+add('pants', 'n4', [C(26,6, 74,6, 76,16, 80,96, 57,96, 50,36, 43,96, 20,96, 24,16, 26,6), C(24,16, 76,16), C(46,7, 54,7, 54,15, 46,15, 46,7)],
+    (410, 130, 220, 3, 0.8, 3), dabs=[(36,60,'blob',(120,120,125))])
+# --- shorts ---
+# bermuda shorts, knee length, belt loops, slant pockets, turned-up cuffs; running shorts, elastic waist, drawstring, split sides;
+# big cargo shorts, side pockets with flaps; small plain shorts in separate straight strokes, top left
+add('shorts', 'n1', [C(18,4, 82,4, 84,12, 90,86, 56,88, 50,36, 44,88, 10,86, 16,12, 18,4), C(16,12, 84,12), C(28,4, 28,12), C(72,4, 72,12),
+                     C(11,78, 44,80), C(56,80, 89,78), C(18,14, 26,28), C(82,14, 74,28)], (250, 240, 340, 2, 1.0, 5))
+add('shorts', 'n2', [C(14,20, 86,20, 88,30, 94,64, 88,54, 82,66, 56,68, 50,48, 44,68, 18,66, 12,54, 6,64, 12,30, 14,20), C(12,30, 88,30), C(48,30, 46,40), C(52,30, 54,40)],
+    (380, 380, 220, -6, 1.1, 4), dabs=[(30,44,'blob',(220,50,50)), (70,46,'blob',(220,50,50))])
+add('shorts', 'n3', [C(16,6, 84,6, 86,16, 94,80, 58,84, 50,40, 42,84, 6,80, 14,16, 16,6), C(14,16, 86,16), C(54,16, 54,28, 50,34),
+                     C(12,42, 26,42, 26,62, 11,62, 12,42), C(12,47, 26,47), C(74,42, 88,42, 89,62, 74,62, 74,42), C(74,47, 88,47)], (256, 260, 450, 3, 1.0, 6))
+add('shorts', 'n4', sides(18,10, 82,10, 84,18, 92,76, 58,80, 50,42, 42,80, 8,76, 16,18, 18,10) + sides(16,18, 84,18), (110, 110, 150, 5, 1.05, 3),
+    dabs=[(32,48,'blob',(70,110,190))])
+# --- skirt ---
+# wrap skirt, waistband, the overlap edge slanting across, side tie; tiered skirt in three steps; small denim mini in separate
+# straight strokes, bottom right; handkerchief-hem midi, points hanging down
+add('skirt', 'n1', [C(30,8, 70,8, 71,16, 88,86, 12,86, 29,16, 30,8), C(29,16, 71,16), C(66,16, 60,52, 48,86), C(71,12, 78,28), C(71,12, 84,26),
+                    C(71,12, 80,8, 80,16, 71,12)], (170, 300, 330, -3, 1.0, 4), dabs=[(40,56,'blob',(60,140,90))])
+add('skirt', 'n2', [C(34,8, 66,8, 66,14, 72,36, 76,36, 82,62, 86,62, 94,90, 6,90, 14,62, 18,62, 24,36, 28,36, 34,14, 34,8), C(34,14, 66,14), C(24,36, 76,36), C(14,62, 86,62)],
+    (320, 220, 360, 2, 1.0, 5), dabs=[(40,50,'dot',(240,150,180)), (62,76,'dot',(240,150,180)), (34,80,'dot',(240,150,180))])
+add('skirt', 'n3', sides(36,30, 64,30, 65,38, 86,72, 14,72, 35,38, 36,30) + sides(35,38, 65,38), (380, 415, 200, 4, 1.15, 3))
+add('skirt', 'n4', [C(34,6, 66,6, 67,14, 80,54, 92,86, 78,78, 66,96, 50,80, 34,96, 22,78, 8,86, 20,54, 33,14, 34,6), C(33,14, 67,14), C(44,14, 34,94), C(56,14, 66,94)],
+    (145, 200, 300, 5, 0.9, 4))
+# --- dress ---
+# shirt dress, collar, short sleeves, buttons to a belted waist, A-line to the knee; slip dress, thin straps, V neck, bias cut to mid-calf;
+# small sleeveless skater dress in separate straight strokes, top right; big halter-neck maxi dress, neck strap and V, slanted
+add('dress', 'n1', [C(40,6, 26,10, 14,24, 24,30, 30,24, 32,40, 20,94, 80,94, 68,40, 70,24, 76,30, 86,24, 74,10, 60,6), C(40,6, 41,16, 50,11, 59,16, 60,6),
+                    C(50,11, 50,40), C(32,40, 68,40), C(31,45, 69,45), C(50,45, 50,70), circle(52,20,1.4,6), circle(52,28,1.4,6), circle(52,36,1.4,6)],
+    (250, 256, 450, 0, 0.8, 5))
+add('dress', 'n2', [C(38,6, 36,22), C(62,6, 64,22), C(36,22, 50,32, 64,22, 66,32, 63,48, 76,96, 24,96, 37,48, 34,32, 36,22), C(36,27, 50,37, 64,27)],
+    (135, 295, 380, -4, 0.85, 4), dabs=[(50,62,'blob',(200,170,120)), (46,82,'blob',(200,170,120))])
+add('dress', 'n3', sides(38,8, 44,16, 56,16, 62,8, 68,22, 64,38, 88,82, 12,82, 36,38, 32,22, 38,8) + sides(36,38, 64,38), (400, 130, 210, 6, 0.9, 3))
+add('dress', 'n4', [C(44,14, 46,4, 54,4, 56,14), C(44,14, 32,32, 36,44, 12,98, 88,98, 64,44, 68,32, 56,14), C(44,14, 50,30, 56,14), C(36,44, 64,44)], (290, 250, 470, 5, 0.8, 6),
+    dabs=[(44,66,'blob',(200,30,50)), (58,84,'blob',(200,30,50))])
+# --- hat ---
+# snapback cap from the side, crown in corners, flat brim to the right, button, front panel, snap strap; small beret, tilted, stalk
+# on top; fedora in separate straight strokes, pinched crown and band; small bucket hat, sloping brim with a stitch line
+add('hat', 'n1', [C(18,64, 20,46, 30,34, 48,28, 64,30, 76,40, 80,56, 80,64, 18,64), C(70,62, 98,60, 98,66, 72,70, 70,62), C(46,27, 48,23, 52,23, 54,28),
+                  C(52,29, 62,63), C(20,56, 30,56, 30,64)], (260, 290, 380, 0, 1.0, 5))
+add('hat', 'n2', [C(8,52, 16,38, 40,30, 70,32, 90,42, 94,52, 80,60, 56,62, 30,60, 8,52), C(26,60, 28,68, 72,68, 74,60), C(52,32, 54,24)], (380, 380, 230, -8, 1.0, 4),
+    dabs=[(50,46,'blob',(190,30,40))])
+add('hat', 'n3', sides(30,60, 33,34, 42,28, 50,32, 58,28, 67,34, 70,60) + sides(30,60, 6,62, 2,68, 50,70, 98,68, 94,62, 70,60) + sides(31,52, 69,52),
+    (140, 130, 240, 3, 1.0, 4))
+add('hat', 'n4', [C(32,56, 36,30, 64,30, 68,56), C(32,56, 14,74, 86,74, 68,56), C(32,56, 68,56), C(21,67, 79,67)], (130, 400, 200, -5, 1.05, 3),
+    dabs=[(50,44,'blob',(210,190,140))])
+# --- shoes ---
+# penny loafer from the side, toe to the right, strap across the vamp, low heel; hiking boot, padded collar, laces, toe cap, lug sole;
+# sneaker from the front three-quarter, toe to the lower left, laces and thick sole; wedge pump, toe to the right, rope-textured wedge
+add('shoes', 'n1', [C(8,44, 20,48, 34,54, 44,48, 62,50, 80,56, 93,64, 97,72, 94,78, 30,78, 28,86, 8,86, 8,44), C(8,74, 96,74), C(42,52, 44,58, 60,60, 64,53)],
+    (260, 240, 380, -2, 1.0, 5), dabs=[(60,66,'blob',(130,70,40)), (24,64,'blob',(130,70,40))])
+add('shoes', 'n2', [C(20,10, 46,10, 48,46, 70,54, 88,60, 96,70, 96,80, 14,80, 16,50, 20,10), C(21,16, 47,16),
+                    C(14,80, 14,88, 20,84, 28,88, 36,84, 44,88, 52,84, 60,88, 68,84, 76,88, 84,84, 92,88, 96,84, 96,80),
+                    C(46,16, 38,24, 48,30, 40,36, 50,42, 44,48), C(80,57, 74,66, 74,80)], (140, 360, 260, 4, 1.0, 4))
+add('shoes', 'n3', [C(10,78, 40,88, 74,84, 92,70, 94,56, 90,42, 70,30, 62,20, 52,18, 46,30, 16,56, 8,66, 10,78), C(8,68, 40,78, 74,74, 93,60),
+                    C(62,30, 78,34, 90,42, 80,44, 66,38, 62,30), C(36,44, 50,50), C(40,39, 54,45), C(44,34, 58,40), C(12,58, 24,64, 26,76)],
+    (368, 160, 270, 0, 1.0, 4))
+add('shoes', 'n4', [C(14,34, 26,46, 48,50, 72,54, 88,60, 96,66, 98,74, 96,82, 70,90, 14,92, 12,62, 10,44, 14,34), C(12,62, 50,70, 97,80),
+                    C(22,66, 22,90), C(32,68, 32,90), C(42,70, 42,89), C(52,72, 52,88), C(62,74, 62,88)], (200, 180, 280, -3, 1.0, 4),
+    dabs=[(60,62,'blob',(190,60,60))])
 
 
 def wobble(pts, rng, scale):
