@@ -78,8 +78,13 @@ function categoryFields(id) {
   const c = CATEGORY_BY_ID[id];
   if (!c) return { category: 'auto' };
   const category = c.category === 'other' ? 'auto' : c.category;
-  const cls = state.cls && CLASSES[state.cls].page === id ? state.cls : c.cls;
+  const cls = chipClass(id) || c.cls;
   return cls ? { category, class: cls } : { category };
+}
+
+// the class a chip chose, when it lies within page category id
+function chipClass(id) {
+  return state.cls && CLASSES[state.cls].page === id ? state.cls : null;
 }
 
 function drawingBody() {
@@ -232,10 +237,7 @@ function chip(cat, label, current) {
 
 const pct = (c) => `${Math.round(c * 100)}%`;
 // what the list and a chip chose together: the class within the category, else the category
-const current = () => {
-  const chosen = $('category').value;
-  return state.cls && CLASSES[state.cls].page === chosen ? state.cls : chosen;
-};
+const current = () => chipClass($('category').value) || $('category').value;
 // categories a drawing of one is most often meant as instead
 const RELATED = {
   top: ['outerwear', 'dress'], outerwear: ['top', 'dress'], pants: ['shorts', 'skirt'],
@@ -252,6 +254,7 @@ function renderUnderstood() {
   const label = document.createElement('span');
   label.className = 'u-label';
   const alts = (u && u.alternatives) || [];
+  const cur = current();
   if (u.category === null) {
     const p = document.createElement('p');
     p.className = 'u-none';
@@ -259,13 +262,11 @@ function renderUnderstood() {
     parts.push(p);
   } else if (chosen !== 'auto') {
     label.textContent = t('chosen');
-    const cur = current();
     parts.push(label, chip(cur, categoryLabel(state.lang, cur), true));
   } else {
     label.textContent = t('understood');
     parts.push(label, chip(u.category, `${categoryLabel(state.lang, u.category)} ${pct(u.confidence)}`, true));
   }
-  const cur = current();
   // with a category chosen, what the drawing was understood as stays a chip too
   const cands = chosen !== 'auto' && u.category ? [{ category: u.category, confidence: u.confidence }, ...alts] : alts;
   const shown = cands.filter((a) => a.category && a.category !== cur && (cur !== chosen || pageCategory(a.category) !== chosen)).slice(0, 3);
