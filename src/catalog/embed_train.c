@@ -174,7 +174,7 @@ out:
     return rc;
 }
 
-#define SCORE_SHAPES 12 /* shapes per class with a family (data/shapes.h) scored */
+#define SCORE_SHAPES 24 /* shapes per class with a family (data/shapes.h) scored */
 
 /* Category accuracy of the drawing head on fixed-seed shapes (garments as
  * people draw them from memory) of the classes with a family; -1: none. */
@@ -489,12 +489,15 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                  "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f | shapes cat %.3f",
               ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
               sd.none_rate, sd.garment_none, shape_acc);
-        /* the validation figures swing from epoch to epoch: the best one is kept */
-        double score = sd.cat_acc + sd.r10 + se.cat_acc + se.r10;
+        /* the validation figures swing from epoch to epoch: the best one is
+         * kept. The shapes count too: the photos' doodles hold few drawings
+         * a person could name, and on those alone a fine-tune kept its
+         * first epoch while later ones read hand drawings better */
+        double score = sd.cat_acc + sd.r10 + se.cat_acc + se.r10 + (shape_acc >= 0 ? shape_acc : 0);
         if (score > best && (rc = zt_embed_save(o->out, &m, 0))) goto out;
         if (score > best) best = score, best_ep = ep + 1;
     }
-    zt_warn_emit(&o->log, "kept epoch %d (doodle and edge-map category + R@10 sum %.3f); the last is %s",
+    zt_warn_emit(&o->log, "kept epoch %d (doodle and edge-map category + R@10 + shapes category sum %.3f); the last is %s",
                  best_ep, best, last);
     float cal[2];
     struct zt_embed bm;

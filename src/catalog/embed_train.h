@@ -4,7 +4,8 @@
  * simulated hints and doodles), photos augmented, and drawings of things
  * the shop does not sell fill the "none" class. After every epoch the
  * model is saved (atomically, to OUT.last) and scored on the validation
- * split; the best epoch (doodle and edge-map category accuracy + R@10) is
+ * split; the best epoch (doodle and edge-map category accuracy + R@10, and
+ * the category accuracy on garments drawn from memory, data/shapes.h) is
  * kept in OUT; at the end both its category heads get a softmax
  * temperature fitted on validation (calibration: the confidence the API
  * reports). */
