@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Makes tests/data/doodled, doodled2, doodled3, doodled4, doodled5, doodled6, doodled7,
-doodled8 and doodled9: nine sets of 40 quick garment doodles (4 per class), checks on
-search that no training run saw and no setting was chosen on. Each set was written and
-committed before any model was scored on it; set 2 after set 1's misses were seen
+doodled8, doodled9 and doodled10: ten sets of 40 quick garment doodles (4 per class),
+checks on search that no training run saw and no setting was chosen on. Each set was
+written and committed before any model was scored on it; set 2 after set 1's misses were seen
 (docs/internals/search.md); set 3 by another hand, drawing garment varieties sets 1
 and 2 do not; set 4 by another hand again, drawing varieties sets 1 to 3 do not,
 some the way a hurried person would; set 5 by another hand again, the commonest
@@ -25,7 +25,17 @@ quarter of the canvas to nearly all of it, placed anywhere, and everyday garment
 a mix sets 1 to 8 draw little (a ringer tee, a polo, a flannel shirt, a cardigan, a
 bomber, a blazer, cargo trousers, running shorts, a wrap skirt, a shirt dress, a
 snapback, a beret, a loafer, a hiking boot, a sneaker from the front three-quarter,
-a wedge); its file names are n1-n4.
+a wedge); its file names are n1-n4; set 10 by another hand again, as four shoppers on
+a Korean online clothing shop, each drawing with a finger on a phone in 15-30 seconds
+the garment of every class they want to buy, the commonest forms such a shop sells
+first (an oversized tee, an oxford shirt, a sweatshirt, a puffer, a long coat, wide
+jeans, slacks, denim and bermuda shorts, a pleated mini, a long skirt, a shirt dress,
+a ball cap, a bucket hat, a white sneaker, a loafer), each in their own manner: neat,
+near the middle, lines closed and a few details (m1); hurried and small, in a corner,
+the outer silhouette in one stroke, often not closed (m2); big, nearly the whole
+canvas, a thick finger, rounded and a little squat or lopsided, one or two lines
+inside (m3); wobbly, the line wandering in slow waves, ends overshooting or stopping
+short (m4); its file names are m1-m4.
 
 Each garment's outline was written by hand as key points in a 0-100 box, the way
 a person puts the pen down (a collar, buttons, a hood, a brim, a heel), then
@@ -44,6 +54,7 @@ short strokes, scribbles). It shares no code or parameter with src/data
     python3 scripts/gen_doodled_fixture.py tests/data/doodled7 7
     python3 scripts/gen_doodled_fixture.py tests/data/doodled8 8
     python3 scripts/gen_doodled_fixture.py tests/data/doodled9 9
+    python3 scripts/gen_doodled_fixture.py tests/data/doodled10 10
 
 writes DIR/<class>/<name>.svg and, when Chromium is installed, the PNG beside
 each (optipng, when installed, makes them smaller). The SVGs are the source.
@@ -55,13 +66,14 @@ def circle(cx, cy, r, n=14, a0=0, a1=360):
 def arc(cx, cy, rx, ry, a0, a1, n=12):
     return [(cx + rx*math.cos(math.radians(a0 + (a1-a0)*i/n)), cy + ry*math.sin(math.radians(a0 + (a1-a0)*i/n))) for i in range(n+1)]
 
-# Nine sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
+# Ten sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
 # (tests/data/doodled3), 4 (tests/data/doodled4), 5 (tests/data/doodled5), 6
-# (tests/data/doodled6), 7 (tests/data/doodled7), 8 (tests/data/doodled8) and 9
-# (tests/data/doodled9), each written before any model was scored on it.
+# (tests/data/doodled6), 7 (tests/data/doodled7), 8 (tests/data/doodled8), 9
+# (tests/data/doodled9) and 10 (tests/data/doodled10), each written before any
+# model was scored on it.
 # set -> class -> [(name, strokes, dabs, place)]; place: (cx, cy, size_px,
 # rot_deg, aspect, pen).
-SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}}
+SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}, 10: {}}
 CUR = 1
 def add(cls, name, strokes, place, dabs=()):
     SETS[CUR].setdefault(cls, []).append((name, strokes, list(dabs), place))
@@ -1130,6 +1142,158 @@ add('shoes', 'n3', [C(10,78, 40,88, 74,84, 92,70, 94,56, 90,42, 70,30, 62,20, 52
 add('shoes', 'n4', [C(14,34, 26,46, 48,50, 72,54, 88,60, 96,66, 98,74, 96,82, 70,90, 14,92, 12,62, 10,44, 14,34), C(12,62, 50,70, 97,80),
                     C(22,66, 22,90), C(32,68, 32,90), C(42,70, 42,89), C(52,72, 52,88), C(62,74, 62,88)], (200, 180, 280, -3, 1.0, 4),
     dabs=[(60,62,'blob',(190,60,60))])
+
+# ---- set 10 ----
+# written after sets 1 to 9, by another hand: four shoppers on a Korean online clothing
+# shop, each drawing with a finger on a phone, in 15-30 seconds, the garment of every
+# class they want to buy, the commonest forms such a shop sells first. m1: neat, near
+# the middle, lines closed, a few details (a collar, buttons, a rib, a sole); m2:
+# hurried and small, in a corner, the outer silhouette only in one stroke, often not
+# closed; m3: big, nearly the whole canvas, a thick finger, rounded and a little
+# squat or lopsided, one or two lines inside; m4: wobbly, the finger wandering in slow
+# waves, ends overshooting or stopping short. Named m1-m4, so the seeds
+# ('<class>-m1' ...) are new.
+CUR = 10
+def waver(pts, amp=0.8, step=2.0):
+    # m4's wandering finger: along the stroke the line sways in slow waves (about 17 and
+    # 23 units long across and down the box), the key points carried with it, so corners
+    # stay corners; larger and longer than set 8's tremor; used by set 10 only
+    out = []; s = 0.0
+    for j, ((ax, ay), (bx, by)) in enumerate(zip(pts, pts[1:])):
+        d = math.hypot(bx-ax, by-ay)
+        n = max(1, int(d / step))
+        for i in range(0 if j == 0 else 1, n+1):
+            t = s + d*i/n
+            out.append((ax + (bx-ax)*i/n + amp*math.sin(t/17*6.283 + 0.7), ay + (by-ay)*i/n + amp*math.sin(t/23*6.283 + 2.1)))
+        s += d
+    return out
+def WV(*strokes): return [waver(s) for s in strokes]
+# --- t-shirt ---
+# neat oversized crew-neck tee, dropped shoulders, neck rib; small plain tee, one stroke, neck left open, top right;
+# big squat boxy tee, rounded shoulders, neck rib; wobbly graphic tee in one stroke, a round print on the chest, the neck overshooting
+add('t-shirt', 'm1', [arc(50,11,11,8,0,180,8) + C(39,11, 14,16, 4,42, 20,46, 22,40, 22,92, 78,92, 78,40, 80,46, 96,42, 86,16, 61,11),
+                      arc(50,11,14,12,0,180,8)], (256, 250, 380, 0, 1.0, 5),
+    dabs=[(40,60,'blob',(35,35,40)), (62,74,'blob',(35,35,40))])
+add('t-shirt', 'm2', [C(42,14, 22,18, 8,36, 20,42, 26,36, 27,90, 73,90, 74,36, 80,42, 92,36, 78,18, 58,13)], (400, 112, 160, 7, 1.05, 4),
+    dabs=[(50,58,'blob',(120,150,200))])
+add('t-shirt', 'm3', [C(38,10, 30,11, 14,15, 6,24, 2,40, 16,46, 24,44, 24,70, 25,94, 50,96, 75,94, 76,70, 77,44, 85,47, 98,40, 95,24, 86,14, 70,11, 62,10),
+                      arc(50,10,12,10,0,180,8), arc(50,10,16,14,8,172,8)], (256, 262, 480, -3, 1.0, 7),
+    dabs=[(46,60,'scribble',(150,150,155))])
+add('t-shirt', 'm4', WV(C(36,12, 18,17, 5,36, 19,44, 26,38, 25,92, 75,93, 74,38, 81,44, 95,35, 82,17, 63,12) + arc(50,12,13,9,0,180,8)[1:] + [(33,10)],
+                        circle(50,46,9,12, 0, 330)), (196, 300, 300, 4, 1.0, 5),
+    dabs=[(50,46,'blob',(240,200,50))])
+# --- shirt ---
+# neat long-sleeve oxford button-down, collar, placket, buttons and cuffs; small short-sleeve open-collar shirt, one stroke, not closed,
+# bottom left; big oversized long-sleeve striped shirt, collar and placket; wobbly short-sleeve button shirt, collar and placket overshooting
+add('shirt', 'm1', [C(40,9, 24,14, 13,50, 9,87, 20,89, 25,54, 25,93, 75,93, 75,54, 80,89, 91,87, 87,50, 76,14, 60,9), C(40,9, 42,22, 50,16, 58,22, 60,9),
+                    C(40,9, 50,6, 60,9), C(50,16, 50,93), C(10,81, 21,83), C(79,83, 90,81),
+                    circle(52,30,1.5,6), circle(52,45,1.5,6), circle(52,60,1.5,6), circle(52,75,1.5,6)], (256, 256, 400, 1, 0.95, 5),
+    dabs=[(36,55,'blob',(150,190,230)), (66,70,'blob',(150,190,230))])
+add('shirt', 'm2', [C(41,10, 21,16, 8,35, 21,43, 26,38, 26,90, 74,90, 74,38, 79,43, 92,35, 79,16, 59,10, 55,24, 50,30, 45,24, 42,14)], (115, 400, 170, -6, 1.0, 4))
+add('shirt', 'm3', [C(39,8, 20,13, 9,48, 3,88, 16,91, 23,55, 22,95, 78,96, 77,55, 84,90, 97,86, 90,48, 80,13, 61,8, 50,5, 39,8), C(39,8, 41,23, 50,15, 59,23, 61,8),
+                    C(50,15, 50,96)], (256, 256, 490, 3, 0.95, 7),
+    dabs=[(34,40,'stroke',(70,110,190)), (66,52,'stroke',(70,110,190)), (34,72,'stroke',(70,110,190)), (66,84,'stroke',(70,110,190))])
+add('shirt', 'm4', WV(C(40,9, 21,15, 8,34, 22,42, 27,37, 27,93, 73,92, 73,37, 78,42, 92,34, 79,15, 60,9), C(37,7, 42,22, 50,15, 58,22, 63,6), C(50,15, 51,97))
+                   + [circle(53,32,1.6,6), circle(53,50,1.6,6), circle(53,68,1.6,6)], (330, 200, 320, -4, 1.0, 5),
+    dabs=[(36,62,'blob',(210,190,150))])
+# --- longsleeve ---
+# neat crewneck sweatshirt, neck rib, cuffs and hem band; small long-sleeve tee, one stroke, neck left open, bottom right;
+# big V-neck knit, squat, ribbed hem; wobbly striped long-sleeve tee, three stripes across, the neck overshooting
+add('longsleeve', 'm1', [arc(50,12,11,8,0,180,8) + C(39,12, 21,17, 11,52, 7,84, 18,86, 25,56, 24,88, 76,88, 75,56, 82,86, 93,84, 89,52, 79,17, 61,12),
+                         arc(50,12,14,12,0,180,8), C(24,81, 76,81), C(8,78, 19,80), C(81,80, 92,78)], (256, 256, 400, 0, 1.0, 5),
+    dabs=[(40,46,'blob',(160,160,165)), (62,62,'blob',(160,160,165))])
+add('longsleeve', 'm2', [C(43,12, 24,16, 13,50, 9,86, 19,88, 25,54, 25,90, 75,90, 75,54, 81,88, 91,86, 87,50, 76,16, 57,12)], (390, 400, 180, 5, 1.0, 4),
+    dabs=[(50,50,'blob',(40,50,90))])
+add('longsleeve', 'm3', [C(36,10, 18,15, 8,50, 3,90, 17,93, 24,58, 24,95, 76,95, 77,58, 83,92, 97,89, 91,50, 82,15, 64,10, 50,32, 36,10), C(24,88, 76,88)],
+    (256, 256, 480, -2, 1.0, 7), dabs=[(38,50,'scribble',(210,180,130)), (62,70,'scribble',(210,180,130))])
+add('longsleeve', 'm4', WV(arc(50,12,10,7,0,180,8) + C(40,12, 22,17, 12,50, 8,88, 19,90, 25,55, 25,92, 75,92, 75,55, 81,90, 92,88, 88,50, 78,17, 60,12, 63,10),
+                           C(25,36, 75,36), C(25,52, 75,52), C(25,68, 75,68)), (150, 200, 300, 6, 1.0, 5),
+    dabs=[(40,44,'stroke',(40,50,110)), (60,60,'stroke',(40,50,110))])
+# --- outwear ---
+# neat short puffer jacket, stand collar, zip and quilting; small hooded parka, one stroke, top right; big long coat,
+# knee length, lapels and front edge; wobbly blazer, notched lapels, a button and flap pockets
+add('outwear', 'm1', [C(38,12, 38,4, 62,4, 62,12), C(38,12, 20,17, 9,40, 4,80, 16,84, 22,48, 21,84, 79,84, 78,48, 84,84, 96,80, 91,40, 80,17, 62,12),
+                      C(50,4, 50,84), C(22,34, 78,34), C(22,58, 78,58), C(7,58, 21,60), C(79,60, 93,58)], (256, 256, 400, 0, 1.0, 5),
+    dabs=[(36,46,'blob',(30,30,35)), (64,70,'blob',(30,30,35))])
+add('outwear', 'm2', [arc(50,17,15,14,180,360,10) + C(65,17, 81,22, 90,56, 94,84, 84,86, 79,58, 80,92, 20,92, 21,58, 16,86, 6,84, 10,56, 19,22, 31,19)],
+    (400, 120, 190, 6, 0.95, 4), dabs=[(50,60,'blob',(120,120,80))])
+add('outwear', 'm3', [C(36,5, 20,9, 12,45, 6,86, 17,88, 23,50, 20,98, 80,98, 77,50, 83,88, 94,86, 88,45, 80,9, 64,5), C(36,5, 39,17, 33,21, 50,48, 67,21, 61,17, 64,5),
+                      C(50,48, 50,98)], (256, 256, 495, 2, 0.75, 7),
+    dabs=[(34,60,'blob',(190,150,100)), (66,80,'blob',(190,150,100))])
+add('outwear', 'm4', WV(C(36,9, 22,13, 14,48, 10,86, 20,88, 25,52, 24,92, 76,92, 75,52, 80,88, 90,86, 86,48, 78,13, 64,9), C(36,9, 50,6, 64,9),
+                        C(36,9, 39,21, 33,25, 48,54), C(64,9, 61,21, 67,25, 52,54), C(50,52, 50,93), C(28,72, 41,72), C(59,72, 72,72)) + [circle(53,64,1.8,6)],
+    (340, 300, 340, 3, 0.9, 5),
+    dabs=[(34,40,'blob',(50,55,80))])
+# --- pants ---
+# neat wide jeans, waistband, fly and pockets; small slacks, one stroke, not closed, left; big wide cargo trousers,
+# waistband and a thigh pocket; wobbly joggers, drawstring and cuffs
+add('pants', 'm1', [C(24,5, 76,5, 78,13, 88,95, 59,96, 51,35, 42,96, 13,95, 22,13, 24,5), C(22,13, 78,13), C(55,13, 55,27, 51,33), C(24,15, 33,25), C(76,15, 67,25)],
+    (256, 256, 410, 0, 0.85, 5), dabs=[(34,48,'scribble',(70,100,170)), (68,72,'scribble',(70,100,170))])
+add('pants', 'm2', [C(28,6, 72,6, 75,96, 56,96, 50,36, 44,96, 25,96, 28,14)], (110, 250, 200, -5, 0.9, 4),
+    dabs=[(36,50,'blob',(40,40,40))])
+add('pants', 'm3', [C(27,3, 73,4, 76,13, 90,60, 98,97, 57,97, 50,33, 43,96, 2,96, 10,60, 24,13, 27,3), C(24,13, 76,13), C(74,50, 88,50, 89,68, 75,68, 74,50)],
+    (256, 262, 480, 2, 0.9, 7), dabs=[(30,40,'blob',(130,130,90)), (70,80,'blob',(130,130,90))])
+add('pants', 'm4', WV(C(26,6, 74,6, 76,14, 78,60, 72,86, 74,95, 56,95, 57,86, 50,34, 43,86, 44,95, 26,95, 28,86, 22,60, 24,14, 25,4), C(23,14, 78,14),
+                      C(48,14, 46,25), C(52,14, 54,25), C(28,86, 43,86), C(57,86, 72,86)), (360, 280, 360, -4, 0.85, 5),
+    dabs=[(34,50,'blob',(140,140,145))])
+# --- shorts ---
+# neat denim shorts, waistband, fly and turned-up hems; small sweat shorts, one stroke, waist not closed, bottom right;
+# big bermuda shorts, knee length, waistband; wobbly elastic-waist shorts with a drawstring bow
+add('shorts', 'm1', [C(17,10, 83,10, 85,18, 92,72, 57,76, 50,42, 43,76, 8,72, 15,18, 17,10), C(15,18, 85,18), C(54,18, 54,30, 50,36), C(10,64, 44,68), C(56,68, 90,64)],
+    (256, 256, 340, 0, 1.0, 5), dabs=[(30,44,'blob',(130,170,220)), (70,46,'blob',(130,170,220))])
+add('shorts', 'm2', [C(18,14, 82,14, 92,70, 58,74, 50,44, 42,74, 8,70, 16,18)], (400, 420, 150, -7, 1.1, 4),
+    dabs=[(30,44,'blob',(150,150,150))])
+add('shorts', 'm3', [C(19,5, 81,6, 84,15, 92,90, 57,93, 50,38, 43,92, 7,89, 15,15, 19,5), C(15,15, 84,15)], (256, 262, 470, -3, 0.95, 7),
+    dabs=[(30,50,'blob',(200,180,140)), (70,60,'blob',(200,180,140))])
+add('shorts', 'm4', WV(C(16,10, 84,10, 86,20, 94,74, 58,78, 50,44, 42,78, 6,74, 14,20, 15,8), C(12,20, 88,20), C(50,20, 44,30), C(50,20, 56,31)),
+    (180, 180, 280, 5, 1.05, 5), dabs=[(30,46,'scribble',(30,30,30))])
+# --- skirt ---
+# neat pleated mini, waistband and pleats; small long A-line skirt, one stroke, not closed, top left; big long denim skirt,
+# a little flared, waistband and a front slit; wobbly tiered long skirt, two tiers and a waistband
+add('skirt', 'm1', [C(30,16, 70,16, 70,24, 90,76, 10,76, 30,24, 30,16), C(30,24, 70,24), C(38,24, 30,76), C(46,24, 44,76), C(54,24, 56,76), C(62,24, 70,76)],
+    (256, 262, 380, 0, 1.0, 5), dabs=[(42,50,'blob',(40,50,100))])
+add('skirt', 'm2', [C(36,6, 64,6, 66,12, 84,94, 16,94, 34,12, 35,14)], (120, 130, 210, 4, 0.9, 4),
+    dabs=[(50,54,'dot',(200,170,130))])
+add('skirt', 'm3', [C(31,3, 69,4, 70,12, 80,54, 88,97, 54,98, 52,88, 49,98, 12,96, 20,54, 30,12, 31,3), C(30,12, 70,12)], (256, 256, 490, 2, 0.82, 7),
+    dabs=[(40,40,'blob',(80,110,170)), (62,66,'blob',(80,110,170))])
+add('skirt', 'm4', WV(C(36,5, 64,5, 65,12, 70,38, 78,40, 84,68, 90,70, 95,95, 5,95, 10,70, 16,68, 22,40, 30,38, 35,12, 35,3), C(33,12, 67,12),
+                      C(24,39, 76,39), C(12,69, 88,69)), (340, 300, 330, -3, 0.95, 5),
+    dabs=[(40,28,'dot',(230,170,180)), (58,55,'dot',(230,170,180)), (34,82,'dot',(230,170,180))])
+# --- dress ---
+# neat short-sleeve shirt dress, collar, buttons to a tied waist, A-line to the calf; small sleeveless mini dress, one stroke,
+# not closed, top right; big sleeveless maxi slip dress, straps and a waist seam; wobbly puff-sleeve mini dress, square neck, high waist
+add('dress', 'm1', [C(40,5, 27,9, 17,22, 27,27, 32,21, 33,40, 20,96, 80,96, 67,40, 68,21, 73,27, 83,22, 73,9, 60,5), C(40,5, 42,14, 50,10, 58,14, 60,5),
+                    C(50,10, 50,40), C(33,40, 67,40), C(50,40, 45,52), C(50,40, 56,51), circle(52,18,1.4,6), circle(52,26,1.4,6), circle(52,34,1.4,6)],
+    (256, 256, 460, 0, 0.8, 5), dabs=[(40,66,'dot',(60,90,140)), (58,80,'dot',(60,90,140)), (36,86,'dot',(60,90,140))])
+add('dress', 'm2', [C(38,8, 42,18, 58,18, 62,8, 66,22, 64,38, 80,88, 20,88, 36,38, 34,22, 36,14)], (400, 140, 200, -5, 0.9, 4),
+    dabs=[(50,60,'blob',(30,30,30))])
+add('dress', 'm3', [C(36,3, 36,20), C(64,3, 64,20), C(36,20, 50,26, 64,20, 66,36, 63,46, 82,97, 18,97, 37,46, 34,36, 36,20), C(37,46, 63,46)],
+    (256, 256, 500, -2, 0.72, 7), dabs=[(46,64,'blob',(30,30,30)), (56,84,'blob',(30,30,30))])
+add('dress', 'm4', WV(C(40,8, 40,18, 60,18, 60,8), C(40,8, 31,9, 22,12, 17,20, 20,28, 28,27, 33,24, 35,38, 14,94, 86,94, 65,38, 67,24, 72,27, 80,28, 83,20,
+                                                  78,12, 69,9, 58,8), C(33,38, 67,38)), (180, 310, 370, 5, 0.85, 5),
+    dabs=[(44,58,'blob',(240,160,180)), (58,74,'blob',(240,160,180))])
+# --- hat ---
+# neat baseball cap from the side, peak to the right, button and a panel seam; small beanie, one stroke, not closed, top right;
+# big bucket hat from the front, the crown's edge the line inside; wobbly baseball cap from the side, peak to the left, a logo dab
+add('hat', 'm1', [arc(44,62,28,30,180,360,12) + C(72,62, 96,64, 98,70, 80,71, 66,68, 16,68, 16,62), circle(44,30,2.5,8), C(44,33, 58,62)],
+    (256, 256, 380, 0, 1.0, 5), dabs=[(34,50,'blob',(30,50,110)), (54,46,'blob',(30,50,110))])
+add('hat', 'm2', [arc(50,64,30,36,180,360,12) + C(80,64, 82,66, 82,80, 18,80, 18,70)], (420, 110, 150, 8, 1.0, 4),
+    dabs=[(50,50,'blob',(60,60,60))])
+add('hat', 'm3', [C(30,58, 33,30, 50,26, 67,30, 70,58), C(30,58, 8,78, 50,84, 92,78, 70,58), C(30,58, 50,61, 70,58)], (256, 262, 470, 3, 1.05, 7),
+    dabs=[(50,42,'blob',(30,30,30))])
+add('hat', 'm4', WV(arc(58,60,27,30,360,180,12) + C(31,60, 12,62, 2,68, 6,73, 24,70, 36,66, 85,65, 86,58)), (330, 330, 300, -5, 1.05, 5),
+    dabs=[(58,46,'dot',(200,40,40)), (70,54,'blob',(220,200,160))])
+# --- shoes ---
+# neat white low-top sneaker from the side, toe to the right, sole and laces, a logo stroke; small loafer, toe to the left, one stroke,
+# not closed, bottom left; big chunky running shoe, toe to the right, the sole the line inside; wobbly canvas high-top, toe to the right, laces and sole
+add('shoes', 'm1', [C(8,70, 8,54, 12,46, 24,42, 32,48, 46,46, 62,52, 80,58, 92,64, 96,72, 94,80, 10,80, 8,70), C(8,72, 96,72), C(40,48, 44,54), C(46,47, 50,54),
+                    C(52,49, 56,56)], (256, 256, 400, 0, 1.0, 5), dabs=[(62,64,'stroke',(30,30,30))])
+add('shoes', 'm2', [C(92,74, 93,50, 84,42, 72,44, 62,52, 50,50, 30,52, 14,58, 6,66, 7,76, 86,77)], (110, 420, 180, 5, 1.0, 4),
+    dabs=[(50,62,'blob',(40,30,25))])
+add('shoes', 'm3', [C(5,84, 4,62, 8,46, 20,40, 28,50, 33,42, 39,44, 45,53, 62,58, 80,63, 92,68, 98,76, 96,88, 8,88, 5,84), C(4,78, 50,81, 98,78)], (256, 250, 490, -3, 1.0, 7),
+    dabs=[(40,58,'blob',(150,150,155)), (74,62,'blob',(150,150,155))])
+add('shoes', 'm4', WV(C(22,6, 48,6, 50,46, 70,52, 86,58, 96,68, 96,80, 14,80, 16,40, 22,8), C(12,72, 97,72), C(48,14, 40,20, 48,26, 40,32, 49,38)),
+    (160, 300, 320, 4, 1.0, 5), dabs=[(30,50,'blob',(180,40,40))])
 
 
 def wobble(pts, rng, scale):
