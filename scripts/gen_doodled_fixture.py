@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Makes tests/data/doodled, doodled2, doodled3, doodled4, doodled5, doodled6, doodled7,
-doodled8, doodled9 and doodled10: ten sets of 40 quick garment doodles (4 per class),
-checks on search that no training run saw and no setting was chosen on. Each set was
-written and committed before any model was scored on it; set 2 after set 1's misses were seen
-(docs/internals/search.md); set 3 by another hand, drawing garment varieties sets 1
-and 2 do not; set 4 by another hand again, drawing varieties sets 1 to 3 do not,
-some the way a hurried person would; set 5 by another hand again, the commonest
+doodled8, doodled9, doodled10 and doodled11: eleven sets of 40 quick garment doodles
+(4 per class), checks on search that no training run saw and no setting was chosen on.
+Each set was written and committed before any model was scored on it; set 2 after set
+1's misses were seen (docs/internals/search.md); set 3 by another hand, drawing
+garment varieties sets 1 and 2 do not; set 4 by another hand again, drawing
+varieties sets 1 to 3 do not, some the way a hurried person would; set 5 by
+another hand again, the commonest
 everyday forms beside varieties sets 1 to 4 do not, one per class hurried; set 6 by
 another hand again, per class three of the commonest everyday forms as a shopper
 draws them in 20 seconds and one variety sets 1 to 5 do not; set 7 by another hand
@@ -35,7 +36,19 @@ near the middle, lines closed and a few details (m1); hurried and small, in a co
 the outer silhouette in one stroke, often not closed (m2); big, nearly the whole
 canvas, a thick finger, rounded and a little squat or lopsided, one or two lines
 inside (m3); wobbly, the line wandering in slow waves, ends overshooting or stopping
-short (m4); its file names are m1-m4.
+short (m4); its file names are m1-m4; set 11 by another hand again, as four people on
+a tablet, each drawing from memory in 20-30 seconds a garment of every class they saw
+in a shop window or on someone in the street and now want to find, the commonest
+forms first and per class one variety sets 1 to 10 do not draw (a knotted tee, a
+safari shirt with epaulettes, a quarter-zip pullover, an anorak, flared jeans,
+paperbag shorts, an asymmetric-hem skirt, a mermaid gown, a newsboy cap, a mary
+jane), each in their own manner: sketchy, a fine stylus, every line laid down as
+several short overlapping strokes (k1); very large, filling the canvas, sleeve ends,
+hems, a brim or a toe cut off a little by its border, a broad brush (k2); a little
+rotated, 10 to 20 degrees either way, and off-centre, middling size (k3); without
+lifting the stylus, the outline and the lines inside in one or two unbroken strokes,
+the pen running back over an edge and curling where it turns (k4); its file names
+are k1-k4.
 
 Each garment's outline was written by hand as key points in a 0-100 box, the way
 a person puts the pen down (a collar, buttons, a hood, a brim, a heel), then
@@ -55,6 +68,7 @@ short strokes, scribbles). It shares no code or parameter with src/data
     python3 scripts/gen_doodled_fixture.py tests/data/doodled8 8
     python3 scripts/gen_doodled_fixture.py tests/data/doodled9 9
     python3 scripts/gen_doodled_fixture.py tests/data/doodled10 10
+    python3 scripts/gen_doodled_fixture.py tests/data/doodled11 11
 
 writes DIR/<class>/<name>.svg and, when Chromium is installed, the PNG beside
 each (optipng, when installed, makes them smaller). The SVGs are the source.
@@ -66,14 +80,14 @@ def circle(cx, cy, r, n=14, a0=0, a1=360):
 def arc(cx, cy, rx, ry, a0, a1, n=12):
     return [(cx + rx*math.cos(math.radians(a0 + (a1-a0)*i/n)), cy + ry*math.sin(math.radians(a0 + (a1-a0)*i/n))) for i in range(n+1)]
 
-# Ten sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
+# Eleven sets: 1 (tests/data/doodled), 2 (tests/data/doodled2), 3
 # (tests/data/doodled3), 4 (tests/data/doodled4), 5 (tests/data/doodled5), 6
 # (tests/data/doodled6), 7 (tests/data/doodled7), 8 (tests/data/doodled8), 9
-# (tests/data/doodled9) and 10 (tests/data/doodled10), each written before any
-# model was scored on it.
+# (tests/data/doodled9), 10 (tests/data/doodled10) and 11 (tests/data/doodled11),
+# each written before any model was scored on it.
 # set -> class -> [(name, strokes, dabs, place)]; place: (cx, cy, size_px,
 # rot_deg, aspect, pen).
-SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}, 10: {}}
+SETS = {1: {}, 2: {}, 3: {}, 4: {}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}, 10: {}, 11: {}}
 CUR = 1
 def add(cls, name, strokes, place, dabs=()):
     SETS[CUR].setdefault(cls, []).append((name, strokes, list(dabs), place))
@@ -1294,6 +1308,195 @@ add('shoes', 'm3', [C(5,84, 4,62, 8,46, 20,40, 28,50, 33,42, 39,44, 45,53, 62,58
     dabs=[(40,58,'blob',(150,150,155)), (74,62,'blob',(150,150,155))])
 add('shoes', 'm4', WV(C(22,6, 48,6, 50,46, 70,52, 86,58, 96,68, 96,80, 14,80, 16,40, 22,8), C(12,72, 97,72), C(48,14, 40,20, 48,26, 40,32, 49,38)),
     (160, 300, 320, 4, 1.0, 5), dabs=[(30,50,'blob',(180,40,40))])
+
+# ---- set 11 ----
+# written after sets 1 to 10, by another hand: four people on a tablet, each drawing
+# from memory, in 20-30 seconds, a garment of every class they saw in a shop window or
+# on someone in the street and now want to find, the commonest forms first and per
+# class one variety sets 1 to 10 do not draw (a knotted tee, a safari shirt with
+# epaulettes, a quarter-zip pullover, an anorak, flared jeans, paperbag shorts, an
+# asymmetric-hem skirt, a mermaid gown, a newsboy cap, a mary jane). k1: sketchy, a fine
+# stylus, every line laid down as several short overlapping strokes a little off one
+# another, near the middle; k2: very large, the garment filling the canvas and cut off
+# a little by its border (sleeve ends, hems, a brim, a toe), a broad brush, one or two
+# lines inside; k3: a little rotated (10 to 20 degrees, either way) and off-centre,
+# middling size, neat; k4: without lifting the stylus, the outline and the one or two
+# lines inside in one or two unbroken strokes, the pen running back over an edge to
+# reach an inside line and making a small curl where it turns. Named k1-k4, so the
+# seeds ('<class>-k1' ...) are new.
+CUR = 11
+SKD = (15, 10, 19, 12, 22, 13, 17)
+SKO = (1.0, -0.8, 1.4, -1.2, 0.6, -1.5, 0.9)
+def sketch(pts, k=0, lap=5.0):
+    # k1's sketchy stylus: the line laid down as short dashes (10 to 22 units along it),
+    # each starting a little back over the last one's end and lying a little to one
+    # side of the true line, so the outline is a run of overlapping short strokes;
+    # used by set 11 only
+    cum = [0.0]
+    for (ax, ay), (bx, by) in zip(pts, pts[1:]): cum.append(cum[-1] + math.hypot(bx-ax, by-ay))
+    L = cum[-1]
+    def at(s):
+        for j in range(len(pts) - 1):
+            if cum[j+1] >= s:
+                t = (s - cum[j]) / ((cum[j+1] - cum[j]) or 1)
+                return (pts[j][0] + (pts[j+1][0]-pts[j][0])*t, pts[j][1] + (pts[j+1][1]-pts[j][1])*t)
+        return pts[-1]
+    out = []; s = 0.0; i = k
+    while s < L - 1e-6:
+        a = max(0.0, s - lap) if out else 0.0
+        b = s + SKD[i % 7]
+        if L - b < 6: b = L
+        seg = [at(a)] + [p for p, c in zip(pts, cum) if a < c < b] + [at(b)]
+        dx, dy = seg[-1][0]-seg[0][0], seg[-1][1]-seg[0][1]; d2 = dx*dx + dy*dy or 1.0; d = math.sqrt(d2)
+        nx, ny = -dy/d, dx/d; o0, o1 = SKO[i % 7], 0.5*SKO[(i+2) % 7]
+        dash = []
+        for (x, y) in seg:
+            t = min(1.0, max(0.0, ((x-seg[0][0])*dx + (y-seg[0][1])*dy) / d2)); o = o0 + (o1-o0)*t
+            dash.append((x + nx*o, y + ny*o))
+        out.append(dash)
+        s = b; i += 1
+    return out
+def SK(*strokes):
+    out = []
+    for j, st in enumerate(strokes): out += sketch(st, 3*j)
+    return out
+def curl(x, y, r=2.4, up=True):
+    # k4's turn: a small loop the pen makes where it turns back, leaving and returning to
+    # (x, y); used by set 11 only
+    return circle(x, y - r if up else y + r, r, 10, 90 if up else 270, 450 if up else 630)
+# --- t-shirt ---
+# sketchy plain crew-neck tee; huge crew-neck tee, sleeve ends and hem cut off by the border; knotted tee, tied at the front hem,
+# tilted; one-line crew-neck tee, the back of the neck run across
+add('t-shirt', 'k1', SK(arc(50,12,11,8,0,180,8) + C(39,12, 19,17, 6,34, 20,42, 26,36, 26,91, 74,91, 74,36, 80,42, 94,34, 81,17, 61,12)),
+    (262, 250, 360, -1, 1.0, 3), dabs=[(40,56,'scribble',(60,110,190)), (62,72,'scribble',(60,110,190))])
+add('t-shirt', 'k2', [arc(50,12,12,9,0,180,8) + C(38,12, 16,18, 4,38, 20,45, 25,38, 25,96, 75,96, 75,38, 80,45, 96,38, 84,18, 62,12)],
+    (258, 272, 610, 2, 1.0, 7), dabs=[(40,58,'scribble',(230,100,80)), (62,72,'blob',(230,100,80))])
+add('t-shirt', 'k3', [arc(50,12,11,8,0,180,8) + C(39,12, 19,17, 6,34, 20,42, 26,36, 26,74, 36,80, 51,79), C(61,12, 81,17, 94,34, 80,42, 74,36, 74,74, 64,80, 57,79),
+                      circle(54,80,3.5,8), C(52,83, 47,94), C(57,83, 62,93)], (196, 300, 300, -16, 1.0, 4),
+    dabs=[(42,50,'blob',(240,170,190))])
+add('t-shirt', 'k4', [C(26,92, 26,37, 21,43, 7,35, 19,17, 38,12) + arc(50,12,12,8,180,0,8)[1:] + curl(62,12)[1:] + arc(50,13,10,6,0,180,8)[1:]
+                      + C(40,13, 50,9, 62,12, 81,17, 93,35, 79,43, 74,37, 74,92, 29,92)], (250, 262, 400, 1, 1.0, 3),
+    dabs=[(50,60,'blob',(35,35,40))])
+# --- shirt ---
+# sketchy long-sleeve button-down, collar, placket and buttons; huge short-sleeve button shirt, sleeve ends and hem cut off;
+# safari shirt with epaulettes and two flap pockets, tilted; one-line long-sleeve shirt, the collar gone over twice
+add('shirt', 'k1', SK(C(40,9, 22,14, 12,50, 8,88, 19,90, 25,54, 25,93, 75,93, 75,54, 81,90, 92,88, 88,50, 78,14, 60,9), C(40,9, 42,22, 50,16, 58,22, 60,9),
+                      C(40,9, 50,6, 60,9), C(50,16, 50,93)) + [circle(53,y,1.5,6) for y in (29, 44, 59, 74)], (250, 262, 400, 1, 0.95, 3),
+    dabs=[(34,52,'scribble',(140,180,225)), (66,70,'scribble',(140,180,225))])
+add('shirt', 'k2', [C(40,10, 18,16, 4,38, 21,46, 26,40, 26,97, 74,97, 74,40, 79,46, 96,38, 82,16, 60,10), C(40,10, 42,24, 50,17, 58,24, 60,10),
+                    C(40,10, 50,7, 60,10), C(50,17, 50,98)], (256, 272, 600, -2, 1.0, 7),
+    dabs=[(54,32,'dot',(0,0,0)), (54,50,'dot',(0,0,0)), (54,68,'dot',(0,0,0)), (36,62,'scribble',(120,160,110)), (66,80,'blob',(120,160,110))])
+add('shirt', 'k3', [C(40,10, 20,16, 7,36, 21,44, 26,38, 26,92, 74,92, 74,38, 79,44, 93,36, 80,16, 60,10), C(40,10, 41,23, 50,17, 59,23, 60,10), C(40,10, 50,7, 60,10),
+                    C(50,17, 50,92), C(29,34, 43,34, 43,50, 29,50, 29,34), C(29,39, 43,39), C(57,34, 71,34, 71,50, 57,50, 57,34), C(57,39, 71,39),
+                    C(38,14, 24,19, 22,16), C(62,14, 76,19, 78,16)], (330, 205, 300, 14, 1.0, 4),
+    dabs=[(36,64,'blob',(190,170,120)), (64,76,'blob',(190,170,120))])
+add('shirt', 'k4', [C(40,9, 42,22, 50,16) + curl(50,16, up=False)[1:] + C(50,16, 50,93, 25,93, 25,54, 19,90, 8,88, 12,50, 22,14, 40,9, 50,6, 60,9, 58,22, 50,16,
+                        58,22, 60,9, 78,14, 88,50, 92,88, 81,90, 75,54, 75,93, 53,93)], (262, 256, 420, 0, 0.95, 3),
+    dabs=[(36,60,'blob',(235,160,180))])
+# --- longsleeve ---
+# sketchy crewneck sweatshirt, neck rib, cuffs and hem band; huge V-neck jumper, sleeve ends and hem cut off; quarter-zip pullover,
+# stand collar and a short zip, tilted; one-line long-sleeve tee, the hem band run back across
+add('longsleeve', 'k1', SK(arc(50,12,11,8,0,180,8) + C(39,12, 21,17, 11,52, 7,86, 18,88, 25,56, 24,90, 76,90, 75,56, 82,88, 93,86, 89,52, 79,17, 61,12),
+                           arc(50,12,14,12,10,170,8), C(24,83, 76,83), C(8,80, 19,82), C(81,82, 92,80)), (256, 256, 390, -2, 1.0, 3),
+    dabs=[(40,46,'scribble',(150,150,160)), (60,64,'scribble',(150,150,160))])
+add('longsleeve', 'k2', [C(36,10, 16,15, 6,50, 1,92, 16,95, 23,58, 23,97, 77,97, 77,58, 84,95, 99,92, 94,50, 84,15, 64,10, 50,34, 36,10), C(33,11, 50,38, 67,11)],
+    (256, 262, 560, 1, 0.95, 7), dabs=[(38,60,'scribble',(130,30,50)), (62,78,'blob',(130,30,50))])
+add('longsleeve', 'k3', [C(40,12, 40,4, 60,4, 60,12), C(40,12, 22,16, 12,52, 8,86, 19,88, 25,56, 25,90, 75,90, 75,56, 81,88, 92,86, 88,52, 78,16, 60,12),
+                         C(50,4, 50,30), C(50,30, 53,36), C(25,84, 75,84)], (318, 300, 310, -12, 1.0, 4),
+    dabs=[(36,50,'blob',(40,50,100)), (64,66,'blob',(40,50,100))])
+add('longsleeve', 'k4', [C(76,86, 24,86) + curl(24,86, up=False)[1:] + C(24,86, 24,92, 76,92, 76,55, 82,90, 94,88, 89,52, 78,16, 60,12) + arc(50,12,10,8,0,180,8)[1:]
+                         + C(40,12, 22,16, 11,52, 6,88, 18,90, 24,55, 24,80)], (244, 262, 400, -1, 1.0, 3),
+    dabs=[(40,50,'dot',(220,180,60)), (58,62,'dot',(220,180,60)), (46,76,'dot',(220,180,60))])
+# --- outwear ---
+# sketchy zip hoodie, hood up, zip, drawstrings and slant pockets; huge puffer jacket, stand collar, zip and quilting, sleeve ends and
+# hem cut off; long coat with lapels, buttons and pockets, tilted; one-line anorak, hood up, the outline in one stroke, the face
+# opening, a short zip and the kangaroo pocket below it in another
+add('outwear', 'k1', SK(arc(50,16,16,14,180,360,10) + C(66,16, 83,22, 91,58, 95,90, 85,92, 80,60, 80,94, 20,94, 20,60, 15,92, 5,90, 9,58, 17,22, 34,16),
+                        arc(50,19,9,9,180,360,8) + C(59,19, 50,27, 41,19), C(50,27, 50,94)) + [C(45,26, 44,36), C(55,26, 56,36), C(28,64, 34,78), C(72,64, 66,78)],
+    (256, 262, 420, 1, 0.95, 3), dabs=[(34,46,'scribble',(100,120,100)), (66,84,'scribble',(100,120,100))])
+add('outwear', 'k2', [C(37,12, 37,3, 63,3, 63,12), C(37,12, 16,17, 5,44, 0,88, 14,92, 21,42, 22,94, 78,94, 79,42, 86,92, 100,88, 95,44, 84,17, 63,12),
+                      C(18,28, 82,28), C(22,50, 78,50), C(22,72, 78,72), C(2,64, 17,66), C(83,66, 98,64), C(50,3, 50,94)], (256, 262, 540, -1, 1.0, 8),
+    dabs=[(34,42,'scribble',(30,30,35)), (66,62,'scribble',(30,30,35))])
+add('outwear', 'k3', [C(36,6, 22,10, 14,46, 10,86, 20,88, 25,50, 22,98, 78,98, 75,50, 80,88, 90,86, 86,46, 78,10, 64,6), C(36,6, 50,9, 64,6),
+                      C(36,6, 38,18, 32,22, 48,46), C(64,6, 62,18, 68,22, 52,46), C(50,44, 50,98), C(27,70, 38,70), C(62,70, 73,70),
+                      circle(46,54,1.5,6), circle(46,66,1.5,6)], (200, 265, 340, 18, 0.78, 4),
+    dabs=[(36,34,'blob',(190,150,100)), (64,82,'blob',(190,150,100))])
+add('outwear', 'k4', [C(22,93, 20,58, 15,90, 5,88, 9,56, 17,22, 34,16) + arc(50,16,16,14,180,360,10)[1:] + C(83,22, 91,56, 95,88, 85,90, 80,58, 80,93,
+                      24,93), C(51,29, 58,26, 61,18, 56,11, 44,11, 39,18, 42,26, 50,29, 50,40) + curl(50,40, up=False)[1:] + C(50,40, 50,50, 64,50, 66,72, 34,72, 36,50, 49,50)],
+    (268, 262, 390, 2, 0.95, 3), dabs=[(30,40,'blob',(230,110,40)), (70,82,'blob',(230,110,40))])
+# --- pants ---
+# sketchy jeans, waistband, fly and pockets; huge wide-leg trousers, the hems cut off by the bottom edge; joggers, drawstring and cuffs,
+# tilted; one-line flared jeans, the waistband run back across
+add('pants', 'k1', SK(C(24,4, 76,4, 78,12, 83,96, 59,96, 50,34, 41,96, 17,96, 22,12, 24,4), C(22,12, 78,12)) + [C(54,12, 54,26, 50,31), C(24,14, 33,24), C(76,14, 67,24)],
+    (256, 256, 420, 0, 0.85, 3), dabs=[(34,50,'scribble',(70,100,170)), (66,72,'scribble',(70,100,170))])
+add('pants', 'k2', [C(26,3, 74,3, 76,12, 88,60, 98,100, 58,100, 50,33, 42,100, 2,100, 12,60, 24,12, 26,3), C(24,12, 76,12), C(38,12, 37,26)],
+    (256, 300, 620, 0, 0.85, 7), dabs=[(32,46,'scribble',(200,180,140)), (68,64,'blob',(200,180,140))])
+add('pants', 'k3', [C(22,6, 78,6, 80,16, 80,58, 73,84, 73,94, 56,94, 56,84, 50,34, 44,84, 44,94, 27,94, 27,84, 20,58, 20,16, 22,6), C(20,16, 80,16),
+                    C(27,84, 44,84), C(56,84, 73,84), C(47,16, 45,27), C(53,16, 55,27)], (300, 230, 320, -15, 0.85, 4),
+    dabs=[(34,48,'blob',(140,140,145))])
+add('pants', 'k4', [C(23,12, 24,4, 76,4, 77,12, 74,58, 90,97, 60,97, 56,60, 50,32, 44,60, 40,97, 10,97, 26,58, 23,13) + curl(23,13)[1:] + C(23,13, 76,12)],
+    (256, 256, 440, 0, 0.8, 3), dabs=[(36,40,'blob',(80,110,180)), (64,70,'blob',(80,110,180))])
+# --- shorts ---
+# sketchy denim shorts, waistband, fly and rolled hems; huge gym shorts with a drawstring, the leg sides cut off; paperbag shorts,
+# gathered ruffle top and a tie belt, tilted; one-line chino shorts, the waistband and a slant pocket run back across
+add('shorts', 'k1', SK(C(17,10, 83,10, 85,18, 92,76, 57,80, 50,42, 43,80, 8,76, 15,18, 17,10), C(15,18, 85,18)) + [C(54,18, 54,30, 50,36), C(9,69, 44,73), C(56,73, 91,69)],
+    (250, 260, 340, -1, 1.0, 3), dabs=[(30,48,'scribble',(120,160,210)), (70,52,'scribble',(120,160,210))])
+add('shorts', 'k2', [C(14,8, 86,8, 88,20, 98,78, 58,82, 50,46, 42,82, 2,78, 12,20, 14,8), C(12,20, 88,20), C(50,20, 44,28), C(50,20, 56,29)],
+    (256, 270, 600, 1, 1.05, 7), dabs=[(30,48,'scribble',(200,50,50)), (70,52,'blob',(200,50,50))])
+add('shorts', 'k3', [C(20,6, 26,11, 32,5, 38,11, 44,5, 50,11, 56,5, 62,11, 68,5, 74,11, 80,6), C(20,6, 22,20, 14,80, 46,84, 50,48, 54,84, 86,80, 78,20, 80,6),
+                     C(22,20, 78,20), C(50,18, 40,12, 40,24, 50,18, 60,12, 60,24, 50,18), C(49,20, 44,34), C(51,20, 57,33)], (320, 205, 290, 12, 1.05, 4),
+    dabs=[(32,52,'blob',(150,160,110)), (68,60,'blob',(150,160,110))])
+add('shorts', 'k4', [C(18,17, 18,9, 82,9, 83,17, 90,78, 57,81, 50,42, 43,81, 10,78, 17,17) + curl(17,17)[1:] + C(17,17, 83,17) + curl(83,17, up=False)[1:]
+                     + C(83,17, 74,30)], (240, 270, 370, 0, 1.0, 3),
+    dabs=[(30,50,'dot',(200,180,130)), (66,56,'dot',(200,180,130))])
+# --- skirt ---
+# sketchy pleated mini, waistband and pleats; huge A-line midi with a button, the hem cut off by the bottom edge; asymmetric-hem midi,
+# long on one side, a fold from the waist, tilted; one-line pencil skirt, the slit gone up and back down, the waistband run back across
+add('skirt', 'k1', SK(C(30,16, 70,16, 70,24, 90,78, 10,78, 30,24, 30,16), C(30,24, 70,24)) + [C(38,24, 31,78), C(46,24, 44,78), C(54,24, 56,78), C(62,24, 69,78)],
+    (256, 250, 380, 1, 1.0, 3), dabs=[(40,50,'scribble',(40,50,110)), (62,62,'scribble',(40,50,110))])
+add('skirt', 'k2', [C(32,4, 68,4, 69,13, 94,100, 6,100, 31,13, 32,4), C(31,13, 69,13)], (256, 292, 590, -1, 0.95, 7),
+    dabs=[(62,8,'dot',(0,0,0)), (40,46,'scribble',(180,90,50)), (60,66,'blob',(180,90,50))])
+add('skirt', 'k3', [C(34,8, 66,8, 67,16, 80,52, 88,92, 70,91, 50,87, 30,81, 12,76, 20,46, 33,16, 34,8), C(33,16, 67,16), C(60,16, 64,50, 70,89)],
+    (200, 250, 340, 14, 0.95, 4),
+    dabs=[(48,44,'blob',(40,140,100))])
+add('skirt', 'k4', [C(30,11, 30,10, 70,10, 71,18, 76,40, 72,92, 55,92, 55,79, 55,92, 28,92, 24,40, 29,18) + curl(29,18)[1:] + C(29,18, 71,18)],
+    (256, 256, 420, -1, 0.75, 3), dabs=[(40,40,'dot',(30,30,30)), (58,56,'dot',(30,30,30))])
+# --- dress ---
+# sketchy strappy sundress with a waist seam; huge short-sleeve fit-and-flare midi, the hem cut off by the bottom edge; short-sleeve
+# shirt dress, collar, buttons and a belt, tilted; one-line mermaid gown, thin straps, fitted to the knee and flaring
+add('dress', 'k1', SK(C(35,22, 50,29, 65,22, 67,36, 63,44, 88,94, 12,94, 37,44, 33,36, 35,22), C(37,44, 63,44)) + [C(38,10, 35,22), C(62,10, 65,22)],
+    (256, 256, 440, 0, 0.85, 3), dabs=[(44,60,'dot',(240,200,60)), (60,72,'dot',(240,200,60)), (36,84,'dot',(240,200,60))])
+add('dress', 'k2', [arc(50,6,10,8,0,180,8) + C(40,6, 28,9, 17,22, 27,28, 32,22, 34,42, 8,100, 92,100, 66,42, 68,22, 73,28, 83,22, 72,9, 60,6), C(34,42, 66,42)],
+    (256, 290, 600, 1, 0.85, 7), dabs=[(44,62,'scribble',(200,40,50)), (58,80,'blob',(200,40,50))])
+add('dress', 'k3', [C(40,6, 27,10, 16,24, 26,30, 31,24, 33,42, 22,95, 78,95, 67,42, 69,24, 74,30, 84,24, 73,10, 60,6), C(40,6, 42,15, 50,11, 58,15, 60,6),
+                    C(50,11, 50,42), C(33,42, 67,42), C(33,47, 67,47), circle(52,20,1.4,6), circle(52,30,1.4,6)], (330, 282, 340, -11, 0.82, 4),
+    dabs=[(40,64,'stroke',(110,150,200)), (60,80,'stroke',(110,150,200))])
+add('dress', 'k4', [C(39,8, 36,20, 50,27, 64,20, 61,8) + curl(61,8, up=False)[1:] + C(61,8, 64,20, 66,34, 62,50, 60,70, 74,90, 86,98, 60,95, 50,98, 40,95, 14,98,
+                        26,90, 40,70, 38,50, 34,34, 36,21)], (256, 256, 470, 0, 0.7, 3),
+    dabs=[(50,46,'blob',(120,40,120)), (52,80,'blob',(120,40,120))])
+# --- hat ---
+# sketchy baseball cap from the side, peak to the right, seam and button; huge bucket hat from the front, the brim ends cut off by the
+# border; pompom beanie with a cuff, tilted; one-line newsboy cap from the side, full crown over a short peak to the left, the seam
+# run up to the button
+add('hat', 'k1', SK(arc(40,60,26,30,180,360,12) + C(66,60, 86,61, 98,66, 95,71, 78,70, 64,66, 14,66, 14,60)) + [C(40,31, 52,60), circle(40,29,2.4,8)],
+    (256, 262, 380, 0, 1.0, 3), dabs=[(32,46,'scribble',(60,130,70))])
+add('hat', 'k2', [C(31,54, 31,40, 34,31, 42,26, 58,26, 66,31, 69,40, 69,54), C(31,54, 12,68, 1,80, 24,85, 50,86, 76,85, 99,80, 88,68, 69,54), C(31,54, 50,56, 69,54)],
+    (256, 232, 570, 1, 1.0, 8), dabs=[(50,40,'scribble',(210,190,140))])
+add('hat', 'k3', [arc(50,60,28,34,180,360,12) + C(78,60, 79,78, 21,78, 22,60), C(22,62, 78,62), circle(50,19,7,10), C(34,65, 34,76), C(50,65, 50,76), C(66,65, 66,76)],
+    (190, 330, 280, 20, 1.0, 4), dabs=[(44,46,'scribble',(220,170,50)), (50,19,'dot',(240,230,200))])
+add('hat', 'k4', [C(30,66, 84,66, 90,56, 88,42, 78,30, 60,24, 40,26, 24,33, 13,44, 14,54, 20,57, 6,63, 4,67, 14,69, 30,66, 56,26) + curl(56,26, r=2.0)[1:]],
+    (256, 262, 360, 0, 1.05, 3), dabs=[(66,46,'scribble',(120,100,80))])
+# --- shoes ---
+# sketchy low-top sneaker from the side, toe to the right, sole and laces; huge chelsea boot, toe to the left, the toe and the top of
+# the shaft cut off; mary jane flat with a buttoned strap, toe to the right, tilted; one-line loafer, toe to the left, the strap run back
+add('shoes', 'k1', SK(C(9,72, 8,56, 14,47, 25,44, 33,50, 45,47, 60,52, 78,57, 91,63, 96,71, 94,79, 11,79, 9,72), C(9,72, 96,72))
+                   + [C(42,48, 46,55), C(48,48, 52,56), C(54,51, 58,58)], (256, 262, 400, 0, 1.0, 3), dabs=[(64,64,'stroke',(200,40,40))])
+add('shoes', 'k2', [C(52,-4, 54,44, 36,50, 16,56, 4,64, 2,76, 4,84, 86,84, 86,60, 84,30, 82,-4), C(2,78, 86,78), C(58,14, 64,40, 76,40, 80,14)],
+    (262, 275, 560, 0, 1.0, 8), dabs=[(40,66,'scribble',(120,75,40)), (72,60,'blob',(120,75,40))])
+add('shoes', 'k3', [C(9,72, 8,60, 11,49, 18,54, 30,58, 46,58, 60,54, 76,51, 90,55, 97,63, 96,72, 90,76, 14,76, 9,72), C(9,72, 96,72), C(10,76, 10,80, 20,80, 20,76),
+                    C(27,57, 28,46, 40,44, 42,58)], (300, 320, 360, -16, 1.0, 4), dabs=[(29,48,'dot',(240,220,120)), (72,62,'blob',(190,30,40)), (18,63,'blob',(190,30,40))])
+add('shoes', 'k4', [C(44,45, 30,47, 14,54, 5,63, 4,71, 9,75, 90,75, 93,68, 91,56, 88,46, 70,50, 54,50, 44,45) + curl(44,45)[1:] + C(44,45, 46,55, 60,56, 58,50)],
+    (256, 262, 400, 0, 1.0, 3), dabs=[(70,62,'dot',(70,45,30)), (26,62,'dot',(70,45,30))])
 
 
 def wobble(pts, rng, scale):
