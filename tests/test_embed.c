@@ -196,15 +196,13 @@ static int mask_width(const struct zt_image *m, int y)
 /* Garments drawn from memory (data/shapes.h): every family renders one
  * garment of a plausible size, seeded, its interior lines on the garment,
  * and with what defines its class: two legs at the hem of trousers and
- * shorts, shorts squat and trousers long, a skirt's hem one piece, wider
- * than its waist or (a pencil skirt) about as wide and tall, a top's
- * sleeves wider than its hem. */
+ * shorts, shorts squat and trousers long, a skirt's hem wider than its
+ * waist, a top's sleeves wider than its hem. */
 TEST(doodle, shapes_have_their_class_silhouette)
 {
     static const char *const cls[] = {"t-shirt", "shirt", "longsleeve", "outwear", "pants",
                                       "shorts", "skirt", "dress", "hat", "shoes"};
     const int F = 128;
-    int nflared = 0, npencil = 0;
     for (int c = 0; c < 10; c++) {
         CHECK(zt_shape_known(cls[c]));
         for (uint64_t seed = 1; seed <= 12; seed++) {
@@ -238,16 +236,10 @@ TEST(doodle, shapes_have_their_class_silhouette)
                 CHECK_MSG(c == 4 ? h > wmax * 3 / 2 : h < wmax * 6 / 5, "%s seed %d: %d high, %d wide",
                           cls[c], (int)seed, h, wmax);
             }
-            if (c == 6) { /* one piece at the hem, no legs; flared: widest in the lower
-                             third (the hem may dip); a pencil skirt: straight, tall */
-                int waist = mask_width(&m, y0 + 1), hw = mask_width(&m, hem);
-                int flared = ywide > y1 - h / 3 && wmax > waist;
-                int pencil = hw * 5 >= waist * 4 && hw * 4 <= waist * 5 && h > wmax;
-                CHECK_MSG(mask_runs(&m, hem) == 1 && (flared || pencil),
-                          "skirt seed %d: widest %d at row %d, waist %d, hem %d, %d high", (int)seed,
-                          wmax, ywide, waist, hw, h);
-                nflared += flared, npencil += pencil && !flared;
-            }
+            if (c == 6) /* the widest row in the lower third: the hem may dip */
+                CHECK_MSG(ywide > y1 - h / 3 && wmax > mask_width(&m, y0 + 1),
+                          "skirt seed %d: widest %d at row %d, waist %d", (int)seed, wmax, ywide,
+                          mask_width(&m, y0 + 1));
             if (c <= 3) /* the sleeves reach out beyond the body, in the frame */
                 CHECK_MSG(mask_width(&m, hem) < wmax && wmax > F / 2 && wmax <= F * 23 / 25,
                           "%s seed %d: widest %d, hem %d",
@@ -265,7 +257,6 @@ TEST(doodle, shapes_have_their_class_silhouette)
             zt_image_free(&p2), zt_image_free(&m2), zt_image_free(&e2);
         }
     }
-    CHECK_MSG(nflared > 0 && npencil > 0, "skirts: %d flared, %d pencil", nflared, npencil);
     struct zt_image p = {0}, m = {0}, e = {0};
     CHECK(zt_shape_known("T-Shirt")); /* class names match as zt_class_parse does */
     CHECK(!zt_shape_known("socks"));

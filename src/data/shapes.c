@@ -90,8 +90,6 @@ static void top(struct shape *s, int kind, struct zt_rng *r)
     if (ay > hem - 0.2f) ay = hem - 0.2f;
     if (ix > ax - 0.01f && longs) ix = ax - 0.01f; /* a hanging sleeve beside the body */
     int collar = kind == T_SHIRT, vneck = kind == T_TSHIRT && zt_rng_uniform(r) < 0.25f;
-    int turtle = kind == T_LONGSLEEVE && zt_rng_uniform(r) < 0.25f; /* a turtleneck */
-    float th = turtle ? U(r, 0.06f, 0.11f) : 0;
     float nd = vneck ? U(r, 0.1f, 0.16f) : U(r, 0.03f, 0.08f);
     if (hood) {
         pt(s, 0.5f, sy - U(r, 0.12f, 0.18f));
@@ -99,10 +97,6 @@ static void top(struct shape *s, int kind, struct zt_rng *r)
     } else if (collar) { /* a shallow neck, the collar standing a little */
         pt(s, 0.5f, sy + 0.015f);
         pt(s, 0.5f - nw, sy - 0.02f);
-    } else if (turtle) { /* the neck a short tube above the shoulders */
-        pt(s, 0.5f, sy - th);
-        pt(s, 0.5f - nw * 0.85f, sy - th);
-        pt(s, 0.5f - nw * 0.9f, sy + 0.01f);
     } else {
         pt(s, 0.5f, sy + nd);
         if (vneck) pt(s, 0.5f - nw, sy);
@@ -117,15 +111,7 @@ static void top(struct shape *s, int kind, struct zt_rng *r)
     mirror_half(s);
     float by = hem - 0.01f;
     if (kind == T_SHIRT) { /* placket and buttons, collar edges */
-        int placket = zt_rng_uniform(r) < 0.75f;
-        if (placket) seg(s, 0.5f, sy + 0.08f, 0.5f, by);
-        if (!placket || zt_rng_uniform(r) < 0.6f) { /* buttons: short ticks down the front */
-            int nb = 3 + (int)(zt_rng_u64(r) % 4);
-            for (int k = 0; k < nb; k++) {
-                float y = sy + 0.12f + (by - sy - 0.17f) * k / (nb - 1);
-                seg(s, 0.49f, y, 0.51f, y);
-            }
-        }
+        seg(s, 0.5f, sy + 0.08f, 0.5f, by);
         seg2(s, 0.5f - nw * 0.95f, sy, 0.5f - nw * 0.35f, sy + 0.1f); /* the collar's flaps */
         seg2(s, 0.5f - nw * 0.35f, sy + 0.1f, 0.5f, sy + 0.05f);
         if (zt_rng_uniform(r) < 0.5f) { /* a chest pocket */
@@ -139,8 +125,6 @@ static void top(struct shape *s, int kind, struct zt_rng *r)
         seg(s, 0.5f, sy + (hood ? 0.0f : nd), 0.5f, by);
         if (zt_rng_uniform(r) < 0.6f) seg2(s, 0.5f - bw * 0.7f, hem - 0.2f, 0.5f - bw * 0.3f, hem - 0.16f);
         if (hood) seg2(s, 0.5f, sy + 0.02f, 0.5f - nw, sy - 0.06f);
-    } else if (turtle) { /* the fold of the neck */
-        if (zt_rng_uniform(r) < 0.6f) seg(s, 0.5f - nw * 0.85f, sy - th * 0.5f, 0.5f + nw * 0.85f, sy - th * 0.5f);
     } else { /* the neckband and the sleeve hems */
         for (int k = 0; k < 4; k++) { /* the neck's curve, a little lower */
             float t0 = 0.2f * k, t1 = 0.2f * (k + 1);
@@ -178,30 +162,19 @@ static void bottoms(struct shape *s, int shorts, struct zt_rng *r)
     if (shorts && zt_rng_uniform(r) < 0.3f) seg2(s, out + 0.01f, yb - 0.04f, in, yb - 0.035f); /* cuffs */
 }
 
-/* a flared skirt from mini to maxi, or a pencil skirt: straight from the
- * hips, knee-long, often a slit (people draw it as a tall narrow box) */
 static void skirt(struct shape *s, struct zt_rng *r)
 {
-    int pencil = zt_rng_uniform(r) < 0.3f, maxi = !pencil && zt_rng_uniform(r) < 0.3f;
     float y0 = U(r, 0.05f, 0.12f), ww = U(r, 0.14f, 0.22f);
-    float yb = pencil ? y0 + ww * 2 * U(r, 1.2f, 2.0f)
-             : maxi ? y0 + ww * 2 * U(r, 1.7f, 2.6f) : y0 + ww * 2 * U(r, 0.6f, 1.6f);
-    float hw = ww * (pencil ? U(r, 0.92f, 1.08f) : maxi ? U(r, 1.3f, 2.2f) : U(r, 1.05f, 2.1f));
-    float dip = pencil ? U(r, 0.0f, 0.015f) : U(r, 0.0f, 0.06f), band = U(r, 0.0f, 0.06f);
+    float yb = y0 + ww * 2 * U(r, 0.6f, 1.6f), hw = ww * U(r, 1.05f, 2.1f);
+    float dip = U(r, 0.0f, 0.06f), band = U(r, 0.0f, 0.06f);
     pt(s, 0.5f, y0);
     pt(s, 0.5f - ww, y0);
     if (band > 0.02f) pt(s, 0.5f - ww, y0 + band);
-    if (pencil) pt(s, 0.5f - ww * U(r, 1.04f, 1.14f), y0 + (yb - y0) * U(r, 0.25f, 0.4f)); /* hips */
     pt(s, 0.5f - hw, yb);
     curve(s, 0.5f - hw * 0.5f, yb + dip * 1.3f, 0.5f, yb + dip, 4);
     mirror_half(s);
     if (band > 0.02f) seg(s, 0.5f - ww, y0 + band, 0.5f + ww, y0 + band);
-    if (pencil) {
-        if (zt_rng_uniform(r) < 0.6f) { /* a slit, at the centre or a side */
-            float x = zt_rng_uniform(r) < 0.6f ? 0.5f : 0.5f - hw * 0.7f;
-            seg(s, x, yb - 0.01f, x, yb - (yb - y0) * U(r, 0.15f, 0.3f));
-        }
-    } else if (zt_rng_uniform(r) < 0.4f) { /* pleats */
+    if (zt_rng_uniform(r) < 0.4f) { /* pleats */
         int k = 1 + (int)(zt_rng_u64(r) % 3);
         for (int i = 1; i <= k; i++) {
             float f = (float)i / (k + 1);
@@ -233,66 +206,29 @@ static void dress(struct shape *s, struct zt_rng *r)
     if (zt_rng_uniform(r) < 0.6f) seg(s, 0.5f - ww, yw, 0.5f + ww, yw);
 }
 
-/* hats: a beanie (a pompom now and then), a brimmed hat (a fedora's dent,
- * a sun hat's wide brim), a bucket hat, a cap from the front (front views)
- * or a cap from the side */
+/* hats: a beanie, a brimmed hat (front views) or a cap (side view) */
 static void hat(struct shape *s, struct zt_rng *r, int *side)
 {
-    int kind = (int)(zt_rng_u64(r) % 5);
+    int kind = (int)(zt_rng_u64(r) % 3);
     *side = kind == 2;
     if (kind == 0) { /* beanie */
         float w = U(r, 0.28f, 0.38f), top = U(r, 0.15f, 0.3f), cuff = U(r, 0.1f, 0.18f);
         float yb = U(r, 0.7f, 0.85f);
-        if (zt_rng_uniform(r) < 0.4f) { /* a pompom: a small circle on the crown */
-            float pr = U(r, 0.05f, 0.09f), cy = top - pr * 0.8f;
-            for (int k = 0; k <= 5; k++) {
-                float a = 2.5f * k / 5;
-                pt(s, 0.5f - pr * sinf(a), cy - pr * cosf(a));
-            }
-            pt(s, 0.5f - pr * 0.3f, top + 0.005f);
-        } else {
-            pt(s, 0.5f, top);
-        }
+        pt(s, 0.5f, top);
         curve(s, 0.5f - w, top, 0.5f - w, yb - cuff, 6);
         pt(s, 0.5f - w - 0.01f, yb);
         pt(s, 0.5f, yb);
         mirror_half(s);
         if (zt_rng_uniform(r) < 0.7f) seg(s, 0.5f - w, yb - cuff, 0.5f + w, yb - cuff);
     } else if (kind == 1) { /* crown and brim */
-        float cw = U(r, 0.13f, 0.25f), bw = U(r, 0.34f, 0.5f), top = U(r, 0.2f, 0.35f);
-        float yb = U(r, 0.55f, 0.68f), bt = U(r, 0.02f, 0.1f);
-        if (zt_rng_uniform(r) < 0.4f) { /* a fedora's dent */
-            float d = U(r, 0.02f, 0.05f);
-            pt(s, 0.5f, top + d);
-            curve(s, 0.5f - cw * 0.3f, top, 0.5f - cw * 0.7f, top, 3);
-        } else {
-            pt(s, 0.5f, top);
-        }
+        float cw = U(r, 0.17f, 0.25f), bw = U(r, 0.34f, 0.47f), top = U(r, 0.2f, 0.35f);
+        float yb = U(r, 0.55f, 0.68f), bt = U(r, 0.04f, 0.1f);
+        pt(s, 0.5f, top);
         curve(s, 0.5f - cw, top, 0.5f - cw * 1.05f, yb - bt * 0.5f, 4);
         pt(s, 0.5f - bw, yb - U(r, 0.0f, 0.05f));
         curve(s, 0.5f - bw, yb + bt, 0.5f, yb + bt, 4);
         mirror_half(s);
         if (zt_rng_uniform(r) < 0.6f) seg(s, 0.5f - cw, yb - bt - 0.02f, 0.5f + cw, yb - bt - 0.02f);
-    } else if (kind == 3) { /* bucket hat: a flat-topped crown, the brim sloping down */
-        float cw = U(r, 0.2f, 0.27f), bw = U(r, 0.34f, 0.45f), top = U(r, 0.25f, 0.35f);
-        float yb = U(r, 0.55f, 0.65f), bt = U(r, 0.06f, 0.12f);
-        pt(s, 0.5f, top);
-        curve(s, 0.5f - cw * 0.9f, top, 0.5f - cw, top + 0.05f, 3);
-        pt(s, 0.5f - cw * 1.1f, yb);
-        pt(s, 0.5f - bw, yb + bt);
-        curve(s, 0.5f - bw * 0.5f, yb + bt * 1.2f, 0.5f, yb + bt * 0.9f, 4);
-        mirror_half(s);
-        if (zt_rng_uniform(r) < 0.7f) seg(s, 0.5f - cw * 1.1f, yb, 0.5f + cw * 1.1f, yb);
-    } else if (kind == 4) { /* cap from the front: a dome, the visor below it */
-        float w = U(r, 0.28f, 0.38f), top = U(r, 0.2f, 0.35f), yb = U(r, 0.55f, 0.68f);
-        float v = U(r, 0.07f, 0.14f);
-        pt(s, 0.5f, top);
-        curve(s, 0.5f - w, top, 0.5f - w, yb, 5);
-        pt(s, 0.5f - w * U(r, 1.0f, 1.12f), yb + v * 0.4f);
-        curve(s, 0.5f - w * 0.6f, yb + v * 1.2f, 0.5f, yb + v, 4);
-        mirror_half(s);
-        seg(s, 0.5f - w, yb, 0.5f + w, yb);
-        if (zt_rng_uniform(r) < 0.5f) seg(s, 0.5f, top + 0.01f, 0.5f, yb - 0.01f);
     } else { /* cap from the side: dome, visor out front */
         float x0 = U(r, 0.1f, 0.18f), x1 = U(r, 0.62f, 0.7f), yb = U(r, 0.55f, 0.65f);
         float top = U(r, 0.2f, 0.32f), vx = U(r, 0.85f, 0.96f), vt = U(r, 0.03f, 0.07f);
