@@ -884,7 +884,8 @@ TEST(search, eval_styles_every_style)
      * for the classes it lacks */
     char drawn[1100];
     snprintf(drawn, sizeof drawn, "%s/drawn", zt_test_datadir());
-    o.styles = 1u << ZT_EVAL_DRAWN, o.drawings = drawn, o.sheet_wrong = 0, o.sheet_rows = 3;
+    o.styles = 1u << ZT_EVAL_DRAWN, o.sheet_wrong = 0, o.sheet_rows = 3;
+    o.drawings[0] = drawn, o.ndrawings = 1;
     CHECK_OK(zt_style_eval_run(&o, &e));
     CHECK(e.ran[ZT_EVAL_DRAWN] && !e.ran[ZT_EVAL_DOODLE]);
     CHECK_EQ_INT(e.drawn_queries, 28);
@@ -913,8 +914,21 @@ TEST(search, eval_styles_every_style)
     j = zt_style_eval_json(&o, &e);
     CHECK_EQ_INT((int)json_integer_value(json_object_get(j, "drawn_queries")), 28);
     CHECK(json_is_object(json_object_get(json_object_get(j, "drawn"), "all/automatic")));
+    CHECK(json_array_size(json_object_get(j, "drawings")) == 1);
     json_decref(j);
-    o.drawings = NULL;
+    /* two folders pooled: one set of queries, 28 + 40 (tests/data/doodled, 4 a class) */
+    char doodled[1100];
+    snprintf(doodled, sizeof doodled, "%s/doodled", zt_test_datadir());
+    int dresses = d->per_class[1][zt_class_parse("dress")].n;
+    o.drawings[1] = doodled, o.ndrawings = 2, o.sheet = NULL;
+    CHECK_OK(zt_style_eval_run(&o, &e));
+    CHECK_EQ_INT(e.drawn_queries, 68);
+    CHECK_EQ_INT(e.r[ZT_EVAL_DRAWN].all[1].n, 68);
+    CHECK_EQ_INT(e.r[ZT_EVAL_DRAWN].per_class[1][zt_class_parse("dress")].n, dresses + 4);
+    j = zt_style_eval_json(&o, &e);
+    CHECK(json_array_size(json_object_get(j, "drawings")) == 2);
+    json_decref(j);
+    o.ndrawings = 0;
     CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL); /* drawn without a folder */
     char odd[1100], oddcls[1200], oddimg[1300]; /* drawings only in a folder named after no class */
     snprintf(odd, sizeof odd, "%s/drawn-odd", zt_test_tmpdir());
@@ -926,9 +940,10 @@ TEST(search, eval_styles_every_style)
     CHECK_OK(zt_mkdirs(oddcls));
     CHECK_OK(zt_image_save(&blank, oddimg));
     zt_image_free(&blank);
-    o.drawings = odd;
+    o.drawings[1] = odd, o.ndrawings = 2; /* one bad folder of two: nothing is searched */
     CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL);
     CHECK(strstr(zt_errmsg(), "named after a class") != NULL);
+    CHECK_EQ_INT(e.drawn_queries, 0);
     enum zt_eval_style es;
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
     CHECK(zt_eval_style_parse("drawn", &es) == ZT_OK && es == ZT_EVAL_DRAWN);

@@ -331,49 +331,56 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
     return rc;
 }
 
-int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *dir,
-                        const struct zt_search_weights *w, FILE *progress,
+int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *const *dirs,
+                        int ndirs, const struct zt_search_weights *w, FILE *progress,
                         struct zt_style_sheet *sheet, struct zt_style_result *out, int *queries)
 {
     memset(out, 0, sizeof *out);
     *queries = 0;
-    struct zt_dataset d = {0};
-    int rc = zt_dataset_open(dir, NULL, 0, &d), nq = 0;
-    if (rc) return rc;
-    double *times = malloc(sizeof(double) * (size_t)(d.n ? d.n : 1));
-    if (!times) {
-        zt_dataset_deinit(&d);
-        return ZT_ENOMEM;
+    if (ndirs < 1 || ndirs > ZT_EVAL_MAX_DRAWINGS) {
+        zt_seterr("eval-search: 1 to %d folders of drawings, not %d", ZT_EVAL_MAX_DRAWINGS, ndirs);
+        return ZT_EINVAL;
     }
-    int usable = 0;
-    for (int i = 0; i < d.n; i++) usable += zt_class_parse(d.s[i].cls) >= 0;
-    if (!usable) {
-        zt_seterr("%s: no drawing in a folder named after a class (t-shirt, pants, hat, ...)", dir);
-        rc = ZT_EINVAL;
-    }
-    struct zt_progress *pg = zt_progress_new("drawn", usable, progress, 0);
-    for (int i = 0; i < d.n && !rc; i++) {
-        int cls = zt_class_parse(d.s[i].cls);
-        if (cls < 0) continue;
-        struct zt_image a = {0};
-        if ((rc = zt_image_load(d.s[i].path, 3, NULL, &a))) {
-            zt_adderr("drawing %s", d.s[i].path);
-            break;
+    /* every folder opened and counted first: a bad one fails before any search */
+    struct zt_dataset d[ZT_EVAL_MAX_DRAWINGS] = {{0}};
+    double *times = NULL;
+    int rc = ZT_OK, nq = 0, usable = 0, opened = 0;
+    for (; opened < ndirs && !rc; opened++) {
+        if ((rc = zt_dataset_open(dirs[opened], NULL, 0, &d[opened]))) break;
+        int u = 0;
+        for (int i = 0; i < d[opened].n; i++) u += zt_class_parse(d[opened].s[i].cls) >= 0;
+        if (!u) {
+            zt_seterr("%s: no drawing in a folder named after a class (t-shirt, pants, hat, ...)",
+                      dirs[opened]);
+            rc = ZT_EINVAL;
         }
-        /* the drawing as the page sends it: lines and colour in one image */
-        rc = measure(sr, s, &a, NULL, 0, cls, NULL, 0, 0, w, sheet, NULL,
-                     sheet && nq % ZT_MAX(1, usable / ZT_MAX(1, sheet->per_style)) == 0, out,
-                     &times[nq]);
-        zt_image_free(&a);
-        if (rc) break;
-        nq++;
-        zt_progress_add(pg, 1);
+        usable += u;
     }
+    if (!rc && !(times = malloc(sizeof(double) * (size_t)usable))) rc = ZT_ENOMEM;
+    struct zt_progress *pg = rc ? NULL : zt_progress_new("drawn", usable, progress, 0);
+    for (int k = 0; k < ndirs && !rc; k++)
+        for (int i = 0; i < d[k].n && !rc; i++) {
+            int cls = zt_class_parse(d[k].s[i].cls);
+            if (cls < 0) continue;
+            struct zt_image a = {0};
+            if ((rc = zt_image_load(d[k].s[i].path, 3, NULL, &a))) {
+                zt_adderr("drawing %s", d[k].s[i].path);
+                break;
+            }
+            /* the drawing as the page sends it: lines and colour in one image */
+            rc = measure(sr, s, &a, NULL, 0, cls, NULL, 0, 0, w, sheet, NULL,
+                         sheet && nq % ZT_MAX(1, usable / ZT_MAX(1, sheet->per_style)) == 0, out,
+                         &times[nq]);
+            zt_image_free(&a);
+            if (rc) break;
+            nq++;
+            zt_progress_add(pg, 1);
+        }
     if (!rc) summarise(out, times, nq);
     *queries = nq;
     zt_progress_free(pg);
     free(times);
-    zt_dataset_deinit(&d);
+    for (int k = 0; k < opened; k++) zt_dataset_deinit(&d[k]);
     return rc;
 }
 
@@ -409,8 +416,8 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
     snprintf(out->embed, sizeof out->embed, "%s", zt_searcher_embed_model(sr));
     snprintf(out->generator, sizeof out->generator, "%s", zt_searcher_model(sr));
     unsigned want = o->styles ? o->styles
-                              : ((1u << ZT_EVAL_FROM_PHOTOS) - 1) | (o->drawings ? 1u << ZT_EVAL_DRAWN : 0);
-    if ((want & (1u << ZT_EVAL_DRAWN)) && !o->drawings) {
+                              : ((1u << ZT_EVAL_FROM_PHOTOS) - 1) | (o->ndrawings ? 1u << ZT_EVAL_DRAWN : 0);
+    if ((want & (1u << ZT_EVAL_DRAWN)) && !o->ndrawings) {
         zt_seterr("eval-search: style drawn needs a folder of drawings");
         rc = ZT_EINVAL;
         goto out;
@@ -439,8 +446,8 @@ int zt_style_eval_run(const struct zt_style_eval_opts *o, struct zt_style_eval *
             out->queries = set.n > o->start ? (set.n - o->start + o->stride - 1) / o->stride : 0;
         }
         if (st == ZT_EVAL_DRAWN)
-            rc = zt_style_eval_drawn(sr, s, o->drawings, &o->w, o->progress, o->sheet ? &sheet : NULL,
-                                     &out->r[st], &out->drawn_queries);
+            rc = zt_style_eval_drawn(sr, s, o->drawings, o->ndrawings, &o->w, o->progress,
+                                     o->sheet ? &sheet : NULL, &out->r[st], &out->drawn_queries);
         else
             rc = zt_style_eval_one(sr, s, &set, (enum zt_eval_style)st, o->start, o->stride, o->seed,
                                    &o->w, o->progress, o->sheet ? &sheet : NULL, &out->r[st]);
@@ -483,7 +490,9 @@ json_t *zt_style_eval_json(const struct zt_style_eval_opts *o, const struct zt_s
                             e->generator[0] ? json_string(e->generator) : json_null());
     if (top && e->ran[ZT_EVAL_DRAWN]) {
         json_object_set_new(top, "drawn_queries", json_integer(e->drawn_queries));
-        json_object_set_new(top, "drawings", json_string(o->drawings));
+        json_t *dirs = json_array();
+        for (int k = 0; dirs && k < o->ndrawings; k++) json_array_append_new(dirs, json_string(o->drawings[k]));
+        json_object_set_new(top, "drawings", dirs);
     }
     for (int st = 0; top && st < ZT_EVAL_NSTYLES; st++) {
         if (!e->ran[st]) continue;
@@ -554,8 +563,10 @@ void zt_style_eval_write_text(const struct zt_style_eval_opts *o, const struct z
     int photos = 0;
     for (int st = 0; st < ZT_EVAL_FROM_PHOTOS; st++) photos |= e->ran[st];
     if (photos) fprintf(f, "%d %s photos", e->queries, o->split == ZT_SPLIT_VAL ? "validation" : "train");
-    if (e->ran[ZT_EVAL_DRAWN])
-        fprintf(f, "%s%d drawings from %s", photos ? " and " : "", e->drawn_queries, o->drawings);
+    if (e->ran[ZT_EVAL_DRAWN]) {
+        fprintf(f, "%s%d drawings from ", photos ? " and " : "", e->drawn_queries);
+        for (int k = 0; k < o->ndrawings; k++) fprintf(f, "%s%s", k ? ", " : "", o->drawings[k]);
+    }
     fprintf(f, " as queries against %lld products; embedding: %s; generator: %s\n",
             (long long)e->products, e->embed[0] ? e->embed : "none",
             e->generator[0] ? e->generator : "none");

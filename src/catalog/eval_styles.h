@@ -38,7 +38,7 @@ struct zt_store;
 
 enum zt_eval_style {
     ZT_EVAL_EDGES, ZT_EVAL_DOODLE, ZT_EVAL_PHOTO, ZT_EVAL_TRACE,
-    ZT_EVAL_DRAWN, /* from a folder of drawings (opts.drawings) */
+    ZT_EVAL_DRAWN, /* from folders of drawings (opts.drawings) */
     ZT_EVAL_NSTYLES
 };
 #define ZT_EVAL_FROM_PHOTOS 4 /* the styles before DRAWN are made from the split's photos */
@@ -87,6 +87,8 @@ struct zt_style_result {
     double p50_ms, p95_ms;                        /* Automatic search time per query */
 };
 
+#define ZT_EVAL_MAX_DRAWINGS 32 /* folders of drawings pooled in one run */
+
 struct zt_style_eval_opts {
     const char *data;           /* dataset folder: the split's photos are the queries */
     struct zt_searcher_opts so; /* catalogue (holding every photo), generator, embedding */
@@ -98,7 +100,8 @@ struct zt_style_eval_opts {
                                    December 2026); 0: GrabCut's (data/embedset.h) */
     unsigned styles;            /* bit per enum zt_eval_style; 0 = all made from photos,
                                    and drawn when drawings is set */
-    const char *drawings;       /* style drawn: the folder DIR/<class>/<image> */
+    const char *drawings[ZT_EVAL_MAX_DRAWINGS]; /* style drawn: folders DIR/<class>/<image>, */
+    int ndrawings;                               /* pooled as one set of queries */
     struct zt_search_weights w; /* the search defaults */
     int threads;
     FILE *progress;             /* progress bar, or NULL */
@@ -142,10 +145,11 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
                       struct zt_style_sheet *sheet, struct zt_style_result *out);
 
 /* Style drawn over an opened searcher/store: the drawings of the folder
- * tree dir (DIR/<class>/<image>; other folders' images are skipped);
- * *queries: how many were searched. */
-int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *dir,
-                        const struct zt_search_weights *w, FILE *progress,
+ * trees dirs[0..ndirs) (DIR/<class>/<image>; other folders' images are
+ * skipped), pooled; every folder must hold some; *queries: how many were
+ * searched. */
+int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *const *dirs,
+                        int ndirs, const struct zt_search_weights *w, FILE *progress,
                         struct zt_style_sheet *sheet, struct zt_style_result *out, int *queries);
 
 struct json_t;

@@ -60,7 +60,9 @@ static void help(void)
            "                  --weights, --threads and --json apply)\n"
            "  --drawings DIR  --style drawn (implied): queries are drawings people made,\n"
            "                  DIR/<class>/<image> (lines and colour as the page sends\n"
-           "                  them); class precision@10 and the understood class per\n"
+           "                  them; repeat it, up to 32 folders, to pool several sets:\n"
+           "                  one set of queries, one report); class precision@10 and\n"
+           "                  the understood class per\n"
            "                  class, given and Automatic; with --style all, beside the\n"
            "                  styles made from photos (--split, --start, --stride and\n"
            "                  --seed choose photos, not drawings)\n"
@@ -97,7 +99,8 @@ struct sheet_opts {
 };
 
 static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int start,
-                      int border, const char *drawings, const struct sheet_opts *sh, int json)
+                      int border, const char *const *drawings, int ndrawings,
+                      const struct sheet_opts *sh, int json)
 {
     struct zt_style_eval_opts so;
     struct zt_style_eval e;
@@ -106,7 +109,8 @@ static int run_styles(const struct zt_search_eval_opts *eo, unsigned styles, int
     so.so = eo->so;
     so.split = eo->split, so.stride = eo->stride, so.start = start, so.seed = eo->seed;
     so.styles = styles, so.w = eo->w, so.threads = eo->threads, so.progress = eo->progress;
-    so.border_masks = border, so.drawings = drawings;
+    so.border_masks = border, so.ndrawings = ndrawings;
+    for (int k = 0; k < ndrawings; k++) so.drawings[k] = drawings[k];
     int rc = zt_style_eval_run(&so, &e);
     if (rc) return cli_fail(CMD, "%s", zt_errmsg());
     if (json) return cli_print_json(zt_style_eval_json(&so, &e)) ? ZT_EXIT_FAIL : ZT_EXIT_OK;
@@ -142,8 +146,8 @@ int cmd_eval_search(int argc, char **argv)
     int json = 0, do_ingest = 0, o;
     unsigned styles = 0;
     int border = 0, all = 0;
-    const char *drawings = NULL;
-    int start = 0;
+    const char *drawings[ZT_EVAL_MAX_DRAWINGS];
+    int ndrawings = 0, start = 0;
     struct sheet_opts sheet = {NULL, 24, 0};
     optind = 1;
     opterr = 0;
@@ -237,20 +241,23 @@ int cmd_eval_search(int argc, char **argv)
             sheet.rows = (int)v;
             break;
         case 'W': sheet.wrong = 1; break;
-        case 'D': drawings = optarg; break;
+        case 'D':
+            if (ndrawings == ZT_EVAL_MAX_DRAWINGS)
+                return cli_usage_error(CMD, "--drawings: at most %d folders", ZT_EVAL_MAX_DRAWINGS);
+            if (!zt_is_dir(optarg)) return cli_usage_error(CMD, "--drawings: '%s' is not a folder", optarg);
+            drawings[ndrawings++] = optarg;
+            break;
         case 'h': help(); return ZT_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (drawings && (all || !styles)) styles |= 1u << ZT_EVAL_DRAWN;
-    if ((styles & (1u << ZT_EVAL_DRAWN)) && !drawings)
+    if (ndrawings && (all || !styles)) styles |= 1u << ZT_EVAL_DRAWN;
+    if ((styles & (1u << ZT_EVAL_DRAWN)) && !ndrawings)
         return cli_usage_error(CMD, "--style drawn needs --drawings DIR");
-    if (drawings && !(styles & (1u << ZT_EVAL_DRAWN)))
+    if (ndrawings && !(styles & (1u << ZT_EVAL_DRAWN)))
         return cli_usage_error(CMD, "--drawings goes with --style drawn or all");
     if (sheet.path && !styles) return cli_usage_error(CMD, "--sheet needs --style");
-    if (drawings && !zt_is_dir(drawings))
-        return cli_usage_error(CMD, "--drawings: '%s' is not a folder", drawings);
     eo.threads = cli_threads(threads);
     eo.progress = json || !isatty(2) ? NULL : stderr;
     if (do_ingest) {
@@ -266,7 +273,7 @@ int cmd_eval_search(int argc, char **argv)
     if (cli_catalog_missing(eo.so.catalog))
         return cli_fail(CMD, "%s: no catalogue (ingest %s first, or add --ingest)", eo.so.catalog,
                         eo.data);
-    if (styles) return run_styles(&eo, styles, start, border, drawings, &sheet, json);
+    if (styles) return run_styles(&eo, styles, start, border, drawings, ndrawings, &sheet, json);
     struct zt_search_eval e;
     int rc = zt_search_eval_run(&eo, &e);
     if (rc) cli_fail(CMD, "%s", zt_errmsg());

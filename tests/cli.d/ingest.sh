@@ -119,8 +119,15 @@ for set in doodled:shirt doodled2:outwear doodled3:hat doodled4:shoes doodled5:s
     contains "$T/out" "\"${set#*:}/automatic\":{\"n\":4"
 done
 contains "$T/out" '"offered":'  # the class among the chips the page offers
-expect 2 "$Z" eval-search --drawings "$T/no-such-folder" --catalog "$K"
+# every set at once: --drawings repeated pools them into one report
+expect 0 "$Z" eval-search $(for d in tests/data/drawn tests/data/doodled tests/data/doodled[0-9]*; do printf -- '--drawings %s ' "$d"; done) --catalog "$K" --embed "" --no-model
+n=$((28 + 40 * $(ls -d tests/data/doodled* | wc -l)))  # 28 drawn, 40 a set
+contains "$T/out" "$n drawings from tests/data/drawn, tests/data/doodled, "
+contains "$T/out" "all          automatic    $n"
+expect 2 "$Z" eval-search --drawings tests/data/doodled --drawings "$T/no-such-folder" --catalog "$K"
 contains "$T/err" "is not a folder"
+expect 2 "$Z" eval-search $(for k in $(seq 33); do printf -- '--drawings tests/data/drawn '; done) --catalog "$K"
+contains "$T/err" "at most 32 folders"
 # a drawing that is not an image stops the run, named in the error
 mkdir -p "$T/bad-drawn/hat" && printf 'not a png' >"$T/bad-drawn/hat/x.png"
 expect 1 "$Z" eval-search --style all --drawings "$T/bad-drawn" --catalog "$K" --embed "" --no-model
