@@ -942,8 +942,17 @@ TEST(search, eval_styles_every_style)
     zt_image_free(&blank);
     o.drawings[1] = odd, o.ndrawings = 2; /* one bad folder of two: nothing is searched */
     CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL);
-    CHECK(strstr(zt_errmsg(), "named after a class") != NULL);
+    CHECK(strstr(zt_errmsg(), "named after a class") != NULL && strstr(zt_errmsg(), "drawn-odd"));
     CHECK_EQ_INT(e.drawn_queries, 0);
+    char gone[1200];
+    snprintf(gone, sizeof gone, "%s/no-such-folder", odd);
+    o.drawings[1] = gone; /* a second folder that is not there */
+    CHECK(zt_style_eval_run(&o, &e) != ZT_OK && e.drawn_queries == 0);
+    char again[1200]; /* one folder twice, however written, would count twice: refused */
+    snprintf(again, sizeof again, "%s/./", drawn);
+    o.drawings[1] = again;
+    CHECK_RC(zt_style_eval_run(&o, &e), ZT_EINVAL);
+    CHECK(strstr(zt_errmsg(), "given twice") != NULL && e.drawn_queries == 0);
     enum zt_eval_style es;
     CHECK(zt_eval_style_parse("trace", &es) == ZT_OK && es == ZT_EVAL_TRACE);
     CHECK(zt_eval_style_parse("drawn", &es) == ZT_OK && es == ZT_EVAL_DRAWN);

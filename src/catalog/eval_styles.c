@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static const char *const style_names[ZT_EVAL_NSTYLES] = {"edges", "doodle", "photo", "trace",
                                                          "drawn"};
@@ -331,6 +332,13 @@ int zt_style_eval_one(struct zt_searcher *sr, struct zt_store *s, const struct z
     return rc;
 }
 
+/* Do paths a and b name one folder (however written)? */
+static int same_folder(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *const *dirs,
                         int ndirs, const struct zt_search_weights *w, FILE *progress,
                         struct zt_style_sheet *sheet, struct zt_style_result *out, int *queries)
@@ -346,7 +354,12 @@ int zt_style_eval_drawn(struct zt_searcher *sr, struct zt_store *s, const char *
     double *times = NULL;
     int rc = ZT_OK, nq = 0, usable = 0, opened = 0;
     for (; opened < ndirs && !rc; opened++) {
-        if ((rc = zt_dataset_open(dirs[opened], NULL, 0, &d[opened]))) break;
+        for (int k = 0; k < opened; k++) /* a set pooled twice would count twice */
+            if (same_folder(dirs[k], dirs[opened])) {
+                zt_seterr("%s: given twice (as %s)", dirs[opened], dirs[k]);
+                rc = ZT_EINVAL;
+            }
+        if (rc || (rc = zt_dataset_open(dirs[opened], NULL, 0, &d[opened]))) break;
         int u = 0;
         for (int i = 0; i < d[opened].n; i++) u += zt_class_parse(d[opened].s[i].cls) >= 0;
         if (!u) {

@@ -60,10 +60,10 @@ static void help(void)
            "                  --weights, --threads and --json apply)\n"
            "  --drawings DIR  --style drawn (implied): queries are drawings people made,\n"
            "                  DIR/<class>/<image> (lines and colour as the page sends\n"
-           "                  them; repeat it, up to 32 folders, to pool several sets:\n"
-           "                  one set of queries, one report); class precision@10 and\n"
-           "                  the understood class per\n"
-           "                  class, given and Automatic; with --style all, beside the\n"
+           "                  them; repeat it, up to %d folders, each once, to pool\n"
+           "                  several sets: one set of queries, one report); class\n"
+           "                  precision@10 and the understood class per class, given\n"
+           "                  and Automatic; with --style all, beside the\n"
            "                  styles made from photos (--split, --start, --stride and\n"
            "                  --seed choose photos, not drawings)\n"
            "  --start N       --style: the first query photo (default 0; with --stride 2,\n"
@@ -89,7 +89,8 @@ static void help(void)
            "                  IoU >= 0.8, get a row of their own: \"masks agree\") or\n"
            "                  border (the heuristic, as before December 2026)\n"
            "  --embed F       search embedding model (default: $ZTYLE_EMBED, else\n"
-           "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n");
+           "                  " ZT_EMBED_DEFAULT " when present; \"\" = none)\n",
+           ZT_EVAL_MAX_DRAWINGS);
 }
 
 /* --style: options -> catalog/eval_styles -> table or JSON. */

@@ -126,8 +126,14 @@ contains "$T/out" "$n drawings from tests/data/drawn, tests/data/doodled, "
 contains "$T/out" "all          automatic    $n"
 expect 2 "$Z" eval-search --drawings tests/data/doodled --drawings "$T/no-such-folder" --catalog "$K"
 contains "$T/err" "is not a folder"
-expect 2 "$Z" eval-search $(for k in $(seq 33); do printf -- '--drawings tests/data/drawn '; done) --catalog "$K"
+# 32 folders at most, each once
+for k in $(seq 33); do mkdir -p "$T/many/$k/hat" && cp tests/data/mini/train/hat/hat-t0.png "$T/many/$k/hat/a.png"; done
+expect 0 "$Z" eval-search $(for k in $(seq 32); do printf -- '--drawings %s ' "$T/many/$k"; done) --catalog "$K" --embed "" --no-model
+contains "$T/out" "32 drawings from $T/many/1, $T/many/2, "
+expect 2 "$Z" eval-search $(for k in $(seq 33); do printf -- '--drawings %s ' "$T/many/$k"; done) --catalog "$K"
 contains "$T/err" "at most 32 folders"
+expect 1 "$Z" eval-search --drawings "$T/many/1" --drawings "$T/many/../many/1/" --catalog "$K" --embed "" --no-model
+contains "$T/err" "given twice"
 # a drawing that is not an image stops the run, named in the error
 mkdir -p "$T/bad-drawn/hat" && printf 'not a png' >"$T/bad-drawn/hat/x.png"
 expect 1 "$Z" eval-search --style all --drawings "$T/bad-drawn" --catalog "$K" --embed "" --no-model
