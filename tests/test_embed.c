@@ -320,6 +320,22 @@ static struct zt_embed_trainer *tiny_trainer(struct zt_embed *m, int dim, uint64
 }
 
 /* The loss's gradient against central finite differences. */
+/* The figure train-embed keeps the best epoch by: epochs 1 and 11 of the
+ * --shapes 48 fine-tune (docs/internals/search.md) tie on the proxy's
+ * doodles and edge maps; the garments drawn from memory decide. */
+TEST(embed, epoch_score_counts_the_shapes)
+{
+    struct zt_embed_score d1 = {.r10 = 0.824, .cat_acc = 0.774}, e1 = {.r10 = 0.912, .cat_acc = 0.751};
+    struct zt_embed_score d11 = {.r10 = 0.827, .cat_acc = 0.765}, e11 = {.r10 = 0.909, .cat_acc = 0.760};
+    CHECK(fabs(zt_embed_epoch_score(&d1, &e1, -1) - 3.261) < 1e-9); /* no shapes scored */
+    CHECK(fabs(zt_embed_epoch_score(&d1, &e1, -1) - zt_embed_epoch_score(&d11, &e11, -1)) < 1e-9);
+    CHECK(fabs(zt_embed_epoch_score(&d1, &e1, 0.850) - 4.111) < 1e-9);
+    CHECK(zt_embed_epoch_score(&d11, &e11, 0.892) > zt_embed_epoch_score(&d1, &e1, 0.850));
+    struct zt_embed_score better = d1; /* each proxy term counts */
+    better.r10 += 0.01;
+    CHECK(zt_embed_epoch_score(&better, &e1, 0.85) > zt_embed_epoch_score(&d1, &e1, 0.85));
+}
+
 TEST(embed, loss_gradient)
 {
     struct zt_embed_cfg c;

@@ -207,6 +207,15 @@ static int score_shapes(struct zt_embedder *e, const struct zt_embedset *set, in
     return rc;
 }
 
+double zt_embed_epoch_score(const struct zt_embed_score *doodles, const struct zt_embed_score *edges,
+                            double shapes)
+{
+    /* the shapes count too: the photos' doodles hold few drawings a person
+     * could name, and on those alone a fine-tune kept its first epoch
+     * while later ones read hand drawings better */
+    return doodles->cat_acc + doodles->r10 + edges->cat_acc + edges->r10 + (shapes >= 0 ? shapes : 0);
+}
+
 /* Softmax temperature minimising the negative log-likelihood of labels
  * under probabilities p computed at temperature 1 (log p = logits + c). */
 static float fit_temperature(const float *p, const int *labels, int n, int K)
@@ -489,11 +498,8 @@ int zt_embed_train(const struct zt_embed_train_opts *o)
                  "cat %.3f | photo cat %.3f | none: negatives %.2f, garments %.3f | shapes cat %.3f",
               ep + 1, sd.r1, sd.r10, sd.cat_acc, se.r1, se.r10, se.cat_acc, sd.photo_cat_acc,
               sd.none_rate, sd.garment_none, shape_acc);
-        /* the validation figures swing from epoch to epoch: the best one is
-         * kept. The shapes count too: the photos' doodles hold few drawings
-         * a person could name, and on those alone a fine-tune kept its
-         * first epoch while later ones read hand drawings better */
-        double score = sd.cat_acc + sd.r10 + se.cat_acc + se.r10 + (shape_acc >= 0 ? shape_acc : 0);
+        /* the validation figures swing from epoch to epoch: the best one is kept */
+        double score = zt_embed_epoch_score(&sd, &se, shape_acc);
         if (score > best && (rc = zt_embed_save(o->out, &m, 0))) goto out;
         if (score > best) best = score, best_ep = ep + 1;
     }

@@ -79,4 +79,10 @@ int zt_embed_score_set(struct zt_embedder *e, const struct zt_embedset *set,
                        enum zt_draw_style style, uint64_t seed, int threads,
                        struct zt_embed_score *out);
 
+/* The validation figure train-embed keeps the best epoch by: the doodles'
+ * and the edge maps' category accuracy and R@10, plus the category
+ * accuracy on garments drawn from memory (shapes; < 0: none scored). */
+double zt_embed_epoch_score(const struct zt_embed_score *doodles, const struct zt_embed_score *edges,
+                            double shapes);
+
 #endif
