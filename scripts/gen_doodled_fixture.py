@@ -71,17 +71,7 @@ short strokes, scribbles). It shares no code or parameter with src/data
 (doodle.c, shapes.c). Seeded by name, so the files are reproducible.
 
     python3 scripts/gen_doodled_fixture.py tests/data/doodled 1
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled2 2
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled3 3
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled4 4
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled5 5
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled6 6
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled7 7
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled8 8
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled9 9
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled10 10
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled11 11
-    python3 scripts/gen_doodled_fixture.py tests/data/doodled12 12
+    for n in $(seq 2 12); do python3 scripts/gen_doodled_fixture.py tests/data/doodled$n $n; done
 
 writes DIR/<class>/<name>.svg and, when Chromium is installed, the PNG beside
 each (optipng, when installed, makes them smaller). The SVGs are the source.
